@@ -39,7 +39,7 @@ class InputError(KpiWorkbookError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return "\n".join(str(p).lstrip(", :") if not p.file else str(p) for p in self.problems)
+        return "\n".join(str(p).removeprefix(", ").removeprefix(": ") for p in self.problems)
 
 
 class UnknownTeamError(InputError):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Identifier = Annotated[
     str,
@@ -16,13 +15,15 @@ Identifier = Annotated[
 Text = Annotated[str, Field(min_length=1)]
 
 
-def _finite(value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):
-        raise ValueError("must be a finite number (not NaN or infinity)")
-    return value
+FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
 
 
-FiniteNumber = Annotated[float, AfterValidator(_finite)]
+def _number_as_text(value: object) -> object:
+    """Let `version: 2` in YAML mean the text "2"."""
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+VersionText = Annotated[str, BeforeValidator(_number_as_text)]
 
 
 class Perspective(StrEnum):
@@ -173,7 +174,7 @@ class Metadata(Strict):
     """Who the framework belongs to and which review cycle it is."""
 
     organization: Text
-    version: str = "1"
+    version: VersionText = "1"
     review_cycle: Frequency = Frequency.QUARTERLY
     date: dt.date | None = None
     description: str = ""

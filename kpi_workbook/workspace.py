@@ -17,13 +17,14 @@ written, so a failed save leaves the previous files untouched.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from kpi_workbook.errors import InputError, Problem
-from kpi_workbook.model import Framework, KpiDefinition, Metadata, Objective, Role, Team
+from kpi_workbook.model import Framework, KpiDefinition, Metadata, Objective, Role, Strict, Team
 from kpi_workbook.yaml_io import dump_yaml, read_yaml, write_files_atomically
 
 FRAMEWORK_FILE = "framework.yaml"
@@ -40,6 +41,23 @@ _LIST_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "teams": (TEAMS_FILE, Team),
     "kpis": (KPIS_FILE, KpiDefinition),
 }
+
+
+def _known_fields() -> set[str]:
+    fields: set[str] = set()
+    pending = list(Strict.__subclasses__())
+    while pending:
+        model = pending.pop()
+        fields |= set(model.model_fields)
+        pending += model.__subclasses__()
+    return fields
+
+
+def _unknown_field_message(field: str) -> str:
+    name = field.rsplit(".", 1)[-1]
+    close = difflib.get_close_matches(name, _known_fields(), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else " (check the spelling)"
+    return f"unknown field{hint}"
 
 
 def _describe_value(value: Any) -> str:
@@ -76,7 +94,7 @@ def validation_problems(
         field = ".".join(parts)
         message = error["msg"]
         if error["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling)"
+            message = _unknown_field_message(field)
         elif error["type"] == "missing":
             message = "required field is missing"
         elif "input" in error and error["type"] not in ("model_type",):
@@ -100,6 +118,9 @@ def _entries(data: Any, key: str, file: str) -> tuple[list, list[Problem]]:
 def load_framework(path: str | Path) -> Framework:
     """Load a workspace folder into a Framework; every problem found is raised in one InputError."""
     root = Path(path)
+    if root.is_file():
+        raise InputError(Problem(file=str(root), message="expected a workspace folder, not a file "
+                                 f"(give the folder that holds {FRAMEWORK_FILE})"))
     if not root.is_dir():
         raise InputError(Problem(file=str(root), message="workspace folder not found"))
     problems: list[Problem] = []
@@ -159,7 +180,10 @@ def framework_files(framework: Framework) -> dict[str, str]:
     def dump(model: BaseModel) -> dict:
         return model.model_dump(mode="json", exclude_none=True)
 
-    files = {FRAMEWORK_FILE: dump_yaml(dump(framework.metadata))}
+    metadata = dump(framework.metadata)
+    if framework.metadata.date is not None:
+        metadata["date"] = framework.metadata.date  # a YAML date, not a quoted string
+    files = {FRAMEWORK_FILE: dump_yaml(metadata)}
     for key, (file, _) in _LIST_FILES.items():
         files[file] = dump_yaml({key: [dump(entry) for entry in getattr(framework, key)]})
     for role in framework.roles:

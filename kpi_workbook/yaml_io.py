@@ -29,7 +29,17 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
 
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid date '{node.value}': {exc}", node.start_mark
+        ) from None
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 class _CanonicalDumper(yaml.SafeDumper):
@@ -92,25 +102,52 @@ def dump_yaml(data: Any) -> str:
     )
 
 
-def write_files_atomically(files: Iterable[tuple[Path, str]], remove: Iterable[Path] = ()) -> None:
-    """Write every file to a temporary sibling first, then rename all into place.
+def _file_mode(target: Path) -> int:
+    """The mode a new file should get: the existing file's, else what the umask allows."""
+    if target.exists():
+        return target.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
-    If any write fails, no target file is touched and the temporaries are removed.
+
+def write_files_atomically(files: Iterable[tuple[Path, str]], remove: Iterable[Path] = ()) -> None:
+    """Write every file to a temporary sibling, then rename all into place; all or nothing.
+
+    If a write fails, no target is touched. If a rename fails, the files already replaced are
+    restored from backups, so the folder is left as it was. Temporaries never stay behind.
     """
     staged: list[tuple[Path, Path]] = []
+    backups: list[tuple[Path, Path | None]] = []
     try:
         for target, text in files:
             target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_dir():
+                raise IsADirectoryError(f"{target} is a folder; cannot save a file there")
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((Path(tmp), target))
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 handle.write(text)
-            staged.append((Path(tmp), target))
+            os.chmod(tmp, _file_mode(target))
+        for tmp, target in staged:
+            backup = None
+            if target.exists():
+                backup = target.with_name(f".{target.name}.bak")
+                os.replace(target, backup)
+            backups.append((target, backup))
+            os.replace(tmp, target)
     except BaseException:
+        for target, backup in reversed(backups):
+            if backup is not None:
+                os.replace(backup, target)
+            else:
+                target.unlink(missing_ok=True)
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
         raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
+    for _, backup in backups:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
     for path in remove:
         path.unlink(missing_ok=True)
 

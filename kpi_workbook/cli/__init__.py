@@ -7,7 +7,7 @@ import pkgutil
 import sys
 
 from kpi_workbook.cli.app import EXIT_UNREADABLE, app
-from kpi_workbook.errors import InputError, KpiWorkbookError
+from kpi_workbook.errors import KpiWorkbookError
 
 
 def _register_commands() -> None:
@@ -23,7 +23,6 @@ def main() -> None:
     try:
         app()
     except KpiWorkbookError as exc:
-        lines = [str(p) for p in exc.problems] if isinstance(exc, InputError) else [str(exc)]
-        for line in lines:
+        for line in str(exc).splitlines():
             print(f"error: {line}", file=sys.stderr)
         raise SystemExit(EXIT_UNREADABLE) from None

@@ -27,9 +27,7 @@ EXIT_UNREADABLE = 2
 
 def fail(error: InputError | str, code: int = EXIT_UNREADABLE) -> NoReturn:
     """Print every problem of an error on stderr, one per line, and exit with `code`."""
-    problems = error.problems if isinstance(error, InputError) else None
-    lines = [str(p) for p in problems] if problems else [str(error)]
-    for line in lines:
+    for line in str(error).splitlines():
         typer.echo(f"error: {line}", err=True)
     raise typer.Exit(code)
 

@@ -1,0 +1,85 @@
+"""`kpi-workbook library`: list, filter and search the KPI library, or suggest KPIs for a responsibility."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.errors import InputError
+from kpi_workbook.library import library_frame, load_library, search_library, suggest_kpis
+from kpi_workbook.paths import LIBRARY_FILE
+
+TABLE_COLUMNS = ["id", "name", "family", "category", "polarity", "unit"]
+
+
+class OutputFormat(StrEnum):
+    """How the command prints its rows."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+def aligned_table(frame: pd.DataFrame) -> str:
+    """Left-aligned text columns with a header, two spaces apart."""
+    text = frame.astype(str)
+    widths = {c: max(len(c), int(text[c].str.len().max())) for c in text.columns}
+    formatters = {c: f"{{:<{w}}}".format for c, w in widths.items()}
+    lines = text.to_string(index=False, justify="left", formatters=formatters).splitlines()
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _render(frame: pd.DataFrame, fmt: OutputFormat, table_columns: list[str]) -> str:
+    if fmt is OutputFormat.CSV:
+        return frame.to_csv(index=False)
+    if fmt is OutputFormat.JSON:
+        return json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, indent=2)
+    return aligned_table(frame[table_columns])
+
+
+@app.command()
+def library(
+    family: Annotated[list[str] | None, typer.Option(
+        "--family", "-f", metavar="FAMILY",
+        help="Role family, e.g. sales, hr, it, customer_support (repeat for several).")] = None,
+    category: Annotated[list[str] | None, typer.Option(
+        "--category", "-c", metavar="CATEGORY",
+        help="output, quality, efficiency, behaviour or development (repeatable).")] = None,
+    polarity: Annotated[list[str] | None, typer.Option(
+        "--polarity", "-p", metavar="POLARITY",
+        help="higher_is_better, lower_is_better or within_range (repeatable).")] = None,
+    search: Annotated[str | None, typer.Option(
+        "--search", "-s", metavar="WORDS",
+        help="Keywords that must all occur in the id, name, description or formula.")] = None,
+    suggest: Annotated[str | None, typer.Option(
+        "--suggest", metavar="TEXT",
+        help="Rank the (filtered) KPIs by text similarity to a responsibility and its outcome.")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, metavar="N", help="How many suggestions to show.")] = 5,
+    fmt: Annotated[OutputFormat, typer.Option(
+        "--format", help="table (key columns), csv or json (all fields).")] = OutputFormat.TABLE,
+    library_file: Annotated[Path, typer.Option(
+        "--library", metavar="FILE", help="KPI library file to read.")] = LIBRARY_FILE,
+) -> None:
+    """List the KPI library, filtered by family, category, polarity and keywords, or suggest KPIs for a text."""
+    frame = library_frame() if library_file == LIBRARY_FILE else library_frame(load_library(library_file))
+    try:
+        found = search_library(family=family, category=category, polarity=polarity, text=search, frame=frame)
+    except InputError as exc:
+        fail(str(exc))
+    if suggest is not None:
+        ranked = suggest_kpis(suggest, candidates=found, top=top)
+        similarity = ranked["similarity"].astype(float)
+        ranked["similarity"] = similarity.map("{:.3f}".format) if fmt is OutputFormat.TABLE else similarity.round(3)
+        found, columns = ranked, list(ranked.columns)
+    else:
+        columns = TABLE_COLUMNS
+    if found.empty:
+        typer.echo("no KPI matches", err=True)
+        return
+    echo_table(_render(found, fmt, columns))

@@ -1,0 +1,51 @@
+"""`kpi-workbook validate`: check a workspace and print the findings (exit 0 clean, 1 errors, 2 unreadable)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kpi_workbook.checks import check_workspace, findings_frame, format_findings, has_errors
+from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.errors import InputError
+from kpi_workbook.yaml_io import write_text_atomically
+
+EXIT_FINDINGS = 1
+
+
+class FindingsFormat(StrEnum):
+    """How validate prints the findings."""
+
+    TEXT = "text"
+    CSV = "csv"
+    JSON = "json"
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="Workspace folder to check.")],
+    output: Annotated[FindingsFormat, typer.Option("--format", help="Output: readable text, csv or json.")] = (
+        FindingsFormat.TEXT
+    ),
+    report: Annotated[Path | None, typer.Option(help="Also write the readable report (markdown) here.")] = None,
+) -> None:
+    """Check a workspace: SMART per KPI assignment, structure, coverage and balance of the framework."""
+    try:
+        findings = check_workspace(path)
+    except InputError as exc:
+        fail(exc)
+    if output is FindingsFormat.TEXT:
+        echo_table(format_findings(findings))
+    elif output is FindingsFormat.CSV:
+        echo_table(findings_frame(findings).to_csv(index=False))
+    else:
+        echo_table(findings_frame(findings).to_json(orient="records", indent=2))
+    if report is not None:
+        try:
+            write_text_atomically(report, format_findings(findings, title=f"Framework check: {path}"))
+        except OSError as exc:
+            fail(f"{report}: cannot write the report ({exc.strerror or exc})")
+    raise typer.Exit(EXIT_FINDINGS if has_errors(findings) else 0)

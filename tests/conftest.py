@@ -1,0 +1,100 @@
+"""Shared fixtures: a copy of the sample organization, a small valid framework, and the CLI as a subprocess."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kpi_workbook.model import (
+    Framework,
+    KpiDefinition,
+    Metadata,
+    Objective,
+    Responsibility,
+    Role,
+    RoleKpi,
+    Team,
+)
+from kpi_workbook.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace import ACTUALS_DB
+
+CLI_SCRIPT = Path(sys.executable).parent / "kpi-workbook"
+
+RunCli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def sample_workspace(tmp_path: Path) -> Path:
+    """A private copy of data/sample_org (without the actuals store) that a test may change."""
+    if not SAMPLE_ORG_DIR.is_dir():
+        pytest.skip("data/sample_org is not there")
+    target = tmp_path / "sample_org"
+    shutil.copytree(SAMPLE_ORG_DIR, target, ignore=shutil.ignore_patterns(f"{ACTUALS_DB}*"))
+    return target
+
+
+@pytest.fixture
+def cli() -> RunCli:
+    """Run `kpi-workbook ARGS...` and return (exit code, stdout, stderr)."""
+    def run(*args: object, cwd: Path | None = None) -> tuple[int, str, str]:
+        done = subprocess.run([str(CLI_SCRIPT), *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                              timeout=300)
+        return done.returncode, done.stdout, done.stderr
+    return run
+
+
+def _kpi(ident: str, name: str, polarity: str, category: str, indicator: str, unit: str) -> KpiDefinition:
+    return KpiDefinition(
+        id=ident, name=name, description=f"{name} of the account executive, per quarter", unit=unit,
+        formula=f"{name.lower()} as recorded at quarter end", polarity=polarity, category=category,
+        indicator=indicator, frequency="quarterly", data_source="CRM", owner="Sales operations", family="sales",
+    )
+
+
+@pytest.fixture
+def small_framework() -> Framework:
+    """A small framework, built in code, that passes every check without a single finding."""
+    return Framework(
+        metadata=Metadata(organization="Example Ltd", version="2025.1", review_cycle="quarterly"),
+        objectives=[
+            Objective(id="grow_revenue", title="Grow revenue 15 % a year", perspective="financial"),
+            Objective(id="skilled_people", title="A skilled workforce", perspective="learning_growth"),
+        ],
+        teams=[Team(id="sales", name="Sales", department="Commercial")],
+        kpis=[
+            _kpi("win_rate", "Win rate", "higher_is_better", "output", "lagging", "%"),
+            _kpi("pipeline_coverage", "Pipeline coverage ratio", "higher_is_better", "efficiency", "leading", "x"),
+            _kpi("sales_cycle_days", "Sales cycle length in days", "lower_is_better", "efficiency", "lagging",
+                 "days"),
+            _kpi("average_discount", "Average discount", "within_range", "quality", "lagging", "%"),
+            _kpi("training_hours", "Training hours", "higher_is_better", "development", "leading", "hours"),
+        ],
+        roles=[
+            Role(
+                id="account_executive", title="Account executive", teams=["sales"], purpose="Win new customers.",
+                responsibilities=[
+                    Responsibility(id="close_deals", description="Close new business"),
+                    Responsibility(id="build_pipeline", description="Build a qualified pipeline"),
+                    Responsibility(id="price_deals", description="Price deals within policy"),
+                    Responsibility(id="learn", description="Keep sales skills current"),
+                ],
+                kpis=[
+                    RoleKpi(kpi="win_rate", weight=30, threshold=20, target=25, stretch=30,
+                            objectives=["grow_revenue"], responsibility="close_deals"),
+                    RoleKpi(kpi="pipeline_coverage", weight=20, threshold=2.5, target=3, stretch=4,
+                            objectives=["grow_revenue"], responsibility="build_pipeline"),
+                    RoleKpi(kpi="sales_cycle_days", weight=20, threshold=90, target=75, stretch=60,
+                            objectives=["grow_revenue"], responsibility="close_deals"),
+                    RoleKpi(kpi="average_discount", weight=15, target_range=(5, 10), threshold_range=(2, 15),
+                            objectives=["grow_revenue"], responsibility="price_deals"),
+                    RoleKpi(kpi="training_hours", weight=15, threshold=6, target=10, stretch=16,
+                            objectives=["skilled_people"], responsibility="learn", review_period="quarterly"),
+                ],
+            )
+        ],
+    )
