@@ -1,0 +1,63 @@
+"""`kpi-workbook import-actuals`: validate a CSV or Excel file of actuals and store it in the workspace."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kpi_workbook.actuals_schema import RejectedRowsError
+from kpi_workbook.cli.app import app, fail
+from kpi_workbook.errors import InputError
+from kpi_workbook.importer import import_actuals
+
+EXIT_REJECTED = 1
+SHOWN_PROBLEMS = 50
+
+
+class Layout(StrEnum):
+    """How the file is laid out."""
+
+    LONG = "long"
+    WIDE = "wide"
+
+
+@app.command("import-actuals")
+def import_actuals_command(
+    file: Annotated[Path, typer.Argument(help="CSV or Excel (.xlsx) file of actuals.")],
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")] = Path("."),
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="Import the valid rows; write the rejected ones to a file.")] = False,
+    layout: Annotated[Layout, typer.Option(help="long: period, team, employee_id, kpi_id, value; "
+                                                "wide: period, team, employee_id, then one column per KPI id.")]
+    = Layout.LONG,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet (default: the first).")] = None,
+    header_row: Annotated[int | None, typer.Option("--header-row", min=1,
+                                                   help="Row number of the header (default: found).")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="File for rejected rows (default: FILE.rejects.csv).")] = None,
+) -> None:
+    """Import actuals; each period × team × KPI in the file replaces what was stored for it.
+
+    Exit codes: 0 imported; 1 rows rejected, nothing imported; 2 the file or the workspace cannot be read.
+    """
+    try:
+        result = import_actuals(file, workspace, layout=layout.value, sheet=sheet, header_row=header_row,
+                                skip_invalid=skip_invalid, rejects=rejects)
+    except RejectedRowsError as exc:
+        for problem in exc.problems[:SHOWN_PROBLEMS]:
+            typer.echo(f"error: {problem}", err=True)
+        if len(exc.problems) > SHOWN_PROBLEMS:
+            typer.echo(f"... and {len(exc.problems) - SHOWN_PROBLEMS} more problems", err=True)
+        rows = exc.report["row"].nunique()
+        typer.echo(f"{rows} row(s) rejected; nothing imported. Fix them, or import the valid rows with "
+                   "--skip-invalid.", err=True)
+        raise typer.Exit(EXIT_REJECTED) from None
+    except InputError as exc:
+        fail(exc)
+    periods = ", ".join(result.periods)
+    typer.echo(f"imported {result.imported} value(s) for {periods} from {result.file} "
+               f"(replaced {result.replaced} stored value(s))")
+    if result.rejects_path is not None:
+        typer.echo(f"skipped {result.report['row'].nunique()} invalid row(s); see {result.rejects_path}")

@@ -1,0 +1,96 @@
+"""`kpi-workbook score`: weighted scores and status per employee, role, team or organization for a period."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.employees import load_employees
+from kpi_workbook.errors import InputError
+from kpi_workbook.periods import PeriodError, parse_period
+from kpi_workbook.scoring import roll_up, score_actuals
+from kpi_workbook.store import open_store
+from kpi_workbook.workspace import load_framework
+
+
+class Level(StrEnum):
+    """What the scores are rolled up to."""
+
+    KPI = "kpi"
+    EMPLOYEE = "employee"
+    ROLE = "role"
+    TEAM = "team"
+    ORGANIZATION = "organization"
+
+
+class Format(StrEnum):
+    """Output format."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+PATTERNS = {"score": "{:.1f}", "value": "{:.4g}", "achievement": "{:.2f}", "coverage": "{:.0%}"}
+GROUPS = {
+    Level.EMPLOYEE: ("team", "role", "employee_id"),
+    Level.ROLE: ("role",),
+    Level.TEAM: ("team",),
+    Level.ORGANIZATION: (),
+}
+
+
+def _render(frame: pd.DataFrame, output: Format) -> str:
+    if output is Format.CSV:
+        return frame.to_csv(index=False)
+    if output is Format.JSON:
+        return frame.to_json(orient="records", indent=2)
+    shown = frame.copy()
+    for column, pattern in PATTERNS.items():
+        if column in shown:
+            shown[column] = shown[column].map(lambda v, p=pattern: "" if pd.isna(v) else p.format(v))
+    return shown.to_string(index=False)
+
+
+@app.command()
+def score(
+    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")] = Path("."),
+    team: Annotated[str, typer.Option(help="Only this team (default: the whole organization).")] = "",
+    period: Annotated[str, typer.Option(help="Period, e.g. 2025Q4 (default: the latest with actuals); "
+                                             "'all' for every period.")] = "",
+    by: Annotated[Level, typer.Option(help="Roll the scores up to this level.")] = Level.EMPLOYEE,
+    output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
+) -> None:
+    """Score actuals against the framework's bands and print weighted scores with red/amber/green/grey status.
+
+    Missing actuals are 'no data' (grey), never zero; coverage is the share of KPI weight that has data.
+    """
+    try:
+        framework = load_framework(workspace)
+        employees = load_employees(workspace, framework)
+        store = open_store(workspace)
+        available = store.periods()
+    except InputError as exc:
+        fail(exc)
+    if team and framework.team(team) is None:
+        fail(f"--team: unknown team '{team}'; valid teams: {', '.join(sorted(t.id for t in framework.teams))}")
+    if not available:
+        fail(f"{workspace}: no actuals stored; import them with: kpi-workbook import-actuals FILE -w {workspace}")
+    try:
+        wanted = available if period == "all" else [parse_period(period).label] if period else available[-1:]
+    except PeriodError as exc:
+        fail(f"--period: {exc}")
+    if wanted[0] not in available:
+        fail(f"--period: no actuals for {wanted[0]}; periods with actuals: {', '.join(available)}")
+    with store:
+        actuals = store.read_actuals(team=team or None, periods=wanted)
+    if team:
+        employees = employees[employees["team"] == team]
+    scores = score_actuals(actuals, employees, framework, periods=wanted)
+    frame = scores if by is Level.KPI else roll_up(scores, GROUPS[by])
+    echo_table(_render(frame.astype({c: "object" for c in frame.select_dtypes("category").columns}), output))

@@ -1,0 +1,292 @@
+"""Importing actuals: every kind of bad file and row, all or nothing, skipping bad rows, layouts and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from openpyxl.styles import Font
+
+from kpi_workbook.actuals_reader import read_actuals_file
+from kpi_workbook.actuals_schema import RejectedRowsError
+from kpi_workbook.errors import InputError
+from kpi_workbook.importer import default_rejects_path, import_actuals
+from kpi_workbook.model import Framework, KpiDefinition, Team
+from kpi_workbook.store import DuckDBStore
+from kpi_workbook.workspace import ACTUALS_DB, save_framework
+
+HEADER = "period,team,employee_id,kpi_id,value"
+GOOD = [
+    "2025Q1,sales,E1,win_rate,24",
+    "2025Q1,sales,E2,win_rate,31.5",
+    "2025Q1,sales,E1,sales_cycle_days,80",
+    "2025Q1,sales,,pipeline_coverage,3.2",
+    "2025Q2,sales,E1,win_rate,26",
+]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, small_framework: Framework) -> Path:
+    """The small framework plus a team hr and a KPI no role has; people E1, E2 in sales and H1 in hr."""
+    framework = small_framework.model_copy(deep=True)
+    framework.teams = [*framework.teams, Team(id="hr", name="HR")]
+    framework.kpis = [*framework.kpis, KpiDefinition(id="nps", name="Net promoter score", polarity="higher_is_better",
+                                                     category="output", indicator="lagging")]
+    root = tmp_path / "ws"
+    save_framework(framework, root)
+    (root / "employees.csv").write_text("employee_id,name,team,role\nE1,Ann,sales,account_executive\n"
+                                        "E2,Bo,sales,account_executive\nH1,Hal,hr,account_executive\n")
+    return root
+
+
+def write(path: Path, *lines: str, encoding: str = "utf-8") -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+    return path
+
+
+def stored(workspace: Path) -> pd.DataFrame:
+    return DuckDBStore(workspace / ACTUALS_DB).read_actuals()
+
+
+def rejected(path: Path, workspace: Path, **options) -> pd.DataFrame:
+    with pytest.raises(RejectedRowsError) as caught:
+        import_actuals(path, workspace, **options)
+    return caught.value.report
+
+
+def test_a_valid_file_is_imported(workspace, tmp_path):
+    result = import_actuals(write(tmp_path / "q1.csv", HEADER, *GOOD), workspace)
+    assert (result.read, result.imported, result.rejected, result.replaced) == (5, 5, 0, 0)
+    assert result.periods == ["2025Q1", "2025Q2"]
+    actuals = stored(workspace)
+    assert len(actuals) == 5
+    assert actuals.loc[actuals["kpi_id"] == "pipeline_coverage", "employee_id"].tolist() == [""]
+
+
+def test_reimporting_replaces_and_never_duplicates(workspace, tmp_path):
+    path = write(tmp_path / "q1.csv", HEADER, *GOOD)
+    import_actuals(path, workspace)
+    again = import_actuals(path, workspace)
+    assert again.replaced == 5 and len(stored(workspace)) == 5
+    # a corrected export of the sales win rates for 2025Q1 without E2 removes E2's old value
+    import_actuals(write(tmp_path / "fix.csv", HEADER, "2025Q1,sales,E1,win_rate,25"), workspace)
+    actuals = stored(workspace).set_index(["period", "employee_id", "kpi_id"])["value"]
+    assert len(actuals) == 4
+    assert actuals[("2025Q1", "E1", "win_rate")] == 25
+    assert actuals[("2025Q1", "E1", "sales_cycle_days")] == 80
+
+
+def test_headers_ignore_case_spaces_and_a_byte_order_mark_and_extra_columns(workspace, tmp_path):
+    path = write(tmp_path / "bom.csv", "\ufeff Period ;Team; Employee ID ;KPI;Value;Comment",
+                 "2025Q1;sales;E1;win_rate;24;first", "2025-Q1;sales;E2;win_rate;25;", encoding="utf-8")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert import_actuals(path, workspace).imported == 2
+    assert stored(workspace)["period"].unique().tolist() == ["2025Q1"]
+
+
+def test_a_missing_column_makes_the_file_unreadable(workspace, tmp_path):
+    path = write(tmp_path / "no_value.csv", "period,team,employee_id,kpi_id", "2025Q1,sales,E1,win_rate")
+    with pytest.raises(InputError) as caught:
+        import_actuals(path, workspace)
+    message = str(caught.value)
+    assert "no_value.csv" in message and "period, team, employee_id, kpi_id, value" in message
+    assert "--header-row" in message
+    assert not (workspace / ACTUALS_DB).exists()
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("lots", "not a number"),
+    ('"1,5"', "a comma in a number"),
+    ('"1,200"', "a comma in a number"),
+    ("12%", "a percent sign"),
+    ("", "value is empty"),
+    ("NaN", "not a finite number"),
+    ("-inf", "not a finite number"),
+])
+def test_values_that_are_not_plain_finite_numbers_are_rejected(workspace, tmp_path, value, reason):
+    report = rejected(write(tmp_path / "values.csv", HEADER, GOOD[0], f"2025Q1,sales,E2,win_rate,{value}"), workspace)
+    assert report["row"].tolist() == [3]
+    assert report["column"].tolist() == ["value"]
+    assert report["reason"].iloc[0].startswith(reason)
+    assert not (workspace / ACTUALS_DB).exists()
+
+
+def test_numbers_in_other_plain_forms_are_accepted(workspace, tmp_path):
+    path = write(tmp_path / "forms.csv", HEADER, "2025Q1,sales,E1,win_rate, 2.4e1 ", "2025Q1,sales,E2,win_rate,-0.5")
+    import_actuals(path, workspace)
+    assert stored(workspace)["value"].tolist() == [24.0, -0.5]
+
+
+@pytest.mark.parametrize(("line", "column", "reason"), [
+    ("2025Q5,sales,E1,win_rate,20", "period", "not a period"),
+    ("soon,sales,E1,win_rate,20", "period", "not a period"),
+    ("2025Q1,legal,E1,win_rate,20", "team", "unknown team (known: hr, sales)"),
+    ("2025Q1,,E1,win_rate,20", "team", "team is empty"),
+    ("2025Q1,sales,E77,win_rate,20", "employee_id", "unknown employee"),
+    ("2025Q1,sales,H1,win_rate,20", "employee_id", "employee belongs to another team"),
+    ("2025Q1,sales,E1,win_rat,20", "kpi_id", "unknown KPI id"),
+    ("2025Q1,sales,E1,,20", "kpi_id", "KPI id is empty"),
+    ("2025Q1,sales,E1,nps,20", "kpi_id", "KPI is not assigned to the employee's role"),
+    ("2025Q1,sales,,nps,20", "kpi_id", "team-level value (no employee id) for a KPI that no role of the team has"),
+    ("2025Q1,sales,E2,sales_cycle_days,1,5", "extra", "more cells than the header has columns"),
+])
+def test_bad_rows_are_reported_with_row_column_value_and_reason(workspace, tmp_path, line, column, reason):
+    path = write(tmp_path / "bad.csv", HEADER, *GOOD, line)
+    with pytest.raises(RejectedRowsError) as caught:
+        import_actuals(path, workspace)
+    report = caught.value.report
+    assert report["row"].unique().tolist() == [7]
+    assert report["column"].tolist() == [column]
+    assert report["reason"].iloc[0].startswith(reason)
+    assert f"bad.csv, row 7, field '{column}': {reason}" in str(caught.value)
+    assert not (workspace / ACTUALS_DB).exists()
+
+
+def test_duplicate_rows_are_rejected_even_with_different_period_spellings(workspace, tmp_path):
+    report = rejected(write(tmp_path / "dup.csv", HEADER, *GOOD, "2025-Q1,sales,E1,win_rate,99"), workspace)
+    assert report["row"].tolist() == [2, 7]
+    assert report["reason"].str.startswith("duplicate").all()
+
+
+def test_all_or_nothing_keeps_the_store_as_it_was(workspace, tmp_path):
+    import_actuals(write(tmp_path / "q1.csv", HEADER, *GOOD), workspace)
+    before = stored(workspace)
+    rows = [f"2025Q3,sales,E1,win_rate,{n}" for n in range(1)] + ["2025Q3,sales,E2,win_rate,oops"]
+    rejected(write(tmp_path / "q3.csv", HEADER, *rows, "2025Q1,sales,E1,win_rate,1"), workspace)
+    pd.testing.assert_frame_equal(stored(workspace), before)
+
+
+def test_skip_invalid_imports_good_slices_and_writes_the_rest_with_reasons(workspace, tmp_path):
+    path = write(tmp_path / "mixed.csv", HEADER, *GOOD, "2025Q1,sales,E2,sales_cycle_days,slow",
+                 "2025Q1,legal,E1,win_rate,20")
+    result = import_actuals(path, workspace, skip_invalid=True)
+    assert result.rejects_path == default_rejects_path(path) == tmp_path / "mixed.rejects.csv"
+    # E1's sales_cycle_days shares its period × team × KPI with the rejected row 7, so it waits with it
+    assert result.imported == 4
+    rejects = pd.read_csv(result.rejects_path, dtype=str, keep_default_na=False)
+    assert list(rejects.columns) == ["row", "period", "team", "employee_id", "kpi_id", "value", "reason"]
+    assert rejects["row"].tolist() == ["4", "7", "8"]
+    assert rejects["reason"].tolist()[0].startswith("kpi_id: held back with rejected row 7")
+    assert rejects["reason"].tolist()[1] == "value: not a number"
+    assert rejects["reason"].tolist()[2].startswith("team: unknown team")
+    assert set(stored(workspace)["kpi_id"]) == {"win_rate", "pipeline_coverage"}
+
+    fixed = rejects.iloc[:2].assign(value=["80", "85"])
+    fixed.to_csv(tmp_path / "fixed.csv", index=False)
+    import_actuals(tmp_path / "fixed.csv", workspace)
+    cycle = stored(workspace).query("kpi_id == 'sales_cycle_days'")
+    assert cycle["employee_id"].tolist() == ["E1", "E2"] and cycle["value"].tolist() == [80, 85]
+
+
+def test_rejects_path_can_be_given_and_is_written_without_skipping(workspace, tmp_path):
+    target = tmp_path / "out" / "why.csv"
+    rejected(write(tmp_path / "bad.csv", HEADER, "2025Q1,sales,E1,win_rate,x"), workspace, rejects=target)
+    assert pd.read_csv(target)["reason"].tolist() == ["value: not a number"]
+    assert not (workspace / ACTUALS_DB).exists()
+
+
+def test_wide_layout_is_melted_and_empty_cells_are_no_data(workspace, tmp_path):
+    path = write(tmp_path / "wide.csv", "Period,Team,Employee ID,Name,win_rate,sales_cycle_days,pipeline_coverage",
+                 "2025Q1,sales,E1,Ann,24,80,", "2025Q1,sales,E2,Bo,31.5,,", "2025Q1,sales,,,,,3.2")
+    result = import_actuals(path, workspace, layout="wide")
+    assert result.imported == 4
+    actuals = stored(workspace).set_index(["employee_id", "kpi_id"])["value"]
+    assert actuals[("E1", "sales_cycle_days")] == 80 and actuals[("", "pipeline_coverage")] == 3.2
+
+
+def test_wide_layout_reports_the_kpi_column_of_a_bad_cell(workspace, tmp_path):
+    path = write(tmp_path / "wide.csv", "period,team,employee_id,win_rate,nps_typo", "2025Q1,sales,E1,2x,7")
+    report = rejected(path, workspace, layout="wide")
+    assert report[["row", "column"]].values.tolist() == [[2, "kpi_id"], [2, "win_rate"]]
+    assert report["reason"].tolist() == ["unknown KPI id (not in kpis.yaml)", "not a number"]
+
+
+def excel(path: Path, rows: list[list], title_rows: bool = True, sheet: str = "Actuals") -> Path:
+    """An .xlsx like an HR export: a merged title row, a blank row, a merged group row, then the header."""
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    if title_rows:
+        ws["A1"] = "KPI actuals — Q1 2025"
+        ws["A1"].font = Font(bold=True, size=14)
+        ws.merge_cells("A1:E1")
+        ws["A3"], ws["D3"] = "Who", "What"
+        ws.merge_cells("A3:C3")
+        ws.merge_cells("D3:E3")
+    for row in rows:
+        ws.append(row)
+    book.create_sheet("Notes")["A1"] = "exported from the HR system"
+    book.save(path)
+    return path
+
+
+def test_excel_with_merged_title_rows_finds_its_header(workspace, tmp_path):
+    rows = [["Period", "Team", "Employee ID", "KPI ID", "Value"], ["2025Q1", "sales", "E1", "win_rate", 24],
+            [pd.Timestamp("2025-03-31").to_pydatetime(), "sales", "E2", "win_rate", 31.5],
+            [None] * 5, ["2025Q1", "sales", "E2", "sales_cycle_days", "n/a"]]
+    path = excel(tmp_path / "export.xlsx", rows)
+    raw = read_actuals_file(path)
+    assert raw.header_row == 4 and raw.frame["row"].tolist() == [5, 6, 8]
+    report = rejected(path, workspace)
+    assert report[["row", "column", "value"]].values.tolist() == [[8, "value", "n/a"]]
+    assert import_actuals(path, workspace, skip_invalid=True).imported == 2
+    assert stored(workspace)["period"].tolist() == ["2025Q1", "2025-03"]  # a date means its month
+
+
+def test_excel_numbers_as_ids_and_header_row_option(workspace, tmp_path):
+    (workspace / "employees.csv").write_text("employee_id,name,team,role\n1001,Ann,sales,account_executive\n")
+    rows = [["exported 2025-04-02"], [], ["period", "team", "employee_id", "kpi_id", "value"],
+            [2025, "sales", 1001, "win_rate", 24.0]]
+    path = excel(tmp_path / "ids.xlsx", rows, title_rows=False)
+    result = import_actuals(path, workspace, header_row=3)
+    assert result.imported == 1
+    assert stored(workspace)[["period", "employee_id"]].values.tolist() == [["2025", "1001"]]
+
+
+def test_excel_without_a_findable_header_asks_for_header_row(workspace, tmp_path):
+    rows = [["Zeitraum", "Team", "Mitarbeiter", "Kennzahl", "Wert"], ["2025Q1", "sales", "E1", "win_rate", 24]]
+    path = excel(tmp_path / "german.xlsx", rows, title_rows=False)
+    with pytest.raises(InputError, match=r"german.xlsx.*no header row.*--header-row N"):
+        import_actuals(path, workspace)
+    with pytest.raises(InputError, match="row 1, .*missing column.*period.*Zeitraum"):
+        import_actuals(path, workspace, header_row=1)
+    with pytest.raises(InputError, match="no sheet 'Data'; the sheets are: Actuals, Notes"):
+        import_actuals(path, workspace, sheet="Data")
+
+
+def test_unreadable_files_raise_input_errors(workspace, tmp_path):
+    (tmp_path / "fake.xlsx").write_bytes(b"not a zip file")
+    with pytest.raises(InputError, match="fake.xlsx: cannot be read as an Excel workbook"):
+        import_actuals(tmp_path / "fake.xlsx", workspace)
+    (tmp_path / "latin.csv").write_bytes((HEADER + "\n2025Q1,sales,Jos\xe9,win_rate,1\n").encode("latin-1"))
+    with pytest.raises(InputError, match="latin.csv: not UTF-8 text"):
+        import_actuals(tmp_path / "latin.csv", workspace)
+    with pytest.raises(InputError, match="file not found"):
+        import_actuals(tmp_path / "absent.csv", workspace)
+    with pytest.raises(InputError, match="no data rows below the header"):
+        import_actuals(write(tmp_path / "empty.csv", HEADER), workspace)
+
+
+def test_cli_exit_codes_and_messages(workspace, tmp_path, cli):
+    good = write(tmp_path / "good.csv", HEADER, *GOOD)
+    code, out, err = cli("import-actuals", good, "--workspace", workspace)
+    assert code == 0, err
+    assert "imported 5 value(s) for 2025Q1, 2025Q2 from good.csv" in out
+
+    bad = write(tmp_path / "bad.csv", HEADER, *GOOD, "2025Q1,sales,E2,sales_cycle_days,12%")
+    code, out, err = cli("import-actuals", bad, "-w", workspace)
+    assert code == 1
+    assert "error: bad.csv, row 7, field 'value': a percent sign" in err
+    assert "1 row(s) rejected; nothing imported" in err and "Traceback" not in err
+
+    code, out, err = cli("import-actuals", bad, "-w", workspace, "--skip-invalid")
+    assert code == 0, err
+    assert "see " in out and (tmp_path / "bad.rejects.csv").exists()
+
+    code, out, err = cli("import-actuals", tmp_path / "missing.xlsx", "-w", workspace)
+    assert code == 2 and "missing.xlsx: file not found" in err and "Traceback" not in err
+
+    code, out, err = cli("import-actuals", good, "-w", workspace, "--layout", "sideways")
+    assert code == 2 and "Traceback" not in err
