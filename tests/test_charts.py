@@ -1,0 +1,126 @@
+"""Charts on the sample organization: rendered to PNG, with the lines, bands and labels they promise."""
+
+from __future__ import annotations
+
+import matplotlib.colors as mcolors
+import pytest
+from matplotlib.figure import Figure
+
+from kpi_workbook.charts import COLOURS, history_chart, scorecard_chart, trend_chart
+from kpi_workbook.paths import SAMPLE_ORG_DIR
+from kpi_workbook.review import kpi_scorecard, trends
+from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
+from kpi_workbook.scoring import score_actuals
+from kpi_workbook.targets import kpi_history, suggest_for_framework, suggest_targets
+from kpi_workbook.workspace import load_framework
+
+PERIODS = quarter_labels("2024Q1", 8)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    framework = load_framework(SAMPLE_ORG_DIR)
+    employees = generate_employees(framework, 180, 42)
+    actuals = generate_actuals(framework, employees, PERIODS, 42)
+    return framework, employees, actuals, score_actuals(actuals, employees, framework)
+
+
+def history_of(sample, role, kpi):
+    framework, employees, actuals, _ = sample
+    assignment = next(a.kpi for a in framework.assignments if a.role == role and a.kpi.kpi == kpi)
+    return kpi_history(framework, actuals, employees, role, kpi), assignment
+
+
+def render(fig: Figure, path) -> None:
+    fig.savefig(path)
+    assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 5000
+
+
+def legend_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_history_chart_with_current_and_suggested_bands(sample, tmp_path):
+    history, assignment = history_of(sample, "account_executive", "win_rate")
+    suggestion = suggest_targets(history, "higher_is_better", "percentile")
+    fig = history_chart(history, "higher_is_better", assignment, suggestion, title="Win rate", unit="%")
+    render(fig, tmp_path / "history.png")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 1 + 3 + 3  # median, current bands, suggested bands
+    assert ax.lines[0].get_ydata().size == len(PERIODS)
+    targets = [line for line in ax.lines if line.get_label() == "target"]
+    assert targets[0].get_ydata()[0] == assignment.target
+    assert legend_texts(ax)[:4] == ["median", "middle 50 %", "threshold", "target"]
+    assert "suggested stretch" in legend_texts(ax)
+    assert [t.get_text() for t in ax.get_xticklabels()] == PERIODS
+    assert ax.get_title() == "Win rate" and ax.get_ylabel() == "%"
+
+
+def test_history_chart_shades_ranges_for_within_range_kpis(sample, tmp_path):
+    history, assignment = history_of(sample, "operations_manager", "capacity_utilization")
+    fig = history_chart(history, "within_range", assignment, title="Capacity utilization")
+    render(fig, tmp_path / "range.png")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 1
+    spans = {p.get_label(): (p.get_y(), p.get_y() + p.get_height()) for p in ax.patches}
+    assert spans["target range"] == pytest.approx(assignment.target_range)
+    assert spans["threshold range"] == pytest.approx(assignment.threshold_range)
+
+
+def test_history_chart_of_one_value_per_period_has_no_spread(tmp_path):
+    fig = history_chart([3.0, 4.0, 5.0], "lower_is_better", {"target": 4.0})
+    render(fig, tmp_path / "team.png")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and "middle 50 %" not in legend_texts(ax)
+
+
+def test_scorecard_chart_colours_bars_by_status(sample, tmp_path):
+    framework, _, _, scores = sample
+    card = kpi_scorecard(scores, framework, PERIODS[-1])
+    person = card[card["employee_id"] == card["employee_id"].iloc[0]]
+    fig = scorecard_chart(person, label="kpi_name", title="Scorecard")
+    render(fig, tmp_path / "scorecard.png")
+    ax = fig.axes[0]
+    bars = ax.patches
+    assert len(bars) == len(person)
+    for bar, status in zip(bars, person["status"].astype(str), strict=True):
+        assert mcolors.to_hex(bar.get_facecolor()) == COLOURS[status]
+    assert [t.get_text() for t in ax.get_yticklabels()] == person["kpi_name"].tolist()
+    assert ax.lines[0].get_xdata()[0] == 100
+    assert ax.get_xlabel() == "score (%)"
+
+
+def test_scorecard_chart_marks_missing_data(sample, tmp_path):
+    framework, _, _, scores = sample
+    card = kpi_scorecard(scores, framework, PERIODS[-1])
+    grey = card[card["status"].astype(str) == "grey"].head(3)
+    fig = scorecard_chart(grey)
+    render(fig, tmp_path / "grey.png")
+    assert [t.get_text() for t in fig.axes[0].texts] == ["no data"] * len(grey)
+
+
+def test_trend_chart_has_one_line_per_team(sample, tmp_path):
+    framework, _, _, scores = sample
+    fig = trend_chart(trends(scores, "team"), group="team", title="Team scores")
+    render(fig, tmp_path / "trend.png")
+    ax = fig.axes[0]
+    teams = {t.id for t in framework.teams}
+    assert {line.get_label() for line in ax.lines} == teams | {"target (100 %)"}
+    assert all(line.get_xdata().size == len(PERIODS) for line in ax.lines if line.get_label() in teams)
+    assert [t.get_text() for t in ax.get_xticklabels()] == PERIODS
+    assert ax.get_ylabel() == "weighted score (%)"
+
+
+def test_history_chart_takes_a_suggestion_table_row(sample, tmp_path):
+    framework, employees, actuals, _ = sample
+    table = suggest_for_framework(framework, actuals, employees, roles=["operations_manager"])
+    rows = table.set_index("kpi_id")
+    capacity = rows.loc["capacity_utilization"].to_dict()
+    history, assignment = history_of(sample, "operations_manager", "capacity_utilization")
+    fig = history_chart(history, "within_range", assignment, suggested=capacity)
+    render(fig, tmp_path / "row.png")
+    assert "suggested target range" in legend_texts(fig.axes[0]) and len(fig.axes[0].lines) == 1
+    missing = {**rows.iloc[0].to_dict(), "threshold": float("nan"), "target": float("nan"), "stretch": None}
+    fig = history_chart([1.0, 2.0], "higher_is_better", suggested=missing)
+    assert len(fig.axes[0].lines) == 1

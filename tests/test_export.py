@@ -1,0 +1,189 @@
+"""Team exports: Excel and CSV on the sample organization, formula injection, privacy, atomic writes, CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from kpi_workbook.errors import InputError, UnknownTeamError
+from kpi_workbook.export import (
+    FORMULA_PREFIXES,
+    STATUS_FILLS,
+    export_team,
+    neutralize,
+    neutralize_frame,
+    team_tables,
+    write_csv,
+    write_excel,
+)
+from kpi_workbook.paths import SAMPLE_ORG_DIR
+from kpi_workbook.review import FLAG_COLUMNS
+from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels, write_sample
+from kpi_workbook.workspace import load_framework
+
+CLI = str(Path(sys.executable).parent / "kpi-workbook")
+PERIODS = quarter_labels("2024Q1", 8)
+MALICIOUS = ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+             "\t=1+1", "\r=1+1"]
+EVIL_KPI_NAME = "=cmd|' /C calc'!A0"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    framework = load_framework(SAMPLE_ORG_DIR)
+    next(k for k in framework.kpis if k.id == "win_rate").name = EVIL_KPI_NAME
+    employees = generate_employees(framework, 180, 42)
+    sales = employees.index[employees["team"] == "sales"][: len(MALICIOUS)]
+    employees.loc[sales, "name"] = MALICIOUS
+    other = employees.index[employees["team"] == "hr"][0]
+    employees.loc[other, "name"] = "Hr Only Person"
+    actuals = generate_actuals(framework, employees, PERIODS, 42)
+    return framework, employees, actuals
+
+
+@pytest.fixture(scope="module")
+def sales_tables(sample):
+    return team_tables(*sample, "sales")
+
+
+def cell_values(path: Path) -> list[tuple[str, openpyxl.cell.Cell]]:
+    book = openpyxl.load_workbook(path)
+    return [(sheet.title, cell) for sheet in book.worksheets for row in sheet.iter_rows() for cell in row]
+
+
+def test_neutralize_prefixes_every_formula_start():
+    for text in MALICIOUS + ["=1", "+1", "-1", "@a", "\tx", "\rx"]:
+        assert neutralize(text) == "'" + text
+    for safe in ["Anna", "1-2", "a=b", "", 5, -3.5, None]:
+        assert neutralize(safe) == safe
+    assert set(FORMULA_PREFIXES) == {"=", "+", "-", "@", "\t", "\r"}
+    frame = neutralize_frame(pd.DataFrame({"=label": ["=x", "ok"], "n": [-1.0, 2.0]}))
+    assert list(frame.columns) == ["'=label", "n"]
+    assert frame["'=label"].tolist() == ["'=x", "ok"] and frame["n"].tolist() == [-1.0, 2.0]
+
+
+def test_team_tables_hold_only_the_team(sample, sales_tables):
+    framework, employees, _ = sample
+    assert list(sales_tables) == ["Scorecard", "KPI definitions", "Targets", "Flags"]
+    sales_people = set(employees.loc[employees["team"] == "sales", "employee_id"])
+    card = sales_tables["Scorecard"]
+    assert set(card["employee_id"]) == sales_people and set(card["team"]) == {"sales"}
+    assert (card["period"] == PERIODS[-1]).all()
+    roles = {r.id for r in framework.roles_of_team("sales")}
+    assert set(sales_tables["Targets"]["role"]) == roles
+    assert set(sales_tables["Flags"]["team"]) <= {"sales"}
+    assert list(sales_tables["Flags"].columns) == FLAG_COLUMNS
+    assert {"probability", "current_probability", "verdict"} <= set(sales_tables["Targets"].columns)
+    assert "win_rate" in set(sales_tables["KPI definitions"]["id"])
+    assert "time_to_hire" not in set(sales_tables["KPI definitions"]["id"])
+
+
+def test_excel_export_neutralizes_formulas_and_keeps_numbers(sales_tables, tmp_path):
+    path = write_excel(sales_tables, tmp_path / "sales.xlsx")
+    cells = cell_values(path)
+    assert not [c.coordinate for _, c in cells if c.data_type == "f"]
+    texts = {c.value for _, c in cells if isinstance(c.value, str)}
+    for text in MALICIOUS + [EVIL_KPI_NAME]:
+        stored = text.replace("\r", "\n")  # XML keeps no bare carriage return
+        assert "'" + stored in texts and stored not in texts
+    book = openpyxl.load_workbook(path)
+    card = book["Scorecard"]
+    header = [c.value for c in card[1]]
+    value = card.cell(row=2, column=header.index("value") + 1)
+    assert isinstance(value.value, float)
+    assert "Hr Only Person" not in texts
+
+
+def test_excel_layout_frozen_header_widths_and_rag_fills(sales_tables, tmp_path):
+    path = write_excel(sales_tables, tmp_path / "sales.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Scorecard", "KPI definitions", "Targets", "Flags"]
+    card = book["Scorecard"]
+    assert card.freeze_panes == "A2" and card["A1"].font.bold
+    header = [c.value for c in card[1]]
+    name_column = openpyxl.utils.get_column_letter(header.index("kpi_name") + 1)
+    assert card.column_dimensions[name_column].width > len("kpi_name") + 2
+    status = header.index("status") + 1
+    seen = set()
+    for row in range(2, card.max_row + 1):
+        cell = card.cell(row=row, column=status)
+        assert cell.fill.start_color.rgb.endswith(STATUS_FILLS[cell.value])
+        seen.add(cell.value)
+    assert {"green", "red"} <= seen
+    targets = book["Targets"]
+    header = [c.value for c in targets[1]]
+    assert targets.cell(row=2, column=header.index("probability") + 1).number_format == "0%"
+
+
+def test_csv_export_neutralizes_and_keeps_the_team(sales_tables, tmp_path):
+    files = write_csv(sales_tables, tmp_path / "sales")
+    assert [f.name for f in files] == ["scorecard.csv", "kpi_definitions.csv", "targets.csv", "flags.csv"]
+    card = pd.read_csv(files[0], dtype=str, keep_default_na=False)
+    names = set(card["name"])
+    for text in MALICIOUS:
+        assert "'" + text in names and text not in names
+    assert "Hr Only Person" not in names
+    assert not any(v.startswith(FORMULA_PREFIXES) for column in ("name", "kpi_name", "role") for v in card[column])
+    assert len(card) == len(sales_tables["Scorecard"])
+
+
+def test_failed_excel_write_leaves_the_old_file_and_no_temporaries(sales_tables, tmp_path):
+    path = tmp_path / "sales.xlsx"
+    write_excel(sales_tables, path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError):
+        write_excel({"Scorecard": sales_tables["Scorecard"], "bad/name": sales_tables["Flags"]}, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sales.xlsx"]
+
+
+def test_export_team_checks_team_period_and_format(sample, tmp_path):
+    framework, employees, actuals = sample
+    with pytest.raises(UnknownTeamError, match="unknown team 'nope'. Valid teams: customer_support"):
+        export_team(framework, employees, actuals, "nope", tmp_path / "x.xlsx")
+    with pytest.raises(InputError, match="no scores for period '2030Q1'"):
+        export_team(framework, employees, actuals, "hr", tmp_path / "x.xlsx", period="2030Q1")
+    with pytest.raises(ValueError, match="unknown export format"):
+        export_team(framework, employees, actuals, "hr", tmp_path / "x.pdf", fmt="pdf")
+    with pytest.raises(InputError, match="no actuals for team 'hr'"):
+        export_team(framework, employees, actuals[actuals["team"] != "hr"], "hr", tmp_path / "x.xlsx")
+    assert not any(tmp_path.iterdir())
+    files = export_team(framework, employees, actuals, "hr", tmp_path / "hr.xlsx", period="2025Q2")
+    card = pd.read_excel(files[0], sheet_name="Scorecard")
+    assert set(card["period"]) == {"2025Q2"} and set(card["team"]) == {"hr"}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("export") / "ws"
+    write_sample(root)
+    return root
+
+
+def test_cli_export_xlsx_and_csv(workspace, tmp_path):
+    out = tmp_path / "reports" / "it.xlsx"
+    result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--team", "it", "--out", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {out}" in result.stdout
+    card = pd.read_excel(out, sheet_name="Scorecard", dtype={"employee_id": str})
+    people = pd.read_csv(workspace / "employees.csv", dtype=str)
+    assert set(card["employee_id"]) == set(people.loc[people["team"] == "it", "employee_id"])
+    folder = tmp_path / "it_csv"
+    result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--team", "it", "--out", str(folder),
+                             "--format", "csv", "--period", "2025Q1"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert set(pd.read_csv(folder / "scorecard.csv")["period"]) == {"2025Q1"}
+
+
+def test_cli_export_unknown_team_exits_2(workspace, tmp_path):
+    result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--team", "legal", "--out",
+                             str(tmp_path / "x.xlsx")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "unknown team 'legal'" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "x.xlsx").exists()
