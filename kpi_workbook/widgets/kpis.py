@@ -1,0 +1,165 @@
+"""Forms to pick a role's KPIs from the library (with filters), set their categories, and set their weights."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+
+from kpi_workbook.library import FAMILIES, library_frame, search_library
+from kpi_workbook.model import Category, Indicator, Polarity
+from kpi_workbook.widgets.common import NEW, WIDTH, attempt, button, dropdown, set_status, text
+from kpi_workbook.widgets.editor import FrameworkEditor
+
+ANY = ""
+
+
+def _role_options(editor: FrameworkEditor, team: str) -> list[tuple[str, str]]:
+    framework = editor.framework
+    roles = framework.roles_of_team(team) if team else framework.roles
+    return [(f"{r.id} — {r.title}", r.id) for r in roles]
+
+
+class KpiPicker(w.VBox):
+    """Filter the library by family, category, polarity and words; add the chosen KPI to a role.
+
+    Also takes a KPI off a role, and sets the category and leading/lagging of a role's KPI.
+    """
+
+    def __init__(self, editor: FrameworkEditor, team: str = ""):
+        self.editor = editor
+        self.role = dropdown("Role", _role_options(editor, team))
+        self.family = dropdown("Family", [("(any)", ANY), *[(f, f) for f in FAMILIES]], ANY)
+        self.category = dropdown("Category", [("(any)", ANY), *[(c.value, c.value) for c in Category]], ANY)
+        self.polarity = dropdown("Polarity", [("(any)", ANY), *[(p.value, p.value) for p in Polarity]], ANY)
+        self.search = text("Search", placeholder="words in name, description or formula, e.g. revenue")
+        self.results = w.Select(options=[], rows=8, description="Library", layout=w.Layout(width=WIDTH))
+        self.details = w.HTML()
+        self.responsibility = dropdown("Responsibility", [])
+        self.objectives = w.SelectMultiple(options=[], rows=4, description="Objectives", layout=w.Layout(width=WIDTH))
+        self.weight = w.BoundedFloatText(value=0, min=0, max=100, step=5, description="Weight")
+        self.add_button = button("Add KPI to role", "success")
+        self.assigned = w.Select(options=[], rows=6, description="Role's KPIs", layout=w.Layout(width=WIDTH))
+        self.kpi_category = dropdown("Category", [c.value for c in Category])
+        self.kpi_indicator = dropdown("Indicator", [i.value for i in Indicator])
+        self.classify_button = button("Set category", "primary")
+        self.remove_button = button("Remove KPI from role", "danger")
+        self.status = w.HTML()
+        for control in (self.family, self.category, self.polarity, self.search):
+            control.observe(self._filter, names="value")
+        self.results.observe(self._show_details, names="value")
+        self.role.observe(self._load_role, names="value")
+        self.assigned.observe(self._load_assigned, names="value")
+        self.add_button.on_click(self._add)
+        self.classify_button.on_click(self._classify)
+        self.remove_button.on_click(self._remove)
+        self.objectives.options = [(o.title, o.id) for o in editor.framework.objectives]
+        self._filter()
+        self._load_role()
+        super().__init__([
+            w.HTML("<b>Find KPIs in the library</b>"), self.role, self.family, self.category, self.polarity,
+            self.search, self.results, self.details, self.responsibility, self.objectives, self.weight,
+            self.add_button, w.HTML("<b>The role's KPIs</b>"), self.assigned,
+            w.HBox([self.kpi_category, self.kpi_indicator]), w.HBox([self.classify_button, self.remove_button]),
+            self.status,
+        ])
+
+    def _filter(self, _change: object = None) -> None:
+        found = search_library(family=self.family.value or None, category=self.category.value or None,
+                               polarity=self.polarity.value or None, text=self.search.value.strip() or None)
+        self.results.options = [(f"{row.name} [{row.family}, {row.category}]", row.id) for row in found.itertuples()]
+        self._show_details()
+
+    def _show_details(self, _change: object = None) -> None:
+        frame = library_frame()
+        row = frame[frame["id"] == self.results.value]
+        if row.empty:
+            self.details.value = f"<i>{len(self.results.options)} KPIs match.</i>"
+            return
+        kpi = row.iloc[0]
+        fields = ["description", "formula", "unit", "polarity", "indicator", "frequency", "data_source"]
+        items = "".join(f"<li><b>{f}</b>: {html.escape(str(kpi[f]))}</li>" for f in fields)
+        self.details.value = f"<b>{html.escape(kpi['name'])}</b> (<code>{kpi['id']}</code>)<ul>{items}</ul>"
+
+    def _load_role(self, _change: object = None) -> None:
+        role = self.editor.framework.role(self.role.value or "")
+        self.responsibility.options = [("(none)", NEW)] + [
+            (r.description[:60], r.id) for r in (role.responsibilities if role else [])
+        ]
+        self.assigned.options = [(f"{k.kpi} (weight {k.weight:g})", k.kpi) for k in (role.kpis if role else [])]
+        self._load_assigned()
+
+    def _load_assigned(self, _change: object = None) -> None:
+        definition = self.editor.framework.kpi(self.assigned.value or "")
+        self.classify_button.disabled = self.remove_button.disabled = definition is None
+        if definition is not None:
+            self.kpi_category.value = Category(definition.category).value
+            self.kpi_indicator.value = Indicator(definition.indicator).value
+
+    def _add(self, _button: w.Button) -> None:
+        role, kpi = self.role.value, self.results.value
+        if not kpi:
+            set_status(self.status, "choose a KPI in the library list first", ok=False)
+            return
+        fields = {"objectives": list(self.objectives.value), "responsibility": self.responsibility.value or None}
+        if attempt(self.status, lambda: self.editor.add_kpi(role, kpi, self.weight.value, **fields),
+                   f"added {kpi} to {role}; set its weight and bands next"):
+            self._load_role()
+
+    def _classify(self, _button: w.Button) -> None:
+        kpi = self.assigned.value
+        if attempt(self.status, lambda: self.editor.update_definition(
+                kpi, category=self.kpi_category.value, indicator=self.kpi_indicator.value),
+                f"{kpi} is now {self.kpi_category.value}, {self.kpi_indicator.value} (for every role using it)"):
+            self._load_assigned()
+
+    def _remove(self, _button: w.Button) -> None:
+        role, kpi = self.role.value, self.assigned.value
+        if attempt(self.status, lambda: self.editor.remove_kpi(role, kpi), f"removed {kpi} from {role}"):
+            self._load_role()
+
+
+class WeightsForm(w.VBox):
+    """One weight per KPI of the chosen role, with a live total that must reach the framework's weight total."""
+
+    def __init__(self, editor: FrameworkEditor, team: str = ""):
+        self.editor = editor
+        self.role = dropdown("Role", _role_options(editor, team))
+        self.weights: dict[str, w.BoundedFloatText] = {}
+        self.rows = w.VBox()
+        self.total = w.HTML()
+        self.status = w.HTML()
+        self.role.observe(self._load, names="value")
+        self._load()
+        super().__init__([self.role, self.rows, self.total, self.status])
+
+    def _load(self, _change: object = None) -> None:
+        role = self.editor.framework.role(self.role.value or "")
+        self.weights = {}
+        for assignment in role.kpis if role else []:
+            name = getattr(self.editor.framework.kpi(assignment.kpi), "name", assignment.kpi)
+            field = w.BoundedFloatText(value=assignment.weight, min=0, max=100, step=5, description=assignment.kpi,
+                                       tooltip=name, style={"description_width": "16em"},
+                                       layout=w.Layout(width="24em"))
+            field.observe(self._changed, names="value")
+            self.weights[assignment.kpi] = field
+        self.rows.children = list(self.weights.values())
+        self._show_total()
+
+    def _changed(self, change: dict) -> None:
+        kpi = change["owner"].description
+        attempt(self.status, lambda: self.editor.set_weight(self.role.value, kpi, change["new"]),
+                f"{kpi}: weight {change['new']:g}")
+        self._show_total()
+
+    def _show_total(self) -> None:
+        if not self.role.value:
+            self.total.value = "<i>No role to weigh.</i>"
+            return
+        total = self.editor.weight_total(self.role.value)
+        goal = self.editor.framework.metadata.settings.weight_total
+        gap = goal - total
+        ok = abs(gap) < 1e-9
+        note = "complete" if ok else (f"add {gap:g}" if gap > 0 else f"remove {-gap:g}")
+        color = "#2e7d32" if ok else "#c62828"
+        self.total.value = f'<b style="color:{color}">Total: {total:g} / {goal:g} — {note}</b>'

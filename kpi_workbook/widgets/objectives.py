@@ -1,0 +1,78 @@
+"""A form to add, edit and remove strategic objectives."""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from kpi_workbook.model import Perspective
+from kpi_workbook.strategic_goals import PERSPECTIVE_LABELS
+from kpi_workbook.widgets.common import NEW, attempt, button, dropdown, set_status, text
+from kpi_workbook.widgets.editor import FrameworkEditor
+
+
+class ObjectivesForm(w.VBox):
+    """Pick an objective to edit it, or "(new objective)" to add one; changes stay in the editor until saved."""
+
+    def __init__(self, editor: FrameworkEditor):
+        self.editor = editor
+        self.choice = dropdown("Objective", [])
+        self.id = text("Id", placeholder="e.g. grow_revenue")
+        self.title = text("Title", placeholder="e.g. Grow recurring revenue by 15 %")
+        self.perspective = dropdown("Perspective", [(label, p.value) for p, label in PERSPECTIVE_LABELS.items()])
+        self.description = text("Description", area=True)
+        self.owner = text("Owner", placeholder="e.g. CEO")
+        self.horizon = text("Horizon", placeholder="e.g. 2026")
+        self.parent = dropdown("Parent", [])
+        self.add_button = button("Add objective", "success")
+        self.update_button = button("Update objective", "primary")
+        self.remove_button = button("Remove objective", "danger")
+        self.status = w.HTML()
+        self.choice.observe(self._load, names="value")
+        self.add_button.on_click(self._add)
+        self.update_button.on_click(self._update)
+        self.remove_button.on_click(self._remove)
+        self._refresh()
+        super().__init__([
+            self.choice, self.id, self.title, self.perspective, self.description, self.owner, self.horizon,
+            self.parent, w.HBox([self.add_button, self.update_button, self.remove_button]), self.status,
+        ])
+
+    def _refresh(self, selected: str = NEW) -> None:
+        objectives = self.editor.framework.objectives
+        self.choice.options = [("(new objective)", NEW)] + [(f"{o.id} — {o.title}", o.id) for o in objectives]
+        self.parent.options = [("(none: a top objective)", NEW)] + [(o.title, o.id) for o in objectives]
+        self.choice.value = selected
+        self._load()
+
+    def _load(self, _change: object = None) -> None:
+        objective = self.editor.framework.objective(self.choice.value or "")
+        editing = objective is not None
+        self.id.disabled = editing
+        self.add_button.disabled = editing
+        self.update_button.disabled = self.remove_button.disabled = not editing
+        if editing:
+            self.id.value, self.title.value = objective.id, objective.title
+            self.perspective.value = Perspective(objective.perspective).value
+            self.description.value, self.owner.value = objective.description, objective.owner
+            self.horizon.value, self.parent.value = objective.horizon, objective.parent or NEW
+
+    def _fields(self) -> dict[str, object]:
+        return {"title": self.title.value.strip(), "perspective": self.perspective.value,
+                "description": self.description.value.strip(), "owner": self.owner.value.strip(),
+                "horizon": self.horizon.value.strip(), "parent": self.parent.value or None}
+
+    def _add(self, _button: w.Button) -> None:
+        ident = self.id.value.strip()
+        if attempt(self.status, lambda: self.editor.add_objective(ident, **self._fields()), f"added objective {ident}"):
+            self._refresh(ident)
+
+    def _update(self, _button: w.Button) -> None:
+        ident = self.choice.value
+        if attempt(self.status, lambda: self.editor.update_objective(ident, **self._fields()), f"updated {ident}"):
+            self._refresh(ident)
+
+    def _remove(self, _button: w.Button) -> None:
+        ident = self.choice.value
+        if attempt(self.status, lambda: self.editor.remove_objective(ident), f"removed objective {ident}"):
+            self._refresh()
+            set_status(self.status, f"removed objective {ident}; its KPIs and child objectives were relinked")

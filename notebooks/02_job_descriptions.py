@@ -1,0 +1,126 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Step 2 · Job descriptions
+#
+# KPIs come from what a role is **responsible for**. A job description that lists each key responsibility with
+# the **outcome** expected from it is the raw material of step 3: a KPI that measures none of a role's
+# responsibilities is not relevant to the person who holds the role, and a responsibility that no KPI measures
+# is work nobody will see. This notebook lists the roles, their responsibilities and outcomes, and the
+# responsibilities that no KPI measures yet.
+#
+# **How to use this notebook**
+#
+# - *In a workshop:* run all cells; the form at the end adds, edits and removes roles and their
+#   responsibilities, and **Save** checks the framework and writes the role files (`roles/<role>.yaml`).
+# - *In batch:* `papermill notebooks/02_job_descriptions.ipynb out.ipynb -p team hr -p interactive False`.
+#   Pass team ids that look like numbers as raw text: `-r team 007` (`-p team 007` would give the number 7).
+# - *Parameters:* `workspace` (framework folder), `team` (one team's roles; empty means the whole
+#   organization), `period` (not used in this step), `interactive` (show the forms).
+
+# %% tags=["parameters"]
+workspace: str = "data/sample_org"  # framework folder, absolute or relative to the project root
+team: str = ""  # team id such as sales; empty means the whole organization
+period: str = ""  # reporting period such as 2025Q4; empty means the latest with actuals
+interactive: bool = True  # show the live forms; False for batch runs and reports
+
+# %%
+from IPython.display import display
+
+from kpi_workbook import job_descriptions
+from kpi_workbook.context import open_step
+from kpi_workbook.record import record
+from kpi_workbook.widgets import FrameworkEditor, RolesForm, SavePanel
+
+# %%
+ctx = open_step(workspace, team, period)
+record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
+ctx.describe()
+
+# %% [markdown]
+# ## What good looks like
+#
+# - **A purpose** in one or two sentences: why the role exists ("Win new mid-market customers for our sensors").
+# - **Three to six key responsibilities**, each a verb and an object ("Close new business with mid-size
+#   accounts"), not a list of tasks or tools.
+# - **An expected outcome for each**, observable and, where possible, with a number ("Quarterly quota met with
+#   at least one in four qualified deals won"). The outcome is what the KPI will measure.
+# - One responsibility about **learning and development** ("Keep product knowledge and sales skills current"),
+#   so that step 3 can give every role a development KPI.
+#
+# **Examples.** *Recruiter:* "Fill open positions quickly" → "Offers accepted within 45 days of opening".
+# *Software engineer:* "Ship changes safely" → "Weekly deployments with fewer than one in ten failing".
+# *Support agent:* "Solve customer questions at first contact" → "Three in four tickets solved without a
+# follow-up".
+#
+# **Common mistakes:** responsibilities copied from a job advert ("dynamic team player"), outcomes missing or
+# vague ("good results"), the same responsibility under two names, and roles defined by the person who holds
+# them today rather than by the work.
+
+# %% [markdown]
+# ## The roles
+#
+# `people` is the number of people who hold the role (in this team, when a team is chosen).
+
+# %%
+roles = job_descriptions.roles_table(ctx.roles, ctx.employees)
+record(role_ids=roles["role"].tolist(), people_by_role=dict(zip(roles["role"], roles["people"], strict=True)))
+display(roles)
+
+# %% [markdown]
+# ## Responsibilities and expected outcomes
+#
+# One row per responsibility, with the KPIs of the role that measure it.
+
+# %%
+responsibilities = job_descriptions.responsibilities_table(ctx.roles)
+record(responsibilities=len(responsibilities))
+display(responsibilities)
+
+# %% [markdown]
+# ## Responsibilities no KPI measures yet
+#
+# Each of these needs a KPI in step 3, unless the responsibility is not really part of the role. The library
+# suggestions in step 3 start from the description and the expected outcome, so write them well first.
+
+# %%
+uncovered = job_descriptions.uncovered_responsibilities(ctx.roles)
+record(uncovered_responsibilities=len(uncovered))
+display(uncovered)
+
+# %% [markdown]
+# ## Responsibilities without an expected outcome, and KPIs without a responsibility
+
+# %%
+missing = job_descriptions.missing_outcomes(ctx.roles)
+record(missing_outcomes=len(missing))
+display(missing)
+
+# %%
+orphans = job_descriptions.kpis_without_responsibility(ctx.roles)
+record(kpis_without_responsibility=len(orphans))
+display(orphans)
+
+# %% [markdown]
+# ## Edit the roles and responsibilities (live)
+#
+# Choose a role to edit it or *(new role)* to add one, then its responsibilities below. Ids are short and
+# stable (`account_executive`, `close_new_business`): KPIs and `employees.csv` refer to them. A role that people
+# still hold in `employees.csv` cannot be removed. Nothing is written until you press **Save**.
+
+# %%
+if interactive:
+    editor = FrameworkEditor(ctx.workspace)
+    display(RolesForm(editor, team=ctx.team), SavePanel(editor))
+
+# %% [markdown]
+# ## What to do next
+#
+# When every responsibility has a clear expected outcome, go to **step 3, categories and role KPIs**
+# (`03_kpi_design.ipynb`): choose each role's KPIs, with suggestions from the library for every responsibility.

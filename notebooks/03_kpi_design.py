@@ -1,0 +1,140 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Step 3 · Categories and role KPIs
+#
+# Now each role gets its own KPIs, chosen from its responsibilities (step 2) and tied to the objectives
+# (step 1). This notebook shows each role's KPIs with their **category**, the **balance** across categories and
+# between leading and lagging indicators, the **SMART findings** of the checks, and **suggestions from the KPI
+# library** for every responsibility, ranked by how well the KPI's text matches the responsibility and its
+# expected outcome.
+#
+# **How to use this notebook**
+#
+# - *In a workshop:* run all cells; the forms at the end pick KPIs from the library (filtered by family,
+#   category, polarity and words), set their categories and the weights, and **Save** the role files after
+#   the checks.
+# - *In batch:* `papermill notebooks/03_kpi_design.ipynb out.ipynb -p team it -p interactive False`. Pass team
+#   ids that look like numbers as raw text: `-r team 007`.
+# - *Parameters:* `workspace` (framework folder), `team` (one team's roles; empty means the whole
+#   organization), `period` (not used in this step), `interactive` (show the forms).
+
+# %% tags=["parameters"]
+workspace: str = "data/sample_org"  # framework folder, absolute or relative to the project root
+team: str = ""  # team id such as sales; empty means the whole organization
+period: str = ""  # reporting period such as 2025Q4; empty means the latest with actuals
+interactive: bool = True  # show the live forms; False for batch runs and reports
+
+# %%
+# %matplotlib inline
+from IPython.display import Markdown, display
+
+from kpi_workbook import kpi_design
+from kpi_workbook.categories import load_categories
+from kpi_workbook.context import open_step
+from kpi_workbook.record import record
+from kpi_workbook.widgets import FrameworkEditor, KpiPicker, SavePanel, WeightsForm
+
+# %%
+ctx = open_step(workspace, team, period)
+record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
+ctx.describe()
+
+# %% [markdown]
+# ## The categories
+#
+# Categories give the framework structure and balance. A role measured only on output pushes people to hit
+# numbers at any cost; a role with quality, efficiency, behaviour and development measures as well is judged on
+# how the results were reached and whether the person grows.
+
+# %%
+load_categories().frame("categories")
+
+# %% [markdown]
+# Two more classifications matter. **Leading** indicators predict a result (meetings booked, pipeline
+# coverage, training hours) and can be acted on during the quarter; **lagging** indicators record it (revenue,
+# churn, defects). A role needs both. **Qualitative** KPIs are ratings (e.g. peer feedback on a 1–5 scale);
+# use them for behaviour and competencies, with a clear rating guide.
+
+# %% [markdown]
+# ## Each role's KPIs
+#
+# **What good looks like:** three to eight KPIs per role (a longer list dilutes attention), each tied to a
+# responsibility and an objective, weights that add up to 100, at least one development KPI, and a mix of
+# leading and lagging indicators. **Common mistakes:** a KPI nobody can measure yet ("customer happiness"), two
+# KPIs that measure the same thing, and a 5 % weight that nobody will notice.
+
+# %%
+kpis = kpi_design.role_kpi_table(ctx.framework, ctx.roles)
+record(role_kpis=len(kpis), weight_totals=kpis.groupby("role")["weight"].sum().to_dict())
+kpis[kpi_design.DESIGN_COLUMNS]
+
+# %% [markdown]
+# ## Balance across categories, and leading versus lagging
+#
+# The share of each role's weight in each category, and how many leading, lagging, qualitative and
+# development KPIs it has. A role whose weight sits almost entirely in *output* needs a quality or behaviour
+# measure; a role without leading KPIs only learns at the end of the quarter that it is behind.
+
+# %%
+kpi_design.category_balance(kpis)
+
+# %%
+mix = kpi_design.indicator_mix(kpis)
+record(roles_without_development=mix.loc[mix["development"] == 0, "role"].tolist(),
+       roles_not_mixing=mix.loc[~mix["mixes_leading_and_lagging"], "role"].tolist())
+display(mix)
+
+# %%
+kpi_design.balance_chart(kpis)
+
+# %% [markdown]
+# ## SMART findings
+#
+# The checks test every role KPI: **S**pecific (a named measure, no vague words), **M**easurable (unit, formula,
+# data source), **A**chievable (threshold, target and stretch in the right order), **R**elevant (linked to an
+# objective and a responsibility) and **T**ime-bound (frequency and review period), plus the framework rules
+# above. Errors must be fixed before the framework is used; warnings are design gaps worth a discussion.
+
+# %%
+findings = kpi_design.design_findings(ctx.framework, ctx.roles)
+record(findings=len(findings), errors=int((findings["severity"] == "error").sum()))
+display(Markdown(f"**{len(findings)} findings** for these roles." if len(findings) else "No findings."))
+display(findings)
+
+# %% [markdown]
+# ## Suggestions from the KPI library, for each responsibility
+#
+# For every responsibility, the three library KPIs whose name, description and formula best match the
+# responsibility and its expected outcome (TF-IDF similarity, 0 to 1). `in_role` marks a KPI the role already
+# has; `measures_it` marks one already assigned to this responsibility. Treat the list as a starting point
+# for the discussion, not as an answer: a low similarity means the wording differs, not that the KPI is wrong.
+
+# %%
+suggestions = kpi_design.responsibility_suggestions(ctx.framework, ctx.roles, top=3)
+record(suggestions=len(suggestions))
+display(suggestions)
+
+# %% [markdown]
+# ## Choose KPIs and weights (live)
+#
+# Filter the library, pick a KPI, choose the responsibility and objectives it serves, and add it to the role.
+# Then set the weights: the total shows live and must reach 100. **Save** runs the checks first; errors stop
+# the save unless you choose **Save draft**, and nothing you set is lost.
+
+# %%
+if interactive:
+    editor = FrameworkEditor(ctx.workspace)
+    display(KpiPicker(editor, team=ctx.team), WeightsForm(editor, team=ctx.team), SavePanel(editor))
+
+# %% [markdown]
+# ## What to do next
+#
+# With every role's KPIs chosen and balanced, go to **step 4, targets** (`04_targets.ipynb`): weights and
+# threshold, target and stretch levels, set from the evidence of past periods.

@@ -1,0 +1,121 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Step 4 · Weights and targets
+#
+# A KPI steers only with a level to reach. For every role KPI this step sets a **weight** (how much it counts in
+# the role's score) and three levels: the **threshold** (the minimum acceptable result; below it the KPI scores
+# nothing), the **target** (what a good period looks like; 100 %) and the **stretch** (an exceptional result;
+# the score is capped there). A KPI that should stay *within a range* (e.g. capacity utilization between 75 and
+# 85 %) has a target range and a wider threshold range instead. The notebook shows the current weights and
+# levels, each KPI's history against them, and **evidence-based suggestions** with the probability that the
+# target is reached.
+#
+# **How to use this notebook**
+#
+# - *In a workshop:* run all cells; the forms at the end set weights (the total must reach 100) and the levels,
+#   with a live preview of the history and of how often past values met the level you type.
+# - *In batch:* `papermill notebooks/04_targets.ipynb out.ipynb -p team operations -p interactive False`.
+#   Pass team ids that look like numbers as raw text: `-r team 007`.
+# - *Parameters:* `workspace` (framework folder), `team` (one team's roles and people; empty means the whole
+#   organization), `period` (the last period of history to show; empty means the latest), `interactive`.
+
+# %% tags=["parameters"]
+workspace: str = "data/sample_org"  # framework folder, absolute or relative to the project root
+team: str = ""  # team id such as sales; empty means the whole organization
+period: str = ""  # reporting period such as 2025Q4; empty means the latest with actuals
+interactive: bool = True  # show the live forms; False for batch runs and reports
+
+# %%
+# %matplotlib inline
+from IPython.display import display
+
+from kpi_workbook import charts, kpi_design, targets
+from kpi_workbook.context import open_step
+from kpi_workbook.record import record
+from kpi_workbook.widgets import BandsForm, FrameworkEditor, SavePanel, WeightsForm
+
+# %%
+ctx = open_step(workspace, team, period)
+record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period, periods=len(ctx.periods))
+ctx.describe()
+
+# %% [markdown]
+# ## Targets that challenge but remain achievable
+#
+# A target everybody beats every quarter no longer steers anything; a target nobody reaches demotivates and burns
+# people out. Good targets come from **evidence**: what the role's people achieved in past periods, how the KPI
+# trends, and what the best peers reach. A useful test is the **probability of attainment**: the share of past
+# values (or of peers) that would have met the target. Between 50 % and 80 % is *challenging but achievable*;
+# above is *too easy*; below is *unrealistic* (the framework's settings can move these limits).
+#
+# **Weights** say what matters most: they add up to 100 per role; the role's main outcome usually carries 25–40,
+# a development KPI 10–15. **Common mistakes:** the target set to last year's average (half the people miss it
+# by definition), a stretch that equals the target, bands in the wrong order for a lower-is-better KPI
+# (threshold 10 days, target 7, stretch 5 is right), and weights spread evenly because nobody chose.
+
+# %% [markdown]
+# ## Current weights and levels, per role
+
+# %%
+bands = kpi_design.role_kpi_table(ctx.framework, ctx.roles)
+record(assignments=len(bands), weight_totals=bands.groupby("role")["weight"].sum().to_dict())
+bands[kpi_design.BAND_COLUMNS]
+
+# %% [markdown]
+# ## Evidence-based suggestions
+#
+# For each role KPI, three methods suggest threshold, target and stretch from the history up to the period:
+# **percentile** (levels among all past values), **trend** (the trend line projected one period ahead) and
+# **peer** (the spread across the role's people in the latest period). `current_probability` and
+# `current_verdict` judge the current target on the same evidence; `probability` and `verdict` judge the
+# suggestion. The notes say when the history is short, has gaps or a baseline at zero.
+
+# %%
+evidence = targets.suggest_for_framework(ctx.framework, ctx.actuals_to_date, ctx.employees,
+                                         method=["percentile", "trend", "peer"], roles=[r.id for r in ctx.roles])
+current = evidence[evidence["method"] == "percentile"]
+record(current_verdicts=current["current_verdict"].value_counts().to_dict())
+evidence[["role", "kpi_id", "method", "current_target", "current_probability", "current_verdict", "threshold",
+          "target", "stretch", "target_range", "probability", "verdict", "notes"]]
+
+# %% [markdown]
+# ## History against the levels
+#
+# Each chart shows a KPI's median per period across the role's people (the shaded area holds the middle half),
+# the current threshold, target and stretch (or ranges) as bold lines, and the percentile suggestion as thin
+# lines. Charts are drawn for one team at a time: for the whole organization they would run into the hundreds,
+# so run this notebook per team (`kpi-workbook run --all-teams`), or chart any KPI with the live form below.
+
+# %%
+charted = current if ctx.team else current.iloc[:0]
+record(history_charts=len(charted))
+for row in charted.to_dict("records"):
+    display(charts.history_chart(ctx.history(row["role"], row["kpi_id"]), row["polarity"],
+                                 bands=ctx.assignment(row["role"], row["kpi_id"]), suggested=row,
+                                 title=f"{row['role']} · {row['kpi_name']}"))
+
+# %% [markdown]
+# ## Set weights and levels (live)
+#
+# Choose a role and set its weights until the total reads 100. Then choose a KPI and type its levels: the chart
+# and the share of past values meeting the target update as you type. **Apply bands** keeps them in the
+# framework; **Save** checks everything first (bands in the wrong order are an error) and writes the role files.
+
+# %%
+if interactive:
+    editor = FrameworkEditor(ctx.workspace)
+    display(WeightsForm(editor, team=ctx.team), BandsForm(editor, ctx.actuals, ctx.employees, team=ctx.team),
+            SavePanel(editor))
+
+# %% [markdown]
+# ## What to do next
+#
+# Share the levels with the people they apply to before the period starts. At the end of each period, import
+# the actuals (`kpi-workbook import-actuals`) and go to **step 5, review** (`05_review.ipynb`).

@@ -1,0 +1,136 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Step 5 · Review
+#
+# At the end of each period the actual values come in from the HR and business systems, and the framework
+# meets reality. This notebook scores the period's actuals against the targets, per person, role and team, shows
+# the trends over past periods, and **flags what to change**: targets that are always exceeded or never met,
+# KPIs without data or without variation, objectives whose KPIs are all red, roles without a development KPI.
+#
+# **How to use this notebook**
+#
+# - *In a review meeting:* import the period's actuals (`kpi-workbook import-actuals FILE`), run all cells, walk
+#   through the scorecards and the flags, and agree on the changes; make them in steps 1 to 4.
+# - *In batch:* `papermill notebooks/05_review.ipynb out.ipynb -p team sales -p period 2025Q4 -p interactive
+#   False`, or `kpi-workbook run --all-teams --period 2025Q4` for every team. Pass team ids that look like
+#   numbers as raw text: `-r team 007`.
+# - *Parameters:* `workspace` (framework folder), `team` (one team's people only; empty means the whole
+#   organization), `period` (e.g. 2025Q4; empty means the latest period with actuals), `interactive` (not
+#   used here: the review has no forms).
+
+# %% tags=["parameters"]
+workspace: str = "data/sample_org"  # framework folder, absolute or relative to the project root
+team: str = ""  # team id such as sales; empty means the whole organization
+period: str = ""  # reporting period such as 2025Q4; empty means the latest with actuals
+interactive: bool = True  # show the live forms; False for batch runs and reports
+
+# %%
+# %matplotlib inline
+from IPython.display import display
+
+from kpi_workbook import charts, review, scoring
+from kpi_workbook.context import open_step
+from kpi_workbook.record import record
+
+# %%
+ctx = open_step(workspace, team, period)
+record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period)
+ctx.describe()
+
+# %% [markdown]
+# ## How a period is scored
+#
+# Each KPI value gets a score from its bands: below the threshold it scores nothing, from threshold to target it
+# rises from 50 % to 100 %, from target to stretch from 100 % to 150 %, and it is capped there. Lower-is-better
+# and within-range KPIs are scored the same way in their own direction. A person's score is the weighted mean of
+# their KPI scores; roles and teams are scored over all their people's KPIs. **Green** means the target was met,
+# **amber** between threshold and target, **red** below the threshold, **grey** no data (never counted as zero).
+#
+# **Good reviews** look at trends, not a single period; ask first whether the data is right; and change a target
+# only with the evidence of step 4. **Common mistakes:** reading a red score as a verdict on the person without
+# looking at the KPI (a target nobody meets is a target problem), ignoring grey KPIs, and changing five things at
+# once.
+
+# %%
+scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
+teams = review.scorecard(scores, ctx.period, "team")
+record(team_scores=dict(zip(teams["team"], teams["score"].round(1), strict=True)))
+display(teams)
+
+# %% [markdown]
+# ## Scorecards per role
+#
+# The weighted score of each role in the period (per team), with the share of the weight that had data
+# (`coverage`).
+
+# %%
+roles = review.scorecard(scores, ctx.period, "role")
+record(role_scores={f"{t}/{r}": s for t, r, s in zip(roles["team"], roles["role"], roles["score"].round(1),
+                                                       strict=True)})
+display(roles)
+
+# %%
+labels = roles["team"].astype(str) + " / " + roles["role"].astype(str)
+charts.scorecard_chart(roles.assign(label=labels), label="label", title=f"Role scores, {ctx.period}")
+
+# %% [markdown]
+# ## Each role's KPIs in the period
+#
+# The mean score of each KPI across the role's people. A KPI that is red for the whole role points to the
+# target or to an obstacle, rarely to the people. One chart per role for a team; one table for the whole
+# organization.
+
+# %%
+kpis = scoring.roll_up(scores[scores["period"].astype(str) == ctx.period], ("team", "role", "kpi_id"))
+record(kpi_status=kpis["status"].astype(str).value_counts().to_dict())
+if ctx.team:
+    for (team_id, role_id), rows in kpis.groupby(["team", "role"], observed=True):
+        display(charts.scorecard_chart(rows, label="kpi_id", title=f"{team_id} / {role_id}, {ctx.period}"))
+else:
+    display(kpis)
+
+# %% [markdown]
+# ## Trends
+#
+# Weighted scores over the past periods: one line per role for a team, one per team for the whole organization.
+
+# %%
+level = "role" if ctx.team else "team"
+charts.trend_chart(review.trends(scores, level), group=level, title="Weighted score by period")
+
+# %% [markdown]
+# ## Scorecards per person
+#
+# One row per person of the team (everyone, for the whole organization), with their weighted score and status.
+# Discuss these one to one, not in the team meeting.
+
+# %%
+people = review.scorecard(scores, ctx.period, "employee")
+record(people_scored=len(people), people_status=people["status"].astype(str).value_counts().to_dict())
+display(people)
+
+# %% [markdown]
+# ## Flags and recommendations
+#
+# What the review should change, with a recommendation each: a target met at stretch level three periods
+# running is too easy; one missed three periods running is never met; a KPI without data is not measured; and so
+# on. Work through the warnings first.
+
+# %%
+flags = review.review_flags(ctx.framework, scores, ctx.period, teams=[ctx.team] if ctx.team else None)
+record(flags=flags["flag"].value_counts().to_dict())
+display(flags)
+
+# %% [markdown]
+# ## What to do next
+#
+# Agree on the changes, make them in steps 1 to 4 (objectives, job descriptions, KPIs, targets), and save a new
+# version of the framework for the next review cycle; `kpi-workbook diff OLD NEW` shows what changed. The per-team
+# Excel export (`kpi-workbook export`) hands the scorecards and flags to the teams.

@@ -1,0 +1,102 @@
+"""The step context: workspace paths, team validation, and a team seeing only its own people and actuals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kpi_workbook.context import open_step, resolve_workspace
+from kpi_workbook.employees import read_employees
+from kpi_workbook.errors import InputError, UnknownTeamError
+from kpi_workbook.model import Team
+from kpi_workbook.paths import PROJECT_ROOT, SAMPLE_ORG_DIR
+from kpi_workbook.sample import write_sample
+from kpi_workbook.workspace import load_framework, save_framework
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory) -> Path:
+    """A generated organization: the sample framework, 60 people, four quarters of actuals (2024Q1–2024Q4)."""
+    root = tmp_path_factory.mktemp("org")
+    write_sample(root, employees=60, periods=4, seed=7)
+    return root
+
+
+def test_whole_organization(org):
+    ctx = open_step(org)
+    assert ctx.team == "" and len(ctx.roles) == len(ctx.framework.roles)
+    assert len(ctx.employees) == 60
+    assert ctx.periods == ["2024Q1", "2024Q2", "2024Q3", "2024Q4"] and ctx.period == "2024Q4"
+    assert set(ctx.actuals["team"]) == {t.id for t in ctx.framework.teams}
+    assert "whole organization" in ctx.describe().data
+
+
+def test_a_team_sees_only_its_people_and_their_actuals(org):
+    everyone = read_employees(org)
+    ctx = open_step(org, "sales")
+    assert set(ctx.employees["team"]) == {"sales"}
+    assert len(ctx.employees) == (everyone["team"] == "sales").sum()
+    assert [r.id for r in ctx.roles] == [r.id for r in ctx.framework.roles_of_team("sales")]
+    assert set(ctx.actuals["team"]) == {"sales"}
+    people = set(ctx.actuals["employee_id"]) - {""}
+    assert people and people <= set(ctx.employees["employee_id"])
+    others = set(everyone.loc[everyone["team"] != "sales", "employee_id"])
+    assert not people & others
+    assert set(ctx.role_history["employee_id"]) - {""} <= people
+    assert "Sales (sales)" in ctx.describe().data
+
+
+def test_unknown_team_lists_the_valid_ones(org):
+    with pytest.raises(UnknownTeamError) as error:
+        open_step(org, "salez")
+    valid = sorted(t.id for t in load_framework(org).teams)
+    assert error.value.valid == valid
+    assert "unknown team 'salez'" in str(error.value) and ", ".join(valid) in str(error.value)
+
+
+def test_a_number_instead_of_a_team_id_explains_raw_parameters(org):
+    with pytest.raises(InputError, match="-r team 007"):
+        open_step(org, 7)
+
+
+def test_team_ids_that_look_like_numbers_stay_text(org, tmp_path):
+    fw = load_framework(org)
+    fw.teams.append(Team(id="007", name="Special projects"))
+    fw.roles[0].teams.append("007")
+    save_framework(fw, tmp_path)
+    people = read_employees(org).head(3).assign(team="007", role=fw.roles[0].id)
+    people.to_csv(tmp_path / "employees.csv", index=False)
+    ctx = open_step(tmp_path, "007")
+    assert ctx.team == "007" and ctx.employees["employee_id"].tolist() == people["employee_id"].tolist()
+    assert ctx.actuals.empty and ctx.period == ""
+
+
+def test_periods_are_parsed_and_checked(org):
+    assert open_step(org, "hr", "Q2 2024").period == "2024Q2"
+    with pytest.raises(InputError, match="no actuals for period '2026Q1'.*2024Q1, 2024Q2, 2024Q3, 2024Q4"):
+        open_step(org, "hr", "2026Q1").period  # noqa: B018  (the period resolves on first use)
+    with pytest.raises(InputError, match="not a period"):
+        open_step(org, "hr", "last quarter")
+
+
+def test_actuals_to_date_and_history_stop_at_the_period(org):
+    ctx = open_step(org, "sales", "2024Q2")
+    assert sorted(ctx.actuals_to_date["period"].unique()) == ["2024Q1", "2024Q2"]
+    assert set(ctx.actuals["period"]) > set(ctx.actuals_to_date["period"])
+    history = ctx.history("account_executive", "win_rate")
+    assert list(history.columns) == ["period", "employee_id", "value"] and len(history) > 0
+    assert set(history["period"]) <= {"2024Q1", "2024Q2"}
+    assert ctx.assignment("account_executive", "win_rate").kpi == "win_rate"
+    with pytest.raises(InputError, match="has no KPI 'defect_rate'"):
+        ctx.assignment("account_executive", "defect_rate")
+
+
+def test_relative_workspaces_resolve_from_the_current_folder_then_the_project_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resolve_workspace("data/sample_org") == SAMPLE_ORG_DIR.resolve()
+    (tmp_path / "data" / "sample_org").mkdir(parents=True)
+    assert resolve_workspace("data/sample_org") == (tmp_path / "data" / "sample_org").resolve()
+    with pytest.raises(InputError, match="workspace folder not found") as error:
+        resolve_workspace("nowhere")
+    assert str(tmp_path / "nowhere") in str(error.value) and str(PROJECT_ROOT / "nowhere") in str(error.value)
