@@ -25,10 +25,12 @@ setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
 
 run: setup
-	$(BIN)/kpi-workbook run --workspace $(WORKSPACE) --all-teams --out $(REPORTS)
+	$(BIN)/kpi-workbook validate $(WORKSPACE) --report $(REPORTS)/checks.md > /dev/null
+	$(BIN)/kpi-workbook library --format csv > $(REPORTS)/kpi_library.csv
+	$(BIN)/kpi-workbook run --workspace $(WORKSPACE) --all-teams --organization --out $(REPORTS)
 
 test: setup-dev
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -10,16 +10,22 @@ from kpi_workbook.cli.app import EXIT_UNREADABLE, app
 from kpi_workbook.errors import KpiWorkbookError
 
 
-def _register_commands() -> None:
-    """Import every command module in this package; each registers its commands on `app`."""
-    for module in pkgutil.iter_modules(__path__):
-        if module.name.startswith("cmd_"):
-            importlib.import_module(f"{__name__}.{module.name}")
+def _register_commands(argv: list[str] | None = None) -> None:
+    """Import the command modules (`cmd_<command>.py`); each registers its command on `app`.
+
+    When `argv` names a command, only its module is imported, so a command does not pay for the
+    imports of all the others; otherwise (help, a misspelled command) every module is.
+    """
+    modules = [m.name for m in pkgutil.iter_modules(__path__) if m.name.startswith("cmd_")]
+    command = next((arg for arg in argv or [] if not arg.startswith("-")), "")
+    wanted = f"cmd_{command.replace('-', '_')}"
+    for name in [wanted] if wanted in modules else modules:
+        importlib.import_module(f"{__name__}.{name}")
 
 
 def main() -> None:
     """Entry point of the console script: known errors become messages, never tracebacks."""
-    _register_commands()
+    _register_commands(sys.argv[1:])
     try:
         app()
     except KpiWorkbookError as exc:

@@ -1,0 +1,91 @@
+"""`kpi-workbook run`: execute the step notebooks per team into HTML reports, in parallel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.errors import UnknownTeamError
+from kpi_workbook.paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_ORG_DIR
+
+if TYPE_CHECKING:
+    from kpi_workbook.runner import RunResult
+
+EXIT_FAILED_RUNS = 1
+EXIT_INTERRUPTED = 130
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Repeated options and comma-separated lists both work: --team a --team b, --team a,b."""
+    return [item.strip() for value in values or [] for item in value.split(",") if item.strip()]
+
+
+def _failure_table(failed: list[RunResult]) -> str:
+    rows = [("team", "notebook", "status", "error")]
+    rows += [(r.team or "(organization)", r.notebook, r.status.value,
+              f"{r.error}: {r.message.splitlines()[0] if r.message else ''}"[:100]) for r in failed]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)), row[3]])
+                     for row in rows)
+
+
+@app.command()
+def run(
+    workspace: Annotated[Path, typer.Option(help="Workspace folder (framework files, employees, actuals).")] = (
+        SAMPLE_ORG_DIR),
+    team: Annotated[list[str] | None, typer.Option(
+        "--team", help="Team id to run (repeat it or separate ids by commas).")] = None,
+    all_teams: Annotated[bool, typer.Option("--all-teams", help="Run every team of the framework.")] = False,
+    organization: Annotated[bool, typer.Option(
+        "--organization", help="Also run the whole organization (the default when no team is chosen).")] = False,
+    notebooks: Annotated[str, typer.Option(
+        help="Notebooks to run, by number or name, comma-separated (e.g. 01,05); default all.")] = "",
+    notebooks_dir: Annotated[Path, typer.Option(help="Folder of the step notebooks (NN_name.ipynb).")] = (
+        NOTEBOOKS_DIR),
+    period: Annotated[str, typer.Option(help="Period to report on, e.g. 2025Q4; default the latest.")] = "",
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, help="Notebooks run at the same time; default one per CPU core.")] = None,
+    out: Annotated[Path, typer.Option(help="Reports folder; reports go to OUT/<period>/<team>/.")] = REPORTS_DIR,
+    timeout: Annotated[float | None, typer.Option(
+        min=1, help="Time limit of one cell, in seconds (default 600)")] = None,
+    notebook_timeout: Annotated[float | None, typer.Option(
+        min=1, help="Time limit of one notebook, in seconds (default 1800)")] = None,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Rerun only the runs that failed or timed out (from OUT/<period>/runs.json).")] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Run the step notebooks for teams with papermill; write HTML reports and an index page.
+
+    Exit 0 when every run succeeded, 1 when some failed (the others still ran), 2 for unusable input,
+    130 when interrupted.
+    """
+    from kpi_workbook.runner import RunRequest, run_reports  # papermill and nbconvert load slowly; only for `run`
+
+    teams = _split(team)
+    if teams and all_teams:
+        raise typer.BadParameter("give either --team or --all-teams, not both")
+    limits = {"cell_timeout": timeout, "notebook_timeout": notebook_timeout}
+    request = RunRequest(
+        workspace=workspace, out=out, teams=teams, all_teams=all_teams, organization=organization,
+        notebooks=_split([notebooks]), notebooks_dir=notebooks_dir, period=period, jobs=jobs,
+        retry_failed=retry_failed, progress=progress, **{k: v for k, v in limits.items() if v is not None},
+    )
+    try:
+        summary = run_reports(request)
+    except UnknownTeamError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo("interrupted: the runs that finished are recorded in runs.json and the index", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if not summary.results:
+        echo_table(f"nothing to retry: no failed runs in {summary.period_dir}")
+        return
+    ok = len(summary.results) - len(summary.failed)
+    echo_table(f"{ok} of {len(summary.results)} runs ok; reports in {summary.period_dir}\nindex: {summary.index}")
+    if summary.failed:
+        typer.echo(_failure_table(sorted(summary.failed, key=lambda r: r.key)), err=True)
+        typer.echo("rerun only these with --retry-failed", err=True)
+        raise typer.Exit(EXIT_FAILED_RUNS)
