@@ -25,6 +25,7 @@ setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
 
 run: setup
+	mkdir -p $(REPORTS)
 	$(BIN)/kpi-workbook validate $(WORKSPACE) --report $(REPORTS)/checks.md > /dev/null
 	$(BIN)/kpi-workbook library --format csv > $(REPORTS)/kpi_library.csv
 	$(BIN)/kpi-workbook run --workspace $(WORKSPACE) --all-teams --organization --out $(REPORTS)

@@ -41,20 +41,47 @@ def normalize_header(name: Any) -> str:
     return ALIASES.get(text, text)
 
 
-def _required(layout: str) -> list[str]:
-    if layout not in LAYOUTS:
-        raise InputError(Problem(file="", field="layout", message=f"unknown layout '{layout}'; use long or wide"))
-    return LONG_COLUMNS if layout == "long" else WIDE_ID_COLUMNS
+@dataclass(frozen=True)
+class ColumnMap:
+    """How a file's columns map onto the import format.
+
+    `rename` maps a file's header (any case or spacing) to a format column or, in the wide layout, to a KPI id,
+    e.g. {"Quarter": "period", "Staff no": "employee_id", "Quota %": "quota_attainment"}. `fixed` gives a
+    column one value for every row when the file has no such column, e.g. {"period": "2025Q3", "team": "sales"}.
+    `ignore` lists headers of columns to leave out (e.g. a name column in the wide layout).
+    """
+
+    rename: dict[str, str] | None = None
+    fixed: dict[str, str] | None = None
+    ignore: tuple[str, ...] = ()
+
+    def name(self, header: Any) -> str:
+        """The column name a header cell stands for."""
+        key = normalize_header(header)
+        mapped = {normalize_header(k): v.strip() for k, v in (self.rename or {}).items()}
+        return mapped.get(key, key)
+
+    def required(self, layout: str) -> list[str]:
+        """The columns the file itself must have in this layout."""
+        if layout not in LAYOUTS:
+            raise InputError(Problem(file="", field="layout", message=f"unknown layout '{layout}'; use long or wide"))
+        unknown = sorted(set(self.fixed or {}) - set(WIDE_ID_COLUMNS))
+        if unknown:
+            raise InputError(Problem(file="", field="fixed column", message=f"cannot fix {', '.join(unknown)} for "
+                                     f"every row; only {', '.join(WIDE_ID_COLUMNS)} can be fixed"))
+        columns = LONG_COLUMNS if layout == "long" else WIDE_ID_COLUMNS
+        return [c for c in columns if c not in (self.fixed or {})]
 
 
-def _find_header(rows: list[list[Any]], required: list[str], header_row: int | None, file: str) -> int:
+def _find_header(rows: list[list[Any]], required: list[str], header_row: int | None, file: str,
+                 columns: ColumnMap) -> int:
     """The 1-based number of the header row: the given one, or the first of the top rows naming every column."""
     wanted = ", ".join(required)
     if header_row is not None:
         if not 1 <= header_row <= len(rows):
             raise InputError(Problem(file=file, field="header row",
                                      message=f"row {header_row} is not in the file"))
-        names = {normalize_header(c) for c in rows[header_row - 1]}
+        names = {columns.name(c) for c in rows[header_row - 1]}
         missing = [c for c in required if c not in names]
         if missing:
             found = ", ".join(str(c) for c in rows[header_row - 1] if c not in (None, "")) or "nothing"
@@ -62,17 +89,19 @@ def _find_header(rows: list[list[Any]], required: list[str], header_row: int | N
                                      message=f"missing column(s) {', '.join(missing)}; the row holds: {found}"))
         return header_row
     for number, cells in enumerate(rows[:HEADER_SCAN_ROWS], start=1):
-        if set(required) <= {normalize_header(c) for c in cells}:
+        if set(required) <= {columns.name(c) for c in cells}:
             return number
     first = next((r for r in rows if any(c not in (None, "") for c in r)), [])
     found = ", ".join(str(c) for c in first if c not in (None, "")) or "nothing"
     raise InputError(Problem(
         file=file, field="header",
         message=f"no header row with the columns {wanted} in the first {HEADER_SCAN_ROWS} rows (the first row "
-                f"holds: {found}); name the columns so, or give the header's row number with --header-row N"))
+                f"holds: {found}); name the columns so or map them with --column 'HEADER=column', or give the "
+                "header's row number with --header-row N"))
 
 
-def _read_csv(path: Path, file: str, required: list[str], header_row: int | None) -> tuple[pd.DataFrame, int]:
+def _read_csv(path: Path, file: str, required: list[str], header_row: int | None,
+              columns: ColumnMap) -> tuple[pd.DataFrame, int]:
     """Every row of a CSV file (comma, semicolon or tab separated) below its header, cells as text."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -84,7 +113,7 @@ def _read_csv(path: Path, file: str, required: list[str], header_row: int | None
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise InputError(Problem(file=file, message=f"cannot be read as CSV: {exc}")) from None
-    header = _find_header(rows, required, header_row, file)
+    header = _find_header(rows, required, header_row, file, columns)
     return _frame(rows, header), header
 
 
@@ -109,7 +138,7 @@ def _cell_text(value: Any) -> str:
 
 
 def _read_excel(path: Path, file: str, required: list[str], header_row: int | None,
-                sheet: str | None) -> tuple[pd.DataFrame, int]:
+                sheet: str | None, columns: ColumnMap) -> tuple[pd.DataFrame, int]:
     from openpyxl import load_workbook
 
     try:
@@ -123,14 +152,20 @@ def _read_excel(path: Path, file: str, required: list[str], header_row: int | No
         rows = [list(r) for r in book[sheet or book.sheetnames[0]].iter_rows(values_only=True)]
     finally:
         book.close()
-    header = _find_header(rows, required, header_row, file)
+    header = _find_header(rows, required, header_row, file, columns)
     return _frame(rows, header).map(_cell_text), header
 
 
-def _to_long(frame: pd.DataFrame, layout: str, header: int, file: str) -> pd.DataFrame:
+def _to_long(frame: pd.DataFrame, layout: str, header: int, file: str, columns: ColumnMap) -> pd.DataFrame:
     """One row per value: row number in the file, value column, and the five long-format fields."""
     known = {*LONG_COLUMNS, *WIDE_IGNORED, "extra"}
-    frame.columns = [normalize_header(c) if normalize_header(c) in known else str(c).strip() for c in frame.columns]
+    mapped = {normalize_header(k) for k in columns.rename or {}}
+    ignored = {normalize_header(c) for c in columns.ignore}
+    frame = frame[[c for c in frame.columns if normalize_header(c) not in ignored]]
+    frame.columns = [columns.name(c) if columns.name(c) in known or normalize_header(c) in mapped else str(c).strip()
+                     for c in frame.columns]
+    fixed = {c: v for c, v in (columns.fixed or {}).items() if c not in frame.columns}
+    frame = frame.assign(**fixed)
     duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1 and c})
     if duplicated:
         raise InputError(Problem(file=file, entry=f"row {header}", field="header",
@@ -146,35 +181,38 @@ def _to_long(frame: pd.DataFrame, layout: str, header: int, file: str) -> pd.Dat
         frame = frame.assign(column=frame["kpi_id"]).sort_values(["row"], kind="stable")
     text = frame[[*LONG_COLUMNS, "extra"]].fillna("").astype(str).apply(lambda c: c.str.strip())
     frame = frame.assign(**text)
-    blank = (text == "").all(axis=1) if layout == "long" else text["value"] == ""
+    own = [c for c in text.columns if c not in fixed]
+    blank = (text[own] == "").all(axis=1) if layout == "long" else text["value"] == ""
     return frame.loc[~blank, RAW_COLUMNS].reset_index(drop=True)
 
 
 def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None = None,
-                      header_row: int | None = None) -> RawActuals:
+                      header_row: int | None = None, columns: ColumnMap | None = None) -> RawActuals:
     """Read a CSV or Excel file of actuals; raise InputError (naming the file) when it cannot be read.
 
     `layout` is "long" (columns period, team, employee_id, kpi_id, value; other columns are ignored) or
     "wide" (period, team, employee_id, then one column per KPI id; empty cells are no data; columns name,
     employee_name, role, row and reason are ignored). Header names ignore case, spaces and a byte-order mark; the
     header row is found among the first 20 rows (title rows above it are skipped) unless `header_row` (1-based)
-    is given. `sheet` picks an Excel sheet (default: the first).
+    is given. `sheet` picks an Excel sheet (default: the first). `columns` maps other header names onto these
+    and fixes a period, team or employee for files without that column (see ColumnMap).
     """
     path = Path(path)
     file = path.name
-    required = _required(layout)
+    columns = columns or ColumnMap()
+    required = columns.required(layout)
     if not path.is_file():
         raise InputError(Problem(file=str(path), message="file not found"))
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            frame, header = _read_excel(path, file, required, header_row, sheet)
+            frame, header = _read_excel(path, file, required, header_row, sheet, columns)
         elif path.suffix.lower() == ".xls":
             raise InputError(Problem(file=file, message="old .xls workbooks are not supported; save it as .xlsx"))
         else:
-            frame, header = _read_csv(path, file, required, header_row)
+            frame, header = _read_csv(path, file, required, header_row, columns)
     except OSError as exc:
         raise InputError(Problem(file=file, message=f"cannot be read: {exc.strerror or exc}")) from None
-    long = _to_long(frame, layout, header, file)
+    long = _to_long(frame, layout, header, file, columns)
     if long.empty:
         raise InputError(Problem(file=file, message=f"no data rows below the header (row {header})"))
     return RawActuals(file=file, frame=long, header_row=header)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi_workbook.actuals_reader import LONG_COLUMNS, read_actuals_file
+from kpi_workbook.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
 from kpi_workbook.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
 from kpi_workbook.employees import load_employees
 from kpi_workbook.periods import period_table, sort_periods
@@ -77,7 +77,7 @@ def hold_back_slices(validated: ValidatedActuals) -> ValidatedActuals:
 
 def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str = "long", sheet: str | None = None,
                    header_row: int | None = None, skip_invalid: bool = False,
-                   rejects: str | Path | None = None) -> ImportResult:
+                   rejects: str | Path | None = None, columns: ColumnMap | None = None) -> ImportResult:
     """Validate an actuals file against the workspace and store it in the workspace's actuals.duckdb.
 
     Each period × team × KPI in the file replaces what the store held for it (other teams, KPIs and periods
@@ -86,9 +86,10 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
     valid rows are imported and the rejected ones written to `rejects` (default: next to the input, see
     default_rejects_path) with the valid rows of any period × team × KPI that had a rejected row (see
     hold_back_slices). `rejects` given without `skip_invalid` also receives the rejected rows.
+    `columns` maps the file's own header names onto the import format (see actuals_reader.ColumnMap).
     Unreadable files, framework files or employees.csv raise InputError.
     """
-    raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row)
+    raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns)
     framework = load_framework(workspace)
     validated = validate_actuals(raw, framework, load_employees(workspace, framework))
     if skip_invalid:

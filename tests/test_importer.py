@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl.styles import Font
 
-from kpi_workbook.actuals_reader import read_actuals_file
+from kpi_workbook.actuals_reader import ColumnMap, read_actuals_file
 from kpi_workbook.actuals_schema import RejectedRowsError
 from kpi_workbook.errors import InputError
 from kpi_workbook.importer import default_rejects_path, import_actuals
@@ -194,6 +194,36 @@ def test_wide_layout_is_melted_and_empty_cells_are_no_data(workspace, tmp_path):
     assert result.imported == 4
     actuals = stored(workspace).set_index(["employee_id", "kpi_id"])["value"]
     assert actuals[("E1", "sales_cycle_days")] == 80 and actuals[("", "pipeline_coverage")] == 3.2
+
+
+def test_an_export_with_its_own_headers_is_mapped_fixed_and_trimmed(workspace, tmp_path):
+    path = write(tmp_path / "hr_export.csv", "Staff No;Full name;Win rate %;Cycle (days)",
+                 "E1;Ann;24;80", "E2;Bo;31.5;")
+    rename = {"staff no": "employee_id", "Win rate %": "win_rate", "Cycle (days)": "sales_cycle_days"}
+    columns = ColumnMap(rename=rename, fixed={"period": "2025Q3", "team": "sales"}, ignore=("Full Name",))
+    result = import_actuals(path, workspace, layout="wide", columns=columns)
+    assert (result.imported, result.periods) == (3, ["2025Q3"])
+    actuals = stored(workspace).set_index(["employee_id", "kpi_id"])["value"]
+    assert actuals[("E1", "sales_cycle_days")] == 80 and actuals[("E2", "win_rate")] == 31.5
+
+
+def test_a_fixed_column_is_only_used_where_the_file_lacks_it(workspace, tmp_path):
+    path = write(tmp_path / "q1.csv", HEADER, *GOOD)
+    result = import_actuals(path, workspace, columns=ColumnMap(fixed={"period": "2030Q1"}))
+    assert result.periods == ["2025Q1", "2025Q2"]
+    with pytest.raises(InputError, match="cannot fix value for every row"):
+        import_actuals(path, workspace, columns=ColumnMap(fixed={"value": "1"}))
+
+
+def test_cli_maps_columns_and_refuses_malformed_pairs(workspace, tmp_path, cli):
+    path = write(tmp_path / "export.csv", "Quarter,Person,Metric,Amount", "2025Q1,E1,win_rate,24")
+    code, out, err = cli("import-actuals", path, "-w", workspace, "--column", "Quarter=period", "--column",
+                         "Person=employee_id", "--column", "Metric=kpi_id", "--column", "Amount=value",
+                         "--set", "team=sales")
+    assert code == 0, err
+    assert "imported 1 value(s) for 2025Q1" in out
+    code, out, err = cli("import-actuals", path, "-w", workspace, "--column", "Quarter")
+    assert code == 2 and "--column 'Quarter': expected NAME=VALUE" in err and "Traceback" not in err
 
 
 def test_wide_layout_reports_the_kpi_column_of_a_bad_cell(workspace, tmp_path):

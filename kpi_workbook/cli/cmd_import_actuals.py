@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from kpi_workbook.actuals_reader import ColumnMap
 from kpi_workbook.actuals_schema import RejectedRowsError
 from kpi_workbook.cli.app import app, fail
 from kpi_workbook.errors import InputError
@@ -24,6 +25,17 @@ class Layout(StrEnum):
     WIDE = "wide"
 
 
+def _pairs(options: list[str], option: str) -> dict[str, str]:
+    """'NAME=VALUE' options as a dict; a malformed one stops the command with a message."""
+    pairs = {}
+    for text in options:
+        name, sep, value = text.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            fail(f"{option} '{text}': expected NAME=VALUE")
+        pairs[name.strip()] = value.strip()
+    return pairs
+
+
 @app.command("import-actuals")
 def import_actuals_command(
     file: Annotated[Path, typer.Argument(help="CSV or Excel (.xlsx) file of actuals.")],
@@ -37,14 +49,23 @@ def import_actuals_command(
     header_row: Annotated[int | None, typer.Option("--header-row", min=1,
                                                    help="Row number of the header (default: found).")] = None,
     rejects: Annotated[Path | None, typer.Option(help="File for rejected rows (default: FILE.rejects.csv).")] = None,
+    column: Annotated[list[str] | None, typer.Option(
+        "--column", help="Map a header of the file onto a column or KPI id: 'HEADER=period' (repeatable).")] = None,
+    fixed: Annotated[list[str] | None, typer.Option(
+        "--set", help="One value for every row of a column the file lacks: 'period=2025Q3', 'team=sales' "
+                      "(repeatable).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", help="A header of the file to leave out, e.g. a name column (repeatable).")] = None,
 ) -> None:
     """Import actuals; each period × team × KPI in the file replaces what was stored for it.
 
     Exit codes: 0 imported; 1 rows rejected, nothing imported; 2 the file or the workspace cannot be read.
     """
+    columns = ColumnMap(rename=_pairs(column or [], "--column"), fixed=_pairs(fixed or [], "--set"),
+                        ignore=tuple(ignore or ()))
     try:
         result = import_actuals(file, workspace, layout=layout.value, sheet=sheet, header_row=header_row,
-                                skip_invalid=skip_invalid, rejects=rejects)
+                                skip_invalid=skip_invalid, rejects=rejects, columns=columns)
     except RejectedRowsError as exc:
         for problem in exc.problems[:SHOWN_PROBLEMS]:
             typer.echo(f"error: {problem}", err=True)
