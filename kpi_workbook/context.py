@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from IPython.display import Markdown
@@ -23,9 +23,11 @@ from kpi_workbook.errors import InputError, Problem, UnknownTeamError
 from kpi_workbook.model import Framework, Role, RoleKpi
 from kpi_workbook.paths import PROJECT_ROOT
 from kpi_workbook.periods import parse_period, sort_periods
-from kpi_workbook.store import ActualsStore, open_store
 from kpi_workbook.targets import HISTORY_COLUMNS, role_history
 from kpi_workbook.workspace import load_framework
+
+if TYPE_CHECKING:
+    from kpi_workbook.store import ActualsStore
 
 WHOLE_ORGANIZATION = ""
 
@@ -84,7 +86,9 @@ class StepContext:
 
     @cached_property
     def store(self) -> ActualsStore:
-        """The workspace's actuals store, opened on first use."""
+        """The workspace's actuals store, opened on first use (steps without actuals never load DuckDB)."""
+        from kpi_workbook.store import open_store
+
         return open_store(self.workspace)
 
     @cached_property

@@ -18,8 +18,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kpi_workbook.actuals_reader import read_actuals_file
-from kpi_workbook.actuals_schema import RejectedRowsError, validate_actuals
 from kpi_workbook.employees import read_employees
 from kpi_workbook.errors import InputError, KpiWorkbookError, Problem
 from kpi_workbook.periods import period_table, sort_periods
@@ -334,6 +332,10 @@ def workspace_store(workspace: str | Path) -> DuckDBStore:
     root = Path(workspace)
     store = DuckDBStore(root / ACTUALS_DB)
     if not store.path.exists() and (root / ACTUALS_CSV).exists():
+        # imported here: validation (pandera) is only needed the first time, and readers should not pay for it
+        from kpi_workbook.actuals_reader import read_actuals_file
+        from kpi_workbook.actuals_schema import RejectedRowsError, validate_actuals
+
         validated = validate_actuals(read_actuals_file(root / ACTUALS_CSV), load_framework(root),
                                      read_employees(root))
         if len(validated.report):

@@ -36,10 +36,9 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 # %matplotlib inline
 from IPython.display import display
 
-from kpi_workbook import strategic_goals
+from kpi_workbook import strategic_goals, widgets
 from kpi_workbook.context import open_step
 from kpi_workbook.record import record
-from kpi_workbook.widgets import FrameworkEditor, ObjectivesForm, SavePanel
 
 # %%
 ctx = open_step(workspace, team, period)
@@ -118,8 +117,8 @@ display(unlinked)
 
 # %%
 if interactive:
-    editor = FrameworkEditor(ctx.workspace)
-    display(ObjectivesForm(editor), SavePanel(editor))
+    editor = widgets.FrameworkEditor(ctx.workspace)
+    display(widgets.ObjectivesForm(editor), widgets.SavePanel(editor))
 
 # %% [markdown]
 # ## What to do next

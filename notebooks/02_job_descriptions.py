@@ -33,10 +33,9 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 # %%
 from IPython.display import display
 
-from kpi_workbook import job_descriptions
+from kpi_workbook import job_descriptions, widgets
 from kpi_workbook.context import open_step
 from kpi_workbook.record import record
-from kpi_workbook.widgets import FrameworkEditor, RolesForm, SavePanel
 
 # %%
 ctx = open_step(workspace, team, period)
@@ -116,8 +115,8 @@ display(orphans)
 
 # %%
 if interactive:
-    editor = FrameworkEditor(ctx.workspace)
-    display(RolesForm(editor, team=ctx.team), SavePanel(editor))
+    editor = widgets.FrameworkEditor(ctx.workspace)
+    display(widgets.RolesForm(editor, team=ctx.team), widgets.SavePanel(editor))
 
 # %% [markdown]
 # ## What to do next

@@ -35,11 +35,10 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 # %matplotlib inline
 from IPython.display import Markdown, display
 
-from kpi_workbook import kpi_design
+from kpi_workbook import kpi_design, widgets
 from kpi_workbook.categories import load_categories
 from kpi_workbook.context import open_step
 from kpi_workbook.record import record
-from kpi_workbook.widgets import FrameworkEditor, KpiPicker, SavePanel, WeightsForm
 
 # %%
 ctx = open_step(workspace, team, period)
@@ -130,8 +129,9 @@ display(suggestions)
 
 # %%
 if interactive:
-    editor = FrameworkEditor(ctx.workspace)
-    display(KpiPicker(editor, team=ctx.team), WeightsForm(editor, team=ctx.team), SavePanel(editor))
+    editor = widgets.FrameworkEditor(ctx.workspace)
+    display(widgets.KpiPicker(editor, team=ctx.team), widgets.WeightsForm(editor, team=ctx.team),
+            widgets.SavePanel(editor))
 
 # %% [markdown]
 # ## What to do next

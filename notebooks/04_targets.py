@@ -36,10 +36,9 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 # %matplotlib inline
 from IPython.display import display
 
-from kpi_workbook import charts, kpi_design, targets
+from kpi_workbook import charts, kpi_design, targets, widgets
 from kpi_workbook.context import open_step
 from kpi_workbook.record import record
-from kpi_workbook.widgets import BandsForm, FrameworkEditor, SavePanel, WeightsForm
 
 # %%
 ctx = open_step(workspace, team, period)
@@ -110,9 +109,9 @@ for row in charted.to_dict("records"):
 
 # %%
 if interactive:
-    editor = FrameworkEditor(ctx.workspace)
-    display(WeightsForm(editor, team=ctx.team), BandsForm(editor, ctx.actuals, ctx.employees, team=ctx.team),
-            SavePanel(editor))
+    editor = widgets.FrameworkEditor(ctx.workspace)
+    display(widgets.WeightsForm(editor, team=ctx.team),
+            widgets.BandsForm(editor, ctx.actuals, ctx.employees, team=ctx.team), widgets.SavePanel(editor))
 
 # %% [markdown]
 # ## What to do next

@@ -1,13 +1,42 @@
-"""Live forms (ipywidgets) over a FrameworkEditor: objectives, roles, KPIs, weights, bands, and saving."""
+"""Live forms (ipywidgets) over a FrameworkEditor: objectives, roles, KPIs, weights, bands, and saving.
 
-from kpi_workbook.widgets.bands import BandsForm
-from kpi_workbook.widgets.editor import EditError, FrameworkEditor, SaveResult
-from kpi_workbook.widgets.kpis import KpiPicker, WeightsForm
-from kpi_workbook.widgets.objectives import ObjectivesForm
-from kpi_workbook.widgets.roles import RolesForm
-from kpi_workbook.widgets.save import SavePanel
+The forms are imported on first use (``widgets.ObjectivesForm``), so a notebook that imports this package and
+runs with ``interactive=False`` never loads ipywidgets.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kpi_workbook.widgets.bands import BandsForm
+    from kpi_workbook.widgets.editor import EditError, FrameworkEditor, SaveResult
+    from kpi_workbook.widgets.kpis import KpiPicker, WeightsForm
+    from kpi_workbook.widgets.objectives import ObjectivesForm
+    from kpi_workbook.widgets.roles import RolesForm
+    from kpi_workbook.widgets.save import SavePanel
+
+MODULE_OF = {
+    "BandsForm": "bands", "EditError": "editor", "FrameworkEditor": "editor", "SaveResult": "editor",
+    "KpiPicker": "kpis", "WeightsForm": "kpis", "ObjectivesForm": "objectives", "RolesForm": "roles",
+    "SavePanel": "save",
+}
 
 __all__ = [
     "BandsForm", "EditError", "FrameworkEditor", "KpiPicker", "ObjectivesForm", "RolesForm", "SavePanel", "SaveResult",
     "WeightsForm",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module of a form or of the editor when it is first asked for."""
+    if name not in MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{MODULE_OF[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
