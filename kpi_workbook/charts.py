@@ -6,15 +6,18 @@ notebooks display the returned figure and reports save it with ``fig.savefig(pat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from kpi_workbook.model import Polarity
 from kpi_workbook.periods import sort_periods
-from kpi_workbook.targets import history_frame
+from kpi_workbook.targets import HISTORY_COLUMNS, history_frame
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "grey": "#9e9e9e"}
 BAND_STYLES = {
@@ -23,20 +26,54 @@ BAND_STYLES = {
     "stretch": {"color": "#1565c0", "linestyle": ":"},
 }
 TARGET_SCORE = 100.0
+BAND_NAMES = ("threshold", "target", "stretch", "target_range", "threshold_range")
+PANELS_PER_ROW = 3
 
 
 def _bands(source: Any) -> dict[str, Any]:
     """Band values from a RoleKpi, a TargetSuggestion or a mapping such as a suggestion table row (missing or NaN
     bands are None)."""
-    names = ("threshold", "target", "stretch", "target_range", "threshold_range")
-    raw = {n: source.get(n) if isinstance(source, Mapping) else getattr(source, n, None) for n in names}
-    for name in names[:3]:
+    raw = {n: source.get(n) if isinstance(source, Mapping) else getattr(source, n, None) for n in BAND_NAMES}
+    for name in BAND_NAMES[:3]:
         if raw[name] is not None and pd.isna(raw[name]):
             raw[name] = None
-    for name in names[3:]:
+    for name in BAND_NAMES[3:]:
         if not isinstance(raw[name], tuple | list):
             raw[name] = None
     return raw
+
+
+def _draw_history(ax: Axes, frame: pd.DataFrame, polarity: Polarity | str, bands: Any = None, suggested: Any = None,
+                  title: str = "") -> None:
+    """Draw one KPI history (a `targets.history_frame`) with its bands into `ax`."""
+    values = frame.groupby("period", observed=False)["value"]
+    stats = values.quantile([0.25, 0.5, 0.75]).unstack()
+    positions = range(len(stats))
+    ax.plot(positions, stats[0.5], marker="o", markersize=4, color="#37474f", label="median")
+    if (values.count() > 1).any():
+        ax.fill_between(positions, stats[0.25], stats[0.75], color="#90a4ae", alpha=0.35, label="middle 50 %")
+    polarity = Polarity(polarity)
+    for source, width, prefix in ((bands, 1.6, ""), (suggested, 1.0, "suggested ")):
+        if source is None:
+            continue
+        band_values = _bands(source)
+        if polarity is Polarity.WITHIN_RANGE:
+            for name, colour in (("threshold_range", COLOURS["amber"]), ("target_range", COLOURS["green"])):
+                if band_values[name]:
+                    low, high = band_values[name]
+                    ax.axhspan(low, high, color=colour, alpha=0.12 if prefix else 0.2,
+                               label=f"{prefix}{name.replace('_', ' ')}")
+            continue
+        for name, style in BAND_STYLES.items():
+            if band_values[name] is not None:
+                ax.axhline(band_values[name], linewidth=width, alpha=0.6 if prefix else 1.0, label=f"{prefix}{name}",
+                           **style)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _period_ticks(ax: Axes, labels: Sequence[str]) -> None:
+    ax.set_xticks(range(len(labels)), labels, rotation=45 if len(labels) > 8 else 0)
 
 
 def history_chart(history: Any, polarity: Polarity | str, bands: Any = None, suggested: Any = None,
@@ -48,37 +85,54 @@ def history_chart(history: Any, polarity: Polarity | str, bands: Any = None, sug
     bands: the current bands (RoleKpi, TargetSuggestion or mapping); suggested: optional second bands, drawn thin.
     """
     frame = history_frame(history)
-    stats = frame.groupby("period", observed=False)["value"].describe()[["25%", "50%", "75%"]]
-    labels = [str(p) for p in stats.index]
-    positions = range(len(labels))
     fig = Figure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
-    ax.plot(positions, stats["50%"], marker="o", color="#37474f", label="median")
-    if (frame.groupby("period", observed=False)["value"].count() > 1).any():
-        ax.fill_between(positions, stats["25%"], stats["75%"], color="#90a4ae", alpha=0.35, label="middle 50 %")
-    polarity = Polarity(polarity)
-    for source, width, prefix in ((bands, 1.6, ""), (suggested, 1.0, "suggested ")):
-        if source is None:
-            continue
-        values = _bands(source)
-        if polarity is Polarity.WITHIN_RANGE:
-            for name, colour in (("threshold_range", COLOURS["amber"]), ("target_range", COLOURS["green"])):
-                if values[name]:
-                    low, high = values[name]
-                    ax.axhspan(low, high, color=colour, alpha=0.12 if prefix else 0.2,
-                               label=f"{prefix}{name.replace('_', ' ')}")
-            continue
-        for name, style in BAND_STYLES.items():
-            if values[name] is not None:
-                ax.axhline(values[name], linewidth=width, alpha=0.6 if prefix else 1.0, label=f"{prefix}{name}",
-                           **style)
-    ax.set_xticks(list(positions), labels, rotation=45 if len(labels) > 8 else 0)
+    _draw_history(ax, frame, polarity, bands, suggested, title)
+    _period_ticks(ax, [str(p) for p in frame["period"].cat.categories])
     ax.set_xlabel("period")
     ax.set_ylabel(unit or "value")
-    ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
-    ax.grid(axis="y", alpha=0.3)
     return fig
+
+
+def role_history_charts(history: pd.DataFrame, suggestions: pd.DataFrame, periods: Sequence[str] | None = None,
+                        columns: int = PANELS_PER_ROW) -> list[Figure]:
+    """Small multiples of role KPI histories: one figure per role, with one panel per KPI as in `history_chart`
+    (median, middle 50 %, the current bands drawn thick and the suggested ones thin) and one legend per figure.
+
+    history: the values of each role KPI, DataFrame[role, kpi_id, period, employee_id, value] (e.g.
+    `StepContext.role_history`); suggestions: rows of a suggestion table for one method (role, kpi_id, kpi_name,
+    polarity, the current_* bands and the suggested ones, as `targets.suggest_for_framework` gives), one panel
+    each, in their order; periods: the period axis every panel shares, besides the periods in `history`;
+    columns: panels per row.
+    """
+    axis = sort_periods({*(periods or ()), *history["period"].astype(str).unique()})
+    by_kpi = dict(iter(history.groupby([history["role"].astype(str), history["kpi_id"].astype(str)],
+                                       observed=True, sort=False)))
+    empty = history.iloc[:0]
+    figures = []
+    for role, rows in suggestions.groupby(suggestions["role"].astype(str), sort=False):
+        count = len(rows)
+        width = min(columns, count)
+        height = -(-count // width)
+        fig = Figure(figsize=(4.2 * width, 2.6 * height + 0.6), layout="constrained")
+        axes = fig.subplots(height, width, sharex=True, squeeze=False).ravel()
+        for ax, row in zip(axes, rows.to_dict("records"), strict=False):
+            frame = history_frame(by_kpi.get((role, str(row["kpi_id"])), empty)[HISTORY_COLUMNS], axis)
+            current = {name: row.get(f"current_{name}") for name in BAND_NAMES}
+            _draw_history(ax, frame, row["polarity"], current, row, title=str(row["kpi_name"]))
+        for ax in axes[count:]:
+            ax.set_visible(False)
+        for ax in axes[-width:]:
+            _period_ticks(ax, axis)
+            ax.tick_params(axis="x", labelbottom=True)
+        labelled = {label: handle for ax in axes[:count]
+                    for handle, label in zip(*ax.get_legend_handles_labels(), strict=True)}
+        fig.legend(labelled.values(), labelled.keys(), loc="outside upper center", ncols=min(len(labelled), 5),
+                   fontsize="small", frameon=False)
+        fig.suptitle(role, x=0.01, ha="left", fontweight="bold")
+        figures.append(fig)
+    return figures
 
 
 def scorecard_chart(rows: pd.DataFrame, label: str = "kpi_id", title: str = "") -> Figure:

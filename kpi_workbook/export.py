@@ -8,7 +8,6 @@ Files are written to a temporary sibling first and renamed into place, so a fail
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from collections.abc import Mapping
@@ -22,11 +21,11 @@ from openpyxl.utils import get_column_letter
 from kpi_workbook.errors import InputError, Problem, UnknownTeamError
 from kpi_workbook.model import Framework
 from kpi_workbook.review import kpi_scorecard, review_flags
+from kpi_workbook.safe_cells import neutralize_frame, safe_csv
 from kpi_workbook.scoring import score_actuals
 from kpi_workbook.targets import suggest_for_framework
 from kpi_workbook.yaml_io import write_files_atomically
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 STATUS_FILLS = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "grey": "D9D9D9"}
 VERDICT_FILLS = {"challenging but achievable": "C6EFCE", "too easy": "FFEB9C", "unrealistic": "FFC7CE",
                  "no data": "D9D9D9"}
@@ -41,23 +40,6 @@ SCORECARD_COLUMNS = [
 ]
 KPI_COLUMNS = ["id", "name", "description", "formula", "unit", "polarity", "category", "indicator", "measure_type",
                "frequency", "data_source", "owner", "family"]
-
-
-def neutralize(value: Any) -> Any:
-    """A text that a spreadsheet would read as a formula, prefixed with a single quote; anything else as is."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of a table with every text cell and column label neutralized (numbers stay numbers)."""
-    out = frame.copy()
-    for column in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[column]) or isinstance(out[column].dtype, pd.CategoricalDtype):
-            out[column] = out[column].astype(object).map(neutralize)
-    out.columns = [neutralize(str(c)) for c in out.columns]
-    return out
 
 
 def _split_ranges(frame: pd.DataFrame) -> pd.DataFrame:
@@ -159,9 +141,7 @@ def write_csv(tables: Mapping[str, pd.DataFrame], folder: str | Path) -> list[Pa
     """Write each table as <folder>/<sheet>.csv (UTF-8), all files atomically; every text cell neutralized and
     quoted (a line break inside a text must never start a new row)."""
     root = Path(folder)
-    files = [(root / f"{SHEETS.get(name, name)}.csv",
-              neutralize_frame(frame).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC))
-             for name, frame in tables.items()]
+    files = [(root / f"{SHEETS.get(name, name)}.csv", safe_csv(frame)) for name, frame in tables.items()]
     write_files_atomically(files)
     return [path for path, _ in files]
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from kpi_workbook.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     name="kpi-workbook",
@@ -39,3 +44,22 @@ def echo_table(text: str) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         pass
+
+
+class OutputFormat(StrEnum):
+    """How a command prints a table: readable text, CSV (spreadsheet-safe) or JSON records."""
+
+    TEXT = "text"
+    CSV = "csv"
+    JSON = "json"
+
+
+def render_table(frame: pd.DataFrame, output: OutputFormat, text: Callable[[], str]) -> str:
+    """A table in the chosen format; `text` makes the readable form. CSV cells never start a formula."""
+    if output is OutputFormat.CSV:
+        from kpi_workbook.safe_cells import safe_csv
+
+        return safe_csv(frame)
+    if output is OutputFormat.JSON:
+        return frame.to_json(orient="records", indent=2, force_ascii=False)
+    return text()

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.diff import diff_frameworks, format_diff
 from kpi_workbook.errors import InputError, Problem
 from kpi_workbook.workspace import load_framework
-
-
-class DiffFormat(StrEnum):
-    """Output formats of the diff command."""
-
-    TEXT = "text"
-    CSV = "csv"
-    JSON = "json"
 
 
 def _located(problem: Problem, side: str, root: Path) -> Problem:
@@ -32,8 +23,8 @@ def _located(problem: Problem, side: str, root: Path) -> Problem:
 def diff(
     old: Annotated[Path, typer.Argument(help="Workspace folder of the older framework version.")],
     new: Annotated[Path, typer.Argument(help="Workspace folder of the newer framework version.")],
-    output: Annotated[DiffFormat, typer.Option("--format", help="text (grouped, +/-/~), csv or json.")] = (
-        DiffFormat.TEXT
+    output: Annotated[OutputFormat, typer.Option("--format", help="text (grouped, +/-/~), csv or json.")] = (
+        OutputFormat.TEXT
     ),
 ) -> None:
     """Show added (+), removed (-) and changed (~) objectives, teams, KPIs, roles, responsibilities and
@@ -51,10 +42,6 @@ def diff(
     if problems:
         fail(InputError(problems))
     table = diff_frameworks(*frameworks)
-    if output is DiffFormat.CSV:
-        echo_table(table.to_csv(index=False))
-    elif output is DiffFormat.JSON:
-        echo_table(table.to_json(orient="records", indent=2))
-    else:
-        old_meta, new_meta = (f.metadata for f in frameworks)
-        echo_table(format_diff(table, f"{old} (version {old_meta.version})", f"{new} (version {new_meta.version})"))
+    old_meta, new_meta = (f.metadata for f in frameworks)
+    echo_table(render_table(table, output, lambda: format_diff(
+        table, f"{old} (version {old_meta.version})", f"{new} (version {new_meta.version})")))

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.errors import InputError
 from kpi_workbook.library import library_frame, load_library, search_library, suggest_kpis
 from kpi_workbook.paths import LIBRARY_FILE
@@ -18,12 +16,6 @@ from kpi_workbook.paths import LIBRARY_FILE
 TABLE_COLUMNS = ["id", "name", "family", "category", "polarity", "unit"]
 
 
-class OutputFormat(StrEnum):
-    """How the command prints its rows."""
-
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
 
 
 def aligned_table(frame: pd.DataFrame) -> str:
@@ -33,14 +25,6 @@ def aligned_table(frame: pd.DataFrame) -> str:
     formatters = {c: f"{{:<{w}}}".format for c, w in widths.items()}
     lines = text.to_string(index=False, justify="left", formatters=formatters).splitlines()
     return "\n".join(line.rstrip() for line in lines)
-
-
-def _render(frame: pd.DataFrame, fmt: OutputFormat, table_columns: list[str]) -> str:
-    if fmt is OutputFormat.CSV:
-        return frame.to_csv(index=False)
-    if fmt is OutputFormat.JSON:
-        return json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, indent=2)
-    return aligned_table(frame[table_columns])
 
 
 @app.command()
@@ -62,7 +46,7 @@ def library(
         help="Rank the (filtered) KPIs by text similarity to a responsibility and its outcome.")] = None,
     top: Annotated[int, typer.Option("--top", min=1, metavar="N", help="How many suggestions to show.")] = 5,
     fmt: Annotated[OutputFormat, typer.Option(
-        "--format", help="table (key columns), csv or json (all fields).")] = OutputFormat.TABLE,
+        "--format", help="text (key columns), csv or json (all fields).")] = OutputFormat.TEXT,
     library_file: Annotated[Path, typer.Option(
         "--library", metavar="FILE", help="KPI library file to read.")] = LIBRARY_FILE,
 ) -> None:
@@ -75,11 +59,11 @@ def library(
     if suggest is not None:
         ranked = suggest_kpis(suggest, candidates=found, top=top)
         similarity = ranked["similarity"].astype(float)
-        ranked["similarity"] = similarity.map("{:.3f}".format) if fmt is OutputFormat.TABLE else similarity.round(3)
+        ranked["similarity"] = similarity.map("{:.3f}".format) if fmt is OutputFormat.TEXT else similarity.round(3)
         found, columns = ranked, list(ranked.columns)
     else:
         columns = TABLE_COLUMNS
     if found.empty:
         typer.echo("no KPI matches", err=True)
         return
-    echo_table(_render(found, fmt, columns))
+    echo_table(render_table(found, fmt, lambda: aligned_table(found[columns])))

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import app, echo_table
-
-
-class ReviewFormat(StrEnum):
-    """Output formats of the review command."""
-
-    TEXT = "text"
-    CSV = "csv"
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, render_table
 
 
 @app.command()
@@ -24,8 +16,8 @@ def review(
     workspace: Annotated[Path, typer.Option(help="Workspace folder.")] = Path("data/sample_org"),
     team: Annotated[str, typer.Option(help="Team id (default: the whole organization).")] = "",
     n: Annotated[int, typer.Option("--n", min=1, help="Periods running that make a streak.")] = 3,
-    output: Annotated[ReviewFormat, typer.Option("--format", help="text (scores and flags) or csv (flags).")] = (
-        ReviewFormat.TEXT
+    output: Annotated[OutputFormat, typer.Option("--format", help="text (scores and flags), csv or json (flags).")] = (
+        OutputFormat.TEXT
     ),
 ) -> None:
     """Print the team scores of the period and every review flag with its recommendation."""
@@ -36,8 +28,8 @@ def review(
     step = open_step(workspace, team, period)
     scores = score_actuals(step.actuals, step.employees, step.framework)
     flags = review_flags(step.framework, scores, step.period, n=n, teams=[step.team] if step.team else None)
-    if output is ReviewFormat.CSV:
-        echo_table(flags.to_csv(index=False))
+    if output is not OutputFormat.TEXT:
+        echo_table(render_table(flags, output, str))
         return
     teams = scorecard(scores, step.period, "team")
     teams = teams.assign(score=teams["score"].round(1), coverage=(100 * teams["coverage"]).round(0))

@@ -9,7 +9,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.employees import load_employees
 from kpi_workbook.errors import InputError
 from kpi_workbook.periods import PeriodError, parse_period
@@ -28,12 +28,6 @@ class Level(StrEnum):
     ORGANIZATION = "organization"
 
 
-class Format(StrEnum):
-    """Output format."""
-
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
 
 
 PATTERNS = {"score": "{:.1f}", "value": "{:.4g}", "achievement": "{:.2f}", "coverage": "{:.0%}"}
@@ -45,11 +39,7 @@ GROUPS = {
 }
 
 
-def _render(frame: pd.DataFrame, output: Format) -> str:
-    if output is Format.CSV:
-        return frame.to_csv(index=False)
-    if output is Format.JSON:
-        return frame.to_json(orient="records", indent=2)
+def _text(frame: pd.DataFrame) -> str:
     shown = frame.copy()
     for column, pattern in PATTERNS.items():
         if column in shown:
@@ -64,7 +54,7 @@ def score(
     period: Annotated[str, typer.Option(help="Period, e.g. 2025Q4 (default: the latest with actuals); "
                                              "'all' for every period.")] = "",
     by: Annotated[Level, typer.Option(help="Roll the scores up to this level.")] = Level.EMPLOYEE,
-    output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text, csv or json.")] = OutputFormat.TEXT,
 ) -> None:
     """Score actuals against the framework's bands and print weighted scores with red/amber/green/grey status.
 
@@ -93,4 +83,5 @@ def score(
         employees = employees[employees["team"] == team]
     scores = score_actuals(actuals, employees, framework, periods=wanted)
     frame = scores if by is Level.KPI else roll_up(scores, GROUPS[by])
-    echo_table(_render(frame.astype({c: "object" for c in frame.select_dtypes("category").columns}), output))
+    frame = frame.astype({c: "object" for c in frame.select_dtypes("category").columns})
+    echo_table(render_table(frame, output, lambda: _text(frame)))

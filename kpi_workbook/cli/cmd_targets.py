@@ -9,17 +9,12 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from kpi_workbook.cli.app import app, echo_table
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, render_table
 from kpi_workbook.targets import METHODS
 
 Method = StrEnum("Method", {m.upper(): m for m in METHODS})
 
 
-class TargetsFormat(StrEnum):
-    """Output formats of the targets command."""
-
-    TABLE = "table"
-    CSV = "csv"
 
 
 def _percent(value: float | None) -> str:
@@ -33,8 +28,8 @@ def targets(
     method: Annotated[list[Method] | None, typer.Option(help="Method; repeat for several (default percentile).")] = (
         None
     ),
-    output: Annotated[TargetsFormat, typer.Option("--format", help="table (readable) or csv (every column).")] = (
-        TargetsFormat.TABLE
+    output: Annotated[OutputFormat, typer.Option("--format", help="text (readable), csv or json (every column).")] = (
+        OutputFormat.TEXT
     ),
 ) -> None:
     """Suggest bands per role KPI from the actuals, with the probability of attainment of the current and the
@@ -46,8 +41,8 @@ def targets(
     methods = [m.value for m in method] if method else ["percentile"]
     roles = [r.id for r in step.roles]
     table = suggest_for_framework(step.framework, step.actuals, step.employees, method=methods, roles=roles)
-    if output is TargetsFormat.CSV:
-        echo_table(table.to_csv(index=False))
+    if output is not OutputFormat.TEXT:
+        echo_table(render_table(table, output, str))
         return
     rows = table.to_dict("records")
     view = pd.DataFrame({

@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kpi_workbook.checks import check_workspace, findings_frame, format_findings, has_errors
-from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.errors import InputError
 from kpi_workbook.yaml_io import write_text_atomically
 
 EXIT_FINDINGS = 1
 
 
-class FindingsFormat(StrEnum):
-    """How validate prints the findings."""
-
-    TEXT = "text"
-    CSV = "csv"
-    JSON = "json"
 
 
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="Workspace folder to check.")],
-    output: Annotated[FindingsFormat, typer.Option("--format", help="Output: readable text, csv or json.")] = (
-        FindingsFormat.TEXT
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output: readable text, csv or json.")] = (
+        OutputFormat.TEXT
     ),
     report: Annotated[Path | None, typer.Option(help="Also write the readable report (markdown) here.")] = None,
 ) -> None:
@@ -37,12 +30,7 @@ def validate(
         findings = check_workspace(path)
     except InputError as exc:
         fail(exc)
-    if output is FindingsFormat.TEXT:
-        echo_table(format_findings(findings))
-    elif output is FindingsFormat.CSV:
-        echo_table(findings_frame(findings).to_csv(index=False))
-    else:
-        echo_table(findings_frame(findings).to_json(orient="records", indent=2))
+    echo_table(render_table(findings_frame(findings), output, lambda: format_findings(findings)))
     if report is not None:
         try:
             write_text_atomically(report, format_findings(findings, title=f"Framework check: {path}"))
