@@ -8,8 +8,6 @@ Files are written to a temporary sibling first and renamed into place, so a fail
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,13 +16,13 @@ import pandas as pd
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from kpi_workbook.atomic_files import staged_path, write_files_atomically
 from kpi_workbook.errors import InputError, Problem, UnknownTeamError
 from kpi_workbook.model import Framework
 from kpi_workbook.review import kpi_scorecard, review_flags
 from kpi_workbook.safe_cells import neutralize_frame, safe_csv
 from kpi_workbook.scoring import score_actuals
 from kpi_workbook.targets import suggest_for_framework
-from kpi_workbook.yaml_io import write_files_atomically
 
 STATUS_FILLS = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "grey": "D9D9D9"}
 VERDICT_FILLS = {"challenging but achievable": "C6EFCE", "too easy": "FFEB9C", "unrealistic": "FFC7CE",
@@ -121,19 +119,11 @@ def _style_sheet(sheet: Any, frame: pd.DataFrame) -> None:
 def write_excel(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     """Write tables as the sheets of one Excel workbook, atomically; every text cell neutralized."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp.xlsx", dir=target.parent)
-    os.close(fd)
-    try:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for name, frame in tables.items():
-                safe = neutralize_frame(frame)
-                safe.to_excel(writer, sheet_name=name, index=False)
-                _style_sheet(writer.sheets[name], safe)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with staged_path(target) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name, frame in tables.items():
+            safe = neutralize_frame(frame)
+            safe.to_excel(writer, sheet_name=name, index=False)
+            _style_sheet(writer.sheets[name], safe)
     return target
 
 

@@ -9,11 +9,11 @@ import pandas as pd
 
 from kpi_workbook.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
 from kpi_workbook.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
+from kpi_workbook.atomic_files import write_text_atomically
 from kpi_workbook.employees import load_employees
 from kpi_workbook.periods import period_table, sort_periods
 from kpi_workbook.store import workspace_store
 from kpi_workbook.workspace import load_framework
-from kpi_workbook.yaml_io import write_text_atomically
 
 REJECT_COLUMNS = ["row", *LONG_COLUMNS, "reason"]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from kpi_workbook.yaml_io import write_text_atomically
+from kpi_workbook.atomic_files import write_text_atomically
 
 if TYPE_CHECKING:
     from kpi_workbook.runner import RunResult

@@ -40,6 +40,7 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets.config import Config
 
+from kpi_workbook.atomic_files import write_text_atomically
 from kpi_workbook.errors import InputError, Problem, UnknownTeamError
 from kpi_workbook.html_report import ReportHeading, notebook_to_html
 from kpi_workbook.model import Framework
@@ -48,7 +49,6 @@ from kpi_workbook.periods import parse_period
 from kpi_workbook.report_index import write_index
 from kpi_workbook.store import open_store
 from kpi_workbook.workspace import load_framework
-from kpi_workbook.yaml_io import write_text_atomically
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 ORGANIZATION_FOLDER = "_organization"  # framework ids cannot start with "_", so no team can clash with it

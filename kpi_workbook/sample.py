@@ -10,9 +10,7 @@ target setting and the review have something to find.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from kpi_workbook.atomic_files import staged_path, write_files_atomically
 from kpi_workbook.employees import EMPLOYEE_COLUMNS, employee_problems
 from kpi_workbook.errors import InputError, Problem
 from kpi_workbook.model import Category, Framework, Frequency, KpiDefinition, MeasureType, Polarity, Role, RoleKpi
@@ -33,7 +32,6 @@ from kpi_workbook.workspace import (
     framework_files,
     load_framework,
 )
-from kpi_workbook.yaml_io import write_files_atomically
 
 ACTUALS_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 
@@ -381,12 +379,7 @@ def write_sample(out_dir: str | Path, employees: int = 180, periods: int = 8, se
     files[EMPLOYEES_FILE] = people.to_csv(index=False, lineterminator="\n")
     stale = [f for f in (root / ROLES_DIR).glob("*.yaml") if f"{ROLES_DIR}/{f.name}" not in files]
     stale += [root / ACTUALS_DB, root / f"{ACTUALS_DB}.wal"]
-    fd, staged = tempfile.mkstemp(prefix=f".{ACTUALS_CSV}.", suffix=".tmp", dir=root)
-    os.close(fd)
-    try:
-        _write_actuals_csv(actuals, Path(staged))
+    with staged_path(root / ACTUALS_CSV) as staged:
+        _write_actuals_csv(actuals, staged)
         write_files_atomically(((root / name, text) for name, text in files.items()), remove=stale)
-        os.replace(staged, root / ACTUALS_CSV)
-    finally:
-        Path(staged).unlink(missing_ok=True)
     return SampleSummary(root, len(people), len(actuals), labels)

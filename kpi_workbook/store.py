@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from kpi_workbook.atomic_files import staged_path
 from kpi_workbook.employees import read_employees
 from kpi_workbook.errors import InputError, KpiWorkbookError, Problem
 from kpi_workbook.periods import period_table, sort_periods
@@ -179,19 +179,15 @@ class DuckDBStore(ActualsStore):
             return True
 
     def _rewrite(self, incoming: pd.DataFrame, replace_existing: bool) -> ReplaceResult:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            if replace_existing and self.path.exists():
-                shutil.copyfile(self.path, tmp)
-                shutil.copymode(self.path, tmp)
-            with duckdb.connect(str(tmp)) as con:
-                result = _replace(con, incoming)
-                con.execute("CHECKPOINT")
-            os.replace(tmp, self.path)
-        finally:
-            tmp.unlink(missing_ok=True)
-            Path(f"{tmp}.wal").unlink(missing_ok=True)
+        with staged_path(self.path) as tmp:
+            try:
+                if replace_existing and self.path.exists():
+                    shutil.copyfile(self.path, tmp)
+                with duckdb.connect(str(tmp)) as con:
+                    result = _replace(con, incoming)
+                    con.execute("CHECKPOINT")
+            finally:
+                Path(f"{tmp}.wal").unlink(missing_ok=True)
         return result
 
 

@@ -23,9 +23,10 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from kpi_workbook.atomic_files import write_files_atomically
 from kpi_workbook.errors import InputError, Problem
 from kpi_workbook.model import Framework, KpiDefinition, Metadata, Objective, Role, Strict, Team
-from kpi_workbook.yaml_io import dump_yaml, read_yaml, write_files_atomically
+from kpi_workbook.yaml_io import dump_yaml, read_yaml
 
 FRAMEWORK_FILE = "framework.yaml"
 OBJECTIVES_FILE = "objectives.yaml"
