@@ -29,6 +29,7 @@ run: setup
 	$(BIN)/kpi-workbook validate $(WORKSPACE) --report $(REPORTS)/checks.md > /dev/null
 	$(BIN)/kpi-workbook library --format csv > $(REPORTS)/kpi_library.csv
 	$(BIN)/kpi-workbook run --workspace $(WORKSPACE) --all-teams --organization --out $(REPORTS)
+	$(BIN)/kpi-workbook export --workspace $(WORKSPACE) --all-teams --out $(REPORTS)/excel
 
 test: setup-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile

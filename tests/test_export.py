@@ -168,3 +168,22 @@ def test_cli_export_unknown_team_exits_2(workspace, tmp_path):
     assert result.returncode == 2
     assert "unknown team 'legal'" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_cli_export_all_teams_writes_one_private_workbook_per_team(workspace, tmp_path):
+    result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--all-teams", "--out", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    people = pd.read_csv(workspace / "employees.csv", dtype=str)
+    teams = load_framework(workspace).teams
+    assert sorted(p.name for p in tmp_path.glob("*.xlsx")) == sorted(f"{t.id}.xlsx" for t in teams)
+    for team in teams:
+        card = pd.read_excel(tmp_path / f"{team.id}.xlsx", sheet_name="Scorecard", dtype={"employee_id": str})
+        assert set(card["employee_id"]) <= set(people.loc[people["team"] == team.id, "employee_id"])
+
+
+def test_cli_export_needs_exactly_one_of_team_and_all_teams(workspace, tmp_path):
+    for extra in ([], ["--team", "it", "--all-teams"]):
+        result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--out", str(tmp_path / "x"), *extra],
+                                capture_output=True, text=True)
+        assert result.returncode == 2 and "--all-teams" in result.stderr and "Traceback" not in result.stderr

@@ -20,8 +20,10 @@ class ExportFormat(StrEnum):
 
 @app.command()
 def export(
-    team: Annotated[str, typer.Option(help="Team id: the export holds only this team's people.")],
-    out: Annotated[Path, typer.Option(help="Excel file to write (a folder for --format csv).")],
+    out: Annotated[Path, typer.Option(help="Excel file to write; a folder for --format csv or --all-teams.")],
+    team: Annotated[str, typer.Option(help="Team id: the export holds only this team's people.")] = "",
+    all_teams: Annotated[bool, typer.Option("--all-teams", help="One export per team: OUT/<team>.xlsx "
+                                                                "(OUT/<team>/ for csv).")] = False,
     workspace: Annotated[Path, typer.Option(help="Workspace folder.")] = Path("data/sample_org"),
     period: Annotated[str, typer.Option(help="Period of the scorecard (default: the latest with actuals).")] = "",
     output: Annotated[ExportFormat, typer.Option("--format", help="xlsx (one workbook) or csv (one file per sheet).")]
@@ -31,13 +33,20 @@ def export(
     review flags; text that a spreadsheet would run as a formula is neutralized."""
     from kpi_workbook.context import open_step
     from kpi_workbook.export import export_team
+    from kpi_workbook.workspace import load_framework
 
-    if not team.strip():
-        fail("--team is required: an export is made for one team")
-    step = open_step(workspace, team, period)
-    try:
-        written = export_team(step.framework, step.employees, step.actuals, step.team, out, period=step.period,
-                              fmt=output.value)
-    except OSError as exc:
-        fail(f"{out}: cannot write the export ({exc.strerror or exc})")
-    typer.echo("wrote " + ", ".join(str(p) for p in written))
+    if bool(team.strip()) == all_teams:
+        fail("give either --team T (one team) or --all-teams: an export is made per team")
+    if all_teams:
+        teams = [t.id for t in load_framework(workspace).teams]
+        targets = {t: out / (t if output is ExportFormat.CSV else f"{t}.xlsx") for t in teams}
+    else:
+        targets = {team: out}
+    for team_id, target in targets.items():
+        step = open_step(workspace, team_id, period)
+        try:
+            written = export_team(step.framework, step.employees, step.actuals, step.team, target,
+                                  period=step.period, fmt=output.value)
+        except OSError as exc:
+            fail(f"{target}: cannot write the export ({exc.strerror or exc})")
+        typer.echo("wrote " + ", ".join(str(p) for p in written))
