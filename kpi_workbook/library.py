@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
     from scipy.sparse import spmatrix
     from sklearn.pipeline import FeatureUnion
 
-FAMILIES = ("sales", "hr", "marketing", "operations", "it", "finance", "customer_support", "product", "general")
+FAMILIES = (
+    "sales", "hr", "marketing", "operations", "it", "finance", "customer_support", "product",
+    "procurement", "project_management", "data_analytics", "legal_compliance", "general",
+)
 FIELDS = tuple(KpiDefinition.model_fields)
 TEXT_FIELDS = ("id", "name", "description", "formula")
 _ALIASES = {"behavior": "behaviour", "support": "customer_support", "human_resources": "hr", "engineering": "it"}
@@ -148,11 +152,15 @@ SYNONYMS = {
     "coach": "mentoring",
     "teamwork": "collaboration",
     "on-call": "incident restore",
+    "buyer": "purchasing procurement",
+    "comply": "compliance",
+    "complies": "compliance",
 }
 _SYNONYM_PATTERNS = [(re.compile(rf"\b{re.escape(key)}", re.IGNORECASE), words) for key, words in SYNONYMS.items()]
 _FAMILY_WORDS = {"hr": "human resources people", "it": "information technology software engineering",
                  "customer_support": "customer support service", "product": "product management",
-                 "finance": "finance accounting", "general": ""}
+                 "finance": "finance accounting", "procurement": "procurement purchasing",
+                 "data_analytics": "data analytics business intelligence", "general": ""}
 SUGGESTION_COLUMNS = ["kpi_id", "name", "family", "category", "indicator", "similarity"]
 
 
@@ -189,11 +197,40 @@ def _vectorizer() -> FeatureUnion:
 
 @cache
 def _default_model() -> tuple[FeatureUnion, spmatrix]:
+    """The vectorizer fitted on the bundled library, and the library's KPIs as unit-length TF-IDF vectors."""
     from sklearn.preprocessing import normalize
 
     vectorizer = _vectorizer()
-    matrix = vectorizer.fit_transform(_documents(_default_frame()))
-    return vectorizer, normalize(matrix)
+    return vectorizer, normalize(vectorizer.fit_transform(_documents(_default_frame())))
+
+
+def rank_kpis(
+    texts: Sequence[str],
+    candidates: pd.DataFrame | Iterable[KpiDefinition] | None = None,
+    top: int = 5,
+) -> list[pd.DataFrame]:
+    """`suggest_kpis` for several texts at once (one table per text, in order): the library and the candidates
+    are turned into vectors once for all of them."""
+    from sklearn.metrics.pairwise import linear_kernel
+    from sklearn.preprocessing import normalize
+
+    vectorizer, matrix = _default_model()
+    if candidates is None:
+        frame = _default_frame()
+    else:
+        frame = candidates if isinstance(candidates, pd.DataFrame) else library_frame(candidates)
+        matrix = normalize(vectorizer.transform(_documents(frame))) if len(frame) else None
+    empty = pd.DataFrame(columns=SUGGESTION_COLUMNS)
+    if not texts or matrix is None:
+        return [empty.copy() for _ in texts]
+    similarity = linear_kernel(normalize(vectorizer.transform([_expand(text) for text in texts])), matrix)
+    table = frame.rename(columns={"id": "kpi_id"})[SUGGESTION_COLUMNS[:-1]]
+    ranked = []
+    for text, scores in zip(texts, similarity, strict=True):
+        order = np.argsort(-scores, kind="stable")[:top]
+        order = order[scores[order] > 0] if text.strip() else order[:0]
+        ranked.append(table.iloc[order].assign(similarity=scores[order]).reset_index(drop=True))
+    return ranked
 
 
 def suggest_kpis(
@@ -204,21 +241,8 @@ def suggest_kpis(
     """Rank KPIs by how well their text matches `text` (e.g. a responsibility and its expected outcome).
 
     candidates: the KPIs to rank, as a library-style frame or KPI definitions (default: the whole library).
-    Similarity is the cosine between TF-IDF vectors fitted on the library; KPIs with no similarity are left out.
-    Returns at most `top` rows with columns kpi_id, name, family, category, indicator, similarity.
+    Similarity is the cosine between TF-IDF vectors fitted on the library (scikit-learn); KPIs with no similarity
+    are left out. Returns at most `top` rows with columns kpi_id, name, family, category, indicator,
+    similarity.
     """
-    from sklearn.metrics.pairwise import linear_kernel
-    from sklearn.preprocessing import normalize
-
-    vectorizer, matrix = _default_model()
-    if candidates is None:
-        frame = _default_frame()
-    else:
-        frame = candidates if isinstance(candidates, pd.DataFrame) else library_frame(candidates)
-        matrix = normalize(vectorizer.transform(_documents(frame))) if len(frame) else None
-    if not text.strip() or matrix is None:
-        return pd.DataFrame(columns=SUGGESTION_COLUMNS)
-    query = normalize(vectorizer.transform([_expand(text)]))
-    ranked = frame.assign(similarity=linear_kernel(query, matrix).ravel()).rename(columns={"id": "kpi_id"})
-    ranked = ranked[ranked["similarity"] > 0].sort_values("similarity", ascending=False, kind="stable")
-    return ranked[SUGGESTION_COLUMNS].head(top).reset_index(drop=True)
+    return rank_kpis([text], candidates, top)[0]

@@ -53,6 +53,23 @@ REQUIRED = {
     "values_behaviour_rating": ("general", H),
 }
 RATED = {"peer_feedback_score", "collaboration_rating", "values_behaviour_rating", "quality_of_hire"}
+# Role families added after the sample organization was built: key KPIs -> (family, polarity)
+ADDED = {
+    "purchase_price_variance": ("procurement", L), "procurement_cost_savings": ("procurement", H),
+    "spend_under_management": ("procurement", H), "purchase_order_cycle_time": ("procurement", L),
+    "supplier_defect_rate": ("procurement", L), "contract_compliance_rate": ("procurement", H),
+    "supplier_lead_time": ("procurement", L),
+    "schedule_performance_index": ("project_management", H), "cost_performance_index": ("project_management", H),
+    "milestones_on_time_rate": ("project_management", H), "approved_change_requests": ("project_management", L),
+    "stakeholder_satisfaction_score": ("project_management", H), "risk_mitigation_rate": ("project_management", H),
+    "analytics_delivery_on_time": ("data_analytics", H), "data_quality_score": ("data_analytics", H),
+    "dashboard_adoption_rate": ("data_analytics", H), "analysis_turnaround_time": ("data_analytics", L),
+    "self_service_analytics_rate": ("data_analytics", H), "predictive_model_accuracy": ("data_analytics", H),
+    "contract_turnaround_time": ("legal_compliance", L), "compliance_training_completion": ("legal_compliance", H),
+    "audit_findings_closed_on_time": ("legal_compliance", H), "policy_exceptions": ("legal_compliance", L),
+    "regulatory_incidents": ("legal_compliance", L), "legal_spend_variance": ("legal_compliance", R),
+}
+ADDED_FAMILIES = ("procurement", "project_management", "data_analytics", "legal_compliance")
 
 
 @pytest.fixture(scope="module")
@@ -101,12 +118,31 @@ def test_every_family_is_present_and_balanced(frame):
         assert (frame[frame["category"] == category]["family"] != "general").any(), category
 
 
-def test_sample_organization_kpis_have_their_family_and_polarity(frame):
+@pytest.mark.parametrize("required", [REQUIRED, ADDED], ids=["sample_organization", "added_families"])
+def test_key_kpis_have_their_family_and_polarity(frame, required):
     indexed = frame.set_index("id")
-    missing = sorted(set(REQUIRED) - set(indexed.index))
+    missing = sorted(set(required) - set(indexed.index))
     assert not missing
-    for kpi_id, (family, polarity) in REQUIRED.items():
+    for kpi_id, (family, polarity) in required.items():
         assert (indexed.at[kpi_id, "family"], indexed.at[kpi_id, "polarity"]) == (family, polarity), kpi_id
+
+
+def test_families_are_listed_with_general_last_and_kept_together_in_the_file(raw_entries):
+    assert len(FAMILIES) == len(set(FAMILIES)) == 13 and FAMILIES[-1] == "general"
+    assert set(ADDED_FAMILIES) <= set(FAMILIES)
+    blocks = [family for i, family in enumerate(e["family"] for e in raw_entries)
+              if i == 0 or raw_entries[i - 1]["family"] != family]
+    assert len(blocks) == len(set(blocks)) == len(FAMILIES)
+    assert blocks[-len(ADDED_FAMILIES):] == list(ADDED_FAMILIES)
+
+
+@pytest.mark.parametrize("family", ADDED_FAMILIES)
+def test_added_families_are_complete_role_sets(frame, family):
+    rows = frame[frame["family"] == family]
+    assert 6 <= len(rows) <= 8
+    assert {"development", "behaviour"} & set(rows["category"])
+    assert (rows["unit"] != "rating (1-5)").all() and set(rows["measure_type"]) == {"quantitative"}
+    assert rows["owner"].nunique() >= 2 and rows["data_source"].nunique() >= 3
 
 
 def test_rated_kpis_are_qualitative_on_a_one_to_five_scale(frame):
@@ -124,6 +160,12 @@ def test_key_formulas_are_the_professional_ones(frame):
     assert "average headcount" in formula["voluntary_turnover_rate"]
     assert "offer acceptance" in formula["time_to_hire"]
     assert "commit" in formula["lead_time_for_changes"]
+    assert "standard unit price" in formula["purchase_price_variance"]
+    spi, cpi = formula["schedule_performance_index"], formula["cost_performance_index"]
+    assert spi.startswith("earned value") and "/ planned value" in spi
+    assert cpi.startswith("earned value") and "/ actual cost" in cpi
+    assert "addressable" in formula["spend_under_management"]
+    assert "budgeted legal spend" in formula["legal_spend_variance"]
 
 
 def test_library_file_is_canonical(raw_entries):
@@ -199,6 +241,16 @@ def test_search_text_needs_every_keyword_case_insensitively():
     assert haystack.str.contains("pipeline").all() and haystack.str.contains("quota").all()
     assert search_library(text="dora", family="it")["id"].tolist()[:1] == ["deployment_frequency"]
     assert search_library(text="no-such-word-anywhere").empty
+
+
+@pytest.mark.parametrize(("spelling", "family"), [
+    ("Procurement", "procurement"), ("project management", "project_management"),
+    ("data-analytics", "data_analytics"), ("LEGAL_COMPLIANCE", "legal_compliance"),
+])
+def test_added_families_can_be_searched_by_loose_spelling(frame, spelling, family):
+    found = search_library(family=spelling)
+    assert set(found["family"]) == {family}
+    assert len(found) == (frame["family"] == family).sum()
 
 
 def test_search_on_a_given_frame(frame):

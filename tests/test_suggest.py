@@ -24,6 +24,22 @@ KNOWN_PAIRS = [
     ("patch servers and fix security vulnerabilities", {"patch_compliance_rate", "vulnerability_remediation_time"}, 3),
     ("keep learning and complete professional certifications", {"certifications_earned"}, 3),
     ("coach and mentor junior team members", {"mentoring_hours"}, 3),
+    ("negotiate with suppliers to reduce purchasing costs", {"purchase_price_variance", "procurement_cost_savings"}, 3),
+    ("ensure purchases go through approved contracts and preferred suppliers", {"contract_compliance_rate"}, 3),
+    ("place purchase orders quickly once requisitions are approved", {"purchase_order_cycle_time"}, 3),
+    ("deliver projects on schedule and within budget", {"schedule_performance_index", "cost_performance_index"}, 3),
+    ("track project costs against the approved budget", {"cost_performance_index"}, 3),
+    ("control project scope and manage change requests", {"approved_change_requests"}, 3),
+    ("identify project risks and make sure they are mitigated", {"risk_mitigation_rate"}, 3),
+    ("keep data accurate and deliver reports on time", {"data_quality_score", "analytics_delivery_on_time"}, 3),
+    ("build dashboards that business users actually use", {"dashboard_adoption_rate"}, 3),
+    ("answer ad-hoc analysis requests from the business quickly", {"analysis_turnaround_time"}, 3),
+    ("build and maintain predictive models and forecasts", {"predictive_model_accuracy"}, 3),
+    ("ensure the company complies with regulations", {"regulatory_incidents", "compliance_monitoring_completion"}, 3),
+    ("review and negotiate commercial contracts quickly", {"contract_turnaround_time"}, 3),
+    ("make sure every employee completes the mandatory compliance training", {"compliance_training_completion"}, 1),
+    ("follow up audit findings until remediation is closed", {"audit_findings_closed_on_time"}, 3),
+    ("manage outside counsel and keep legal costs within budget", {"legal_spend_variance"}, 1),
 ]
 
 
@@ -38,6 +54,21 @@ def test_job_advert_sentence_gets_kpis_of_its_family():
             "fill open positions with strong hires.")
     ranked = suggest_kpis(text, top=5)
     assert (ranked["family"] == "hr").sum() >= 4
+
+
+@pytest.mark.parametrize(("text", "family"), [
+    ("Act as the buyer for raw materials and components, placing orders and expediting deliveries with vendors.",
+     "procurement"),
+    ("Plan the project, track milestones, earned value and risks, and report progress to the sponsors.",
+     "project_management"),
+    ("Build dashboards and analyses for the business, keep the data clean and answer data requests quickly.",
+     "data_analytics"),
+    ("Make sure we comply with regulations and internal policies, run compliance training and follow up audit "
+     "findings.", "legal_compliance"),
+])
+def test_job_advert_sentences_of_new_fields_get_kpis_of_their_family(text, family):
+    ranked = suggest_kpis(text, top=5)
+    assert (ranked["family"] == family).sum() >= 4, ranked[["kpi_id", "family"]].values.tolist()
 
 
 def test_result_shape_order_and_top():

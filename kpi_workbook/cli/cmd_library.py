@@ -10,7 +10,7 @@ import typer
 
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.errors import InputError
-from kpi_workbook.library import library_frame, load_library, search_library, suggest_kpis
+from kpi_workbook.library import FAMILIES, library_frame, load_library, search_library, suggest_kpis
 from kpi_workbook.paths import LIBRARY_FILE
 
 TABLE_COLUMNS = ["id", "name", "family", "category", "polarity", "unit"]
@@ -31,7 +31,7 @@ def aligned_table(frame: pd.DataFrame) -> str:
 def library(
     family: Annotated[list[str] | None, typer.Option(
         "--family", "-f", metavar="FAMILY",
-        help="Role family, e.g. sales, hr, it, customer_support (repeat for several).")] = None,
+        help=f"Role family: {', '.join(FAMILIES)} (repeat for several).")] = None,
     category: Annotated[list[str] | None, typer.Option(
         "--category", "-c", metavar="CATEGORY",
         help="output, quality, efficiency, behaviour or development (repeatable).")] = None,
