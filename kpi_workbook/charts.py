@@ -1,7 +1,7 @@
 """Charts for the targets and review steps: KPI history with bands, a scorecard, and score trends.
 
-Each function builds its own matplotlib Figure with the object API (no pyplot, no global state) and returns it;
-notebooks display the returned figure and reports save it with ``fig.savefig(path)``.
+Each function builds its own matplotlib Figure with the object API (no pyplot, no global state) and returns it,
+a `figures.ChartFigure` that a notebook shows as one PNG; reports save it with ``fig.savefig(path)``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
+from kpi_workbook.figures import ChartFigure
 from kpi_workbook.model import Polarity
 from kpi_workbook.periods import sort_periods
 from kpi_workbook.targets import HISTORY_COLUMNS, history_frame
@@ -27,7 +29,13 @@ BAND_STYLES = {
 }
 TARGET_SCORE = 100.0
 BAND_NAMES = ("threshold", "target", "stretch", "target_range", "threshold_range")
+QUARTILES = [0.25, 0.5, 0.75]
 PANELS_PER_ROW = 3
+# Small multiples, in inches: a panel with its share of the space between panels; margins around the panels (the
+# figure is not cropped, so everything has its place); the legend's rows and columns.
+PANEL_SIZE = (4.2, 2.2)
+MARGINS = {"left": 0.7, "right": 0.1, "title": 0.3, "top": 0.75, "bottom": 0.6, "between": 0.75, "text": 0.1}
+LEGEND_ROW_HEIGHT, LEGEND_COLUMN_WIDTH = 0.22, 2.1
 
 
 def _bands(source: Any) -> dict[str, Any]:
@@ -44,12 +52,12 @@ def _bands(source: Any) -> dict[str, Any]:
 
 
 def _draw_history(ax: Axes, frame: pd.DataFrame, polarity: Polarity | str, bands: Any = None, suggested: Any = None,
-                  title: str = "") -> None:
+                  title: str = "", markersize: float = 6.0) -> None:
     """Draw one KPI history (a `targets.history_frame`) with its bands into `ax`."""
     values = frame.groupby("period", observed=False)["value"]
-    stats = values.quantile([0.25, 0.5, 0.75]).unstack()
+    stats = values.quantile(QUARTILES).unstack().reindex(columns=QUARTILES)  # one row per period, gaps as NaN
     positions = range(len(stats))
-    ax.plot(positions, stats[0.5], marker="o", markersize=4, color="#37474f", label="median")
+    ax.plot(positions, stats[0.5], marker="o", markersize=markersize, color="#37474f", label="median")
     if (values.count() > 1).any():
         ax.fill_between(positions, stats[0.25], stats[0.75], color="#90a4ae", alpha=0.35, label="middle 50 %")
     polarity = Polarity(polarity)
@@ -68,7 +76,7 @@ def _draw_history(ax: Axes, frame: pd.DataFrame, polarity: Polarity | str, bands
             if band_values[name] is not None:
                 ax.axhline(band_values[name], linewidth=width, alpha=0.6 if prefix else 1.0, label=f"{prefix}{name}",
                            **style)
-    ax.set_title(title)
+    ax.set_title(title, y=1.0)  # placed, not fitted: fitting measures the tick labels once more per panel
     ax.grid(axis="y", alpha=0.3)
 
 
@@ -85,7 +93,7 @@ def history_chart(history: Any, polarity: Polarity | str, bands: Any = None, sug
     bands: the current bands (RoleKpi, TargetSuggestion or mapping); suggested: optional second bands, drawn thin.
     """
     frame = history_frame(history)
-    fig = Figure(figsize=(8, 4), layout="constrained")
+    fig = ChartFigure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
     _draw_history(ax, frame, polarity, bands, suggested, title)
     _period_ticks(ax, [str(p) for p in frame["period"].cat.categories])
@@ -113,26 +121,52 @@ def role_history_charts(history: pd.DataFrame, suggestions: pd.DataFrame, period
     figures = []
     for role, rows in suggestions.groupby(suggestions["role"].astype(str), sort=False):
         count = len(rows)
-        width = min(columns, count)
-        height = -(-count // width)
-        fig = Figure(figsize=(4.2 * width, 2.6 * height + 0.6), layout="constrained")
-        axes = fig.subplots(height, width, sharex=True, squeeze=False).ravel()
-        for ax, row in zip(axes, rows.to_dict("records"), strict=False):
+        width, height = min(columns, count), -(-count // min(columns, count))
+        fig = ChartFigure()
+        # Not sharex: matplotlib would measure every sibling's tick labels for each panel. The panels share the
+        # period axis all the same, and only the lowest panel of each column labels it.
+        axes = fig.subplots(height, width, squeeze=False).ravel()
+        for index, (ax, row) in enumerate(zip(axes, rows.to_dict("records"), strict=False)):
             frame = history_frame(by_kpi.get((role, str(row["kpi_id"])), empty)[HISTORY_COLUMNS], axis)
             current = {name: row.get(f"current_{name}") for name in BAND_NAMES}
-            _draw_history(ax, frame, row["polarity"], current, row, title=str(row["kpi_name"]))
+            _draw_history(ax, frame, row["polarity"], current, row, title=str(row["kpi_name"]), markersize=4)
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))  # few, round values
+            ax.set_xticks(range(len(axis)))
+            ax.set_xlim(-0.5, len(axis) - 0.5)
+            if index + width >= count:
+                ax.set_xticklabels(axis, fontsize="small", rotation=45 if len(axis) > 4 else 0)
+            else:
+                ax.tick_params(axis="x", labelbottom=False)
         for ax in axes[count:]:
             ax.set_visible(False)
-        for ax in axes[-width:]:
-            _period_ticks(ax, axis)
-            ax.tick_params(axis="x", labelbottom=True)
         labelled = {label: handle for ax in axes[:count]
                     for handle, label in zip(*ax.get_legend_handles_labels(), strict=True)}
-        fig.legend(labelled.values(), labelled.keys(), loc="outside upper center", ncols=min(len(labelled), 5),
+        columns_of_legend = _legend_columns(width)
+        _panel_layout(fig, width, height, legend_rows=-(-len(labelled) // columns_of_legend))
+        inches_high = fig.get_figheight()
+        fig.text(MARGINS["text"] / fig.get_figwidth(), 1 - MARGINS["text"] / inches_high, role, va="top",
+                 fontweight="bold")
+        fig.legend(labelled.values(), labelled.keys(), loc="upper center",
+                   bbox_to_anchor=(0.5, 1 - MARGINS["title"] / inches_high), ncols=columns_of_legend,
                    fontsize="small", frameon=False)
-        fig.suptitle(role, x=0.01, ha="left", fontweight="bold")
         figures.append(fig)
     return figures
+
+
+def _legend_columns(panels_across: int) -> int:
+    return max(1, int((MARGINS["left"] + PANEL_SIZE[0] * panels_across) / LEGEND_COLUMN_WIDTH))
+
+
+def _panel_layout(fig: Figure, width: int, height: int, legend_rows: int) -> None:
+    """Size a figure of `width` × `height` panels and place them with margins in inches: the role's name and below
+    it the legend above the panels, the periods below them, the values to their left."""
+    header = MARGINS["top"] + LEGEND_ROW_HEIGHT * max(legend_rows, 1)
+    inches_wide = MARGINS["left"] + PANEL_SIZE[0] * width
+    inches_high = header + PANEL_SIZE[1] * height + MARGINS["bottom"]
+    fig.set_size_inches(inches_wide, inches_high)
+    fig.subplots_adjust(left=MARGINS["left"] / inches_wide, right=1 - MARGINS["right"] / inches_wide,
+                        top=1 - header / inches_high, bottom=MARGINS["bottom"] / inches_high,
+                        wspace=MARGINS["between"] / (PANEL_SIZE[0] - MARGINS["between"]), hspace=0.3)
 
 
 def scorecard_chart(rows: pd.DataFrame, label: str = "kpi_id", title: str = "") -> Figure:
@@ -141,7 +175,7 @@ def scorecard_chart(rows: pd.DataFrame, label: str = "kpi_id", title: str = "") 
     table = rows.reset_index(drop=True)
     scores = table["score"].astype(float).fillna(0.0)
     colours = [COLOURS.get(str(s), COLOURS["grey"]) for s in table["status"]]
-    fig = Figure(figsize=(8, max(2.5, 0.45 * len(table) + 1)), layout="constrained")
+    fig = ChartFigure(figsize=(8, max(2.5, 0.45 * len(table) + 1)), layout="constrained")
     ax = fig.subplots()
     positions = range(len(table))
     ax.barh(positions, scores, color=colours)
@@ -166,7 +200,7 @@ def trend_chart(trend: pd.DataFrame, group: str = "team", title: str = "") -> Fi
     periods = sort_periods(trend["period"].astype(str).unique())
     wide = trend.assign(period=trend["period"].astype(str)).pivot_table(
         index="period", columns=group, values="score", observed=True).reindex(periods)
-    fig = Figure(figsize=(8, 4), layout="constrained")
+    fig = ChartFigure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
     positions = range(len(periods))
     for name in wide.columns:

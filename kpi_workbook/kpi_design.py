@@ -8,7 +8,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from kpi_workbook.checks import check_framework, findings_frame
-from kpi_workbook.library import suggest_kpis
+from kpi_workbook.figures import ChartFigure
+from kpi_workbook.library import rank_kpis
 from kpi_workbook.model import Category, Framework, Indicator, Role
 
 ROLE_KPI_COLUMNS = [
@@ -81,7 +82,7 @@ def balance_chart(table: pd.DataFrame) -> Figure:
     weights = table.pivot_table(index="role", columns="category", values="weight", aggfunc="sum", fill_value=0.0)
     weights = weights.reindex(columns=CATEGORIES, fill_value=0.0).reindex(list(dict.fromkeys(table["role"])))[::-1]
     leading = table.assign(lead=table["indicator"].eq("leading")).groupby("role")["lead"].mean()
-    fig = Figure(figsize=(9, 0.4 * len(weights) + 1.2), layout="constrained")
+    fig = ChartFigure(figsize=(9, 0.4 * len(weights) + 1.2), layout="constrained")
     ax = fig.subplots()
     left = pd.Series(0.0, index=weights.index)
     for category in CATEGORIES:
@@ -109,17 +110,17 @@ def responsibility_suggestions(framework: Framework, roles: Sequence[Role] | Non
     this responsibility.
     """
     roles = framework.roles if roles is None else roles
+    pairs = [(role, resp) for role in roles for resp in role.responsibilities]
+    ranked = rank_kpis([f"{resp.description}. {resp.expected_outcome}" for _, resp in pairs], top=top)
     parts = []
-    for role in roles:
+    for (role, resp), found in zip(pairs, ranked, strict=True):
         assigned = {a.kpi: a.responsibility for a in role.kpis}
-        for resp in role.responsibilities:
-            found = suggest_kpis(f"{resp.description}. {resp.expected_outcome}", top=top)
-            found.insert(0, "rank", range(1, len(found) + 1))
-            found.insert(0, "responsibility", resp.id)
-            found.insert(0, "role", role.id)
-            found["in_role"] = found["kpi_id"].isin(list(assigned))
-            found["measures_it"] = found["kpi_id"].map(assigned).eq(resp.id)
-            parts.append(found)
+        found.insert(0, "rank", range(1, len(found) + 1))
+        found.insert(0, "responsibility", resp.id)
+        found.insert(0, "role", role.id)
+        found["in_role"] = found["kpi_id"].isin(list(assigned))
+        found["measures_it"] = found["kpi_id"].map(assigned).eq(resp.id)
+        parts.append(found)
     columns = ["role", "responsibility", "rank", "kpi_id", "name", "family", "category", "indicator", "similarity",
                "in_role", "measures_it"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)

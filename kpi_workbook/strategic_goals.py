@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from kpi_workbook.figures import ChartFigure
 from kpi_workbook.model import Framework, Perspective, Role
 
 PERSPECTIVE_LABELS = {
@@ -113,7 +114,7 @@ def unlinked_kpis(framework: Framework, roles: Sequence[Role] | None = None) -> 
 def coverage_chart(coverage: pd.DataFrame) -> Figure:
     """Horizontal bars per objective: role KPIs serving it directly (solid) and through its children (light)."""
     frame = coverage.iloc[::-1]
-    fig = Figure(figsize=(9, 0.35 * len(frame) + 1.4), layout="constrained")
+    fig = ChartFigure(figsize=(9, 0.35 * len(frame) + 1.4), layout="constrained")
     ax = fig.subplots()
     colors = frame["perspective"].astype(str).map(PERSPECTIVE_COLORS).fillna("grey").tolist()
     labels = [("↳ " if level else "") + ident for level, ident in zip(frame["level"], frame["objective"], strict=True)]

@@ -87,18 +87,17 @@ evidence[["role", "kpi_id", "method", "current_target", "current_probability", "
 # %% [markdown]
 # ## History against the levels
 #
-# Each chart shows a KPI's median per period across the role's people (the shaded area holds the middle half),
-# the current threshold, target and stretch (or ranges) as bold lines, and the percentile suggestion as thin
-# lines. Charts are drawn for one team at a time: for the whole organization they would run into the hundreds,
-# so run this notebook per team (`kpi-workbook run --all-teams`), or chart any KPI with the live form below.
+# One chart per role, with a panel per KPI. Each panel shows the KPI's median per period across the role's people
+# (the shaded area holds the middle half), the current threshold, target and stretch (or ranges) as bold lines, and
+# the percentile suggestion as thin lines. Charts are drawn for one team at a time: for the whole organization
+# they would run into the hundreds, so run this notebook per team (`kpi-workbook run --all-teams`), or chart any
+# KPI with the live form below.
 
 # %%
 charted = current if ctx.team else current.iloc[:0]
 record(history_charts=len(charted))
-for row in charted.to_dict("records"):
-    display(charts.history_chart(ctx.history(row["role"], row["kpi_id"]), row["polarity"],
-                                 bands=ctx.assignment(row["role"], row["kpi_id"]), suggested=row,
-                                 title=f"{row['role']} · {row['kpi_name']}"))
+for figure in charts.role_history_charts(ctx.role_history, charted):
+    display(figure)
 
 # %% [markdown]
 # ## Set weights and levels (live)

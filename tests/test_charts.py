@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import struct
+
 import matplotlib.colors as mcolors
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.pylabtools import select_figure_formats
+from IPython.utils.capture import capture_output
 from matplotlib.figure import Figure
 
-from kpi_workbook.charts import COLOURS, history_chart, scorecard_chart, trend_chart
+from kpi_workbook.charts import COLOURS, history_chart, role_history_charts, scorecard_chart, trend_chart
 from kpi_workbook.paths import SAMPLE_ORG_DIR
 from kpi_workbook.review import kpi_scorecard, trends
 from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
 from kpi_workbook.scoring import score_actuals
-from kpi_workbook.targets import kpi_history, suggest_for_framework, suggest_targets
+from kpi_workbook.targets import kpi_history, role_history, suggest_for_framework, suggest_targets
 from kpi_workbook.workspace import load_framework
 
 PERIODS = quarter_labels("2024Q1", 8)
@@ -124,3 +130,45 @@ def test_history_chart_takes_a_suggestion_table_row(sample, tmp_path):
     missing = {**rows.iloc[0].to_dict(), "threshold": float("nan"), "target": float("nan"), "stretch": None}
     fig = history_chart([1.0, 2.0], "higher_is_better", suggested=missing)
     assert len(fig.axes[0].lines) == 1
+
+
+def test_role_history_charts_draw_one_figure_per_role_with_a_panel_per_kpi(sample, tmp_path):
+    framework, employees, actuals, _ = sample
+    roles = ["account_executive", "operations_manager"]
+    table = suggest_for_framework(framework, actuals, employees, roles=roles)
+    figures = role_history_charts(role_history(framework, actuals, employees), table)
+    assert len(figures) == len(roles)
+    for fig, role in zip(figures, roles, strict=True):
+        render(fig, tmp_path / f"{role}.png")
+        rows = table[table["role"] == role]
+        panels = [ax for ax in fig.axes if ax.get_visible()]
+        assert fig.texts[0].get_text() == role
+        assert [ax.get_title() for ax in panels] == rows["kpi_name"].tolist()
+        for ax, row in zip(panels, rows.to_dict("records"), strict=True):
+            history, assignment = history_of(sample, role, row["kpi_id"])
+            alone = history_chart(history, row["polarity"], assignment, row).axes[0]
+            assert ax.lines[0].get_ydata() == pytest.approx(alone.lines[0].get_ydata())
+            assert [line.get_label() for line in ax.lines] == [line.get_label() for line in alone.lines]
+            assert [line.get_ydata()[0] for line in ax.lines[1:]] == [line.get_ydata()[0] for line in alone.lines[1:]]
+            assert [p.get_label() for p in ax.patches] == [p.get_label() for p in alone.patches]
+        labelled = [ax for ax in panels if ax.xaxis.get_tick_params()["labelbottom"]]
+        assert labelled and all([t.get_text() for t in ax.get_xticklabels()] == PERIODS for ax in labelled)
+        legend = [t.get_text() for t in fig.legends[0].get_texts()]
+        assert legend[:2] == ["median", "middle 50 %"] and "suggested target" in legend
+
+
+def test_a_chart_shows_as_one_png_of_the_whole_figure_even_with_the_inline_formatter(sample):
+    shell = InteractiveShell.instance()
+    select_figure_formats(shell, {"png"})  # what %matplotlib inline registers: Figures as tight-cropped PNGs
+    plain = Figure(figsize=(4, 3))
+    plain.subplots()
+    assert "image/png" in shell.display_formatter.format(plain)[0], "the inline formatter is active"
+    fig = trend_chart(trends(sample[3], "team"), group="team")
+    with capture_output() as shown:
+        assert shell.display_formatter.format(fig) == ({}, {})  # the chart displays itself
+    [output] = shown.outputs
+    png = base64.b64decode(output.data["image/png"])
+    assert png[:8] == PNG_MAGIC
+    assert struct.unpack(">II", png[16:24]) == (round(fig.get_figwidth() * fig.dpi),
+                                                round(fig.get_figheight() * fig.dpi))
+    assert output.data["text/plain"].startswith("<ChartFigure")
