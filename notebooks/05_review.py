@@ -62,7 +62,7 @@ ctx.describe()
 scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
 teams = review.scorecard(scores, ctx.period, "team")
 record(team_scores=dict(zip(teams["team"], teams["score"].round(1), strict=True)))
-display(teams)
+display(teams.round(2))
 
 # %% [markdown]
 # ## Scorecards per role
@@ -74,7 +74,7 @@ display(teams)
 roles = review.scorecard(scores, ctx.period, "role")
 record(role_scores={f"{t}/{r}": s for t, r, s in zip(roles["team"], roles["role"], roles["score"].round(1),
                                                        strict=True)})
-display(roles)
+display(roles.round(2))
 
 # %%
 labels = roles["team"].astype(str) + " / " + roles["role"].astype(str)
@@ -94,7 +94,7 @@ if ctx.team:
     for (team_id, role_id), rows in kpis.groupby(["team", "role"], observed=True):
         display(charts.scorecard_chart(rows, label="kpi_id", title=f"{team_id} / {role_id}, {ctx.period}"))
 else:
-    display(kpis)
+    display(kpis.round(2))
 
 # %% [markdown]
 # ## Trends
@@ -114,7 +114,7 @@ charts.trend_chart(review.trends(scores, level), group=level, title="Weighted sc
 # %%
 people = review.scorecard(scores, ctx.period, "employee")
 record(people_scored=len(people), people_status=people["status"].astype(str).value_counts().to_dict())
-display(people)
+display(people.round(2))
 
 # %% [markdown]
 # ## Flags and recommendations
