@@ -98,3 +98,16 @@ def small_framework() -> Framework:
             )
         ],
     )
+
+
+@pytest.fixture(scope="session")
+def scored_sample():
+    """The sample framework, 180 generated people, their 8 quarters of actuals (seed 42) and the scores."""
+    from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
+    from kpi_workbook.scoring import score_actuals
+    from kpi_workbook.workspace import load_framework
+
+    framework = load_framework(SAMPLE_ORG_DIR)
+    employees = generate_employees(framework, 180, 42)
+    actuals = generate_actuals(framework, employees, quarter_labels("2024Q1", 8), 42)
+    return framework, employees, actuals, score_actuals(actuals, employees, framework)

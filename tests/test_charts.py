@@ -1,4 +1,4 @@
-"""Charts on the sample organization: rendered to PNG, with the lines, bands and labels they promise."""
+"""Charts on the scored_sample organization: rendered to PNG, with the lines, bands and labels they promise."""
 
 from __future__ import annotations
 
@@ -13,27 +13,16 @@ from IPython.utils.capture import capture_output
 from matplotlib.figure import Figure
 
 from kpi_workbook.charts import COLOURS, history_chart, role_history_charts, scorecard_chart, trend_chart
-from kpi_workbook.paths import SAMPLE_ORG_DIR
 from kpi_workbook.review import kpi_scorecard, trends
-from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
-from kpi_workbook.scoring import score_actuals
+from kpi_workbook.sample import quarter_labels
 from kpi_workbook.targets import kpi_history, role_history, suggest_for_framework, suggest_targets
-from kpi_workbook.workspace import load_framework
 
 PERIODS = quarter_labels("2024Q1", 8)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def sample():
-    framework = load_framework(SAMPLE_ORG_DIR)
-    employees = generate_employees(framework, 180, 42)
-    actuals = generate_actuals(framework, employees, PERIODS, 42)
-    return framework, employees, actuals, score_actuals(actuals, employees, framework)
-
-
-def history_of(sample, role, kpi):
-    framework, employees, actuals, _ = sample
+def history_of(scored_sample, role, kpi):
+    framework, employees, actuals, _ = scored_sample
     assignment = next(a.kpi for a in framework.assignments if a.role == role and a.kpi.kpi == kpi)
     return kpi_history(framework, actuals, employees, role, kpi), assignment
 
@@ -47,8 +36,8 @@ def legend_texts(ax) -> list[str]:
     return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
-def test_history_chart_with_current_and_suggested_bands(sample, tmp_path):
-    history, assignment = history_of(sample, "account_executive", "win_rate")
+def test_history_chart_with_current_and_suggested_bands(scored_sample, tmp_path):
+    history, assignment = history_of(scored_sample, "account_executive", "win_rate")
     suggestion = suggest_targets(history, "higher_is_better", "percentile")
     fig = history_chart(history, "higher_is_better", assignment, suggestion, title="Win rate", unit="%")
     render(fig, tmp_path / "history.png")
@@ -63,8 +52,8 @@ def test_history_chart_with_current_and_suggested_bands(sample, tmp_path):
     assert ax.get_title() == "Win rate" and ax.get_ylabel() == "%"
 
 
-def test_history_chart_shades_ranges_for_within_range_kpis(sample, tmp_path):
-    history, assignment = history_of(sample, "operations_manager", "capacity_utilization")
+def test_history_chart_shades_ranges_for_within_range_kpis(scored_sample, tmp_path):
+    history, assignment = history_of(scored_sample, "operations_manager", "capacity_utilization")
     fig = history_chart(history, "within_range", assignment, title="Capacity utilization")
     render(fig, tmp_path / "range.png")
     ax = fig.axes[0]
@@ -81,8 +70,8 @@ def test_history_chart_of_one_value_per_period_has_no_spread(tmp_path):
     assert len(ax.lines) == 2 and "middle 50 %" not in legend_texts(ax)
 
 
-def test_scorecard_chart_colours_bars_by_status(sample, tmp_path):
-    framework, _, _, scores = sample
+def test_scorecard_chart_colours_bars_by_status(scored_sample, tmp_path):
+    framework, _, _, scores = scored_sample
     card = kpi_scorecard(scores, framework, PERIODS[-1])
     person = card[card["employee_id"] == card["employee_id"].iloc[0]]
     fig = scorecard_chart(person, label="kpi_name", title="Scorecard")
@@ -97,8 +86,8 @@ def test_scorecard_chart_colours_bars_by_status(sample, tmp_path):
     assert ax.get_xlabel() == "score (%)"
 
 
-def test_scorecard_chart_marks_missing_data(sample, tmp_path):
-    framework, _, _, scores = sample
+def test_scorecard_chart_marks_missing_data(scored_sample, tmp_path):
+    framework, _, _, scores = scored_sample
     card = kpi_scorecard(scores, framework, PERIODS[-1])
     grey = card[card["status"].astype(str) == "grey"].head(3)
     fig = scorecard_chart(grey)
@@ -106,8 +95,8 @@ def test_scorecard_chart_marks_missing_data(sample, tmp_path):
     assert [t.get_text() for t in fig.axes[0].texts] == ["no data"] * len(grey)
 
 
-def test_trend_chart_has_one_line_per_team(sample, tmp_path):
-    framework, _, _, scores = sample
+def test_trend_chart_has_one_line_per_team(scored_sample, tmp_path):
+    framework, _, _, scores = scored_sample
     fig = trend_chart(trends(scores, "team"), group="team", title="Team scores")
     render(fig, tmp_path / "trend.png")
     ax = fig.axes[0]
@@ -118,12 +107,12 @@ def test_trend_chart_has_one_line_per_team(sample, tmp_path):
     assert ax.get_ylabel() == "weighted score (%)"
 
 
-def test_history_chart_takes_a_suggestion_table_row(sample, tmp_path):
-    framework, employees, actuals, _ = sample
+def test_history_chart_takes_a_suggestion_table_row(scored_sample, tmp_path):
+    framework, employees, actuals, _ = scored_sample
     table = suggest_for_framework(framework, actuals, employees, roles=["operations_manager"])
     rows = table.set_index("kpi_id")
     capacity = rows.loc["capacity_utilization"].to_dict()
-    history, assignment = history_of(sample, "operations_manager", "capacity_utilization")
+    history, assignment = history_of(scored_sample, "operations_manager", "capacity_utilization")
     fig = history_chart(history, "within_range", assignment, suggested=capacity)
     render(fig, tmp_path / "row.png")
     assert "suggested target range" in legend_texts(fig.axes[0]) and len(fig.axes[0].lines) == 1
@@ -132,8 +121,8 @@ def test_history_chart_takes_a_suggestion_table_row(sample, tmp_path):
     assert len(fig.axes[0].lines) == 1
 
 
-def test_role_history_charts_draw_one_figure_per_role_with_a_panel_per_kpi(sample, tmp_path):
-    framework, employees, actuals, _ = sample
+def test_role_history_charts_draw_one_figure_per_role_with_a_panel_per_kpi(scored_sample, tmp_path):
+    framework, employees, actuals, _ = scored_sample
     roles = ["account_executive", "operations_manager"]
     table = suggest_for_framework(framework, actuals, employees, roles=roles)
     figures = role_history_charts(role_history(framework, actuals, employees), table)
@@ -145,7 +134,7 @@ def test_role_history_charts_draw_one_figure_per_role_with_a_panel_per_kpi(sampl
         assert fig.texts[0].get_text() == role
         assert [ax.get_title() for ax in panels] == rows["kpi_name"].tolist()
         for ax, row in zip(panels, rows.to_dict("records"), strict=True):
-            history, assignment = history_of(sample, role, row["kpi_id"])
+            history, assignment = history_of(scored_sample, role, row["kpi_id"])
             alone = history_chart(history, row["polarity"], assignment, row).axes[0]
             assert ax.lines[0].get_ydata() == pytest.approx(alone.lines[0].get_ydata())
             assert [line.get_label() for line in ax.lines] == [line.get_label() for line in alone.lines]
@@ -157,13 +146,13 @@ def test_role_history_charts_draw_one_figure_per_role_with_a_panel_per_kpi(sampl
         assert legend[:2] == ["median", "middle 50 %"] and "suggested target" in legend
 
 
-def test_a_chart_shows_as_one_png_of_the_whole_figure_even_with_the_inline_formatter(sample):
+def test_a_chart_shows_as_one_png_of_the_whole_figure_even_with_the_inline_formatter(scored_sample):
     shell = InteractiveShell.instance()
     select_figure_formats(shell, {"png"})  # what %matplotlib inline registers: Figures as tight-cropped PNGs
     plain = Figure(figsize=(4, 3))
     plain.subplots()
     assert "image/png" in shell.display_formatter.format(plain)[0], "the inline formatter is active"
-    fig = trend_chart(trends(sample[3], "team"), group="team")
+    fig = trend_chart(trends(scored_sample[3], "team"), group="team")
     with capture_output() as shown:
         assert shell.display_formatter.format(fig) == ({}, {})  # the chart displays itself
     [output] = shown.outputs

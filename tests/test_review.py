@@ -1,4 +1,4 @@
-"""The periodic review on the sample organization: scorecards, trends, every flag, and the review CLI."""
+"""The periodic review on the scored_sample organization: scorecards, trends, every flag, and the review CLI."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from kpi_workbook.errors import InputError
-from kpi_workbook.paths import SAMPLE_ORG_DIR
 from kpi_workbook.review import (
     FLAG_COLUMNS,
     RECOMMENDATIONS,
@@ -24,19 +23,10 @@ from kpi_workbook.review import (
 )
 from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 from kpi_workbook.scoring import roll_up, score_actuals
-from kpi_workbook.workspace import load_framework
 
 CLI = str(Path(sys.executable).parent / "kpi-workbook")
 PERIODS = quarter_labels("2024Q1", 8)
 LAST = PERIODS[-1]
-
-
-@pytest.fixture(scope="module")
-def sample():
-    framework = load_framework(SAMPLE_ORG_DIR)
-    employees = generate_employees(framework, 180, 42)
-    actuals = generate_actuals(framework, employees, PERIODS, 42)
-    return framework, employees, actuals, score_actuals(actuals, employees, framework)
 
 
 def keys(flags: pd.DataFrame, flag: str) -> set[tuple[str, str, str]]:
@@ -47,8 +37,8 @@ def keys(flags: pd.DataFrame, flag: str) -> set[tuple[str, str, str]]:
 # --- scorecards and trends -----------------------------------------------------------------------------------------
 
 
-def test_scorecards_per_level(sample):
-    framework, employees, _, scores = sample
+def test_scorecards_per_level(scored_sample):
+    framework, employees, _, scores = scored_sample
     people = scorecard(scores, LAST, "employee")
     assert len(people) == len(employees) and people["employee_id"].is_unique
     assert list(people.columns) == ["team", "role", "employee_id", "score", "coverage", "status"]
@@ -62,16 +52,16 @@ def test_scorecards_per_level(sample):
     assert ("sales", "account_executive") in set(zip(roles["team"], roles["role"], strict=True))
 
 
-def test_scorecard_refuses_unknown_periods_and_levels(sample):
-    *_, scores = sample
+def test_scorecard_refuses_unknown_periods_and_levels(scored_sample):
+    *_, scores = scored_sample
     with pytest.raises(InputError, match="no scores for period '2030Q1'"):
         scorecard(scores, "2030Q1")
     with pytest.raises(ValueError, match="unknown level"):
         scorecard(scores, LAST, "department")
 
 
-def test_kpi_scorecard_has_the_bands_of_each_assignment(sample):
-    framework, employees, _, scores = sample
+def test_kpi_scorecard_has_the_bands_of_each_assignment(scored_sample):
+    framework, employees, _, scores = scored_sample
     card = kpi_scorecard(scores, framework, LAST)
     assert (card["period"] == LAST).all()
     row = card[(card["role"] == "account_executive") & (card["kpi_id"] == "win_rate")].iloc[0]
@@ -80,8 +70,8 @@ def test_kpi_scorecard_has_the_bands_of_each_assignment(sample):
     assert (capacity["range_low"], capacity["range_high"]) == (75, 85)
 
 
-def test_trends_are_long_and_chronological(sample):
-    _, _, _, scores = sample
+def test_trends_are_long_and_chronological(scored_sample):
+    _, _, _, scores = scored_sample
     table = trends(scores, "team")
     assert list(table["period"].unique()) == PERIODS
     assert len(table) == 8 * len(PERIODS)
@@ -91,8 +81,8 @@ def test_trends_are_long_and_chronological(sample):
 # --- flags ---------------------------------------------------------------------------------------------------------
 
 
-def test_sample_flags_find_the_deliberate_patterns(sample):
-    framework, _, _, scores = sample
+def test_sample_flags_find_the_deliberate_patterns(scored_sample):
+    framework, _, _, scores = scored_sample
     flags = review_flags(framework, scores, LAST)
     assert list(flags.columns) == FLAG_COLUMNS
     assert keys(flags, "target_too_easy") == {("sales", "sales_development_rep", "meetings_booked"),
@@ -109,15 +99,15 @@ def test_sample_flags_find_the_deliberate_patterns(sample):
                                                                                                   "info"].index)
 
 
-def test_streaks_need_n_periods_running(sample):
-    framework, _, _, scores = sample
+def test_streaks_need_n_periods_running(scored_sample):
+    framework, _, _, scores = scored_sample
     assert keys(review_flags(framework, scores, "2024Q2", n=3), "target_too_easy") == set()
     early = {k for _, _, k in keys(review_flags(framework, scores, "2024Q2", n=2), "target_too_easy")}
     assert {"meetings_booked", "system_availability"} <= early
 
 
-def test_a_period_short_of_the_stretch_breaks_the_streak(sample):
-    framework, employees, actuals, _ = sample
+def test_a_period_short_of_the_stretch_breaks_the_streak(scored_sample):
+    framework, employees, actuals, _ = scored_sample
     broken = actuals.copy()
     hit = (broken["kpi_id"] == "meetings_booked") & (broken["period"] == "2025Q3")
     broken.loc[hit, "value"] = 35.0
@@ -127,16 +117,16 @@ def test_a_period_short_of_the_stretch_breaks_the_streak(sample):
     assert "meetings_booked" in set(flags.loc[flags["flag"] == "target_too_easy", "kpi_id"])
 
 
-def test_no_data_is_info_for_the_period_and_a_warning_over_n_periods(sample):
-    framework, _, _, scores = sample
+def test_no_data_is_info_for_the_period_and_a_warning_over_n_periods(scored_sample):
+    framework, _, _, scores = scored_sample
     for n, severity in ((3, "info"), (2, "warning")):
         flags = review_flags(framework, scores, LAST, n=n)
         row = flags[(flags["flag"] == "no_data") & (flags["kpi_id"] == "content_engagement_rate")].iloc[0]
         assert row["severity"] == severity
 
 
-def test_constant_values_have_no_variation(sample):
-    framework, employees, actuals, _ = sample
+def test_constant_values_have_no_variation(scored_sample):
+    framework, employees, actuals, _ = scored_sample
     flat = actuals.copy()
     flat.loc[flat["kpi_id"] == "win_rate", "value"] = 25.0
     flags = review_flags(framework, score_actuals(flat, employees, framework), LAST)
@@ -144,8 +134,8 @@ def test_constant_values_have_no_variation(sample):
     assert ("sales", "account_executive", "quota_attainment") not in keys(flags, "no_variation")
 
 
-def test_objective_all_red_per_team(sample):
-    framework, employees, actuals, scores = sample
+def test_objective_all_red_per_team(scored_sample):
+    framework, employees, actuals, scores = scored_sample
     flags = review_flags(framework, scores, LAST)
     red = flags[flags["flag"] == "objective_all_red"]
     assert set(zip(red["team"], red["objective"], strict=True)) == {("finance", "revenue_growth")}
@@ -156,8 +146,8 @@ def test_objective_all_red_per_team(sample):
     assert "objective_all_red" not in set(flags["flag"])
 
 
-def test_within_range_bands_are_flagged_too(sample):
-    framework, employees, actuals, _ = sample
+def test_within_range_bands_are_flagged_too(scored_sample):
+    framework, employees, actuals, _ = scored_sample
     wide = framework.model_copy(deep=True)
     capacity = next(a for a in wide.role("operations_manager").kpis if a.kpi == "capacity_utilization")
     capacity.target_range, capacity.threshold_range = (0.0, 200.0), (-10.0, 210.0)
@@ -168,8 +158,8 @@ def test_within_range_bands_are_flagged_too(sample):
     assert ("operations", "operations_manager", "capacity_utilization") in keys(flags, "never_met")
 
 
-def test_framework_flags(sample):
-    framework, employees, actuals, _ = sample
+def test_framework_flags(scored_sample):
+    framework, employees, actuals, _ = scored_sample
     changed = framework.model_copy(deep=True)
     recruiter = changed.role("recruiter")
     recruiter.kpis[0].objectives = []
@@ -183,23 +173,23 @@ def test_framework_flags(sample):
                 "role_without_development_kpi") == set()
 
 
-def test_flags_limited_to_teams(sample):
-    framework, _, _, scores = sample
+def test_flags_limited_to_teams(scored_sample):
+    framework, _, _, scores = scored_sample
     flags = review_flags(framework, scores, LAST, teams=["hr"])
     assert set(flags["team"]) == {"hr"}
     assert format_flags(flags).startswith(f"{len(flags)} flag(s)")
     assert format_flags(flags.iloc[:0]).startswith("No flags")
 
 
-def test_review_refuses_a_bad_n(sample):
-    framework, _, _, scores = sample
+def test_review_refuses_a_bad_n(scored_sample):
+    framework, _, _, scores = scored_sample
     with pytest.raises(ValueError, match="n must be"):
         review_flags(framework, scores, LAST, n=0)
 
 
-def test_flags_come_from_data_without_python_loops_over_rows(sample):
+def test_flags_come_from_data_without_python_loops_over_rows(scored_sample):
     """A larger organization (1,500 people) reviews in one pass and flags the same deliberate patterns."""
-    framework, _, _, _ = sample
+    framework, _, _, _ = scored_sample
     employees = generate_employees(framework, 1500, 7)
     actuals = generate_actuals(framework, employees, PERIODS, 7)
     flags = review_flags(framework, score_actuals(actuals, employees, framework), LAST)
