@@ -1,4 +1,4 @@
-"""Charts on the scored_sample organization: rendered to PNG, with the lines, bands and labels they promise."""
+"""Charts on the sample organization: rendered to PNG, with the lines, bands and labels they promise."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The periodic review on the scored_sample organization: scorecards, trends, every flag, and the review CLI."""
+"""The periodic review on the sample organization: scorecards, trends, every flag, and the review CLI."""
 
 from __future__ import annotations
 
