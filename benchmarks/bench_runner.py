@@ -32,11 +32,11 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from kpi_workbook.html_report import ReportHeading, notebook_to_html
-from kpi_workbook.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
-from kpi_workbook.runner import KERNEL_NAME, RunRequest, RunSummary, discover_notebooks, run_reports
-from kpi_workbook.store import open_store
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.batch.runner import KERNEL_NAME, RunRequest, RunSummary, discover_notebooks, run_reports
+from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
+from kpi_workbook.reports.html import ReportHeading, notebook_to_html
+from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.store import open_store
 
 FLOOR_NOTEBOOK = Path(__file__).with_name("floor_notebook.ipynb")
 GOAL = 1.3

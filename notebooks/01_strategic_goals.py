@@ -36,9 +36,9 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 # %matplotlib inline
 from IPython.display import display
 
-from kpi_workbook import strategic_goals, widgets
-from kpi_workbook.context import open_step
-from kpi_workbook.record import record
+from kpi_workbook import widgets
+from kpi_workbook.reports.record import record
+from kpi_workbook.steps import open_step, strategic_goals
 
 # %%
 ctx = open_step(workspace, team, period)

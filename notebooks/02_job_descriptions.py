@@ -33,9 +33,9 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 # %%
 from IPython.display import display
 
-from kpi_workbook import job_descriptions, widgets
-from kpi_workbook.context import open_step
-from kpi_workbook.record import record
+from kpi_workbook import widgets
+from kpi_workbook.reports.record import record
+from kpi_workbook.steps import job_descriptions, open_step
 
 # %%
 ctx = open_step(workspace, team, period)

@@ -35,10 +35,10 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 # %matplotlib inline
 from IPython.display import Markdown, display
 
-from kpi_workbook import kpi_design, widgets
-from kpi_workbook.categories import load_categories
-from kpi_workbook.context import open_step
-from kpi_workbook.record import record
+from kpi_workbook import widgets
+from kpi_workbook.analysis.categories import load_categories
+from kpi_workbook.reports.record import record
+from kpi_workbook.steps import kpi_design, open_step
 
 # %%
 ctx = open_step(workspace, team, period)

@@ -36,9 +36,11 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 # %matplotlib inline
 from IPython.display import display
 
-from kpi_workbook import charts, kpi_design, targets, widgets
-from kpi_workbook.context import open_step
-from kpi_workbook.record import record
+from kpi_workbook import widgets
+from kpi_workbook.analysis import targets
+from kpi_workbook.reports import charts
+from kpi_workbook.reports.record import record
+from kpi_workbook.steps import kpi_design, open_step
 
 # %%
 ctx = open_step(workspace, team, period)

@@ -35,9 +35,10 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 # %matplotlib inline
 from IPython.display import display
 
-from kpi_workbook import charts, review, scoring
-from kpi_workbook.context import open_step
-from kpi_workbook.record import record
+from kpi_workbook.analysis import review, scoring
+from kpi_workbook.reports import charts
+from kpi_workbook.reports.record import record
+from kpi_workbook.steps import open_step
 
 # %%
 ctx = open_step(workspace, team, period)

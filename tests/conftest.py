@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_workbook.model import (
+from kpi_workbook.core.model import (
     Framework,
     KpiDefinition,
     Metadata,
@@ -20,8 +20,8 @@ from kpi_workbook.model import (
     RoleKpi,
     Team,
 )
-from kpi_workbook.paths import SAMPLE_ORG_DIR
-from kpi_workbook.workspace import ACTUALS_DB
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace.files import ACTUALS_DB
 
 CLI_SCRIPT = Path(sys.executable).parent / "kpi-workbook"
 
@@ -103,9 +103,9 @@ def small_framework() -> Framework:
 @pytest.fixture(scope="session")
 def scored_sample():
     """The sample framework, 180 generated people, their 8 quarters of actuals (seed 42) and the scores."""
-    from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
-    from kpi_workbook.scoring import score_actuals
-    from kpi_workbook.workspace import load_framework
+    from kpi_workbook.analysis.scoring import score_actuals
+    from kpi_workbook.workspace.files import load_framework
+    from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels
 
     framework = load_framework(SAMPLE_ORG_DIR)
     employees = generate_employees(framework, 180, 42)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_workbook.atomic_files import staged_path, write_files_atomically, write_text_atomically
+from kpi_workbook.core.atomic_files import staged_path, write_files_atomically, write_text_atomically
 
 
 def _leftovers(folder: Path) -> list[str]:

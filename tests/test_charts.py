@@ -12,10 +12,10 @@ from IPython.core.pylabtools import select_figure_formats
 from IPython.utils.capture import capture_output
 from matplotlib.figure import Figure
 
-from kpi_workbook.charts import COLOURS, history_chart, role_history_charts, scorecard_chart, trend_chart
-from kpi_workbook.review import kpi_scorecard, trends
-from kpi_workbook.sample import quarter_labels
-from kpi_workbook.targets import kpi_history, role_history, suggest_for_framework, suggest_targets
+from kpi_workbook.analysis.review import kpi_scorecard, trends
+from kpi_workbook.analysis.targets import kpi_history, role_history, suggest_for_framework, suggest_targets
+from kpi_workbook.reports.charts import COLOURS, history_chart, role_history_charts, scorecard_chart, trend_chart
+from kpi_workbook.workspace.sample import quarter_labels
 
 PERIODS = quarter_labels("2024Q1", 8)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

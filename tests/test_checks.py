@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kpi_workbook.checks import (
+from kpi_workbook.analysis.checks import (
     FINDING_COLUMNS,
     RULES,
     Finding,
@@ -19,9 +19,9 @@ from kpi_workbook.checks import (
     format_findings,
     has_errors,
 )
-from kpi_workbook.model import Framework, Objective, Polarity, Responsibility, RoleKpi, Team
-from kpi_workbook.paths import SAMPLE_ORG_DIR
-from kpi_workbook.workspace import EMPLOYEES_FILE, load_framework, save_framework
+from kpi_workbook.core.model import Framework, Objective, Polarity, Responsibility, RoleKpi, Team
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace.files import EMPLOYEES_FILE, load_framework, save_framework
 
 RULES_BY_ID = {r.id: r for r in RULES}
 

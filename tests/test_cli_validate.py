@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_workbook.checks import FINDING_COLUMNS
-from kpi_workbook.model import Framework
-from kpi_workbook.workspace import EMPLOYEES_FILE, load_framework, save_framework
+from kpi_workbook.analysis.checks import FINDING_COLUMNS
+from kpi_workbook.core.model import Framework
+from kpi_workbook.workspace.files import EMPLOYEES_FILE, load_framework, save_framework
 
 ROLE = "roles/account_executive.yaml"
 ROLE_ENTRY = "role 'account_executive'"

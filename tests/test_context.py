@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from kpi_workbook.context import open_step, resolve_workspace
-from kpi_workbook.employees import read_employees
-from kpi_workbook.errors import InputError, UnknownTeamError
-from kpi_workbook.model import Team
-from kpi_workbook.paths import PROJECT_ROOT, SAMPLE_ORG_DIR
-from kpi_workbook.sample import write_sample
-from kpi_workbook.workspace import load_framework, save_framework
+from kpi_workbook.core.errors import InputError, UnknownTeamError
+from kpi_workbook.core.model import Team
+from kpi_workbook.core.paths import CHECKOUT_DIR as PROJECT_ROOT
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.steps.context import open_step, resolve_workspace
+from kpi_workbook.workspace.employees import read_employees
+from kpi_workbook.workspace.files import load_framework, save_framework
+from kpi_workbook.workspace.sample import write_sample
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_workbook.diff import DIFF_COLUMNS, diff_frameworks, diff_workspaces, format_diff
-from kpi_workbook.model import Objective, Perspective, Responsibility, RoleKpi
-from kpi_workbook.paths import SAMPLE_ORG_DIR
-from kpi_workbook.workspace import load_framework, save_framework
+from kpi_workbook.analysis.diff import DIFF_COLUMNS, diff_frameworks, diff_workspaces, format_diff
+from kpi_workbook.core.model import Objective, Perspective, Responsibility, RoleKpi
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace.files import load_framework, save_framework
 
 CLI = str(Path(sys.executable).parent / "kpi-workbook")
 

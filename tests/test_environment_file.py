@@ -5,7 +5,7 @@ import tomllib
 
 import yaml
 
-from kpi_workbook.paths import PROJECT_ROOT
+from kpi_workbook.core.paths import CHECKOUT_DIR as PROJECT_ROOT
 
 CONDA_NAMES = {"duckdb": "python-duckdb"}
 

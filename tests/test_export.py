@@ -10,13 +10,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kpi_workbook.errors import InputError, UnknownTeamError
-from kpi_workbook.export import STATUS_FILLS, export_team, team_tables, write_csv, write_excel
-from kpi_workbook.paths import SAMPLE_ORG_DIR
-from kpi_workbook.review import FLAG_COLUMNS
-from kpi_workbook.safe_cells import FORMULA_PREFIXES
-from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels, write_sample
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.analysis.review import FLAG_COLUMNS
+from kpi_workbook.core.errors import InputError, UnknownTeamError
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.reports.excel import STATUS_FILLS, export_team, team_tables, write_csv, write_excel
+from kpi_workbook.reports.safe_cells import FORMULA_PREFIXES
+from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
 CLI = str(Path(sys.executable).parent / "kpi-workbook")
 PERIODS = quarter_labels("2024Q1", 8)

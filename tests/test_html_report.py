@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from kpi_workbook.html_report import WIDGET_STATE, WIDGET_VIEW, ReportHeading, notebook_to_html, strip_widgets
+from kpi_workbook.reports.html import WIDGET_STATE, WIDGET_VIEW, ReportHeading, notebook_to_html, strip_widgets
 
 # A 1×1 PNG.
 PIXEL = base64.b64encode(bytes.fromhex(

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from openpyxl.styles import Font
 
-from kpi_workbook.actuals_reader import ColumnMap, read_actuals_file
-from kpi_workbook.actuals_schema import RejectedRowsError
-from kpi_workbook.errors import InputError
-from kpi_workbook.importer import default_rejects_path, import_actuals
-from kpi_workbook.model import Framework, KpiDefinition, Team
-from kpi_workbook.store import DuckDBStore
-from kpi_workbook.workspace import ACTUALS_DB, save_framework
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.model import Framework, KpiDefinition, Team
+from kpi_workbook.workspace.actuals_reader import ColumnMap, read_actuals_file
+from kpi_workbook.workspace.actuals_schema import RejectedRowsError
+from kpi_workbook.workspace.files import ACTUALS_DB, save_framework
+from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
+from kpi_workbook.workspace.store import DuckDBStore
 
 HEADER = "period,team,employee_id,kpi_id,value"
 GOOD = [

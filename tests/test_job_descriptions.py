@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from kpi_workbook.checks import check_framework
-from kpi_workbook.job_descriptions import (
+from kpi_workbook.analysis.checks import check_framework
+from kpi_workbook.core.model import Framework, Responsibility
+from kpi_workbook.steps.job_descriptions import (
     kpis_without_responsibility,
     missing_outcomes,
     responsibilities_table,
     roles_table,
     uncovered_responsibilities,
 )
-from kpi_workbook.model import Framework, Responsibility
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.workspace.files import load_framework
 
 
 def test_roles_table_counts_responsibilities_kpis_and_people(small_framework: Framework):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kpi_workbook.kpi_design import (
+from kpi_workbook.core.model import Framework, Responsibility
+from kpi_workbook.steps.kpi_design import (
     BAND_COLUMNS,
     CATEGORIES,
     DESIGN_COLUMNS,
@@ -15,8 +16,7 @@ from kpi_workbook.kpi_design import (
     responsibility_suggestions,
     role_kpi_table,
 )
-from kpi_workbook.model import Framework, Responsibility
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.workspace.files import load_framework
 
 
 def test_role_kpi_table_joins_definitions_and_assignments(small_framework: Framework):

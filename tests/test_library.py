@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from kpi_workbook.categories import SECTIONS, load_categories
-from kpi_workbook.errors import InputError
-from kpi_workbook.library import FAMILIES, FIELDS, library_frame, load_library, search_library
-from kpi_workbook.model import Category, Indicator, KpiDefinition, MeasureType, Polarity
-from kpi_workbook.paths import CATEGORIES_FILE, LIBRARY_FILE
-from kpi_workbook.yaml_io import dump_yaml
+from kpi_workbook.analysis.categories import SECTIONS, load_categories
+from kpi_workbook.analysis.library import FAMILIES, FIELDS, library_frame, load_library, search_library
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.model import Category, Indicator, KpiDefinition, MeasureType, Polarity
+from kpi_workbook.core.paths import CATEGORIES_FILE, LIBRARY_FILE
+from kpi_workbook.workspace.yaml_io import dump_yaml
 
 CLI = Path(sys.executable).parent / "kpi-workbook"
 

@@ -12,7 +12,8 @@ from nbstripout import strip_output
 from papermill.cli import papermill as papermill_cli
 from papermill.inspection import inspect_notebook
 
-from kpi_workbook.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from kpi_workbook.core.paths import CHECKOUT_DIR as PROJECT_ROOT
+from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 PARAMETERS = {"workspace": "str", "team": "str", "period": "str", "interactive": "bool"}

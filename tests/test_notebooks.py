@@ -15,14 +15,15 @@ import numpy as np
 import papermill as pm
 import pytest
 
-from kpi_workbook import job_descriptions, kpi_design, review, scoring, strategic_goals, targets
-from kpi_workbook.context import StepContext, open_step
-from kpi_workbook.employees import read_employees
-from kpi_workbook.model import Team
-from kpi_workbook.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
-from kpi_workbook.record import RECORD_MIME, read_records, record_bundle
-from kpi_workbook.store import open_store
-from kpi_workbook.workspace import ACTUALS_DB, load_framework, save_framework
+from kpi_workbook.analysis import review, scoring, targets
+from kpi_workbook.core.model import Team
+from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
+from kpi_workbook.reports.record import RECORD_MIME, read_records, record_bundle
+from kpi_workbook.steps import job_descriptions, kpi_design, strategic_goals
+from kpi_workbook.steps.context import StepContext, open_step
+from kpi_workbook.workspace.employees import read_employees
+from kpi_workbook.workspace.files import ACTUALS_DB, load_framework, save_framework
+from kpi_workbook.workspace.store import open_store
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("notebooks")]
 

@@ -8,9 +8,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from kpi_workbook.errors import InputError
-from kpi_workbook.model import Frequency
-from kpi_workbook.periods import Period, PeriodError, parse_period, period_table, sort_periods
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.model import Frequency
+from kpi_workbook.core.periods import Period, PeriodError, parse_period, period_table, sort_periods
 
 
 @pytest.mark.parametrize(("text", "label", "start", "end", "frequency"), [

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_workbook.errors import InputError
-from kpi_workbook.review import (
+from kpi_workbook.analysis.review import (
     FLAG_COLUMNS,
     RECOMMENDATIONS,
     format_flags,
@@ -21,8 +20,9 @@ from kpi_workbook.review import (
     scorecard,
     trends,
 )
-from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels, write_sample
-from kpi_workbook.scoring import roll_up, score_actuals
+from kpi_workbook.analysis.scoring import roll_up, score_actuals
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
 CLI = str(Path(sys.executable).parent / "kpi-workbook")
 PERIODS = quarter_labels("2024Q1", 8)

@@ -19,10 +19,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from kpi_workbook.errors import InputError, UnknownTeamError
-from kpi_workbook.model import Framework, KpiDefinition, Metadata, Objective, Role, RoleKpi, Team
-from kpi_workbook.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
-from kpi_workbook.runner import (
+from kpi_workbook.batch.runner import (
     ORGANIZATION_FOLDER,
     RunRequest,
     RunResult,
@@ -35,7 +32,10 @@ from kpi_workbook.runner import (
     run_reports,
     safe_subfolder,
 )
-from kpi_workbook.workspace import save_framework
+from kpi_workbook.core.errors import InputError, UnknownTeamError
+from kpi_workbook.core.model import Framework, KpiDefinition, Metadata, Objective, Role, RoleKpi, Team
+from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
+from kpi_workbook.workspace.files import save_framework
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runner")]
 

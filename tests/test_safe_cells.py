@@ -5,7 +5,7 @@ import io
 
 import pandas as pd
 
-from kpi_workbook.safe_cells import FORMULA_PREFIXES, neutralize, neutralize_frame, safe_csv
+from kpi_workbook.reports.safe_cells import FORMULA_PREFIXES, neutralize, neutralize_frame, safe_csv
 
 MALICIOUS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1"]
 

@@ -1,4 +1,4 @@
-"""The sample organization (data/sample_org) and its seeded generator (kpi_workbook.sample, `kpi-workbook sample`)."""
+"""The sample organization (data/sample_org) and its seeded generator (workspace.sample, `kpi-workbook sample`)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_workbook.checks import check_framework
-from kpi_workbook.errors import InputError
-from kpi_workbook.library import load_library
-from kpi_workbook.model import Category, Frequency, Indicator, Perspective, Polarity
-from kpi_workbook.paths import SAMPLE_ORG_DIR
-from kpi_workbook.sample import (
+from kpi_workbook.analysis.checks import check_framework
+from kpi_workbook.analysis.library import load_library
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.model import Category, Frequency, Indicator, Perspective, Polarity
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB, EMPLOYEES_FILE, framework_files, load_framework
+from kpi_workbook.workspace.sample import (
     ACTUALS_COLUMNS,
     ALWAYS_EXCEEDED_KPIS,
     DISCONTINUED_KPIS,
@@ -26,7 +27,6 @@ from kpi_workbook.sample import (
     quarter_labels,
     write_sample,
 )
-from kpi_workbook.workspace import ACTUALS_CSV, ACTUALS_DB, EMPLOYEES_FILE, framework_files, load_framework
 
 TEAMS = ["sales", "marketing", "hr", "operations", "it", "finance", "customer_support", "product"]
 SAMPLE_PERIODS = quarter_labels("2024Q1", 8)

@@ -8,9 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_workbook.employees import load_employees
-from kpi_workbook.model import Framework, KpiDefinition, Role, RoleKpi, Team
-from kpi_workbook.scoring import (
+from kpi_workbook.analysis.scoring import (
     SCORE_COLUMNS,
     ScoringConfig,
     band_table,
@@ -20,8 +18,10 @@ from kpi_workbook.scoring import (
     status_of,
     trend,
 )
-from kpi_workbook.store import open_store
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.core.model import Framework, KpiDefinition, Role, RoleKpi, Team
+from kpi_workbook.workspace.employees import load_employees
+from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.store import open_store
 
 
 def scored(framework: Framework, kpi: str, values: list[float], config: ScoringConfig | None = None,

@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_workbook.scoring import BAND_COLUMNS, ScoringConfig, banded_scores
+from kpi_workbook.analysis.scoring import BAND_COLUMNS, ScoringConfig, banded_scores
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 values = st.lists(finite, min_size=1, max_size=40)

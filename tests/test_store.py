@@ -12,10 +12,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from kpi_workbook.actuals_schema import RejectedRowsError
-from kpi_workbook.errors import InputError, KpiWorkbookError
-from kpi_workbook.store import ACTUALS_COLUMNS, URL_ENV, DuckDBStore, SqlStore, open_store
-from kpi_workbook.workspace import ACTUALS_CSV, ACTUALS_DB
+from kpi_workbook.core.errors import InputError, KpiWorkbookError
+from kpi_workbook.workspace.actuals_schema import RejectedRowsError
+from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB
+from kpi_workbook.workspace.store import ACTUALS_COLUMNS, URL_ENV, DuckDBStore, SqlStore, open_store
 
 
 def frame(rows: list[tuple]) -> pd.DataFrame:
@@ -108,7 +108,7 @@ def test_concurrent_first_opens_import_the_csv_once(sample_workspace):
     expected = sum(1 for _ in (sample_workspace / ACTUALS_CSV).open()) - 1
     code = """
         import sys
-        from kpi_workbook.store import open_store
+        from kpi_workbook.workspace.store import open_store
         print(len(open_store(sys.argv[1]).read_actuals()))
     """
     processes = [run_python(code, sample_workspace) for _ in range(4)]
@@ -126,7 +126,7 @@ def test_readers_see_a_whole_store_while_another_process_writes(tmp_path):
     writer = run_python("""
         import sys
         import pandas as pd
-        from kpi_workbook.store import DuckDBStore
+        from kpi_workbook.workspace.store import DuckDBStore
         store = DuckDBStore(sys.argv[1])
         for i in range(15):
             rows = [("2025Q1", "sales", f"E{n}", "win_rate", float(i)) for n in range(1, 201)]
@@ -134,7 +134,7 @@ def test_readers_see_a_whole_store_while_another_process_writes(tmp_path):
     """, store.path)
     reader = run_python("""
         import sys
-        from kpi_workbook.store import DuckDBStore
+        from kpi_workbook.workspace.store import DuckDBStore
         store = DuckDBStore(sys.argv[1])
         sizes = set()
         for _ in range(40):

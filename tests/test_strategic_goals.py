@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kpi_workbook.model import Framework, Objective
-from kpi_workbook.strategic_goals import (
+from kpi_workbook.core.model import Framework, Objective
+from kpi_workbook.steps.strategic_goals import (
     PERSPECTIVE_LABELS,
     coverage_chart,
     objective_coverage,
@@ -14,7 +14,7 @@ from kpi_workbook.strategic_goals import (
     perspective_summary,
     unlinked_kpis,
 )
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.workspace.files import load_framework
 
 
 @pytest.fixture

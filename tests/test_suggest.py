@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kpi_workbook.library import SUGGESTION_COLUMNS, library_frame, load_library, search_library, suggest_kpis
+from kpi_workbook.analysis.library import SUGGESTION_COLUMNS, library_frame, load_library, search_library, suggest_kpis
 
 # A responsibility (description plus expected outcome) and the KPIs a practitioner would expect near the top.
 KNOWN_PAIRS = [

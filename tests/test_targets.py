@@ -13,11 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_workbook.checks.findings import Finding, Severity
-from kpi_workbook.model import Polarity
-from kpi_workbook.paths import SAMPLE_ORG_DIR
-from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels, write_sample
-from kpi_workbook.targets import (
+from kpi_workbook.analysis.checks.findings import Finding, Severity
+from kpi_workbook.analysis.targets import (
     CHALLENGING,
     NO_DATA,
     SUGGESTION_COLUMNS,
@@ -34,7 +31,10 @@ from kpi_workbook.targets import (
     suggest_targets,
     verdict,
 )
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.core.model import Polarity
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
 CLI = str(Path(sys.executable).parent / "kpi-workbook")
 PERIODS = quarter_labels("2024Q1", 8)

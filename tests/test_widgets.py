@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_workbook.checks import has_errors
+from kpi_workbook.analysis.checks import has_errors
 from kpi_workbook.widgets import (
     BandsForm,
     EditError,
@@ -18,7 +18,7 @@ from kpi_workbook.widgets import (
     SavePanel,
     WeightsForm,
 )
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.workspace.files import load_framework
 
 
 def _snapshot(workspace: Path) -> dict[str, bytes]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kpi_workbook.errors import InputError
-from kpi_workbook.model import Framework, Metadata, Objective, Perspective
-from kpi_workbook.workspace import (
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.model import Framework, Metadata, Objective, Perspective
+from kpi_workbook.workspace.files import (
     FRAMEWORK_FILE,
     OBJECTIVES_FILE,
     ROLES_DIR,

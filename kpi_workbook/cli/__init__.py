@@ -7,7 +7,7 @@ import pkgutil
 import sys
 
 from kpi_workbook.cli.app import EXIT_UNREADABLE, app
-from kpi_workbook.errors import KpiWorkbookError
+from kpi_workbook.core.errors import KpiWorkbookError
 
 
 def _register_commands(argv: list[str] | None = None) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from kpi_workbook.errors import InputError
+from kpi_workbook.core.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,7 +57,7 @@ class OutputFormat(StrEnum):
 def render_table(frame: pd.DataFrame, output: OutputFormat, text: Callable[[], str]) -> str:
     """A table in the chosen format; `text` makes the readable form. CSV cells never start a formula."""
     if output is OutputFormat.CSV:
-        from kpi_workbook.safe_cells import safe_csv
+        from kpi_workbook.reports.safe_cells import safe_csv
 
         return safe_csv(frame)
     if output is OutputFormat.JSON:

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
+from kpi_workbook.analysis.diff import diff_frameworks, format_diff
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
-from kpi_workbook.diff import diff_frameworks, format_diff
-from kpi_workbook.errors import InputError, Problem
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.workspace.files import load_framework
 
 
 def _located(problem: Problem, side: str, root: Path) -> Problem:

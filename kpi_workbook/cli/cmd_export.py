@@ -31,9 +31,9 @@ def export(
 ) -> None:
     """Export a team's scorecard (with RAG colours), KPI definitions, targets (with attainment probability) and
     review flags; text that a spreadsheet would run as a formula is neutralized."""
-    from kpi_workbook.context import open_step
-    from kpi_workbook.export import export_team
-    from kpi_workbook.workspace import load_framework
+    from kpi_workbook.reports.excel import export_team
+    from kpi_workbook.steps.context import open_step
+    from kpi_workbook.workspace.files import load_framework
 
     if bool(team.strip()) == all_teams:
         fail("give either --team T (one team) or --all-teams: an export is made per team")

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.actuals_reader import ColumnMap
-from kpi_workbook.actuals_schema import RejectedRowsError
 from kpi_workbook.cli.app import app, fail
-from kpi_workbook.errors import InputError
-from kpi_workbook.importer import import_actuals
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.workspace.actuals_reader import ColumnMap
+from kpi_workbook.workspace.actuals_schema import RejectedRowsError
+from kpi_workbook.workspace.importer import import_actuals
 
 EXIT_REJECTED = 1
 SHOWN_PROBLEMS = 50

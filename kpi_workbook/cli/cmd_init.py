@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from kpi_workbook.cli.app import app, fail
-from kpi_workbook.model import Framework, Metadata
-from kpi_workbook.paths import SAMPLE_ORG_DIR
-from kpi_workbook.workspace import ACTUALS_DB, save_framework
+from kpi_workbook.core.model import Framework, Metadata
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace.files import ACTUALS_DB, save_framework
 
 
 @app.command()

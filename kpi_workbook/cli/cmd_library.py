@@ -8,10 +8,10 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from kpi_workbook.analysis.library import FAMILIES, library_frame, load_library, search_library, suggest_kpis
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
-from kpi_workbook.errors import InputError
-from kpi_workbook.library import FAMILIES, library_frame, load_library, search_library, suggest_kpis
-from kpi_workbook.paths import LIBRARY_FILE
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.paths import LIBRARY_FILE
 
 TABLE_COLUMNS = ["id", "name", "family", "category", "polarity", "unit"]
 

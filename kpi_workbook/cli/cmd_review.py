@@ -21,9 +21,9 @@ def review(
     ),
 ) -> None:
     """Print the team scores of the period and every review flag with its recommendation."""
-    from kpi_workbook.context import open_step
-    from kpi_workbook.review import format_flags, review_flags, scorecard
-    from kpi_workbook.scoring import score_actuals
+    from kpi_workbook.analysis.review import format_flags, review_flags, scorecard
+    from kpi_workbook.analysis.scoring import score_actuals
+    from kpi_workbook.steps.context import open_step
 
     step = open_step(workspace, team, period)
     scores = score_actuals(step.actuals, step.employees, step.framework)

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kpi_workbook.cli.app import app, echo_table, fail
-from kpi_workbook.errors import UnknownTeamError
-from kpi_workbook.paths import NOTEBOOKS_DIR, REPORTS_DIR, SAMPLE_ORG_DIR
+from kpi_workbook.core.errors import UnknownTeamError
+from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
 
 if TYPE_CHECKING:
-    from kpi_workbook.runner import RunResult
+    from kpi_workbook.batch.runner import RunResult
 
 EXIT_FAILED_RUNS = 1
 EXIT_INTERRUPTED = 130
@@ -48,7 +48,7 @@ def run(
     period: Annotated[str, typer.Option(help="Period to report on, e.g. 2025Q4; default the latest.")] = "",
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Notebooks run at the same time; default one per CPU core.")] = None,
-    out: Annotated[Path, typer.Option(help="Reports folder; reports go to OUT/<period>/<team>/.")] = REPORTS_DIR,
+    out: Annotated[Path, typer.Option(help="Reports folder; reports go to OUT/<period>/<team>/.")] = Path("reports"),
     timeout: Annotated[float | None, typer.Option(
         min=1, help="Time limit of one cell, in seconds (default 600)")] = None,
     notebook_timeout: Annotated[float | None, typer.Option(
@@ -62,7 +62,7 @@ def run(
     Exit 0 when every run succeeded, 1 when some failed (the others still ran), 2 for unusable input,
     130 when interrupted.
     """
-    from kpi_workbook.runner import RunRequest, run_reports  # papermill and nbconvert load slowly; only for `run`
+    from kpi_workbook.batch.runner import RunRequest, run_reports  # papermill and nbconvert load slowly; only for `run`
 
     teams = _split(team)
     if teams and all_teams:

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from kpi_workbook.cli.app import app, fail
-from kpi_workbook.errors import InputError
-from kpi_workbook.paths import SAMPLE_ORG_DIR
-from kpi_workbook.sample import quarter_labels, write_sample
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace.sample import quarter_labels, write_sample
 
 
 @app.command()

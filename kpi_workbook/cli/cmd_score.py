@@ -9,13 +9,13 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from kpi_workbook.analysis.scoring import roll_up, score_actuals
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
-from kpi_workbook.employees import load_employees
-from kpi_workbook.errors import InputError
-from kpi_workbook.periods import PeriodError, parse_period
-from kpi_workbook.scoring import roll_up, score_actuals
-from kpi_workbook.store import open_store
-from kpi_workbook.workspace import load_framework
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.periods import PeriodError, parse_period
+from kpi_workbook.workspace.employees import load_employees
+from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.store import open_store
 
 
 class Level(StrEnum):

@@ -9,8 +9,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from kpi_workbook.analysis.targets import METHODS
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, render_table
-from kpi_workbook.targets import METHODS
 
 Method = StrEnum("Method", {m.upper(): m for m in METHODS})
 
@@ -34,8 +34,8 @@ def targets(
 ) -> None:
     """Suggest bands per role KPI from the actuals, with the probability of attainment of the current and the
     suggested target and a verdict (too easy / challenging but achievable / unrealistic)."""
-    from kpi_workbook.context import open_step
-    from kpi_workbook.targets import bands_text, suggest_for_framework
+    from kpi_workbook.analysis.targets import bands_text, suggest_for_framework
+    from kpi_workbook.steps.context import open_step
 
     step = open_step(workspace, team)
     methods = [m.value for m in method] if method else ["percentile"]

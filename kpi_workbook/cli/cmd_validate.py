@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.atomic_files import write_text_atomically
-from kpi_workbook.checks import check_workspace, findings_frame, format_findings, has_errors
+from kpi_workbook.analysis.checks import check_workspace, findings_frame, format_findings, has_errors
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
-from kpi_workbook.errors import InputError
+from kpi_workbook.core.atomic_files import write_text_atomically
+from kpi_workbook.core.errors import InputError
 
 EXIT_FINDINGS = 1
 

@@ -10,17 +10,17 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kpi_workbook.editing.editor import EditError, FrameworkEditor, SaveResult
     from kpi_workbook.widgets.bands import BandsForm
-    from kpi_workbook.widgets.editor import EditError, FrameworkEditor, SaveResult
     from kpi_workbook.widgets.kpis import KpiPicker, WeightsForm
     from kpi_workbook.widgets.objectives import ObjectivesForm
     from kpi_workbook.widgets.roles import RolesForm
     from kpi_workbook.widgets.save import SavePanel
 
 MODULE_OF = {
-    "BandsForm": "bands", "EditError": "editor", "FrameworkEditor": "editor", "SaveResult": "editor",
-    "KpiPicker": "kpis", "WeightsForm": "kpis", "ObjectivesForm": "objectives", "RolesForm": "roles",
-    "SavePanel": "save",
+    "BandsForm": "widgets.bands", "EditError": "editing.editor", "FrameworkEditor": "editing.editor",
+    "SaveResult": "editing.editor", "KpiPicker": "widgets.kpis", "WeightsForm": "widgets.kpis",
+    "ObjectivesForm": "widgets.objectives", "RolesForm": "widgets.roles", "SavePanel": "widgets.save",
 }
 
 __all__ = [
@@ -33,7 +33,7 @@ def __getattr__(name: str) -> Any:
     """Import the module of a form or of the editor when it is first asked for."""
     if name not in MODULE_OF:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{MODULE_OF[name]}"), name)
+    value = getattr(import_module(f"kpi_workbook.{MODULE_OF[name]}"), name)
     globals()[name] = value
     return value
 

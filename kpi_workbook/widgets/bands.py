@@ -9,11 +9,11 @@ import pandas as pd
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from kpi_workbook.charts import history_chart
-from kpi_workbook.model import Polarity
-from kpi_workbook.targets import HISTORY_COLUMNS, attainment_probability, role_history, verdict
+from kpi_workbook.analysis.targets import HISTORY_COLUMNS, attainment_probability, role_history, verdict
+from kpi_workbook.core.model import Polarity
+from kpi_workbook.editing.editor import FrameworkEditor
+from kpi_workbook.reports.charts import history_chart
 from kpi_workbook.widgets.common import attempt, button, dropdown
-from kpi_workbook.widgets.editor import FrameworkEditor
 
 _LEVELS = ("threshold", "target", "stretch")
 _RANGE_ENDS = ("target_low", "target_high", "threshold_low", "threshold_high")

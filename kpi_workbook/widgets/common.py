@@ -8,7 +8,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from kpi_workbook.errors import InputError
+from kpi_workbook.core.errors import InputError
 
 NEW = ""  # the "(new …)" choice of a picker
 WIDTH = "36em"

@@ -6,10 +6,10 @@ import html
 
 import ipywidgets as w
 
-from kpi_workbook.library import FAMILIES, library_frame, search_library
-from kpi_workbook.model import Category, Indicator, Polarity
+from kpi_workbook.analysis.library import FAMILIES, library_frame, search_library
+from kpi_workbook.core.model import Category, Indicator, Polarity
+from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.widgets.common import NEW, WIDTH, attempt, button, dropdown, set_status, text
-from kpi_workbook.widgets.editor import FrameworkEditor
 
 ANY = ""
 

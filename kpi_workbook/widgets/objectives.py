@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ipywidgets as w
 
-from kpi_workbook.model import Perspective
-from kpi_workbook.strategic_goals import PERSPECTIVE_LABELS
+from kpi_workbook.core.model import Perspective
+from kpi_workbook.editing.editor import FrameworkEditor
+from kpi_workbook.steps.strategic_goals import PERSPECTIVE_LABELS
 from kpi_workbook.widgets.common import NEW, attempt, button, dropdown, set_status, text
-from kpi_workbook.widgets.editor import FrameworkEditor
 
 
 class ObjectivesForm(w.VBox):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipywidgets as w
 
+from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.widgets.common import NEW, STYLE, attempt, button, dropdown, text
-from kpi_workbook.widgets.editor import FrameworkEditor
 
 
 class RolesForm(w.VBox):

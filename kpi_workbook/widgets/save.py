@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipywidgets as w
 from IPython.display import display
 
-from kpi_workbook.checks import findings_frame, has_errors, summary
+from kpi_workbook.analysis.checks import findings_frame, has_errors, summary
+from kpi_workbook.editing.editor import FrameworkEditor, SaveResult
 from kpi_workbook.widgets.common import button, set_status
-from kpi_workbook.widgets.editor import FrameworkEditor, SaveResult
 
 
 class SavePanel(w.VBox):

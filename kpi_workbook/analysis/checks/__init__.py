@@ -1,0 +1,61 @@
+"""Framework checks: SMART per role KPI assignment, plus structure, coverage and balance of the whole framework."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kpi_workbook.analysis.checks import balance, coverage, smart, structure  # noqa: F401  (importing registers the rules)
+from kpi_workbook.analysis.checks.findings import (
+    FINDING_COLUMNS,
+    Finding,
+    Severity,
+    findings_frame,
+    format_findings,
+    has_errors,
+    sort_findings,
+    summary,
+)
+from kpi_workbook.analysis.checks.registry import RULES, Rule
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.model import Framework
+from kpi_workbook.workspace.employees import employee_problems, read_employees
+from kpi_workbook.workspace.files import EMPLOYEES_FILE, load_framework
+
+__all__ = [
+    "FINDING_COLUMNS", "RULES", "Finding", "Rule", "Severity", "check_framework", "check_workspace",
+    "findings_frame", "format_findings", "has_errors", "sort_findings", "summary",
+]
+
+_EMPLOYEE_FIXES = {
+    "employee_id": "give every employee a unique, non-empty employee_id",
+    "team": "use a team id from teams.yaml",
+    "role": "use a role id from roles/",
+}
+
+
+def check_framework(framework: Framework) -> list[Finding]:
+    """Run every registered rule; findings come errors first, then warnings, then info."""
+    return sort_findings(f for r in RULES for f in r.run(framework))
+
+
+def _employee_finding(problem: Problem) -> Finding:
+    return Finding(Severity.ERROR, "workspace.employees", problem.message,
+                   _EMPLOYEE_FIXES.get(problem.field, f"correct {EMPLOYEES_FILE}"),
+                   file=problem.file, entry=problem.entry, field=problem.field)
+
+
+def check_workspace(path: str | Path) -> list[Finding]:
+    """Load a workspace and check its framework and, if present, its employees.csv.
+
+    Raises InputError when the framework files cannot be read; problems with employees.csv become error
+    findings (rule ``workspace.employees``).
+    """
+    framework = load_framework(path)
+    findings = check_framework(framework)
+    if (Path(path) / EMPLOYEES_FILE).exists():
+        try:
+            problems = employee_problems(read_employees(path), framework)
+        except InputError as exc:
+            problems = exc.problems
+        findings += [_employee_finding(p) for p in problems]
+    return sort_findings(findings)

@@ -1,0 +1,248 @@
+"""The KPI library: load the bundled KPI definitions, tabulate, filter, and suggest KPIs for a text by similarity."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from pydantic import TypeAdapter, ValidationError
+
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.model import Category, KpiDefinition, Polarity
+from kpi_workbook.core.paths import LIBRARY_FILE
+from kpi_workbook.workspace.files import validation_problems
+from kpi_workbook.workspace.yaml_io import read_yaml
+
+if TYPE_CHECKING:
+    from scipy.sparse import spmatrix
+    from sklearn.pipeline import FeatureUnion
+
+FAMILIES = (
+    "sales", "hr", "marketing", "operations", "it", "finance", "customer_support", "product",
+    "procurement", "project_management", "data_analytics", "legal_compliance", "general",
+)
+FIELDS = tuple(KpiDefinition.model_fields)
+TEXT_FIELDS = ("id", "name", "description", "formula")
+_ALIASES = {"behavior": "behaviour", "support": "customer_support", "human_resources": "hr", "engineering": "it"}
+
+Filter = str | Iterable[str] | None
+
+
+def load_library(path: str | Path = LIBRARY_FILE) -> list[KpiDefinition]:
+    """Read a KPI library file ``{kpis: [...]}``; every problem (schema, duplicate id) is raised in one InputError."""
+    path = Path(path)
+    name = str(path)
+    data = read_yaml(path, name)
+    if not isinstance(data, dict) or set(data) != {"kpis"} or not isinstance(data["kpis"], list):
+        found = sorted(data) if isinstance(data, dict) else type(data).__name__
+        message = f"expected a mapping with the single key 'kpis' holding a list, found {found}"
+        raise InputError(Problem(file=name, field="kpis", message=message))
+    entries = data["kpis"]
+    try:
+        defs = TypeAdapter(list[KpiDefinition]).validate_python(entries)
+    except ValidationError as exc:
+        raise InputError(validation_problems(exc, name, entries, "kpi", list_key="kpis")) from None
+    first: dict[str, int] = {}
+    problems = []
+    for index, kpi in enumerate(defs, start=1):
+        if kpi.id in first:
+            problems.append(Problem(file=name, entry=f"kpi '{kpi.id}' (#{index})", field="id",
+                                    message=f"duplicate id (first defined in entry #{first[kpi.id]})"))
+        first.setdefault(kpi.id, index)
+    if problems:
+        raise InputError(problems)
+    return defs
+
+
+@cache
+def _default_frame() -> pd.DataFrame:
+    return _frame(load_library())
+
+
+def _frame(defs: Iterable[KpiDefinition]) -> pd.DataFrame:
+    rows = [kpi.model_dump(mode="json") for kpi in defs]
+    return pd.DataFrame(rows, columns=list(FIELDS)).fillna("").astype(str)
+
+
+def library_frame(defs: Iterable[KpiDefinition] | None = None) -> pd.DataFrame:
+    """One row per KPI definition, every field a text column (the bundled library by default)."""
+    return _default_frame().copy() if defs is None else _frame(defs)
+
+
+def _normalize(value: str) -> str:
+    key = value.strip().lower().replace("-", "_").replace(" ", "_")
+    return _ALIASES.get(key, key)
+
+
+def _wanted(values: Filter, valid: Iterable[str], field: str) -> list[str]:
+    """The filter values normalized; an unknown value raises InputError listing the valid ones."""
+    if values is None:
+        return []
+    raw = [v for v in ([values] if isinstance(values, str) else values) if v.strip()]
+    valid = list(dict.fromkeys(valid))
+    chosen = [_normalize(v) for v in raw]
+    unknown = [v for v, n in zip(raw, chosen, strict=True) if n not in valid]
+    if unknown:
+        raise InputError(f"unknown {field} {', '.join(repr(v) for v in unknown)}. Valid values: {', '.join(valid)}")
+    return chosen
+
+
+def _enum_values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]
+
+
+def search_library(
+    family: Filter = None,
+    category: Filter = None,
+    polarity: Filter = None,
+    text: str | None = None,
+    frame: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """KPIs matching every given filter.
+
+    family, category, polarity: one value or several (any of them matches); unknown values raise InputError
+    listing the valid ones. text: keywords that must all occur (case-insensitive) in the id, name, description
+    or formula. frame: the table to search (default: the bundled library).
+    """
+    frame = library_frame() if frame is None else frame
+    mask = pd.Series(True, index=frame.index)
+    filters = {
+        "family": _wanted(family, [*FAMILIES, *sorted(set(frame["family"]) - set(FAMILIES))], "family"),
+        "category": _wanted(category, _enum_values(Category), "category"),
+        "polarity": _wanted(polarity, _enum_values(Polarity), "polarity"),
+    }
+    for column, values in filters.items():
+        if values:
+            mask &= frame[column].isin(values)
+    if text:
+        haystack = frame[list(TEXT_FIELDS)].agg(" ".join, axis=1).str.lower()
+        for word in text.lower().split():
+            mask &= haystack.str.contains(word, regex=False)
+    return frame[mask].reset_index(drop=True)
+
+
+# Domain synonyms: a text mentioning a key (as a word prefix) also gets the expansion, in the KPI texts and in the
+# query alike, so that e.g. "recruit" meets "hire" and "outage" meets "restore".
+SYNONYMS = {
+    "recruit": "hire hiring",
+    "talent acquisition": "hire hiring",
+    "onboard": "new hire",
+    "attrition": "turnover leavers",
+    "resign": "turnover leavers",
+    "uptime": "availability",
+    "outage": "incident restore availability",
+    "downtime": "availability incident",
+    "bug": "defect",
+    "vendor": "supplier",
+    "client": "customer",
+    "prospect": "leads opportunities pipeline",
+    "upsell": "expansion",
+    "cross-sell": "expansion",
+    "renewal": "retention",
+    "receivable": "collect payment",
+    "collections": "collect payment",
+    "seo": "organic search",
+    "upskill": "training learning",
+    "coach": "mentoring",
+    "teamwork": "collaboration",
+    "on-call": "incident restore",
+    "buyer": "purchasing procurement",
+    "comply": "compliance",
+    "complies": "compliance",
+}
+_SYNONYM_PATTERNS = [(re.compile(rf"\b{re.escape(key)}", re.IGNORECASE), words) for key, words in SYNONYMS.items()]
+_FAMILY_WORDS = {"hr": "human resources people", "it": "information technology software engineering",
+                 "customer_support": "customer support service", "product": "product management",
+                 "finance": "finance accounting", "procurement": "procurement purchasing",
+                 "data_analytics": "data analytics business intelligence", "general": ""}
+SUGGESTION_COLUMNS = ["kpi_id", "name", "family", "category", "indicator", "similarity"]
+
+
+def _expand(text: str) -> str:
+    """The text plus the synonyms of the domain terms it contains."""
+    extra = [words for pattern, words in _SYNONYM_PATTERNS if pattern.search(text)]
+    return " ".join([text, *extra])
+
+
+def _documents(frame: pd.DataFrame) -> list[str]:
+    """The text a KPI is matched on: name (twice, it is the most telling), description, formula and family."""
+    family = frame["family"].map(lambda f: _FAMILY_WORDS.get(f, f.replace("_", " ")))
+    text = frame["name"] + ". " + frame["name"] + ". " + frame["description"] + " " + frame["formula"] + " " + family
+    return [_expand(t) for t in text]
+
+
+def _vectorizer() -> FeatureUnion:
+    """Word unigrams and bigrams (English stop words removed) plus character n-grams, which match word forms
+    ("hire", "hiring", "hires") that plain word matching misses; both TF-IDF weighted with sublinear tf.
+
+    scikit-learn is imported here, not at the top: it takes a second to import and most callers never suggest.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    def without_stop_words(text: str) -> str:
+        return " ".join(w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in ENGLISH_STOP_WORDS)
+
+    words = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2), strip_accents="unicode")
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, strip_accents="unicode",
+                            preprocessor=without_stop_words)
+    return FeatureUnion([("words", words), ("chars", chars)])
+
+
+@cache
+def _default_model() -> tuple[FeatureUnion, spmatrix]:
+    """The vectorizer fitted on the bundled library, and the library's KPIs as unit-length TF-IDF vectors."""
+    from sklearn.preprocessing import normalize
+
+    vectorizer = _vectorizer()
+    return vectorizer, normalize(vectorizer.fit_transform(_documents(_default_frame())))
+
+
+def rank_kpis(
+    texts: Sequence[str],
+    candidates: pd.DataFrame | Iterable[KpiDefinition] | None = None,
+    top: int = 5,
+) -> list[pd.DataFrame]:
+    """`suggest_kpis` for several texts at once (one table per text, in order): the library and the candidates
+    are turned into vectors once for all of them."""
+    from sklearn.metrics.pairwise import linear_kernel
+    from sklearn.preprocessing import normalize
+
+    vectorizer, matrix = _default_model()
+    if candidates is None:
+        frame = _default_frame()
+    else:
+        frame = candidates if isinstance(candidates, pd.DataFrame) else library_frame(candidates)
+        matrix = normalize(vectorizer.transform(_documents(frame))) if len(frame) else None
+    empty = pd.DataFrame(columns=SUGGESTION_COLUMNS)
+    if not texts or matrix is None:
+        return [empty.copy() for _ in texts]
+    similarity = linear_kernel(normalize(vectorizer.transform([_expand(text) for text in texts])), matrix)
+    table = frame.rename(columns={"id": "kpi_id"})[SUGGESTION_COLUMNS[:-1]]
+    ranked = []
+    for text, scores in zip(texts, similarity, strict=True):
+        order = np.argsort(-scores, kind="stable")[:top]
+        order = order[scores[order] > 0] if text.strip() else order[:0]
+        ranked.append(table.iloc[order].assign(similarity=scores[order]).reset_index(drop=True))
+    return ranked
+
+
+def suggest_kpis(
+    text: str,
+    candidates: pd.DataFrame | Iterable[KpiDefinition] | None = None,
+    top: int = 5,
+) -> pd.DataFrame:
+    """Rank KPIs by how well their text matches `text` (e.g. a responsibility and its expected outcome).
+
+    candidates: the KPIs to rank, as a library-style frame or KPI definitions (default: the whole library).
+    Similarity is the cosine between TF-IDF vectors fitted on the library (scikit-learn); KPIs with no similarity
+    are left out. Returns at most `top` rows with columns kpi_id, name, family, category, indicator,
+    similarity.
+    """
+    return rank_kpis([text], candidates, top)[0]

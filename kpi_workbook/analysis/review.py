@@ -1,0 +1,298 @@
+"""The periodic review: scorecards per employee, role and team, trends, and flags with recommendations.
+
+Flags (one row each: flag, severity, objective, role, team, kpi_id, message, recommendation). The data flags
+look at each team's people of a role (a *group*) and the group's median value per period:
+
+- ``target_too_easy`` (warning): the median is at or beyond the stretch for the last `n` periods running
+  (within a range: every value of the group inside the target range, `n` periods running);
+- ``never_met`` (warning): the median is short of the threshold (of the target when there is no threshold)
+  for `n` periods running (within a range: outside the threshold range);
+- ``no_data``: no value at all for the period (info), or none in the last `n` periods (warning);
+- ``no_variation`` (info): the values up to the period hardly vary across people and periods: their standard
+  deviation is below 5 % of the band span (threshold to stretch), too little to move the score;
+- ``objective_all_red`` (warning): every KPI of a team serving an objective is red in the period (KPI status =
+  the status of the group's mean score; KPIs without data are not counted).
+
+The framework flags: ``kpi_without_objective`` (warning) and ``role_without_development_kpi`` (warning), one per
+team of the role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from kpi_workbook.analysis.scoring import ORGANIZATION, band_table, roll_up
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.model import Category, Framework, Polarity
+from kpi_workbook.core.periods import parse_period, sort_periods
+
+FLAG_COLUMNS = ["flag", "severity", "objective", "role", "team", "kpi_id", "message", "recommendation"]
+SEVERITIES = ("warning", "info")
+NO_VARIATION_SHARE = 0.05
+GROUP = ["team", "role", "kpi_id"]
+LEVELS = {
+    "employee": ("team", "role", "employee_id"),
+    "role": ("team", "role"),
+    "team": ("team",),
+    "organization": (),
+}
+RECOMMENDATIONS = {
+    "target_too_easy": "raise the target and the stretch to an evidence-based level (targets step, "
+                       "`kpi-workbook targets`): a target everyone beats no longer steers",
+    "never_met": "check the data first; then lower the bands to an evidence-based level or remove what blocks the "
+                 "role (training, tools, workload): a target nobody reaches demotivates",
+    "no_data": "connect the KPI's data source and import the actuals, or drop the KPI if it is no longer measured",
+    "no_variation": "check the data source (a constant or default value?); a KPI that never varies cannot "
+                    "tell good from weak performance: replace it or measure it differently",
+    "kpi_without_objective": "link the assignment to the objective(s) it serves, or drop it",
+    "objective_all_red": "the objective is off track for this team: review its resources and plan, and whether the "
+                         "KPIs' targets are realistic",
+    "role_without_development_kpi": "add a learning and development KPI (e.g. training hours completed, "
+                                    "learning plan completion)",
+}
+
+
+def _period_axis(scores: pd.DataFrame) -> list[str]:
+    column = scores["period"]
+    if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.ordered:
+        return [str(p) for p in column.cat.categories]
+    return sort_periods(column.astype(str).unique())
+
+
+def _check_period(scores: pd.DataFrame, period: str) -> tuple[str, list[str]]:
+    """The canonical period label and the periods up to it, oldest first; InputError if there is no such period."""
+    axis = _period_axis(scores)
+    label = parse_period(period).label
+    if label not in axis:
+        available = ", ".join(axis) if axis else "(none)"
+        raise InputError(Problem(file="parameters", field="period",
+                                 message=f"no scores for period '{period}'. Periods with scores: {available}"))
+    return label, axis[: axis.index(label) + 1]
+
+
+def scorecard(scores: pd.DataFrame, period: str, level: str = "employee") -> pd.DataFrame:
+    """Weighted scores of one period per employee, role (within team), team or the organization.
+
+    `scores` comes from `scoring.score_actuals`; returns the level's key columns, score, coverage and status.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"unknown level '{level}'; choose one of {', '.join(LEVELS)}")
+    label, _ = _check_period(scores, period)
+    rows = scores[scores["period"] == label]
+    table = roll_up(rows, LEVELS[level]).drop(columns="period")
+    return table.assign(**{ORGANIZATION: ORGANIZATION}) if level == "organization" else table.reset_index(drop=True)
+
+
+def kpi_scorecard(scores: pd.DataFrame, framework: Framework, period: str) -> pd.DataFrame:
+    """Employee × KPI rows of one period with the KPI's name, unit, polarity and the assignment's bands."""
+    label, _ = _check_period(scores, period)
+    rows = scores[scores["period"] == label].astype({c: str for c in ["period", *GROUP, "employee_id"]})
+    bands = band_table(framework).drop_duplicates(["role", "kpi_id"]).drop(columns=["weight"])
+    names = pd.DataFrame([(k.id, k.name, k.unit) for k in framework.kpis], columns=["kpi_id", "kpi_name", "unit"])
+    table = rows.merge(names, on="kpi_id", how="left").merge(bands, on=["role", "kpi_id"], how="left")
+    return table.reset_index(drop=True)
+
+
+def trends(scores: pd.DataFrame, level: str = "team") -> pd.DataFrame:
+    """Weighted score per period (oldest first) and role, team or the organization: a long table for charts."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level '{level}'; choose one of {', '.join(LEVELS)}")
+    table = roll_up(scores, LEVELS[level])
+    table = table.assign(period=table["period"].astype(str))
+    return table.assign(**{ORGANIZATION: ORGANIZATION}) if level == "organization" else table
+
+
+# --- flags --------------------------------------------------------------------------------------------------------
+
+
+def _trailing_run(flags: pd.DataFrame) -> pd.Series:
+    """Per row of a wide boolean table (periods as columns, oldest first): how many last columns are True."""
+    matrix = flags.to_numpy(dtype=bool)[:, ::-1]
+    return pd.Series(np.cumprod(matrix, axis=1).sum(axis=1), index=flags.index)
+
+
+def _group_stats(scores: pd.DataFrame, framework: Framework, upto: list[str]) -> pd.DataFrame:
+    """Per team, role, KPI and period up to the review period: median, count, lowest and highest value, and the
+    assignment's bands."""
+    rows = scores[scores["period"].isin(upto)]
+    stats = rows.groupby([*GROUP, "period"], observed=True, sort=False)["value"].agg(
+        ["median", "count", "min", "max"]).reset_index()
+    stats = stats.astype({c: str for c in [*GROUP, "period"]})
+    bands = band_table(framework).drop_duplicates(["role", "kpi_id"])
+    return stats.merge(bands, on=["role", "kpi_id"], how="left")
+
+
+def _band_conditions(stats: pd.DataFrame) -> pd.DataFrame:
+    """Per group and period: at or beyond stretch (too easy) and short of threshold (not met), polarity-aware."""
+    sign = stats["polarity"].map({Polarity.HIGHER_IS_BETTER.value: 1.0, Polarity.LOWER_IS_BETTER.value: -1.0})
+    within = stats["polarity"] == Polarity.WITHIN_RANGE.value
+    floor = stats["threshold"].fillna(stats["target"])
+    median = stats["median"]
+    easy = (sign * median >= sign * stats["stretch"]) & stats["stretch"].notna()
+    easy_range = (stats["min"] >= stats["range_low"]) & (stats["max"] <= stats["range_high"]) & (stats["count"] > 0)
+    missed = (sign * median < sign * floor) & floor.notna()
+    outer_low = stats["threshold_low"].fillna(stats["range_low"])
+    outer_high = stats["threshold_high"].fillna(stats["range_high"])
+    missed_range = (median < outer_low) | (median > outer_high)
+    return stats.assign(too_easy=np.where(within, easy_range, easy), not_met=np.where(within, missed_range, missed))
+
+
+def _objectives(framework: Framework) -> pd.DataFrame:
+    """Per role and KPI: the objectives the assignment serves, as text."""
+    rows = [(a.role, a.kpi.kpi, ", ".join(a.kpi.objectives)) for a in framework.assignments]
+    return pd.DataFrame(rows, columns=["role", "kpi_id", "objective"]).drop_duplicates(["role", "kpi_id"])
+
+
+def _fmt(value: float) -> str:
+    return "-" if pd.isna(value) else f"{value:.4g}"
+
+
+def _streak_flags(stats: pd.DataFrame, upto: list[str], n: int) -> pd.DataFrame:
+    """target_too_easy and never_met rows for groups whose condition held for the last n periods running."""
+    conditions = _band_conditions(stats)
+    last = conditions[conditions["period"] == upto[-1]].set_index(GROUP)
+    found = []
+    for column, flag in (("too_easy", "target_too_easy"), ("not_met", "never_met")):
+        wide = conditions.pivot_table(index=GROUP, columns="period", values=column, aggfunc="any", fill_value=False)
+        run = _trailing_run(wide.reindex(columns=upto, fill_value=False).astype(bool))
+        hit = last.loc[run[run >= n].index.intersection(last.index)]
+        if hit.empty:
+            continue
+        within = hit["polarity"] == Polarity.WITHIN_RANGE.value
+        runs = run.loc[hit.index]
+        if flag == "target_too_easy":
+            inside = ("every value inside the target range " + hit["range_low"].map(_fmt) + " to "
+                      + hit["range_high"].map(_fmt))
+            band = np.where(within, inside, "median at or beyond the stretch " + hit["stretch"].map(_fmt))
+        else:
+            band = np.where(within, "median outside the threshold range",
+                            "median short of the threshold " + hit["threshold"].fillna(hit["target"]).map(_fmt))
+        message = (pd.Series(band, index=hit.index) + " for " + runs.astype(str) + " periods running (median "
+                   + hit["median"].map(_fmt) + " in " + upto[-1] + ")")
+        found.append(pd.DataFrame({"flag": flag, "severity": "warning", "message": message}).reset_index())
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=[*GROUP, "flag", "severity",
+                                                                                    "message"])
+
+
+def _data_flags(stats: pd.DataFrame, upto: list[str], n: int) -> pd.DataFrame:
+    """no_data rows: groups without any value in the period (a warning when none in the last n periods)."""
+    window = upto[-n:]
+    counts = stats.pivot_table(index=GROUP, columns="period", values="count", aggfunc="sum", fill_value=0)
+    counts = counts.reindex(columns=upto, fill_value=0)
+    now, recent = counts[upto[-1]], counts[window].sum(axis=1)
+    missing = counts.index[(now == 0).to_numpy()]
+    none_recent = recent.loc[missing] == 0
+    no_data = pd.DataFrame({
+        "flag": "no_data",
+        "severity": np.where(none_recent, "warning", "info"),
+        "message": np.where(none_recent, f"no actual in the last {len(window)} period(s) ({', '.join(window)})",
+                            f"no actual for {upto[-1]}"),
+    }, index=missing)
+    return no_data.reset_index()
+
+
+def _band_span(bands: pd.DataFrame) -> pd.Series:
+    """The width of each assignment's scoring zone: threshold to stretch (or the widest band pair available)."""
+    pairs = [("threshold", "stretch"), ("threshold", "target"), ("target", "stretch"),
+             ("threshold_low", "threshold_high"), ("range_low", "range_high")]
+    span = pd.Series(np.nan, index=bands.index)
+    for low, high in pairs:
+        span = span.fillna((bands[high] - bands[low]).abs().replace(0, np.nan))
+    return span
+
+
+def _variation_flags(scores: pd.DataFrame, framework: Framework, window: list[str]) -> pd.DataFrame:
+    """no_variation rows: groups with at least two values in the window whose standard deviation is below
+    NO_VARIATION_SHARE of the band span (exactly constant values when the assignment has no bands)."""
+    rows = scores[scores["period"].isin(window)]
+    values = rows.groupby(GROUP, observed=True)["value"]
+    spread = pd.concat([values.count().rename("n"), values.mean().rename("mean"), values.std(ddof=0).rename("std")],
+                       axis=1).reset_index().astype({c: str for c in GROUP})
+    bands = band_table(framework).drop_duplicates(["role", "kpi_id"])
+    bands = bands.assign(span=_band_span(bands))[["role", "kpi_id", "span"]]
+    spread = spread.merge(bands, on=["role", "kpi_id"], how="left")
+    limit = (NO_VARIATION_SHARE * spread["span"]).fillna(0.0) + 1e-9 * np.maximum(1, spread["mean"].abs())
+    flat = spread[(spread["n"] >= 2) & (spread["std"] <= limit)]
+    span = window[0] if len(window) == 1 else f"{window[0]}-{window[-1]}"
+    message = ("the " + flat["n"].astype(str) + f" values of {span} hardly vary (mean "
+               + flat["mean"].map(_fmt) + ", standard deviation " + flat["std"].map(_fmt) + ", band span "
+               + flat["span"].map(_fmt) + ")")
+    return flat[GROUP].assign(flag="no_variation", severity="info", message=message)
+
+
+def _all_red_flags(scores: pd.DataFrame, framework: Framework, label: str) -> pd.DataFrame:
+    """objective_all_red rows: per team, objectives whose KPIs with data are all red in the period."""
+    rows = scores[scores["period"] == label]
+    status = roll_up(rows, GROUP).astype({c: str for c in GROUP})
+    status = status[status["status"].astype(str) != "grey"]
+    served = pd.DataFrame([(a.role, a.kpi.kpi, o) for a in framework.assignments for o in a.kpi.objectives],
+                          columns=["role", "kpi_id", "objective"])
+    linked = status.merge(served, on=["role", "kpi_id"])
+    linked = linked.assign(red=linked["status"].astype(str) == "red")
+    per = linked.groupby(["team", "objective"]).agg(all_red=("red", "all"), kpis=("kpi_id", lambda s: ", ".join(
+        sorted(set(s)))))
+    red = per[per["all_red"]].reset_index()
+    return pd.DataFrame({
+        "flag": "objective_all_red", "severity": "warning", "team": red["team"], "objective": red["objective"],
+        "role": "", "kpi_id": "",
+        "message": "objective " + red["objective"] + f": every KPI serving it is red in {label} (" + red["kpis"] + ")",
+    })
+
+
+def _framework_flags(framework: Framework) -> pd.DataFrame:
+    """kpi_without_objective and role_without_development_kpi, one row per team of the role."""
+    rows = []
+    categories = {k.id: k.category for k in framework.kpis}
+    for role in framework.roles:
+        teams = role.teams or [""]
+        for assignment in role.kpis:
+            if not assignment.objectives:
+                rows += [("kpi_without_objective", team, role.id, assignment.kpi,
+                          f"assignment of {assignment.kpi} to {role.id} serves no objective") for team in teams]
+        if not any(categories.get(a.kpi) is Category.DEVELOPMENT for a in role.kpis):
+            rows += [("role_without_development_kpi", team, role.id, "",
+                      f"role {role.id} has no learning and development KPI") for team in teams]
+    frame = pd.DataFrame(rows, columns=["flag", "team", "role", "kpi_id", "message"])
+    return frame.assign(severity="warning", objective="")
+
+
+def review_flags(framework: Framework, scores: pd.DataFrame, period: str, n: int = 3,
+                 teams: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every review flag for `period` (see the module docstring), warnings first, with a recommendation each.
+
+    `scores` comes from `scoring.score_actuals` (its grid holds every assigned KPI, grey where data is missing);
+    `n` is how many periods running make a streak and how far back "no data" looks;
+    `teams` limits the flags to those teams (the framework flags included).
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    label, upto = _check_period(scores, period)
+    stats = _group_stats(scores, framework, upto)
+    parts = [_streak_flags(stats, upto, n), _data_flags(stats, upto, n), _variation_flags(scores, framework, upto)]
+    data = pd.concat([p for p in parts if not p.empty], ignore_index=True) if any(not p.empty for p in parts) else (
+        pd.DataFrame(columns=[*GROUP, "flag", "severity", "message"]))
+    data = data.merge(_objectives(framework), on=["role", "kpi_id"], how="left")
+    flags = pd.concat([data, _all_red_flags(scores, framework, label), _framework_flags(framework)],
+                      ignore_index=True)
+    if teams is not None:
+        flags = flags[flags["team"].isin(list(teams))]
+    flags = flags.assign(recommendation=flags["flag"].map(RECOMMENDATIONS), objective=flags["objective"].fillna(""))
+    flags["severity"] = pd.Categorical(flags["severity"], categories=list(SEVERITIES), ordered=True)
+    flags = flags.sort_values(["severity", "flag", "team", "role", "kpi_id"], kind="stable")
+    return flags[FLAG_COLUMNS].reset_index(drop=True)
+
+
+def format_flags(flags: pd.DataFrame) -> str:
+    """A readable list of flags grouped by flag, with the recommendation once per group."""
+    if flags.empty:
+        return "No flags: nothing to change this period.\n"
+    lines = [f"{len(flags)} flag(s): " + ", ".join(f"{n} {f}" for f, n in flags["flag"].value_counts().items())]
+    for flag, rows in flags.groupby("flag", sort=False):
+        lines += ["", f"{flag} ({rows['severity'].iloc[0]}): {RECOMMENDATIONS[flag]}"]
+        for row in rows.itertuples():
+            where = "/".join(part for part in (row.team, row.role, row.kpi_id) if part)
+            lines.append(f"  - {where}: {row.message}")
+    return "\n".join(lines) + "\n"

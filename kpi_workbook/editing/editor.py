@@ -1,0 +1,278 @@
+"""FrameworkEditor: the editable state behind the forms (objectives, roles, responsibilities, role KPIs, bands).
+
+Every edit is validated before it changes anything, so a rejected edit leaves the state as it was; saving
+checks the whole framework first and writes the files atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from kpi_workbook.analysis.checks import Finding, check_framework, has_errors
+from kpi_workbook.analysis.library import load_library
+from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
+from kpi_workbook.core.model import Framework, KpiDefinition, Objective, Role, RoleKpi
+from kpi_workbook.workspace.employees import read_employees
+from kpi_workbook.workspace.files import load_framework, save_framework, validation_problems
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class EditError(InputError):
+    """An edit that cannot be applied; the state is left unchanged."""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What a save did: whether files were written, as a draft or not, and the findings of the checks."""
+
+    saved: bool
+    draft: bool
+    findings: list[Finding] = field(default_factory=list)
+    message: str = ""
+
+
+def _problem(entry: str, message: str, field_name: str = "") -> EditError:
+    return EditError(Problem(file="form", entry=entry, field=field_name, message=message))
+
+
+def _rebuild(model: M, entry: str, changes: dict[str, Any]) -> M:
+    """A validated copy of model with changes applied; invalid values raise EditError naming the field."""
+    data = {**model.model_dump(), **changes}
+    try:
+        return type(model).model_validate(data)
+    except ValidationError as exc:
+        raise EditError(validation_problems(exc, "form", data, entry)) from None
+
+
+def _create(model: type[M], entry: str, data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise EditError(validation_problems(exc, "form", data, entry)) from None
+
+
+def _index(items: list, ident: str, attr: str, entry: str) -> int:
+    for i, item in enumerate(items):
+        if getattr(item, attr) == ident:
+            return i
+    raise _problem(f"{entry} '{ident}'", "not found")
+
+
+class FrameworkEditor:
+    """Holds a working copy of a workspace's framework; forms call its methods, `save` writes the files."""
+
+    def __init__(self, workspace: str | Path, framework: Framework | None = None):
+        self.workspace = Path(workspace)
+        self.framework = framework if framework is not None else load_framework(self.workspace)
+        self._saved = self.framework.model_copy(deep=True)
+
+    @property
+    def dirty(self) -> bool:
+        """True when the working copy differs from the files last loaded or saved."""
+        return self.framework != self._saved
+
+    # objectives -------------------------------------------------------------------------------------------
+    def add_objective(self, id: str, title: str, perspective: str, **fields: Any) -> Objective:
+        """Add an objective (fields: description, owner, horizon, parent)."""
+        if self.framework.objective(id) is not None:
+            raise _problem(f"objective '{id}'", "an objective with this id exists already", "id")
+        objective = _create(Objective, f"objective '{id}'", {"id": id, "title": title, "perspective": perspective,
+                                                             **fields})
+        self._check_parent(objective)
+        self.framework.objectives.append(objective)
+        return objective
+
+    def update_objective(self, id: str, **changes: Any) -> Objective:
+        """Change fields of an objective (its id stays)."""
+        i = _index(self.framework.objectives, id, "id", "objective")
+        objective = _rebuild(self.framework.objectives[i], f"objective '{id}'", {**changes, "id": id})
+        self._check_parent(objective)
+        self.framework.objectives[i] = objective
+        return objective
+
+    def _check_parent(self, objective: Objective) -> None:
+        parent, seen = objective.parent, {objective.id}
+        while parent:
+            if parent in seen:
+                raise _problem(f"objective '{objective.id}'", "parent would make a cycle", "parent")
+            current = self.framework.objective(parent)
+            if current is None:
+                raise _problem(f"objective '{objective.id}'", f"unknown parent objective '{parent}'", "parent")
+            seen.add(parent)
+            parent = current.parent
+
+    def remove_objective(self, id: str) -> None:
+        """Remove an objective; role KPIs stop referring to it and its children move up to its parent."""
+        i = _index(self.framework.objectives, id, "id", "objective")
+        removed = self.framework.objectives.pop(i)
+        self.framework.objectives = [
+            o.model_copy(update={"parent": removed.parent}) if o.parent == id else o for o in self.framework.objectives
+        ]
+        for role in self.framework.roles:
+            role.kpis = [k.model_copy(update={"objectives": [o for o in k.objectives if o != id]}) for k in role.kpis]
+
+    # roles and responsibilities ---------------------------------------------------------------------------
+    def role(self, id: str) -> Role:
+        """The role with this id (EditError if there is none)."""
+        return self.framework.roles[_index(self.framework.roles, id, "id", "role")]
+
+    def add_role(self, id: str, title: str, teams: Iterable[str] = (), purpose: str = "") -> Role:
+        """Add a role without responsibilities or KPIs yet."""
+        if self.framework.role(id) is not None:
+            raise _problem(f"role '{id}'", "a role with this id exists already", "id")
+        self._check_teams(id, teams)
+        role = _create(Role, f"role '{id}'", {"id": id, "title": title, "teams": list(teams), "purpose": purpose})
+        self.framework.roles.append(role)
+        return role
+
+    def update_role(self, id: str, **changes: Any) -> Role:
+        """Change title, teams or purpose of a role."""
+        i = _index(self.framework.roles, id, "id", "role")
+        if "teams" in changes:
+            changes["teams"] = list(changes["teams"])
+            self._check_teams(id, changes["teams"])
+        role = _rebuild(self.framework.roles[i], f"role '{id}'", {**changes, "id": id})
+        self.framework.roles[i] = role
+        return role
+
+    def _check_teams(self, role: str, teams: Iterable[str]) -> None:
+        unknown = [t for t in teams if self.framework.team(t) is None]
+        if unknown:
+            raise _problem(f"role '{role}'", f"unknown team(s): {', '.join(unknown)}", "teams")
+
+    def remove_role(self, id: str) -> None:
+        """Remove a role; refused while people in employees.csv still hold it."""
+        i = _index(self.framework.roles, id, "id", "role")
+        holders = read_employees(self.workspace).query("role == @id")
+        if len(holders):
+            raise _problem(f"role '{id}'", f"{len(holders)} people in employees.csv hold this role; "
+                                           "give them another role first")
+        self.framework.roles.pop(i)
+
+    def add_responsibility(self, role: str, id: str, description: str, expected_outcome: str = "") -> None:
+        """Add a key responsibility and its expected outcome to a role's job description."""
+        current = self.role(role)
+        if any(r.id == id for r in current.responsibilities):
+            raise _problem(f"role '{role}'", f"responsibility '{id}' exists already", "responsibilities")
+        responsibility = {"id": id, "description": description, "expected_outcome": expected_outcome}
+        self._replace_role(role, responsibilities=[*current.model_dump()["responsibilities"], responsibility])
+
+    def update_responsibility(self, role: str, id: str, **changes: Any) -> None:
+        """Change the description or expected outcome of a responsibility."""
+        current = self.role(role)
+        items = current.model_dump()["responsibilities"]
+        i = _index(current.responsibilities, id, "id", f"role '{role}' responsibility")
+        items[i] = {**items[i], **changes, "id": id}
+        self._replace_role(role, responsibilities=items)
+
+    def remove_responsibility(self, role: str, id: str) -> None:
+        """Remove a responsibility; the role's KPIs that measured it no longer name it."""
+        current = self.role(role)
+        _index(current.responsibilities, id, "id", f"role '{role}' responsibility")
+        kpis = [{**k, "responsibility": None if k["responsibility"] == id else k["responsibility"]}
+                for k in current.model_dump()["kpis"]]
+        responsibilities = [r for r in current.model_dump()["responsibilities"] if r["id"] != id]
+        self._replace_role(role, responsibilities=responsibilities, kpis=kpis)
+
+    def _replace_role(self, role: str, **changes: Any) -> None:
+        i = _index(self.framework.roles, role, "id", "role")
+        self.framework.roles[i] = _rebuild(self.framework.roles[i], f"role '{role}'", changes)
+
+    # role KPIs --------------------------------------------------------------------------------------------
+    def add_kpi(self, role: str, kpi: str, weight: float = 0, **fields: Any) -> RoleKpi:
+        """Assign a KPI to a role (fields: objectives, responsibility, bands, review_period).
+
+        A KPI the framework does not define yet is copied from the library.
+        """
+        current = self.role(role)
+        if any(k.kpi == kpi for k in current.kpis):
+            raise _problem(f"role '{role}'", f"KPI '{kpi}' is assigned already", "kpis")
+        definition = self.framework.kpi(kpi) or self._library_kpi(kpi)
+        assignment = _create(RoleKpi, f"role '{role}' KPI '{kpi}'", {"kpi": kpi, "weight": weight, **fields})
+        if self.framework.kpi(kpi) is None:
+            self.framework.kpis.append(definition)
+        self._replace_role(role, kpis=[*current.model_dump()["kpis"], assignment.model_dump()])
+        return assignment
+
+    def _library_kpi(self, kpi: str) -> KpiDefinition:
+        found = next((d for d in load_library() if d.id == kpi), None)
+        if found is None:
+            raise _problem(f"KPI '{kpi}'", "not defined in the framework nor in the KPI library", "kpi")
+        return found
+
+    def update_kpi(self, role: str, kpi: str, **changes: Any) -> RoleKpi:
+        """Change fields of a role's KPI assignment (weight, bands, objectives, responsibility, review period)."""
+        current = self.role(role)
+        items = current.model_dump()["kpis"]
+        i = _index(current.kpis, kpi, "kpi", f"role '{role}' KPI")
+        items[i] = {**items[i], **changes, "kpi": kpi}
+        self._replace_role(role, kpis=items)
+        return self.role(role).kpis[i]
+
+    def remove_kpi(self, role: str, kpi: str) -> None:
+        """Take a KPI off a role (its definition stays in the framework for other roles)."""
+        current = self.role(role)
+        _index(current.kpis, kpi, "kpi", f"role '{role}' KPI")
+        self._replace_role(role, kpis=[k for k in current.model_dump()["kpis"] if k["kpi"] != kpi])
+
+    def set_weight(self, role: str, kpi: str, value: float) -> RoleKpi:
+        """Set the weight of a role's KPI (a role's weights should sum to the framework's weight total)."""
+        return self.update_kpi(role, kpi, weight=value)
+
+    def weight_total(self, role: str) -> float:
+        """The sum of a role's KPI weights."""
+        return float(sum(k.weight for k in self.role(role).kpis))
+
+    def set_bands(self, role: str, kpi: str, threshold: float | None = None, target: float | None = None,
+                  stretch: float | None = None) -> RoleKpi:
+        """Set threshold, target and stretch of a role's KPI (higher or lower is better)."""
+        return self.update_kpi(role, kpi, threshold=threshold, target=target, stretch=stretch)
+
+    def set_ranges(self, role: str, kpi: str, target_range: tuple[float, float] | None,
+                   threshold_range: tuple[float, float] | None) -> RoleKpi:
+        """Set the target range and the enclosing threshold range of a within-range KPI."""
+        return self.update_kpi(role, kpi, target_range=target_range, threshold_range=threshold_range)
+
+    def set_category(self, kpi: str, category: str) -> KpiDefinition:
+        """Set the category of a KPI definition (output, quality, efficiency, behaviour, development)."""
+        return self.update_definition(kpi, category=category)
+
+    def update_definition(self, kpi: str, **changes: Any) -> KpiDefinition:
+        """Change fields of a KPI definition (category, indicator, unit, formula, ...)."""
+        i = _index(self.framework.kpis, kpi, "id", "KPI")
+        definition = _rebuild(self.framework.kpis[i], f"KPI '{kpi}'", {**changes, "id": kpi})
+        self.framework.kpis[i] = definition
+        return definition
+
+    # validation and saving --------------------------------------------------------------------------------
+    def findings(self) -> list[Finding]:
+        """The checks' findings on the working copy."""
+        return check_framework(self.framework)
+
+    def save(self, draft: bool = False) -> SaveResult:
+        """Check, then write the framework files atomically.
+
+        With errors among the findings nothing is written unless `draft` is true. A failed write leaves
+        the files and the working copy as they were.
+        """
+        findings = self.findings()
+        errors = has_errors(findings)
+        if errors and not draft:
+            return SaveResult(False, False, findings, "not saved: fix the errors below, or save as a draft")
+        try:
+            save_framework(self.framework, self.workspace)
+        except (OSError, KpiWorkbookError) as exc:
+            return SaveResult(False, draft, findings, f"not saved: {exc}")
+        self._saved = self.framework.model_copy(deep=True)
+        kind = "draft saved (with errors)" if errors else "saved"
+        return SaveResult(True, draft and errors, findings, f"{kind} to {self.workspace}")
+
+    def discard(self) -> None:
+        """Forget unsaved edits: back to the files last loaded or saved."""
+        self.framework = self._saved.model_copy(deep=True)

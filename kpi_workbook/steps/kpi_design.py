@@ -1,0 +1,126 @@
+"""Step 3, categories and role KPIs: each role's KPIs, their balance, SMART findings and library suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from kpi_workbook.analysis.checks import check_framework, findings_frame
+from kpi_workbook.analysis.library import rank_kpis
+from kpi_workbook.core.model import Category, Framework, Indicator, Role
+from kpi_workbook.reports.figures import ChartFigure
+
+ROLE_KPI_COLUMNS = [
+    "role", "kpi", "name", "category", "indicator", "measure_type", "polarity", "unit", "frequency", "weight",
+    "threshold", "target", "stretch", "target_range", "threshold_range", "objectives", "responsibility",
+]
+DESIGN_COLUMNS = ["role", "kpi", "name", "category", "indicator", "measure_type", "unit", "frequency", "weight",
+                  "objectives", "responsibility"]
+BAND_COLUMNS = ["role", "kpi", "name", "polarity", "unit", "weight", "threshold", "target", "stretch",
+                "target_range", "threshold_range"]
+CATEGORIES = [c.value for c in Category]
+INDICATORS = [i.value for i in Indicator]
+CATEGORY_COLORS = {"output": "#1f77b4", "quality": "#2ca02c", "efficiency": "#ff7f0e", "behaviour": "#8c564b",
+                   "development": "#9467bd"}
+
+
+def _range(value: tuple[float, float] | None) -> str:
+    return f"{value[0]:g}–{value[1]:g}" if value else ""
+
+
+def role_kpi_table(framework: Framework, roles: Sequence[Role] | None = None) -> pd.DataFrame:
+    """One row per role KPI: the definition's classification, the assignment's weight and bands, what it serves.
+
+    A KPI id the framework does not define shows with empty classification (the checks report it).
+    """
+    roles = framework.roles if roles is None else roles
+    rows = []
+    for role in roles:
+        for a in role.kpis:
+            definition = framework.kpi(a.kpi)
+            info = definition.model_dump(mode="json") if definition else {}
+            rows.append({
+                "role": role.id, "kpi": a.kpi, "name": info.get("name", ""), "category": info.get("category", ""),
+                "indicator": info.get("indicator", ""), "measure_type": info.get("measure_type", ""),
+                "polarity": info.get("polarity", ""), "unit": info.get("unit", ""),
+                "frequency": info.get("frequency") or "", "weight": a.weight, "threshold": a.threshold,
+                "target": a.target, "stretch": a.stretch, "target_range": _range(a.target_range),
+                "threshold_range": _range(a.threshold_range), "objectives": ", ".join(a.objectives),
+                "responsibility": a.responsibility or "",
+            })
+    frame = pd.DataFrame(rows, columns=ROLE_KPI_COLUMNS)
+    return frame.astype({"weight": float, "threshold": float, "target": float, "stretch": float})
+
+
+def category_balance(table: pd.DataFrame) -> pd.DataFrame:
+    """Per role: the share of weight (%) in each category, plus the number of KPIs and the weight total."""
+    weights = table.pivot_table(index="role", columns="category", values="weight", aggfunc="sum", fill_value=0.0)
+    weights = weights.reindex(columns=CATEGORIES, fill_value=0.0)
+    total = weights.sum(axis=1)
+    shares = weights.div(total.where(total > 0), axis=0).mul(100).round(1).fillna(0.0)
+    shares.columns = [f"{c} %" for c in CATEGORIES]
+    shares.insert(0, "weight_total", total)
+    shares.insert(0, "kpis", table.groupby("role").size())
+    order = list(dict.fromkeys(table["role"]))
+    return shares.reindex(order).rename_axis("role").reset_index()
+
+
+def indicator_mix(table: pd.DataFrame) -> pd.DataFrame:
+    """Per role: how many leading and lagging KPIs, how many qualitative ones, and whether it mixes both kinds."""
+    counts = pd.crosstab(table["role"], table["indicator"]).reindex(columns=INDICATORS, fill_value=0)
+    counts["qualitative"] = table.groupby("role")["measure_type"].agg(lambda m: int((m == "qualitative").sum()))
+    counts["development"] = table.groupby("role")["category"].agg(lambda c: int((c == "development").sum()))
+    counts["mixes_leading_and_lagging"] = (counts["leading"] > 0) & (counts["lagging"] > 0)
+    order = list(dict.fromkeys(table["role"]))
+    return counts.reindex(order).rename_axis("role").reset_index().rename_axis(columns=None)
+
+
+def balance_chart(table: pd.DataFrame) -> Figure:
+    """Stacked bars: each role's weight by category, with its leading share in the label."""
+    weights = table.pivot_table(index="role", columns="category", values="weight", aggfunc="sum", fill_value=0.0)
+    weights = weights.reindex(columns=CATEGORIES, fill_value=0.0).reindex(list(dict.fromkeys(table["role"])))[::-1]
+    leading = table.assign(lead=table["indicator"].eq("leading")).groupby("role")["lead"].mean()
+    fig = ChartFigure(figsize=(9, 0.4 * len(weights) + 1.2), layout="constrained")
+    ax = fig.subplots()
+    left = pd.Series(0.0, index=weights.index)
+    for category in CATEGORIES:
+        ax.barh(weights.index, weights[category], left=left, color=CATEGORY_COLORS[category], label=category)
+        left += weights[category]
+    ax.set_yticks(range(len(weights)), [f"{r} ({leading.get(r, 0):.0%} leading)" for r in weights.index])
+    ax.set_xlabel("weight")
+    ax.set_title("Balance of each role's KPIs across categories")
+    fig.legend(loc="outside right upper", frameon=False)
+    return fig
+
+
+def design_findings(framework: Framework, roles: Sequence[Role] | None = None) -> pd.DataFrame:
+    """The checks' findings (SMART per assignment and framework rules), limited to the given roles if any."""
+    frame = findings_frame(check_framework(framework))
+    if roles is not None:
+        frame = frame[frame["role"].isin([r.id for r in roles])]
+    return frame.sort_values("severity", kind="stable").reset_index(drop=True)
+
+
+def responsibility_suggestions(framework: Framework, roles: Sequence[Role] | None = None, top: int = 3) -> pd.DataFrame:
+    """For each responsibility, the `top` library KPIs whose text best matches its description and expected outcome.
+
+    `in_role` marks a suggestion the role already has; `measures_it` marks one the role already assigned to
+    this responsibility.
+    """
+    roles = framework.roles if roles is None else roles
+    pairs = [(role, resp) for role in roles for resp in role.responsibilities]
+    ranked = rank_kpis([f"{resp.description}. {resp.expected_outcome}" for _, resp in pairs], top=top)
+    parts = []
+    for (role, resp), found in zip(pairs, ranked, strict=True):
+        assigned = {a.kpi: a.responsibility for a in role.kpis}
+        found.insert(0, "rank", range(1, len(found) + 1))
+        found.insert(0, "responsibility", resp.id)
+        found.insert(0, "role", role.id)
+        found["in_role"] = found["kpi_id"].isin(list(assigned))
+        found["measures_it"] = found["kpi_id"].map(assigned).eq(resp.id)
+        parts.append(found)
+    columns = ["role", "responsibility", "rank", "kpi_id", "name", "family", "category", "indicator", "similarity",
+               "in_role", "measures_it"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)

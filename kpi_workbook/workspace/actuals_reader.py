@@ -1,0 +1,218 @@
+"""Reading actuals files (CSV or Excel, long or wide layout) into one raw table that keeps the file's row numbers."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kpi_workbook.core.errors import InputError, Problem
+
+LONG_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
+WIDE_ID_COLUMNS = ["period", "team", "employee_id"]
+RAW_COLUMNS = ["row", "column", *LONG_COLUMNS, "extra"]
+LAYOUTS = ("long", "wide")
+ALIASES = {"employee": "employee_id", "employeeid": "employee_id", "kpi": "kpi_id", "kpiid": "kpi_id"}
+WIDE_IGNORED = {"name", "employee_name", "role", "row", "reason"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+HEADER_SCAN_ROWS = 20
+DELIMITERS = (",", ";", "\t")
+
+
+@dataclass(frozen=True)
+class RawActuals:
+    """Actuals as read: one row per value with its row number and column in the file, all cells unchecked."""
+
+    file: str
+    frame: pd.DataFrame
+    header_row: int
+
+
+def normalize_header(name: Any) -> str:
+    """A header cell as a column name: case, spaces, hyphens and a byte-order mark do not matter."""
+    text = re.sub(r"[\s\-]+", "_", str(name or "").replace("\ufeff", "").strip().lower())
+    return ALIASES.get(text, text)
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """How a file's columns map onto the import format.
+
+    `rename` maps a file's header (any case or spacing) to a format column or, in the wide layout, to a KPI id,
+    e.g. {"Quarter": "period", "Staff no": "employee_id", "Quota %": "quota_attainment"}. `fixed` gives a
+    column one value for every row when the file has no such column, e.g. {"period": "2025Q3", "team": "sales"}.
+    `ignore` lists headers of columns to leave out (e.g. a name column in the wide layout).
+    """
+
+    rename: dict[str, str] | None = None
+    fixed: dict[str, str] | None = None
+    ignore: tuple[str, ...] = ()
+
+    def name(self, header: Any) -> str:
+        """The column name a header cell stands for."""
+        key = normalize_header(header)
+        mapped = {normalize_header(k): v.strip() for k, v in (self.rename or {}).items()}
+        return mapped.get(key, key)
+
+    def required(self, layout: str) -> list[str]:
+        """The columns the file itself must have in this layout."""
+        if layout not in LAYOUTS:
+            raise InputError(Problem(file="", field="layout", message=f"unknown layout '{layout}'; use long or wide"))
+        unknown = sorted(set(self.fixed or {}) - set(WIDE_ID_COLUMNS))
+        if unknown:
+            raise InputError(Problem(file="", field="fixed column", message=f"cannot fix {', '.join(unknown)} for "
+                                     f"every row; only {', '.join(WIDE_ID_COLUMNS)} can be fixed"))
+        columns = LONG_COLUMNS if layout == "long" else WIDE_ID_COLUMNS
+        return [c for c in columns if c not in (self.fixed or {})]
+
+
+def _find_header(rows: list[list[Any]], required: list[str], header_row: int | None, file: str,
+                 columns: ColumnMap) -> int:
+    """The 1-based number of the header row: the given one, or the first of the top rows naming every column."""
+    wanted = ", ".join(required)
+    if header_row is not None:
+        if not 1 <= header_row <= len(rows):
+            raise InputError(Problem(file=file, field="header row",
+                                     message=f"row {header_row} is not in the file"))
+        names = {columns.name(c) for c in rows[header_row - 1]}
+        missing = [c for c in required if c not in names]
+        if missing:
+            found = ", ".join(str(c) for c in rows[header_row - 1] if c not in (None, "")) or "nothing"
+            raise InputError(Problem(file=file, entry=f"row {header_row}", field="header",
+                                     message=f"missing column(s) {', '.join(missing)}; the row holds: {found}"))
+        return header_row
+    for number, cells in enumerate(rows[:HEADER_SCAN_ROWS], start=1):
+        if set(required) <= {columns.name(c) for c in cells}:
+            return number
+    first = next((r for r in rows if any(c not in (None, "") for c in r)), [])
+    found = ", ".join(str(c) for c in first if c not in (None, "")) or "nothing"
+    raise InputError(Problem(
+        file=file, field="header",
+        message=f"no header row with the columns {wanted} in the first {HEADER_SCAN_ROWS} rows (the first row "
+                f"holds: {found}); name the columns so or map them with --column 'HEADER=column', or give the "
+                "header's row number with --header-row N"))
+
+
+def _read_csv(path: Path, file: str, required: list[str], header_row: int | None,
+              columns: ColumnMap) -> tuple[pd.DataFrame, int]:
+    """Every row of a CSV file (comma, semicolon or tab separated) below its header, cells as text."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'")) from None
+    head = text.splitlines()[:max(HEADER_SCAN_ROWS, header_row or 0)]
+    delimiter = max(DELIMITERS, key=lambda d: max((len(r) for r in csv.reader(head, delimiter=d)), default=0))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputError(Problem(file=file, message=f"cannot be read as CSV: {exc}")) from None
+    header = _find_header(rows, required, header_row, file, columns)
+    return _frame(rows, header), header
+
+
+def _frame(rows: list[list[Any]], header: int) -> pd.DataFrame:
+    """The rows below the header as a table; cells beyond the header's width go to the column `extra`."""
+    names = [_cell_text(c) or f"unnamed_{i + 1}" for i, c in enumerate(rows[header - 1])]
+    width = len(names)
+    body = [[*r[:width], *[None] * (width - len(r)), " | ".join(_cell_text(c) for c in r[width:] if c)]
+            for r in rows[header:]]
+    return pd.DataFrame(body, columns=[*names, "extra"], dtype="object")
+
+
+def _cell_text(value: Any) -> str:
+    """An Excel cell as text: whole numbers without '.0', dates as ISO dates, empty cells as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime | dt.date):
+        return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
+    return str(value).strip()
+
+
+def _read_excel(path: Path, file: str, required: list[str], header_row: int | None,
+                sheet: str | None, columns: ColumnMap) -> tuple[pd.DataFrame, int]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(Problem(file=file, message=f"cannot be read as an Excel workbook (.xlsx): {exc}")) from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(Problem(file=file, field="sheet",
+                                     message=f"no sheet '{sheet}'; the sheets are: {', '.join(book.sheetnames)}"))
+        rows = [list(r) for r in book[sheet or book.sheetnames[0]].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    header = _find_header(rows, required, header_row, file, columns)
+    return _frame(rows, header).map(_cell_text), header
+
+
+def _to_long(frame: pd.DataFrame, layout: str, header: int, file: str, columns: ColumnMap) -> pd.DataFrame:
+    """One row per value: row number in the file, value column, and the five long-format fields."""
+    known = {*LONG_COLUMNS, *WIDE_IGNORED, "extra"}
+    mapped = {normalize_header(k) for k in columns.rename or {}}
+    ignored = {normalize_header(c) for c in columns.ignore}
+    frame = frame[[c for c in frame.columns if normalize_header(c) not in ignored]]
+    frame.columns = [columns.name(c) if columns.name(c) in known or normalize_header(c) in mapped else str(c).strip()
+                     for c in frame.columns]
+    fixed = {c: v for c, v in (columns.fixed or {}).items() if c not in frame.columns}
+    frame = frame.assign(**fixed)
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1 and c})
+    if duplicated:
+        raise InputError(Problem(file=file, entry=f"row {header}", field="header",
+                                 message=f"column(s) named twice: {', '.join(duplicated)}"))
+    numbers = range(header + 1, header + 1 + len(frame))
+    if layout == "long":
+        frame = frame[[*LONG_COLUMNS, "extra"]].assign(row=numbers, column="value")
+    else:
+        kpi_columns = [c for c in frame.columns
+                       if c not in {"extra", *WIDE_ID_COLUMNS, *WIDE_IGNORED} and not c.startswith("unnamed_")]
+        frame = frame[[*WIDE_ID_COLUMNS, "extra", *kpi_columns]].assign(row=numbers)
+        frame = frame.melt(id_vars=["row", "extra", *WIDE_ID_COLUMNS], value_vars=kpi_columns, var_name="kpi_id")
+        frame = frame.assign(column=frame["kpi_id"]).sort_values(["row"], kind="stable")
+    text = frame[[*LONG_COLUMNS, "extra"]].fillna("").astype(str).apply(lambda c: c.str.strip())
+    frame = frame.assign(**text)
+    own = [c for c in text.columns if c not in fixed]
+    blank = (text[own] == "").all(axis=1) if layout == "long" else text["value"] == ""
+    return frame.loc[~blank, RAW_COLUMNS].reset_index(drop=True)
+
+
+def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None = None,
+                      header_row: int | None = None, columns: ColumnMap | None = None) -> RawActuals:
+    """Read a CSV or Excel file of actuals; raise InputError (naming the file) when it cannot be read.
+
+    `layout` is "long" (columns period, team, employee_id, kpi_id, value; other columns are ignored) or
+    "wide" (period, team, employee_id, then one column per KPI id; empty cells are no data; columns name,
+    employee_name, role, row and reason are ignored). Header names ignore case, spaces and a byte-order mark; the
+    header row is found among the first 20 rows (title rows above it are skipped) unless `header_row` (1-based)
+    is given. `sheet` picks an Excel sheet (default: the first). `columns` maps other header names onto these
+    and fixes a period, team or employee for files without that column (see ColumnMap).
+    """
+    path = Path(path)
+    file = path.name
+    columns = columns or ColumnMap()
+    required = columns.required(layout)
+    if not path.is_file():
+        raise InputError(Problem(file=str(path), message="file not found"))
+    try:
+        if path.suffix.lower() in EXCEL_SUFFIXES:
+            frame, header = _read_excel(path, file, required, header_row, sheet, columns)
+        elif path.suffix.lower() == ".xls":
+            raise InputError(Problem(file=file, message="old .xls workbooks are not supported; save it as .xlsx"))
+        else:
+            frame, header = _read_csv(path, file, required, header_row, columns)
+    except OSError as exc:
+        raise InputError(Problem(file=file, message=f"cannot be read: {exc.strerror or exc}")) from None
+    long = _to_long(frame, layout, header, file, columns)
+    if long.empty:
+        raise InputError(Problem(file=file, message=f"no data rows below the header (row {header})"))
+    return RawActuals(file=file, frame=long, header_row=header)

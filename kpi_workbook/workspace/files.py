@@ -1,0 +1,202 @@
+"""Framework files on disk: load a workspace into the model and save it back, atomically.
+
+A workspace is a folder::
+
+    framework.yaml        metadata: organization, version, review cycle, date, settings
+    objectives.yaml       objectives:  [ ... ]
+    teams.yaml            teams:       [ ... ]
+    kpis.yaml             kpis:        [ ... ]   (KPI definitions the roles use)
+    roles/<role id>.yaml  one role: job description and its KPI assignments
+    employees.csv         employee_id, name, team, role
+    actuals.csv           optional: actuals in the long import format
+    actuals.duckdb        the actuals store (made by import-actuals; not committed)
+
+Saving writes every file to a temporary sibling and renames them all into place only once all are
+written, so a failed save leaves the previous files untouched.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from kpi_workbook.core.atomic_files import write_files_atomically
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.model import Framework, KpiDefinition, Metadata, Objective, Role, Strict, Team
+from kpi_workbook.workspace.yaml_io import dump_yaml, read_yaml
+
+FRAMEWORK_FILE = "framework.yaml"
+OBJECTIVES_FILE = "objectives.yaml"
+TEAMS_FILE = "teams.yaml"
+KPIS_FILE = "kpis.yaml"
+ROLES_DIR = "roles"
+EMPLOYEES_FILE = "employees.csv"
+ACTUALS_CSV = "actuals.csv"
+ACTUALS_DB = "actuals.duckdb"
+
+_LIST_FILES: dict[str, tuple[str, type[BaseModel]]] = {
+    "objectives": (OBJECTIVES_FILE, Objective),
+    "teams": (TEAMS_FILE, Team),
+    "kpis": (KPIS_FILE, KpiDefinition),
+}
+
+
+def _known_fields() -> set[str]:
+    fields: set[str] = set()
+    pending = list(Strict.__subclasses__())
+    while pending:
+        model = pending.pop()
+        fields |= set(model.model_fields)
+        pending += model.__subclasses__()
+    return fields
+
+
+def _unknown_field_message(field: str) -> str:
+    name = field.rsplit(".", 1)[-1]
+    close = difflib.get_close_matches(name, _known_fields(), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else " (check the spelling)"
+    return f"unknown field{hint}"
+
+
+def _describe_value(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def validation_problems(
+    exc: ValidationError, file: str, data: Any, entry_kind: str, list_key: str | None = None
+) -> list[Problem]:
+    """Turn a pydantic ValidationError into problems naming file, entry (by id) and field."""
+    problems = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        entry = entry_kind
+        node = data
+        if list_key is not None and loc and isinstance(loc[0], int):
+            index = loc.pop(0)
+            node = data[index] if isinstance(data, list) and index < len(data) else None
+            ident = node.get("id") if isinstance(node, dict) else None
+            entry = f"{entry_kind} '{ident}'" if ident else f"{entry_kind} #{index + 1}"
+        elif isinstance(data, dict) and data.get("id"):
+            entry = f"{entry_kind} '{data['id']}'"
+        parts: list[str] = []
+        for part in loc:
+            if isinstance(part, int):
+                sub = node[part] if isinstance(node, list) and part < len(node) else None
+                label = sub.get("kpi") or sub.get("id") if isinstance(sub, dict) else None
+                parts[-1:] = [f"{parts[-1] if parts else ''}[{part + 1}]" + (f" ({label})" if label else "")]
+                node = sub
+            else:
+                parts.append(str(part))
+                node = node.get(part) if isinstance(node, dict) else None
+        field = ".".join(parts)
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = _unknown_field_message(field)
+        elif error["type"] == "missing":
+            message = "required field is missing"
+        elif "input" in error and error["type"] not in ("model_type",):
+            message = f"{message} (got {_describe_value(error['input'])})"
+        problems.append(Problem(file=file, entry=entry, field=field, message=message))
+    return problems
+
+
+def _entries(data: Any, key: str, file: str) -> tuple[list, list[Problem]]:
+    if data is None:
+        return [], []
+    if not isinstance(data, dict) or set(data) != {key}:
+        found = sorted(data) if isinstance(data, dict) else type(data).__name__
+        return [], [Problem(file=file, message=f"expected a mapping with the single key '{key}', found {found}")]
+    entries = data[key] or []
+    if not isinstance(entries, list):
+        return [], [Problem(file=file, field=key, message="expected a list of entries")]
+    return entries, []
+
+
+def load_framework(path: str | Path) -> Framework:
+    """Load a workspace folder into a Framework; every problem found is raised in one InputError."""
+    root = Path(path)
+    if root.is_file():
+        raise InputError(Problem(file=str(root), message="expected a workspace folder, not a file "
+                                 f"(give the folder that holds {FRAMEWORK_FILE})"))
+    if not root.is_dir():
+        raise InputError(Problem(file=str(root), message="workspace folder not found"))
+    problems: list[Problem] = []
+    parts: dict[str, Any] = {}
+
+    meta_file = root / FRAMEWORK_FILE
+    try:
+        meta = read_yaml(meta_file, FRAMEWORK_FILE)
+        try:
+            parts["metadata"] = Metadata.model_validate(meta if meta is not None else {})
+        except ValidationError as exc:
+            problems += validation_problems(exc, FRAMEWORK_FILE, meta, "metadata")
+    except InputError as exc:
+        problems += exc.problems
+
+    for key, (file, model) in _LIST_FILES.items():
+        if not (root / file).exists():
+            parts[key] = []
+            continue
+        try:
+            data = read_yaml(root / file, file)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        entries, found = _entries(data, key, file)
+        problems += found
+        try:
+            parts[key] = TypeAdapter(list[model]).validate_python(entries)
+        except ValidationError as exc:
+            problems += validation_problems(exc, file, entries, key.rstrip("s"), list_key=key)
+
+    roles = []
+    for role_file in sorted((root / ROLES_DIR).glob("*.yaml")):
+        display = f"{ROLES_DIR}/{role_file.name}"
+        try:
+            data = read_yaml(role_file, display)
+            role = Role.model_validate(data if data is not None else {})
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        except ValidationError as exc:
+            problems += validation_problems(exc, display, data, "role")
+            continue
+        if role.id != role_file.stem:
+            problems.append(
+                Problem(file=display, entry=f"role '{role.id}'", field="id",
+                        message=f"the file of role '{role.id}' must be named {ROLES_DIR}/{role.id}.yaml")
+            )
+        roles.append(role)
+    if problems:
+        raise InputError(problems)
+    return Framework(roles=roles, **parts)
+
+
+def framework_files(framework: Framework) -> dict[str, str]:
+    """The text of every framework file, keyed by its path relative to the workspace."""
+    def dump(model: BaseModel) -> dict:
+        return model.model_dump(mode="json", exclude_none=True)
+
+    metadata = dump(framework.metadata)
+    if framework.metadata.date is not None:
+        metadata["date"] = framework.metadata.date  # a YAML date, not a quoted string
+    files = {FRAMEWORK_FILE: dump_yaml(metadata)}
+    for key, (file, _) in _LIST_FILES.items():
+        files[file] = dump_yaml({key: [dump(entry) for entry in getattr(framework, key)]})
+    for role in framework.roles:
+        files[f"{ROLES_DIR}/{role.id}.yaml"] = dump_yaml(dump(role))
+    return files
+
+
+def save_framework(framework: Framework, path: str | Path) -> None:
+    """Save a framework into a workspace folder atomically; role files of removed roles are deleted."""
+    root = Path(path)
+    files = framework_files(framework)
+    stale = [
+        f for f in (root / ROLES_DIR).glob("*.yaml") if f"{ROLES_DIR}/{f.name}" not in files
+    ]
+    write_files_atomically(((root / name, text) for name, text in files.items()), remove=stale)

@@ -1,0 +1,107 @@
+"""Importing an actuals file into the workspace's store: every row is checked, then all go in or none do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from kpi_workbook.core.atomic_files import write_text_atomically
+from kpi_workbook.core.periods import period_table, sort_periods
+from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
+from kpi_workbook.workspace.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
+from kpi_workbook.workspace.employees import load_employees
+from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.store import workspace_store
+
+REJECT_COLUMNS = ["row", *LONG_COLUMNS, "reason"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    file: str
+    read: int
+    imported: int
+    rejected: int
+    replaced: int
+    periods: list[str]
+    report: pd.DataFrame
+    rejects_path: Path | None
+
+
+def default_rejects_path(path: str | Path) -> Path:
+    """Where rejected rows go by default: next to the input, e.g. q3.csv → q3.rejects.csv."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def write_rejects(validated: ValidatedActuals, path: str | Path) -> Path:
+    """Write the rejected rows (row number as in the input, the five fields, the reasons) to a CSV file."""
+    path = Path(path)
+    write_text_atomically(path, validated.rejected[REJECT_COLUMNS].to_csv(index=False))
+    return path
+
+
+def _slice_keys(frame: pd.DataFrame, periods: pd.Series) -> pd.Series:
+    return periods.astype(str) + "\x1f" + frame["team"].astype(str) + "\x1f" + frame["kpi_id"].astype(str)
+
+
+def hold_back_slices(validated: ValidatedActuals) -> ValidatedActuals:
+    """Move valid rows to the rejected ones when a row of the same period × team × KPI was rejected.
+
+    An import replaces whole period × team × KPI slices, so a slice goes in complete or not at all; the
+    rejects file then holds every row of the slice, and importing it once fixed restores the slice whole.
+    """
+    rejected = validated.rejected
+    labels = period_table(rejected["period"])["label"]
+    keys = _slice_keys(rejected, labels)[labels.notna()]
+    first_row = rejected.loc[keys.index, "row"].groupby(keys.to_numpy()).min()
+    valid_keys = _slice_keys(validated.valid, validated.valid["period"])
+    held = valid_keys.isin(first_row.index)
+    if not held.any():
+        return validated
+    rows = validated.source.loc[validated.valid.index[held]]
+    reasons = ("held back with rejected row " + valid_keys[held].map(first_row).astype(str)
+               + " (same period, team and KPI); fix that row and import the rejects file")
+    report = pd.DataFrame({"row": rows["row"], "column": "kpi_id", "value": rows["kpi_id"], "reason": reasons})
+    return replace(
+        validated,
+        valid=validated.valid[~held],
+        report=pd.concat([validated.report, report]).sort_values("row", kind="stable").reset_index(drop=True),
+        rejected=pd.concat([rejected, rows.assign(reason="kpi_id: " + reasons)]).sort_values("row", kind="stable"),
+    )
+
+
+def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str = "long", sheet: str | None = None,
+                   header_row: int | None = None, skip_invalid: bool = False,
+                   rejects: str | Path | None = None, columns: ColumnMap | None = None) -> ImportResult:
+    """Validate an actuals file against the workspace and store it in the workspace's actuals.duckdb.
+
+    Each period × team × KPI in the file replaces what the store held for it (other teams, KPIs and periods
+    are kept), so importing a file twice gives the same store. When rows are rejected, nothing is imported
+    and RejectedRowsError lists them (row as in the file, column, value, reason); with `skip_invalid` the
+    valid rows are imported and the rejected ones written to `rejects` (default: next to the input, see
+    default_rejects_path) with the valid rows of any period × team × KPI that had a rejected row (see
+    hold_back_slices). `rejects` given without `skip_invalid` also receives the rejected rows.
+    `columns` maps the file's own header names onto the import format (see actuals_reader.ColumnMap).
+    Unreadable files, framework files or employees.csv raise InputError.
+    """
+    raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns)
+    framework = load_framework(workspace)
+    validated = validate_actuals(raw, framework, load_employees(workspace, framework))
+    if skip_invalid:
+        validated = hold_back_slices(validated)
+    rejects_path = None
+    if len(validated.rejected) and (skip_invalid or rejects is not None):
+        rejects_path = write_rejects(validated, rejects or default_rejects_path(path))
+    if len(validated.rejected) and (not skip_invalid or validated.valid.empty):
+        raise RejectedRowsError(validated)
+    result = workspace_store(workspace).replace_periods(validated.valid)
+    return ImportResult(
+        file=raw.file, read=len(raw.frame), imported=result.inserted, rejected=len(validated.rejected),
+        replaced=result.removed, periods=sort_periods(pd.unique(validated.valid["period"])),
+        report=validated.report, rejects_path=rejects_path,
+    )

@@ -1,0 +1,340 @@
+"""The actuals store: a DuckDB file in the workspace (read and write), or any SQLAlchemy database (read only).
+
+The DuckDB file is never written in place. A change is made on a copy under an exclusive lock file and
+renamed over the old file, so readers (several notebook processes at once, each opening the file
+read-only for each query) always see a whole database, and two writers never interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kpi_workbook.core.atomic_files import staged_path
+from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
+from kpi_workbook.core.periods import period_table, sort_periods
+from kpi_workbook.workspace.employees import read_employees
+from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB, load_framework
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+else:
+    import fcntl
+
+ACTUALS_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
+URL_ENV = "KPI_WORKBOOK_ACTUALS_URL"
+QUERY_ENV = "KPI_WORKBOOK_ACTUALS_QUERY"
+DEFAULT_QUERY = "SELECT period, team, employee_id, kpi_id, value FROM actuals"
+CREATE_TABLE = """
+CREATE TABLE IF NOT EXISTS actuals (
+    period TEXT NOT NULL, period_start DATE NOT NULL, team TEXT NOT NULL, employee_id TEXT,
+    kpi_id TEXT NOT NULL, value DOUBLE NOT NULL
+)"""
+
+
+@dataclass(frozen=True)
+class ReplaceResult:
+    """What a replace did: rows removed (of the replaced period × team × KPI slices) and rows written."""
+
+    removed: int
+    inserted: int
+    slices: int
+
+
+def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else "str") for c in ACTUALS_COLUMNS})
+
+
+class ActualsStore:
+    """Reads actuals as a DataFrame[period, team, employee_id, kpi_id, value], oldest period first.
+
+    employee_id is "" for team-level values; periods are canonical labels (see kpi_workbook.core.periods).
+    """
+
+    location: str = ""
+    writable: bool = False
+
+    def read_actuals(self, team: str | Iterable[str] | None = None, periods: str | Iterable[str] | None = None,
+                     kpis: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Actuals, optionally only of some teams, periods (any accepted spelling) and KPI ids."""
+        labels = sort_periods(_as_list(periods)) if periods is not None else None
+        frame = self._read(_as_list(team), labels, _as_list(kpis))
+        return frame.reset_index(drop=True)
+
+    def periods(self) -> list[str]:
+        """The periods that have actuals, oldest first."""
+        return sort_periods(self._period_labels())
+
+    def replace_periods(self, frame: pd.DataFrame) -> ReplaceResult:
+        """Store rows, replacing what was stored for the same period × team × KPI slices."""
+        raise KpiWorkbookError(f"the actuals store {self.location} is read only; load data there with its own tools")
+
+    def close(self) -> None:
+        """Release connections (the DuckDB store holds none between calls)."""
+
+    def __enter__(self) -> ActualsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _read(self, teams: list[str] | None, periods: list[str] | None, kpis: list[str] | None) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def _period_labels(self) -> list[str]:
+        return list(pd.unique(self._read(None, None, None)["period"]))
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) for the duration of the block."""
+    with open(path, "a+b") as handle:
+        if os.name == "nt":  # pragma: no cover - exercised on Windows only
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        else:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if os.name == "nt":  # pragma: no cover
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+            else:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class DuckDBStore(ActualsStore):
+    """Actuals in a DuckDB file: table actuals(period, period_start, team, employee_id, kpi_id, value)."""
+
+    writable = True
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.lock_path = self.path.with_name(f".{self.path.name}.lock")
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as exc:
+            raise InputError(Problem(file=self.path.name, message=f"cannot open the actuals store: {exc}")) from None
+
+    def _read(self, teams: list[str] | None, periods: list[str] | None, kpis: list[str] | None) -> pd.DataFrame:
+        if not self.path.exists():
+            return _empty()
+        where, params = [], []
+        for column, values in (("team", teams), ("period", periods), ("kpi_id", kpis)):
+            if values is not None:
+                where.append(f"list_contains(?, {column})")
+                params.append(values)
+        sql = ("SELECT period, team, coalesce(employee_id, '') AS employee_id, kpi_id, value FROM actuals"
+               + (f" WHERE {' AND '.join(where)}" if where else "")
+               + " ORDER BY period_start, period, team, employee_id, kpi_id")
+        with self._connect() as con:
+            frame = con.execute(sql, params).df()
+        return frame.astype({c: "str" for c in ACTUALS_COLUMNS[:-1]}) if len(frame) else _empty()
+
+    def _period_labels(self) -> list[str]:
+        if not self.path.exists():
+            return []
+        with self._connect() as con:
+            return [row[0] for row in con.execute("SELECT DISTINCT period FROM actuals").fetchall()]
+
+    def count(self) -> int:
+        """Number of stored values."""
+        if not self.path.exists():
+            return 0
+        with self._connect() as con:
+            return con.execute("SELECT count(*) FROM actuals").fetchone()[0]
+
+    def replace_periods(self, frame: pd.DataFrame) -> ReplaceResult:
+        """Store the rows of `frame`; the stored rows of each period × team × KPI it holds are replaced.
+
+        All or nothing: the change is made on a copy of the file in one transaction and the copy is renamed
+        over the store. Raises InputError if `frame` has two rows for the same period, team, employee and KPI.
+        """
+        incoming = _normalized(frame)
+        with _exclusive(self.lock_path):
+            return self._rewrite(incoming, replace_existing=True)
+
+    def create_from(self, frame: pd.DataFrame) -> bool:
+        """Build the store from `frame` unless another process made it first; True if this call made it."""
+        incoming = _normalized(frame)
+        with _exclusive(self.lock_path):
+            if self.path.exists():
+                return False
+            self._rewrite(incoming, replace_existing=False)
+            return True
+
+    def _rewrite(self, incoming: pd.DataFrame, replace_existing: bool) -> ReplaceResult:
+        with staged_path(self.path) as tmp:
+            try:
+                if replace_existing and self.path.exists():
+                    shutil.copyfile(self.path, tmp)
+                with duckdb.connect(str(tmp)) as con:
+                    result = _replace(con, incoming)
+                    con.execute("CHECKPOINT")
+            finally:
+                Path(f"{tmp}.wal").unlink(missing_ok=True)
+        return result
+
+
+def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in store columns with canonical periods; InputError for unknown periods or missing columns."""
+    missing = [c for c in ACTUALS_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InputError(f"actuals to store lack column(s): {', '.join(missing)}")
+    periods = period_table(frame["period"])
+    bad = periods["label"].isna()
+    if bad.any():
+        raise InputError(f"actuals to store have a value that is not a period: {frame['period'][bad].iloc[0]!r}")
+    return pd.DataFrame({
+        "period": periods["label"].astype(str).to_numpy(),
+        "period_start": periods["start"].dt.date.to_numpy(),
+        "team": frame["team"].astype(str).to_numpy(),
+        "employee_id": frame["employee_id"].fillna("").astype(str).str.strip().to_numpy(),
+        "kpi_id": frame["kpi_id"].astype(str).to_numpy(),
+        "value": frame["value"].astype("float64").to_numpy(),
+    })
+
+
+def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> ReplaceResult:
+    """In one transaction: delete the slices incoming covers, insert it, refuse duplicates."""
+    con.execute(CREATE_TABLE)
+    con.register("incoming", incoming)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        slices = con.execute("SELECT count(*) FROM (SELECT DISTINCT period, team, kpi_id FROM incoming)").fetchone()[0]
+        removed = con.execute("""
+            DELETE FROM actuals WHERE (period, team, kpi_id) IN (SELECT DISTINCT period, team, kpi_id FROM incoming)
+        """).fetchone()[0]
+        con.execute("""
+            INSERT INTO actuals SELECT period, period_start::DATE, team, nullif(employee_id, ''), kpi_id, value
+            FROM incoming
+        """)
+        duplicate = con.execute("""
+            SELECT period, team, coalesce(employee_id, ''), kpi_id FROM actuals
+            GROUP BY ALL HAVING count(*) > 1 LIMIT 1
+        """).fetchone()
+        if duplicate:
+            raise InputError(f"actuals to store have more than one value for period {duplicate[0]}, team "
+                             f"{duplicate[1]}, employee '{duplicate[2]}', KPI {duplicate[3]}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("incoming")
+    return ReplaceResult(removed=removed, inserted=len(incoming), slices=slices)
+
+
+class SqlStore(ActualsStore):
+    """Actuals read through SQLAlchemy from any database (e.g. a PostgreSQL warehouse); read only.
+
+    No connection is held between reads (a DuckDB file is opened read-only).
+
+    `query` must return the columns period, team, employee_id, kpi_id and value (default: the table
+    ``actuals``); periods in any accepted spelling are turned into canonical labels.
+    """
+
+    def __init__(self, url: str, query: str | None = None):
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+        from sqlalchemy.pool import NullPool
+
+        try:
+            parsed = make_url(url)
+            options = {"read_only": True} if parsed.get_backend_name() == "duckdb" else {}
+            self._engine = create_engine(parsed, poolclass=NullPool, connect_args=options)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise InputError(Problem(file="actuals URL", message=f"cannot use {url!r}: {exc}")) from None
+        self.location = parsed.render_as_string(hide_password=True)
+        self.query = (query or DEFAULT_QUERY).strip().rstrip(";")
+
+    def _query(self, sql: str, params: dict[str, list[str]]) -> pd.DataFrame:
+        """Run `sql` over the source query (as `source`); list parameters expand to IN lists."""
+        from sqlalchemy import bindparam, text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        statement = text(sql.replace("{source}", f"({self.query}) AS source"))
+        statement = statement.bindparams(*(bindparam(name, expanding=True) for name in params))
+        try:
+            with self._engine.connect() as con:
+                return pd.read_sql(statement, con, params=params)
+        except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+            cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+            message = str(getattr(cause, "orig", None) or cause).splitlines()[0]
+            raise InputError(Problem(file=self.location, message=f"cannot read actuals: {message}")) from None
+
+    def _labels(self, periods: pd.Series) -> pd.DataFrame:
+        table = period_table(periods.astype(str))
+        bad = table["label"].isna()
+        if bad.any():
+            raise InputError(Problem(file=self.location, field="period",
+                                     message=f"not a period: {periods[bad].iloc[0]!r}"))
+        return table
+
+    def _read(self, teams: list[str] | None, periods: list[str] | None, kpis: list[str] | None) -> pd.DataFrame:
+        params = {name: values for name, values in (("team", teams), ("kpi_id", kpis)) if values is not None}
+        where = " AND ".join(f"{name} IN :{name}" for name in params)
+        frame = self._query("SELECT period, team, employee_id, kpi_id, value FROM {source}"
+                            + (f" WHERE {where}" if where else ""), params)
+        labels = self._labels(frame["period"])
+        frame = frame.assign(period=labels["label"], start=labels["start"],
+                             employee_id=frame["employee_id"].fillna("").astype(str))
+        if periods is not None:
+            frame = frame[frame["period"].isin(periods)]
+        frame = frame.sort_values(["start", "period", "team", "employee_id", "kpi_id"], kind="stable")
+        frame = frame[ACTUALS_COLUMNS].astype({"team": "str", "kpi_id": "str", "period": "str", "value": "float64"})
+        return frame if len(frame) else _empty()
+
+    def _period_labels(self) -> list[str]:
+        distinct = self._query("SELECT DISTINCT period FROM {source}", {})["period"]
+        return list(dict.fromkeys(self._labels(distinct)["label"]))
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def open_store(workspace: str | Path, url: str | None = None, query: str | None = None) -> ActualsStore:
+    """The actuals store of a workspace.
+
+    With `url` (or the environment variable KPI_WORKBOOK_ACTUALS_URL) actuals are read through SQLAlchemy
+    with `query` (or KPI_WORKBOOK_ACTUALS_QUERY; default: the table ``actuals``). Otherwise the store is the
+    workspace's actuals.duckdb; if that file is missing and the workspace has an actuals.csv, the CSV is
+    validated and imported first (once, even when several processes open the store at the same time).
+    """
+    url = url or os.environ.get(URL_ENV, "")
+    if url:
+        return SqlStore(url, query or os.environ.get(QUERY_ENV) or None)
+    return workspace_store(workspace)
+
+
+def workspace_store(workspace: str | Path) -> DuckDBStore:
+    """The workspace's actuals.duckdb, built from its actuals.csv first when only the CSV exists."""
+    root = Path(workspace)
+    store = DuckDBStore(root / ACTUALS_DB)
+    if not store.path.exists() and (root / ACTUALS_CSV).exists():
+        # imported here: validation (pandera) is only needed the first time, and readers should not pay for it
+        from kpi_workbook.workspace.actuals_reader import read_actuals_file
+        from kpi_workbook.workspace.actuals_schema import RejectedRowsError, validate_actuals
+
+        validated = validate_actuals(read_actuals_file(root / ACTUALS_CSV), load_framework(root),
+                                     read_employees(root))
+        if len(validated.report):
+            raise RejectedRowsError(validated)
+        store.create_from(validated.valid)
+    return store

@@ -1,0 +1,102 @@
+"""Canonical YAML reading and atomic writing, so framework files load and save byte for byte."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kpi_workbook.core.errors import InputError, Problem
+
+# libyaml's parser when PyYAML was built with it (about five times faster than the pure-Python one)
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeLoader):
+    """A safe loader that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark
+            )
+        seen.add(key)
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep=deep)
+
+
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"invalid date '{node.value}': {exc}", node.start_mark
+        ) from None
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+class _CanonicalDumper(yaml.SafeDumper):
+    """Block style for structure, flow style for short lists of scalars, integral floats as ints."""
+
+
+def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
+    if value.is_integer() and abs(value) < 1e15:
+        return dumper.represent_int(int(value))
+    return yaml.SafeDumper.represent_float(dumper, value)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list) -> yaml.SequenceNode:
+    scalars = all(isinstance(v, (str, int, float, bool)) and not isinstance(v, dict) for v in value)
+    flow = scalars and all("\n" not in str(v) for v in value)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=flow)
+
+
+_CanonicalDumper.add_representer(float, _represent_float)
+_CanonicalDumper.add_representer(str, _represent_str)
+_CanonicalDumper.add_representer(list, _represent_list)
+_CanonicalDumper.add_representer(tuple, _represent_list)
+
+
+def read_yaml(path: Path, display: str | None = None) -> Any:
+    """Parse a YAML file; malformed YAML raises InputError naming the file, line and column."""
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(Problem(file=name, message="file not found")) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(file=name, message=f"cannot be read: {exc}")) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise InputError(
+            Problem(file=name, message=f"malformed YAML at {where}{exc.problem or exc}")
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(Problem(file=name, message=f"malformed YAML: {exc}")) from None
+
+
+def dump_yaml(data: Any) -> str:
+    """Render data as canonical YAML text (stable key order, block style)."""
+    return yaml.dump(
+        data,
+        Dumper=_CanonicalDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+    )
