@@ -6,7 +6,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 Identifier = Annotated[
     str,
@@ -15,7 +16,9 @@ Identifier = Annotated[
 Text = Annotated[str, Field(min_length=1)]
 
 
-FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
+# Strict: a quoted number ('30') or a boolean (true) in a file is an error, not silently a number.
+FiniteNumber = Annotated[float, Field(allow_inf_nan=False, strict=True)]
+Count = Annotated[int, Field(strict=True)]
 
 
 def _number_as_text(value: object) -> object:
@@ -163,11 +166,23 @@ class Role(Strict):
 class Settings(Strict):
     """Rules the framework checks use; each organization may tune them."""
 
-    min_kpis_per_role: int = Field(default=3, ge=0)
-    max_kpis_per_role: int = Field(default=8, ge=1)
-    weight_total: float = 100.0
-    achievable_low: float = Field(default=0.5, ge=0, le=1)
-    achievable_high: float = Field(default=0.8, ge=0, le=1)
+    min_kpis_per_role: Count = Field(default=3, ge=0)
+    max_kpis_per_role: Count = Field(default=8, ge=1)
+    weight_total: FiniteNumber = Field(default=100.0, gt=0)
+    achievable_low: FiniteNumber = Field(default=0.5, ge=0, le=1)
+    achievable_high: FiniteNumber = Field(default=0.8, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _lower_bounds_not_above_upper(self) -> Settings:
+        """min_kpis_per_role <= max_kpis_per_role and achievable_low <= achievable_high, named by field."""
+        for low, high in (("min_kpis_per_role", "max_kpis_per_role"), ("achievable_low", "achievable_high")):
+            if getattr(self, low) > getattr(self, high):
+                error = PydanticCustomError("bound_order", "{low} ({value}) is above {high} ({limit})",
+                                            {"low": low, "high": high, "value": getattr(self, low),
+                                             "limit": getattr(self, high)})
+                raise ValidationError.from_exception_data(
+                    type(self).__name__, [InitErrorDetails(type=error, loc=(low,), input=getattr(self, low))])
+        return self
 
 
 class Metadata(Strict):

@@ -20,6 +20,9 @@ def read_employees(workspace: str | Path) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in EMPLOYEE_COLUMNS})
     try:
         frame = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise InputError(Problem(file=EMPLOYEES_FILE, entry="row 1", message="the file is empty; expected the "
+                                 f"header row {','.join(EMPLOYEE_COLUMNS)}")) from None
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
         raise InputError(Problem(file=EMPLOYEES_FILE, message=f"cannot be read: {exc}")) from None
     frame.columns = [c.strip() for c in frame.columns]

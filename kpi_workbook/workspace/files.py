@@ -18,6 +18,7 @@ written, so a failed save leaves the previous files untouched.
 from __future__ import annotations
 
 import difflib
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +62,14 @@ def _unknown_field_message(field: str) -> str:
     return f"unknown field{hint}"
 
 
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel, _SHORT_REPR.maxstring, _SHORT_REPR.maxother = 2, 50, 50
+_SHORT_REPR.maxdict = _SHORT_REPR.maxlist = _SHORT_REPR.maxtuple = _SHORT_REPR.maxset = 4
+
+
 def _describe_value(value: Any) -> str:
-    text = repr(value)
+    """A short repr of an input value; bounded in time and size whatever the value holds."""
+    text = _SHORT_REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

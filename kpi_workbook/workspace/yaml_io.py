@@ -1,4 +1,8 @@
-"""Canonical YAML reading and atomic writing, so framework files load and save byte for byte."""
+"""Canonical YAML reading and writing, so framework files load and save byte for byte.
+
+Framework files are plain data: anchors and aliases (``&name``, ``*name``, ``<<: *name``) are refused,
+so a few hundred bytes cannot expand into gigabytes, and every value is written out where it applies.
+"""
 
 from __future__ import annotations
 
@@ -69,8 +73,34 @@ _CanonicalDumper.add_representer(list, _represent_list)
 _CanonicalDumper.add_representer(tuple, _represent_list)
 
 
+def _first_alias_or_anchor(text: str) -> yaml.Token | None:
+    """The first anchor or alias token of a YAML text (scanning is linear: nothing is expanded)."""
+    if "&" not in text and "*" not in text:
+        return None
+    loader = _SafeLoader(text)
+    try:
+        while loader.check_token():
+            token = loader.get_token()
+            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+                return token
+    finally:
+        loader.dispose()
+    return None
+
+
+def _refuse_aliases(text: str, name: str) -> None:
+    token = _first_alias_or_anchor(text)
+    if token is not None:
+        kind = "anchor" if isinstance(token, yaml.AnchorToken) else "alias"
+        sign = "&" if kind == "anchor" else "*"
+        mark = token.start_mark
+        raise InputError(Problem(
+            file=name, entry=f"line {mark.line + 1}", message=f"YAML {kind} '{sign}{token.value}' at column "
+            f"{mark.column + 1}: anchors and aliases are not allowed in framework files; write the value out"))
+
+
 def read_yaml(path: Path, display: str | None = None) -> Any:
-    """Parse a YAML file; malformed YAML raises InputError naming the file, line and column."""
+    """Parse a YAML file; malformed YAML, anchors and aliases raise InputError naming the file and line."""
     name = display or str(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -79,6 +109,7 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(Problem(file=name, message=f"cannot be read: {exc}")) from None
     try:
+        _refuse_aliases(text, name)
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
