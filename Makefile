@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-WORKSPACE ?= data/sample_org
 REPORTS ?= reports
+# The bundled sample organization, opened read-only on purpose (`--workspace sample`).
+WORKSPACE ?= sample
+# setuptools explains what an editable install is at every install; the notice says nothing about this project.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
 
 .PHONY: run test setup setup-dev lint bench clean
 
@@ -13,11 +16,11 @@ $(BIN)/python:
 
 # Re-install only when the project's dependency list changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(PIP_INSTALL) -e .
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(PIP_INSTALL) -e ".[dev]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -26,16 +29,17 @@ setup-dev: $(VENV)/.installed-dev
 
 run: setup
 	mkdir -p $(REPORTS)
-	$(BIN)/kpi-workbook validate $(WORKSPACE) --report $(REPORTS)/checks.md > /dev/null
+	$(BIN)/kpi-workbook validate -w $(WORKSPACE) --report $(REPORTS)/checks.md > /dev/null
 	$(BIN)/kpi-workbook library --format csv > $(REPORTS)/kpi_library.csv
-	$(BIN)/kpi-workbook run --workspace $(WORKSPACE) --all-teams --organization --out $(REPORTS)
-	$(BIN)/kpi-workbook export --workspace $(WORKSPACE) --all-teams --out $(REPORTS)/excel
+	$(BIN)/kpi-workbook run -w $(WORKSPACE) --all-teams --all-departments --organization --out $(REPORTS)
+	$(BIN)/kpi-workbook export -w $(WORKSPACE) --all-teams --out $(REPORTS)/excel
 
 test: setup-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_scoring.py
