@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from kpi_workbook.core.measures import Measure
+
 Identifier = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
@@ -130,6 +132,7 @@ class KpiDefinition(Strict):
     data_source: str = ""
     owner: str = ""
     family: str = ""
+    measure: Measure | None = None  # how the value is computed from source records (see core/measures.py)
 
 
 class RoleKpi(Strict):

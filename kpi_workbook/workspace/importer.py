@@ -8,12 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from kpi_workbook.core.atomic_files import write_text_atomically
+from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import load_framework
-from kpi_workbook.workspace.store import workspace_store
+from kpi_workbook.workspace.store import DuckDBStore, workspace_store
 
 REJECT_COLUMNS = ["row", *LONG_COLUMNS, "reason"]
 
@@ -105,3 +106,14 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
         replaced=result.removed, periods=sort_periods(pd.unique(validated.valid["period"])),
         report=validated.report, rejects_path=rejects_path,
     )
+
+
+def build_store_from_csv(store: DuckDBStore, csv: Path, framework: Framework, employees: pd.DataFrame) -> int:
+    """Validate `csv` (the long import format) and build `store` from it, unless another process made it first.
+
+    Returns the number of values stored (0 when the store was there already); RejectedRowsError lists every bad row.
+    """
+    validated = validate_actuals(read_actuals_file(csv), framework, employees)
+    if len(validated.report):
+        raise RejectedRowsError(validated)
+    return len(validated.valid) if store.create_from(validated.valid) else 0

@@ -1,0 +1,161 @@
+"""Compiling measures to ibis expressions: filters, aggregations, durations and period keys.
+
+Everything here builds expressions only; the backend of the source's table (DuckDB by default, PostgreSQL or any
+other ibis backend for database sources) runs them, so the aggregation happens where the records are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.measures import (
+    Aggregate,
+    Column,
+    Condition,
+    Duration,
+    DurationUnit,
+    FilterError,
+    Function,
+    Literal,
+    Logical,
+    parse_filter,
+)
+from kpi_workbook.core.model import Frequency
+from kpi_workbook.workspace.sources import DATE_TYPES, WHEN, ColumnType, Source
+
+#: Names of the grouping columns a measure's query returns.
+YEAR, NUMBER, WEEK = "__year", "__n", "__week"
+
+
+def usable_columns(source: Source) -> dict[str, ColumnType]:
+    """The columns a measure may name: the typed ones, plus the employee and team columns as text."""
+    extra = {c: ColumnType.TEXT for c in (source.employee, source.team) if c and c not in source.value_types}
+    return {**source.value_types, **extra}
+
+
+def _where(kpi: str, field: str) -> dict[str, str]:
+    return {"file": "kpis.yaml", "entry": f"KPI '{kpi}'", "field": f"measure.{field}"}
+
+
+def column(table: ir.Table, source: Source, name: str, kpi: str, field: str) -> ir.Column:
+    """A column of a source, or InputError naming the KPI and the known columns."""
+    known = usable_columns(source)
+    if name not in known:
+        raise InputError(Problem(message=f"source '{source.name}' has no column '{name}' (its columns: "
+                                         f"{', '.join(known)})", **_where(kpi, field)))
+    return table[name]
+
+
+def _literal(value: object, kind: ColumnType | None) -> Any:
+    if kind in DATE_TYPES and isinstance(value, str):
+        parsed = dt.datetime.fromisoformat(value)
+        return ibis.literal(parsed.date() if kind is ColumnType.DATE else parsed)
+    return ibis.literal(value)
+
+
+def _side(table: ir.Table, source: Source, side: Column | Literal, other: Column | Literal, kpi: str,
+          field: str) -> Any:
+    if isinstance(side, Column):
+        return column(table, source, side.name, kpi, field)
+    kind = usable_columns(source).get(other.name) if isinstance(other, Column) else None
+    try:
+        return _literal(side.value, kind)
+    except ValueError:
+        raise InputError(Problem(message=f"{side.value!r} is not an ISO date (YYYY-MM-DD) to compare with the date "
+                                         f"column '{other.name}'", **_where(kpi, field))) from None
+
+
+def predicate(table: ir.Table, source: Source, condition: Condition, kpi: str, field: str) -> ir.BooleanValue:
+    """The ibis condition of a parsed filter; `== null` and `!= null` test for empty cells."""
+    if isinstance(condition, Logical):
+        parts = [predicate(table, source, c, kpi, field) for c in condition.items]
+        if condition.op == "not":
+            return ~parts[0]
+        result = parts[0]
+        for part in parts[1:]:
+            result = result & part if condition.op == "and" else result | part
+        return result
+    left = _side(table, source, condition.left, condition.right, kpi, field)
+    if isinstance(condition.right, Literal) and condition.right.value is None:
+        if condition.op not in ("==", "!="):
+            raise InputError(Problem(message="null is compared only with == or !=", **_where(kpi, field)))
+        return left.isnull() if condition.op == "==" else left.notnull()
+    if condition.op in ("in", "not in"):
+        kind = usable_columns(source).get(getattr(condition.left, "name", ""))
+        values = [_literal(v, kind) for v in condition.right.value]
+        return left.isin(values) if condition.op == "in" else left.notin(values)
+    right = _side(table, source, condition.right, condition.left, kpi, field)
+    operators = {"==": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__"}
+    return getattr(left, operators[condition.op])(right)
+
+
+def filter_of(table: ir.Table, source: Source, text: str | None, kpi: str, field: str) -> ir.BooleanValue | None:
+    """The ibis condition of a `where` text (None when there is none); InputError when it does not parse."""
+    if not text:
+        return None
+    try:
+        condition = parse_filter(text)
+    except FilterError as exc:
+        raise InputError(Problem(message=str(exc), **_where(kpi, field))) from None
+    return predicate(table, source, condition, kpi, field)
+
+
+def _both(first: ir.BooleanValue | None, second: ir.BooleanValue | None) -> ir.BooleanValue | None:
+    if first is None or second is None:
+        return first if second is None else second
+    return first & second
+
+
+def aggregation(table: ir.Table, source: Source, spec: Aggregate, kpi: str, field: str) -> tuple[Any, Any]:
+    """(the aggregate, the number of rows it uses) of an aggregation over `table`."""
+    where = filter_of(table, source, spec.where, kpi, f"{field}.where")
+    if spec.column is None:
+        return table.count(where=where), table.count(where=where)
+    values = column(table, source, spec.column, kpi, f"{field}.column")
+    used = table.count(where=_both(where, values.notnull()))
+    functions = {
+        Function.SUM: lambda: values.sum(where=where),
+        Function.COUNT: lambda: values.count(where=where),
+        Function.COUNT_DISTINCT: lambda: values.nunique(where=where),
+        Function.MEAN: lambda: values.mean(where=where),
+        Function.MEDIAN: lambda: values.median(where=where),
+        Function.MIN: lambda: values.min(where=where),
+        Function.MAX: lambda: values.max(where=where),
+    }
+    return functions[spec.function](), used
+
+
+def duration(table: ir.Table, source: Source, spec: Duration, kpi: str) -> tuple[Any, Any]:
+    """(the aggregated duration, the number of rows it uses): time from `start` to `end` in days or hours."""
+    start = column(table, source, spec.start, kpi, "duration.start")
+    end = column(table, source, spec.end, kpi, "duration.end")
+    types = usable_columns(source)
+    if ColumnType.DATETIME in (types[spec.start], types[spec.end]):
+        seconds = end.cast("timestamp").epoch_seconds() - start.cast("timestamp").epoch_seconds()
+        span = seconds.cast("float64") / (86400.0 if spec.unit is DurationUnit.DAYS else 3600.0)
+    else:
+        span = end.cast("date").delta(start.cast("date"), unit="day").cast("float64")
+        span = span if spec.unit is DurationUnit.DAYS else span * 24.0
+    where = _both(filter_of(table, source, spec.where, kpi, "duration.where"), start.notnull() & end.notnull())
+    functions = {Function.SUM: span.sum, Function.MEAN: span.mean, Function.MEDIAN: span.median,
+                 Function.MIN: span.min, Function.MAX: span.max}
+    return functions[spec.function](where=where), table.count(where=where)
+
+
+def period_keys(table: ir.Table, frequency: Frequency) -> dict[str, Any]:
+    """Grouping expressions that place each row's `when` date in a period of the frequency."""
+    when = table[WHEN]
+    if frequency is Frequency.WEEKLY:
+        return {WEEK: when.truncate("W")}
+    numbers = {
+        Frequency.YEARLY: lambda: ibis.literal(1),
+        Frequency.HALF_YEARLY: lambda: (when.month() + 5) // 6,
+        Frequency.QUARTERLY: when.quarter,
+        Frequency.MONTHLY: when.month,
+    }
+    return {YEAR: when.year(), NUMBER: numbers[frequency]()}

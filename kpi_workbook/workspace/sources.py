@@ -1,0 +1,502 @@
+"""Sources of KPI measures: `sources.yaml` in a workspace, and strict readers of the records each source names.
+
+A source is a file (CSV, Excel sheet, Parquet; its path relative to the workspace) or a table or query of a
+database given by an ibis URL (``postgres://user@host/db``, ``duckdb:///file.duckdb``, ...)::
+
+    sources:
+    - name: crm_opportunities
+      file: exports/crm_opportunities.csv
+      when: closed_on                 # the date column that places a row in a period (or `period: 2025Q4`)
+      date_formats: ['%Y-%m-%d', '%m/%d/%Y']   # each date must match one; never guessed
+      employee: owner_id              # who: an employee id column ...
+      team: region                    # ... and/or a team column
+      team_match: name                # id (default), name (case- and accent-insensitive) or map
+      team_map: {EMEA West: sales}    # explicit values, used with any team_match
+      columns: {amount: number, stage: text, created_on: date}
+
+Reading is strict: a missing column, an unparseable or ambiguous date, text in a number column, an unknown team or
+employee, or an empty source is an error naming the file, row, column and value. A read source is an ibis table
+with the standard columns ``__when`` (date), ``__team`` (team id) and ``__employee`` (employee id, when given),
+plus its typed value columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import io
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.measures import SourceName
+from kpi_workbook.core.model import Framework
+from kpi_workbook.core.periods import Period, PeriodError, parse_period
+from kpi_workbook.workspace.files import validation_problems
+from kpi_workbook.workspace.yaml_io import read_yaml
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+SOURCES_FILE = "sources.yaml"
+WHEN, TEAM, EMPLOYEE = "__when", "__team", "__employee"
+SHOWN_PER_COLUMN = 5
+DELIMITERS = (",", ";", "\t")
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+class ColumnType(StrEnum):
+    """The type of a source's value column."""
+
+    NUMBER = "number"
+    INTEGER = "integer"
+    TEXT = "text"
+    DATE = "date"
+    DATETIME = "datetime"
+
+
+DATE_TYPES = frozenset({ColumnType.DATE, ColumnType.DATETIME})
+NUMBER_TYPES = frozenset({ColumnType.NUMBER, ColumnType.INTEGER})
+
+
+class TeamMatch(StrEnum):
+    """How a source's team values become team ids."""
+
+    ID = "id"
+    NAME = "name"
+    MAP = "map"
+
+
+class Source(BaseModel):
+    """One entry of sources.yaml: where the records are, and which columns say when, who and what."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: SourceName
+    file: str | None = None
+    sheet: str | None = None
+    url: str | None = None
+    table: str | None = None
+    query: str | None = None
+    when: str | None = None
+    period: str | None = None
+    date_formats: list[Annotated[str, Field(min_length=2)]] = Field(default_factory=lambda: ["%Y-%m-%d"])
+    employee: str | None = None
+    team: str | None = None
+    team_match: TeamMatch = TeamMatch.ID
+    team_map: dict[str, str] = Field(default_factory=dict)
+    columns: dict[str, ColumnType] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Source:
+        if (self.file is None) == (self.url is None):
+            raise ValueError("give either a file or a database url")
+        if self.url is not None and (self.table is None) == (self.query is None):
+            raise ValueError("a database source needs either a table or a query")
+        if self.file is not None and (self.table or self.query):
+            raise ValueError("table and query are for database sources (url); a file source has neither")
+        if (self.when is None) == (self.period is None):
+            raise ValueError("give either `when` (a date column) or `period` (a fixed period for a snapshot)")
+        if self.period is not None:
+            try:
+                parse_period(self.period)
+            except PeriodError as exc:
+                raise ValueError(str(exc)) from None
+        if self.employee is None and self.team is None:
+            raise ValueError("give an employee column, a team column or both (who each row is about)")
+        if self.team_match is TeamMatch.MAP and not self.team_map:
+            raise ValueError("team_match: map needs a team_map")
+        if self.when is not None and self.columns.get(self.when, ColumnType.DATE) not in DATE_TYPES:
+            raise ValueError(f"`when` column '{self.when}' must be a date or datetime column")
+        return self
+
+    @property
+    def location(self) -> str:
+        """The file or the database table/query, for messages."""
+        return self.file or f"{self.table or 'query'} at {_hide_password(self.url or '')}"
+
+    @property
+    def value_types(self) -> dict[str, ColumnType]:
+        """Every typed column a measure may use, including the `when` column (a date unless declared)."""
+        types = dict(self.columns)
+        if self.when is not None:
+            types.setdefault(self.when, ColumnType.DATE)
+        return types
+
+    @property
+    def fixed_period(self) -> Period | None:
+        """The snapshot's period, if the source has one."""
+        return parse_period(self.period) if self.period else None
+
+
+def _hide_password(url: str) -> str:
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
+
+
+def load_sources(root: str | Path) -> dict[str, Source]:
+    """The sources of a workspace by name (empty without sources.yaml); InputError naming entry and field."""
+    path = Path(root) / SOURCES_FILE
+    if not path.exists():
+        return {}
+    data = read_yaml(path, SOURCES_FILE)
+    if not isinstance(data, dict) or set(data) != {"sources"} or not isinstance(data["sources"], list):
+        raise InputError(Problem(file=SOURCES_FILE, message="expected a mapping with the single key 'sources' "
+                                 "holding a list of sources"))
+    try:
+        sources = TypeAdapter(list[Source]).validate_python(data["sources"])
+    except ValidationError as exc:
+        problems = validation_problems(exc, SOURCES_FILE, data["sources"], "source", list_key="sources")
+        raise InputError(problems) from None
+    seen: dict[str, Source] = {}
+    for source in sources:
+        if source.name in seen:
+            raise InputError(Problem(file=SOURCES_FILE, entry=f"source '{source.name}'", field="name",
+                                     message="the name is used twice"))
+        seen[source.name] = source
+    return seen
+
+
+# --- team and employee mapping ---------------------------------------------------------------------------------
+
+def fold(text: object) -> str:
+    """Text compared case- and accent-insensitively, spaces collapsed: 'Recherche & Développement' → 'recherche &
+    developpement'."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
+def team_lookup(source: Source, framework: Framework) -> dict[str, str]:
+    """Folded team value → team id, by the source's team_match and team_map."""
+    ids = {t.id for t in framework.teams}
+    lookup: dict[str, str] = {}
+    if source.team_match is TeamMatch.ID:
+        lookup = {t.id: t.id for t in framework.teams}
+    elif source.team_match is TeamMatch.NAME:
+        lookup = {fold(t.name): t.id for t in framework.teams}
+    for value, team in source.team_map.items():
+        if team not in ids:
+            raise InputError(Problem(file=SOURCES_FILE, entry=f"source '{source.name}'", field=f"team_map.{value}",
+                                     message=f"'{team}' is not a team id of teams.yaml ({', '.join(sorted(ids))})"))
+        lookup[value if source.team_match is TeamMatch.ID else fold(value)] = team
+    return lookup
+
+
+def _team_key(source: Source, value: object) -> str:
+    return str(value).strip() if source.team_match is TeamMatch.ID else fold(value)
+
+
+def closest_teams(value: object, framework: Framework) -> str:
+    """The closest team ids (by id and name) to an unknown team value, for error messages."""
+    by_text = {fold(t.id): t.id for t in framework.teams} | {fold(t.name): t.id for t in framework.teams}
+    close = difflib.get_close_matches(fold(value), list(by_text), n=3, cutoff=0.4)
+    ids = list(dict.fromkeys(by_text[c] for c in close))
+    return f"closest team ids: {', '.join(ids)}" if ids else f"team ids: {', '.join(sorted(set(by_text.values())))}"
+
+
+def _unknown_team(source: Source, framework: Framework, value: object, where: str) -> Problem:
+    how = {"id": "a team id", "name": "a team name (case and accents ignored)", "map": "a value of team_map"}
+    return Problem(file=source.location, entry=where, field=source.team or "",
+                   message=f"unknown team {value!r}: not {how[source.team_match.value]}; "
+                           f"{closest_teams(value, framework)} (or map it in team_map)")
+
+
+# --- reading files ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReadSource:
+    """A source ready for measures: its definition and its records as an ibis table (standard columns added)."""
+
+    source: Source
+    table: ir.Table
+    rows: int
+
+
+def _missing_columns(source: Source, present: list[str]) -> list[Problem]:
+    wanted = [c for c in (source.when, source.employee, source.team, *source.columns) if c]
+    problems = []
+    for column in dict.fromkeys(wanted):
+        if column not in present:
+            close = difflib.get_close_matches(column, present, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; the columns are: {', '.join(present)}"
+            problems.append(Problem(file=source.location, field=column, message=f"missing column{hint}"))
+    return problems
+
+
+def _csv_rows(path: Path, file: str) -> list[list[str]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'")) from None
+    try:
+        head = text[:65536].splitlines()[:20]
+        delimiter = max(DELIMITERS, key=lambda d: max((len(r) for r in csv.reader(head, delimiter=d)), default=0))
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputError(Problem(file=file, message=f"cannot be read as CSV: {exc}")) from None
+
+
+def _excel_rows(path: Path, file: str, sheet: str | None) -> list[list[Any]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError(Problem(file=file, message=f"cannot be read as an Excel workbook (.xlsx): {exc}")) from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(Problem(file=file, field="sheet",
+                                     message=f"no sheet '{sheet}'; the sheets are: {', '.join(book.sheetnames)}"))
+        return [list(r) for r in book[sheet or book.sheetnames[0]].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _text_table(source: Source, root: Path) -> pd.DataFrame:
+    """A CSV or Excel source's cells (object dtype), indexed by their row number in the file."""
+    path = root / source.file
+    if not path.is_file():
+        raise InputError(Problem(file=source.file, message="file not found" if not path.exists() else "not a file"))
+    rows = (_excel_rows(path, source.file, source.sheet) if path.suffix.lower() in EXCEL_SUFFIXES
+            else _csv_rows(path, source.file))
+    if not rows or not any(str(c or "").strip() for c in rows[0]):
+        raise InputError(Problem(file=source.file, message="empty source: no header row"))
+    header = [str(c or "").strip() for c in rows[0]]
+    body = [r for r in rows[1:] if any(str(c if c is not None else "").strip() for c in r)]
+    frame = pd.DataFrame([[*r[:len(header)], *[None] * (len(header) - len(r))] for r in body],
+                         columns=header, dtype="object")
+    frame.index = [i + 2 for i, r in enumerate(rows[1:]) if any(str(c if c is not None else "").strip() for c in r)]
+    return frame
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: "" if v is None else _cell_text(v))
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _bad(source: Source, column: str, values: pd.Series, message: str) -> list[Problem]:
+    """One problem per bad row (the first few), then one saying how many more."""
+    problems = [Problem(file=source.location, entry=f"row {row}", field=column, message=f"{message} (got {v!r})")
+                for row, v in values.head(SHOWN_PER_COLUMN).items()]
+    if len(values) > SHOWN_PER_COLUMN:
+        problems.append(Problem(file=source.location, field=column,
+                                message=f"... and {len(values) - SHOWN_PER_COLUMN} more rows like these"))
+    return problems
+
+
+def parse_dates(values: pd.Series, formats: list[str], with_time: bool) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Dates (or date-times) of text cells by the formats: (parsed, cells matching none, cells two formats read
+    differently). Empty cells stay empty; Excel date cells are taken as they are."""
+    native = values.map(lambda v: isinstance(v, dt.date))
+    text = _as_text(values.where(~native, None))
+    results = [pd.to_datetime(text.where(~native & (text != "")), format=f, errors="coerce") for f in formats]
+    stacked = pd.concat(results, axis=1) if results else pd.DataFrame(index=values.index)
+    parsed = stacked.bfill(axis=1).iloc[:, 0] if len(formats) else pd.Series(pd.NaT, index=values.index)
+    ambiguous = stacked.nunique(axis=1) > 1
+    parsed = parsed.where(~native, pd.to_datetime(values.where(native), errors="coerce"))
+    unmatched = (text != "") & ~native & parsed.isna()
+    if not with_time:
+        parsed = parsed.dt.normalize()
+    return parsed, values[unmatched], values[ambiguous]
+
+
+_NUMBER_HELP = "write a plain number with a decimal point and no thousands separator or % sign (1234.5)"
+
+
+def _parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    text = _as_text(values)
+    numbers = pd.to_numeric(text.where(~text.str.contains(r"[,%\s]|^[+-]?(?:nan|inf)", case=False, regex=True)),
+                            errors="coerce")
+    return numbers.astype("float64"), values[(text != "") & numbers.isna()]
+
+
+def _typed_columns(source: Source, frame: pd.DataFrame) -> tuple[dict[str, pd.Series], list[Problem]]:
+    problems: list[Problem] = []
+    typed: dict[str, pd.Series] = {}
+    for column, kind in source.value_types.items():
+        values = frame[column]
+        if kind in DATE_TYPES:
+            parsed, unmatched, ambiguous = parse_dates(values, source.date_formats, kind is ColumnType.DATETIME)
+            formats = " or ".join(source.date_formats)
+            problems += _bad(source, column, unmatched, f"not a date in the format {formats}")
+            problems += _bad(source, column, ambiguous, f"ambiguous date: the formats {formats} read it differently")
+            typed[column] = parsed
+        elif kind in NUMBER_TYPES:
+            numbers, bad = _parse_numbers(values)
+            problems += _bad(source, column, bad, f"not a number: {_NUMBER_HELP}")
+            if kind is ColumnType.INTEGER:
+                fraction = numbers.notna() & (numbers % 1 != 0)
+                problems += _bad(source, column, values[fraction], "not a whole number")
+            typed[column] = numbers
+        else:
+            typed[column] = _as_text(values).replace("", None)
+    return typed, problems
+
+
+def _who(source: Source, frame: pd.DataFrame, framework: Framework, employees: pd.DataFrame,
+         problems: list[Problem]) -> dict[str, pd.Series]:
+    who: dict[str, pd.Series] = {}
+    people = employees.drop_duplicates("employee_id").set_index("employee_id")["team"]
+    if source.employee is not None:
+        ids = _as_text(frame[source.employee])
+        problems += _bad(source, source.employee, ids[ids == ""], "no employee id")
+        unknown = ids[(ids != "") & ~ids.isin(people.index)]
+        problems += _bad(source, source.employee, unknown, "unknown employee (not in employees.csv)")
+        who[EMPLOYEE] = ids
+    if source.team is not None:
+        lookup = team_lookup(source, framework)
+        raw = _as_text(frame[source.team])
+        teams = raw.map(lambda v: lookup.get(_team_key(source, v)))
+        missing = raw[teams.isna()]
+        for row, value in missing.head(SHOWN_PER_COLUMN).items():
+            problems.append(_unknown_team(source, framework, value, f"row {row}"))
+        if len(missing) > SHOWN_PER_COLUMN:
+            problems.append(Problem(file=source.location, field=source.team,
+                                    message=f"... and {len(missing) - SHOWN_PER_COLUMN} more unknown team values"))
+        who[TEAM] = teams
+    elif EMPLOYEE in who:
+        who[TEAM] = who[EMPLOYEE].map(people)
+    return who
+
+
+def read_text_source(source: Source, root: Path, framework: Framework, employees: pd.DataFrame) -> pd.DataFrame:
+    """A CSV or Excel source as a typed table with the standard columns; InputError listing every problem."""
+    frame = _text_table(source, root)
+    problems = _missing_columns(source, list(frame.columns))
+    if problems:
+        raise InputError(problems)
+    if frame.empty:
+        raise InputError(Problem(file=source.location, message="empty source: no rows below the header"))
+    typed, problems = _typed_columns(source, frame)
+    who = _who(source, frame, framework, employees, problems)
+    if source.when is not None:
+        blank = typed[source.when].isna() & (_as_text(frame[source.when]) == "")
+        problems += _bad(source, source.when, frame[source.when][blank], "no date in the `when` column")
+    if problems:
+        raise InputError(problems)
+    table = pd.DataFrame(typed, index=frame.index)
+    for column, values in who.items():
+        table[column] = values
+    if source.when is not None:
+        table[WHEN] = typed[source.when]
+    return table.reset_index(drop=True)
+
+
+# --- reading Parquet files and database tables with ibis ---------------------------------------------------------
+
+_IBIS_KINDS = {
+    ColumnType.NUMBER: ("is_numeric",), ColumnType.INTEGER: ("is_integer",), ColumnType.TEXT: ("is_string",),
+    ColumnType.DATE: ("is_date", "is_timestamp"), ColumnType.DATETIME: ("is_timestamp", "is_date"),
+}
+
+
+def _engine_table(source: Source, root: Path, duckdb_con: Any) -> ir.Table:
+    import ibis
+
+    if source.file is not None:
+        path = root / source.file
+        if not path.is_file():
+            raise InputError(Problem(file=source.file, message="file not found"))
+        try:
+            return duckdb_con.read_parquet(str(path))
+        except Exception as exc:  # noqa: BLE001 - any reader error becomes a message naming the file
+            message = f"cannot be read as Parquet: {_first_line(exc)}"
+            raise InputError(Problem(file=source.file, message=message)) from None
+    try:
+        con = ibis.connect(source.url)
+        return con.table(source.table) if source.table else con.sql(source.query)
+    except Exception as exc:  # noqa: BLE001 - drivers raise their own types; the message names the source
+        raise InputError(Problem(file=source.location, message=f"cannot read the source: {_first_line(exc)}")) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _check_schema(source: Source, table: ir.Table) -> list[Problem]:
+    problems = _missing_columns(source, list(table.columns))
+    if problems:
+        return problems
+    for column, kind in source.value_types.items():
+        dtype = table[column].type()
+        if not any(getattr(dtype, test)() for test in _IBIS_KINDS[kind]):
+            problems.append(Problem(file=source.location, field=column,
+                                    message=f"declared {kind.value} but the column holds {dtype}"))
+    return problems
+
+
+def read_engine_source(source: Source, root: Path, framework: Framework, employees: pd.DataFrame,
+                       duckdb_con: Any) -> ir.Table:
+    """A Parquet or database source as an ibis table with the standard columns; checks run as queries there."""
+    import ibis
+
+    table = _engine_table(source, root, duckdb_con)
+    problems = _check_schema(source, table)
+    if problems:
+        raise InputError(problems)
+    if int(table.count().execute()) == 0:
+        raise InputError(Problem(file=source.location, message="empty source: no rows"))
+    extra: dict[str, Any] = {}
+    people = employees.drop_duplicates("employee_id").set_index("employee_id")["team"]
+    if source.employee is not None:
+        employee = table[source.employee].cast("string")
+        ids = employee.value_counts().execute()
+        known = ids.iloc[:, 0].isin(people.index)
+        for value, count in ids[~known].head(SHOWN_PER_COLUMN).itertuples(index=False):
+            problems.append(Problem(file=source.location, field=source.employee,
+                                    message=f"unknown employee (not in employees.csv) (got {value!r} in {count} rows)"))
+        extra[EMPLOYEE] = employee
+    if source.team is not None:
+        lookup = team_lookup(source, framework)
+        values = table[source.team].cast("string").value_counts().execute().iloc[:, 0]
+        mapping = {v: lookup.get(_team_key(source, v)) for v in values}
+        problems += [_unknown_team(source, framework, v, "") for v, team in mapping.items() if team is None]
+        extra[TEAM] = table[source.team].cast("string").substitute({k: v for k, v in mapping.items() if v})
+    if problems:
+        raise InputError(problems)
+    if source.when is not None:
+        extra[WHEN] = table[source.when].cast("date") if table[source.when].type().is_timestamp() \
+            else table[source.when]
+    table = table.mutate(**extra)
+    if source.team is None:
+        staff = ibis.memtable(pd.DataFrame({"__staff": people.index.astype(str), TEAM: people.to_numpy()}))
+        table = table.left_join(staff, table[EMPLOYEE] == staff["__staff"]).drop("__staff")
+    return table
+
+
+def read_source(source: Source, root: str | Path, framework: Framework, employees: pd.DataFrame,
+                duckdb_con: Any) -> ReadSource:
+    """Read one source strictly: CSV and Excel files in Python, Parquet files and database tables where they are.
+
+    `duckdb_con` is the ibis DuckDB connection that CSV, Excel and Parquet sources are queried in.
+    """
+    import ibis
+
+    root = Path(root)
+    suffix = Path(source.file).suffix.lower() if source.file else ""
+    if source.file is not None and suffix != ".parquet":
+        frame = read_text_source(source, root, framework, employees)
+        table = ibis.memtable(frame)
+        if WHEN in frame:
+            table = table.mutate(**{WHEN: table[WHEN].cast("date")})
+        return ReadSource(source, table, len(frame))
+    table = read_engine_source(source, root, framework, employees, duckdb_con)
+    return ReadSource(source, table, int(table.count().execute()))

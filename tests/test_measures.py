@@ -1,0 +1,161 @@
+"""Measures on generated deals with known answers: every aggregation, ratio, duration and derived kind, no data."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from measure_fixtures import MEASURES, measured_framework, write_workspace
+
+from kpi_workbook.analysis.measures import compute
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.measures import FilterError, Measure, parse_derived, parse_filter
+from kpi_workbook.workspace.employees import load_employees
+from kpi_workbook.workspace.files import load_framework
+
+
+@pytest.fixture(scope="module")
+def computed(tmp_path_factory: pytest.TempPathFactory):
+    root = write_workspace(tmp_path_factory.mktemp("measures") / "ws")
+    framework = load_framework(root)
+    return compute(root, framework, load_employees(root, framework))
+
+
+def value(computation, kpi: str, period: str, team: str, employee: str = "") -> float:
+    values = computation.values
+    row = values[(values["kpi_id"] == kpi) & (values["period"] == period) & (values["team"] == team)
+                 & (values["employee_id"] == employee)]
+    assert len(row) == 1, f"{kpi} {period} {team} {employee}: {len(row)} values"
+    return float(row["value"].iloc[0])
+
+
+def reason(computation, kpi: str, period: str, team: str, employee: str = "") -> str:
+    rows = computation.no_data
+    row = rows[(rows["kpi_id"] == kpi) & (rows["period"] == period) & (rows["team"] == team)
+               & (rows["employee_id"] == employee)]
+    assert len(row) == 1, f"{kpi} {period} {team} {employee} is not 'no data'"
+    return str(row["reason"].iloc[0])
+
+
+@pytest.mark.parametrize(("kpi", "employee", "expected"), [
+    ("won_revenue", "E1", 400), ("won_revenue", "E2", 0),      # a sum over no matching row is 0
+    ("deals", "E1", 3), ("deals", "E2", 1),
+    ("stages", "E1", 2),
+    ("mean_won", "E1", 200),
+    ("median_deal", "E1", 100), ("smallest_deal", "E1", 50), ("largest_deal", "E1", 300),
+    ("win_rate", "E1", 200 / 3), ("win_rate", "E2", 0),
+    ("cycle_days", "E1", 20),                                     # median of 10 and 30 days
+])
+def test_every_aggregation_gives_the_known_answer(computed, kpi, employee, expected):
+    assert value(computed, kpi, "2025Q1", "sales", employee) == pytest.approx(expected, rel=1e-12)
+
+
+def test_team_measures_and_derived_kpis(computed):
+    assert value(computed, "team_revenue", "2025Q1", "sales") == 400
+    assert value(computed, "team_revenue", "2025Q2", "rd") == 700
+    assert value(computed, "team_deal_size", "2025Q1", "sales") == 200
+    assert value(computed, "team_deal_size", "2025Q2", "rd") == 350
+    assert value(computed, "headcount", "2025Q2", "sales") == 3
+
+
+def test_empty_groups_and_division_by_zero_are_no_data_with_a_reason(computed):
+    assert "no rows for mean of amount" in reason(computed, "mean_won", "2025Q1", "sales", "E2")
+    assert "division by zero" in reason(computed, "win_rate", "2025Q1", "sales", "E3")
+    assert "no rows for the duration" in reason(computed, "cycle_days", "2025Q1", "sales", "E3")
+    assert "division by zero" in reason(computed, "revenue_per_head", "2025Q2", "rd")
+    assert reason(computed, "revenue_per_head", "2025Q2", "sales") == "no value of KPI team_revenue"
+    assert computed.values["value"].map(math.isfinite).all()
+    no_value = computed.no_data.merge(computed.values, on=["period", "team", "employee_id", "kpi_id"])
+    assert no_value.empty
+
+
+def test_team_names_match_case_and_accent_insensitively_and_by_map(computed):
+    rd = computed.values[(computed.values["kpi_id"] == "deals") & (computed.values["team"] == "rd")]
+    assert rd["value"].tolist() == [3]  # 'Recherche & Développement', lower case without accents, and the map entry
+
+
+def test_lineage_names_source_rows_and_definition(computed):
+    row = computed.values[(computed.values["kpi_id"] == "won_revenue") & (computed.values["employee_id"] == "E1")]
+    assert row["source"].iloc[0] == "deals" and row["source_rows"].iloc[0] == 2
+    hashes = computed.values.groupby("kpi_id")["definition_hash"].nunique()
+    assert (hashes == 1).all() and computed.values["definition_hash"].nunique() == len(MEASURES) - 1
+
+
+def test_a_changed_definition_changes_its_hash():
+    first = Measure.model_validate(MEASURES["won_revenue"][1])
+    second = Measure.model_validate({"aggregate": {"source": "deals", "function": "sum", "column": "amount"}})
+    assert first.digest() != second.digest() and first.digest() == Measure.model_validate(
+        MEASURES["won_revenue"][1]).digest()
+
+
+def test_period_follows_the_kpi_frequency(tmp_path):
+    measures = {"deals": ("count", {"aggregate": {"source": "deals", "function": "count"}})}
+    framework = measured_framework(measures)
+    framework.kpis[0].frequency = "monthly"
+    root = write_workspace(tmp_path / "ws", framework)
+    result = compute(root, framework, load_employees(root, framework))
+    e1 = result.values[result.values["employee_id"] == "E1"].set_index("period")["value"]
+    assert e1.to_dict() == {"2025-01": 1, "2025-02": 1, "2025-03": 1}
+
+
+def test_span_limits_the_periods(tmp_path):
+    root = write_workspace(tmp_path / "ws")
+    framework = load_framework(root)
+    from kpi_workbook.analysis.measures import span_of
+
+    result = compute(root, framework, load_employees(root, framework), kpis=["deals"],
+                     span=span_of("2025Q2", "2025Q2"))
+    assert set(result.values["period"]) == {"2025Q2"} and set(result.values["kpi_id"]) == {"deals"}
+
+
+@pytest.mark.parametrize("text", ['stage == "won"', 'stage in ("won", "lost") and not amount > 5',
+                                  "amount >= 10 or closed_on == null", "0 < amount < 100"])
+def test_filters_parse(text):
+    parse_filter(text)
+
+
+@pytest.mark.parametrize("text", ["__import__('os').system('x')", "stage = 'won'", "amount + 1", "stage.upper()",
+                                  "'a' == 'b'", "stage in won", "lambda: 1"])
+def test_filters_that_are_not_conditions_are_refused(text):
+    with pytest.raises(FilterError):
+        parse_filter(text)
+
+
+def test_derived_expressions_allow_only_arithmetic():
+    parse_derived("(a + b) / c * 100")
+    for bad in ("a ** 2", "f(a)", "a.b", "'x'"):
+        with pytest.raises(FilterError):
+            parse_derived(bad)
+
+
+def test_a_filter_on_an_unknown_column_names_the_kpi(tmp_path):
+    measures = {"deals": ("count", {"aggregate": {"source": "deals", "function": "count", "where": 'stag == "won"'}})}
+    framework = measured_framework(measures)
+    root = write_workspace(tmp_path / "ws", framework)
+    with pytest.raises(InputError, match=r"KPI 'deals', field 'measure.aggregate.where': source 'deals' has no "
+                                         r"column 'stag'"):
+        compute(root, framework, load_employees(root, framework))
+
+
+def test_values_for_unassigned_kpis_are_left_out_and_counted(tmp_path):
+    framework = measured_framework()
+    framework.roles[0].kpis = [k for k in framework.roles[0].kpis if k.kpi != "deals"]
+    root = write_workspace(tmp_path / "ws", framework)
+    result = compute(root, framework, load_employees(root, framework))
+    assert "deals" not in set(result.values["kpi_id"])
+    skipped = result.skipped.set_index("kpi_id")
+    assert skipped.loc["deals", "values"] == 4 and "not assigned" in skipped.loc["deals", "reason"]
+
+
+def test_measure_needs_exactly_one_kind():
+    with pytest.raises(ValueError, match="exactly one"):
+        Measure.model_validate({"derived": "a / b", "aggregate": {"source": "x", "function": "count"}})
+    with pytest.raises(ValueError, match="needs a column"):
+        Measure.model_validate({"aggregate": {"source": "x", "function": "sum"}})
+
+
+def test_describe_in_words():
+    text = Measure.model_validate(MEASURES["win_rate"][1]).describe()
+    assert text == ('(number of rows in deals where stage == "won") / (number of rows in deals where stage in '
+                    '("won", "lost")) × 100, per employee')
