@@ -1,5 +1,6 @@
-"""Every step notebook run headless with papermill on the sample organization, for the whole organization and
-for one team; the key figures the notebooks record are compared with the package's own results."""
+"""Every step notebook run headless with papermill on a copy of the sample organization, for the whole organization
+and for teams, in the latest and an earlier period. Each figure a notebook records is compared with the same figure
+computed independently from the workspace's files (tests/notebook_helpers.py) or from the checks."""
 
 from __future__ import annotations
 
@@ -10,30 +11,31 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import papermill as pm
 import pytest
+from notebook_helpers import GROUP, Scope, WorkspaceFiles
 
-from kpi_workbook.analysis import review, scoring, targets
+from kpi_workbook.analysis.checks import check_workspace
 from kpi_workbook.core.model import Team
 from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
 from kpi_workbook.reports.record import RECORD_MIME, read_records, record_bundle
-from kpi_workbook.steps import job_descriptions, kpi_design, strategic_goals
-from kpi_workbook.steps.context import StepContext, open_step
-from kpi_workbook.workspace.employees import read_employees
 from kpi_workbook.workspace.files import ACTUALS_DB, load_framework, save_framework
-from kpi_workbook.workspace.store import open_store
+from kpi_workbook.workspace.opener import open_workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("notebooks")]
 
 NOTEBOOKS = ["01_strategic_goals", "02_job_descriptions", "03_kpi_design", "04_targets", "05_review"]
-TEAM = "sales"
-SCOPES = ["", TEAM]
-LIVE = "live"  # the team's notebook with interactive=True
+RUNS = {"organization": ("", ""), "sales": ("sales", ""), "finance-2025Q2": ("finance", "2025Q2")}
+LIVE = "sales-live"  # the sales notebooks with interactive=True
 WITH_FORMS = NOTEBOOKS[:4]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PAPERMILL = Path(sys.executable).parent / "papermill"
+SCORE_ROUNDING = 0.05 + 1e-9  # the notebook records scores rounded to one decimal
+SUGGESTIONS_PER_RESPONSIBILITY = 3
 
 
 def _execute(source: Path, output: Path, parameters: dict) -> dict:
@@ -44,31 +46,37 @@ def _execute(source: Path, output: Path, parameters: dict) -> dict:
     return json.loads(output.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def workspace(tmp_path_factory) -> Path:
     """A private copy of the sample organization, with its actuals store built once before the parallel runs."""
     root = tmp_path_factory.mktemp("notebooks") / "sample_org"
     shutil.copytree(SAMPLE_ORG_DIR, root, ignore=shutil.ignore_patterns(f"{ACTUALS_DB}*"))
-    open_store(root).periods()
+    open_workspace(root, notice=lambda _: None).store().periods()
     return root
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def executed(workspace, tmp_path_factory) -> dict[tuple[str, str], dict]:
-    """Every notebook headless for the whole organization and for one team, and the ones with forms live for the
-    team; two at a time, with MPLBACKEND=Agg set."""
+    """Every notebook once per run of RUNS, and the ones with forms live for sales; two at a time, MPLBACKEND=Agg."""
     out = tmp_path_factory.mktemp("executed")
-    jobs = [(name, scope) for name in NOTEBOOKS for scope in SCOPES] + [(name, LIVE) for name in WITH_FORMS]
+    jobs = [(name, run) for name in NOTEBOOKS for run in RUNS] + [(name, LIVE) for name in WITH_FORMS]
 
-    def run(job: tuple[str, str]) -> dict:
-        name, scope = job
-        parameters = {"workspace": str(workspace), "team": TEAM if scope == LIVE else scope,
-                      "interactive": scope == LIVE}
-        return _execute(NOTEBOOKS_DIR / f"{name}.ipynb", out / f"{name}_{scope or 'org'}.ipynb", parameters)
+    def execute(job: tuple[str, str]) -> dict:
+        name, run = job
+        team, period = RUNS["sales" if run == LIVE else run]
+        parameters = {"workspace": str(workspace), "team": team, "period": period, "interactive": run == LIVE}
+        return _execute(NOTEBOOKS_DIR / f"{name}.ipynb", out / f"{name}_{run}.ipynb", parameters)
 
     with pytest.MonkeyPatch.context() as env, ThreadPoolExecutor(max_workers=2) as pool:
         env.setenv("MPLBACKEND", "Agg")  # inherited by the kernels: the notebooks must still show figures
-        return dict(zip(jobs, pool.map(run, jobs), strict=True))
+        return dict(zip(jobs, pool.map(execute, jobs), strict=True))
+
+
+@pytest.fixture(scope="session")
+def scopes(workspace) -> dict[str, Scope]:
+    """What each run must see, read from the workspace's files without the package."""
+    files = WorkspaceFiles(workspace)
+    return {run: Scope(files, team, period) for run, (team, period) in RUNS.items()}
 
 
 def _outputs(nb: dict, kind: str | None = None) -> list[dict]:
@@ -76,105 +84,153 @@ def _outputs(nb: dict, kind: str | None = None) -> list[dict]:
     return [o for o in found if kind is None or kind in o.get("data", {})]
 
 
-@pytest.fixture(scope="module")
-def contexts(workspace) -> dict[str, StepContext]:
-    return {scope: open_step(workspace, scope) for scope in SCOPES}
+def _errors(nb: dict) -> list[str]:
+    return [f"{o['ename']}: {o['evalue']}" for o in _outputs(nb) if o["output_type"] == "error"]
+
+
+def assert_figures(nb: dict, expected: dict[str, Any], unordered: tuple[str, ...] = ()) -> None:
+    """The notebook ran clean and recorded exactly the expected figures: none unchecked, none missing, all equal.
+
+    `unordered` names list figures whose order is only presentation (compared sorted)."""
+    assert _errors(nb) == []
+    records = read_records(nb)
+    records.update({key: sorted(records[key]) for key in unordered if key in records})
+    assert sorted(records) == sorted(expected), "every recorded figure has an independently computed value"
+    wrong = {key: (records[key], value) for key, value in expected.items() if records[key] != value}
+    assert wrong == {}, "recorded (left) and independently computed (right) figures differ"
+
+
+def _scores(series: pd.Series) -> Any:
+    """Weighted scores keyed like the notebook's records (team, or team/role), to one decimal."""
+    keys = ["/".join(k) if isinstance(k, tuple) else k for k in series.index]
+    return pytest.approx(dict(zip(keys, series.to_numpy(), strict=True)), abs=SCORE_ROUNDING)
+
+
+ALL_RUNS = pytest.mark.parametrize("run", list(RUNS))
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-@pytest.mark.parametrize("scope", SCOPES, ids=["organization", TEAM])
-def test_notebook_runs_clean_and_records_its_scope(executed, contexts, name, scope):
-    nb = executed[name, scope]
-    errors = [o for o in _outputs(nb) if o["output_type"] == "error"]
-    assert errors == [], errors and f"{errors[0]['ename']}: {errors[0]['evalue']}"
-    ctx = contexts[scope]
-    records = read_records(nb)
-    assert (records["team"], records["roles"], records["people"]) == (scope, len(ctx.roles), len(ctx.employees))
+@ALL_RUNS
+def test_notebook_runs_clean_and_records_key_figures(executed, name, run):
+    nb = executed[name, run]
+    assert _errors(nb) == []
     assert _outputs(nb, RECORD_MIME), "key figures are recorded"
 
 
-@pytest.mark.parametrize("scope", SCOPES, ids=["organization", TEAM])
-def test_01_strategic_goals(executed, contexts, scope):
-    ctx, records = contexts[scope], read_records(executed["01_strategic_goals", scope])
-    coverage = strategic_goals.objective_coverage(ctx.framework, ctx.roles)
-    assert records["objectives"] == len(ctx.framework.objectives)
-    assert records["covered_objectives"] == (coverage["coverage"] != "none").sum()
-    assert records["uncovered"] == coverage.loc[coverage["coverage"] == "none", "objective"].tolist()
-    assert records["unlinked_kpis"] == len(strategic_goals.unlinked_kpis(ctx.framework, ctx.roles))
-    assert len(_outputs(executed["01_strategic_goals", scope], "image/png")) == 1
+@ALL_RUNS
+def test_01_strategic_goals(executed, scopes, run):
+    scope, nb = scopes[run], executed["01_strategic_goals", run]
+    objectives = [o["id"] for o in scope.files.objectives]
+    covered = scope.covered_objectives()
+    assert_figures(nb, {
+        **scope.header(), "objectives": len(objectives), "covered_objectives": len(covered),
+        "uncovered": sorted(set(objectives) - covered), "unlinked_kpis": scope.unlinked_assignments(),
+    }, unordered=("uncovered",))
+    assert len(_outputs(nb, "image/png")) == 1, "the coverage chart"
 
 
-@pytest.mark.parametrize("scope", SCOPES, ids=["organization", TEAM])
-def test_02_job_descriptions(executed, contexts, scope):
-    ctx, records = contexts[scope], read_records(executed["02_job_descriptions", scope])
-    assert records["role_ids"] == [r.id for r in ctx.roles]
-    assert records["people_by_role"] == ctx.employees["role"].value_counts().reindex(records["role_ids"],
-                                                                                      fill_value=0).to_dict()
-    assert records["responsibilities"] == sum(len(r.responsibilities) for r in ctx.roles)
-    assert records["uncovered_responsibilities"] == len(job_descriptions.uncovered_responsibilities(ctx.roles))
+@ALL_RUNS
+def test_02_job_descriptions(executed, scopes, run):
+    scope = scopes[run]
+    roles = [r["id"] for r in scope.roles]
+    holders = scope.employees["role"].value_counts()
+    responsibilities = scope.responsibilities()
+    assert_figures(executed["02_job_descriptions", run], {
+        **scope.header(), "role_ids": roles, "people_by_role": {r: int(holders.get(r, 0)) for r in roles},
+        "responsibilities": len(responsibilities),
+        "uncovered_responsibilities": int((responsibilities["kpis"] == 0).sum()),
+        "missing_outcomes": int((responsibilities["expected_outcome"].str.strip() == "").sum()),
+        "kpis_without_responsibility": scope.kpis_without_responsibility(),
+    })
 
 
-@pytest.mark.parametrize("scope", SCOPES, ids=["organization", TEAM])
-def test_03_kpi_design(executed, contexts, scope):
-    ctx, records = contexts[scope], read_records(executed["03_kpi_design", scope])
-    table = kpi_design.role_kpi_table(ctx.framework, ctx.roles)
-    assert records["role_kpis"] == sum(len(r.kpis) for r in ctx.roles) == len(table)
-    assert records["weight_totals"] == pytest.approx(table.groupby("role")["weight"].sum().to_dict())
-    findings = kpi_design.design_findings(ctx.framework, ctx.roles)
-    assert (records["findings"], records["errors"]) == (len(findings), (findings["severity"] == "error").sum())
-    assert records["suggestions"] == len(kpi_design.responsibility_suggestions(ctx.framework, ctx.roles, top=3))
-    assert len(_outputs(executed["03_kpi_design", scope], "image/png")) == 1
+@ALL_RUNS
+def test_03_kpi_design(executed, scopes, workspace, run):
+    scope, nb = scopes[run], executed["03_kpi_design", run]
+    roles = {r["id"] for r in scope.roles}
+    findings = [f for f in check_workspace(open_workspace(workspace)) if f.role in roles]
+    assert_figures(nb, {
+        **scope.header(), "role_kpis": len(scope.assignments),
+        "weight_totals": scope.assignments.groupby("role")["weight"].sum().to_dict(),
+        "roles_without_development": scope.roles_where(lambda rows: not rows["category"].eq("development").any()),
+        "roles_not_mixing": scope.roles_where(
+            lambda rows: not {"leading", "lagging"} <= set(rows["indicator"])),
+        "findings": len(findings), "errors": sum(f.severity == "error" for f in findings),
+        "suggestions": SUGGESTIONS_PER_RESPONSIBILITY * len(scope.responsibilities()),
+    })
+    assert len(_outputs(nb, "image/png")) == 1, "the balance chart"
 
 
-@pytest.mark.parametrize("scope", SCOPES, ids=["organization", TEAM])
-def test_04_targets(executed, contexts, scope):
-    ctx, nb = contexts[scope], executed["04_targets", scope]
-    records = read_records(nb)
-    assert (records["period"], records["periods"]) == (ctx.period, len(ctx.periods)) == ("2025Q4", 8)
-    evidence = targets.suggest_for_framework(ctx.framework, ctx.actuals_to_date, ctx.employees, method="percentile",
-                                             roles=[r.id for r in ctx.roles])
-    assert records["current_verdicts"] == evidence["current_verdict"].value_counts().to_dict()
-    assert records["assignments"] == len(evidence)
-    charted = evidence if scope else evidence.iloc[:0]
-    assert records["history_charts"] == len(charted)
-    assert len(_outputs(nb, "image/png")) == charted["role"].nunique(), "one chart per role, a panel per KPI"
+@ALL_RUNS
+def test_04_targets(executed, scopes, run):
+    scope, nb = scopes[run], executed["04_targets", run]
+    assignments = len(scope.assignments)
+    assert_figures(nb, {
+        **scope.header(), "period": scope.period, "periods": len(scope.periods), "assignments": assignments,
+        "weight_totals": scope.assignments.groupby("role")["weight"].sum().to_dict(),
+        "current_verdicts": dict(scope.current_verdicts()), "history_charts": assignments if scope.team else 0,
+    })
+    charts = len(scope.roles) if scope.team else 0
+    assert len(_outputs(nb, "image/png")) == charts, "one history chart per role for a team, none for all"
 
 
-@pytest.mark.parametrize("scope", SCOPES, ids=["organization", TEAM])
-def test_05_review(executed, contexts, scope):
-    ctx, nb = contexts[scope], executed["05_review", scope]
-    records = read_records(nb)
-    scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
-    teams = review.scorecard(scores, ctx.period, "team")
-    assert records["team_scores"] == pytest.approx(dict(zip(teams["team"], teams["score"].round(1), strict=True)))
-    people = review.scorecard(scores, ctx.period, "employee")
-    assert records["people_scored"] == len(people) == len(ctx.employees)
-    assert records["people_status"] == people["status"].astype(str).value_counts().to_dict()
-    flags = review.review_flags(ctx.framework, scores, ctx.period, teams=[scope] if scope else None)
-    assert records["flags"] == flags["flag"].value_counts().to_dict()
-    roles = len(review.scorecard(scores, ctx.period, "role"))
-    assert len(_outputs(nb, "image/png")) == 2 + (roles if scope else 0)  # roles, trend, one per role for a team
+@ALL_RUNS
+def test_05_review(executed, scopes, run):
+    scope, nb = scopes[run], executed["05_review", run]
+    people = scope.scores_by(["team", "role", "employee_id"])
+    assert_figures(nb, {
+        **scope.header(), "period": scope.period, "team_scores": _scores(scope.scores_by(["team"])),
+        "role_scores": _scores(scope.scores_by(["team", "role"])),
+        "kpi_status": dict(scope.statuses_by(GROUP)), "people_scored": len(people),
+        "people_status": dict(scope.statuses_by(["team", "role", "employee_id"])),
+        "flags": scope.flags()["flag"].value_counts().to_dict(),
+    })
+    role_charts = len(scope.scores_by(["team", "role"])) if scope.team else 0
+    assert len(_outputs(nb, "image/png")) == 2 + role_charts, "roles, trend, and one chart per role for a team"
+
+
+def test_the_independent_figures_find_what_the_readme_documents(scopes, workspace):
+    """The computations the notebooks are checked against reproduce the sample's documented facts."""
+    org = scopes["organization"]
+    flags = org.flags()
+    assert set(zip(flags["flag"], flags["team"], flags["role"], flags["kpi_id"], flags["objective"],
+                   strict=True)) >= {
+        ("target_too_easy", "sales", "sales_development_rep", "meetings_booked", ""),
+        ("target_too_easy", "it", "site_reliability_engineer", "system_availability", ""),
+        ("never_met", "hr", "recruiter", "time_to_hire", ""),
+        ("never_met", "finance", "accounts_receivable_specialist", "days_sales_outstanding", ""),
+        ("no_data", "marketing", "marketing_specialist", "content_engagement_rate", ""),
+        ("objective_all_red", "finance", "", "", "revenue_growth"),
+    }
+    assert "values_behaviour_rating" in set(flags.loc[flags["flag"] == "no_variation", "kpi_id"])
+    assert org.roles_where(lambda rows: not {"leading", "lagging"} <= set(rows["indicator"])) == ["financial_analyst"]
+    uncovered = org.responsibilities().query("kpis == 0")
+    assert uncovered[["role", "responsibility"]].values.tolist() == [["support_team_lead", "handle_escalations"]]
+    assert (len(org.files.objectives), len(org.roles), len(org.employees), len(org.periods)) == (7, 16, 180, 8)
+    findings = check_workspace(open_workspace(workspace))
+    assert sorted((f.severity, f.role) for f in findings) == [("warning", "financial_analyst"),
+                                                              ("warning", "support_team_lead")]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_forms_only_when_interactive(executed, name):
-    for scope in SCOPES:
-        assert not _outputs(executed[name, scope], WIDGET_VIEW), "no widget in a headless run"
+    for run in RUNS:
+        assert not _outputs(executed[name, run], WIDGET_VIEW), "no widget in a headless run"
     if name in WITH_FORMS:
         live = executed[name, LIVE]
-        assert [o for o in _outputs(live) if o["output_type"] == "error"] == []
+        assert _errors(live) == []
         assert len(_outputs(live, WIDGET_VIEW)) >= 2, "the forms and the save panel"
-        assert read_records(live) == read_records(executed[name, TEAM]), "the forms change no reported figure"
+        assert read_records(live) == read_records(executed[name, "sales"]), "the forms change no reported figure"
 
 
-def test_a_team_notebook_shows_only_its_own_people(executed, workspace):
-    employees = read_employees(workspace)
-    others = set(employees.loc[employees["team"] != TEAM, "employee_id"])
-    mine = set(employees.loc[employees["team"] == TEAM, "employee_id"])
+def test_a_team_notebook_shows_only_its_own_people(executed, scopes):
+    employees = scopes["organization"].employees
+    others = set(employees.loc[employees["team"] != "sales", "employee_id"])
+    mine = set(employees.loc[employees["team"] == "sales", "employee_id"])
     for name in NOTEBOOKS:
-        text = json.dumps(_outputs(executed[name, TEAM]))
+        text = json.dumps(_outputs(executed[name, "sales"]))
         assert not [e for e in others if e in text], f"{name} shows people of other teams"
-    review_text = json.dumps(_outputs(executed["05_review", TEAM]))
+    review_text = json.dumps(_outputs(executed["05_review", "sales"]))
     assert all(e in review_text for e in mine), "the team's own people are in its review"
 
 
