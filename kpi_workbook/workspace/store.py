@@ -38,6 +38,14 @@ CREATE TABLE IF NOT EXISTS actuals (
     kpi_id TEXT NOT NULL, value DOUBLE NOT NULL
 )"""
 
+LINEAGE_COLUMNS = ["period", "team", "employee_id", "kpi_id", "source", "source_rows", "computed_at",
+                   "definition_hash"]
+CREATE_LINEAGE = """
+CREATE TABLE IF NOT EXISTS lineage (
+    period TEXT NOT NULL, team TEXT NOT NULL, employee_id TEXT, kpi_id TEXT NOT NULL, source TEXT NOT NULL,
+    source_rows BIGINT NOT NULL, computed_at TIMESTAMP NOT NULL, definition_hash TEXT NOT NULL
+)"""
+
 
 @dataclass(frozen=True)
 class ReplaceResult:
@@ -159,15 +167,34 @@ class DuckDBStore(ActualsStore):
         with self._connect() as con:
             return con.execute("SELECT count(*) FROM actuals").fetchone()[0]
 
-    def replace_periods(self, frame: pd.DataFrame) -> ReplaceResult:
+    def replace_periods(self, frame: pd.DataFrame, slices: pd.DataFrame | None = None,
+                        lineage: pd.DataFrame | None = None) -> ReplaceResult:
         """Store the rows of `frame`; the stored rows of each period × team × KPI it holds are replaced.
 
         All or nothing: the change is made on a copy of the file in one transaction and the copy is renamed
         over the store. Raises InputError if `frame` has two rows for the same period, team, employee and KPI.
+        `slices` (period, team, kpi_id) are replaced too, even where `frame` has no row for them; `lineage`
+        (LINEAGE_COLUMNS) says where computed values come from; replaced slices lose their old lineage.
         """
         incoming = _normalized(frame)
         with _exclusive(self.lock_path):
-            return self._rewrite(incoming, replace_existing=True)
+            return self._rewrite(incoming, replace_existing=True, slices=slices, lineage=lineage)
+
+    def read_lineage(self, kpis: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Where computed values come from (LINEAGE_COLUMNS; employee_id "" for team values); empty if none."""
+        empty = pd.DataFrame({c: pd.Series(dtype="object") for c in LINEAGE_COLUMNS})
+        if not self.path.exists():
+            return empty
+        wanted = _as_list(kpis)
+        with self._connect() as con:
+            if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'lineage'"
+                               ).fetchone()[0]:
+                return empty
+            sql = ("SELECT period, team, coalesce(employee_id, '') AS employee_id, kpi_id, source, source_rows, "
+                   "computed_at, definition_hash FROM lineage"
+                   + (" WHERE list_contains(?, kpi_id)" if wanted is not None else "")
+                   + " ORDER BY kpi_id, period, team, employee_id")
+            return con.execute(sql, [wanted] if wanted is not None else []).df()
 
     def create_from(self, frame: pd.DataFrame) -> bool:
         """Build the store from `frame` unless another process made it first; True if this call made it."""
@@ -178,13 +205,14 @@ class DuckDBStore(ActualsStore):
             self._rewrite(incoming, replace_existing=False)
             return True
 
-    def _rewrite(self, incoming: pd.DataFrame, replace_existing: bool) -> ReplaceResult:
+    def _rewrite(self, incoming: pd.DataFrame, replace_existing: bool, slices: pd.DataFrame | None = None,
+                 lineage: pd.DataFrame | None = None) -> ReplaceResult:
         with staged_path(self.path) as tmp:
             try:
                 if replace_existing and self.path.exists():
                     shutil.copyfile(self.path, tmp)
                 with duckdb.connect(str(tmp)) as con:
-                    result = _replace(con, incoming)
+                    result = _replace(con, incoming, slices, lineage)
                     con.execute("CHECKPOINT")
             finally:
                 Path(f"{tmp}.wal").unlink(missing_ok=True)
@@ -210,16 +238,29 @@ def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> ReplaceResult:
-    """In one transaction: delete the slices incoming covers, insert it, refuse duplicates."""
+def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame, extra_slices: pd.DataFrame | None = None,
+             lineage: pd.DataFrame | None = None) -> ReplaceResult:
+    """In one transaction: delete the slices incoming (and extra_slices) cover, insert it, refuse duplicates."""
     con.execute(CREATE_TABLE)
+    con.execute(CREATE_LINEAGE)
     con.register("incoming", incoming)
+    extra = extra_slices if extra_slices is not None else pd.DataFrame(columns=["period", "team", "kpi_id"])
+    con.register("extra_slices", extra[["period", "team", "kpi_id"]].astype(str))
+    con.register("incoming_lineage", lineage if lineage is not None
+                 else pd.DataFrame({c: pd.Series(dtype="object") for c in LINEAGE_COLUMNS}))
     con.execute("BEGIN TRANSACTION")
     try:
-        slices = con.execute("SELECT count(*) FROM (SELECT DISTINCT period, team, kpi_id FROM incoming)").fetchone()[0]
+        con.execute("""CREATE TEMP TABLE replaced AS SELECT DISTINCT period, team, kpi_id FROM incoming
+                       UNION SELECT period, team, kpi_id FROM extra_slices""")
+        slices = con.execute("SELECT count(*) FROM replaced").fetchone()[0]
         removed = con.execute("""
-            DELETE FROM actuals WHERE (period, team, kpi_id) IN (SELECT DISTINCT period, team, kpi_id FROM incoming)
+            DELETE FROM actuals WHERE (period, team, kpi_id) IN (SELECT period, team, kpi_id FROM replaced)
         """).fetchone()[0]
+        con.execute("DELETE FROM lineage WHERE (period, team, kpi_id) IN (SELECT period, team, kpi_id FROM replaced)")
+        if lineage is not None and len(lineage):
+            con.execute("""INSERT INTO lineage SELECT period, team, nullif(employee_id, ''), kpi_id, source,
+                           source_rows, computed_at, definition_hash FROM incoming_lineage""")
+        con.execute("DROP TABLE replaced")
         con.execute("""
             INSERT INTO actuals SELECT period, period_start::DATE, team, nullif(employee_id, ''), kpi_id, value
             FROM incoming
@@ -236,7 +277,8 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> ReplaceR
         con.execute("ROLLBACK")
         raise
     finally:
-        con.unregister("incoming")
+        for name in ("incoming", "extra_slices", "incoming_lineage"):
+            con.unregister(name)
     return ReplaceResult(removed=removed, inserted=len(incoming), slices=slices)
 
 
