@@ -11,6 +11,7 @@ from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Framework, Metadata, Objective, Perspective
 from kpi_workbook.workspace.files import (
     FRAMEWORK_FILE,
+    KPIS_FILE,
     OBJECTIVES_FILE,
     ROLES_DIR,
     TEAMS_FILE,
@@ -119,7 +120,8 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 
 def _temporaries(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.name.endswith(".tmp")]
+    """Hidden files: staged copies, journals, backups; a workspace holds none after a save, failed or not."""
+    return [p for p in root.rglob(".*")]
 
 
 def test_sample_organization_round_trips_byte_for_byte(sample_workspace: Path, tmp_path: Path):
@@ -243,13 +245,37 @@ def test_list_file_with_a_misspelled_top_key_is_named(tmp_path: Path):
 def test_missing_metadata_file_and_folder_are_named(tmp_path: Path):
     save_framework(Framework(metadata=Metadata(organization="X")), tmp_path)
     (tmp_path / FRAMEWORK_FILE).unlink()
-    with pytest.raises(InputError, match="framework.yaml: file not found"):
+    with pytest.raises(InputError, match="framework.yaml: required file not found"):
         load_framework(tmp_path)
     with pytest.raises(InputError, match="workspace folder not found"):
         load_framework(tmp_path / "nowhere")
 
 
+@pytest.mark.parametrize("missing", [FRAMEWORK_FILE, OBJECTIVES_FILE, TEAMS_FILE, KPIS_FILE, ROLES_DIR])
+def test_a_missing_required_file_is_an_error_not_an_empty_list(tmp_path: Path, missing: str):
+    _write(tmp_path, HAND_WRITTEN)
+    shutil.rmtree(tmp_path / missing) if missing == ROLES_DIR else (tmp_path / missing).unlink()
+    assert _problems(tmp_path) == [(missing + ("/" if missing == ROLES_DIR else ""), "", "")]
+
+
+def test_a_backup_left_by_an_old_interrupted_save_is_named(tmp_path: Path):
+    _write(tmp_path, HAND_WRITTEN)
+    (tmp_path / TEAMS_FILE).rename(tmp_path / f".{TEAMS_FILE}.bak")
+    with pytest.raises(InputError, match=r"teams.yaml: required file not found \(an interrupted save left "
+                                         r"\.teams\.yaml\.bak"):
+        load_framework(tmp_path)
+
+
+def test_a_new_workspace_has_every_required_file(tmp_path: Path):
+    save_framework(Framework(metadata=Metadata(organization="New")), tmp_path / "new")
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [
+        FRAMEWORK_FILE, KPIS_FILE, OBJECTIVES_FILE, ROLES_DIR, TEAMS_FILE]
+    assert load_framework(tmp_path / "new") == Framework(metadata=Metadata(organization="New"))
+
+
 def test_empty_list_files_load_as_empty(tmp_path: Path):
-    _write(tmp_path, {FRAMEWORK_FILE: "organization: Empty\n", OBJECTIVES_FILE: "", TEAMS_FILE: "teams:\n"})
+    _write(tmp_path, {FRAMEWORK_FILE: "organization: Empty\n", OBJECTIVES_FILE: "", TEAMS_FILE: "teams:\n",
+                      KPIS_FILE: "kpis: []\n"})
+    (tmp_path / ROLES_DIR).mkdir()
     framework = load_framework(tmp_path)
     assert (framework.objectives, framework.teams, framework.kpis, framework.roles) == ([], [], [], [])

@@ -1,13 +1,49 @@
-"""Files written all or nothing: to a temporary sibling first, renamed into place only when complete."""
+"""Files written all or nothing, even when the process is killed half way through.
+
+A set of files under one folder (the deepest folder holding them all, e.g. a workspace and its ``roles/``)
+is written as one transaction:
+
+1. every new file is written and flushed to disk as a hidden sibling ``.NAME.TXID.staged``;
+2. the journal ``.kpi-workbook-journal`` (staged → target pairs, files to remove) is written under a temporary
+   name and renamed into place: that rename is the commit point;
+3. the staged files are renamed over their targets, removed files are deleted, and the journal is deleted.
+
+A kill before step 2 leaves the old files; a kill after it leaves a journal. The next write into the folder,
+and :func:`consistent_folder` (what loaders read under), first replay a journal (every replay step can be
+repeated) and delete the leftovers of interrupted writes: staged files, temporary journals, and the ``.bak`` and
+temporary files of the earlier rename-one-by-one scheme. Writers hold an exclusive lock on the folder (``flock``
+on the folder itself), readers a shared one, so nobody reads a half-applied transaction and only leftovers of
+dead writers are cleaned.
+
+Private seam for the crash tests: ``_after_step``, when set, is called after every file-system operation of a
+write or a replay with a short description; a test sets it in a subprocess to kill that process at a chosen step.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
-import tempfile
+import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from kpi_workbook.core.errors import InputError, Problem
+
+JOURNAL = ".kpi-workbook-journal"
+STAGED_SUFFIX = ".staged"
+# Leftovers of interrupted writes: staged files, temporary journals, and .bak / mkstemp files of the old scheme.
+_LEFTOVER = re.compile(rf"^\..+\.[0-9a-f]{{12}}{re.escape(STAGED_SUFFIX)}$|^{re.escape(JOURNAL)}\.[0-9a-f]{{12}}$"
+                       r"|^\.(?P<name>.+)(?:\.bak|\.[a-z0-9_]{8}\.tmp)$")
+
+_after_step: Callable[[str], None] | None = None
+
+
+def _step(what: str) -> None:
+    if _after_step is not None:
+        _after_step(what)
 
 
 def _file_mode(target: Path) -> int:
@@ -19,45 +55,167 @@ def _file_mode(target: Path) -> int:
     return 0o666 & ~umask
 
 
-def write_files_atomically(files: Iterable[tuple[Path, str]], remove: Iterable[Path] = ()) -> None:
-    """Write every file to a temporary sibling, then rename all into place; all or nothing.
-
-    If a write fails, no target is touched. If a rename fails, the files already replaced are
-    restored from backups, so the folder is left as it was. Temporaries never stay behind.
-    """
-    staged: list[tuple[Path, Path]] = []
-    backups: list[tuple[Path, Path | None]] = []
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
     try:
-        for target, text in files:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.is_dir():
-                raise IsADirectoryError(f"{target} is a folder; cannot save a file there")
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            staged.append((Path(tmp), target))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
-            os.chmod(tmp, _file_mode(target))
-        for tmp, target in staged:
-            backup = None
-            if target.exists():
-                backup = target.with_name(f".{target.name}.bak")
-                os.replace(target, backup)
-            backups.append((target, backup))
-            os.replace(tmp, target)
-    except BaseException:
-        for target, backup in reversed(backups):
-            if backup is not None:
-                os.replace(backup, target)
-            else:
-                target.unlink(missing_ok=True)
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    for _, backup in backups:
-        if backup is not None:
-            backup.unlink(missing_ok=True)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes, mode: int) -> None:
+    """Create `path` (it must not exist) with `data`, flushed to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fchmod(fd, mode)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _step(f"write {path.name}")
+
+
+@contextmanager
+def _locked(folder: Path, exclusive: bool) -> Iterator[int]:
+    """Hold a lock on a folder: exclusive for writers, shared for readers (released when the process dies)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _names(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:  # an unreadable subfolder holds nothing we wrote
+        return []
+
+
+def _leftovers(folder: Path) -> list[Path]:
+    """Leftovers of interrupted writes in `folder` and its direct subfolders (a .bak only beside its file)."""
+    found = []
+    for place in [folder, *(p for p in _names(folder) if p.is_dir() and not p.name.startswith("."))]:
+        for path in _names(place):
+            match = _LEFTOVER.match(path.name)
+            if match and (match["name"] is None or (place / match["name"]).exists()):
+                found.append(path)
+    return found
+
+
+def _needs_recovery(folder: Path) -> bool:
+    return (folder / JOURNAL).exists() or bool(_leftovers(folder))
+
+
+def _replay(folder: Path) -> None:
+    """Finish a committed transaction whose journal is still there; every step can be repeated."""
+    journal = folder / JOURNAL
+    try:
+        entries = json.loads(journal.read_text(encoding="utf-8"))
+        replace = [(folder / staged, folder / target) for staged, target in entries["replace"]]
+        remove = [folder / name for name in entries["remove"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(Problem(file=str(journal), message=f"unreadable journal of an interrupted save ({exc}); "
+                                 "check the files, then delete it")) from None
+    for staged, target in replace:
+        if staged.exists():
+            os.replace(staged, target)
+            _step(f"replace {target.name}")
     for path in remove:
+        if path.exists():
+            path.unlink()
+            _step(f"remove {path.name}")
+    for place in {folder, *(target.parent for _, target in replace)}:
+        _fsync_folder(place)
+    journal.unlink()
+    _step("remove journal")
+
+
+def _recover(folder: Path) -> None:
+    """Replay an interrupted transaction and delete the leftovers of interrupted writes (caller holds the lock)."""
+    if (folder / JOURNAL).exists():
+        _replay(folder)
+    for path in _leftovers(folder):
         path.unlink(missing_ok=True)
+        _step(f"remove leftover {path.name}")
+
+
+@contextmanager
+def consistent_folder(folder: Path) -> Iterator[None]:
+    """Read a folder under a shared lock, after finishing or cleaning any interrupted write into it."""
+    folder = Path(folder)
+    with _locked(folder, exclusive=False) as fd:
+        if _needs_recovery(folder):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                _recover(folder)
+            except OSError as exc:
+                raise InputError(Problem(file=str(folder), message="cannot finish or clean up an interrupted save "
+                                         f"({exc.strerror or exc}); make the folder writable and retry")) from None
+        yield
+
+
+def _unchanged(target: Path, data: bytes) -> bool:
+    try:
+        return target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _common_folder(paths: list[Path]) -> Path:
+    return Path(os.path.commonpath([str(p.parent.absolute()) for p in paths]))
+
+
+def write_files_atomically(files: Iterable[tuple[Path, str]], remove: Iterable[Path] = ()) -> None:
+    """Write every file and delete every file in `remove`, all or nothing, even if the process is killed.
+
+    If anything fails before the commit point, no target is touched and the staged files are removed.
+    A file whose bytes would not change is left alone.
+    """
+    pending = [(Path(target).absolute(), text.encode("utf-8")) for target, text in files]
+    gone = [Path(p).absolute() for p in remove]
+    if not pending and not gone:
+        return
+    root = _common_folder([target for target, _ in pending] + gone)
+    root.mkdir(parents=True, exist_ok=True)
+    with _locked(root, exclusive=True):
+        _recover(root)
+        txid = uuid.uuid4().hex[:12]
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for target, data in pending:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.is_dir():
+                    raise IsADirectoryError(f"{target} is a folder; cannot save a file there")
+                if _unchanged(target, data):
+                    continue
+                tmp = target.with_name(f".{target.name}.{txid}{STAGED_SUFFIX}")
+                staged.append((tmp, target))
+                _write_durably(tmp, data, _file_mode(target))
+            gone = [p for p in gone if p.exists()]
+            if not staged and not gone:
+                return
+            if len(staged) == 1 and not gone:  # one rename is atomic by itself
+                os.replace(*staged[0])
+                _step(f"replace {staged[0][1].name}")
+            else:
+                entries = {"replace": [[str(s.relative_to(root)), str(t.relative_to(root))] for s, t in staged],
+                           "remove": [str(p.relative_to(root)) for p in gone]}
+                journal_tmp = root / f"{JOURNAL}.{txid}"
+                _write_durably(journal_tmp, json.dumps(entries, indent=1).encode("utf-8"), 0o644)
+                os.replace(journal_tmp, root / JOURNAL)
+                _step("commit journal")
+        except BaseException:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            (root / f"{JOURNAL}.{txid}").unlink(missing_ok=True)
+            raise
+        _fsync_folder(root)
+        if (root / JOURNAL).exists():
+            _replay(root)
 
 
 def write_text_atomically(path: Path, text: str) -> None:

@@ -11,8 +11,10 @@ A workspace is a folder::
     actuals.csv           optional: actuals in the long import format
     actuals.duckdb        the actuals store (made by import-actuals; not committed)
 
-Saving writes every file to a temporary sibling and renames them all into place only once all are
-written, so a failed save leaves the previous files untouched.
+Every file above but the last three is required (a file may be empty, meaning no entries; ``roles/`` may
+be empty): a missing one is an error, never an empty list. Saving is one transaction (see
+``core.atomic_files``): a failed or killed save leaves the previous version or the new one, whole, and
+loading first finishes or cleans up a save that was interrupted.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from kpi_workbook.core.atomic_files import write_files_atomically
+from kpi_workbook.core.atomic_files import consistent_folder, write_files_atomically
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework, KpiDefinition, Metadata, Objective, Role, Strict, Team
 from kpi_workbook.workspace.yaml_io import dump_yaml, read_yaml
@@ -123,6 +125,14 @@ def _entries(data: Any, key: str, file: str) -> tuple[list, list[Problem]]:
     return entries, []
 
 
+def _missing(root: Path, name: str, what: str = "file", hint: str = "") -> Problem:
+    """A required framework file or folder that is not there; names the backup an old interrupted save left."""
+    backup = root / f".{name}.bak"
+    if backup.exists():
+        hint = f"an interrupted save left {backup.name}: check it and rename it to {name}"
+    return Problem(file=name, message=f"required {what} not found" + (f" ({hint})" if hint else ""))
+
+
 def load_framework(path: str | Path) -> Framework:
     """Load a workspace folder into a Framework; every problem found is raised in one InputError."""
     root = Path(path)
@@ -131,22 +141,31 @@ def load_framework(path: str | Path) -> Framework:
                                  f"(give the folder that holds {FRAMEWORK_FILE})"))
     if not root.is_dir():
         raise InputError(Problem(file=str(root), message="workspace folder not found"))
+    try:
+        with consistent_folder(root):
+            return _read_framework(root)
+    except PermissionError as exc:
+        raise InputError(Problem(file=str(root), message=f"cannot be read: {exc.strerror}")) from None
+
+
+def _read_framework(root: Path) -> Framework:
     problems: list[Problem] = []
     parts: dict[str, Any] = {}
 
-    meta_file = root / FRAMEWORK_FILE
-    try:
-        meta = read_yaml(meta_file, FRAMEWORK_FILE)
+    if not (root / FRAMEWORK_FILE).exists():
+        problems.append(_missing(root, FRAMEWORK_FILE))
+    else:
         try:
+            meta = read_yaml(root / FRAMEWORK_FILE, FRAMEWORK_FILE)
             parts["metadata"] = Metadata.model_validate(meta if meta is not None else {})
+        except InputError as exc:
+            problems += exc.problems
         except ValidationError as exc:
             problems += validation_problems(exc, FRAMEWORK_FILE, meta, "metadata")
-    except InputError as exc:
-        problems += exc.problems
 
     for key, (file, model) in _LIST_FILES.items():
         if not (root / file).exists():
-            parts[key] = []
+            problems.append(_missing(root, file))
             continue
         try:
             data = read_yaml(root / file, file)
@@ -161,6 +180,8 @@ def load_framework(path: str | Path) -> Framework:
             problems += validation_problems(exc, file, entries, key.rstrip("s"), list_key=key)
 
     roles = []
+    if not (root / ROLES_DIR).is_dir():
+        problems.append(_missing(root, f"{ROLES_DIR}/", "folder", "one file per role; make it empty when there are none"))
     for role_file in sorted((root / ROLES_DIR).glob("*.yaml")):
         display = f"{ROLES_DIR}/{role_file.name}"
         try:
@@ -203,6 +224,7 @@ def save_framework(framework: Framework, path: str | Path) -> None:
     """Save a framework into a workspace folder atomically; role files of removed roles are deleted."""
     root = Path(path)
     files = framework_files(framework)
+    (root / ROLES_DIR).mkdir(parents=True, exist_ok=True)
     stale = [
         f for f in (root / ROLES_DIR).glob("*.yaml") if f"{ROLES_DIR}/{f.name}" not in files
     ]
