@@ -156,7 +156,8 @@ def load_sources(root: str | Path) -> dict[str, Source]:
     try:
         sources = TypeAdapter(list[Source]).validate_python(data["sources"])
     except ValidationError as exc:
-        problems = validation_problems(exc, SOURCES_FILE, data["sources"], "source", list_key="sources")
+        named = [{"id": e.get("name"), **e} if isinstance(e, dict) else e for e in data["sources"]]
+        problems = validation_problems(exc, SOURCES_FILE, named, "source", list_key="sources")
         raise InputError(problems) from None
     seen: dict[str, Source] = {}
     for source in sources:

@@ -217,8 +217,9 @@ def changes(computation: Computation, store: ActualsStore) -> tuple[pd.DataFrame
                                  ["new", "removed", "changed"], "unchanged")
     counts = merged.groupby(["kpi_id", "change"]).size().unstack(fill_value=0)
     counts = counts.reindex(columns=["new", "changed", "removed", "unchanged"], fill_value=0)
+    counts = counts.reindex(kpi_ids, fill_value=0)
     counts["no_data"] = computation.no_data.groupby("kpi_id").size().reindex(counts.index, fill_value=0)
-    summary = counts.reindex(kpi_ids, fill_value=0).reset_index().rename(columns={"index": "kpi_id"})
+    summary = counts.rename_axis("kpi_id").reset_index()
     detail = merged[merged["change"] != "unchanged"].reset_index(drop=True)
     return summary[CHANGE_COLUMNS], detail
 

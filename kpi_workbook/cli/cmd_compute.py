@@ -1,0 +1,72 @@
+"""`kpi-workbook compute`: evaluate the KPIs' measures on the workspace's sources and store the values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.core.errors import InputError, KpiWorkbookError
+from kpi_workbook.core.periods import PeriodError
+from kpi_workbook.workspace.opener import open_workspace
+from kpi_workbook.workspace.store import DuckDBStore
+
+SHOWN_CHANGES = 20
+
+
+def _summary(frame: pd.DataFrame) -> str:
+    return frame.to_string(index=False) if len(frame) else "(no measured KPI has values in these periods)"
+
+
+@app.command()
+def compute(
+    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace folder (default: the "
+                                                   "current folder or $KPI_WORKBOOK_WORKSPACE).")] = None,
+    period: Annotated[str | None, typer.Option(help="Only this period, e.g. 2025Q4.")] = None,
+    first: Annotated[str | None, typer.Option("--from", help="First period of a range.")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last period of a range.")] = None,
+    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="Only this KPI id (repeatable).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show new, changed and removed values; store "
+                                                            "nothing.")] = False,
+) -> None:
+    """Compute the KPIs that have a measure from the sources in sources.yaml and store them.
+
+    Each period × team × KPI computed replaces what the store held for it, in one transaction; values keep their
+    lineage (source, number of source rows, when computed, definition hash). Exit codes: 0 done, 2 bad input.
+    """
+    from kpi_workbook.analysis.measures import changes, span_of, write
+    from kpi_workbook.analysis.measures import compute as run
+
+    if period is not None and (first is not None or last is not None):
+        fail("give either --period or --from/--to, not both")
+    try:
+        opened = open_workspace(workspace)
+        span = span_of(period or first, period or last)
+        store = opened.store()
+        result = run(opened.root, opened.framework, opened.employees, kpis=kpi or None, span=span, store=store)
+        summary, detail = changes(result, store)
+    except (InputError, PeriodError) as exc:
+        fail(exc)
+    echo_table(_summary(summary))
+    for row in result.skipped.itertuples(index=False):
+        typer.echo(f"note: {row.kpi_id}: {row.values} value(s) left out: {row.reason}", err=True)
+    if dry_run:
+        if len(detail):
+            shown = detail.head(SHOWN_CHANGES).fillna("")
+            echo_table("\n" + shown.to_string(index=False))
+            if len(detail) > SHOWN_CHANGES:
+                typer.echo(f"... and {len(detail) - SHOWN_CHANGES} more changes")
+        typer.echo("dry run: nothing stored")
+        return
+    if not isinstance(store, DuckDBStore):
+        fail(f"the actuals store {store.location} is read only; compute writes into a workspace's actuals.duckdb")
+    try:
+        opened.require_writable()
+        stored = write(result, store)
+    except KpiWorkbookError as exc:
+        fail(str(exc))
+    typer.echo(f"stored {stored.inserted} computed value(s) in {stored.slices} period × team × KPI slice(s) "
+               f"(replaced {stored.removed} stored value(s))")

@@ -1,0 +1,96 @@
+"""`kpi-workbook compute`: dry run, one-transaction replace of exactly the computed slices, lineage, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from measure_fixtures import DEALS, write_workspace
+
+from kpi_workbook.workspace.files import ACTUALS_DB
+from kpi_workbook.workspace.store import DuckDBStore
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    return write_workspace(tmp_path / "ws")
+
+
+def store(root: Path) -> DuckDBStore:
+    return DuckDBStore(root / ACTUALS_DB)
+
+
+def test_dry_run_shows_new_values_and_stores_nothing(cli, workspace):
+    code, out, err = cli("compute", "-w", workspace, "--dry-run")
+    assert code == 0, err
+    assert "won_revenue    4" in out and "dry run: nothing stored" in out
+    assert not (workspace / ACTUALS_DB).exists()
+
+
+def test_compute_stores_values_with_lineage_and_a_rerun_never_duplicates(cli, workspace):
+    assert cli("compute", "-w", workspace)[0] == 0
+    first = store(workspace).read_actuals()
+    code, out, _ = cli("compute", "-w", workspace)
+    assert code == 0 and "replaced 39 stored value(s)" in out
+    again = store(workspace).read_actuals()
+    assert len(first) == len(again) == 39 and first.equals(again)
+    lineage = store(workspace).read_lineage("won_revenue").set_index("employee_id")
+    assert lineage.loc["E1", "source"] == "deals" and lineage.loc["E1", "source_rows"] == 2
+    assert lineage["definition_hash"].nunique() == 1 and lineage["computed_at"].notna().all()
+
+
+def test_a_corrected_export_changes_and_removes_exactly_its_slices(cli, workspace):
+    cli("import-actuals", write_long(workspace), "-w", workspace)  # a value entered by hand, another KPI
+    assert cli("compute", "-w", workspace)[0] == 0
+    corrected = DEALS.replace("2,E1,sales west,won,300", "2,E1,sales west,won,310").replace(
+        "4,E2,Sales West,lost,80,2025-03-01,2025-03-15\n", "")
+    (workspace / "exports" / "deals.csv").write_text(corrected, encoding="utf-8")
+    code, out, _ = cli("compute", "-w", workspace, "--dry-run", "--kpi", "won_revenue")
+    assert code == 0
+    assert "won_revenue    0        1        1          2        0" in out  # E1 changed, E2 removed
+    assert cli("compute", "-w", workspace)[0] == 0
+    values = store(workspace).read_actuals(kpis="won_revenue").set_index("employee_id")["value"]
+    assert values.to_dict() == {"E1": 410.0, "E3": 0.0, "R1": 700.0}
+    entered = store(workspace).read_actuals(kpis="deals", periods="2024Q4")
+    assert entered["value"].tolist() == [9.0]  # a period no source covers is untouched
+
+
+def write_long(root: Path) -> Path:
+    path = root / "entered.csv"
+    path.write_text("period,team,employee_id,kpi_id,value\n2024Q4,sales,E1,deals,9\n", encoding="utf-8")
+    return path
+
+
+def test_period_and_kpi_options(cli, workspace):
+    assert cli("compute", "-w", workspace, "--period", "2025Q2", "--kpi", "deals")[0] == 0
+    stored = store(workspace).read_actuals()
+    assert set(stored["period"]) == {"2025Q2"} and set(stored["kpi_id"]) == {"deals"}
+    code, _, err = cli("compute", "-w", workspace, "--kpi", "nope")
+    assert code == 2 and "'nope' is not a KPI with a measure" in err and "Traceback" not in err
+    code, _, err = cli("compute", "-w", workspace, "--period", "2025Q2", "--from", "2025Q1")
+    assert code == 2 and "either --period or --from/--to" in err
+
+
+def test_workspace_defaults_to_the_current_folder(cli, workspace):
+    code, out, err = cli("compute", "--dry-run", cwd=workspace)
+    assert code == 0, err
+    code, _, err = cli("compute", "--dry-run", cwd=workspace.parent)
+    assert code == 2 and "framework.yaml" in err
+
+
+@pytest.mark.parametrize(("deals_csv", "message"), [
+    ("deal_id,owner,region,stage,amount,created_on,closed_on\n1,E1,Sales West,won,1e,2025-01-01,2025-01-02\n",
+     "deals.csv, row 2, field 'amount': not a number"),
+    ("deal_id,owner,region,stage,amount,created_on,closed_on\n1,E1,Sales West,won,1,2025-01-01,02.01.2025\n",
+     "deals.csv, row 2, field 'closed_on': not a date in the format %Y-%m-%d (got '02.01.2025')"),
+    ("deal_id,owner,region,stage,amount,created_on,closed_on\n1,E1,Sals Wst,won,1,2025-01-01,2025-01-02\n",
+     "unknown team 'Sals Wst'"),
+    ("deal_id,owner,stage,amount,created_on,closed_on\n1,E1,won,1,2025-01-01,2025-01-02\n",
+     "deals.csv, field 'region': missing column"),
+    ("deal_id,owner,region,stage,amount,created_on,closed_on\n", "deals.csv: empty source"),
+])
+def test_bad_sources_give_one_clear_error_and_store_nothing(cli, tmp_path, deals_csv, message):
+    root = write_workspace(tmp_path / "ws", deals_csv=deals_csv)
+    code, _, err = cli("compute", "-w", root)
+    assert code == 2 and message in err and "Traceback" not in err, err
+    assert not (root / ACTUALS_DB).exists()
