@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from measure_fixtures import MEASURES, measured_framework, write_workspace
