@@ -22,13 +22,15 @@
 # - *In batch:* `papermill notebooks/01_strategic_goals.ipynb out.ipynb -p team sales -p interactive False`,
 #   or `kpi-workbook run --notebooks 01 --all-teams` for every team. Pass team ids that look like numbers as
 #   raw text: `-r team 007` (with `-p`, papermill would read `007` as the number 7).
-# - *Parameters:* `workspace` is the framework folder (absolute, or relative to the current folder or the
-#   project root); `team` limits the KPIs counted to one team's roles (empty means the whole organization);
+# - *Parameters:* `workspace` is the framework folder (absolute, or relative to the current folder; `sample` is
+#   the bundled sample organization, read only); `team` limits the KPIs counted to one team's roles and
+#   `department` to a department's teams (both empty mean the whole organization);
 #   `period` is not used in this step; `interactive` shows the forms. `papermill --help-notebook` lists them.
 
 # %% tags=["parameters"]
-workspace: str = "data/sample_org"  # framework folder, absolute or relative to the project root
-team: str = ""  # team id such as sales; empty means the whole organization
+workspace: str = "sample"  # workspace folder (relative to the current folder); "sample": the bundled sample
+team: str = ""  # team id such as sales; empty means the whole organization (or the department)
+department: str = ""  # department id or name such as commercial: all its teams; empty means no department
 period: str = ""  # reporting period such as 2025Q4; empty means the latest with actuals
 interactive: bool = True  # show the live forms; False for batch runs and reports
 
@@ -41,7 +43,7 @@ from kpi_workbook.reports.record import record
 from kpi_workbook.steps import open_step, strategic_goals
 
 # %%
-ctx = open_step(workspace, team, period)
+ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
 ctx.describe()
 

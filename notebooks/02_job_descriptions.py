@@ -25,8 +25,9 @@
 #   organization), `period` (not used in this step), `interactive` (show the forms).
 
 # %% tags=["parameters"]
-workspace: str = "data/sample_org"  # framework folder, absolute or relative to the project root
-team: str = ""  # team id such as sales; empty means the whole organization
+workspace: str = "sample"  # workspace folder (relative to the current folder); "sample": the bundled sample
+team: str = ""  # team id such as sales; empty means the whole organization (or the department)
+department: str = ""  # department id or name such as commercial: all its teams; empty means no department
 period: str = ""  # reporting period such as 2025Q4; empty means the latest with actuals
 interactive: bool = True  # show the live forms; False for batch runs and reports
 
@@ -38,7 +39,7 @@ from kpi_workbook.reports.record import record
 from kpi_workbook.steps import job_descriptions, open_step
 
 # %%
-ctx = open_step(workspace, team, period)
+ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
 ctx.describe()
 

@@ -12,8 +12,9 @@ from IPython.core.pylabtools import select_figure_formats
 from IPython.utils.capture import capture_output
 from matplotlib.figure import Figure
 
+from kpi_workbook.analysis.history import kpi_history, role_history
 from kpi_workbook.analysis.review import kpi_scorecard, trends
-from kpi_workbook.analysis.targets import kpi_history, role_history, suggest_for_framework, suggest_targets
+from kpi_workbook.analysis.targets import suggest_for_framework, suggest_targets
 from kpi_workbook.reports.charts import COLOURS, history_chart, role_history_charts, scorecard_chart, trend_chart
 from kpi_workbook.workspace.sample import quarter_labels
 

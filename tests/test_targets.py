@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kpi_workbook.analysis.checks.findings import Finding, Severity
+from kpi_workbook.analysis.history import kpi_history, role_history
 from kpi_workbook.analysis.targets import (
     CHALLENGING,
     NO_DATA,
@@ -23,10 +23,7 @@ from kpi_workbook.analysis.targets import (
     apply_suggestion,
     attainment_probability,
     bands_text,
-    evidence_findings,
     history_frame,
-    kpi_history,
-    role_history,
     suggest_for_framework,
     suggest_targets,
     verdict,
@@ -293,17 +290,6 @@ def test_a_kpi_without_actuals_is_no_data(sample):
     table = suggest_for_framework(framework, without, employees, roles=["account_executive"])
     row = table.set_index("kpi_id").loc["win_rate"]
     assert row["verdict"] == NO_DATA and row["current_verdict"] == NO_DATA and "no history" in row["notes"]
-
-
-def test_evidence_findings_name_too_easy_and_unrealistic_targets(sample):
-    framework, employees, actuals = sample
-    findings = evidence_findings(framework, actuals, employees)
-    assert findings and all(isinstance(f, Finding) and f.severity is Severity.WARNING for f in findings)
-    where = {(f.role, f.kpi): f for f in findings}
-    easy = where[("sales_development_rep", "meetings_booked")]
-    assert "too easy" in easy.message and easy.fix.startswith("tighten")
-    hard = where[("recruiter", "time_to_hire")]
-    assert "unrealistic" in hard.message and hard.file == "roles/recruiter.yaml" and hard.field == "target"
 
 
 def test_apply_suggestion_keeps_the_assignment_and_sets_the_bands(sample):

@@ -217,9 +217,8 @@ def _variation_flags(scores: pd.DataFrame, framework: Framework, window: list[st
     limit = (NO_VARIATION_SHARE * spread["span"]).fillna(0.0) + 1e-9 * np.maximum(1, spread["mean"].abs())
     flat = spread[(spread["n"] >= 2) & (spread["std"] <= limit)]
     span = window[0] if len(window) == 1 else f"{window[0]}-{window[-1]}"
-    message = ("the " + flat["n"].astype(str) + f" values of {span} hardly vary (mean "
-               + flat["mean"].map(_fmt) + ", standard deviation " + flat["std"].map(_fmt) + ", band span "
-               + flat["span"].map(_fmt) + ")")
+    message = [f"the {int(n)} values of {span} hardly vary (mean {_fmt(mean)}, standard deviation {_fmt(std)}, "
+               f"band span {_fmt(band)})" for n, mean, std, band in flat[["n", "mean", "std", "span"]].to_numpy()]
     return flat[GROUP].assign(flag="no_variation", severity="info", message=message)
 
 

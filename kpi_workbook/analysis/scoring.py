@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from kpi_workbook.analysis.history import TEAM_LEVEL
 from kpi_workbook.core.model import Framework, Polarity
 from kpi_workbook.core.periods import period_table, sort_periods
 
@@ -272,7 +273,8 @@ def score_actuals(actuals: pd.DataFrame, employees: pd.DataFrame, framework: Fra
         value[p[at] * grid.per_period + grid.first_slot[e[at]] + slot] = raw[at]
         # team-level values (empty employee_id): a period × team × KPI cube, read where an own value is missing
         codes, uniques = _factor(actuals["employee_id"])
-        at = np.flatnonzero(np.append(pd.Series(uniques, dtype="object").fillna("").eq("").to_numpy(), True)[codes])
+        team_level = pd.Series(uniques, dtype="object").fillna(TEAM_LEVEL).eq(TEAM_LEVEL).to_numpy()
+        at = np.flatnonzero(np.append(team_level, True)[codes])
         if at.size:
             t = _codes_in(actuals["team"].iloc[at], teams)
             known = (p[at] >= 0) & (k[at] >= 0) & (t >= 0)
@@ -294,6 +296,14 @@ def score_actuals(actuals: pd.DataFrame, employees: pd.DataFrame, framework: Fra
         "status": status_of(score, config),
         "weight": bands["weight"].to_numpy()[grid.band],
     }, copy=False)
+
+
+def with_departments(scores: pd.DataFrame, framework: Framework) -> pd.DataFrame:
+    """The scores with a `department` column (the department of each row's team; "" for a team without one)."""
+    department_of = {t.id: t.department.strip() for t in framework.teams}
+    names = [department_of.get(str(team), "") for team in scores["team"].cat.categories]
+    department = pd.Categorical(np.asarray(names, dtype=object)[scores["team"].cat.codes.to_numpy()])
+    return scores.assign(department=department)
 
 
 def _keys(by: str | Sequence[str]) -> list[str]:

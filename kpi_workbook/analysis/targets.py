@@ -30,8 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kpi_workbook.analysis.checks.common import role_file
-from kpi_workbook.analysis.checks.findings import Finding, Severity
+from kpi_workbook.analysis.history import HISTORY_COLUMNS, role_history
 from kpi_workbook.core.model import Framework, Polarity, RoleKpi
 from kpi_workbook.core.periods import parse_period
 
@@ -42,7 +41,6 @@ TOO_EASY = "too easy"
 CHALLENGING = "challenging but achievable"
 UNREALISTIC = "unrealistic"
 NO_DATA = "no data"
-HISTORY_COLUMNS = ["period", "employee_id", "value"]
 SUGGESTION_COLUMNS = [
     "role", "kpi_id", "kpi_name", "polarity", "weight", "method", "periods", "observations",
     "current_threshold", "current_target", "current_stretch", "current_target_range", "current_threshold_range",
@@ -465,64 +463,6 @@ def current_bands(assignment: RoleKpi) -> dict[str, Any]:
     }
 
 
-def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes (-1 where missing) and the distinct values as text, of a text or categorical column."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy(), column.cat.categories.astype(str).to_numpy(dtype=object)
-    codes, uniques = pd.factorize(column)
-    return codes, pd.Index(uniques).astype(str).to_numpy(dtype=object)
-
-
-def role_history(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
-    """Actuals with the role they count for: DataFrame[role, team, period, employee_id, kpi_id, value].
-
-    A person's value counts for the person's role (from employees); a team-level value (empty employee id)
-    counts for every role of that team that has the KPI assigned. Rows of unassigned (role, KPI) pairs are dropped.
-    Vectorized over integer codes; the columns keep the dtypes of `actuals` and role is a categorical.
-    """
-    roles = pd.Index([r.id for r in framework.roles])
-    people = employees.drop_duplicates("employee_id")
-    employee_role = roles.get_indexer(people["role"].astype(str))
-    e_codes, e_values = _codes(actuals["employee_id"])
-    known = pd.Index(people["employee_id"].astype(str)).get_indexer(e_values)
-    role_of_value = np.append(np.where(known >= 0, employee_role[known], -1), -1)  # last slot: missing id
-    is_team = np.append(e_values == "", True)[e_codes]
-    row_role = role_of_value[e_codes]
-    person_rows = np.flatnonzero(~is_team & (row_role >= 0))
-
-    t_codes, t_values = _codes(actuals["team"])
-    team_roles = [[i for i, r in enumerate(framework.roles) if team in r.teams] for team in t_values] + [[]]
-    per_team = np.array([len(x) for x in team_roles])
-    first = np.cumsum(per_team) - per_team
-    flat = np.array([i for x in team_roles for i in x], dtype=int)
-    team_rows = np.flatnonzero(is_team)
-    reps = per_team[t_codes[team_rows]]
-    offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    team_role = flat[np.repeat(first[t_codes[team_rows]], reps) + offsets]
-
-    rows = np.concatenate([person_rows, np.repeat(team_rows, reps)])
-    row_roles = np.concatenate([row_role[person_rows], team_role])
-    k_codes, k_values = _codes(actuals["kpi_id"])
-    assigned = np.zeros((len(roles), len(k_values) + 1), dtype=bool)
-    pairs = [(a.role, a.kpi.kpi) for a in framework.assignments]
-    kpi_slot = pd.Index(k_values).get_indexer([k for _, k in pairs])
-    role_slot = roles.get_indexer([r for r, _ in pairs])
-    assigned[role_slot[kpi_slot >= 0], kpi_slot[kpi_slot >= 0]] = True
-    keep = assigned[row_roles, k_codes[rows]]
-    frame = actuals.iloc[rows[keep]][["team", "period", "employee_id", "kpi_id", "value"]].reset_index(drop=True)
-    frame.insert(0, "role", pd.Categorical.from_codes(row_roles[keep], categories=roles))
-    return frame
-
-
-def kpi_history(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame, role: str,
-                kpi: str) -> pd.DataFrame:
-    """The history of one role KPI: DataFrame[period, employee_id, value] (employee_id "" for team-level values)."""
-    rows = role_history(framework, actuals, employees)
-    rows = rows[(rows["role"] == role) & (rows["kpi_id"].astype(str) == kpi)]
-    frame = rows[HISTORY_COLUMNS].astype({"period": str}).reset_index(drop=True)
-    return frame.assign(employee_id=frame["employee_id"].astype(object).fillna("").astype(str))
-
-
 def _bands_columns(prefix: str, source: Mapping[str, Any]) -> dict[str, Any]:
     return {f"{prefix}{k}": source.get(k) for k in ("threshold", "target", "stretch", "target_range",
                                                     "threshold_range")}
@@ -604,24 +544,3 @@ def show_bands(row: Mapping[str, Any], prefix: str = "") -> str:
         return (f"target range {_pair(row[f'{prefix}target_range'])} "
                 f"(threshold range {_pair(row[f'{prefix}threshold_range'])})")
     return f"threshold/target/stretch {bands_text(row, prefix)}"
-
-
-def evidence_findings(
-    framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame, method: str = "percentile",
-) -> list[Finding]:
-    """SMART "Achievable" evidence (rule ``smart.achievable_evidence``): a warning for each current target that
-    history judges too easy or unrealistic, with the `method`'s suggestion as the fix."""
-    table = suggest_for_framework(framework, actuals, employees, method=method)
-    judged = table[table["current_verdict"].isin([TOO_EASY, UNREALISTIC])]
-    findings = []
-    for row in judged.to_dict("records"):
-        field_name = "target_range" if row["polarity"] == Polarity.WITHIN_RANGE.value else "target"
-        message = (f"{row['current_probability']:.0%} of {row['observations']} past observations met the current "
-                   f"{show_bands(row, 'current_')}: {row['current_verdict']}")
-        fix = f"{'tighten' if row['current_verdict'] == TOO_EASY else 'relax'} the bands"
-        if row["probability"] is not None and not pd.isna(row["probability"]):
-            fix += f"; the {method} method suggests {show_bands(row)} ({row['probability']:.0%} attainment)"
-        findings.append(Finding(severity=Severity.WARNING, rule="smart.achievable_evidence", message=message,
-                                fix=fix, file=role_file(row["role"]), role=row["role"], kpi=row["kpi_id"],
-                                field=field_name))
-    return findings

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
+from kpi_workbook.batch.records import DEPARTMENT_PREFIX
 from kpi_workbook.core.atomic_files import write_text_atomically
 
 if TYPE_CHECKING:
-    from kpi_workbook.batch.runner import RunResult
+    from kpi_workbook.batch.records import RunResult
 
 MESSAGE_LIMIT = 300
 STATUS_LABELS = {"ok": "ok", "failed": "failed", "timed_out": "timed out"}
@@ -79,16 +80,17 @@ _TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined
 
 
 def render_index(runs: Sequence[RunResult], organization: str, period: str) -> str:
-    """The index page: one row per team (the whole organization first), one column per notebook."""
-    names = {r.team: r.team_name for r in runs}
-    teams = sorted(names.items(), key=lambda pair: (pair[0] != "", pair[0]))
+    """The index page: one row per scope (the whole organization first, then departments, then teams), one column
+    per notebook."""
+    names = {r.key[0]: r.team_name for r in runs}
+    teams = sorted(names.items(), key=lambda pair: (pair[0] != "", not pair[0].startswith(DEPARTMENT_PREFIX), pair[0]))
     counts = {status: sum(r.status.value == status for r in runs) for status in STATUS_LABELS}
     return _TEMPLATE.render(
         organization=organization,
         period=period,
         teams=teams,
         notebooks=sorted({r.notebook for r in runs}),
-        cells={(r.team, r.notebook): r for r in runs},
+        cells={r.key: r for r in runs},
         counts=counts,
         labels=STATUS_LABELS,
         limit=MESSAGE_LIMIT,

@@ -13,7 +13,6 @@ Each (team, notebook) pair runs in a worker process of a process pool, with its 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import multiprocessing
@@ -27,9 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -40,20 +37,25 @@ from papermill.exceptions import PapermillExecutionError
 from tqdm import tqdm
 from traitlets.config import Config
 
+from kpi_workbook.batch.index import write_index
+from kpi_workbook.batch.records import (
+    UNDATED,
+    RunResult,
+    Status,
+    load_runs,
+    save_runs,
+    scope_folder,
+    scope_key,
+)
 from kpi_workbook.core.atomic_files import write_text_atomically
-from kpi_workbook.core.errors import InputError, Problem, UnknownTeamError
+from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework
-from kpi_workbook.core.paths import NOTEBOOKS_DIR
-from kpi_workbook.core.periods import parse_period
+from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_WORKSPACE_NAME
 from kpi_workbook.reports.html import ReportHeading, notebook_to_html
-from kpi_workbook.reports.index import write_index
-from kpi_workbook.workspace.files import load_framework
-from kpi_workbook.workspace.store import open_store
+from kpi_workbook.workspace.opener import Workspace, open_workspace
+from kpi_workbook.workspace.scope import Scope, departments
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
-ORGANIZATION_FOLDER = "_organization"  # framework ids cannot start with "_", so no team can clash with it
-UNDATED = "undated"  # the period folder of a workspace without actuals
-RUNS_FILE = "runs.json"
 INDEX_FILE = "index.html"
 KERNEL_NAME = "python3"
 ENGINE_NAME = "kpi_workbook"
@@ -68,14 +70,6 @@ NOTEBOOK_TIMEOUT_ERROR = "NotebookTimeoutError"
 DEAD_KERNEL_ERROR = "DeadKernelError"
 
 
-class Status(StrEnum):
-    """Outcome of one run."""
-
-    OK = "ok"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-
-
 @dataclass(frozen=True)
 class Job:
     """One notebook to run for one team (an empty team means the whole organization)."""
@@ -88,50 +82,34 @@ class Job:
     period_dir: Path
     cell_timeout: float = CELL_TIMEOUT
     notebook_timeout: float = NOTEBOOK_TIMEOUT
+    department: str = ""
 
     @property
     def folder(self) -> str:
-        return self.team or ORGANIZATION_FOLDER
+        return scope_folder(self.team, self.department)
 
     @property
     def key(self) -> tuple[str, str]:
-        return self.team, self.notebook.stem
+        return scope_key(self.team, self.department), self.notebook.stem
 
     @property
     def parameters(self) -> dict[str, object]:
-        return {"workspace": str(self.workspace), "team": self.team, "period": self.period, "interactive": False}
-
-
-@dataclass
-class RunResult:
-    """What happened when one notebook ran for one team; paths are relative to the period folder."""
-
-    team: str
-    team_name: str
-    notebook: str
-    status: Status
-    duration: float
-    error: str = ""
-    message: str = ""
-    ipynb: str = ""
-    html: str = ""
-    warnings: list[str] = field(default_factory=list)
-    finished: str = field(default_factory=lambda: datetime.now().astimezone().isoformat(timespec="seconds"))
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.team, self.notebook
+        scope = {"department": self.department} if self.department else {}  # step notebooks without it still run
+        return {"workspace": str(self.workspace), "team": self.team, **scope, "period": self.period,
+                "interactive": False}
 
 
 @dataclass
 class RunRequest:
     """What to run: which workspace, teams, notebooks and period, where to, and how."""
 
-    workspace: Path
+    workspace: Workspace | str | Path | None  # an opened workspace, or what names one (see open_workspace)
     out: Path = Path("reports")
     teams: Sequence[str] = ()
     all_teams: bool = False
     organization: bool = False
+    departments: Sequence[str] = ()
+    all_departments: bool = False
     notebooks: Sequence[str] = ()
     notebooks_dir: Path = NOTEBOOKS_DIR
     period: str = ""
@@ -190,35 +168,16 @@ def discover_notebooks(folder: Path, selection: Sequence[str] = ()) -> list[Path
     return sorted(chosen)
 
 
-def resolve_teams(framework: Framework, teams: Sequence[str], all_teams: bool, organization: bool) -> list[str]:
-    """The team ids to run, checked against the framework; "" stands for the whole organization.
-
-    With neither teams nor all_teams, the whole organization is run.
-    """
-    valid = [t.id for t in framework.teams]
-    for team in teams:
-        if team not in valid:
-            raise UnknownTeamError(team, sorted(valid))
-    chosen = list(valid) if all_teams else list(dict.fromkeys(teams))
-    if organization or not chosen:
-        chosen.insert(0, "")
-    return chosen
-
-
-def resolve_period(workspace: Path, period: str) -> str:
-    """The canonical label of the requested period, or the latest period with actuals ("" if there are none).
-
-    Opening the store here also imports the workspace's actuals.csv once, before the kernels read it.
-    """
-    periods = open_store(workspace).periods()
-    if not period:
-        return periods[-1] if periods else ""
-    label = parse_period(period).label
-    if periods and label not in periods:
-        raise InputError(Problem(file=str(workspace), field="period",
-                                 message=f"no actuals for period '{label}'. "
-                                         f"Periods with actuals: {', '.join(periods)}"))
-    return label
+def resolve_scopes(workspace: Workspace, request: RunRequest) -> list[Scope]:
+    """The scopes a request asks for, checked through the workspace (UnknownTeamError, unknown departments):
+    the whole organization first (also when nothing else is chosen), then departments, then teams."""
+    framework = workspace.framework
+    teams = [t.id for t in framework.teams] if request.all_teams else list(dict.fromkeys(request.teams))
+    wanted = list(departments(framework)) if request.all_departments else list(dict.fromkeys(request.departments))
+    scopes = [workspace.scope(department=d) for d in wanted] + [workspace.scope(team=t) for t in teams]
+    if request.organization or not scopes:
+        scopes.insert(0, workspace.scope())
+    return list({scope_key(s.team, s.department): s for s in scopes}.values())
 
 
 def safe_subfolder(parent: Path, name: str, what: str) -> Path:
@@ -347,8 +306,9 @@ def execute_job(job: Job, scratch: str | None = None) -> RunResult:
     finally:
         PAPERMILL_LOG.removeHandler(collector)
         shutil.rmtree(socket_dir, ignore_errors=True)
-    result = RunResult(team=job.team, team_name=job.team_name, notebook=stem, status=_status_of(error),
-                       duration=0.0, error=error, message=message, warnings=collector.messages)
+    result = RunResult(team=job.team, department=job.department, team_name=job.team_name, notebook=stem,
+                       status=_status_of(error), duration=0.0, error=error, message=message,
+                       warnings=collector.messages)
     if partial.exists():
         os.replace(partial, ipynb)
         result.ipynb = ipynb.relative_to(job.period_dir).as_posix()
@@ -405,8 +365,9 @@ def run_jobs(jobs: Sequence[Job], workers: int | None = None, progress: bool = T
                 try:
                     result = future.result()
                 except Exception as exc:  # the worker process itself died
-                    result = RunResult(team=job.team, team_name=job.team_name, notebook=job.notebook.stem,
-                                       status=Status.FAILED, duration=0.0, error=type(exc).__name__,
+                    result = RunResult(team=job.team, department=job.department, team_name=job.team_name,
+                                       notebook=job.notebook.stem, status=Status.FAILED, duration=0.0,
+                                       error=type(exc).__name__,
                                        message=str(exc) or "the worker process ended unexpectedly")
                 failed += result.status is not Status.OK
                 bar.set_postfix(failed=failed)
@@ -421,69 +382,44 @@ def run_jobs(jobs: Sequence[Job], workers: int | None = None, progress: bool = T
         scratch.cleanup()
 
 
-def load_runs(period_dir: Path) -> list[RunResult]:
-    """The runs recorded in a period folder's runs.json (none if there is no record yet)."""
-    path = period_dir / RUNS_FILE
-    if not path.exists():
-        return []
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))["runs"]
-        return [RunResult(**{**r, "status": Status(r["status"])}) for r in records]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(Problem(file=str(path), message=f"not a run record: {exc}")) from None
-
-
-def save_runs(period_dir: Path, runs: Sequence[RunResult], workspace: Path, period: str) -> None:
-    """Write runs.json: one record per (team, notebook), sorted, with the workspace and period."""
-    doc = {
-        "workspace": str(workspace),
-        "period": period,
-        "runs": [{**asdict(r), "status": r.status.value} for r in sorted(runs, key=lambda r: r.key)],
-    }
-    write_text_atomically(period_dir / RUNS_FILE, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-
-
 def _merge(old: Sequence[RunResult], new: Sequence[RunResult]) -> list[RunResult]:
     merged = {r.key: r for r in old}
     merged.update({r.key: r for r in new})
     return list(merged.values())
 
 
-def _known_teams(framework: Framework, teams: set[str]) -> list[str]:
-    """The given teams in framework order (the organization first); UnknownTeamError for one that is gone."""
-    valid = ["", *(t.id for t in framework.teams)]
-    unknown = sorted(teams - set(valid))
-    if unknown:
-        raise UnknownTeamError(unknown[0], valid[1:])
-    return [t for t in valid if t in teams]
-
-
 def plan_jobs(request: RunRequest) -> tuple[list[Job], str, Path, Framework]:
-    """Check the request (workspace, teams, notebooks, period, paths) and list the jobs it asks for."""
-    workspace = request.workspace.resolve()
-    framework = load_framework(workspace)
-    teams = resolve_teams(framework, request.teams, request.all_teams, request.organization)
+    """Check the request (workspace, scopes, notebooks, period, paths) and list the jobs it asks for.
+
+    The period is resolved for the whole organization (its actuals store is built first if it must be, said on
+    stderr), so every scope of a run reports on the same period.
+    """
+    workspace = request.workspace
+    if not isinstance(workspace, Workspace):
+        workspace = open_workspace(workspace)
     notebooks = discover_notebooks(request.notebooks_dir.resolve(), request.notebooks)
-    period = resolve_period(workspace, request.period)
-    out = request.out.resolve()
-    period_dir = safe_subfolder(out, period or UNDATED, "period")
+    period = workspace.scope(period=request.period).period
+    period_dir = safe_subfolder(request.out.resolve(), period or UNDATED, "period")
+    chosen = request.teams or request.all_teams or request.departments or request.all_departments
+    retry_all = request.retry_failed and not (chosen or request.organization)
+    scopes = resolve_scopes(workspace, _all_scopes(request) if retry_all else request)
+    for scope in scopes:
+        safe_subfolder(period_dir, scope_folder(scope.team, scope.department), "team")
+    jobs = [
+        Job(notebook=nb, team=scope.team, department=scope.department, team_name=scope.name,
+            workspace=workspace.root if not workspace.is_sample else Path(SAMPLE_WORKSPACE_NAME), period=period,
+            period_dir=period_dir, cell_timeout=request.cell_timeout, notebook_timeout=request.notebook_timeout)
+        for scope in scopes for nb in notebooks
+    ]
     if request.retry_failed:
         failed = {r.key for r in load_runs(period_dir) if r.status is not Status.OK}
-        if not (request.teams or request.all_teams or request.organization):
-            teams = _known_teams(framework, {team for team, _ in failed})
-        pairs = [(t, nb) for t in teams for nb in notebooks if (t, nb.stem) in failed]
-    else:
-        pairs = [(t, nb) for t in teams for nb in notebooks]
-    for team in teams:
-        safe_subfolder(period_dir, team or ORGANIZATION_FOLDER, "team")
-    names = {t.id: t.name for t in framework.teams}
-    organization = f"{framework.metadata.organization} (whole organization)"
-    jobs = [
-        Job(notebook=nb, team=team, team_name=names.get(team, organization), workspace=workspace, period=period,
-            period_dir=period_dir, cell_timeout=request.cell_timeout, notebook_timeout=request.notebook_timeout)
-        for team, nb in pairs
-    ]
-    return jobs, period, period_dir, framework
+        jobs = [job for job in jobs if job.key in failed]
+    return jobs, period, period_dir, workspace.framework
+
+
+def _all_scopes(request: RunRequest) -> RunRequest:
+    """The request widened to every scope (to find the ones a retry must rerun)."""
+    return replace(request, all_teams=True, all_departments=True, organization=True, teams=(), departments=())
 
 
 def longest_first(jobs: Sequence[Job], previous: Sequence[RunResult]) -> list[Job]:
@@ -507,7 +443,7 @@ def run_reports(request: RunRequest) -> RunSummary:
         results.extend(run_jobs(longest_first(jobs, previous), request.jobs, request.progress))
     finally:
         runs = _merge(previous, results)
-        save_runs(period_dir, runs, request.workspace.resolve(), period)
+        save_runs(period_dir, runs, jobs[0].workspace, period)
         write_index(period_dir / INDEX_FILE, runs, organization=framework.metadata.organization,
                     period=period or UNDATED)
     return RunSummary(period=period, period_dir=period_dir, results=results, runs=runs)

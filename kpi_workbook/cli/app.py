@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -13,6 +13,8 @@ from kpi_workbook.core.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from kpi_workbook.workspace.opener import Workspace
 
 app = typer.Typer(
     name="kpi-workbook",
@@ -28,6 +30,21 @@ def _root() -> None:
     """Design, target, score and review role-based KPI frameworks."""
 
 EXIT_UNREADABLE = 2
+
+WorkspaceOption = Annotated[str, typer.Option(
+    "--workspace", "-w", show_default=False,
+    help="Workspace folder (default: $KPI_WORKBOOK_WORKSPACE, else the current folder); 'sample' names the bundled "
+         "sample organization (read only).")]
+
+
+def open_workspace_option(given: str) -> Workspace:
+    """Open the workspace of a command's --workspace option (see WorkspaceOption); say so when it is the sample."""
+    from kpi_workbook.workspace.opener import open_workspace
+
+    workspace = open_workspace(given)
+    if workspace.is_sample:
+        typer.echo("note: using the bundled sample organization (read only)", err=True)
+    return workspace
 
 
 def fail(error: InputError | str, code: int = EXIT_UNREADABLE) -> NoReturn:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import app, fail
+from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
 
 
 class ExportFormat(StrEnum):
@@ -24,7 +24,7 @@ def export(
     team: Annotated[str, typer.Option(help="Team id: the export holds only this team's people.")] = "",
     all_teams: Annotated[bool, typer.Option("--all-teams", help="One export per team: OUT/<team>.xlsx "
                                                                 "(OUT/<team>/ for csv).")] = False,
-    workspace: Annotated[Path, typer.Option(help="Workspace folder.")] = Path("data/sample_org"),
+    workspace: WorkspaceOption = "",
     period: Annotated[str, typer.Option(help="Period of the scorecard (default: the latest with actuals).")] = "",
     output: Annotated[ExportFormat, typer.Option("--format", help="xlsx (one workbook) or csv (one file per sheet).")]
     = ExportFormat.XLSX,
@@ -32,18 +32,17 @@ def export(
     """Export a team's scorecard (with RAG colours), KPI definitions, targets (with attainment probability) and
     review flags; text that a spreadsheet would run as a formula is neutralized."""
     from kpi_workbook.reports.excel import export_team
-    from kpi_workbook.steps.context import open_step
-    from kpi_workbook.workspace.files import load_framework
 
     if bool(team.strip()) == all_teams:
         fail("give either --team T (one team) or --all-teams: an export is made per team")
+    opened = open_workspace_option(workspace)
     if all_teams:
-        teams = [t.id for t in load_framework(workspace).teams]
+        teams = [t.id for t in opened.framework.teams]
         targets = {t: out / (t if output is ExportFormat.CSV else f"{t}.xlsx") for t in teams}
     else:
         targets = {team: out}
     for team_id, target in targets.items():
-        step = open_step(workspace, team_id, period)
+        step = opened.scope(team=team_id, period=period)
         try:
             written = export_team(step.framework, step.employees, step.actuals, step.team, target,
                                   period=step.period, fmt=output.value)

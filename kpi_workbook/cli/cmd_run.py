@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.cli.app import WorkspaceOption, app, echo_table, fail, open_workspace_option
 from kpi_workbook.core.errors import UnknownTeamError
-from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
+from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
 if TYPE_CHECKING:
     from kpi_workbook.batch.runner import RunResult
@@ -25,7 +25,7 @@ def _split(values: list[str] | None) -> list[str]:
 
 def _failure_table(failed: list[RunResult]) -> str:
     rows = [("team", "notebook", "status", "error")]
-    rows += [(r.team or "(organization)", r.notebook, r.status.value,
+    rows += [(r.key[0] or "(organization)", r.notebook, r.status.value,
               f"{r.error}: {r.message.splitlines()[0] if r.message else ''}"[:100]) for r in failed]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)), row[3]])
@@ -34,13 +34,16 @@ def _failure_table(failed: list[RunResult]) -> str:
 
 @app.command()
 def run(
-    workspace: Annotated[Path, typer.Option(help="Workspace folder (framework files, employees, actuals).")] = (
-        SAMPLE_ORG_DIR),
+    workspace: WorkspaceOption = "",
     team: Annotated[list[str] | None, typer.Option(
         "--team", help="Team id to run (repeat it or separate ids by commas).")] = None,
     all_teams: Annotated[bool, typer.Option("--all-teams", help="Run every team of the framework.")] = False,
+    department: Annotated[list[str] | None, typer.Option(
+        "--department", help="Department to run, by id or name (repeat it or separate by commas).")] = None,
+    all_departments: Annotated[bool, typer.Option(
+        "--all-departments", help="Run every department (all its teams' people in one report).")] = False,
     organization: Annotated[bool, typer.Option(
-        "--organization", help="Also run the whole organization (the default when no team is chosen).")] = False,
+        "--organization", help="Also run the whole organization (the default when nothing else is chosen).")] = False,
     notebooks: Annotated[str, typer.Option(
         help="Notebooks to run, by number or name, comma-separated (e.g. 01,05); default all.")] = "",
     notebooks_dir: Annotated[Path, typer.Option(help="Folder of the step notebooks (NN_name.ipynb).")] = (
@@ -64,12 +67,15 @@ def run(
     """
     from kpi_workbook.batch.runner import RunRequest, run_reports  # papermill and nbconvert load slowly; only for `run`
 
-    teams = _split(team)
+    teams, departments = _split(team), _split(department)
     if teams and all_teams:
         raise typer.BadParameter("give either --team or --all-teams, not both")
+    if departments and all_departments:
+        raise typer.BadParameter("give either --department or --all-departments, not both")
     limits = {"cell_timeout": timeout, "notebook_timeout": notebook_timeout}
     request = RunRequest(
-        workspace=workspace, out=out, teams=teams, all_teams=all_teams, organization=organization,
+        workspace=open_workspace_option(workspace), out=out, teams=teams, all_teams=all_teams, departments=departments,
+        all_departments=all_departments, organization=organization,
         notebooks=_split([notebooks]), notebooks_dir=notebooks_dir, period=period, jobs=jobs,
         retry_failed=retry_failed, progress=progress, **{k: v for k, v in limits.items() if v is not None},
     )

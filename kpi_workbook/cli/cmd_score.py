@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from kpi_workbook.analysis.scoring import roll_up, score_actuals
-from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
-from kpi_workbook.core.errors import InputError
-from kpi_workbook.core.periods import PeriodError, parse_period
-from kpi_workbook.workspace.employees import load_employees
-from kpi_workbook.workspace.files import load_framework
-from kpi_workbook.workspace.store import open_store
+from kpi_workbook.analysis.scoring import roll_up, score_actuals, with_departments
+from kpi_workbook.cli.app import (
+    OutputFormat,
+    WorkspaceOption,
+    app,
+    echo_table,
+    fail,
+    open_workspace_option,
+    render_table,
+)
 
 
 class Level(StrEnum):
@@ -25,9 +27,8 @@ class Level(StrEnum):
     EMPLOYEE = "employee"
     ROLE = "role"
     TEAM = "team"
+    DEPARTMENT = "department"
     ORGANIZATION = "organization"
-
-
 
 
 PATTERNS = {"score": "{:.1f}", "value": "{:.4g}", "achievement": "{:.2f}", "coverage": "{:.0%}"}
@@ -35,6 +36,7 @@ GROUPS = {
     Level.EMPLOYEE: ("team", "role", "employee_id"),
     Level.ROLE: ("role",),
     Level.TEAM: ("team",),
+    Level.DEPARTMENT: ("department",),
     Level.ORGANIZATION: (),
 }
 
@@ -49,8 +51,9 @@ def _text(frame: pd.DataFrame) -> str:
 
 @app.command()
 def score(
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")] = Path("."),
+    workspace: WorkspaceOption = "",
     team: Annotated[str, typer.Option(help="Only this team (default: the whole organization).")] = "",
+    department: Annotated[str, typer.Option(help="Only this department's teams (by id or name).")] = "",
     period: Annotated[str, typer.Option(help="Period, e.g. 2025Q4 (default: the latest with actuals); "
                                              "'all' for every period.")] = "",
     by: Annotated[Level, typer.Option(help="Roll the scores up to this level.")] = Level.EMPLOYEE,
@@ -60,28 +63,14 @@ def score(
 
     Missing actuals are 'no data' (grey), never zero; coverage is the share of KPI weight that has data.
     """
-    try:
-        framework = load_framework(workspace)
-        employees = load_employees(workspace, framework)
-        store = open_store(workspace)
-        available = store.periods()
-    except InputError as exc:
-        fail(exc)
-    if team and framework.team(team) is None:
-        fail(f"--team: unknown team '{team}'; valid teams: {', '.join(sorted(t.id for t in framework.teams))}")
-    if not available:
-        fail(f"{workspace}: no actuals stored; import them with: kpi-workbook import-actuals FILE -w {workspace}")
-    try:
-        wanted = available if period == "all" else [parse_period(period).label] if period else available[-1:]
-    except PeriodError as exc:
-        fail(f"--period: {exc}")
-    if wanted[0] not in available:
-        fail(f"--period: no actuals for {wanted[0]}; periods with actuals: {', '.join(available)}")
-    with store:
-        actuals = store.read_actuals(team=team or None, periods=wanted)
-    if team:
-        employees = employees[employees["team"] == team]
-    scores = score_actuals(actuals, employees, framework, periods=wanted)
+    opened = open_workspace_option(workspace)
+    scope = opened.scope(team=team, department=department, period="" if period == "all" else period)
+    if not scope.periods:
+        fail(f"{opened.name}: no actuals stored for {scope.name}; import them with: "
+             f"kpi-workbook import-actuals FILE -w {workspace or '.'}")
+    wanted = scope.periods if period == "all" else [scope.period]
+    scores = with_departments(score_actuals(scope.actuals, scope.employees, scope.framework, periods=wanted),
+                              scope.framework)
     frame = scores if by is Level.KPI else roll_up(scores, GROUPS[by])
     frame = frame.astype({c: "object" for c in frame.select_dtypes("category").columns})
     echo_table(render_table(frame, output, lambda: _text(frame)))

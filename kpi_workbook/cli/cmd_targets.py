@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
 from kpi_workbook.analysis.targets import METHODS
-from kpi_workbook.cli.app import OutputFormat, app, echo_table, render_table
+from kpi_workbook.cli.app import OutputFormat, WorkspaceOption, app, echo_table, open_workspace_option, render_table
 
 Method = StrEnum("Method", {m.upper(): m for m in METHODS})
-
-
 
 
 def _percent(value: float | None) -> str:
@@ -23,8 +20,9 @@ def _percent(value: float | None) -> str:
 
 @app.command()
 def targets(
-    workspace: Annotated[Path, typer.Option(help="Workspace folder.")] = Path("data/sample_org"),
+    workspace: WorkspaceOption = "",
     team: Annotated[str, typer.Option(help="Team id (default: the whole organization).")] = "",
+    department: Annotated[str, typer.Option(help="Department, by id or name (its teams only).")] = "",
     method: Annotated[list[Method] | None, typer.Option(help="Method; repeat for several (default percentile).")] = (
         None
     ),
@@ -35,9 +33,8 @@ def targets(
     """Suggest bands per role KPI from the actuals, with the probability of attainment of the current and the
     suggested target and a verdict (too easy / challenging but achievable / unrealistic)."""
     from kpi_workbook.analysis.targets import bands_text, suggest_for_framework
-    from kpi_workbook.steps.context import open_step
 
-    step = open_step(workspace, team)
+    step = open_workspace_option(workspace).scope(team=team, department=department)
     methods = [m.value for m in method] if method else ["percentile"]
     roles = [r.id for r in step.roles]
     table = suggest_for_framework(step.framework, step.actuals, step.employees, method=methods, roles=roles)

@@ -8,9 +8,16 @@ from typing import Annotated
 import typer
 
 from kpi_workbook.analysis.checks import check_workspace, findings_frame, format_findings, has_errors
-from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
+from kpi_workbook.cli.app import (
+    OutputFormat,
+    WorkspaceOption,
+    app,
+    echo_table,
+    fail,
+    open_workspace_option,
+    render_table,
+)
 from kpi_workbook.core.atomic_files import write_text_atomically
-from kpi_workbook.core.errors import InputError
 
 EXIT_FINDINGS = 1
 
@@ -19,21 +26,19 @@ EXIT_FINDINGS = 1
 
 @app.command()
 def validate(
-    path: Annotated[Path, typer.Argument(help="Workspace folder to check.")],
+    workspace: WorkspaceOption = "",
     output: Annotated[OutputFormat, typer.Option("--format", help="Output: readable text, csv or json.")] = (
         OutputFormat.TEXT
     ),
     report: Annotated[Path | None, typer.Option(help="Also write the readable report (markdown) here.")] = None,
 ) -> None:
     """Check a workspace: SMART per KPI assignment, structure, coverage and balance of the framework."""
-    try:
-        findings = check_workspace(path)
-    except InputError as exc:
-        fail(exc)
+    opened = open_workspace_option(workspace)
+    findings = check_workspace(opened)
     echo_table(render_table(findings_frame(findings), output, lambda: format_findings(findings)))
     if report is not None:
         try:
-            write_text_atomically(report, format_findings(findings, title=f"Framework check: {path}"))
+            write_text_atomically(report, format_findings(findings, title=f"Framework check: {opened.name}"))
         except OSError as exc:
             fail(f"{report}: cannot write the report ({exc.strerror or exc})")
     raise typer.Exit(EXIT_FINDINGS if has_errors(findings) else 0)

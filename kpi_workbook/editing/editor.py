@@ -18,7 +18,8 @@ from kpi_workbook.analysis.library import load_library
 from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
 from kpi_workbook.core.model import Framework, KpiDefinition, Objective, Role, RoleKpi
 from kpi_workbook.workspace.employees import read_employees
-from kpi_workbook.workspace.files import load_framework, save_framework, validation_problems
+from kpi_workbook.workspace.files import save_framework, validation_problems
+from kpi_workbook.workspace.opener import Workspace, open_workspace
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -67,9 +68,10 @@ def _index(items: list, ident: str, attr: str, entry: str) -> int:
 class FrameworkEditor:
     """Holds a working copy of a workspace's framework; forms call its methods, `save` writes the files."""
 
-    def __init__(self, workspace: str | Path, framework: Framework | None = None):
-        self.workspace = Path(workspace)
-        self.framework = framework if framework is not None else load_framework(self.workspace)
+    def __init__(self, workspace: Workspace | str | Path, framework: Framework | None = None):
+        self.opened = workspace if isinstance(workspace, Workspace) else open_workspace(workspace)
+        self.workspace = self.opened.root
+        self.framework = (framework if framework is not None else self.opened.framework).model_copy(deep=True)
         self._saved = self.framework.model_copy(deep=True)
 
     @property
@@ -266,6 +268,7 @@ class FrameworkEditor:
         if errors and not draft:
             return SaveResult(False, False, findings, "not saved: fix the errors below, or save as a draft")
         try:
+            self.opened.require_writable()
             save_framework(self.framework, self.workspace)
         except (OSError, KpiWorkbookError) as exc:
             return SaveResult(False, draft, findings, f"not saved: {exc}")

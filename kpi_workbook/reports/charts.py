@@ -16,7 +16,8 @@ from matplotlib.ticker import MaxNLocator
 from kpi_workbook.reports.figures import ChartFigure
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.core.periods import sort_periods
-from kpi_workbook.analysis.targets import HISTORY_COLUMNS, history_frame
+from kpi_workbook.analysis.history import HISTORY_COLUMNS
+from kpi_workbook.analysis.targets import history_frame
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -9,7 +9,8 @@ import pandas as pd
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from kpi_workbook.analysis.targets import HISTORY_COLUMNS, attainment_probability, role_history, verdict
+from kpi_workbook.analysis.history import HISTORY_COLUMNS, role_history
+from kpi_workbook.analysis.targets import attainment_probability, verdict
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.reports.charts import history_chart

@@ -19,9 +19,9 @@ import pandas as pd
 
 from kpi_workbook.core.atomic_files import staged_path
 from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
+from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
-from kpi_workbook.workspace.employees import read_employees
-from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB, load_framework
+from kpi_workbook.workspace.files import ACTUALS_DB
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -37,7 +37,6 @@ CREATE TABLE IF NOT EXISTS actuals (
     period TEXT NOT NULL, period_start DATE NOT NULL, team TEXT NOT NULL, employee_id TEXT,
     kpi_id TEXT NOT NULL, value DOUBLE NOT NULL
 )"""
-
 LINEAGE_COLUMNS = ["period", "team", "employee_id", "kpi_id", "source", "source_rows", "computed_at",
                    "definition_hash"]
 CREATE_LINEAGE = """
@@ -351,32 +350,35 @@ class SqlStore(ActualsStore):
         self._engine.dispose()
 
 
-def open_store(workspace: str | Path, url: str | None = None, query: str | None = None) -> ActualsStore:
-    """The actuals store of a workspace.
+def open_store(location: str | Path, url: str | None = None, query: str | None = None) -> ActualsStore:
+    """The actuals store at `location`: a workspace folder (its actuals.duckdb) or the DuckDB file itself.
 
     With `url` (or the environment variable KPI_WORKBOOK_ACTUALS_URL) actuals are read through SQLAlchemy
-    with `query` (or KPI_WORKBOOK_ACTUALS_QUERY; default: the table ``actuals``). Otherwise the store is the
-    workspace's actuals.duckdb; if that file is missing and the workspace has an actuals.csv, the CSV is
-    validated and imported first (once, even when several processes open the store at the same time).
+    with `query` (or KPI_WORKBOOK_ACTUALS_QUERY; default: the table ``actuals``) instead. Opening never builds or
+    changes anything; `build_from_csv` builds a missing DuckDB file, and `Workspace.store` does so visibly.
     """
     url = url or os.environ.get(URL_ENV, "")
     if url:
         return SqlStore(url, query or os.environ.get(QUERY_ENV) or None)
-    return workspace_store(workspace)
+    return workspace_store(location)
 
 
-def workspace_store(workspace: str | Path) -> DuckDBStore:
-    """The workspace's actuals.duckdb, built from its actuals.csv first when only the CSV exists."""
-    root = Path(workspace)
-    store = DuckDBStore(root / ACTUALS_DB)
-    if not store.path.exists() and (root / ACTUALS_CSV).exists():
-        # imported here: validation (pandera) is only needed the first time, and readers should not pay for it
-        from kpi_workbook.workspace.actuals_reader import read_actuals_file
-        from kpi_workbook.workspace.actuals_schema import RejectedRowsError, validate_actuals
+def workspace_store(location: str | Path) -> DuckDBStore:
+    """The DuckDB store of a workspace folder (its actuals.duckdb), or of a DuckDB file given by its path."""
+    path = Path(location)
+    return DuckDBStore(path if path.suffix == ".duckdb" else path / ACTUALS_DB)
 
-        validated = validate_actuals(read_actuals_file(root / ACTUALS_CSV), load_framework(root),
-                                     read_employees(root))
-        if len(validated.report):
-            raise RejectedRowsError(validated)
-        store.create_from(validated.valid)
-    return store
+
+def build_from_csv(store: DuckDBStore, csv: Path, framework: Framework, employees: pd.DataFrame) -> int:
+    """Validate `csv` (the long import format) and build `store` from it, unless another process made it first.
+
+    Returns the number of values stored (0 when the store was there already); RejectedRowsError lists every bad row.
+    """
+    # imported here: validation (pandera) is only needed when a store is built, and readers should not pay for it
+    from kpi_workbook.workspace.actuals_reader import read_actuals_file
+    from kpi_workbook.workspace.actuals_schema import RejectedRowsError, validate_actuals
+
+    validated = validate_actuals(read_actuals_file(csv), framework, employees)
+    if len(validated.report):
+        raise RejectedRowsError(validated)
+    return len(validated.valid) if store.create_from(validated.valid) else 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kpi_workbook.analysis.checks import balance, coverage, smart, structure  # noqa: F401  (importing registers the rules)
 from kpi_workbook.analysis.checks.findings import (
     FINDING_COLUMNS,
@@ -19,7 +17,8 @@ from kpi_workbook.analysis.checks.registry import RULES, Rule
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.employees import employee_problems, read_employees
-from kpi_workbook.workspace.files import EMPLOYEES_FILE, load_framework
+from kpi_workbook.workspace.files import EMPLOYEES_FILE
+from kpi_workbook.workspace.opener import Workspace
 
 __all__ = [
     "FINDING_COLUMNS", "RULES", "Finding", "Rule", "Severity", "check_framework", "check_workspace",
@@ -44,17 +43,16 @@ def _employee_finding(problem: Problem) -> Finding:
                    file=problem.file, entry=problem.entry, field=problem.field)
 
 
-def check_workspace(path: str | Path) -> list[Finding]:
-    """Load a workspace and check its framework and, if present, its employees.csv.
+def check_workspace(workspace: Workspace) -> list[Finding]:
+    """Check an opened workspace: its framework and, if present, its employees.csv.
 
-    Raises InputError when the framework files cannot be read; problems with employees.csv become error
-    findings (rule ``workspace.employees``).
+    Problems with employees.csv become error findings (rule ``workspace.employees``).
     """
-    framework = load_framework(path)
+    framework = workspace.framework
     findings = check_framework(framework)
-    if (Path(path) / EMPLOYEES_FILE).exists():
+    if (workspace.root / EMPLOYEES_FILE).exists():
         try:
-            problems = employee_problems(read_employees(path), framework)
+            problems = employee_problems(read_employees(workspace.root), framework)
         except InputError as exc:
             problems = exc.problems
         findings += [_employee_finding(p) for p in problems]
