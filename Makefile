@@ -34,8 +34,10 @@ run: setup
 	$(BIN)/kpi-workbook run -w $(WORKSPACE) --all-teams --all-departments --organization --out $(REPORTS)
 	$(BIN)/kpi-workbook export -w $(WORKSPACE) --all-teams --out $(REPORTS)/excel
 
+# pytest's exit code 5 means it collected no tests: that is a failure, and said so.
 test: setup-dev
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile || { status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$status; }
 
 lint: setup-dev
 	$(BIN)/ruff check .
