@@ -477,9 +477,11 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
         extra[WHEN] = table[source.when].cast("date") if table[source.when].type().is_timestamp() \
             else table[source.when]
     table = table.mutate(**extra)
-    if source.team is None:
+    if source.team is None and table._find_backend().name == "duckdb":
         staff = ibis.memtable(pd.DataFrame({"__staff": people.index.astype(str), TEAM: people.to_numpy()}))
         table = table.left_join(staff, table[EMPLOYEE] == staff["__staff"]).drop("__staff")
+    elif source.team is None:  # the people's teams travel in the query, as a CASE expression the database runs
+        table = table.mutate(**{TEAM: table[EMPLOYEE].substitute(people.astype(str).to_dict())})
     return table
 
 
