@@ -37,6 +37,7 @@ LEVELS = {
     "employee": ("team", "role", "employee_id"),
     "role": ("team", "role"),
     "team": ("team",),
+    "department": ("department",),  # needs the column from scoring.with_departments
     "organization": (),
 }
 RECOMMENDATIONS = {
