@@ -19,6 +19,7 @@ import pandas as pd
 
 from kpi_workbook.core.atomic_files import staged_path
 from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
+from kpi_workbook.core.extras import EXTRAS
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
 from kpi_workbook.workspace.files import ACTUALS_DB
@@ -300,7 +301,11 @@ class SqlStore(ActualsStore):
             parsed = make_url(url)
             options = {"read_only": True} if parsed.get_backend_name() == "duckdb" else {}
             self._engine = create_engine(parsed, poolclass=NullPool, connect_args=options)
-        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        except ImportError as exc:  # the database driver is an optional part
+            extra = EXTRAS.get(exc.name or "", "")
+            hint = f"; install it with: pip install 'kpi-workbook[{extra}]'" if extra else ""
+            raise InputError(Problem(file="actuals URL", message=f"cannot use {url!r}: {exc}{hint}")) from None
+        except (ArgumentError, NoSuchModuleError) as exc:
             raise InputError(Problem(file="actuals URL", message=f"cannot use {url!r}: {exc}")) from None
         self.location = parsed.render_as_string(hide_password=True)
         self.query = (query or DEFAULT_QUERY).strip().rstrip(";")
