@@ -158,3 +158,39 @@ def test_describe_in_words():
     text = Measure.model_validate(MEASURES["win_rate"][1]).describe()
     assert text == ('(number of rows in deals where stage == "won") / (number of rows in deals where stage in '
                     '("won", "lost")) × 100, per employee')
+
+
+def _rules(framework, root=None) -> dict[str, list[str]]:
+    from kpi_workbook.analysis.checks import check_framework
+    from kpi_workbook.analysis.checks.measures import source_findings
+
+    findings = check_framework(framework) + (source_findings(root, framework) if root else [])
+    found: dict[str, list[str]] = {}
+    for f in findings:
+        if f.rule.startswith("measures."):
+            found.setdefault(f.rule, []).append(f"{f.kpi}: {f.message}")
+    return found
+
+
+def test_validate_checks_measures(tmp_path):
+    measures = dict(MEASURES)
+    measures["won_revenue"] = ("currency", {"aggregate": {"source": "deals", "function": "sum", "column": "stage",
+                                                          "where": 'stage = "won"'}})
+    measures["deals"] = ("%", {"aggregate": {"source": "crm", "function": "count"}})
+    measures["win_rate"] = ("ratio", MEASURES["win_rate"][1] | {"polarity": "lower_is_better"})
+    measures["team_deal_size"] = ("currency", {"derived": "team_revenue / nope", "per": "team"})
+    framework = measured_framework(measures)
+    root = write_workspace(tmp_path / "ws", framework)
+    found = _rules(framework, root)
+    assert any("won_revenue: 'stage = \"won\"' does not parse" in m for m in found["measures.parse"])
+    assert "team_deal_size: derived from unknown KPI 'nope'" in found["measures.parse"]
+    assert "won_revenue: sum of 'stage', a text column" in found["measures.source"]
+    assert "deals: unknown source 'crm'" in found["measures.source"]
+    assert "deals: a count cannot be in '%'" in found["measures.unit"]
+    assert "win_rate: a ratio × 100 is a percentage, but the unit is 'ratio'" in found["measures.unit"]
+    assert any("says lower_is_better" in m for m in found["measures.unit"])
+
+
+def test_the_fixture_framework_has_no_measure_findings(tmp_path):
+    framework = measured_framework()
+    assert _rules(framework, write_workspace(tmp_path / "ws", framework)) == {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kpi_workbook.analysis.checks import balance, coverage, smart, structure  # noqa: F401  (importing registers the rules)
+from kpi_workbook.analysis.checks import balance, coverage, measures, smart, structure  # noqa: F401  (registers rules)
 from kpi_workbook.analysis.checks.findings import (
     FINDING_COLUMNS,
     Finding,
@@ -56,4 +56,5 @@ def check_workspace(workspace: Workspace) -> list[Finding]:
         except InputError as exc:
             problems = exc.problems
         findings += [_employee_finding(p) for p in problems]
+    findings += measures.source_findings(workspace.root, framework)
     return sort_findings(findings)

@@ -1,0 +1,160 @@
+"""Rules for KPI measures: filters and derived expressions that parse, units that fit, sources and columns that exist.
+
+The rules registered here need only the framework; `source_findings` also reads the workspace's sources.yaml
+(unknown source or column, an aggregation of a text column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from kpi_workbook.analysis.checks.findings import Finding, Severity
+from kpi_workbook.analysis.checks.registry import Found, rule
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.measures import (
+    NUMERIC_FUNCTIONS,
+    Aggregate,
+    FilterError,
+    Function,
+    derived_kpis,
+    filter_columns,
+    parse_derived,
+    parse_filter,
+)
+from kpi_workbook.core.model import Framework, KpiDefinition
+from kpi_workbook.workspace.files import KPIS_FILE
+from kpi_workbook.workspace.sources import DATE_TYPES, SOURCES_FILE, ColumnType, Source, load_sources
+
+ERROR = Severity.ERROR
+_PERCENT = ("%", "percent")
+_COUNTS = ("count", "number")
+
+
+def _measured(framework: Framework) -> Iterator[KpiDefinition]:
+    return (k for k in framework.kpis if k.measure is not None)
+
+
+def _filters(kpi: KpiDefinition) -> Iterator[tuple[str, str, str]]:
+    """(field, filter text, source) of every filter of a measure."""
+    measure = kpi.measure
+    named = [("aggregate", measure.aggregate)] if measure.aggregate else []
+    if measure.ratio is not None:
+        named += [("ratio.numerator", measure.ratio.numerator), ("ratio.denominator", measure.ratio.denominator)]
+    if measure.duration is not None:
+        named.append(("duration", measure.duration))
+    for field, spec in named:
+        if spec.where:
+            yield f"measure.{field}.where", spec.where, spec.source
+
+
+@rule("measures.parse")
+def filters_parse(framework: Framework, found: Found) -> Iterator[Finding]:
+    """Every filter (`where`) of a measure is a condition, and every derived measure is arithmetic over KPI ids."""
+    for kpi in _measured(framework):
+        for field, text, _ in _filters(kpi):
+            try:
+                parse_filter(text)
+            except FilterError as exc:
+                yield found(ERROR, str(exc), "fix the filter", file=KPIS_FILE, kpi=kpi.id, field=field)
+        if kpi.measure.derived is not None:
+            try:
+                names = derived_kpis(parse_derived(kpi.measure.derived))
+            except FilterError as exc:
+                yield found(ERROR, str(exc), "fix the expression", file=KPIS_FILE, kpi=kpi.id,
+                            field="measure.derived")
+                continue
+            for name in names:
+                if framework.kpi(name) is None:
+                    yield found(ERROR, f"derived from unknown KPI '{name}'", "use KPI ids from kpis.yaml",
+                                file=KPIS_FILE, kpi=kpi.id, field="measure.derived")
+
+
+def _unit_problem(kpi: KpiDefinition) -> str | None:
+    measure, unit = kpi.measure, kpi.unit.lower()
+    percent = any(p in unit for p in _PERCENT)
+    if measure.unit is not None and measure.unit.strip().lower() != unit.strip():
+        return f"the measure gives '{measure.unit}' but the KPI's unit is '{kpi.unit}'"
+    if measure.ratio is not None and measure.scale == 100 and unit and not percent:
+        return f"a ratio × 100 is a percentage, but the unit is '{kpi.unit}'"
+    if measure.ratio is not None and measure.scale == 1 and percent:
+        return "the unit is a percentage but the ratio is not multiplied by 100 (add scale: 100)"
+    if measure.aggregate is not None and measure.aggregate.function in (Function.COUNT, Function.COUNT_DISTINCT) \
+            and measure.scale == 1 and (percent or "rating" in unit):
+        return f"a count cannot be in '{kpi.unit}'"
+    if measure.duration is not None and unit and measure.duration.unit.value not in unit:
+        return f"the duration is in {measure.duration.unit.value} but the unit is '{kpi.unit}'"
+    return None
+
+
+@rule("measures.unit")
+def units_fit(framework: Framework, found: Found) -> Iterator[Finding]:
+    """A measure gives values in the KPI's unit (a ratio × 100 is a %), and its polarity, if given, is the KPI's."""
+    for kpi in _measured(framework):
+        problem = _unit_problem(kpi)
+        if problem:
+            yield found(ERROR, problem, "make the measure and the unit agree", file=KPIS_FILE, kpi=kpi.id,
+                        field="measure")
+        if kpi.measure.polarity is not None and kpi.measure.polarity != kpi.polarity.value:
+            yield found(ERROR, f"the measure says {kpi.measure.polarity} but the KPI is {kpi.polarity.value}",
+                        "make the measure's polarity and the KPI's agree", file=KPIS_FILE, kpi=kpi.id,
+                        field="measure.polarity")
+
+
+def _finding(message: str, fix: str, kpi: str, field: str) -> Finding:
+    return Finding(ERROR, "measures.source", message, fix, file=KPIS_FILE, kpi=kpi, field=field)
+
+
+def _column_findings(kpi: str, source: Source, field: str, spec: Aggregate | None, columns: list[str],
+                     where: str | None) -> Iterator[Finding]:
+    types = {**{c: ColumnType.TEXT for c in (source.employee, source.team) if c}, **source.value_types}
+    try:
+        used = filter_columns(parse_filter(where)) if where else set()
+    except FilterError:
+        used = set()  # measures.parse reports it
+    for column in [*columns, *sorted(used)]:
+        if column not in types:
+            yield _finding(f"source '{source.name}' has no column '{column}' (its columns: {', '.join(types)})",
+                           f"declare the column under `columns` in {SOURCES_FILE} or fix the name", kpi, field)
+    if spec is not None and spec.column in types and spec.function in NUMERIC_FUNCTIONS \
+            and types[spec.column] not in (ColumnType.NUMBER, ColumnType.INTEGER):
+        yield _finding(f"{spec.function.value} of '{spec.column}', a {types[spec.column].value} column",
+                       "aggregate a number column, or count the rows", kpi, f"{field}.column")
+
+
+def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
+    """Measures against sources.yaml: unknown sources and columns, aggregations of text columns, date columns."""
+    measured = list(_measured(framework))
+    if not measured:
+        return []
+    try:
+        sources = load_sources(root)
+    except InputError as exc:
+        return [Finding(ERROR, "measures.source", p.message, f"fix {SOURCES_FILE}", file=p.file, entry=p.entry,
+                        field=p.field) for p in exc.problems]
+    findings: list[Finding] = []
+    for kpi in measured:
+        measure = kpi.measure
+        parts = [(f"ratio.{n}" if measure.ratio else "aggregate", a) for n, a in
+                 zip(("numerator", "denominator"), measure.aggregates, strict=False)]
+        for field, spec in parts:
+            if spec.source not in sources:
+                findings.append(_finding(f"unknown source '{spec.source}'", f"declare it in {SOURCES_FILE} "
+                                         f"({', '.join(sources) or 'no sources yet'})", kpi.id, f"measure.{field}"))
+                continue
+            findings += _column_findings(kpi.id, sources[spec.source], f"measure.{field}", spec,
+                                         [spec.column] if spec.column else [], spec.where)
+        duration = measure.duration
+        if duration is not None:
+            source = sources.get(duration.source)
+            if source is None:
+                findings.append(_finding(f"unknown source '{duration.source}'", f"declare it in {SOURCES_FILE}",
+                                         kpi.id, "measure.duration"))
+                continue
+            findings += _column_findings(kpi.id, source, "measure.duration", None, [duration.start, duration.end],
+                                         duration.where)
+            for column in (duration.start, duration.end):
+                if column in source.value_types and source.value_types[column] not in DATE_TYPES:
+                    findings.append(_finding(f"'{column}' is not a date column of source '{source.name}'",
+                                             "measure durations between date columns", kpi.id, "measure.duration"))
+    return findings
