@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from kpi_workbook.core.model import (
 )
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import ACTUALS_DB
+from kpi_workbook.workspace.opener import WORKSPACE_ENV
 
 CLI_SCRIPT = Path(sys.executable).parent / "kpi-workbook"
 
@@ -38,12 +40,28 @@ def sample_workspace(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(autouse=True)
+def _no_workspace_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test opens the workspace the developer's shell names: $KPI_WORKBOOK_WORKSPACE is unset in every test."""
+    monkeypatch.delenv(WORKSPACE_ENV, raising=False)
+
+
+def cli_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment a CLI subprocess runs with: this one without $KPI_WORKBOOK_WORKSPACE, plus `env`."""
+    clean = {k: v for k, v in os.environ.items() if k != WORKSPACE_ENV}
+    return {**clean, **(env or {})}
+
+
 @pytest.fixture
 def cli() -> RunCli:
-    """Run `kpi-workbook ARGS...` and return (exit code, stdout, stderr)."""
-    def run(*args: object, cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run `kpi-workbook ARGS...` in `cwd` (default: this process's) and return (exit code, stdout, stderr).
+
+    $KPI_WORKBOOK_WORKSPACE is unset unless `env` sets it; `env` adds to (or overrides) the environment.
+    """
+    def run(*args: object, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+            timeout: float = 600) -> tuple[int, str, str]:
         done = subprocess.run([str(CLI_SCRIPT), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                              timeout=300)
+                              env=cli_environment(env), timeout=timeout)
         return done.returncode, done.stdout, done.stderr
     return run
 

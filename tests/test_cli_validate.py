@@ -39,13 +39,13 @@ def _error_lines(stderr: str) -> list[str]:
 
 
 def test_clean_workspace_exits_0(cli, workspace):
-    code, out, err = cli("validate", workspace)
+    code, out, err = cli("validate", "-w", workspace)
     assert (code, err) == (0, "")
     assert "Summary: 0 errors, 0 warnings, 0 info." in out and "No findings" in out
 
 
 def test_sample_organization_exits_0(cli, sample_workspace):
-    code, out, err = cli("validate", sample_workspace)
+    code, out, err = cli("validate", "-w", sample_workspace)
     assert code == 0, out + err
     assert "Summary: 0 errors" in out
 
@@ -90,7 +90,7 @@ def test_unreadable_input_exits_2_with_one_message_per_problem(cli, workspace, c
     file, old, new, expected = BAD_INPUT[case]
     _edit(workspace, file, old, new)
     before = sorted(p.name for p in workspace.rglob("*"))
-    code, out, err = cli("validate", workspace, "--report", workspace / "report.md")
+    code, out, err = cli("validate", "-w", workspace, "--report", workspace / "report.md")
     assert code == 2 and out == ""
     assert "Traceback" not in err
     lines = _error_lines(err)
@@ -106,7 +106,7 @@ def test_problems_in_several_files_are_all_reported(cli, workspace):
     _edit(workspace, ROLE, "  weight: 30", "  weight: -5")
     _edit(workspace, "kpis.yaml", "polarity: higher_is_better", "polarity: up")
     _edit(workspace, "objectives.yaml", "perspective: financial", "perspective: money")
-    code, _, err = cli("validate", workspace)
+    code, _, err = cli("validate", "-w", workspace)
     assert code == 2
     assert [line.split(",")[0] for line in _error_lines(err)] == [
         "error: objectives.yaml", "error: kpis.yaml", f"error: {ROLE}",
@@ -115,13 +115,13 @@ def test_problems_in_several_files_are_all_reported(cli, workspace):
 
 def test_nan_weight_is_called_not_a_finite_number(cli, workspace):
     _edit(workspace, ROLE, "  weight: 30", "  weight: .nan")
-    _, _, err = cli("validate", workspace)
+    _, _, err = cli("validate", "-w", workspace)
     assert "finite" in err and "less than or equal" not in err
 
 
 def test_impossible_date_is_named_without_traceback(cli, workspace):
     _edit(workspace, "framework.yaml", "organization: Example Ltd\n", "organization: Example Ltd\ndate: 2025-13-01\n")
-    code, _, err = cli("validate", workspace)
+    code, _, err = cli("validate", "-w", workspace)
     assert code == 2 and "Traceback" not in err and "framework.yaml" in err
 
 
@@ -155,7 +155,7 @@ FINDINGS = {
 def test_framework_errors_exit_1_and_are_listed(cli, workspace, case):
     file, old, new, *expected = FINDINGS[case]
     _edit(workspace, file, old, new)
-    code, out, err = cli("validate", workspace)
+    code, out, err = cli("validate", "-w", workspace)
     assert (code, err) == (1, "")
     assert "## Errors (1)" in out and "Fix: " in out
     assert all(part in out for part in expected), out
@@ -163,7 +163,7 @@ def test_framework_errors_exit_1_and_are_listed(cli, workspace, case):
 
 def test_warnings_alone_exit_0(cli, workspace):
     _edit(workspace, "kpis.yaml", "  data_source: CRM\n", "  data_source: ''\n")
-    code, out, _ = cli("validate", workspace)
+    code, out, _ = cli("validate", "-w", workspace)
     assert code == 0
     assert "## Warnings (1)" in out and "smart.measurable** in `kpis.yaml`, KPI `win_rate`, field `data_source`" in out
 
@@ -172,7 +172,7 @@ def test_employee_problems_exit_1(cli, workspace):
     (workspace / EMPLOYEES_FILE).write_text(
         "employee_id,name,team,role\nE1,Ann,sales,account_executive\nE2,Bob,sales,sales_director\n", encoding="utf-8"
     )
-    code, out, _ = cli("validate", workspace)
+    code, out, _ = cli("validate", "-w", workspace)
     assert code == 1
     assert "### `employees.csv`" in out and "row 3, field `role`: unknown role ('sales_director')" in out
 
@@ -183,7 +183,7 @@ def test_sample_with_bands_out_of_order_exits_1(cli, sample_workspace):
     first = role.kpis[0]
     first.threshold, first.target = first.target, first.threshold
     save_framework(framework, sample_workspace)
-    code, out, _ = cli("validate", sample_workspace, "--format", "csv")
+    code, out, _ = cli("validate", "-w", sample_workspace, "--format", "csv")
     assert code == 1
     frame = pd.read_csv(io.StringIO(out), keep_default_na=False)
     errors = frame[frame["severity"] == "error"]
@@ -194,38 +194,57 @@ def test_sample_with_bands_out_of_order_exits_1(cli, sample_workspace):
 
 def test_csv_and_json_output(cli, workspace):
     _edit(workspace, ROLE, "  weight: 30", "  weight: 35")
-    code, out, _ = cli("validate", workspace, "--format", "csv")
+    code, out, _ = cli("validate", "-w", workspace, "--format", "csv")
     assert code == 1
     frame = pd.read_csv(io.StringIO(out), keep_default_na=False)
     assert list(frame.columns) == FINDING_COLUMNS and frame["rule"].tolist() == ["balance.weights"]
-    code, out, _ = cli("validate", workspace, "--format", "json")
+    code, out, _ = cli("validate", "-w", workspace, "--format", "json")
     assert code == 1
     [record] = json.loads(out)
     assert record["severity"] == "error" and record["role"] == "account_executive"
 
 
 def test_json_output_of_a_clean_workspace_is_an_empty_list(cli, workspace):
-    code, out, _ = cli("validate", workspace, "--format", "json")
+    code, out, _ = cli("validate", "-w", workspace, "--format", "json")
     assert (code, json.loads(out)) == (0, [])
 
 
 def test_report_is_written_as_markdown(cli, workspace, tmp_path):
     _edit(workspace, ROLE, "  weight: 30", "  weight: 35")
     report = tmp_path / "reports" / "check.md"
-    code, out, _ = cli("validate", workspace, "--format", "json", "--report", report)
+    code, out, _ = cli("validate", "-w", workspace, "--format", "json", "--report", report)
     assert code == 1 and json.loads(out)
     text = report.read_text(encoding="utf-8")
-    assert text.startswith(f"# Framework check: {workspace}\n")
+    assert text.startswith(f"# Framework check: {workspace.name}\n")
     assert "Summary: 1 error, 0 warnings, 0 info." in text and "balance.weights" in text
     assert [p.name for p in report.parent.iterdir()] == ["check.md"]
 
 
 def test_report_that_cannot_be_written_exits_2(cli, workspace, tmp_path):
-    code, _, err = cli("validate", workspace, "--report", tmp_path)
+    code, _, err = cli("validate", "-w", workspace, "--report", tmp_path)
     assert code == 2 and "cannot write the report" in err and "Traceback" not in err
 
 
 def test_missing_workspace_exits_2(cli, tmp_path):
-    code, out, err = cli("validate", tmp_path / "nowhere")
+    code, out, err = cli("validate", "-w", tmp_path / "nowhere")
     assert (code, out) == (2, "")
-    assert _error_lines(err) == [f"error: {tmp_path / 'nowhere'}: workspace folder not found"]
+    missing = tmp_path / "nowhere"
+    assert _error_lines(err) == [
+        f"error: {missing}, field 'workspace': workspace folder not found. Make one with: kpi-workbook init {missing} "
+        "(add --sample for a copy of the sample organization)"
+    ]
+
+
+def test_a_folder_without_a_framework_exits_2_with_the_init_hint(cli, tmp_path):
+    (tmp_path / "notes").mkdir()
+    code, out, err = cli("validate", "-w", tmp_path / "notes")
+    assert (code, out) == (2, "")
+    [line] = _error_lines(err)
+    assert line.startswith(f"error: {tmp_path / 'notes'}, field 'workspace': not a kpi-workbook workspace")
+    assert "kpi-workbook init" in line
+
+
+def test_the_workspace_is_an_option_not_a_positional_path(cli, workspace):
+    code, out, err = cli("validate", workspace)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert "unexpected extra argument" in err.lower()
