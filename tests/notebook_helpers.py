@@ -107,7 +107,7 @@ def _per_group(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
     return rows.groupby(keys)[["weight", "score"]].apply(weighted_score)
 
 
-class Scope:
+class ScopeFigures:
     """What a notebook run for `team` ("" = the whole organization) and `period` ("" = latest) must see."""
 
     def __init__(self, files: WorkspaceFiles, team: str, period: str) -> None:

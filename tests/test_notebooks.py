@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import papermill as pm
 import pytest
-from notebook_helpers import GROUP, Scope, WorkspaceFiles
+from notebook_helpers import GROUP, ScopeFigures, WorkspaceFiles
 
 from kpi_workbook.analysis.checks import check_workspace
 from kpi_workbook.core.model import Team
@@ -73,10 +73,10 @@ def executed(workspace, tmp_path_factory) -> dict[tuple[str, str], dict]:
 
 
 @pytest.fixture(scope="session")
-def scopes(workspace) -> dict[str, Scope]:
+def scopes(workspace) -> dict[str, ScopeFigures]:
     """What each run must see, read from the workspace's files without the package."""
     files = WorkspaceFiles(workspace)
-    return {run: Scope(files, team, period) for run, (team, period) in RUNS.items()}
+    return {run: ScopeFigures(files, team, period) for run, (team, period) in RUNS.items()}
 
 
 def _outputs(nb: dict, kind: str | None = None) -> list[dict]:
