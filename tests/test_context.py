@@ -1,4 +1,4 @@
-"""The step context: workspace paths, team validation, and a team seeing only its own people and actuals."""
+"""The step context: team and department scopes seeing only their own people and actuals, periods, parameters."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ import pytest
 
 from kpi_workbook.core.errors import InputError, UnknownTeamError
 from kpi_workbook.core.model import Team
-from kpi_workbook.core.paths import CHECKOUT_DIR as PROJECT_ROOT
-from kpi_workbook.core.paths import SAMPLE_ORG_DIR
-from kpi_workbook.steps.context import open_step, resolve_workspace
+from kpi_workbook.steps.context import open_step
 from kpi_workbook.workspace.employees import read_employees
 from kpi_workbook.workspace.files import load_framework, save_framework
 from kpi_workbook.workspace.sample import write_sample
+from kpi_workbook.workspace.scope import department_id, departments
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +92,30 @@ def test_actuals_to_date_and_history_stop_at_the_period(org):
         ctx.assignment("account_executive", "defect_rate")
 
 
-def test_relative_workspaces_resolve_from_the_current_folder_then_the_project_root(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert resolve_workspace("data/sample_org") == SAMPLE_ORG_DIR.resolve()
-    (tmp_path / "data" / "sample_org").mkdir(parents=True)
-    assert resolve_workspace("data/sample_org") == (tmp_path / "data" / "sample_org").resolve()
-    with pytest.raises(InputError, match="workspace folder not found") as error:
-        resolve_workspace("nowhere")
-    assert str(tmp_path / "nowhere") in str(error.value) and str(PROJECT_ROOT / "nowhere") in str(error.value)
+def test_a_department_sees_the_people_of_its_teams(org):
+    framework = load_framework(org)
+    everyone = read_employees(org)
+    name = next(t.department for t in framework.teams if t.department)
+    teams = {t.id for t in framework.teams if t.department == name}
+    ctx = open_step(org, department=name.upper())
+    assert ctx.team == "" and ctx.department == department_id(name) and ctx.name == f"{name} department"
+    assert set(ctx.team_ids) == teams
+    assert sorted(ctx.employees["employee_id"]) == sorted(everyone.loc[everyone["team"].isin(teams), "employee_id"])
+    assert set(ctx.actuals["team"]) == teams
+    assert set(ctx.actuals["employee_id"]) - {""} <= set(ctx.employees["employee_id"])
+    assert {r.id for r in ctx.roles} == {r.id for r in framework.roles if set(r.teams) & teams}
+
+
+def test_unknown_department_and_team_with_department_are_refused(org):
+    with pytest.raises(InputError, match="unknown department 'Nowhere'. Valid departments: .*") as error:
+        open_step(org, department="Nowhere")
+    for key, (name, _) in departments(load_framework(org)).items():
+        assert f"{key} ({name})" in str(error.value)
+    with pytest.raises(InputError, match="give a team or a department, not both"):
+        open_step(org, "sales", department="Commercial")
+
+
+def test_a_folder_that_is_not_a_workspace_is_refused(tmp_path):
+    with pytest.raises(InputError, match="not a kpi-workbook workspace") as error:
+        open_step(tmp_path)
+    assert str(tmp_path) in str(error.value) and "kpi-workbook init" in str(error.value)
