@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
@@ -11,8 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from platformdirs import user_cache_dir
 from pydantic import TypeAdapter, ValidationError
 
+from kpi_workbook.core.atomic_files import staged_path
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Category, KpiDefinition, Polarity
 from kpi_workbook.core.paths import LIBRARY_FILE
@@ -28,6 +32,7 @@ FAMILIES = (
     "procurement", "project_management", "data_analytics", "legal_compliance", "general",
 )
 FIELDS = tuple(KpiDefinition.model_fields)
+CACHE_APP = "kpi-workbook"  # the user cache folder (platformdirs) holds the library's suggestion vectors
 TEXT_FIELDS = ("id", "name", "description", "formula")
 _ALIASES = {"behavior": "behaviour", "support": "customer_support", "human_resources": "hr", "engineering": "it"}
 
@@ -195,13 +200,56 @@ def _vectorizer() -> FeatureUnion:
     return FeatureUnion([("words", words), ("chars", chars)])
 
 
-@cache
-def _default_model() -> tuple[FeatureUnion, spmatrix]:
-    """The vectorizer fitted on the bundled library, and the library's KPIs as unit-length TF-IDF vectors."""
-    from sklearn.preprocessing import normalize
+def _model_file() -> Path:
+    """Where the bundled library's fitted vectors are cached: named by a digest of the library file, of this module
+    (its synonyms and text recipe) and of scikit-learn's version, so any change to one of them fits anew."""
+    import sklearn
+
+    digest = hashlib.sha256(LIBRARY_FILE.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(sklearn.__version__.encode())
+    return Path(user_cache_dir(CACHE_APP)) / "suggestions" / f"{digest.hexdigest()[:32]}.npz"
+
+
+def _save_model(path: Path, vectorizer: FeatureUnion, matrix: spmatrix) -> None:
+    """Cache the fitted vocabularies, idf weights and library vectors as plain arrays (no pickle), atomically."""
+    arrays = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "shape": np.array(matrix.shape)}
+    for name, part in vectorizer.transformer_list:
+        arrays[f"{name}_terms"], arrays[f"{name}_idf"] = part.get_feature_names_out().astype(str), part.idf_
+    with staged_path(path) as staged, staged.open("wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def _load_model(path: Path) -> tuple[FeatureUnion, spmatrix]:
+    """The vectorizer and library vectors of a cache file written by `_save_model`."""
+    from scipy.sparse import csr_matrix
 
     vectorizer = _vectorizer()
-    return vectorizer, normalize(vectorizer.fit_transform(_documents(_default_frame())))
+    with np.load(path, allow_pickle=False) as data:
+        for name, part in vectorizer.transformer_list:
+            part.set_params(vocabulary={term: index for index, term in enumerate(data[f"{name}_terms"].tolist())})
+            part.idf_ = data[f"{name}_idf"]
+        matrix = csr_matrix((data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"]))
+    return vectorizer, matrix
+
+
+@cache
+def _default_model() -> tuple[FeatureUnion, spmatrix]:
+    """The vectorizer fitted on the bundled library, and the library's KPIs as unit-length TF-IDF vectors.
+
+    Fitted once per library version and cached on disk in the user cache folder; every later process (each batch
+    kernel, for instance) reads the arrays instead of fitting. An unreadable cache file is fitted and written anew.
+    """
+    from sklearn.preprocessing import normalize
+
+    path = _model_file()
+    with contextlib.suppress(OSError, ValueError, KeyError):  # not cached yet, or a cache file cut short
+        return _load_model(path)
+    vectorizer = _vectorizer()
+    model = vectorizer, normalize(vectorizer.fit_transform(_documents(_default_frame()))).tocsr()
+    with contextlib.suppress(OSError):  # a read-only cache folder only costs the next process a fit
+        _save_model(path, *model)
+    return model
 
 
 def rank_kpis(
