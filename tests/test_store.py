@@ -1,4 +1,4 @@
-"""The actuals store: DuckDB file round trip, slice replacement, concurrency, auto-import and SQLAlchemy URLs."""
+"""The actuals store: DuckDB round trip, slice replacement, concurrency, the workspace's one-time build, SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from kpi_workbook.core.errors import InputError, KpiWorkbookError
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError
 from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB
+from kpi_workbook.workspace.opener import open_workspace
 from kpi_workbook.workspace.store import ACTUALS_COLUMNS, URL_ENV, DuckDBStore, SqlStore, open_store
 
 
@@ -104,17 +105,20 @@ def run_python(code: str, *args: object) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_concurrent_first_opens_import_the_csv_once(sample_workspace):
+def test_concurrent_first_opens_build_the_store_once_and_say_so_once(sample_workspace):
     expected = sum(1 for _ in (sample_workspace / ACTUALS_CSV).open()) - 1
     code = """
         import sys
-        from kpi_workbook.workspace.store import open_store
-        print(len(open_store(sys.argv[1]).read_actuals()))
+        from kpi_workbook.workspace.opener import open_workspace
+        print(len(open_workspace(sys.argv[1]).store().read_actuals()))
     """
     processes = [run_python(code, sample_workspace) for _ in range(4)]
     outputs = [p.communicate(timeout=300) for p in processes]
     assert [p.returncode for p in processes] == [0] * 4, [err for _, err in outputs]
     assert [int(out) for out, _ in outputs] == [expected] * 4
+    notices = [err for _, err in outputs if err]
+    assert notices == [f"kpi-workbook: built the actuals store {sample_workspace / ACTUALS_DB} from "
+                       f"{sample_workspace / ACTUALS_CSV} ({expected} values)\n"]
     assert DuckDBStore(sample_workspace / ACTUALS_DB).count() == expected
     assert not list(sample_workspace.glob("*.tmp"))
 
@@ -151,17 +155,27 @@ def test_readers_see_a_whole_store_while_another_process_writes(tmp_path):
     assert store.count() == 200 + 3
 
 
-def test_open_store_imports_the_workspace_csv_once(sample_workspace):
+def test_opening_a_store_never_builds_it(sample_workspace):
     store = open_store(sample_workspace)
-    assert isinstance(store, DuckDBStore)
+    assert isinstance(store, DuckDBStore) and store.path == sample_workspace / ACTUALS_DB
+    assert store.read_actuals().empty and store.periods() == [] and store.count() == 0
+    assert not store.path.exists()
+
+
+def test_the_workspace_builds_its_store_from_the_csv_once_and_says_so(sample_workspace):
+    said: list[str] = []
+    workspace = open_workspace(sample_workspace, notice=said.append)
+    store = workspace.store()
+    assert isinstance(store, DuckDBStore) and store.path == sample_workspace / ACTUALS_DB
     actuals = store.read_actuals()
     csv = pd.read_csv(sample_workspace / ACTUALS_CSV, dtype={"employee_id": str}, keep_default_na=False)
     assert len(actuals) == len(csv)
     assert store.periods() == sorted(csv["period"].unique())
     assert actuals["value"].sum() == pytest.approx(csv["value"].sum())
+    assert said == [f"built the actuals store {store.path} from {sample_workspace / ACTUALS_CSV} ({len(csv)} values)"]
     stamp = store.path.stat().st_mtime_ns
-    open_store(sample_workspace).read_actuals()
-    assert store.path.stat().st_mtime_ns == stamp
+    open_workspace(sample_workspace, notice=said.append).store().read_actuals()
+    assert store.path.stat().st_mtime_ns == stamp and len(said) == 1
 
 
 def test_an_invalid_workspace_csv_is_reported_and_no_store_is_made(sample_workspace):
@@ -169,10 +183,13 @@ def test_an_invalid_workspace_csv_is_reported_and_no_store_is_made(sample_worksp
     lines = csv.read_text().splitlines()
     lines[3] = lines[3].rsplit(",", 1)[0] + ",lots"
     csv.write_text("\n".join(lines) + "\n")
+    before = sorted(p.name for p in sample_workspace.iterdir())
+    said: list[str] = []
     with pytest.raises(RejectedRowsError) as caught:
-        open_store(sample_workspace)
+        open_workspace(sample_workspace, notice=said.append).store()
     assert "actuals.csv, row 4, field 'value': not a number (got 'lots')" in str(caught.value)
-    assert not (sample_workspace / ACTUALS_DB).exists()
+    assert not (sample_workspace / ACTUALS_DB).exists() and said == []
+    assert sorted(p.name for p in sample_workspace.iterdir()) == before
 
 
 def test_sqlalchemy_url_reads_the_actuals_table(store, tmp_path):
@@ -221,3 +238,4 @@ def test_store_in_a_workspace_copy_keeps_file_mode(store, tmp_path):
     copy.mkdir()
     shutil.copy(store.path, copy / ACTUALS_DB)
     assert open_store(copy).count() == len(BASE)
+    assert open_store(copy / ACTUALS_DB).count() == len(BASE)
