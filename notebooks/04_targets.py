@@ -106,14 +106,14 @@ for figure in charts.role_history_charts(ctx.role_history, charted):
 # ## Set weights and levels (live)
 #
 # Choose a role and set its weights until the total reads 100. Then choose a KPI and type its levels: the chart
-# and the share of past values meeting the target update as you type. **Apply bands** keeps them in the
-# framework; **Save** checks everything first (bands in the wrong order are an error) and writes the role files.
+# and the share of past values meeting the target update as you type, and what you type is kept in the
+# framework at once; **Save** checks everything first (bands in the wrong order are an error) and writes the
+# role files.
 
 # %%
 if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
-    display(widgets.WeightsForm(editor, team=ctx.team),
-            widgets.BandsForm(editor, ctx.actuals, ctx.employees, team=ctx.team), widgets.SavePanel(editor))
+    display(widgets.TargetsForm(editor, ctx.actuals, ctx.employees, team=ctx.team), widgets.SavePanel(editor))
 
 # %% [markdown]
 # ## What to do next

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from kpi_workbook import widgets
 from kpi_workbook.analysis.checks import has_errors
 from kpi_workbook.widgets import (
     BandsForm,
@@ -241,12 +243,11 @@ def test_bands_form_previews_against_history(editor):
     })
     form = BandsForm(editor, actuals, employees, team="sales")
     form.role.value, form.kpi.value = "account_executive", "win_rate"
-    assert form.fields["target"].value == _assignment(editor, "account_executive", "win_rate").target
-    form.fields["target"].value = 25
+    assert float(form.fields["target"].value) == _assignment(editor, "account_executive", "win_rate").target
+    form.fields["target"].value = "25"
     assert "50% of 4 values" in form.probability.value
     assert form.figure is not None and any(line.get_label() == "target" for line in form.figure.axes[0].lines)
-    form.fields["threshold"].value, form.fields["stretch"].value = 21, 29
-    form.apply_button.click()
+    form.fields["threshold"].value, form.fields["stretch"].value = "21", "29"
     kpi = _assignment(editor, "account_executive", "win_rate")
     assert (kpi.threshold, kpi.target, kpi.stretch) == (21, 25, 29)
 
@@ -261,6 +262,115 @@ def test_bands_form_uses_ranges_for_within_range_kpis(editor):
     assert form.fields["target"].layout.display == "none" and form.fields["target_low"].layout.display == ""
     assert "no history" in form.probability.value
     low, high = kpi.target_range
-    form.fields["target_high"].value = high + 1
-    form.apply_button.click()
+    form.fields["target_high"].value = f"{high + 1:g}"
     assert _assignment(editor, role.id, kpi.kpi).target_range == (low, high + 1)
+
+
+# --- forms as a room of managers uses them ------------------------------------------------------------------------
+
+def _widgets_in(box) -> list:
+    found, queue = [], [box]
+    while queue:
+        node = queue.pop()
+        found.append(node)
+        queue += list(getattr(node, "children", ()))
+    return found
+
+
+def _sales_history() -> tuple[pd.DataFrame, pd.DataFrame]:
+    employees = pd.DataFrame({"employee_id": ["e1", "e2"], "name": ["A", "B"], "team": ["sales"] * 2,
+                              "role": ["account_executive"] * 2})
+    actuals = pd.DataFrame({"period": ["2025Q1"] * 2, "team": ["sales"] * 2, "employee_id": ["e1", "e2"],
+                            "kpi_id": ["win_rate"] * 2, "value": [20.0, 30.0]})
+    return actuals, employees
+
+
+def test_bands_form_opens_on_a_real_kpi_with_its_current_levels(editor):
+    form = BandsForm(editor, *_sales_history(), team="sales")
+    assignment = _assignment(editor, form.role.value, form.kpi.value)
+    assert form.kpi.value is not None and form.kpi.label == editor.framework.kpi(form.kpi.value).name
+    assert float(form.fields["target"].value) == assignment.target and form.figure is not None
+    other = next(v for _, v in form.role.options if v != form.role.value and editor.framework.role(v).kpis)
+    form.role.value = other
+    assert form.kpi.value == editor.role(other).kpis[0].kpi
+    assert float(form.fields["target"].value) == editor.role(other).kpis[0].target
+
+
+def test_a_message_goes_when_its_cause_does(editor):
+    form = BandsForm(editor, *_sales_history(), team="sales")
+    form.fields["target"].value = "abc"
+    assert "is not a number" in form.status.value and "#c62828" in form.status.value
+    form.kpi.value = next(v for _, v in form.kpi.options if v != form.kpi.value)
+    assert form.status.value == ""
+    objectives = ObjectivesForm(editor)
+    objectives.add_button.click()
+    assert "empty" in objectives.status.value
+    objectives.title.value = "Grow"
+    assert objectives.status.value == ""
+
+
+def test_fields_update_as_you_type(editor):
+    forms = [ObjectivesForm(editor), RolesForm(editor), KpiPicker(editor), WeightsForm(editor),
+             BandsForm(editor, *_sales_history())]
+    typed = [c for form in forms for c in _widgets_in(form) if hasattr(c, "continuous_update")]
+    assert len(typed) > 15 and all(c.continuous_update for c in typed)
+
+
+def test_a_bad_id_is_explained_with_a_suggestion(editor):
+    form = ObjectivesForm(editor)
+    form.id.value, form.title.value = "Grow Revenue!", "Grow recurring revenue by 15 %"
+    form.add_button.click()
+    status = form.status.value
+    assert "String should" not in status and "pattern" not in status and status.count("Grow Revenue!") == 1
+    assert "letters, digits" in status and "grow_recurring_revenue_by_15" in status
+    form.id.value, form.title.value = "grow", ""
+    form.add_button.click()
+    assert "The title is empty" in form.status.value and "at least 1 character" not in form.status.value
+
+
+def test_out_of_range_weights_are_refused_not_clamped(editor):
+    form = WeightsForm(editor, team="sales")
+    form.role.value = "account_executive"
+    before = _assignment(editor, "account_executive", "win_rate").weight
+    form.weights["win_rate"].value = 150
+    assert form.weights["win_rate"].value == 150  # what was typed stays on screen
+    assert _assignment(editor, "account_executive", "win_rate").weight == before
+    assert "out of range" in form.status.value and "at most 100" in form.status.value
+    form.weights["win_rate"].value = -5
+    assert "at least 0" in form.status.value
+    assert _assignment(editor, "account_executive", "win_rate").weight == before
+
+
+def test_weight_fields_are_labelled_with_kpi_names(editor):
+    form = WeightsForm(editor, team="sales")
+    form.role.value = "account_executive"
+    labels = [row.children[0].value for row in form.rows.children]
+    assert any("Win rate" in label for label in labels)
+
+
+def test_step_4_has_one_role_picker_for_weights_and_bands(editor):
+    form = widgets.TargetsForm(editor, *_sales_history(), team="sales")
+    pickers = [c for c in _widgets_in(form) if getattr(c, "description", "") == "Role"]
+    assert pickers == [form.role]
+    other = next(v for _, v in form.role.options if v != form.role.value and editor.framework.role(v).kpis)
+    form.role.value = other
+    assert set(form.weights.weights) == {k.kpi for k in editor.role(other).kpis}
+    assert form.bands.kpi.value == editor.role(other).kpis[0].kpi
+
+
+def test_save_panel_shows_findings_in_full_and_names_the_objective(editor):
+    editor.add_objective("open_asia", "Open two offices in Asia", "customer")
+    panel = SavePanel(editor)
+    panel.check_button.click()
+    finding = next(f for f in editor.findings() if f.rule == "coverage.objective" and "open_asia" in f.entry)
+    assert "objective 'open_asia'" in panel.findings.value
+    assert html.escape(finding.message, quote=False) in panel.findings.value
+    assert html.escape(finding.fix, quote=False) in panel.findings.value
+
+
+def test_parent_starts_at_none_a_top_objective(editor):
+    form = ObjectivesForm(editor)
+    assert (form.parent.label, form.parent.value) == ("(none: a top objective)", "")
+    form.choice.value = "new_customer_growth"
+    form.choice.value = ""
+    assert form.parent.label == "(none: a top objective)"

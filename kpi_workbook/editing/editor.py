@@ -17,8 +17,9 @@ from kpi_workbook.analysis.checks import Finding, check_framework, has_errors
 from kpi_workbook.analysis.library import load_library
 from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
 from kpi_workbook.core.model import Framework, KpiDefinition, Objective, Role, RoleKpi
+from kpi_workbook.editing.messages import FORM, plain_problems
 from kpi_workbook.workspace.employees import read_employees
-from kpi_workbook.workspace.files import save_framework, validation_problems
+from kpi_workbook.workspace.files import save_framework
 from kpi_workbook.workspace.opener import Workspace, open_workspace
 
 M = TypeVar("M", bound=BaseModel)
@@ -39,7 +40,7 @@ class SaveResult:
 
 
 def _problem(entry: str, message: str, field_name: str = "") -> EditError:
-    return EditError(Problem(file="form", entry=entry, field=field_name, message=message))
+    return EditError(Problem(file=FORM, entry=entry, field=field_name, message=message))
 
 
 def _rebuild(model: M, entry: str, changes: dict[str, Any]) -> M:
@@ -48,21 +49,23 @@ def _rebuild(model: M, entry: str, changes: dict[str, Any]) -> M:
     try:
         return type(model).model_validate(data)
     except ValidationError as exc:
-        raise EditError(validation_problems(exc, "form", data, entry)) from None
+        raise EditError(plain_problems(exc, entry, data)) from None
 
 
 def _create(model: type[M], entry: str, data: dict[str, Any]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise EditError(validation_problems(exc, "form", data, entry)) from None
+        raise EditError(plain_problems(exc, entry, data)) from None
 
 
 def _index(items: list, ident: str, attr: str, entry: str) -> int:
     for i, item in enumerate(items):
         if getattr(item, attr) == ident:
             return i
-    raise _problem(f"{entry} '{ident}'", "not found")
+    if not ident:
+        raise _problem(entry, f"Choose a {entry.split()[-1]} first.")
+    raise _problem(f"{entry} '{ident}'", f"There is no {entry.split()[-1]} '{ident}' (it may have been removed).")
 
 
 class FrameworkEditor:
@@ -83,7 +86,8 @@ class FrameworkEditor:
     def add_objective(self, id: str, title: str, perspective: str, **fields: Any) -> Objective:
         """Add an objective (fields: description, owner, horizon, parent)."""
         if self.framework.objective(id) is not None:
-            raise _problem(f"objective '{id}'", "an objective with this id exists already", "id")
+            raise _problem(f"objective '{id}'", f'The id "{id}" exists already (another objective has it): '
+                           "choose another id.", "id")
         objective = _create(Objective, f"objective '{id}'", {"id": id, "title": title, "perspective": perspective,
                                                              **fields})
         self._check_parent(objective)
@@ -102,10 +106,12 @@ class FrameworkEditor:
         parent, seen = objective.parent, {objective.id}
         while parent:
             if parent in seen:
-                raise _problem(f"objective '{objective.id}'", "parent would make a cycle", "parent")
+                raise _problem(f"objective '{objective.id}'", "This parent would make a cycle (an objective below "
+                               "its own child): choose another parent.", "parent")
             current = self.framework.objective(parent)
             if current is None:
-                raise _problem(f"objective '{objective.id}'", f"unknown parent objective '{parent}'", "parent")
+                raise _problem(f"objective '{objective.id}'", f"There is no objective '{parent}' to be the parent.",
+                               "parent")
             seen.add(parent)
             parent = current.parent
 
@@ -127,7 +133,8 @@ class FrameworkEditor:
     def add_role(self, id: str, title: str, teams: Iterable[str] = (), purpose: str = "") -> Role:
         """Add a role without responsibilities or KPIs yet."""
         if self.framework.role(id) is not None:
-            raise _problem(f"role '{id}'", "a role with this id exists already", "id")
+            raise _problem(f"role '{id}'", f'The id "{id}" exists already (another role has it): '
+                           "choose another id.", "id")
         self._check_teams(id, teams)
         role = _create(Role, f"role '{id}'", {"id": id, "title": title, "teams": list(teams), "purpose": purpose})
         self.framework.roles.append(role)
@@ -146,7 +153,9 @@ class FrameworkEditor:
     def _check_teams(self, role: str, teams: Iterable[str]) -> None:
         unknown = [t for t in teams if self.framework.team(t) is None]
         if unknown:
-            raise _problem(f"role '{role}'", f"unknown team(s): {', '.join(unknown)}", "teams")
+            known = ", ".join(t.id for t in self.framework.teams)
+            raise _problem(f"role '{role}'", f"There is no such team (unknown team(s) {', '.join(unknown)}): "
+                           f"choose among {known}.", "teams")
 
     def remove_role(self, id: str) -> None:
         """Remove a role; refused while people in employees.csv still hold it."""
@@ -154,14 +163,14 @@ class FrameworkEditor:
         holders = read_employees(self.workspace).query("role == @id")
         if len(holders):
             raise _problem(f"role '{id}'", f"{len(holders)} people in employees.csv hold this role; "
-                                           "give them another role first")
+                                           "give them another role first.")
         self.framework.roles.pop(i)
 
     def add_responsibility(self, role: str, id: str, description: str, expected_outcome: str = "") -> None:
         """Add a key responsibility and its expected outcome to a role's job description."""
         current = self.role(role)
         if any(r.id == id for r in current.responsibilities):
-            raise _problem(f"role '{role}'", f"responsibility '{id}' exists already", "responsibilities")
+            raise _problem(f"role '{role}'", f'The responsibility id "{id}" exists already: choose another id.', "id")
         responsibility = {"id": id, "description": description, "expected_outcome": expected_outcome}
         self._replace_role(role, responsibilities=[*current.model_dump()["responsibilities"], responsibility])
 
@@ -194,7 +203,8 @@ class FrameworkEditor:
         """
         current = self.role(role)
         if any(k.kpi == kpi for k in current.kpis):
-            raise _problem(f"role '{role}'", f"KPI '{kpi}' is assigned already", "kpis")
+            raise _problem(f"role '{role}'", f"The KPI '{kpi}' is assigned already: change its weight or bands.",
+                           "kpi")
         definition = self.framework.kpi(kpi) or self._library_kpi(kpi)
         assignment = _create(RoleKpi, f"role '{role}' KPI '{kpi}'", {"kpi": kpi, "weight": weight, **fields})
         if self.framework.kpi(kpi) is None:
@@ -205,7 +215,7 @@ class FrameworkEditor:
     def _library_kpi(self, kpi: str) -> KpiDefinition:
         found = next((d for d in load_library() if d.id == kpi), None)
         if found is None:
-            raise _problem(f"KPI '{kpi}'", "not defined in the framework nor in the KPI library", "kpi")
+            raise _problem(f"KPI '{kpi}'", "This KPI is not defined in the framework nor in the KPI library.", "kpi")
         return found
 
     def update_kpi(self, role: str, kpi: str, **changes: Any) -> RoleKpi:

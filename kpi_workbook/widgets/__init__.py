@@ -16,16 +16,18 @@ if TYPE_CHECKING:
     from kpi_workbook.widgets.objectives import ObjectivesForm
     from kpi_workbook.widgets.roles import RolesForm
     from kpi_workbook.widgets.save import SavePanel
+    from kpi_workbook.widgets.targets import TargetsForm
 
 MODULE_OF = {
     "BandsForm": "widgets.bands", "EditError": "editing.editor", "FrameworkEditor": "editing.editor",
     "SaveResult": "editing.editor", "KpiPicker": "widgets.kpis", "WeightsForm": "widgets.kpis",
     "ObjectivesForm": "widgets.objectives", "RolesForm": "widgets.roles", "SavePanel": "widgets.save",
+    "TargetsForm": "widgets.targets",
 }
 
 __all__ = [
     "BandsForm", "EditError", "FrameworkEditor", "KpiPicker", "ObjectivesForm", "RolesForm", "SavePanel", "SaveResult",
-    "WeightsForm",
+    "TargetsForm", "WeightsForm",
 ]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import ipywidgets as w
 import pandas as pd
 from IPython.display import display
@@ -11,50 +9,68 @@ from matplotlib.figure import Figure
 
 from kpi_workbook.analysis.history import HISTORY_COLUMNS, role_history
 from kpi_workbook.analysis.targets import attainment_probability, verdict
-from kpi_workbook.core.model import Polarity
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.model import Polarity, RoleKpi
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.reports.charts import history_chart
-from kpi_workbook.widgets.common import attempt, button, dropdown
+from kpi_workbook.widgets.common import STYLE, attempt, dropdown, plain, role_options, set_status
 
-_LEVELS = ("threshold", "target", "stretch")
-_RANGE_ENDS = ("target_low", "target_high", "threshold_low", "threshold_high")
+LEVELS = ("threshold", "target", "stretch")
+RANGE_ENDS = ("target_low", "target_high", "threshold_low", "threshold_high")
+_LABELS = {"threshold": "Threshold", "target": "Target", "stretch": "Stretch", "target_low": "Target from",
+           "target_high": "Target to", "threshold_low": "Threshold from", "threshold_high": "Threshold to"}
 
 
-def _number(description: str) -> w.FloatText:
-    return w.FloatText(description=description, style={"description_width": "10em"}, layout=w.Layout(width="22em"))
+def _number(name: str) -> w.Text:
+    return w.Text(description=_LABELS[name], placeholder="not set", continuous_update=True, style=STYLE,
+                  layout=w.Layout(width="22em"))
+
+
+def _parse(name: str, text: str) -> float | None:
+    """The number typed in a level field (blank: not set); InputError in plain words otherwise."""
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{_LABELS[name]}: \"{text}\" is not a number; type digits such as 25 or 0.5.") from None
+
+
+def _shown(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 class BandsForm(w.VBox):
     """Threshold, target and stretch of a role's KPI with a live preview: the history chart with the typed bands
     and the share of past values that would have met the typed target (its probability of attainment).
 
-    `actuals` and `employees` are the history the preview uses (e.g. one team's, from the step context).
+    It opens on the first role that has KPIs and its first KPI, showing their current levels; every valid value
+    typed is applied to the editor at once (Save writes it). `actuals` and `employees` are the history the
+    preview uses (e.g. one team's, from the step context); `role` is a role picker shared with another form.
     """
 
-    def __init__(self, editor: FrameworkEditor, actuals: pd.DataFrame, employees: pd.DataFrame, team: str = ""):
+    def __init__(self, editor: FrameworkEditor, actuals: pd.DataFrame, employees: pd.DataFrame, team: str = "",
+                 role: w.Dropdown | None = None):
         self.editor = editor
-        framework = editor.framework
-        self.history = role_history(framework, actuals, employees)
-        roles = framework.roles_of_team(team) if team else framework.roles
-        self.role = dropdown("Role", [(f"{r.id} — {r.title}", r.id) for r in roles])
+        self.history = role_history(editor.framework, actuals, employees)
+        self.role = role if role is not None else dropdown("Role", role_options(editor, team))
         self.kpi = dropdown("KPI", [])
-        self.fields = {name: _number(name.replace("_", " ")) for name in _LEVELS + _RANGE_ENDS}
+        self.fields = {name: _number(name) for name in LEVELS + RANGE_ENDS}
         self.probability = w.HTML()
         self.preview = w.Output()
         self.figure: Figure | None = None
-        self.apply_button = button("Apply bands", "primary", "keep these bands in the framework (then Save)")
         self.status = w.HTML()
-        self.role.observe(self._load_role, names="value")
-        self.kpi.observe(self._load_kpi, names="value")
-        for field in self.fields.values():
-            field.observe(self._refresh_preview, names="value")
-        self.apply_button.on_click(self._apply)
         self._loading = False
+        self.role.observe(self._load_role, names="value")
+        self.kpi.observe(lambda _change: self._loading or self._load_kpi(), names="value")
+        for field in self.fields.values():
+            field.observe(self._typed, names="value")
         self._load_role()
-        super().__init__([self.role, self.kpi, *self.fields.values(), self.apply_button, self.status,
-                          self.probability, self.preview])
+        children = [] if role is not None else [self.role]
+        super().__init__([*children, self.kpi, *self.fields.values(), self.status, self.probability, self.preview])
 
-    def _assignment(self):
+    def _assignment(self) -> RoleKpi | None:
         role = self.editor.framework.role(self.role.value or "")
         return next((k for k in role.kpis if k.kpi == self.kpi.value), None) if role else None
 
@@ -64,42 +80,92 @@ class BandsForm(w.VBox):
 
     def _load_role(self, _change: object = None) -> None:
         role = self.editor.framework.role(self.role.value or "")
-        self.kpi.options = [(k.kpi, k.kpi) for k in role.kpis] if role else []
+        options = [(getattr(self.editor.framework.kpi(k.kpi), "name", k.kpi), k.kpi) for k in role.kpis] if role else []
+        self._loading = True  # the KPI is loaded once, below, not once per trait change
+        self.kpi.options = options
+        self.kpi.value = options[0][1] if options else None
+        self._loading = False
         self._load_kpi()
 
     def _load_kpi(self, _change: object = None) -> None:
+        """Show the chosen KPI's current levels (blank where none is set) and clear any earlier message."""
         assignment = self._assignment()
         ranged = self._polarity() is Polarity.WITHIN_RANGE
         for name, field in self.fields.items():
-            field.layout.display = "" if (name in _RANGE_ENDS) == ranged else "none"
+            field.layout.display = "" if (name in RANGE_ENDS) == ranged else "none"
+            field.disabled = assignment is None
+        values: dict[str, float | None] = dict.fromkeys(LEVELS + RANGE_ENDS)
         if assignment is not None:
-            self._loading = True
-            values = {"threshold": assignment.threshold, "target": assignment.target, "stretch": assignment.stretch}
+            values |= {name: getattr(assignment, name) for name in LEVELS}
             for prefix in ("target", "threshold"):
                 pair = getattr(assignment, f"{prefix}_range") or (None, None)
                 values |= {f"{prefix}_low": pair[0], f"{prefix}_high": pair[1]}
-            for name, value in values.items():
-                self.fields[name].value = 0.0 if value is None else value
-            self._loading = False
+        self._loading = True
+        for name, value in values.items():
+            self.fields[name].value = _shown(value)
+        self._loading = False
+        self.status.value = ""
+        if assignment is None:
+            self.probability.value = "<i>This role has no KPIs yet: add some in step 3.</i>"
+            self.preview.clear_output()
+            return
         self._refresh_preview()
 
     def bands(self) -> dict[str, object]:
-        """The bands as typed: threshold/target/stretch, or target_range/threshold_range for a within-range KPI."""
-        v = {name: field.value for name, field in self.fields.items()}
-        if self._polarity() is Polarity.WITHIN_RANGE:
-            return {"target_range": (v["target_low"], v["target_high"]),
-                    "threshold_range": (v["threshold_low"], v["threshold_high"])}
-        return {name: v[name] for name in _LEVELS}
+        """The bands as typed: threshold/target/stretch, or target_range/threshold_range for a within-range KPI.
 
-    def _refresh_preview(self, _change: object = None) -> None:
+        InputError (in plain words) when a field holds something that is not a number.
+        """
+        problems = []
+        values: dict[str, float | None] = {}
+        for name, field in self.fields.items():
+            try:
+                values[name] = _parse(name, field.value)
+            except InputError as exc:
+                problems += exc.problems
+        if problems:
+            raise InputError(problems)
+        if self._polarity() is Polarity.WITHIN_RANGE:
+            pairs = {prefix: (values[f"{prefix}_low"], values[f"{prefix}_high"]) for prefix in ("target", "threshold")}
+            return {f"{prefix}_range": None if None in pair else pair for prefix, pair in pairs.items()}
+        return {name: values[name] for name in LEVELS}
+
+    def _typed(self, _change: object = None) -> None:
+        """Apply what was typed when it is a set of numbers, then redraw the preview."""
         if self._loading or self._assignment() is None:
             return
+        try:
+            bands = self.bands()
+        except InputError as exc:
+            set_status(self.status, plain(exc), ok=False)
+            return
+        role, kpi = self.role.value, self.kpi.value
+        if "target_range" in bands:
+            attempt(self.status, lambda: self.editor.set_ranges(role, kpi, bands["target_range"],
+                                                                bands["threshold_range"]),
+                    f"levels of {self._name()} applied; press Save to write them")
+        else:
+            attempt(self.status, lambda: self.editor.set_bands(role, kpi, **bands),
+                    f"levels of {self._name()} applied; press Save to write them")
+        self._refresh_preview(bands)
+
+    def _name(self) -> str:
+        return getattr(self.editor.framework.kpi(self.kpi.value or ""), "name", self.kpi.value)
+
+    def _refresh_preview(self, bands: dict[str, object] | None = None) -> None:
+        if bands is None:
+            bands = self.bands()
         rows = self.history[(self.history["role"] == self.role.value) & (self.history["kpi_id"] == self.kpi.value)]
-        bands, polarity = self.bands(), self._polarity()
+        polarity = self._polarity()
         probability = attainment_probability(rows["value"], polarity, bands.get("target"), bands.get("target_range"))
         settings = self.editor.framework.metadata.settings
         judged = verdict(probability, settings.achievable_low, settings.achievable_high)
-        share = "no history" if probability is None else f"{probability:.0%} of {rows['value'].notna().sum()} values"
+        if rows["value"].notna().sum() == 0:
+            share = "no history for this role and KPI"
+        elif probability is None:
+            share = "no target typed yet"
+        else:
+            share = f"{probability:.0%} of {rows['value'].notna().sum()} values"
         self.probability.value = f"Past values meeting this target: <b>{share}</b> — <b>{judged}</b>"
         definition = self.editor.framework.kpi(self.kpi.value)
         self.figure = history_chart(rows[HISTORY_COLUMNS], polarity, bands=bands, title=definition.name,
@@ -108,10 +174,3 @@ class BandsForm(w.VBox):
         with self.preview:
             display(self.figure)
 
-    def _apply(self, _button: w.Button) -> None:
-        role, kpi, bands = self.role.value, self.kpi.value, self.bands()
-        if "target_range" in bands:
-            action = partial(self.editor.set_ranges, role, kpi, bands["target_range"], bands["threshold_range"])
-        else:
-            action = partial(self.editor.set_bands, role, kpi, **bands)
-        attempt(self.status, action, f"bands of {kpi} for {role} applied; press Save to write them")

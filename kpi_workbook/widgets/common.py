@@ -9,6 +9,8 @@ from typing import Any
 import ipywidgets as w
 
 from kpi_workbook.core.errors import InputError
+from kpi_workbook.editing.editor import FrameworkEditor
+from kpi_workbook.editing.messages import FORM
 
 NEW = ""  # the "(new …)" choice of a picker
 WIDTH = "36em"
@@ -18,8 +20,16 @@ STYLE = {"description_width": "10em"}
 def text(description: str, value: str = "", placeholder: str = "", area: bool = False) -> w.Text | w.Textarea:
     """A labelled text field (a text area when area is true)."""
     kind = w.Textarea if area else w.Text
-    return kind(value=value, description=description, placeholder=placeholder, layout=w.Layout(width=WIDTH),
+    return kind(value=value, description=description, placeholder=placeholder, continuous_update=True,
+                layout=w.Layout(width=WIDTH),
                 style=STYLE)
+
+
+def role_options(editor: FrameworkEditor, team: str = "") -> list[tuple[str, str]]:
+    """The roles a form offers, as (label, id): the team's roles, or every role; roles with KPIs first."""
+    framework = editor.framework
+    roles = framework.roles_of_team(team) if team else framework.roles
+    return [(f"{r.title} ({r.id})", r.id) for r in sorted(roles, key=lambda r: not r.kpis)]
 
 
 def dropdown(description: str, options: Iterable[Any], value: Any = None) -> w.Dropdown:
@@ -32,8 +42,20 @@ def dropdown(description: str, options: Iterable[Any], value: Any = None) -> w.D
 
 
 def button(description: str, style: str = "", tooltip: str = "") -> w.Button:
-    """A button (style: '', 'primary', 'success', 'warning' or 'danger')."""
-    return w.Button(description=description, button_style=style, tooltip=tooltip or description)
+    """A button (style: '', 'primary', 'success', 'warning' or 'danger'), as wide as its label."""
+    return w.Button(description=description, button_style=style, tooltip=tooltip or description,
+                    layout=w.Layout(width="auto", min_width="8em"))
+
+
+def clear_on_change(status: w.HTML, *controls: w.Widget) -> None:
+    """Clear `status` as soon as any of `controls` changes: a message goes when its cause may have gone."""
+    for control in controls:
+        control.observe(lambda _change: setattr(status, "value", ""), names="value")
+
+
+def plain(error: InputError) -> str:
+    """The problems of an error as a form shows them: a form edit's own sentence, a file's problem in full."""
+    return "\n".join(p.message if p.file == FORM else str(p) for p in error.problems)
 
 
 def set_status(status: w.HTML, message: str, ok: bool = True) -> None:
@@ -43,12 +65,15 @@ def set_status(status: w.HTML, message: str, ok: bool = True) -> None:
     status.value = f'<span style="color:{color}">{lines}</span>'
 
 
-def attempt(status: w.HTML, action: Callable[[], Any], success: str) -> bool:
-    """Run an edit; show `success`, or every problem of a rejected edit (the form keeps what was typed)."""
+def attempt(status: w.HTML, action: Callable[[], Any], success: str, then: Callable[[], Any] | None = None) -> bool:
+    """Run an edit; then (when it worked) `then`, e.g. reload the form, and show `success`; or show every problem
+    of a rejected edit in plain words (the form keeps what was typed)."""
     try:
         action()
     except InputError as exc:
-        set_status(status, "\n".join(str(p) for p in exc.problems), ok=False)
+        set_status(status, plain(exc), ok=False)
         return False
+    if then is not None:
+        then()
     set_status(status, success)
     return True

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import html
+from functools import partial
 
 import ipywidgets as w
 
 from kpi_workbook.analysis.library import FAMILIES, library_frame, search_library
 from kpi_workbook.core.model import Category, Indicator, Polarity
 from kpi_workbook.editing.editor import FrameworkEditor
-from kpi_workbook.widgets.common import NEW, WIDTH, attempt, button, dropdown, set_status, text
+from kpi_workbook.widgets.common import (
+    NEW,
+    STYLE,
+    WIDTH,
+    attempt,
+    button,
+    clear_on_change,
+    dropdown,
+    role_options,
+    set_status,
+    text,
+)
 
 ANY = ""
-
-
-def _role_options(editor: FrameworkEditor, team: str) -> list[tuple[str, str]]:
-    framework = editor.framework
-    roles = framework.roles_of_team(team) if team else framework.roles
-    return [(f"{r.id} — {r.title}", r.id) for r in roles]
 
 
 class KpiPicker(w.VBox):
@@ -28,7 +34,7 @@ class KpiPicker(w.VBox):
 
     def __init__(self, editor: FrameworkEditor, team: str = ""):
         self.editor = editor
-        self.role = dropdown("Role", _role_options(editor, team))
+        self.role = dropdown("Role", role_options(editor, team))
         self.family = dropdown("Family", [("(any)", ANY), *[(f, f) for f in FAMILIES]], ANY)
         self.category = dropdown("Category", [("(any)", ANY), *[(c.value, c.value) for c in Category]], ANY)
         self.polarity = dropdown("Polarity", [("(any)", ANY), *[(p.value, p.value) for p in Polarity]], ANY)
@@ -37,7 +43,7 @@ class KpiPicker(w.VBox):
         self.details = w.HTML()
         self.responsibility = dropdown("Responsibility", [])
         self.objectives = w.SelectMultiple(options=[], rows=4, description="Objectives", layout=w.Layout(width=WIDTH))
-        self.weight = w.BoundedFloatText(value=0, min=0, max=100, step=5, description="Weight")
+        self.weight = weight_field(0, "Weight")
         self.add_button = button("Add KPI to role", "success")
         self.assigned = w.Select(options=[], rows=6, description="Role's KPIs", layout=w.Layout(width=WIDTH))
         self.kpi_category = dropdown("Category", [c.value for c in Category])
@@ -50,6 +56,7 @@ class KpiPicker(w.VBox):
         self.results.observe(self._show_details, names="value")
         self.role.observe(self._load_role, names="value")
         self.assigned.observe(self._load_assigned, names="value")
+        clear_on_change(self.status, self.role, self.results, self.assigned)
         self.add_button.on_click(self._add)
         self.classify_button.on_click(self._classify)
         self.remove_button.on_click(self._remove)
@@ -102,54 +109,58 @@ class KpiPicker(w.VBox):
             set_status(self.status, "choose a KPI in the library list first", ok=False)
             return
         fields = {"objectives": list(self.objectives.value), "responsibility": self.responsibility.value or None}
-        if attempt(self.status, lambda: self.editor.add_kpi(role, kpi, self.weight.value, **fields),
-                   f"added {kpi} to {role}; set its weight and bands next"):
-            self._load_role()
+        attempt(self.status, lambda: self.editor.add_kpi(role, kpi, self.weight.value, **fields),
+                f"added {kpi} to {role}; set its weight and bands next", then=self._load_role)
 
     def _classify(self, _button: w.Button) -> None:
         kpi = self.assigned.value
-        if attempt(self.status, lambda: self.editor.update_definition(
+        attempt(self.status, lambda: self.editor.update_definition(
                 kpi, category=self.kpi_category.value, indicator=self.kpi_indicator.value),
-                f"{kpi} is now {self.kpi_category.value}, {self.kpi_indicator.value} (for every role using it)"):
-            self._load_assigned()
+                f"{kpi} is now {self.kpi_category.value}, {self.kpi_indicator.value} (for every role using it)",
+                then=self._load_assigned)
 
     def _remove(self, _button: w.Button) -> None:
         role, kpi = self.role.value, self.assigned.value
-        if attempt(self.status, lambda: self.editor.remove_kpi(role, kpi), f"removed {kpi} from {role}"):
-            self._load_role()
+        attempt(self.status, lambda: self.editor.remove_kpi(role, kpi), f"removed {kpi} from {role}",
+                then=self._load_role)
 
 
 class WeightsForm(w.VBox):
-    """One weight per KPI of the chosen role, with a live total that must reach the framework's weight total."""
+    """One weight per KPI of the chosen role, labelled with the KPI's name, with a live total that must reach the
+    framework's weight total. A value out of range is refused with a message (the field keeps what was typed).
 
-    def __init__(self, editor: FrameworkEditor, team: str = ""):
+    `role` is a role picker shared with another form (step 4 has one for weights and bands).
+    """
+
+    def __init__(self, editor: FrameworkEditor, team: str = "", role: w.Dropdown | None = None):
         self.editor = editor
-        self.role = dropdown("Role", _role_options(editor, team))
-        self.weights: dict[str, w.BoundedFloatText] = {}
+        self.role = role if role is not None else dropdown("Role", role_options(editor, team))
+        self.weights: dict[str, w.FloatText] = {}
         self.rows = w.VBox()
         self.total = w.HTML()
         self.status = w.HTML()
         self.role.observe(self._load, names="value")
         self._load()
-        super().__init__([self.role, self.rows, self.total, self.status])
+        super().__init__([*([] if role is not None else [self.role]), self.rows, self.total, self.status])
 
     def _load(self, _change: object = None) -> None:
         role = self.editor.framework.role(self.role.value or "")
-        self.weights = {}
+        self.weights, rows = {}, []
         for assignment in role.kpis if role else []:
             name = getattr(self.editor.framework.kpi(assignment.kpi), "name", assignment.kpi)
-            field = w.BoundedFloatText(value=assignment.weight, min=0, max=100, step=5, description=assignment.kpi,
-                                       tooltip=name, style={"description_width": "16em"},
-                                       layout=w.Layout(width="24em"))
-            field.observe(self._changed, names="value")
+            field = weight_field(assignment.weight)
+            field.observe(partial(self._changed, assignment.kpi, name), names="value")
             self.weights[assignment.kpi] = field
-        self.rows.children = list(self.weights.values())
+            rows.append(w.HBox([w.HTML(f"{html.escape(name)} <small>({assignment.kpi})</small>",
+                                       layout=w.Layout(width="24em")), field]))
+        self.rows.children = rows
+        self.status.value = ""
         self._show_total()
 
-    def _changed(self, change: dict) -> None:
-        kpi = change["owner"].description
-        attempt(self.status, lambda: self.editor.set_weight(self.role.value, kpi, change["new"]),
-                f"{kpi}: weight {change['new']:g}")
+    def _changed(self, kpi: str, name: str, change: dict) -> None:
+        value = change["new"]
+        attempt(self.status, lambda: self.editor.set_weight(self.role.value, kpi, value),
+                f"{name}: weight {value:g}")
         self._show_total()
 
     def _show_total(self) -> None:
@@ -163,3 +174,9 @@ class WeightsForm(w.VBox):
         note = "complete" if ok else (f"add {gap:g}" if gap > 0 else f"remove {-gap:g}")
         color = "#2e7d32" if ok else "#c62828"
         self.total.value = f'<b style="color:{color}">Total: {total:g} / {goal:g} — {note}</b>'
+
+
+def weight_field(value: float, description: str = "") -> w.FloatText:
+    """A weight field that reports every keystroke; range checks are the editor's, so nothing is clamped."""
+    return w.FloatText(value=value, step=5, description=description, continuous_update=True, style=STYLE,
+                       layout=w.Layout(width="16em" if description else "8em"))

@@ -7,7 +7,9 @@ import ipywidgets as w
 from kpi_workbook.core.model import Perspective
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.steps.strategic_goals import PERSPECTIVE_LABELS
-from kpi_workbook.widgets.common import NEW, attempt, button, dropdown, set_status, text
+from kpi_workbook.widgets.common import NEW, attempt, button, clear_on_change, dropdown, text
+
+TOP = "(none: a top objective)"
 
 
 class ObjectivesForm(w.VBox):
@@ -22,12 +24,13 @@ class ObjectivesForm(w.VBox):
         self.description = text("Description", area=True)
         self.owner = text("Owner", placeholder="e.g. CEO")
         self.horizon = text("Horizon", placeholder="e.g. 2026")
-        self.parent = dropdown("Parent", [])
+        self.parent = dropdown("Parent", [(TOP, NEW)], NEW)
         self.add_button = button("Add objective", "success")
         self.update_button = button("Update objective", "primary")
         self.remove_button = button("Remove objective", "danger")
         self.status = w.HTML()
         self.choice.observe(self._load, names="value")
+        clear_on_change(self.status, self.choice, self.id, self.title, self.perspective, self.parent)
         self.add_button.on_click(self._add)
         self.update_button.on_click(self._update)
         self.remove_button.on_click(self._remove)
@@ -40,7 +43,8 @@ class ObjectivesForm(w.VBox):
     def _refresh(self, selected: str = NEW) -> None:
         objectives = self.editor.framework.objectives
         self.choice.options = [("(new objective)", NEW)] + [(f"{o.id} — {o.title}", o.id) for o in objectives]
-        self.parent.options = [("(none: a top objective)", NEW)] + [(o.title, o.id) for o in objectives]
+        self.parent.options = [(TOP, NEW)] + [(o.title, o.id) for o in objectives]
+        self.parent.value = NEW
         self.choice.value = selected
         self._load()
 
@@ -55,6 +59,8 @@ class ObjectivesForm(w.VBox):
             self.perspective.value = Perspective(objective.perspective).value
             self.description.value, self.owner.value = objective.description, objective.owner
             self.horizon.value, self.parent.value = objective.horizon, objective.parent or NEW
+        else:
+            self.parent.value = NEW
 
     def _fields(self) -> dict[str, object]:
         return {"title": self.title.value.strip(), "perspective": self.perspective.value,
@@ -63,16 +69,15 @@ class ObjectivesForm(w.VBox):
 
     def _add(self, _button: w.Button) -> None:
         ident = self.id.value.strip()
-        if attempt(self.status, lambda: self.editor.add_objective(ident, **self._fields()), f"added objective {ident}"):
-            self._refresh(ident)
+        attempt(self.status, lambda: self.editor.add_objective(ident, **self._fields()), f"added objective {ident}",
+                then=lambda: self._refresh(ident))
 
     def _update(self, _button: w.Button) -> None:
         ident = self.choice.value
-        if attempt(self.status, lambda: self.editor.update_objective(ident, **self._fields()), f"updated {ident}"):
-            self._refresh(ident)
+        attempt(self.status, lambda: self.editor.update_objective(ident, **self._fields()), f"updated {ident}",
+                then=lambda: self._refresh(ident))
 
     def _remove(self, _button: w.Button) -> None:
         ident = self.choice.value
-        if attempt(self.status, lambda: self.editor.remove_objective(ident), f"removed objective {ident}"):
-            self._refresh()
-            set_status(self.status, f"removed objective {ident}; its KPIs and child objectives were relinked")
+        attempt(self.status, lambda: self.editor.remove_objective(ident),
+                f"removed objective {ident}; its KPIs and child objectives were relinked", then=self._refresh)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from kpi_workbook.editing.editor import FrameworkEditor
-from kpi_workbook.widgets.common import NEW, STYLE, attempt, button, dropdown, text
+from kpi_workbook.widgets.common import NEW, STYLE, attempt, button, clear_on_change, dropdown, text
 
 
 class RolesForm(w.VBox):
@@ -35,6 +35,8 @@ class RolesForm(w.VBox):
         self.status = w.HTML()
         self.choice.observe(self._load_role, names="value")
         self.responsibility.observe(self._load_responsibility, names="value")
+        clear_on_change(self.status, self.choice, self.id, self.title, self.responsibility, self.responsibility_id,
+                        self.description)
         for control, handler in [
             (self.add_button, self._add_role), (self.update_button, self._update_role),
             (self.remove_button, self._remove_role), (self.add_responsibility_button, self._add_responsibility),
@@ -101,37 +103,33 @@ class RolesForm(w.VBox):
 
     def _add_role(self, _button: w.Button) -> None:
         ident = self.id.value.strip()
-        if attempt(self.status, lambda: self.editor.add_role(ident, **self._role_fields()), f"added role {ident}"):
-            self._refresh(ident)
+        attempt(self.status, lambda: self.editor.add_role(ident, **self._role_fields()), f"added role {ident}",
+                then=lambda: self._refresh(ident))
 
     def _update_role(self, _button: w.Button) -> None:
         ident = self.choice.value
-        if attempt(self.status, lambda: self.editor.update_role(ident, **self._role_fields()), f"updated {ident}"):
-            self._refresh(ident)
+        attempt(self.status, lambda: self.editor.update_role(ident, **self._role_fields()), f"updated {ident}",
+                then=lambda: self._refresh(ident))
 
     def _remove_role(self, _button: w.Button) -> None:
         ident = self.choice.value
-        if attempt(self.status, lambda: self.editor.remove_role(ident), f"removed role {ident}"):
-            self._refresh()
+        attempt(self.status, lambda: self.editor.remove_role(ident), f"removed role {ident}", then=self._refresh)
 
     def _responsibility_fields(self) -> dict[str, str]:
         return {"description": self.description.value.strip(), "expected_outcome": self.outcome.value.strip()}
 
     def _add_responsibility(self, _button: w.Button) -> None:
         role, ident = self.choice.value, self.responsibility_id.value.strip()
-        if attempt(self.status, lambda: self.editor.add_responsibility(role, ident, **self._responsibility_fields()),
-                   f"added responsibility {ident} to {role}"):
-            self._refresh_responsibilities(ident)
+        attempt(self.status, lambda: self.editor.add_responsibility(role, ident, **self._responsibility_fields()),
+                f"added responsibility {ident} to {role}", then=lambda: self._refresh_responsibilities(ident))
 
     def _update_responsibility(self, _button: w.Button) -> None:
         role, ident = self.choice.value, self.responsibility.value
-        if attempt(self.status,
-                   lambda: self.editor.update_responsibility(role, ident, **self._responsibility_fields()),
-                   f"updated responsibility {ident}"):
-            self._refresh_responsibilities(ident)
+        attempt(self.status,
+                lambda: self.editor.update_responsibility(role, ident, **self._responsibility_fields()),
+                f"updated responsibility {ident}", then=lambda: self._refresh_responsibilities(ident))
 
     def _remove_responsibility(self, _button: w.Button) -> None:
         role, ident = self.choice.value, self.responsibility.value
-        if attempt(self.status, lambda: self.editor.remove_responsibility(role, ident),
-                   f"removed responsibility {ident}"):
-            self._refresh_responsibilities()
+        attempt(self.status, lambda: self.editor.remove_responsibility(role, ident),
+                f"removed responsibility {ident}", then=self._refresh_responsibilities)

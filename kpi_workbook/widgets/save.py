@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ipywidgets as w
-from IPython.display import display
+import html
 
-from kpi_workbook.analysis.checks import findings_frame, has_errors, summary
+import ipywidgets as w
+
+from kpi_workbook.analysis.checks import Finding, has_errors, sort_findings, summary
 from kpi_workbook.editing.editor import FrameworkEditor, SaveResult
 from kpi_workbook.widgets.common import button, set_status
 
@@ -21,7 +22,7 @@ class SavePanel(w.VBox):
                                    "save even though the checks found errors, to finish later")
         self.discard_button = button("Discard changes", "danger", "go back to the files as last saved")
         self.status = w.HTML()
-        self.findings = w.Output()
+        self.findings = w.HTML()
         self.last_result: SaveResult | None = None
         self.check_button.on_click(lambda _b: self._check())
         self.save_button.on_click(lambda _b: self._save(draft=False))
@@ -32,11 +33,8 @@ class SavePanel(w.VBox):
             self.status, self.findings,
         ])
 
-    def _show(self, findings: list) -> None:
-        self.findings.clear_output()
-        with self.findings:
-            if findings:
-                display(findings_frame(findings)[["severity", "rule", "role", "kpi", "field", "message", "fix"]])
+    def _show(self, findings: list[Finding]) -> None:
+        self.findings.value = findings_table(findings)
 
     def _check(self) -> None:
         found = self.editor.findings()
@@ -52,4 +50,21 @@ class SavePanel(w.VBox):
     def _discard(self) -> None:
         self.editor.discard()
         set_status(self.status, "changes discarded; re-run this cell to reload the forms")
-        self.findings.clear_output()
+        self.findings.value = ""
+
+
+def findings_table(findings: list[Finding]) -> str:
+    """The findings as an HTML table with every text in full (wrapped, never cut): where, what, and the fix."""
+    if not findings:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_esc(str(f.severity))}</td><td>{_esc(f.where)}</td>"
+        f"<td>{_esc(f.message)}</td><td>{_esc(f.fix)}</td></tr>" for f in sort_findings(findings))
+    cell = "border:1px solid #ddd;padding:2px 6px;vertical-align:top;white-space:normal;word-break:break-word"
+    return (f'<style>.kpi-findings td, .kpi-findings th {{{cell}}}</style><table class="kpi-findings" '
+            'style="border-collapse:collapse;max-width:100%;font-size:90%">'
+            f"<tr><th>severity</th><th>where</th><th>what</th><th>fix</th></tr>{rows}</table>")
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=False)
