@@ -21,7 +21,7 @@ from kpi_workbook.analysis.scoring import (
 from kpi_workbook.core.model import Framework, KpiDefinition, Role, RoleKpi, Team
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import load_framework
-from kpi_workbook.workspace.store import open_store
+from kpi_workbook.workspace.opener import open_workspace
 
 
 def scored(framework: Framework, kpi: str, values: list[float], config: ScoringConfig | None = None,
@@ -243,7 +243,7 @@ def test_kpi_without_definition_scores_no_data(small_framework, people):
 def test_sample_organization_scores_every_employee_kpi_and_period(sample_workspace):
     framework = load_framework(sample_workspace)
     employees = load_employees(sample_workspace, framework)
-    actuals = open_store(sample_workspace).read_actuals()
+    actuals = open_workspace(sample_workspace).store().read_actuals()
     scores = score_actuals(actuals, employees, framework)
     kpis_per_role = {r.id: len(r.kpis) for r in framework.roles}
     periods = actuals["period"].nunique()
@@ -268,6 +268,21 @@ def test_cli_score_prints_roll_ups_and_clear_errors(sample_workspace, cli):
     assert code == 2 and "unknown team 'nowhere'" in err and "sales" in err and "Traceback" not in err
     code, out, err = cli("score", "-w", sample_workspace, "--period", "2025Q9")
     assert code == 2 and "'2025Q9' is not a period" in err and "Traceback" not in err
+
+
+def test_cli_score_of_a_department_covers_only_its_teams(sample_workspace, cli):
+    framework = load_framework(sample_workspace)
+    commercial = {t.id for t in framework.teams if t.department == "Commercial"}
+    code, out, err = cli("score", "-w", sample_workspace, "--department", "commercial", "--by", "team",
+                         "--format", "csv")
+    assert code == 0, err
+    assert set(pd.read_csv(io.StringIO(out))["team"]) == commercial
+    code, out, err = cli("score", "-w", sample_workspace, "--department", "Commercial", "--by", "department",
+                         "--format", "csv")
+    assert code == 0, err
+    assert pd.read_csv(io.StringIO(out))["department"].tolist() == ["Commercial"]
+    code, _, err = cli("score", "-w", sample_workspace, "--department", "Legal")
+    assert code == 2 and "unknown department 'Legal'" in err and "commercial (Commercial)" in err
 
 
 def test_team_level_kpi_of_another_team_does_not_leak(small_framework):
