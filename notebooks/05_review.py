@@ -13,7 +13,8 @@
 # meets reality. This notebook scores the period's actuals against the targets, per person, role and team, shows
 # the trends over past periods, and **flags what to change**: targets that are always exceeded or never met,
 # KPIs without data or without variation, objectives whose KPIs are all red, roles without a development KPI.
-#
+
+# %% [markdown] tags=["workshop"]
 # **How to use this notebook**
 #
 # - *In a review meeting:* import the period's actuals (`kpi-workbook import-actuals FILE`), run all cells, walk
@@ -40,11 +41,18 @@ from kpi_workbook.analysis import review, scoring
 from kpi_workbook.reports import charts
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import open_step
+from kpi_workbook.steps import review as step
 
 # %%
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period)
 ctx.describe()
+
+# %%
+scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
+flags = review.review_flags(ctx.framework, scores, ctx.period, teams=[ctx.team] if ctx.team else None)
+record(flags=flags["flag"].value_counts().to_dict())
+step.summary(ctx.name, scores, ctx.period, flags, ctx.framework)
 
 # %% [markdown]
 # ## How a period is scored
@@ -60,23 +68,25 @@ ctx.describe()
 # looking at the KPI (a target nobody meets is a target problem), ignoring grey KPIs, and changing five things at
 # once.
 
+# %% [markdown]
+# ## Scorecards per team
+
 # %%
-scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
 teams = review.scorecard(scores, ctx.period, "team")
 record(team_scores=dict(zip(teams["team"], teams["score"].round(1), strict=True)))
-display(teams.round(2))
+step.team_table(teams, ctx.framework)
 
 # %% [markdown]
 # ## Scorecards per role
 #
 # The weighted score of each role in the period (per team), with the share of the weight that had data
-# (`coverage`).
+# (*data coverage*).
 
 # %%
 roles = review.scorecard(scores, ctx.period, "role")
 record(role_scores={f"{t}/{r}": s for t, r, s in zip(roles["team"], roles["role"], roles["score"].round(1),
                                                        strict=True)})
-display(roles.round(2))
+display(step.role_table(roles, ctx.framework))
 
 # %%
 labels = roles["team"].astype(str) + " / " + roles["role"].astype(str)
@@ -86,17 +96,15 @@ charts.scorecard_chart(roles.assign(label=labels), label="label", title=f"Role s
 # ## Each role's KPIs in the period
 #
 # The mean score of each KPI across the role's people. A KPI that is red for the whole role points to the
-# target or to an obstacle, rarely to the people. One chart per role for a team; one table for the whole
-# organization.
+# target or to an obstacle, rarely to the people. For a team, one chart per role follows the table.
 
 # %%
 kpis = scoring.roll_up(scores[scores["period"].astype(str) == ctx.period], ("team", "role", "kpi_id"))
 record(kpi_status=kpis["status"].astype(str).value_counts().to_dict())
+display(step.kpi_table(kpis, ctx.framework))
 if ctx.team:
     for (team_id, role_id), rows in kpis.groupby(["team", "role"], observed=True):
         display(charts.scorecard_chart(rows, label="kpi_id", title=f"{team_id} / {role_id}, {ctx.period}"))
-else:
-    display(kpis.round(2))
 
 # %% [markdown]
 # ## Trends
@@ -116,7 +124,7 @@ charts.trend_chart(review.trends(scores, level), group=level, title="Weighted sc
 # %%
 people = review.scorecard(scores, ctx.period, "employee")
 record(people_scored=len(people), people_status=people["status"].astype(str).value_counts().to_dict())
-display(people.round(2))
+display(step.people_table(people, ctx.employees, ctx.framework))
 
 # %% [markdown]
 # ## Flags and recommendations
@@ -126,9 +134,7 @@ display(people.round(2))
 # on. Work through the warnings first.
 
 # %%
-flags = review.review_flags(ctx.framework, scores, ctx.period, teams=[ctx.team] if ctx.team else None)
-record(flags=flags["flag"].value_counts().to_dict())
-display(flags)
+step.flags_table(flags, ctx.framework)
 
 # %% [markdown]
 # ## What to do next

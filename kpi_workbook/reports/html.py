@@ -13,6 +13,8 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
 
+from kpi_workbook.reports.record import RECORD_MIME
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -34,6 +36,13 @@ REPORT_TEMPLATE = """\
   border-bottom: 1px solid var(--jp-border-color2); padding: 8px 0 10px; margin-bottom: 12px; }
 .kpi-report-header a { color: var(--jp-content-link-color); }
 .kpi-report-header .kpi-report-meta { color: var(--jp-ui-font-color2); font-size: 0.9em; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  .jp-MarkdownCell h1 { break-before: page; }
+  .jp-MarkdownCell h2, .jp-MarkdownCell h3 { break-after: avoid; }
+  .jp-OutputArea-output img, .kpi-summary, tr { break-inside: avoid; }
+  thead { display: table-header-group; }
+}
 </style>
 {%- endblock extra_css -%}
 {%- block body_header -%}
@@ -49,7 +58,8 @@ REPORT_TEMPLATE = """\
 {%- endblock body_header -%}
 """
 
-REMOVE_CELL_TAGS = {"remove-cell", "remove_cell"}
+# Report mode: cells tagged workshop (how-to text, live-form headings and cells) stay in JupyterLab, not in reports.
+REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "workshop"}
 REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
 
 
@@ -95,7 +105,8 @@ def _is_widget_only(output: nbformat.NotebookNode) -> bool:
 
 
 def strip_widgets(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of the notebook without live widgets: widget-only outputs and the saved widget state go.
+    """A copy of the notebook without live widgets and recorded key figures: widget-only outputs, the saved widget
+    state and record outputs go.
 
     A widget's text/plain form is its Python repr, which means nothing to a reader; outputs that carry a
     real fallback (HTML, an image) keep it.
@@ -103,8 +114,9 @@ def strip_widgets(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     clean = copy.deepcopy(nb)
     clean.metadata.pop("widgets", None)
     for cell in clean.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [out for out in cell.get("outputs", []) if not _is_widget_only(out)]
+        if cell.cell_type == "code":  # recorded key figures are for tests and the index, not for readers
+            cell.outputs = [out for out in cell.get("outputs", [])
+                            if not _is_widget_only(out) and RECORD_MIME not in out.get("data", {})]
             for out in cell.outputs:
                 out.get("data", {}).pop(WIDGET_VIEW, None)
     return clean

@@ -1,0 +1,139 @@
+"""The summary a report opens with: the scope's score and status for the period, the change from the previous
+period, how many KPIs and people are green, amber, red or grey, and the top flags with their recommendations."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from kpi_workbook.analysis.review import GROUP
+from kpi_workbook.analysis.scoring import roll_up
+from kpi_workbook.reports.tables import REPORT_CSS, STATUS_COLOURS, status_counts
+
+TOP_FLAGS = 5
+STEADY = 0.5  # a change of the score smaller than this (points) shows as steady
+
+
+@dataclass(frozen=True)
+class ScopeFigures:
+    """The figures of one scope in one period, as the summary and the index dashboard show them."""
+
+    period: str
+    score: float  # NaN when no KPI of the scope has data
+    status: str
+    previous_period: str = ""
+    previous_score: float = math.nan
+    kpis: dict[str, int] = field(default_factory=dict)  # status → count of (team, role, KPI) groups
+    people: dict[str, int] = field(default_factory=dict)  # status → count of people
+
+    @property
+    def change(self) -> float:
+        """Score points gained since the previous period (NaN without one)."""
+        return self.score - self.previous_score
+
+    @property
+    def trend(self) -> str:
+        """An arrow for the change: ▲ up, ▼ down, ► steady, or "" when there is nothing to compare."""
+        if math.isnan(self.change):
+            return ""
+        return "►" if abs(self.change) < STEADY else ("▲" if self.change > 0 else "▼")
+
+    @property
+    def red_kpis(self) -> int:
+        return self.kpis.get("red", 0)
+
+
+def scope_figures(scores: pd.DataFrame, period: str) -> ScopeFigures:
+    """The figures of the scores of one scope (`scoring.score_actuals` of its people, up to and beyond `period`)."""
+    periods = [str(p) for p in scores["period"].cat.categories] if len(scores) else []
+    if period not in periods:
+        return ScopeFigures(period=period, score=math.nan, status="grey")
+    now = scores[scores["period"] == period]
+    total = roll_up(now, ())
+    score = float(total["score"].iloc[0]) if len(total) else math.nan
+    status = str(total["status"].iloc[0]) if len(total) else "grey"
+    before = periods[: periods.index(period)]
+    previous = roll_up(scores[scores["period"] == before[-1]], ()) if before else pd.DataFrame()
+    return ScopeFigures(
+        period=period, score=score, status=status, previous_period=before[-1] if before else "",
+        previous_score=float(previous["score"].iloc[0]) if len(previous) else math.nan,
+        kpis=status_counts(roll_up(now, GROUP)["status"]),
+        people=status_counts(roll_up(now, ("employee_id",))["status"]),
+    )
+
+
+def _chip(status: str, text: str) -> str:
+    background, colour = STATUS_COLOURS.get(status, STATUS_COLOURS["grey"])
+    return f'<span class="kpi-chip" style="background-color:{background};color:{colour}">{html.escape(text)}</span>'
+
+
+def _counts(counts: dict[str, int], noun: str) -> str:
+    chips = " ".join(_chip(status, f"{n} {status}") for status, n in counts.items())
+    return f"<div><strong>{sum(counts.values())} {noun}:</strong> {chips}</div>"
+
+
+def _score_line(figures: ScopeFigures) -> str:
+    if math.isnan(figures.score):
+        return f"<p>No KPI has data for {html.escape(figures.period)}: the score is not known (grey).</p>"
+    if math.isnan(figures.change):
+        change = "no earlier period to compare with"
+    else:
+        change = f"{figures.trend} {figures.change:+.1f} points from {figures.previous_period} " \
+                 f"({figures.previous_score:.1f})"
+    return (f'<p class="kpi-score">Score <strong>{figures.score:.1f}</strong> {_chip(figures.status, figures.status)}'
+            f' <span class="kpi-change">{html.escape(change)}</span></p>')
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _prose(text: str) -> str:
+    """Text escaped for HTML, with `code` spans shown as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def _flag_items(flags: pd.DataFrame, names: dict[str, dict[str, str]]) -> str:
+    if flags.empty:
+        return "<p>No flags: nothing to change this period.</p>"
+    top = flags.head(TOP_FLAGS)
+    items = []
+    for row in top.itertuples():
+        parts = [names.get(column, {}).get(str(value), str(value))
+                 for column, value in (("team", row.team), ("role", row.role), ("kpi_id", row.kpi_id)) if value]
+        items.append(f"<li><strong>{html.escape(row.flag.replace('_', ' '))}</strong> · "
+                     f"{html.escape(' / '.join(parts))}: {_prose(row.message)}.<br>"
+                     f"<em>Recommendation:</em> {_prose(row.recommendation)}.</li>")
+    more = len(flags) - len(top)
+    rest = f"<p>{_plural(more, 'more flag')} in the table of flags below.</p>" if more else ""
+    return f"<ol>{''.join(items)}</ol>{rest}"
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """The summary box at the top of a review report; shows as HTML."""
+
+    name: str
+    figures: ScopeFigures
+    flags: pd.DataFrame
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # "team"/"role"/"kpi_id" → id → name
+
+    def _repr_html_(self) -> str:
+        warnings = int((self.flags["severity"].astype(str) == "warning").sum()) if len(self.flags) else 0
+        return (
+            f'{REPORT_CSS}<div class="kpi-summary">'
+            f'<h2>Summary · {html.escape(self.name)} · {html.escape(self.figures.period)}</h2>'
+            f"{_score_line(self.figures)}"
+            f"{_counts(self.figures.kpis, 'KPIs (per team and role)')}"
+            f"{_counts(self.figures.people, 'people')}"
+            f"<h3>Top flags ({len(self.flags)} in all, {_plural(warnings, 'warning')})</h3>"
+            f"{_flag_items(self.flags, self.names)}"
+            "</div>"
+        )
+
+    def __repr__(self) -> str:
+        return f"<summary of {self.name}, {self.figures.period}: score {self.figures.score:.1f}>"

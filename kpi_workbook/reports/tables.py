@@ -1,0 +1,183 @@
+"""Tables people read: pandas Styler with column labels in words, a format per column, RAG status as coloured cells,
+no index column, text left-aligned and wrapped in full, a row count, and long tables grouped into sections."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+STATUS_COLOURS = {  # background, text: readable on screen and in print
+    "green": ("#dafbe1", "#116329"),
+    "amber": ("#fff1c2", "#7d4e00"),
+    "red": ("#ffebe9", "#a40e26"),
+    "grey": ("#eaeef2", "#424a53"),
+}
+SEVERITY_COLOURS = {"error": STATUS_COLOURS["red"], "warning": STATUS_COLOURS["amber"], "info": STATUS_COLOURS["grey"]}
+GROUP_ABOVE = 40  # a table longer than this is shown in one open, collapsible section per group
+EMPTY_TEXT = "—"
+
+TABLE_STYLES = [
+    {"selector": "", "props": "table-layout: auto; width: auto; max-width: 100%; margin: 0.4em 0 1em 0; border-collapse: collapse;"},
+    {"selector": "th", "props": "text-align: left; vertical-align: bottom; white-space: normal; padding: 4px 8px;"
+                                " background: #f6f8fa; border-bottom: 1px solid #d1d9e0;"},
+    {"selector": "td", "props": "vertical-align: top; white-space: normal; overflow-wrap: anywhere; padding: 4px 8px;"
+                                " border-bottom: 1px solid #eaeef2; max-width: none;"},
+    {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: 600; padding: 0 0 4px 0;"},
+]
+
+
+# Class rules for what the tables and the summary put around Styler's tables (the report keeps <style> blocks
+# without at-rules; style attributes keep only a few properties). Print rules are in the report template.
+REPORT_CSS = """<style>
+.kpi-table-count { color: #59636e; margin: 0.2em 0; }
+.kpi-table-group h4 { margin: 0.8em 0 0.2em 0; }
+.kpi-chip { border-radius: 4px; padding: 1px 8px; font-weight: 600; white-space: nowrap; display: inline-block; }
+.kpi-summary { border: 1px solid #d1d9e0; border-radius: 6px; padding: 10px 14px; margin: 0.5em 0 1em 0; }
+.kpi-summary h2 { margin-top: 0; }
+.kpi-summary .kpi-score { font-size: 1.4em; margin: 0.2em 0; }
+.kpi-summary .kpi-change { font-size: 0.7em; color: #424a53; }
+.kpi-summary li { margin-bottom: 0.4em; }
+</style>"""
+
+
+def _number(decimals: int, suffix: str = "") -> Callable[[Any], str]:
+    def show(value: Any) -> str:
+        if value is None or pd.isna(value):
+            return EMPTY_TEXT
+        return f"{value:,.{decimals}f}{suffix}"
+    return show
+
+
+def _text(value: Any) -> str:
+    if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
+        return ""
+    return str(value)
+
+
+def _yes_no(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return EMPTY_TEXT
+    return "yes" if bool(value) else "no"
+
+
+def _share(value: Any) -> str:
+    """A share 0–1 as a whole percentage."""
+    return EMPTY_TEXT if value is None or pd.isna(value) else f"{100 * value:.0f} %"
+
+
+FORMATS: dict[str, Callable[[Any], str]] = {
+    "text": _text,
+    "status": _text,
+    "severity": _text,
+    "count": _number(0),
+    "number": _number(2),
+    "decimal1": _number(1),
+    "score": _number(1),
+    "percent": _number(1, " %"),  # a value already in percent (0–100)
+    "share": _share,  # a value 0–1, shown as a percentage
+    "money": _number(0),
+    "yesno": _yes_no,
+}
+NUMERIC_KINDS = {"count", "number", "decimal1", "score", "percent", "share", "money"}
+
+
+@dataclass(frozen=True)
+class Col:
+    """How one column shows: its label in words, its kind (a key of FORMATS) and its unit, if any."""
+
+    label: str
+    kind: str = "text"
+    unit: str = ""
+
+    @property
+    def heading(self) -> str:
+        return f"{self.label} ({self.unit})" if self.unit and self.kind in NUMERIC_KINDS else self.label
+
+
+def _status_css(colours: Mapping[str, tuple[str, str]]) -> Callable[[Any], str]:
+    def css(value: Any) -> str:
+        found = colours.get(str(value))
+        return f"background-color: {found[0]}; color: {found[1]}; font-weight: 600;" if found else ""
+    return css
+
+
+def styled(frame: pd.DataFrame, columns: Mapping[str, Col], caption: str = "") -> Styler:
+    """A Styler of `frame` showing only `columns` (in that order), labelled, formatted and coloured, no index."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"table has no column(s) {', '.join(missing)}; it has {', '.join(map(str, frame.columns))}")
+    shown = frame[list(columns)].reset_index(drop=True)
+    shown.columns = [columns[c].heading for c in columns]
+    specs = dict(zip(shown.columns, columns.values(), strict=True))
+    style = shown.style.hide(axis="index").set_table_styles(TABLE_STYLES)
+    style = style.format({label: FORMATS[spec.kind] for label, spec in specs.items()})
+    numeric = [label for label, spec in specs.items() if spec.kind in NUMERIC_KINDS]
+    text = [label for label in specs if label not in numeric]
+    if numeric:
+        style = style.set_properties(subset=numeric, **{"text-align": "right", "white-space": "nowrap"})
+    if text:
+        style = style.set_properties(subset=text, **{"text-align": "left"})
+    for kind, colours in (("status", STATUS_COLOURS), ("severity", SEVERITY_COLOURS)):
+        coloured = [label for label, spec in specs.items() if spec.kind == kind]
+        if coloured:
+            style = style.map(_status_css(colours), subset=coloured)
+    return style.set_caption(html.escape(caption)) if caption else style
+
+
+def count_text(rows: int, noun: tuple[str, str]) -> str:
+    """'1 person', '12 people'."""
+    return f"{rows:,} {noun[0] if rows == 1 else noun[1]}"
+
+
+class ReportTable:
+    """A table for a report: a count line, the formatted table (grouped into sections when long) or a sentence
+    when it is empty. Shows as HTML in JupyterLab and in the exported report."""
+
+    def __init__(self, frame: pd.DataFrame, columns: Mapping[str, Col], *, noun: tuple[str, str] = ("row", "rows"),
+                 empty: str = "None.", group_by: str = "", group_label: Callable[[Any], str] = str, note: str = "",
+                 group_above: int = GROUP_ABOVE) -> None:
+        self.frame = frame
+        self.columns = dict(columns)
+        self.noun = noun
+        self.empty = empty
+        self.group_by = group_by
+        self.group_label = group_label
+        self.note = note
+        self.group_above = group_above
+
+    @property
+    def grouped(self) -> bool:
+        return bool(self.group_by) and len(self.frame) > self.group_above
+
+    def _sections(self) -> str:
+        shown = {c: spec for c, spec in self.columns.items() if c != self.group_by}
+        parts = []
+        for key, rows in self.frame.groupby(self.group_by, sort=False, observed=True):
+            summary = f"{self.group_label(key)} · {count_text(len(rows), self.noun)}"
+            parts.append(f'<div class="kpi-table-group"><h4>{html.escape(summary)}</h4>'
+                         f"{styled(rows, shown).to_html()}</div>")
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        note = f" {html.escape(self.note)}" if self.note else ""
+        if self.frame.empty:
+            return f'<p class="kpi-table-empty">{html.escape(self.empty)}</p>'
+        groups = self.frame[self.group_by].nunique() if self.grouped else 0
+        count = count_text(len(self.frame), self.noun) + (f", in {groups} sections" if groups else "")
+        body = self._sections() if self.grouped else styled(self.frame, self.columns).to_html()
+        return (f'{REPORT_CSS}<div class="kpi-table"><p class="kpi-table-count">{html.escape(count)}.{note}</p>'
+                f"{body}</div>")
+
+    def __repr__(self) -> str:
+        return f"<table of {count_text(len(self.frame), self.noun)}>"
+
+
+def status_counts(statuses: pd.Series) -> dict[str, int]:
+    """How many of each RAG status, every status listed (zero included), in green, amber, red, grey order."""
+    counts = statuses.astype(str).value_counts()
+    return {status: int(counts.get(status, 0)) for status in STATUS_COLOURS}
