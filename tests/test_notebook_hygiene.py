@@ -16,7 +16,7 @@ from kpi_workbook.core.paths import CHECKOUT_DIR as PROJECT_ROOT
 from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-PARAMETERS = {"workspace": "str", "team": "str", "period": "str", "interactive": "bool"}
+PARAMETERS = {"workspace": "str", "team": "str", "department": "str", "period": "str", "interactive": "bool"}
 
 
 def test_five_numbered_step_notebooks_with_python_twins():
@@ -52,7 +52,8 @@ def test_parameters_are_typed_and_documented_for_papermill(path, capsys):
     params = inspect_notebook(str(path))
     assert {name: p["inferred_type_name"] for name, p in params.items()} == PARAMETERS
     assert all(p["help"] for p in params.values())
-    assert params["team"]["default"] == '""' and params["interactive"]["default"] == "True"
+    assert params["team"]["default"] == params["department"]["default"] == params["period"]["default"] == '""'
+    assert params["workspace"]["default"] == '"sample"' and params["interactive"]["default"] == "True"
     with pytest.raises(SystemExit) as done:
         papermill_cli.main(["--help-notebook", str(path)], prog_name="papermill", standalone_mode=False)
     assert not done.value.code
@@ -68,4 +69,7 @@ def test_notebook_is_thin(path):
     imports = [i for i, src in enumerate(code) if any(ln.startswith(("import ", "from ")) for ln in src.splitlines())]
     assert len(imports) == 1, "one import cell"
     assert max(len(src.splitlines()) for src in code) <= 8, "code cells stay a few lines long"
-    assert "# Step" in nb.cells[0].source and "-r team 007" in nb.cells[0].source
+    assert nb.cells[0].source.startswith("# Step")
+    parameters = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", []))
+    introduction = [c.source for c in nb.cells[:parameters] if c.cell_type == "markdown"]
+    assert any("-r team 007" in text for text in introduction), "the introduction says how to pass ids like 007"
