@@ -27,9 +27,17 @@ class References(HTMLParser):
         self.scripts: list[dict] = []
         self.links: list[dict] = []
         self.images: list[str] = []
+        self.tags: set[str] = set()
+        self.attributes: set[str] = set()
+        self.styles: list[str] = []
+        self.policy = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        self.tags.add(tag)
+        self.attributes |= set(values)
+        if tag == "meta" and (values.get("http-equiv") or "").lower() == "content-security-policy":
+            self.policy = values.get("content") or ""
         for name in ("src", "href"):
             if values.get(name) is not None:
                 self.refs.append((tag, name, values[name]))
@@ -39,6 +47,10 @@ class References(HTMLParser):
             self.links.append(values)
         if tag == "img":
             self.images.append(values.get("src") or "")
+
+    def handle_data(self, data: str) -> None:
+        if self.lasttag == "style":
+            self.styles.append(data.strip())
 
 
 def parse(html: str) -> References:
@@ -124,3 +136,36 @@ def test_report_keeps_markdown_tables_and_heading(html):
     assert "The weights" in html and "<td>E0001</td>" in html
     assert "<strong>Sales</strong> · 04_targets" in html and "Period 2025Q4" in html
     assert "<title>Sales · 04_targets · 2025Q4</title>" in html
+
+
+def test_markdown_and_html_outputs_are_sanitized_but_keep_tables_headings_and_inline_images(executed, tmp_path):
+    executed.cells.append(new_code_cell("describe()", execution_count=6, outputs=[
+        new_output("display_data", data={"text/markdown": (
+            "## Team People <img src=x onerror=alert(1)> <svg onload=alert(2)>\n\n"
+            "![remote](http://127.0.0.1:9/x.png) [js](javascript:alert(3)) <details open ontoggle=alert(4)>"),
+            "text/plain": "..."})]))
+    executed.cells.append(new_code_cell("table()", execution_count=7, outputs=[
+        new_output("execute_result", execution_count=7, data={"text/html": (
+            "<style scoped>.dataframe th { text-align: right; }</style>"
+            "<style>@import url(http://127.0.0.1:9/x.css);</style>"
+            '<table class="dataframe"><thead><tr style="text-align: right;"><th>Name</th></tr></thead>'
+            '<tbody><tr><td style="cursor: url(http://127.0.0.1:9/c.cur)">Ann <b onclick="alert(5)">B</b></td>'
+            "</tr></tbody></table>"), "text/plain": "..."})]))
+    html = notebook_to_html(executed, ReportHeading(team="Sales", notebook="05_review", period="2025Q4"), tmp_path)
+    elements = parse(html)
+    assert [a for a in elements.attributes if a.startswith("on")] == []
+    assert {"svg", "details", "script", "iframe"} & elements.tags == set()
+    assert [ref for ref in elements.refs if "127.0.0.1" in ref[2] or "javascript:" in ref[2]] == []
+    assert "127.0.0.1" not in "".join(elements.styles)
+    assert "&lt;svg onload" in html  # the text is shown, not run
+    assert "<h2" in html and '<tr style="text-align: right;">' in html and "<th>Name</th>" in html
+    assert ".dataframe th { text-align: right; }" in elements.styles
+    assert all(src.startswith("data:image/png;base64,") for src in parse(html).images if src)
+
+
+def test_every_report_carries_a_content_security_policy_without_scripts_or_remote_loads(html):
+    policy = parse(html).policy
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["default-src"] == "'none'" and directives["script-src"] == "'none'"
+    assert directives["img-src"] == "data:" and "http" not in policy
+    assert html.index("Content-Security-Policy") < html.index("<style")

@@ -11,6 +11,7 @@ import jinja2
 
 from kpi_workbook.batch.records import DEPARTMENT_PREFIX
 from kpi_workbook.core.atomic_files import write_text_atomically
+from kpi_workbook.reports.html import CONTENT_SECURITY_POLICY
 
 if TYPE_CHECKING:
     from kpi_workbook.batch.records import RunResult
@@ -24,6 +25,7 @@ INDEX_TEMPLATE = """\
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
 <title>KPI reports · {{ organization }} · {{ period }}</title>
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em; color: #1f2328; }
@@ -95,6 +97,7 @@ def render_index(runs: Sequence[RunResult], organization: str, period: str) -> s
         labels=STATUS_LABELS,
         limit=MESSAGE_LIMIT,
         updated=datetime.now().strftime("%Y-%m-%d %H:%M"),
+        csp=CONTENT_SECURITY_POLICY,
     )
 
 

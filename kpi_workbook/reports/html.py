@@ -1,4 +1,11 @@
-"""Executed notebook → self-contained HTML report: code hidden, nothing fetched from the network."""
+"""Executed notebook → self-contained HTML report: code hidden, nothing fetched from the network, nothing run.
+
+Workspace text (names, titles, descriptions) reaches markdown and HTML outputs. nbconvert's ``sanitize_html``
+passes every markdown cell, HTML and markdown output through its ``clean_html`` filter; that filter is replaced
+here by one allowlist made for reports (headings, tables, lists, inline images as data: URIs, links): event
+handlers, scripts, frames, forms, ``<meta>``, ``<base>``, remote images and CSS that loads anything are removed.
+A Content-Security-Policy in every page forbids scripts and remote loads even if something slipped through.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import bleach
 import nbformat
+import tinycss2
+from bleach.css_sanitizer import ALLOWED_CSS_PROPERTIES, CSSSanitizer
+from bleach.html5lib_shim import Filter
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
@@ -22,11 +33,17 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 DISPLAY_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg", "text/latex",
                     "text/plain"]
 
+# What an offline report needs: its own inline styles and data: images; no script, no request, no frame, no form.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+                           "script-src 'none'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
+                           "form-action 'none'")
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
+
 # The lab template without the blocks that load require.js, MathJax, Mermaid and the widget renderer from
 # a CDN, with a heading that says whose report it is and a link back to the index.
 REPORT_TEMPLATE = """\
 {%- extends 'index.html.j2' -%}
-{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js -%}""" + CSP_META + """{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
@@ -58,6 +75,24 @@ REPORT_TEMPLATE = """\
 {%- endblock body_header -%}
 """
 
+# Markup that markdown, pandas tables and the notebooks' HTML outputs use; everything else is shown as text.
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl", "dt", "em",
+    "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol",
+    "p", "pre", "q", "s", "small", "span", "strong", "style", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "u", "ul",
+}
+_GLOBAL_ATTRIBUTES = {"class", "id", "title", "lang", "dir", "style"}
+_TAG_ATTRIBUTES = {
+    "a": {"href"}, "img": {"src", "alt", "width", "height"}, "style": {"scoped", "type"}, "table": {"border"},
+    "td": {"colspan", "rowspan", "align"}, "th": {"colspan", "rowspan", "align", "scope"}, "col": {"span"},
+    "colgroup": {"span"}, "ol": {"start"},
+}
+_IMAGE_DATA = ("data:image/png;", "data:image/jpeg;", "data:image/gif;", "data:image/webp;")
+# CSS functions that fetch or build images; at-rules (@import, @font-face) are refused wholesale.
+_LOADING_CSS_FUNCTIONS = {"url", "image", "image-set", "-webkit-image-set", "cross-fade", "element", "expression",
+                          "src"}
+
 # Report mode: cells tagged workshop (how-to text, live-form headings and cells) stay in JupyterLab, not in reports.
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "workshop"}
 REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
@@ -71,6 +106,67 @@ class ReportHeading:
     notebook: str
     period: str
     index_href: str = "../index.html"
+
+
+def _css_loads_nothing(css: str) -> bool:
+    """True when a stylesheet or declaration list has no at-rule, url() or other function that fetches."""
+    pending = list(tinycss2.parse_component_value_list(css, skip_comments=True))
+    while pending:
+        token = pending.pop()
+        if token.type in ("url", "at-keyword", "error") or (
+                token.type == "function" and token.lower_name in _LOADING_CSS_FUNCTIONS):
+            return False
+        pending += getattr(token, "content", None) or []
+        pending += getattr(token, "arguments", None) or []
+    return True
+
+
+class _ReportCssSanitizer(CSSSanitizer):
+    """bleach's property allowlist for style attributes, and nothing that fetches (bleach keeps url())."""
+
+    def sanitize_css(self, style: str) -> str:
+        return super().sanitize_css(style) if _css_loads_nothing(style) else ""
+
+
+class _DropLoadingStylesheets(Filter):
+    """Drops a <style> element whose CSS could fetch anything (bleach passes <style> text through unchecked)."""
+
+    def __iter__(self):
+        held: list[dict] | None = None
+        for token in super().__iter__():
+            if token["type"] == "StartTag" and token["name"] == "style":
+                held = [token]
+            elif held is not None:
+                held.append(token)
+                if token["type"] == "EndTag" and token["name"] == "style":
+                    css = "".join(t.get("data", "") for t in held if t["type"] in ("Characters", "SpaceCharacters"))
+                    if _css_loads_nothing(css):
+                        yield from held
+                    held = None
+            else:
+                yield token
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if name not in _GLOBAL_ATTRIBUTES and name not in _TAG_ATTRIBUTES.get(tag, ()):
+        return False
+    if tag == "img" and name == "src":
+        return value.strip().lower().startswith(_IMAGE_DATA)
+    if name == "href":
+        return not value.strip().lower().startswith("data:")
+    return True
+
+
+_CLEANER = bleach.Cleaner(
+    tags=ALLOWED_TAGS, attributes=_allowed_attribute, protocols={"http", "https", "mailto", "data"},
+    strip=False, strip_comments=True, filters=[_DropLoadingStylesheets],
+    css_sanitizer=_ReportCssSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES),
+)
+
+
+def sanitize_html(html: str) -> str:
+    """Rendered markdown or an HTML output made safe to show: see the module docstring for what goes."""
+    return _CLEANER.clean(str(html))
 
 
 def _quiet_logger() -> logging.Logger:
@@ -89,6 +185,8 @@ def _exporter() -> HTMLExporter:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
+        sanitize_html=True,
+        filters={"clean_html": sanitize_html},
         log=_quiet_logger(),
         config=Config({"NbConvertBase": {"display_data_priority": DISPLAY_PRIORITY}}),
     )
