@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,8 +12,6 @@ from kpi_workbook.analysis.diff import DIFF_COLUMNS, diff_frameworks, diff_works
 from kpi_workbook.core.model import Objective, Perspective, Responsibility, RoleKpi
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import load_framework, save_framework
-
-CLI = str(Path(sys.executable).parent / "kpi-workbook")
 
 
 def next_cycle(framework):
@@ -101,32 +96,39 @@ def test_range_bands_show_as_pairs():
         ["target_range", f"[{before[0]:g}, {before[1]:g}]", "[78, 88]"]]
 
 
-def test_cli_prints_text_csv_and_json(versions):
-    old, new = map(str, versions)
-    text = subprocess.run([CLI, "diff", old, new], capture_output=True, text=True)
-    assert text.returncode == 0, text.stderr
-    assert "(version 2024.1)" in text.stdout and "~ account_executive/win_rate" in text.stdout
-    csv = subprocess.run([CLI, "diff", old, new, "--format", "csv"], capture_output=True, text=True)
-    assert csv.returncode == 0
-    table = pd.read_csv(io.StringIO(csv.stdout), dtype=str, keep_default_na=False)
+def test_cli_prints_text_csv_and_json(versions, cli):
+    old, new = versions
+    code, out, err = cli("diff", old, new)
+    assert code == 0, err
+    assert "(version 2024.1)" in out and "~ account_executive/win_rate" in out
+    code, out, _ = cli("diff", old, new, "--format", "csv")
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out), dtype=str, keep_default_na=False)
     assert list(table.columns) == DIFF_COLUMNS and len(table) == len(diff_workspaces(*versions))
-    out = subprocess.run([CLI, "diff", old, new, "--format", "json"], capture_output=True, text=True)
-    assert out.returncode == 0
+    code, out, _ = cli("diff", old, new, "--format", "json")
+    assert code == 0
     assert {"kind": "team", "id": "product", "change": "removed", "field": "", "old": "Product",
-            "new": ""} in json.loads(out.stdout)
-    same = subprocess.run([CLI, "diff", old, old], capture_output=True, text=True)
-    assert same.returncode == 0 and "No changes" in same.stdout
+            "new": ""} in json.loads(out)
+    code, out, _ = cli("diff", old, old)
+    assert code == 0 and "No changes" in out
 
 
-def test_cli_exits_2_naming_the_side_that_cannot_be_read(versions, tmp_path):
+def test_cli_takes_folders_relative_to_the_current_folder(versions, cli):
+    old, new = versions
+    code, out, err = cli("diff", old.name, new.name, cwd=old.parent)
+    assert code == 0, err
+    assert "~ account_executive/win_rate" in out
+
+
+def test_cli_exits_2_naming_the_side_that_cannot_be_read(versions, tmp_path, cli):
     old, _ = versions
-    result = subprocess.run([CLI, "diff", str(old), str(tmp_path / "missing")], capture_output=True, text=True)
-    assert result.returncode == 2
-    assert f"{tmp_path / 'missing'} (new): workspace folder not found" in result.stderr
+    code, _, err = cli("diff", old, tmp_path / "missing")
+    assert code == 2
+    assert f"{tmp_path / 'missing'} (new): workspace folder not found" in err
     broken = tmp_path / "broken"
     save_framework(load_framework(old), broken)
     (broken / "teams.yaml").write_text("teams: [\n", encoding="utf-8")
-    result = subprocess.run([CLI, "diff", str(broken), str(old)], capture_output=True, text=True)
-    assert result.returncode == 2
-    assert f"{broken / 'teams.yaml'} (old): malformed YAML" in result.stderr
-    assert "Traceback" not in result.stderr
+    code, _, err = cli("diff", broken, old)
+    assert code == 2
+    assert f"{broken / 'teams.yaml'} (old): malformed YAML" in err
+    assert "Traceback" not in err
