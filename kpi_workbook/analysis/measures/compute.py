@@ -112,29 +112,33 @@ class _Assigned:
         team_roles = {(t, r.id) for r in framework.roles for t in r.teams} | set(zip(people["team"], people["role"],
                                                                                    strict=True))
         self.team_kpis = {(t, k) for t, r in team_roles for (role, k) in self.role_kpis if role == r}
+        self._role_keys = pd.Index([f"{r}\x1f{k}" for r, k in self.role_kpis])
+        self._team_keys = pd.Index([f"{t}\x1f{k}" for t, k in self.team_kpis])
+
+    def team_has(self, teams: pd.Series, kpi_ids: pd.Series) -> np.ndarray:
+        """Whether a role of each team has each KPI."""
+        return (teams.astype(str) + "\x1f" + kpi_ids.astype(str)).isin(self._team_keys).to_numpy()
 
     def split(self, values: pd.DataFrame, per: Per) -> tuple[pd.Series, pd.Series]:
         """(kept, reason left out) for each value row."""
         reason = pd.Series("", index=values.index, dtype="object")
         if per is Per.EMPLOYEE:
             home = values["employee_id"].map(self.team)
-            reason[home != values["team"]] = "the employee belongs to another team in employees.csv"
-            pairs = list(zip(values["employee_id"].map(self.role), values["kpi_id"], strict=True))
-            missing = np.array([p not in self.role_kpis for p in pairs], dtype=bool)
+            reason[(home != values["team"]).to_numpy()] = "the employee belongs to another team in employees.csv"
+            keys = values["employee_id"].map(self.role).astype(str) + "\x1f" + values["kpi_id"].astype(str)
+            missing = ~keys.isin(self._role_keys).to_numpy()
             reason[missing & (reason == "").to_numpy()] = "KPI not assigned to the role"
         else:
-            pairs = list(zip(values["team"], values["kpi_id"], strict=True))
-            reason[np.array([p not in self.team_kpis for p in pairs], dtype=bool)] = \
-                "KPI not assigned to any role of the team"
+            reason[~self.team_has(values["team"], values["kpi_id"])] = "KPI not assigned to any role of the team"
         return reason == "", reason
 
 
 def _in_span(frame: pd.DataFrame, span: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
     if span is None or frame.empty:
         return frame
-    periods = frame["period"].map(parse_period)
-    inside = periods.map(lambda p: span[0] <= p.start and p.end <= span[1])
-    return frame[inside.astype(bool)]
+    inside = {p: span[0] <= parse_period(p).start and parse_period(p).end <= span[1]
+              for p in frame["period"].unique()}
+    return frame[frame["period"].map(inside).astype(bool).to_numpy()]
 
 
 def compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpis: list[str] | None = None,
@@ -189,8 +193,7 @@ def _combine(framework: Framework, sources: dict[str, Source], order: list[KpiDe
                  "sources": [sources[s].model_dump(mode="json") for s in kpi.measure.sources if s in sources]}
         values.append(evaluation.values[kept].assign(definition_hash=kpi.measure.digest(extra)))
         missing = evaluation.no_data
-        team_ok = [(t, kpi.id) in assigned.team_kpis for t in missing["team"]]
-        no_data.append(missing[np.array(team_ok, dtype=bool)])
+        no_data.append(missing[assigned.team_has(missing["team"], missing["kpi_id"])])
     values_frame = pd.concat(values, ignore_index=True) if values else pd.DataFrame(
         columns=[*VALUE_COLUMNS, "definition_hash"])
     no_data_frame = pd.concat(no_data, ignore_index=True) if no_data else pd.DataFrame(columns=NO_DATA_COLUMNS)

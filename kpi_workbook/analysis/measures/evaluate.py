@@ -13,7 +13,7 @@ from kpi_workbook.analysis.measures.compile import NUMBER, WEEK, YEAR, aggregati
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import ZERO_WHEN_NONE_MATCH, Aggregate, Duration, Measure, Per
 from kpi_workbook.core.model import Frequency, KpiDefinition
-from kpi_workbook.core.periods import parse_period
+from kpi_workbook.core.periods import period_table
 from kpi_workbook.workspace.sources import EMPLOYEE, TEAM, WHEN, ReadSource
 
 KEYS = ["period", "team", "employee_id"]
@@ -142,7 +142,7 @@ def evaluate_measure(kpi: KpiDefinition, frequency: Frequency, sources: dict[str
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame.reset_index(drop=True)
-    starts = frame["period"].map(lambda p: parse_period(p).start)
+    starts = period_table(frame["period"])["start"]
     return frame.assign(__start=starts).sort_values(["__start", *KEYS], kind="stable").drop(
         columns="__start").reset_index(drop=True)
 
