@@ -13,7 +13,8 @@
 # KPIs, write down what the organization wants to achieve, so each KPI chosen later can point to the objective
 # it serves. This notebook shows the objectives by perspective, which role KPIs serve each of them, and where
 # the strategy has no measure yet.
-#
+
+# %% [markdown] tags=["workshop"]
 # **How to use this notebook**
 #
 # - *In a workshop:* open it in JupyterLab and run all cells. The forms at the end add, edit and remove
@@ -70,30 +71,30 @@ ctx.describe()
 # %% [markdown]
 # ## The objectives, by perspective
 #
-# `level` is 0 for a top objective and 1 for a child objective (its `parent` says whose).
+# A child objective names the objective it is *part of*.
 
 # %%
 objectives = strategic_goals.objectives_by_perspective(ctx.framework)
 record(objectives=len(objectives))
-display(objectives)
+display(strategic_goals.objectives_report(objectives))
 
 # %%
 coverage = strategic_goals.objective_coverage(ctx.framework, ctx.roles)
-strategic_goals.perspective_summary(coverage)
+strategic_goals.perspective_report(strategic_goals.perspective_summary(coverage))
 
 # %% [markdown]
 # ## Objective → KPI coverage
 #
 # For each objective: how many role KPIs serve it *directly*, how many serve it *through its child objectives*
-# (the cascade), and which roles they belong to. `coverage` is **direct**, **cascade** (only through children)
-# or **none**. For a team, only the team's roles count: the table shows which objectives the team contributes
+# (the cascade), and which roles they belong to. *Coverage* is **direct** (green), **cascade** (amber: only
+# through children) or **none** (red). For a team, only the team's roles count: the table shows which objectives the team contributes
 # to. An objective with coverage *none* for the whole organization has no measure at all: add a KPI for it in
 # step 3, or ask whether it is still an objective.
 
 # %%
 record(covered_objectives=int((coverage["coverage"] != "none").sum()),
        uncovered=coverage.loc[coverage["coverage"] == "none", "objective"].tolist())
-display(coverage)
+display(strategic_goals.coverage_report(coverage))
 
 # %%
 strategic_goals.coverage_chart(coverage)
@@ -107,9 +108,9 @@ strategic_goals.coverage_chart(coverage)
 # %%
 unlinked = strategic_goals.unlinked_kpis(ctx.framework, ctx.roles)
 record(unlinked_kpis=len(unlinked))
-display(unlinked)
+display(strategic_goals.unlinked_report(unlinked))
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## Edit the objectives (live)
 #
 # Pick an objective to change it, or *(new objective)* to add one. Ids are short and stable (`grow_revenue`),
@@ -117,7 +118,7 @@ display(unlinked)
 # objectives up to its parent. Nothing is written until you press **Save**; errors found by the checks stop the
 # save unless you choose **Save draft**, and what you typed stays in the form.
 
-# %%
+# %% tags=["workshop"]
 if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
     display(widgets.ObjectivesForm(editor), widgets.SavePanel(editor))

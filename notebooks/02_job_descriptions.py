@@ -14,7 +14,8 @@
 # responsibilities is not relevant to the person who holds the role, and a responsibility that no KPI measures
 # is work nobody will see. This notebook lists the roles, their responsibilities and outcomes, and the
 # responsibilities that no KPI measures yet.
-#
+
+# %% [markdown] tags=["workshop"]
 # **How to use this notebook**
 #
 # - *In a workshop:* run all cells; the form at the end adds, edits and removes roles and their
@@ -66,12 +67,12 @@ ctx.describe()
 # %% [markdown]
 # ## The roles
 #
-# `people` is the number of people who hold the role (in this team, when a team is chosen).
+# *People* is the number of people who hold the role (in this team, when a team is chosen).
 
 # %%
 roles = job_descriptions.roles_table(ctx.roles, ctx.employees)
 record(role_ids=roles["role"].tolist(), people_by_role=dict(zip(roles["role"], roles["people"], strict=True)))
-display(roles)
+display(job_descriptions.roles_report(roles))
 
 # %% [markdown]
 # ## Responsibilities and expected outcomes
@@ -81,7 +82,7 @@ display(roles)
 # %%
 responsibilities = job_descriptions.responsibilities_table(ctx.roles)
 record(responsibilities=len(responsibilities))
-display(responsibilities)
+display(job_descriptions.responsibilities_report(responsibilities))
 
 # %% [markdown]
 # ## Responsibilities no KPI measures yet
@@ -92,7 +93,7 @@ display(responsibilities)
 # %%
 uncovered = job_descriptions.uncovered_responsibilities(ctx.roles)
 record(uncovered_responsibilities=len(uncovered))
-display(uncovered)
+display(job_descriptions.responsibilities_report(uncovered, empty="Every responsibility has a KPI."))
 
 # %% [markdown]
 # ## Responsibilities without an expected outcome, and KPIs without a responsibility
@@ -100,21 +101,21 @@ display(uncovered)
 # %%
 missing = job_descriptions.missing_outcomes(ctx.roles)
 record(missing_outcomes=len(missing))
-display(missing)
+display(job_descriptions.responsibilities_report(missing, empty="Every responsibility has an expected outcome."))
 
 # %%
 orphans = job_descriptions.kpis_without_responsibility(ctx.roles)
 record(kpis_without_responsibility=len(orphans))
-display(orphans)
+display(job_descriptions.orphans_report(orphans))
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## Edit the roles and responsibilities (live)
 #
 # Choose a role to edit it or *(new role)* to add one, then its responsibilities below. Ids are short and
 # stable (`account_executive`, `close_new_business`): KPIs and `employees.csv` refer to them. A role that people
 # still hold in `employees.csv` cannot be removed. Nothing is written until you press **Save**.
 
-# %%
+# %% tags=["workshop"]
 if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
     display(widgets.RolesForm(editor, team=ctx.team), widgets.SavePanel(editor))

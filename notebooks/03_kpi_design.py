@@ -14,7 +14,8 @@
 # between leading and lagging indicators, the **SMART findings** of the checks, and **suggestions from the KPI
 # library** for every responsibility, ranked by how well the KPI's text matches the responsibility and its
 # expected outcome.
-#
+
+# %% [markdown] tags=["workshop"]
 # **How to use this notebook**
 #
 # - *In a workshop:* run all cells; the forms at the end pick KPIs from the library (filtered by family,
@@ -34,7 +35,7 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 
 # %%
 # %matplotlib inline
-from IPython.display import Markdown, display
+from IPython.display import display
 
 from kpi_workbook import widgets
 from kpi_workbook.analysis.categories import load_categories
@@ -54,7 +55,7 @@ ctx.describe()
 # how the results were reached and whether the person grows.
 
 # %%
-load_categories().frame("categories")
+kpi_design.categories_report(load_categories().frame("categories"))
 
 # %% [markdown]
 # Two more classifications matter. **Leading** indicators predict a result (meetings booked, pipeline
@@ -73,7 +74,7 @@ load_categories().frame("categories")
 # %%
 kpis = kpi_design.role_kpi_table(ctx.framework, ctx.roles)
 record(role_kpis=len(kpis), weight_totals=kpis.groupby("role")["weight"].sum().to_dict())
-kpis[kpi_design.DESIGN_COLUMNS]
+kpi_design.role_kpis_report(kpis)
 
 # %% [markdown]
 # ## Balance across categories, and leading versus lagging
@@ -83,13 +84,13 @@ kpis[kpi_design.DESIGN_COLUMNS]
 # measure; a role without leading KPIs only learns at the end of the quarter that it is behind.
 
 # %%
-kpi_design.category_balance(kpis)
+kpi_design.balance_report(kpi_design.category_balance(kpis))
 
 # %%
 mix = kpi_design.indicator_mix(kpis)
 record(roles_without_development=mix.loc[mix["development"] == 0, "role"].tolist(),
        roles_not_mixing=mix.loc[~mix["mixes_leading_and_lagging"], "role"].tolist())
-display(mix)
+display(kpi_design.mix_report(mix))
 
 # %%
 kpi_design.balance_chart(kpis)
@@ -105,30 +106,29 @@ kpi_design.balance_chart(kpis)
 # %%
 findings = kpi_design.design_findings(ctx.framework, ctx.roles)
 record(findings=len(findings), errors=int((findings["severity"] == "error").sum()))
-display(Markdown(f"**{len(findings)} findings** for these roles." if len(findings) else "No findings."))
-display(findings)
+display(kpi_design.findings_report(findings))
 
 # %% [markdown]
 # ## Suggestions from the KPI library, for each responsibility
 #
 # For every responsibility, the three library KPIs whose name, description and formula best match the
-# responsibility and its expected outcome (TF-IDF similarity, 0 to 1). `in_role` marks a KPI the role already
-# has; `measures_it` marks one already assigned to this responsibility. Treat the list as a starting point
+# responsibility and its expected outcome (*text match*: TF-IDF similarity, 0 to 100 %). *In the role* marks a KPI
+# the role already has; *measures it* marks one already assigned to this responsibility. Treat the list as a starting point
 # for the discussion, not as an answer: a low similarity means the wording differs, not that the KPI is wrong.
 
 # %%
 suggestions = kpi_design.responsibility_suggestions(ctx.framework, ctx.roles, top=3)
 record(suggestions=len(suggestions))
-display(suggestions)
+display(kpi_design.suggestions_report(suggestions))
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## Choose KPIs and weights (live)
 #
 # Filter the library, pick a KPI, choose the responsibility and objectives it serves, and add it to the role.
 # Then set the weights: the total shows live and must reach 100. **Save** runs the checks first; errors stop
 # the save unless you choose **Save draft**, and nothing you set is lost.
 
-# %%
+# %% tags=["workshop"]
 if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
     display(widgets.KpiPicker(editor, team=ctx.team), widgets.WeightsForm(editor, team=ctx.team),

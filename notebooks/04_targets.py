@@ -16,7 +16,8 @@
 # 85 %) has a target range and a wider threshold range instead. The notebook shows the current weights and
 # levels, each KPI's history against them, and **evidence-based suggestions** with the probability that the
 # target is reached.
-#
+
+# %% [markdown] tags=["workshop"]
 # **How to use this notebook**
 #
 # - *In a workshop:* run all cells; the forms at the end set weights (the total must reach 100) and the levels,
@@ -38,10 +39,9 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 from IPython.display import display
 
 from kpi_workbook import widgets
-from kpi_workbook.analysis import targets
 from kpi_workbook.reports import charts
 from kpi_workbook.reports.record import record
-from kpi_workbook.steps import kpi_design, open_step
+from kpi_workbook.steps import kpi_design, open_step, targets
 
 # %%
 ctx = open_step(workspace, team, period, department)
@@ -68,24 +68,25 @@ ctx.describe()
 # %%
 bands = kpi_design.role_kpi_table(ctx.framework, ctx.roles)
 record(assignments=len(bands), weight_totals=bands.groupby("role")["weight"].sum().to_dict())
-bands[kpi_design.BAND_COLUMNS]
+targets.bands_report(bands)
 
 # %% [markdown]
 # ## Evidence-based suggestions
 #
 # For each role KPI, three methods suggest threshold, target and stretch from the history up to the period:
 # **percentile** (levels among all past values), **trend** (the trend line projected one period ahead) and
-# **peer** (the spread across the role's people in the latest period). `current_probability` and
-# `current_verdict` judge the current target on the same evidence; `probability` and `verdict` judge the
-# suggestion. The notes say when the history is short, has gaps or a baseline at zero.
+# **peer** (the spread across the role's people in the latest period). Levels read threshold/target/stretch
+# (for a within-range KPI: the target range in the threshold range). *Chance met* is the share of past values
+# that meet the target, and the *verdict* judges it: 50–80 % is challenging but achievable (green), above is too
+# easy (amber), below unrealistic (red); once for the current target and once for the suggestion. The notes say
+# when the history is short, has gaps or a baseline at zero. The first table judges the current levels; the second
+# shows each method's suggestion.
 
 # %%
-evidence = targets.suggest_for_framework(ctx.framework, ctx.actuals_to_date, ctx.employees,
-                                         method=["percentile", "trend", "peer"], roles=[r.id for r in ctx.roles])
+evidence = targets.evidence(ctx)
 current = evidence[evidence["method"] == "percentile"]
 record(current_verdicts=current["current_verdict"].value_counts().to_dict())
-evidence[["role", "kpi_id", "method", "current_target", "current_probability", "current_verdict", "threshold",
-          "target", "stretch", "target_range", "probability", "verdict", "notes"]]
+display(targets.current_report(current), targets.evidence_report(evidence))
 
 # %% [markdown]
 # ## History against the levels
@@ -102,7 +103,7 @@ record(history_charts=len(charted))
 for figure in charts.role_history_charts(ctx.role_history, charted):
     display(figure)
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## Set weights and levels (live)
 #
 # Choose a role and set its weights until the total reads 100. Then choose a KPI and type its levels: the chart
@@ -110,7 +111,7 @@ for figure in charts.role_history_charts(ctx.role_history, charted):
 # framework at once; **Save** checks everything first (bands in the wrong order are an error) and writes the
 # role files.
 
-# %%
+# %% tags=["workshop"]
 if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
     display(widgets.TargetsForm(editor, ctx.actuals, ctx.employees, team=ctx.team), widgets.SavePanel(editor))

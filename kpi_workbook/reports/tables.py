@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -22,10 +22,11 @@ GROUP_ABOVE = 40  # a table longer than this is shown in one open, collapsible s
 EMPTY_TEXT = "—"
 
 TABLE_STYLES = [
-    {"selector": "", "props": "table-layout: auto; width: auto; max-width: 100%; margin: 0.4em 0 1em 0; border-collapse: collapse;"},
+    {"selector": "", "props": "table-layout: auto; width: auto; max-width: 100%; margin: 0.4em 0 1em 0;"
+                              " border-collapse: collapse;"},
     {"selector": "th", "props": "text-align: left; vertical-align: bottom; white-space: normal; padding: 4px 8px;"
                                 " background: #f6f8fa; border-bottom: 1px solid #d1d9e0;"},
-    {"selector": "td", "props": "vertical-align: top; white-space: normal; overflow-wrap: anywhere; padding: 4px 8px;"
+    {"selector": "td", "props": "vertical-align: top; white-space: normal; overflow-wrap: break-word; padding: 4px 8px;"
                                 " border-bottom: 1px solid #eaeef2; max-width: none;"},
     {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: 600; padding: 0 0 4px 0;"},
 ]
@@ -65,6 +66,13 @@ def _yes_no(value: Any) -> str:
     return "yes" if bool(value) else "no"
 
 
+def _level(value: Any) -> str:
+    """A band level or measured value: whole numbers with separators, others with up to two decimals."""
+    if value is None or pd.isna(value):
+        return EMPTY_TEXT
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
 def _share(value: Any) -> str:
     """A share 0–1 as a whole percentage."""
     return EMPTY_TEXT if value is None or pd.isna(value) else f"{100 * value:.0f} %"
@@ -78,12 +86,13 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "number": _number(2),
     "decimal1": _number(1),
     "score": _number(1),
-    "percent": _number(1, " %"),  # a value already in percent (0–100)
+    "percent": _number(0, " %"),  # a value already in percent (0–100)
     "share": _share,  # a value 0–1, shown as a percentage
     "money": _number(0),
+    "level": _level,
     "yesno": _yes_no,
 }
-NUMERIC_KINDS = {"count", "number", "decimal1", "score", "percent", "share", "money"}
+NUMERIC_KINDS = {"count", "number", "decimal1", "score", "percent", "share", "money", "level"}
 
 
 @dataclass(frozen=True)
@@ -93,15 +102,16 @@ class Col:
     label: str
     kind: str = "text"
     unit: str = ""
+    palette: Mapping[str, str] = field(default_factory=dict)  # kind "status": a value → the status colour it takes
 
     @property
     def heading(self) -> str:
         return f"{self.label} ({self.unit})" if self.unit and self.kind in NUMERIC_KINDS else self.label
 
 
-def _status_css(colours: Mapping[str, tuple[str, str]]) -> Callable[[Any], str]:
+def _status_css(colours: Mapping[str, tuple[str, str]], palette: Mapping[str, str]) -> Callable[[Any], str]:
     def css(value: Any) -> str:
-        found = colours.get(str(value))
+        found = colours.get(palette.get(str(value), str(value)))
         return f"background-color: {found[0]}; color: {found[1]}; font-weight: 600;" if found else ""
     return css
 
@@ -122,10 +132,10 @@ def styled(frame: pd.DataFrame, columns: Mapping[str, Col], caption: str = "") -
         style = style.set_properties(subset=numeric, **{"text-align": "right", "white-space": "nowrap"})
     if text:
         style = style.set_properties(subset=text, **{"text-align": "left"})
-    for kind, colours in (("status", STATUS_COLOURS), ("severity", SEVERITY_COLOURS)):
-        coloured = [label for label, spec in specs.items() if spec.kind == kind]
-        if coloured:
-            style = style.map(_status_css(colours), subset=coloured)
+    for label, spec in specs.items():
+        if spec.kind in ("status", "severity"):
+            colours = STATUS_COLOURS if spec.kind == "status" else SEVERITY_COLOURS
+            style = style.map(_status_css(colours, spec.palette), subset=[label])
     return style.set_caption(html.escape(caption)) if caption else style
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from kpi_workbook.core.model import Role
+from kpi_workbook.reports.tables import Col, ReportTable
 
 
 def roles_table(roles: Sequence[Role], employees: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -58,3 +59,32 @@ def kpis_without_responsibility(roles: Sequence[Role]) -> pd.DataFrame:
         if a.responsibility not in {r.id for r in role.responsibilities}
     ]
     return pd.DataFrame(rows, columns=["role", "kpi", "responsibility"])
+
+
+# --- the step's tables as a report shows them ---------------------------------------------------------------------
+
+
+def roles_report(roles: pd.DataFrame) -> ReportTable:
+    """The roles with their purpose in full."""
+    return ReportTable(roles, {
+        "title": Col("Role"), "role": Col("Id"), "teams": Col("Teams"), "purpose": Col("Purpose"),
+        "responsibilities": Col("Responsibilities", "count"), "kpis": Col("KPIs", "count"),
+        "people": Col("People", "count"),
+    }, noun=("role", "roles"), empty="No roles in this scope.")
+
+
+def responsibilities_report(table: pd.DataFrame, noun: tuple[str, str] = ("responsibility", "responsibilities"),
+                            empty: str = "No responsibilities in this scope.") -> ReportTable:
+    """Responsibilities with their description and expected outcome in full, and the KPIs measuring them."""
+    columns = {"role": Col("Role"), "responsibility": Col("Responsibility"), "description": Col("Description"),
+               "expected_outcome": Col("Expected outcome"), "kpis": Col("KPIs measuring it")}
+    shown = table.assign(**{c: table[c].replace("", "—") for c in ("expected_outcome", "kpis") if c in table})
+    return ReportTable(shown, {c: spec for c, spec in columns.items() if c in table.columns}, noun=noun, empty=empty,
+                       group_by="role")
+
+
+def orphans_report(orphans: pd.DataFrame) -> ReportTable:
+    """Role KPIs that name no responsibility of their role."""
+    return ReportTable(orphans.assign(responsibility=orphans["responsibility"].replace("", "(none)")), {
+        "role": Col("Role"), "kpi": Col("KPI"), "responsibility": Col("Responsibility named"),
+    }, noun=("role KPI", "role KPIs"), empty="Every role KPI names one of its role's responsibilities.")

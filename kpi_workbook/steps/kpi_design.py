@@ -11,6 +11,7 @@ from kpi_workbook.analysis.checks import check_framework, findings_frame
 from kpi_workbook.analysis.library import rank_kpis
 from kpi_workbook.core.model import Category, Framework, Indicator, Role
 from kpi_workbook.reports.figures import ChartFigure
+from kpi_workbook.reports.tables import Col, ReportTable
 
 ROLE_KPI_COLUMNS = [
     "role", "kpi", "name", "category", "indicator", "measure_type", "polarity", "unit", "frequency", "weight",
@@ -124,3 +125,65 @@ def responsibility_suggestions(framework: Framework, roles: Sequence[Role] | Non
     columns = ["role", "responsibility", "rank", "kpi_id", "name", "family", "category", "indicator", "similarity",
                "in_role", "measures_it"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+# --- the step's tables as a report shows them ---------------------------------------------------------------------
+
+SEVERITY_PALETTE = {"error": "red", "warning": "amber", "info": "grey"}
+
+
+def categories_report(categories: pd.DataFrame) -> ReportTable:
+    """The KPI categories with their description, examples and guidance in full."""
+    return ReportTable(categories, {
+        "label": Col("Category"), "description": Col("Description"), "examples": Col("Examples"),
+        "guidance": Col("Guidance"),
+    }, noun=("category", "categories"))
+
+
+def role_kpis_report(table: pd.DataFrame) -> ReportTable:
+    """Each role's KPIs: name, classification, unit, frequency, weight, and what the KPI serves."""
+    shown = table.assign(**{c: table[c].replace("", "—") for c in ("objectives", "responsibility", "unit")})
+    return ReportTable(shown, {
+        "role": Col("Role"), "name": Col("KPI"), "category": Col("Category"), "indicator": Col("Indicator"),
+        "unit": Col("Unit"),
+        "frequency": Col("Frequency"), "weight": Col("Weight", "count"), "objectives": Col("Objectives"),
+        "responsibility": Col("Responsibility"),
+    }, noun=("role KPI", "role KPIs"), empty="No role KPIs in this scope.", group_by="role")
+
+
+def balance_report(balance: pd.DataFrame) -> ReportTable:
+    """Per role: the KPIs, the weight total and the share of weight in each category."""
+    columns = {"role": Col("Role"), "kpis": Col("KPIs", "count"), "weight_total": Col("Weight total", "count")}
+    columns |= {f"{c} %": Col(c.capitalize(), "percent") for c in CATEGORIES}
+    return ReportTable(balance, columns, noun=("role", "roles"), empty="No role KPIs in this scope.")
+
+
+def mix_report(mix: pd.DataFrame) -> ReportTable:
+    """Per role: leading, lagging, qualitative and development KPIs, and whether it mixes leading and lagging."""
+    return ReportTable(mix, {
+        "role": Col("Role"), "leading": Col("Leading", "count"), "lagging": Col("Lagging", "count"),
+        "qualitative": Col("Qualitative", "count"), "development": Col("Development", "count"),
+        "mixes_leading_and_lagging": Col("Leading and lagging", "yesno"),
+    }, noun=("role", "roles"), empty="No role KPIs in this scope.")
+
+
+def findings_report(findings: pd.DataFrame) -> ReportTable:
+    """The checks' findings: severity as a colour, where, the message and the fix in full."""
+    shown = findings.assign(severity=findings["severity"].astype(str),
+                            where=[" / ".join(p for p in (r, k, f) if p) for r, k, f in
+                                   zip(findings["role"], findings["kpi"], findings["field"], strict=True)])
+    return ReportTable(shown, {
+        "severity": Col("Severity", "severity"), "rule": Col("Rule"), "where": Col("Role / KPI / field"),
+        "message": Col("Finding"), "fix": Col("How to fix it"),
+    }, noun=("finding", "findings"), empty="No findings: every role KPI passes the checks.", group_by="role")
+
+
+def suggestions_report(suggestions: pd.DataFrame) -> ReportTable:
+    """The library's suggestions per responsibility: rank, KPI, its classification and how well its text matches."""
+    shown = suggestions.assign(similarity=suggestions["similarity"].astype(float))
+    return ReportTable(shown, {
+        "role": Col("Role"), "responsibility": Col("Responsibility"), "rank": Col("Rank", "count"),
+        "name": Col("Suggested KPI"), "kpi_id": Col("Id"), "category": Col("Category"),
+        "indicator": Col("Indicator"), "similarity": Col("Text match", "share"),
+        "in_role": Col("In the role", "yesno"), "measures_it": Col("Measures it", "yesno"),
+    }, noun=("suggestion", "suggestions"), empty="No responsibilities to suggest KPIs for.", group_by="role")

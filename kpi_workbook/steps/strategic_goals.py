@@ -10,6 +10,7 @@ from matplotlib.patches import Patch
 
 from kpi_workbook.core.model import Framework, Perspective, Role
 from kpi_workbook.reports.figures import ChartFigure
+from kpi_workbook.reports.tables import Col, ReportTable
 
 PERSPECTIVE_LABELS = {
     Perspective.FINANCIAL: "Financial",
@@ -125,3 +126,40 @@ def coverage_chart(coverage: pd.DataFrame) -> Figure:
     handles = [Patch(color=color, label=label) for label, color in PERSPECTIVE_COLORS.items()]
     fig.legend(handles=handles, loc="outside right upper", frameon=False)
     return fig
+
+
+# --- the step's tables as a report shows them ---------------------------------------------------------------------
+
+COVERAGE_PALETTE = {"direct": "green", "cascade": "amber", "none": "red"}
+
+
+def objectives_report(objectives: pd.DataFrame) -> ReportTable:
+    """The objectives by perspective, with their full titles and descriptions."""
+    return ReportTable(objectives.assign(parent=objectives["parent"].replace("", "—")), {
+        "perspective": Col("Perspective"), "objective": Col("Id"), "title": Col("Objective"),
+        "parent": Col("Part of"), "owner": Col("Owner"), "horizon": Col("Horizon"), "description": Col("Description"),
+    }, noun=("objective", "objectives"), empty="The framework has no objectives yet.")
+
+
+def perspective_report(summary: pd.DataFrame) -> ReportTable:
+    """Objectives per perspective and how many of them a KPI serves."""
+    return ReportTable(summary.assign(perspective=summary["perspective"].astype(str)), {
+        "perspective": Col("Perspective"), "objectives": Col("Objectives", "count"),
+        "covered": Col("Served by a KPI", "count"), "kpis_direct": Col("KPIs serving directly", "count"),
+    }, noun=("perspective", "perspectives"))
+
+
+def coverage_report(coverage: pd.DataFrame) -> ReportTable:
+    """Per objective: KPIs serving it directly and through its children, the roles, and the coverage as a colour."""
+    return ReportTable(coverage.assign(roles=coverage["roles"].replace("", "—")), {
+        "perspective": Col("Perspective"), "title": Col("Objective"), "objective": Col("Id"),
+        "direct_kpis": Col("KPIs directly", "count"), "cascaded_kpis": Col("KPIs incl. child objectives", "count"),
+        "roles": Col("Roles"), "coverage": Col("Coverage", "status", palette=COVERAGE_PALETTE),
+    }, noun=("objective", "objectives"), empty="The framework has no objectives yet.")
+
+
+def unlinked_report(unlinked: pd.DataFrame) -> ReportTable:
+    """Role KPIs that serve no objective."""
+    return ReportTable(unlinked.assign(objectives=unlinked["objectives"].replace("", "(none)")), {
+        "role": Col("Role"), "kpi_name": Col("KPI"), "kpi": Col("KPI id"), "objectives": Col("Objectives named"),
+    }, noun=("role KPI", "role KPIs"), empty="Every role KPI serves an objective.")
