@@ -320,3 +320,11 @@ def test_cli_exit_codes_and_messages(workspace, tmp_path, cli):
 
     code, out, err = cli("import-actuals", good, "-w", workspace, "--layout", "sideways")
     assert code == 2 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("row", [2, 32])
+def test_a_huge_cell_anywhere_gives_a_clean_error(workspace, tmp_path, row):
+    lines = [HEADER, *["2025Q1,sales,E1,win_rate,24"] * 40]
+    lines[row - 1] = "2025Q1,sales,E1,win_rate,\"" + "9" * 200_000 + "\""
+    with pytest.raises(InputError, match="cannot be read as CSV: field larger than field limit"):
+        import_actuals(write(tmp_path / "huge.csv", *lines), workspace)

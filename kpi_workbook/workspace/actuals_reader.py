@@ -108,8 +108,8 @@ def _read_csv(path: Path, file: str, required: list[str], header_row: int | None
     except UnicodeDecodeError:
         raise InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'")) from None
     head = text.splitlines()[:max(HEADER_SCAN_ROWS, header_row or 0)]
-    delimiter = max(DELIMITERS, key=lambda d: max((len(r) for r in csv.reader(head, delimiter=d)), default=0))
-    try:
+    try:  # sniffing reads cells too: a huge cell near the top must give the same clean error as one further down
+        delimiter = max(DELIMITERS, key=lambda d: max((len(r) for r in csv.reader(head, delimiter=d)), default=0))
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise InputError(Problem(file=file, message=f"cannot be read as CSV: {exc}")) from None
