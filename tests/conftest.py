@@ -52,7 +52,7 @@ def cli_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
     return {**clean, **(env or {})}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def cli() -> RunCli:
     """Run `kpi-workbook ARGS...` in `cwd` (default: this process's) and return (exit code, stdout, stderr).
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -18,7 +16,6 @@ from kpi_workbook.reports.safe_cells import FORMULA_PREFIXES
 from kpi_workbook.workspace.files import load_framework
 from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
-CLI = str(Path(sys.executable).parent / "kpi-workbook")
 PERIODS = quarter_labels("2024Q1", 8)
 MALICIOUS = ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
              "\t=1+1", "\r=1+1"]
@@ -146,34 +143,31 @@ def workspace(tmp_path_factory):
     return root
 
 
-def test_cli_export_xlsx_and_csv(workspace, tmp_path):
+def test_cli_export_xlsx_and_csv(workspace, tmp_path, cli):
     out = tmp_path / "reports" / "it.xlsx"
-    result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--team", "it", "--out", str(out)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert f"wrote {out}" in result.stdout
+    code, stdout, err = cli("export", "--workspace", workspace, "--team", "it", "--out", out)
+    assert code == 0, err
+    assert f"wrote {out}" in stdout
     card = pd.read_excel(out, sheet_name="Scorecard", dtype={"employee_id": str})
     people = pd.read_csv(workspace / "employees.csv", dtype=str)
     assert set(card["employee_id"]) == set(people.loc[people["team"] == "it", "employee_id"])
     folder = tmp_path / "it_csv"
-    result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--team", "it", "--out", str(folder),
-                             "--format", "csv", "--period", "2025Q1"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    code, _, err = cli("export", "--workspace", workspace, "--team", "it", "--out", folder, "--format", "csv",
+                       "--period", "2025Q1")
+    assert code == 0, err
     assert set(pd.read_csv(folder / "scorecard.csv")["period"]) == {"2025Q1"}
 
 
-def test_cli_export_unknown_team_exits_2(workspace, tmp_path):
-    result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--team", "legal", "--out",
-                             str(tmp_path / "x.xlsx")], capture_output=True, text=True)
-    assert result.returncode == 2
-    assert "unknown team 'legal'" in result.stderr and "Traceback" not in result.stderr
+def test_cli_export_unknown_team_exits_2(workspace, tmp_path, cli):
+    code, _, err = cli("export", "--workspace", workspace, "--team", "legal", "--out", tmp_path / "x.xlsx")
+    assert code == 2
+    assert "unknown team 'legal'" in err and "Traceback" not in err
     assert not (tmp_path / "x.xlsx").exists()
 
 
-def test_cli_export_all_teams_writes_one_private_workbook_per_team(workspace, tmp_path):
-    result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--all-teams", "--out", str(tmp_path)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+def test_cli_export_all_teams_writes_one_private_workbook_per_team(workspace, tmp_path, cli):
+    code, _, err = cli("export", "--workspace", workspace, "--all-teams", "--out", tmp_path)
+    assert code == 0, err
     people = pd.read_csv(workspace / "employees.csv", dtype=str)
     teams = load_framework(workspace).teams
     assert sorted(p.name for p in tmp_path.glob("*.xlsx")) == sorted(f"{t.id}.xlsx" for t in teams)
@@ -182,8 +176,7 @@ def test_cli_export_all_teams_writes_one_private_workbook_per_team(workspace, tm
         assert set(card["employee_id"]) <= set(people.loc[people["team"] == team.id, "employee_id"])
 
 
-def test_cli_export_needs_exactly_one_of_team_and_all_teams(workspace, tmp_path):
+def test_cli_export_needs_exactly_one_of_team_and_all_teams(workspace, tmp_path, cli):
     for extra in ([], ["--team", "it", "--all-teams"]):
-        result = subprocess.run([CLI, "export", "--workspace", str(workspace), "--out", str(tmp_path / "x"), *extra],
-                                capture_output=True, text=True)
-        assert result.returncode == 2 and "--all-teams" in result.stderr and "Traceback" not in result.stderr
+        code, _, err = cli("export", "--workspace", workspace, "--out", tmp_path / "x", *extra)
+        assert code == 2 and "--all-teams" in err and "Traceback" not in err
