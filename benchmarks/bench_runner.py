@@ -1,45 +1,86 @@
 """Runner benchmark: every team × every step notebook through the runner, against the floor of papermill itself.
 
 The floor is the same number of plain papermill executions of ``benchmarks/floor_notebook.ipynb`` (it only
-imports pandas, matplotlib and kpi_workbook) in a process pool of the same size. Printed, as the median of
-``--repeat`` rounds:
+imports pandas, matplotlib and kpi_workbook: one kernel per notebook) in a process pool of the same size. In one
+run, as the median of ``--repeat`` rounds, with the peak memory of the whole process tree:
 
 - floor: plain papermill runs of the floor notebook;
-- runner on the floor notebook: the runner's own overhead (planning, pool, HTML export, index), since the
-  notebooks do the same work as the floor;
-- runner on the step notebooks: what ``make run`` costs; its ratio to the floor is the figure to watch
-  (goal ≤ 1.3);
-- the HTML export cost per report, and the step notebooks' slowest cells (where the rest of the time goes).
+- runner, local: ``kpi-workbook run --all-teams`` on the step notebooks, HTML included (goal ≤ 1.0 × floor,
+  moonshot ≤ 0.5 ×);
+- runner, dask: the same on a ``distributed.LocalCluster`` of as many single-threaded process workers;
+- scale: the runner on a workspace of ``--teams`` teams made with ``kpi-workbook sample`` (the sample's teams
+  repeated), to show the seconds per notebook at 8 teams and at many (``--teams 0`` skips it).
 
-The workspace is copied to a temporary folder and its actuals store is built before timing starts.
+Workspaces are copied to a temporary folder and their actuals stores built before timing starts; the suggestion
+vectors are cached (as after any first run) in a temporary user cache.
 
-    .venv/bin/python benchmarks/bench_runner.py [--workspace data/sample_org] [--jobs N] [--repeat 1]
+    .venv/bin/python benchmarks/bench_runner.py [--workspace data/sample_org] [--jobs N] [--repeat 1] [--teams 24]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import nbformat
 import papermill
+import psutil
 
-from kpi_workbook.batch.runner import KERNEL_NAME, RunRequest, RunSummary, discover_notebooks, run_reports
+from kpi_workbook.batch.kernels import KERNEL_NAME
+from kpi_workbook.batch.runner import RunRequest, RunSummary, discover_notebooks, run_reports
 from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
-from kpi_workbook.reports.html import ReportHeading, notebook_to_html
-from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.files import load_framework, save_framework
 from kpi_workbook.workspace.store import open_store
 
 FLOOR_NOTEBOOK = Path(__file__).with_name("floor_notebook.ipynb")
-GOAL = 1.3
+CLI = Path(sys.executable).with_name("kpi-workbook")
+GOAL, MOONSHOT = 1.0, 0.5
+SAMPLE_EMPLOYEES_PER_TEAM = 180 / 8
+
+
+class PeakMemory:
+    """The highest total resident memory of this process and all its descendants while the block runs."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [me, *me.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):  # ended while we looked
+                    total += process.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measured(run: Callable[..., object], *args: object, **kwargs: object) -> tuple[float, int]:
+    """Seconds and peak memory (bytes) of one call."""
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        run(*args, **kwargs)
+        seconds = time.perf_counter() - started
+    return seconds, memory.peak
 
 
 def floor_run(args: tuple[Path, dict]) -> None:
@@ -49,59 +90,59 @@ def floor_run(args: tuple[Path, dict]) -> None:
                                progress_bar=False, request_save_on_cell_execute=False, shutdown_kernel="immediate")
 
 
-def time_floor(workspace: Path, teams: list[str], count: int, jobs: int, out: Path) -> float:
-    """Seconds for `count` floor executions (team parameters cycling over the teams) with `jobs` workers."""
+def floor(workspace: Path, teams: list[str], count: int, jobs: int, out: Path) -> None:
+    """`count` floor executions (team parameters cycling over the teams) with `jobs` workers."""
     out.mkdir(parents=True)
     work = [(out / f"{i}.ipynb", {"workspace": str(workspace), "team": teams[i % len(teams)], "interactive": False})
             for i in range(count)]
-    started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(floor_run, work))
-    return time.perf_counter() - started
 
 
-def time_runner(request: RunRequest) -> tuple[float, RunSummary]:
-    """Seconds for one runner invocation, end to end; exits if any run failed."""
-    started = time.perf_counter()
+def runner(request: RunRequest) -> RunSummary:
+    """One runner invocation; exits if any run failed."""
     summary = run_reports(request)
-    elapsed = time.perf_counter() - started
+    for run in summary.failed:
+        print(f"FAILED {run.team} {run.notebook}: {run.error}: {run.message}", file=sys.stderr)
     if summary.failed:
-        for run in summary.failed:
-            print(f"FAILED {run.team} {run.notebook}: {run.error}: {run.message}", file=sys.stderr)
         raise SystemExit(1)
-    return elapsed, summary
+    return summary
 
 
-def floor_notebooks(folder: Path, count: int) -> Path:
-    """A notebooks folder with `count` copies of the floor notebook, named like step notebooks."""
-    folder.mkdir(parents=True)
-    for number in range(1, count + 1):
-        shutil.copy(FLOOR_NOTEBOOK, folder / f"{number:02d}_floor.ipynb")
-    return folder
+def many_teams(template: Path, teams: int, folder: Path) -> Path:
+    """A workspace of `teams` teams made with `kpi-workbook sample`: the template's teams repeated (sales, sales_2,
+    ...), each role in every copy of its teams, employees in the template's proportion."""
+    framework = load_framework(template)
+    base = framework.teams
+    copies = [t if n == 0 else t.model_copy(update={"id": f"{t.id}_{n + 1}", "name": f"{t.name} {n + 1}"})
+              for n in range(-(-teams // len(base))) for t in base][:teams]
+    copied = {t.id: [c.id for c in copies if c.id == t.id or c.id.startswith(f"{t.id}_")] for t in base}
+    roles = [r.model_copy(update={"teams": [c for t in r.teams for c in copied[t]]}) for r in framework.roles]
+    save_framework(framework.model_copy(update={"teams": copies, "roles": roles}), folder / "template")
+    employees = round(teams * SAMPLE_EMPLOYEES_PER_TEAM)
+    subprocess.run([str(CLI), "sample", "--template", str(folder / "template"), "--out", str(folder / "workspace"),
+                    "--employees", str(employees)], check=True, capture_output=True)
+    return folder / "workspace"
 
 
-def export_cost(summary: RunSummary) -> float:
-    """Mean seconds to render one executed notebook as HTML (in one process, after a warm-up export)."""
-    notebooks = [nbformat.read(summary.period_dir / run.ipynb, as_version=4) for run in summary.results]
-    notebook_to_html(notebooks[0])
-    started = time.perf_counter()
-    for run, nb in zip(summary.results, notebooks, strict=True):
-        notebook_to_html(nb, ReportHeading(team=run.team_name, notebook=run.notebook, period=summary.period))
-    return (time.perf_counter() - started) / len(notebooks)
+def prepared(source: Path, root: Path) -> tuple[Path, list[str]]:
+    """A copy of a workspace with its actuals store built, and its team ids."""
+    workspace = Path(shutil.copytree(source, root, ignore=shutil.ignore_patterns("*.duckdb", "*.duckdb.wal", "*.lock")))
+    open_store(workspace).periods()  # builds actuals.duckdb once, as the first run of a workspace would
+    return workspace, [team.id for team in load_framework(workspace).teams]
 
 
-def slowest_cells(summary: RunSummary, top: int = 8) -> list[tuple[float, str, int, str]]:
-    """Mean duration of each step notebook cell over the teams, slowest first."""
-    durations: dict[tuple[str, int, str], list[float]] = defaultdict(list)
-    for run in summary.results:
-        nb = nbformat.read(summary.period_dir / run.ipynb, as_version=4)
-        for index, cell in enumerate(nb.cells):
-            seconds = cell.metadata.get("papermill", {}).get("duration")
-            if cell.cell_type == "code" and seconds:
-                first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
-                durations[run.notebook, index, first_line[:60]].append(seconds)
-    means = [(statistics.mean(v), nb, index, line) for (nb, index, line), v in durations.items()]
-    return sorted(means, reverse=True)[:top]
+def local_cluster(workers: int):
+    """A LocalCluster of `workers` single-threaded process workers on 127.0.0.1, and a stop function."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)
+    return cluster.scheduler_address, cluster.close
+
+
+def line(label: str, seconds: float, memory: int, floor_s: float) -> str:
+    return f"{label:<34} {seconds:7.1f} s   ×{seconds / floor_s:5.2f} of floor   peak {memory / 2**20:6.0f} MiB"
 
 
 def main() -> None:
@@ -110,40 +151,44 @@ def main() -> None:
     parser.add_argument("--notebooks-dir", type=Path, default=NOTEBOOKS_DIR)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--teams", type=int, default=24, help="teams of the scale run (0: skip it)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-runner-") as tmp:
         root = Path(tmp)
-        workspace = Path(shutil.copytree(args.workspace, root / "workspace",
-                                         ignore=shutil.ignore_patterns("*.duckdb", "*.duckdb.wal", "*.lock")))
-        open_store(workspace).periods()  # builds actuals.duckdb once, as the first run of a workspace would
-        teams = [team.id for team in load_framework(workspace).teams]
+        os.environ["XDG_CACHE_HOME"] = str(root / "cache")  # the suggestion vectors: fitted once, as on first use
+        workspace, teams = prepared(args.workspace, root / "workspace")
         steps = len(discover_notebooks(args.notebooks_dir))
         count = len(teams) * steps
-        floor_dir = floor_notebooks(root / "floor_notebooks", steps)
         print(f"{count} runs ({len(teams)} teams × {steps} notebooks), {args.jobs} jobs, {args.repeat} round(s)")
-
-        floor, runner_floor, runner = [], [], []
-        for round_ in range(args.repeat):
-            base = root / f"round{round_}"
-            floor.append(time_floor(workspace, teams, count, args.jobs, base / "floor"))
-            common = {"workspace": workspace, "all_teams": True, "jobs": args.jobs, "progress": False}
-            runner_floor.append(time_runner(RunRequest(**common, notebooks_dir=floor_dir, out=base / "rf"))[0])
-            seconds, summary = time_runner(RunRequest(**common, notebooks_dir=args.notebooks_dir, out=base / "rs"))
-            runner.append(seconds)
-
-        floor_s, runner_floor_s, runner_s = (statistics.median(x) for x in (floor, runner_floor, runner))
-        export_s = export_cost(summary)
-        print(f"floor (plain papermill, floor notebook)   {floor_s:7.1f} s")
-        print(f"runner, floor notebook                    {runner_floor_s:7.1f} s   "
-              f"runner overhead ×{runner_floor_s / floor_s:.2f}")
-        print(f"runner, step notebooks                    {runner_s:7.1f} s")
-        print(f"ratio runner / floor                      {runner_s / floor_s:7.2f}     goal ≤ {GOAL}")
-        print(f"HTML export per report                    {export_s:7.2f} s   "
-              f"{export_s * count / args.jobs:.1f} s of wall time over {args.jobs} workers")
-        print("slowest step notebook cells (mean over teams):")
-        for seconds, notebook, index, line in slowest_cells(summary):
-            print(f"  {seconds:5.2f} s  {notebook} cell {index}: {line}")
+        common = {"workspace": workspace, "all_teams": True, "jobs": args.jobs, "progress": False,
+                  "notebooks_dir": args.notebooks_dir}
+        runner(RunRequest(**common, out=root / "warm-up", teams=teams[:1]))  # fills the user cache once
+        address, stop_cluster = local_cluster(args.jobs)
+        timings: dict[str, list[tuple[float, int]]] = {"floor": [], "local": [], "dask": []}
+        try:
+            for round_ in range(args.repeat):
+                base = root / f"round{round_}"
+                timings["floor"].append(measured(floor, workspace, teams, count, args.jobs, base / "floor"))
+                timings["local"].append(measured(runner, RunRequest(**common, out=base / "local")))
+                timings["dask"].append(measured(runner, RunRequest(**common, out=base / "dask", executor="dask",
+                                                                   scheduler=address)))
+        finally:
+            stop_cluster()
+        median = {name: (statistics.median(s for s, _ in runs), max(m for _, m in runs))
+                  for name, runs in timings.items()}
+        floor_s = median["floor"][0]
+        print(line("floor (plain papermill)", *median["floor"], floor_s))
+        print(line("runner, local pool", *median["local"], floor_s) + f"   goal ≤ {GOAL}, moonshot ≤ {MOONSHOT}")
+        print(line("runner, dask LocalCluster", *median["dask"], floor_s))
+        print(f"seconds per notebook (wall × jobs / notebooks): floor {floor_s * args.jobs / count:.2f}, "
+              f"runner {median['local'][0] * args.jobs / count:.2f} at {len(teams)} teams")
+        if args.teams:
+            big, big_teams = prepared(many_teams(args.workspace, args.teams, root / "many"), root / "many-copy")
+            seconds, memory = measured(runner, RunRequest(**{**common, "workspace": big}, out=root / "many-out"))
+            runs = len(big_teams) * steps
+            print(f"runner, {len(big_teams)} teams ({runs} notebooks)    {seconds:7.1f} s   "
+                  f"{seconds * args.jobs / runs:.2f} s per notebook   peak {memory / 2**20:6.0f} MiB")
 
 
 if __name__ == "__main__":

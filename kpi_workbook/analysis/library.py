@@ -252,6 +252,12 @@ def _default_model() -> tuple[FeatureUnion, spmatrix]:
     return model
 
 
+def prepare_suggestions() -> None:
+    """Load the suggestion vectors now (reading the cache, or fitting and caching them), e.g. while a batch kernel
+    waits for its first notebook."""
+    _default_model()
+
+
 def rank_kpis(
     texts: Sequence[str],
     candidates: pd.DataFrame | Iterable[KpiDefinition] | None = None,

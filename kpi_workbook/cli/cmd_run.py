@@ -59,11 +59,18 @@ def run(
     retry_failed: Annotated[bool, typer.Option(
         "--retry-failed", help="Rerun only the runs that failed or timed out (from OUT/<period>/runs.json).")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    executor: Annotated[str, typer.Option(
+        help="Where the notebooks run: local (processes on this machine) or dask (an existing Dask cluster; the "
+             "workspace and --out must be on storage its workers share, at the same paths).")] = "local",
+    scheduler: Annotated[str, typer.Option(
+        envvar="KPI_WORKBOOK_DASK_SCHEDULER",
+        help="Address of the Dask scheduler for --executor dask, e.g. tcp://10.0.0.5:8786.")] = "",
 ) -> None:
     """Run the step notebooks for teams with papermill; write HTML reports and an index page.
 
-    Exit 0 when every run succeeded, 1 when some failed (the others still ran), 2 for unusable input,
-    130 when interrupted.
+    Each team (department, organization) runs its notebooks in order in one kernel of its own, reset between
+    notebooks. Exit 0 when every run succeeded, 1 when some failed (the others still ran), 2 for unusable input or
+    when another run is writing the same period folder, 130 when interrupted.
     """
     from kpi_workbook.batch.runner import RunRequest, run_reports  # papermill and nbconvert load slowly; only for `run`
 
@@ -77,7 +84,8 @@ def run(
         workspace=open_workspace_option(workspace), out=out, teams=teams, all_teams=all_teams, departments=departments,
         all_departments=all_departments, organization=organization,
         notebooks=_split([notebooks]), notebooks_dir=notebooks_dir, period=period, jobs=jobs,
-        retry_failed=retry_failed, progress=progress, **{k: v for k, v in limits.items() if v is not None},
+        retry_failed=retry_failed, progress=progress, executor=executor, scheduler=scheduler,
+        **{k: v for k, v in limits.items() if v is not None},
     )
     try:
         summary = run_reports(request)

@@ -1,0 +1,213 @@
+"""Where batches run: a local process pool (the default) or an existing Dask cluster.
+
+Both take one batch per scope (see `jobs.scope_batches`) and yield events as the runs start and finish:
+``("started", job key)`` and ``("finished", RunResult)``. Results always come back to the caller, which alone
+writes the run record and the index.
+
+A Dask cluster is reached by its scheduler address (``tcp://HOST:8786``; dask-jobqueue starts one on a batch
+system, dask-kubernetes on Kubernetes). Its workers need the installed package (with the same notebooks) and
+must see the workspace and the output folder at the same absolute paths as the client: shared storage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+import signal
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import wait as wait_futures
+from typing import Protocol
+
+from kpi_workbook.batch.execution import execute_batch, failed_result, prepare_process
+from kpi_workbook.batch.jobs import Batch
+from kpi_workbook.batch.kernels import stop_all
+from kpi_workbook.batch.records import RunResult
+from kpi_workbook.core.errors import InputError, Problem
+
+Event = tuple[str, object]  # ("started", (scope key, notebook)) or ("finished", RunResult)
+POLL_SECONDS = 0.5
+DASK_SCHEDULER_ENV = "KPI_WORKBOOK_DASK_SCHEDULER"
+
+
+class Executor(Protocol):
+    """Runs batches and yields their events; every job of every batch gets exactly one "finished" event."""
+
+    def run(self, batches: Sequence[Batch]) -> Iterator[Event]: ...
+
+
+class _Reported:
+    """Which jobs were reported finished, so a result that arrives twice (event and return value) counts once."""
+
+    def __init__(self) -> None:
+        self.finished: set[tuple[str, str]] = set()
+
+    def event(self, kind: str, payload: object) -> Event | None:
+        key = payload.key if isinstance(payload, RunResult) else payload
+        if key in self.finished:
+            return None
+        if kind == "finished":
+            self.finished.add(key)
+        return kind, payload
+
+    def rest(self, results: Sequence[RunResult]) -> Iterator[Event]:
+        """The results of a finished batch not yet reported."""
+        for result in results:
+            if (event := self.event("finished", result)) is not None:
+                yield event
+
+
+def _batch_results(batch: Batch, future) -> list[RunResult]:
+    """A finished batch's results; when its worker died, a failed result for every job."""
+    try:
+        return future.result()
+    except Exception as exc:  # the worker process itself died, or the cluster lost the task
+        message = str(exc) or "the worker process ended unexpectedly"
+        return [failed_result(job, type(exc).__name__, message) for job in batch]
+
+
+# --- the local process pool -----------------------------------------------------------------------------------
+
+_events: multiprocessing.Queue | None = None  # in a worker: where it reports starts and results
+
+
+def _notify(kind: str, payload: object) -> None:
+    _events.put((kind, payload))
+
+
+def _stop_worker(signum: int, frame: object) -> None:
+    """SIGTERM from the parent (the run was interrupted): kill this worker's kernels and leave at once.
+
+    An exception would not do: the pool's worker loop catches it and takes the next job.
+    """
+    stop_all()
+    os._exit(128 + signum)
+
+
+def _init_worker(events: multiprocessing.Queue) -> None:
+    """Prepare a worker process: its event queue, the engine; Ctrl-C is left to the parent, which stops workers."""
+    global _events
+    _events = events
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
+    prepare_process()
+
+
+def _run_local_batch(batch: Batch, scratch: str) -> list[RunResult]:
+    return execute_batch(batch, scratch, _notify)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """How workers start: forked when this process runs no other thread (no start-up cost: papermill and nbconvert
+    are loaded already), else from a fork server that loads them once; spawned where neither exists."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+class LocalExecutor:
+    """A pool of worker processes on this machine, one batch (one scope, one warm kernel) per worker at a time."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers
+
+    def run(self, batches: Sequence[Batch]) -> Iterator[Event]:
+        if not batches:
+            return
+        workers = max(1, min(self.workers or os.cpu_count() or 1, len(batches)))
+        context = _pool_context()
+        events = context.Queue()
+        others = set(multiprocessing.active_children())
+        scratch = tempfile.TemporaryDirectory(prefix="kpi-run-")  # kernel sockets; removed even if workers are stopped
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                                   initargs=(events,))
+        reported = _Reported()
+        try:
+            pending = {pool.submit(_run_local_batch, batch, scratch.name): batch for batch in batches}
+            while pending:
+                try:
+                    kind, payload = events.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    pass
+                else:
+                    if (event := reported.event(kind, payload)) is not None:
+                        yield event
+                done, _ = wait_futures(list(pending), timeout=0)
+                for future in done:
+                    batch = pending.pop(future)
+                    yield from reported.rest(_batch_results(batch, future))
+        except (KeyboardInterrupt, GeneratorExit):
+            for process in set(multiprocessing.active_children()) - others:
+                process.terminate()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            events.close()
+            scratch.cleanup()
+
+
+# --- an existing Dask cluster ---------------------------------------------------------------------------------
+
+
+class DaskExecutor:
+    """The batches sent to a running Dask cluster (``distributed``), one task per batch."""
+
+    def __init__(self, scheduler: str) -> None:
+        self.scheduler = scheduler
+
+    def _client(self):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError(Problem(file="--executor", field="dask", message=(
+                "the dask executor needs the 'distributed' package: pip install 'kpi-workbook[dask]'"))) from None
+        try:
+            return Client(self.scheduler, set_as_default=False, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(Problem(file="--scheduler", field=self.scheduler, message=(
+                f"cannot reach the Dask scheduler: {exc}"))) from None
+
+    def run(self, batches: Sequence[Batch]) -> Iterator[Event]:
+        if not batches:
+            return
+        from distributed import wait
+
+        reported = _Reported()
+        with self._client() as client:
+            pending = {client.submit(execute_batch, batch, key=f"kpi-run-{batch[0].key[0] or '_'}-{index}",
+                                     pure=False): batch for index, batch in enumerate(batches)}
+            running: set[str] = set()
+            while pending:
+                with contextlib.suppress(TimeoutError):
+                    wait(list(pending), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
+                processing = {key for keys in client.processing().values() for key in keys}
+                for future, batch in pending.items():  # a batch runs one notebook at a time: its first counts
+                    if future.key in processing and future.key not in running:
+                        running.add(future.key)
+                        yield "started", batch[0].key
+                for future in [f for f in pending if f.done()]:
+                    batch = pending.pop(future)
+                    yield from reported.rest(_batch_results(batch, future))
+
+
+def make_executor(name: str, workers: int | None = None, scheduler: str = "") -> Executor:
+    """The executor called `name` ("local" or "dask"); dask needs a scheduler address (or DASK_SCHEDULER_ENV)."""
+    if name == "local":
+        return LocalExecutor(workers)
+    if name == "dask":
+        address = scheduler or os.environ.get(DASK_SCHEDULER_ENV, "")
+        if not address:
+            raise InputError(Problem(file="--scheduler", field="scheduler", message=(
+                f"the dask executor needs a scheduler address: --scheduler tcp://HOST:PORT or {DASK_SCHEDULER_ENV}")))
+        return DaskExecutor(address)
+    raise InputError(Problem(file="--executor", field="executor",
+                             message=f"unknown executor '{name}'. Valid: local, dask"))

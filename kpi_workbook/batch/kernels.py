@@ -1,0 +1,125 @@
+"""Warm kernels: one kernel per scope runs that scope's notebooks one after the other, its namespace reset between.
+
+A kernel is started with the libraries the step notebooks import already loading (nothing about any team), so
+the first notebook of a scope finds them imported, and the next notebooks skip the kernel start altogether.
+Between two notebooks the user namespace, the output history, open figures and the execution counter are reset,
+so one notebook never sees a value of the one before. Kernels talk over local sockets (IPC) where the platform
+has them: no TCP ports to race for, and no "running over TCP without encryption" warning on the terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.util import run_sync
+
+KERNEL_NAME = "python3"
+START_TIMEOUT = 120.0  # the kernel's start and its preload; generous, for a loaded machine
+RESET_TIMEOUT = 60.0
+# Team-independent work done as soon as a kernel starts: imports and the library's cached suggestion vectors.
+PRELOAD = """\
+%matplotlib inline
+import matplotlib.pyplot, pandas
+import kpi_workbook.steps, kpi_workbook.widgets, kpi_workbook.analysis.review, kpi_workbook.reports.charts
+from kpi_workbook.analysis.library import prepare_suggestions
+prepare_suggestions()
+"""
+# What a notebook leaves behind, cleared before the next one: figures, the user namespace with In/Out and the
+# last exception (%reset -f), and the execution counter, so the next notebook counts from 1 as in its own kernel.
+RESET = """\
+__import__("matplotlib.pyplot").pyplot.close("all") if "matplotlib.pyplot" in __import__("sys").modules else None
+get_ipython().run_line_magic("reset", "-f")
+__import__("sys").last_exc = __import__("sys").last_type = __import__("sys").last_value = None
+__import__("sys").last_traceback = None
+__import__("gc").collect()
+get_ipython().execution_count = 1
+"""
+
+_live: set[WarmKernel] = set()  # the kernels this process runs, stopped by stop_all when the process must end
+
+
+class KernelResetError(RuntimeError):
+    """The kernel did not reset cleanly; it must not run another notebook."""
+
+
+class WarmKernel:
+    """A started kernel (manager and client) that runs one scope's notebooks in `cwd`."""
+
+    def __init__(self, cwd: Path, scratch: str | None = None) -> None:
+        """Start the kernel and send it PRELOAD; return without waiting (see `ready`)."""
+        self.cwd = cwd
+        self._socket_dir = tempfile.mkdtemp(prefix="k-", dir=scratch)
+        transport = {} if sys.platform == "win32" else {"transport": "ipc",
+                                                        "ip": os.path.join(self._socket_dir, "kernel")}
+        self.manager = AsyncKernelManager(kernel_name=KERNEL_NAME, **transport)
+        self.client = None
+        self._ready = False
+        run_sync(self._start)()
+        _live.add(self)
+
+    async def _start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # Agg would drop every inline figure
+        await self.manager.start_kernel(cwd=str(self.cwd), env=env,
+                                        extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.execute(PRELOAD, silent=True, store_history=False)
+
+    def ready(self) -> None:
+        """Wait until the kernel answers (its preload done); raises RuntimeError if it died or did not answer."""
+        if not self._ready:
+            run_sync(self.client.wait_for_ready)(timeout=START_TIMEOUT)
+            self.reset()
+            self._ready = True
+
+    def reset(self) -> None:
+        """Clear what the last notebook left (see RESET); raises KernelResetError if the kernel cannot."""
+        run_sync(self._reset)()
+
+    async def _reset(self) -> None:
+        msg_id = self.client.execute(RESET, silent=True, store_history=False)
+        deadline = time.monotonic() + RESET_TIMEOUT
+        while True:
+            try:
+                reply = await self.client.get_shell_msg(timeout=max(deadline - time.monotonic(), 0.01))
+            except Exception as exc:  # queue.Empty on a timeout; the kernel died or hangs
+                raise KernelResetError(f"the kernel did not reset within {RESET_TIMEOUT:g} s") from exc
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
+        if reply["content"]["status"] != "ok":
+            raise KernelResetError(f"the kernel could not reset: {reply['content'].get('evalue', '')}")
+
+    @property
+    def alive(self) -> bool:
+        return bool(run_sync(self.manager.is_alive)())
+
+    def shutdown(self) -> None:
+        """Stop the kernel at once and remove its sockets."""
+        _live.discard(self)
+        try:
+            if self.client is not None:
+                self.client.stop_channels()
+            run_sync(self.manager.shutdown_kernel)(now=True)  # also removes its connection file
+        except RuntimeError:  # no kernel running any more
+            run_sync(self.manager.cleanup_resources)()
+        finally:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+
+def stop_all() -> None:
+    """Kill every kernel this process started (a worker asked to stop cannot wait for polite shutdowns)."""
+    for kernel in list(_live):
+        provisioner = kernel.manager.provisioner
+        pid = getattr(getattr(provisioner, "process", None), "pid", None)
+        if pid:
+            with contextlib.suppress(OSError):  # gone already
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(kernel._socket_dir, ignore_errors=True)

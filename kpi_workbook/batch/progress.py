@@ -1,0 +1,34 @@
+"""The progress bar of a batch run: done, failed and running notebooks, and the estimated time left (tqdm)."""
+
+from __future__ import annotations
+
+from kpi_workbook.batch.records import RunResult, Status
+
+
+class Progress:
+    """A tqdm bar on stderr over every notebook of a run; hidden when disabled or when stderr is no terminal."""
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="run", desc="notebooks", disable=None if enabled else True,
+                        bar_format="{desc}: {n_fmt}/{total_fmt} done {postfix} [{elapsed}, {remaining} left]")
+        self.running: set[tuple[str, str]] = set()
+        self.failed = 0
+        self._show()
+
+    def started(self, key: tuple[str, str]) -> None:
+        self.running.add(key)
+        self._show()
+
+    def finished(self, result: RunResult) -> None:
+        self.running.discard(result.key)
+        self.failed += result.status is not Status.OK
+        self.bar.update()
+        self._show()
+
+    def _show(self) -> None:
+        self.bar.set_postfix_str(f"· {self.failed} failed · {len(self.running)} running", refresh=True)
+
+    def close(self) -> None:
+        self.bar.close()
