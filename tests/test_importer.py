@@ -328,3 +328,23 @@ def test_a_huge_cell_anywhere_gives_a_clean_error(workspace, tmp_path, row):
     lines[row - 1] = "2025Q1,sales,E1,win_rate,\"" + "9" * 200_000 + "\""
     with pytest.raises(InputError, match="cannot be read as CSV: field larger than field limit"):
         import_actuals(write(tmp_path / "huge.csv", *lines), workspace)
+
+
+def test_rejects_never_land_on_a_folder_or_a_workspace_file(workspace, tmp_path):
+    bad = write(tmp_path / "bad.csv", HEADER, "2025Q1,sales,E1,win_rate,abc")
+    before = (workspace / "kpis.yaml").read_bytes()
+    for target, message in [(tmp_path, "is a folder"), (workspace / "kpis.yaml", "is a file of the workspace"),
+                            (workspace / "employees.csv", "is a file of the workspace")]:
+        with pytest.raises(InputError, match=message):
+            import_actuals(bad, workspace, skip_invalid=True, rejects=target)
+    assert (workspace / "kpis.yaml").read_bytes() == before
+
+
+def test_an_existing_rejects_file_is_overwritten_only_when_asked(workspace, tmp_path):
+    bad = write(tmp_path / "bad.csv", HEADER, *GOOD, "2025Q3,sales,E1,win_rate,abc")
+    target = write(tmp_path / "mine.csv", "keep me")
+    with pytest.raises(InputError, match="exists; choose another file or pass --overwrite-rejects"):
+        import_actuals(bad, workspace, skip_invalid=True, rejects=target)
+    assert target.read_text() == "keep me\n"
+    import_actuals(bad, workspace, skip_invalid=True, rejects=target, overwrite_rejects=True)
+    assert "abc" in target.read_text()

@@ -49,6 +49,8 @@ def import_actuals_command(
     header_row: Annotated[int | None, typer.Option("--header-row", min=1,
                                                    help="Row number of the header (default: found).")] = None,
     rejects: Annotated[Path | None, typer.Option(help="File for rejected rows (default: FILE.rejects.csv).")] = None,
+    overwrite_rejects: Annotated[bool, typer.Option(
+        "--overwrite-rejects", help="Let --rejects replace an existing file.")] = False,
     column: Annotated[list[str] | None, typer.Option(
         "--column", help="Map a header of the file onto a column or KPI id: 'HEADER=period' (repeatable).")] = None,
     fixed: Annotated[list[str] | None, typer.Option(
@@ -65,7 +67,8 @@ def import_actuals_command(
                         ignore=tuple(ignore or ()))
     try:
         result = import_actuals(file, workspace, layout=layout.value, sheet=sheet, header_row=header_row,
-                                skip_invalid=skip_invalid, rejects=rejects, columns=columns)
+                                skip_invalid=skip_invalid, rejects=rejects, columns=columns,
+                                overwrite_rejects=overwrite_rejects)
     except RejectedRowsError as exc:
         for problem in exc.problems[:SHOWN_PROBLEMS]:
             typer.echo(f"error: {problem}", err=True)

@@ -8,12 +8,13 @@ from pathlib import Path
 import pandas as pd
 
 from kpi_workbook.core.atomic_files import write_text_atomically
+from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
 from kpi_workbook.workspace.employees import load_employees
-from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.files import ACTUALS_CSV, EMPLOYEES_FILE, load_framework
 from kpi_workbook.workspace.store import DuckDBStore, workspace_store
 
 REJECT_COLUMNS = ["row", *LONG_COLUMNS, "reason"]
@@ -37,6 +38,24 @@ def default_rejects_path(path: str | Path) -> Path:
     """Where rejected rows go by default: next to the input, e.g. q3.csv → q3.rejects.csv."""
     path = Path(path)
     return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def check_rejects_path(path: str | Path, workspace: str | Path, overwrite: bool = False) -> Path:
+    """InputError unless `path` may receive rejected rows: not a folder, not a file of the workspace's framework,
+    employees, actuals or sources, and not an existing file unless `overwrite`."""
+    path = Path(path)
+    shown = Problem(file=str(path), field="--rejects", message="")
+    if path.is_dir():
+        raise InputError(replace(shown, message="is a folder; give a file name such as q3.rejects.csv"))
+    root = Path(workspace).resolve()
+    target = path.resolve()
+    if target.parent == root or root in target.parents:
+        inside = target.relative_to(root)
+        if inside.suffix in (".yaml", ".yml", ".duckdb") or inside.name in (EMPLOYEES_FILE, ACTUALS_CSV):
+            raise InputError(replace(shown, message="is a file of the workspace; rejected rows never overwrite it"))
+    if path.exists() and not overwrite:
+        raise InputError(replace(shown, message="exists; choose another file or pass --overwrite-rejects"))
+    return path
 
 
 def write_rejects(validated: ValidatedActuals, path: str | Path) -> Path:
@@ -78,7 +97,8 @@ def hold_back_slices(validated: ValidatedActuals) -> ValidatedActuals:
 
 def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str = "long", sheet: str | None = None,
                    header_row: int | None = None, skip_invalid: bool = False,
-                   rejects: str | Path | None = None, columns: ColumnMap | None = None) -> ImportResult:
+                   rejects: str | Path | None = None, columns: ColumnMap | None = None,
+                   overwrite_rejects: bool = False) -> ImportResult:
     """Validate an actuals file against the workspace and store it in the workspace's actuals.duckdb.
 
     Each period × team × KPI in the file replaces what the store held for it (other teams, KPIs and periods
@@ -86,10 +106,13 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
     and RejectedRowsError lists them (row as in the file, column, value, reason); with `skip_invalid` the
     valid rows are imported and the rejected ones written to `rejects` (default: next to the input, see
     default_rejects_path) with the valid rows of any period × team × KPI that had a rejected row (see
-    hold_back_slices). `rejects` given without `skip_invalid` also receives the rejected rows.
+    hold_back_slices). `rejects` given without `skip_invalid` also receives the rejected rows; it may not be a
+    folder or a workspace file, nor an existing file unless `overwrite_rejects` (see check_rejects_path).
     `columns` maps the file's own header names onto the import format (see actuals_reader.ColumnMap).
     Unreadable files, framework files or employees.csv raise InputError.
     """
+    if rejects is not None:
+        check_rejects_path(rejects, workspace, overwrite_rejects)
     raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns)
     framework = load_framework(workspace)
     validated = validate_actuals(raw, framework, load_employees(workspace, framework))
