@@ -65,6 +65,9 @@ def run(
     scheduler: Annotated[str, typer.Option(
         envvar="KPI_WORKBOOK_DASK_SCHEDULER",
         help="Address of the Dask scheduler for --executor dask, e.g. tcp://10.0.0.5:8786.")] = "",
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="Also print each scope's report (review first) to OUT/<period>/pdf/<scope>.pdf with headless "
+                      "Chromium ($KPI_WORKBOOK_CHROMIUM, or chromium on the PATH).")] = False,
 ) -> None:
     """Run the step notebooks for teams with papermill; write HTML reports and an index page.
 
@@ -99,6 +102,10 @@ def run(
         return
     ok = len(summary.results) - len(summary.failed)
     echo_table(f"{ok} of {len(summary.results)} runs ok; reports in {summary.period_dir}\nindex: {summary.index}")
+    if pdf:
+        from kpi_workbook.reports.pdf import print_run_packs  # Chromium is needed only for --pdf
+
+        echo_table(print_run_packs(summary, on_error=fail))
     if summary.failed:
         typer.echo(_failure_table(sorted(summary.failed, key=lambda r: r.key)), err=True)
         typer.echo("rerun only these with --retry-failed", err=True)

@@ -56,6 +56,7 @@ REPORT_TEMPLATE = """\
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
   .jp-MarkdownCell h1 { break-before: page; }
+  main > .jp-Cell:first-of-type h1 { break-before: auto; }
   .jp-MarkdownCell h2, .jp-MarkdownCell h3 { break-after: avoid; }
   .jp-OutputArea-output img, .kpi-summary, tr { break-inside: avoid; }
   thead { display: table-header-group; }
