@@ -125,7 +125,8 @@ def styled(frame: pd.DataFrame, columns: Mapping[str, Col], caption: str = "") -
     shown.columns = [columns[c].heading for c in columns]
     specs = dict(zip(shown.columns, columns.values(), strict=True))
     style = shown.style.hide(axis="index").set_table_styles(TABLE_STYLES)
-    style = style.format({label: FORMATS[spec.kind] for label, spec in specs.items()})
+    style = style.format({label: FORMATS[spec.kind] for label, spec in specs.items()}, escape="html")
+    style = style.format_index(escape="html", axis=1)
     numeric = [label for label, spec in specs.items() if spec.kind in NUMERIC_KINDS]
     text = [label for label in specs if label not in numeric]
     if numeric:
