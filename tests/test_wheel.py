@@ -83,10 +83,12 @@ def _run(command: list[str | Path], **kwargs: object) -> subprocess.CompletedPro
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """Build the wheel from the checkout and install it into a new venv (no system site packages) outside it."""
+    """Build the sdist and from it the wheel, and install the wheel into a new venv (no system site packages) outside
+    the checkout. Building from the sdist leaves no build/ folder in the checkout whose stale modules a later wheel
+    would carry."""
     root = tmp_path_factory.mktemp("wheel")
     assert not root.is_relative_to(CHECKOUT_DIR)
-    build = _run([sys.executable, "-m", "build", "--wheel", "--outdir", root / "dist", CHECKOUT_DIR])
+    build = _run([sys.executable, "-m", "build", "--outdir", root / "dist", CHECKOUT_DIR])
     assert build.returncode == 0, build.stdout + build.stderr
     (wheel,) = (root / "dist").glob("kpi_workbook-*.whl")
     venv = _run([sys.executable, "-m", "venv", "--without-pip", root / "venv"])
@@ -116,6 +118,8 @@ def test_the_wheel_carries_the_bundled_files_and_builds_and_installs_without_war
         f"kpi_workbook/notebooks/{name}" for name in STEP_NOTEBOOKS}
     assert len(STEP_NOTEBOOKS) == 5
     assert not [name for name in names if "__pycache__" in name or ".duckdb" in name]
+    modules = {name for name in names if name.endswith(".py") and not name.startswith("kpi_workbook/notebooks/")}
+    assert modules == {path.relative_to(CHECKOUT_DIR).as_posix() for path in PACKAGE_DIR.rglob("*.py")}
     for log in (installed.build_log, installed.install_log):
         assert not [line for line in log.splitlines() if any(word in line.lower() for word in WARNING_WORDS)], log
 
@@ -132,6 +136,13 @@ def test_the_wheel_carries_the_bundled_files_and_builds_and_installs_without_war
     assert found["kpis"] == len(yaml.safe_load((DATA_DIR / "kpi_library.yaml").read_text())["kpis"])
     assert found["categories"] and found["sample"]
     assert found["notebooks"] == STEP_NOTEBOOKS
+
+
+def _failed_runs(scratch: Path) -> str:
+    """The full error of every failed run recorded under scratch/reports (the CLI's table shortens them)."""
+    records = [json.loads(path.read_text()) for path in scratch.glob("reports/*/runs.json")]
+    return "\n".join(f"{run['team']}/{run['notebook']}: {run['error']} {run['message']}"
+                     for record in records for run in record["runs"] if run["status"] != "ok")
 
 
 def _parameter(notebook: Path, name: str) -> object:
@@ -151,7 +162,7 @@ def test_a_new_user_makes_a_workspace_and_runs_reports_and_a_notebook_outside_th
 
     def user(*command: str) -> subprocess.CompletedProcess[str]:
         done = _run(list(command), cwd=tmp_path, env=env)
-        assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout}\n{done.stderr}"
+        assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout}\n{done.stderr}\n{_failed_runs(tmp_path)}"
         return done
 
     user("kpi-workbook", "init", "my_org", "--sample")
