@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,11 +17,11 @@ from kpi_workbook.analysis.review import (
     scorecard,
     trends,
 )
-from kpi_workbook.analysis.scoring import roll_up, score_actuals
+from kpi_workbook.analysis.scoring import roll_up, score_actuals, with_departments
 from kpi_workbook.core.errors import InputError
+from kpi_workbook.workspace.files import load_framework
 from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
-CLI = str(Path(sys.executable).parent / "kpi-workbook")
 PERIODS = quarter_labels("2024Q1", 8)
 LAST = PERIODS[-1]
 
@@ -56,8 +53,18 @@ def test_scorecard_refuses_unknown_periods_and_levels(scored_sample):
     *_, scores = scored_sample
     with pytest.raises(InputError, match="no scores for period '2030Q1'"):
         scorecard(scores, "2030Q1")
-    with pytest.raises(ValueError, match="unknown level"):
-        scorecard(scores, LAST, "department")
+    with pytest.raises(ValueError, match="unknown level 'division'; choose one of .*department"):
+        scorecard(scores, LAST, "division")
+
+
+def test_department_scorecard_rolls_up_the_teams_of_each_department(scored_sample):
+    framework, *_, scores = scored_sample
+    card = scorecard(with_departments(scores, framework), LAST, "department").set_index("department")
+    assert set(card.index) == {t.department for t in framework.teams}
+    for name in card.index:
+        teams = [t.id for t in framework.teams if t.department == name]
+        rows = scores[(scores["period"] == LAST) & scores["team"].isin(teams)]
+        assert card.loc[name, "score"] == pytest.approx(roll_up(rows, ())["score"].iloc[0])
 
 
 def test_kpi_scorecard_has_the_bands_of_each_assignment(scored_sample):
@@ -207,20 +214,38 @@ def workspace(tmp_path_factory):
     return root
 
 
-def test_cli_review_prints_scores_and_flags(workspace):
-    result = subprocess.run([CLI, "review", "--workspace", str(workspace), "--period", LAST, "--team", "hr"],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"Review of {LAST} (")
-    assert "never_met (warning)" in result.stdout and "hr/recruiter/time_to_hire" in result.stdout
-    csv = subprocess.run([CLI, "review", "--workspace", str(workspace), "--period", LAST, "--format", "csv"],
-                         capture_output=True, text=True)
-    table = pd.read_csv(io.StringIO(csv.stdout), keep_default_na=False)
+def test_cli_review_prints_scores_and_flags(workspace, cli):
+    code, out, err = cli("review", "--workspace", workspace, "--period", LAST, "--team", "hr")
+    assert code == 0, err
+    assert out.startswith(f"Review of {LAST} (People & Talent (hr))")
+    assert "never_met (warning)" in out and "hr/recruiter/time_to_hire" in out
+    code, out, err = cli("review", "--workspace", workspace, "--period", LAST, "--format", "csv")
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out), keep_default_na=False)
     assert list(table.columns) == FLAG_COLUMNS and "target_too_easy" in set(table["flag"])
 
 
-def test_cli_review_unknown_period_exits_2(workspace):
-    result = subprocess.run([CLI, "review", "--workspace", str(workspace), "--period", "2031Q1"],
-                            capture_output=True, text=True)
-    assert result.returncode == 2
-    assert "no actuals for period '2031Q1'" in result.stderr and "Traceback" not in result.stderr
+def test_cli_review_defaults_to_the_latest_period(workspace, cli):
+    code, latest, err = cli("review", "-w", workspace, "--team", "hr")
+    assert code == 0, err
+    _, explicit, _ = cli("review", "-w", workspace, "--team", "hr", "--period", LAST)
+    assert latest == explicit and latest.startswith(f"Review of {LAST} ")
+
+
+def test_cli_review_of_a_department_flags_only_its_teams(workspace, cli):
+    code, out, err = cli("review", "-w", workspace, "--period", LAST, "--department", "Commercial", "--format", "csv")
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out), keep_default_na=False)
+    commercial = {t.id for t in load_framework(workspace).teams if t.department == "Commercial"}
+    teams = set(table.loc[table["team"] != "", "team"])
+    assert teams and teams <= commercial
+    code, out, err = cli("review", "-w", workspace, "--period", LAST, "--department", "commercial")
+    assert code == 0, err
+    assert out.startswith(f"Review of {LAST} (Commercial department)")
+
+
+def test_cli_review_unknown_period_exits_2(workspace, cli):
+    code, _, err = cli("review", "--workspace", workspace, "--period", "2031Q1")
+    assert code == 2
+    assert "no actuals for period '2031Q1'" in err and "Traceback" not in err
+    assert f"Periods with actuals: {', '.join(PERIODS)}" in err
