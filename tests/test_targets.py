@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,7 +30,6 @@ from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import load_framework
 from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
-CLI = str(Path(sys.executable).parent / "kpi-workbook")
 PERIODS = quarter_labels("2024Q1", 8)
 
 
@@ -306,19 +302,24 @@ def test_apply_suggestion_keeps_the_assignment_and_sets_the_bands(sample):
 # --- CLI -----------------------------------------------------------------------------------------------------------
 
 
-def test_cli_targets_prints_suggestions_for_a_team(tmp_path):
+def test_cli_targets_prints_suggestions_for_a_team(tmp_path, cli):
     workspace = tmp_path / "ws"
     write_sample(workspace)
-    result = subprocess.run([CLI, "targets", "--workspace", str(workspace), "--team", "hr", "--method", "percentile",
-                             "--method", "peer"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    code, out, err = cli("targets", "--workspace", workspace, "--team", "hr", "--method", "percentile",
+                         "--method", "peer")
+    assert code == 0, err
+    lines = out.splitlines()
     assert lines[0].split()[:4] == ["role", "kpi", "method", "current"]
     assert any("time_to_hire" in line and "50/42/35" in line and "unrealistic" in line for line in lines)
-    csv = subprocess.run([CLI, "targets", "--workspace", str(workspace), "--team", "hr", "--format", "csv"],
-                         capture_output=True, text=True)
-    table = pd.read_csv(io.StringIO(csv.stdout))
+    code, out, err = cli("targets", "--workspace", workspace, "--team", "hr", "--format", "csv")
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out))
     assert list(table.columns) == SUGGESTION_COLUMNS and set(table["role"]) == {"hr_business_partner", "recruiter"}
-    bad = subprocess.run([CLI, "targets", "--workspace", str(workspace), "--team", "legal"], capture_output=True,
-                         text=True)
-    assert bad.returncode == 2 and "unknown team 'legal'" in bad.stderr
+    code, _, err = cli("targets", "--workspace", workspace, "--team", "legal")
+    assert code == 2 and "unknown team 'legal'" in err
+    framework = load_framework(workspace)
+    technology = [t.id for t in framework.teams if t.department == "Technology"]
+    code, out, err = cli("targets", "-w", workspace, "--department", "Technology", "--format", "csv")
+    assert code == 0, err
+    roles = {r.id for r in framework.roles if set(r.teams) & set(technology)}
+    assert set(pd.read_csv(io.StringIO(out))["role"]) == roles
