@@ -181,7 +181,8 @@ def _read_framework(root: Path) -> Framework:
 
     roles = []
     if not (root / ROLES_DIR).is_dir():
-        problems.append(_missing(root, f"{ROLES_DIR}/", "folder", "one file per role; make it empty when there are none"))
+        problems.append(_missing(root, f"{ROLES_DIR}/", "folder",
+                                 "one file per role; make it empty when there are none"))
     for role_file in sorted((root / ROLES_DIR).glob("*.yaml")):
         display = f"{ROLES_DIR}/{role_file.name}"
         try:
