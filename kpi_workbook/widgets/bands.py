@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import display
 from matplotlib.figure import Figure
 
 from kpi_workbook.analysis.history import HISTORY_COLUMNS, role_history
@@ -41,6 +40,13 @@ def _shown(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+def _levels(value: object) -> str:
+    """A level or a range as the status line says it: 25, 20 to 30, or "not set"."""
+    if value is None:
+        return "not set"
+    return " to ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
+
+
 class BandsForm(w.VBox):
     """Threshold, target and stretch of a role's KPI with a live preview: the history chart with the typed bands
     and the share of past values that would have met the typed target (its probability of attainment).
@@ -58,7 +64,7 @@ class BandsForm(w.VBox):
         self.kpi = dropdown("KPI", [])
         self.fields = {name: _number(name) for name in LEVELS + RANGE_ENDS}
         self.probability = w.HTML()
-        self.preview = w.Output()
+        self.preview = w.Image(format="png", layout=w.Layout(max_width="100%"))  # a value, not an output stream
         self.figure: Figure | None = None
         self.status = w.HTML()
         self._loading = False
@@ -107,7 +113,7 @@ class BandsForm(w.VBox):
         self.status.value = ""
         if assignment is None:
             self.probability.value = "<i>This role has no KPIs yet: add some in step 3.</i>"
-            self.preview.clear_output()
+            self.preview.value = b""
             return
         self._refresh_preview()
 
@@ -140,13 +146,13 @@ class BandsForm(w.VBox):
             set_status(self.status, plain(exc), ok=False)
             return
         role, kpi = self.role.value, self.kpi.value
+        typed = ", ".join(f"{name.replace('_', ' ')} {_levels(value)}" for name, value in bands.items())
+        success = f"levels of {self._name()} applied ({typed}); press Save to write them"
         if "target_range" in bands:
             attempt(self.status, lambda: self.editor.set_ranges(role, kpi, bands["target_range"],
-                                                                bands["threshold_range"]),
-                    f"levels of {self._name()} applied; press Save to write them")
+                                                                bands["threshold_range"]), success)
         else:
-            attempt(self.status, lambda: self.editor.set_bands(role, kpi, **bands),
-                    f"levels of {self._name()} applied; press Save to write them")
+            attempt(self.status, lambda: self.editor.set_bands(role, kpi, **bands), success)
         self._refresh_preview(bands)
 
     def _name(self) -> str:
@@ -170,7 +176,5 @@ class BandsForm(w.VBox):
         definition = self.editor.framework.kpi(self.kpi.value)
         self.figure = history_chart(rows[HISTORY_COLUMNS], polarity, bands=bands, title=definition.name,
                                     unit=definition.unit)
-        self.preview.clear_output(wait=True)
-        with self.preview:
-            display(self.figure)
+        self.preview.value = self.figure.png()
 

@@ -58,9 +58,9 @@ def findings_table(findings: list[Finding]) -> str:
     if not findings:
         return ""
     rows = "".join(
-        f"<tr><td>{_esc(str(f.severity))}</td><td>{_esc(f.where)}</td>"
+        f'<tr><td style="white-space:nowrap">{_esc(str(f.severity))}</td><td>{_esc(f.where)}</td>'
         f"<td>{_esc(f.message)}</td><td>{_esc(f.fix)}</td></tr>" for f in sort_findings(findings))
-    cell = "border:1px solid #ddd;padding:2px 6px;vertical-align:top;white-space:normal;word-break:break-word"
+    cell = "border:1px solid #ddd;padding:2px 6px;vertical-align:top;white-space:normal;line-height:1.35"
     return (f'<style>.kpi-findings td, .kpi-findings th {{{cell}}}</style><table class="kpi-findings" '
             'style="border-collapse:collapse;max-width:100%;font-size:90%">'
             f"<tr><th>severity</th><th>where</th><th>what</th><th>fix</th></tr>{rows}</table>")
