@@ -15,6 +15,18 @@ The verdict compares that probability with the framework's ``achievable_low`` / 
 (default 50 % / 80 %): above high → *too easy*, below low → *unrealistic*, otherwise *challenging but
 achievable*. Without reference observations the verdict is *no data*.
 
+Why 50 % to 80 % by default: motivation peaks where success is about as likely as not, near a 50 % chance
+(Atkinson, 1957), so a target met less often than that discourages; aspirational goals are best met about
+60 to 70 % of the time (Google's OKR guidance); and specific, difficult goals beat "do your best" (Locke &
+Latham), so a target nearly everyone meets is too easy. Each organization sets its own band in
+``framework.yaml`` → ``settings`` (``achievable_low``, ``achievable_high``).
+
+A suggestion lands inside that band: when a method's target falls outside it, the target moves to the past
+value whose probability of attainment is nearest the middle of the band (threshold and stretch move with it
+to keep their order), and a note says so. When no value can land inside (too few distinct values, or a
+bounded scale such as a 1-5 rating where the best value is common), the note says why and which target comes
+nearest.
+
 Lower-is-better KPIs are mirrored: the methods work on the negated values, so "improve" means "go down" and the
 bands come out as threshold ≥ target ≥ stretch.
 """
@@ -366,6 +378,65 @@ def _clipped_at_zero(bands: _Bands, ev: _Evidence) -> _Bands:
     return clipped
 
 
+def _percent(share: float) -> str:
+    return f"{share:.0%}"
+
+
+def _into_band(bands: _Bands, reference: np.ndarray, polarity: Polarity, low: float, high: float,
+               ev: _Evidence) -> _Bands:
+    """The bands with the target moved inside the achievable band [low, high] when it is outside, or unchanged
+    with a note saying why no target can land there (see the module docstring)."""
+    probability = attainment_probability(reference, polarity, bands.target, bands.target_range)
+    if probability is None or low <= probability <= high:
+        return bands
+    aim, band = (low + high) / 2, f"{_percent(low)} to {_percent(high)}"
+    if polarity is Polarity.WITHIN_RANGE:
+        return _range_into_band(bands, reference, low, high, aim, band, ev)
+    values = np.unique(reference[~np.isnan(reference)])
+    shares = np.array([attainment_probability(reference, polarity, float(v)) for v in values])
+    inside = (shares >= low) & (shares <= high)
+    if not inside.any():
+        nearest = int(np.argmin(np.abs(shares - aim)))
+        reason = (f"only {values.size} distinct past value(s)" if values.size < MIN_OBSERVATIONS else
+                  "the past values cluster on a few levels (a bounded scale or a cap)")
+        ev.notes.append(f"no target can land in the achievable band ({band}): {reason}; the nearest is "
+                        f"{values[nearest]:g}, met by {_percent(shares[nearest])} of past values")
+        return bands
+    candidates = np.flatnonzero(inside)
+    best = candidates[int(np.argmin(np.abs(shares[candidates] - aim)))]
+    target = float(values[best])
+    sign = -1.0 if polarity is Polarity.LOWER_IS_BETTER else 1.0
+    better = [float(v) for v in values if sign * v > sign * target]
+    threshold = bands.threshold if bands.threshold is not None and sign * bands.threshold < sign * target else None
+    if threshold is None:
+        worse = [float(v) for v in values if sign * v < sign * target]
+        threshold = max(worse, key=lambda v: sign * v) if worse else target
+    stretch = bands.stretch if bands.stretch is not None and sign * bands.stretch > sign * target else None
+    if stretch is None:
+        stretch = min(better, key=lambda v: sign * v) if better else target
+    ev.notes.append(f"target moved from {bands.target:g} ({_percent(probability)} of past values met it) to "
+                    f"{target:g} ({_percent(shares[best])}), inside the achievable band ({band})")
+    return _Bands(threshold=threshold, target=target, stretch=stretch)
+
+
+def _range_into_band(bands: _Bands, reference: np.ndarray, low: float, high: float, aim: float, band: str,
+                     ev: _Evidence) -> _Bands:
+    """A within-range KPI's target range re-cut around the median to hold the middle share of past values."""
+    values = reference[~np.isnan(reference)]
+    half = aim * 50
+    target_range = (float(np.percentile(values, 50 - half)), float(np.percentile(values, 50 + half)))
+    share = attainment_probability(values, Polarity.WITHIN_RANGE, target_range=target_range)
+    if share is None or not low <= share <= high:
+        ev.notes.append(f"no target range can land in the achievable band ({band}): the past values cluster on "
+                        "a few levels")
+        return bands
+    outer = bands.threshold_range or target_range
+    ev.notes.append(f"target range re-cut to {target_range[0]:g} to {target_range[1]:g} "
+                    f"({_percent(share)} of past values inside), in the achievable band ({band})")
+    return _Bands(target_range=target_range,
+                  threshold_range=(min(outer[0], target_range[0]), max(outer[1], target_range[1])))
+
+
 def _evidence_notes(reference: np.ndarray, probability: float | None) -> list[str]:
     """What the reader should know about the evidence: few distinct values, a target nobody or everybody met."""
     notes = []
@@ -406,13 +477,15 @@ def _rounded(bands: _Bands, decimals: int) -> _Bands:
 
 def suggest_targets(
     history: Any, polarity: Polarity | str, method: str = "percentile", *, periods: Sequence[Any] | None = None,
-    achievable_low: float = 0.5, achievable_high: float = 0.8, round_values: bool = True, **params: Any,
+    achievable_low: float = 0.5, achievable_high: float = 0.8, round_values: bool = True, fit_band: bool = False,
+    **params: Any,
 ) -> TargetSuggestion:
     """Suggest threshold/target/stretch (or target and threshold ranges) for one KPI from its history.
 
     history: values (see `history_frame`); polarity: the KPI's polarity; method: one of METHODS;
     periods: the full period axis (periods missing from history are gaps); achievable_low/high: the verdict band;
-    round_values: round to a tenth of the data's spread; params: the method's options —
+    round_values: round to a tenth of the data's spread; fit_band: move a target outside the achievable band
+    into it (see the module docstring; never for the fixed method); params: the method's options —
     baseline(last=1, improvement=0.05, window), percentile(levels=(25, 40, 80), range_levels=(20, 80),
     outer_levels=(5, 95), window), trend(window=8, horizon=1, levels, range_levels, outer_levels),
     peer(latest=1, levels=(25, 50, 75), range_levels, outer_levels, min_peers=5),
@@ -442,6 +515,8 @@ def suggest_targets(
         bands = _clipped_at_zero(_rounded(bands, _decimals(reference)) if round_values else bands, ev)
     if 0 < reference.size < MIN_OBSERVATIONS:
         ev.notes.append(f"probability of attainment from only {reference.size} observation(s)")
+    if method != "fixed" and fit_band:
+        bands = _into_band(bands, reference, polarity, achievable_low, achievable_high, ev)
     probability = attainment_probability(reference, polarity, bands.target, bands.target_range)
     ev.notes += _evidence_notes(reference, probability)
     return TargetSuggestion(
@@ -471,10 +546,11 @@ def _bands_columns(prefix: str, source: Mapping[str, Any]) -> dict[str, Any]:
 def suggest_for_framework(
     framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame,
     method: str | Sequence[str] = "percentile", roles: Sequence[str] | None = None,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None, fit_band: bool = True,
 ) -> pd.DataFrame:
     """One row per role × KPI × method: current bands and their probability and verdict, suggested bands and
-    theirs, and notes. `params` maps a method name to its options (see `suggest_targets`)."""
+    theirs, and notes. `params` maps a method name to its options (see `suggest_targets`); with `fit_band` each
+    suggestion lands inside the framework's achievable band, or its notes say why it cannot."""
     methods = [method] if isinstance(method, str) else list(method)
     unknown = [m for m in methods if m not in _METHODS]
     if unknown:
@@ -499,7 +575,8 @@ def suggest_for_framework(
                 options = current
             suggestion = suggest_targets(
                 rows[HISTORY_COLUMNS], definition.polarity, name, periods=axis,
-                achievable_low=settings.achievable_low, achievable_high=settings.achievable_high, **options)
+                achievable_low=settings.achievable_low, achievable_high=settings.achievable_high, fit_band=fit_band,
+                **options)
             current_p = suggestion.probability_for(assignment.kpi.target, assignment.kpi.target_range)
             records.append({
                 "role": assignment.role, "kpi_id": definition.id, "kpi_name": definition.name,

@@ -113,13 +113,21 @@ def _level_problems(a: RoleKpi, polarity: Polarity) -> Iterator[BandProblem]:
     if wrong:
         yield ERROR, wrong, f"bands out of order: threshold {a.threshold:g}, target {a.target:g}, " \
             f"stretch {a.stretch:g}; a {polarity} KPI needs {order}", f"change the values so that {order}"
+    elif a.threshold == a.target == a.stretch:
+        yield WARNING, "target", f"threshold, target and stretch are all {a.target:g}: any value past it scores " \
+            "the full 100 and nothing earns more, nothing in between earns part", \
+            "spread the levels: threshold the least acceptable value, stretch a value reached only by the best"
+    elif a.stretch == a.target:
+        yield WARNING, "stretch", f"stretch equals target ({a.target:g}): exceeding the target earns nothing more", \
+            "set stretch to an exceptional value beyond the target, one the best reach in a good period"
 
 
 @rule("smart.achievable")
 def achievable(framework: Framework, found: Found) -> Iterator[Finding]:
     """Bands fit the KPI's polarity. Error: out of order (higher_is_better: threshold <= target <= stretch;
     lower_is_better: threshold >= target >= stretch; within_range: lo <= hi and threshold_range enclosing
-    target_range) or of the wrong kind for the polarity. Warning: bands not set yet."""
+    target_range) or of the wrong kind for the polarity. Warning: bands not set yet; threshold = target = stretch
+    (nothing in between earns part, nothing beyond earns more); stretch = target (exceeding earns nothing)."""
     for role, assignment, kpi in resolved(framework):
         problems = (_range_problems(assignment) if kpi.polarity is Polarity.WITHIN_RANGE
                     else _level_problems(assignment, kpi.polarity))
