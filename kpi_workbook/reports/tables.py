@@ -137,6 +137,7 @@ def styled(frame: pd.DataFrame, columns: Mapping[str, Col], caption: str = "") -
         if spec.kind in ("status", "severity"):
             colours = STATUS_COLOURS if spec.kind == "status" else SEVERITY_COLOURS
             style = style.map(_status_css(colours, spec.palette), subset=[label])
+            style = style.set_properties(subset=[label], **{"white-space": "nowrap"})
     return style.set_caption(html.escape(caption)) if caption else style
 
 

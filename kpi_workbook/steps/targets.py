@@ -56,4 +56,5 @@ def evidence_report(evidence: pd.DataFrame) -> ReportTable:
         "role": Col("Role"), "kpi_name": Col("KPI"), "method": Col("Method"), "levels": Col("Suggested levels"),
         "probability": Col("Chance met", "share"), "verdict": Col("Verdict", "status", palette=VERDICT_PALETTE),
         "notes": Col("Notes"),
-    }, noun=("suggestion", "suggestions"), empty="No role KPIs with history in this scope.", group_by="role")
+    }, noun=("suggestion", "suggestions"), empty="No role KPIs with history in this scope.", group_by="role",
+        group_above=12)

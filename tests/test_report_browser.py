@@ -1,0 +1,132 @@
+"""Every report of the sample organization in headless Chromium, as a manager sees it: complete tables without an
+index column or cut-off text, nothing wider than the page at 1280 px, no workshop text, no network request, no
+console error; screenshots of two teams' summaries for a person to look at ($KPI_WORKBOOK_SCREENSHOTS keeps them)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from kpi_workbook.batch.records import ORGANIZATION_FOLDER
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace.employees import load_employees
+from kpi_workbook.workspace.files import load_framework
+from tests.sample_reports import CHROMIUM, sample_reports
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+WIDTH = 1280
+SCREENSHOTS_ENV = "KPI_WORKBOOK_SCREENSHOTS"
+SUMMARY_TEAMS = ("sales", "finance")
+ELLIPSIS = re.compile(r"(…|\.\.\.)$")
+WORKSHOP_TEXT = ("How to use", "(live)")
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--no-first-run"]
+
+# What one page shows: every table cell's text, the tables with a header cell in their body (an index column),
+# the visible elements reaching past the window's right edge, and the page's text.
+INSPECT = """() => {
+  const tables = Array.from(document.querySelectorAll('.jp-OutputArea-output table'));
+  const cells = tables.flatMap(t => Array.from(t.querySelectorAll('td, th')).map(c => c.innerText.trim()));
+  const indexed = tables.filter(t => t.querySelector('tbody th')).length;
+  const wide = Array.from(document.querySelectorAll('body *'))
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(e => e.tagName + '.' + e.className).slice(0, 5);
+  return {cells, indexed, wide, tables: tables.length, text: document.body.innerText};
+}"""
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory) -> dict[str, dict]:
+    """Every report page of the run, inspected in one browser: folder/notebook → what INSPECT found, plus the
+    requests and console errors of the page; screenshots of the summaries of SUMMARY_TEAMS."""
+    period_dir = sample_reports(tmp_path_factory)
+    shots = tmp_path_factory.mktemp("screenshots")
+    keep = Path(os.environ[SCREENSHOTS_ENV]) if os.environ.get(SCREENSHOTS_ENV) else None
+    found: dict[str, dict] = {}
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+        requests: list[str] = []
+        errors: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        for html in sorted(period_dir.glob("*/0*.html")):
+            requests.clear()
+            errors.clear()
+            page.goto(html.as_uri(), wait_until="load")
+            key = f"{html.parent.name}/{html.stem}"
+            found[key] = {**page.evaluate(INSPECT), "url": html.as_uri(), "requests": list(requests),
+                          "errors": list(errors)}
+            if html.parent.name in SUMMARY_TEAMS and html.stem == "05_review":
+                for folder in filter(None, (shots, keep)):
+                    folder.mkdir(parents=True, exist_ok=True)
+                    page.locator(".kpi-summary").screenshot(path=str(folder / f"{html.parent.name}_summary.png"))
+        browser.close()
+    found["screenshots"] = {"folder": shots}
+    return found
+
+
+def _reports(pages: dict) -> dict[str, dict]:
+    return {k: v for k, v in pages.items() if k != "screenshots"}
+
+
+def test_every_team_and_the_organization_has_five_reports(pages):
+    framework = load_framework(SAMPLE_ORG_DIR)
+    folders = {key.split("/")[0] for key in _reports(pages)}
+    assert folders == {ORGANIZATION_FOLDER, *(t.id for t in framework.teams)}
+    assert len(_reports(pages)) == 5 * len(folders)
+
+
+def test_no_cut_off_text_no_index_column_no_row_count_of_pandas(pages):
+    for key, page in _reports(pages).items():
+        assert page["tables"] > 0, key
+        assert [c for c in page["cells"] if ELLIPSIS.search(c)] == [], f"{key}: text cut off"
+        assert page["indexed"] == 0, f"{key}: a table with an index column"
+        assert not re.search(r"\d+ rows × \d+ columns", page["text"]), key
+
+
+def test_nothing_is_wider_than_the_page(pages):
+    for key, page in _reports(pages).items():
+        assert page["wide"] == [], f"{key}: wider than {WIDTH} px"
+
+
+def test_report_mode_leaves_workshop_text_and_key_figure_lines_out(pages):
+    for key, page in _reports(pages).items():
+        assert [t for t in WORKSHOP_TEXT if t in page["text"]] == [], key
+        assert "Key figures —" not in page["text"], key
+
+
+def test_offline_and_without_console_errors(pages):
+    for key, page in _reports(pages).items():
+        assert [u for u in page["requests"] if not u.startswith("data:") and u != page["url"]] == [], key
+        assert page["errors"] == [], key
+
+
+def test_every_person_and_role_kpi_of_the_scope_is_in_its_review(pages):
+    framework = load_framework(SAMPLE_ORG_DIR)
+    employees = load_employees(SAMPLE_ORG_DIR, framework)
+    kpi_names = {k.id: k.name for k in framework.kpis}
+    for team in [*framework.teams, None]:
+        folder = team.id if team else ORGANIZATION_FOLDER
+        text = pages[f"{folder}/05_review"]["text"]
+        people = employees if team is None else employees[employees["team"] == team.id]
+        missing = [e for e in people["employee_id"] if e not in text]
+        assert missing == [], f"{folder}: people missing from the review"
+        roles = [r for r in framework.roles if team is None or team.id in r.teams]
+        assert [a.kpi for r in roles for a in r.kpis if kpi_names[a.kpi] not in text] == [], folder
+
+
+def test_the_summary_opens_the_review_and_is_photographed(pages):
+    for key, page in _reports(pages).items():
+        if key.endswith("05_review"):
+            text = page["text"]
+            assert text.index("Summary ·") < text.index("How a period is scored"), key
+            assert re.search(r"Score \d+\.\d", text) and "Top flags" in text, key
+    shots = pages["screenshots"]["folder"]
+    for team in SUMMARY_TEAMS:
+        assert (shots / f"{team}_summary.png").stat().st_size > 10_000
