@@ -125,8 +125,9 @@ def _temporaries(root: Path) -> list[Path]:
 
 
 def test_sample_organization_round_trips_byte_for_byte(sample_workspace: Path, tmp_path: Path):
-    on_disk = {name: data for name, data in _snapshot(sample_workspace).items() if name.endswith(".yaml")}
     framework = load_framework(sample_workspace)
+    on_disk = {name: data for name, data in _snapshot(sample_workspace).items() if name in framework_files(framework)}
+    assert len(on_disk) == 4 + len(framework.roles)
     assert {name: text.encode() for name, text in framework_files(framework).items()} == on_disk
     save_framework(framework, tmp_path / "copy")
     assert _snapshot(tmp_path / "copy") == on_disk
