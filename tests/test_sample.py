@@ -27,6 +27,7 @@ from kpi_workbook.workspace.sample import (
     quarter_labels,
     write_sample,
 )
+from kpi_workbook.workspace.sources import SOURCES_FILE
 
 TEAMS = ["sales", "marketing", "hr", "operations", "it", "finance", "customer_support", "product"]
 SAMPLE_PERIODS = quarter_labels("2024Q1", 8)
@@ -71,7 +72,7 @@ def test_sample_framework_round_trips_byte_for_byte(framework):
     for name, text in framework_files(framework).items():
         assert (SAMPLE_ORG_DIR / name).read_text(encoding="utf-8") == text, name
     on_disk = {str(p.relative_to(SAMPLE_ORG_DIR)) for p in SAMPLE_ORG_DIR.rglob("*.yaml")}
-    assert on_disk == set(framework_files(framework))
+    assert on_disk == {*framework_files(framework), SOURCES_FILE}  # sources.yaml declares the raw exports
 
 
 def test_sample_framework_shape(framework):

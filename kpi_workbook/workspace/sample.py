@@ -32,6 +32,8 @@ from kpi_workbook.workspace.files import (
     framework_files,
     load_framework,
 )
+from kpi_workbook.workspace.sample_exports import EXPORTS_DIR, SOURCES_YAML, generate_exports
+from kpi_workbook.workspace.sources import SOURCES_FILE
 
 ACTUALS_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 
@@ -95,6 +97,7 @@ class SampleSummary:
     employees: int
     actuals: int
     periods: list[str]
+    exports: list[str]
 
 
 @dataclass(frozen=True)
@@ -359,27 +362,56 @@ def _write_actuals_csv(actuals: pd.DataFrame, path: Path) -> None:
         con.close()
 
 
+def with_computed_values(actuals: pd.DataFrame, computed: pd.DataFrame, framework: Framework,
+                         employees: pd.DataFrame) -> pd.DataFrame:
+    """The actuals with every value of the KPIs in `computed` replaced by `computed`'s, in generate_actuals' order
+    (period, team, employee, the KPI's place in the role)."""
+    if computed.empty:
+        return actuals
+    kept = actuals[~actuals["kpi_id"].isin(set(computed["kpi_id"]))]
+    merged = pd.concat([kept.astype({c: "object" for c in ACTUALS_COLUMNS[:-1]}), computed], ignore_index=True)
+    place = {(a.role, a.kpi.kpi): a.index for a in framework.assignments}
+    role = merged["employee_id"].map(dict(zip(employees["employee_id"], employees["role"], strict=True)))
+    position = pd.Series([place.get(k, -1) for k in zip(role, merged["kpi_id"], strict=True)], index=merged.index)
+    codes = [pd.Categorical(merged[c], categories=actuals[c].cat.categories).codes for c in ACTUALS_COLUMNS[:4]]
+    order = np.lexsort((position.to_numpy(), codes[2], codes[1], codes[0]))
+    result = merged.iloc[order].reset_index(drop=True)
+    for column in ACTUALS_COLUMNS[:4]:
+        result[column] = pd.Categorical(result[column], categories=actuals[column].cat.categories)
+    return result
+
+
 def write_sample(out_dir: str | Path, employees: int = 180, periods: int = 8, seed: int = 42,
                  template: str | Path = SAMPLE_ORG_DIR, first_period: str = "2024Q1") -> SampleSummary:
-    """Write a sample workspace: the template's framework files plus generated employees.csv and actuals.csv.
+    """Write a sample workspace: the template's framework files, generated employees.csv, the raw exports of its
+    systems under exports/ with the sources.yaml that declares them, and actuals.csv.
 
-    `employees` people and `periods` quarters from `first_period`; the same arguments give byte-identical files.
-    All files are written to temporaries first and renamed into place together; an existing actuals store in
-    `out_dir` is removed, since it would no longer match actuals.csv.
+    The actuals of the KPIs the exports measure are the values their records give (see sample_exports), so that
+    `kpi-workbook compute` reproduces them. `employees` people and `periods` quarters from `first_period`; the same
+    arguments give byte-identical files. All files are written to temporaries first and renamed into place
+    together; an existing actuals store in `out_dir` is removed, since it would no longer match actuals.csv.
     """
     framework = load_framework(template)
     labels = quarter_labels(first_period, periods)
     people = generate_employees(framework, employees, seed)
     actuals = generate_actuals(framework, people, labels, seed)
+    exports = generate_exports(framework, people, actuals, labels, seed)
+    actuals = with_computed_values(actuals, exports.values, framework, people)
     root = Path(out_dir)
     if (root / ACTUALS_CSV).is_dir():
         raise InputError(Problem(file=str(root / ACTUALS_CSV), message="is a folder; remove it or choose another one"))
     root.mkdir(parents=True, exist_ok=True)
     files = framework_files(framework)
     files[EMPLOYEES_FILE] = people.to_csv(index=False, lineterminator="\n")
+    if exports.files:
+        files[SOURCES_FILE] = SOURCES_YAML
+        files.update(exports.files)
     stale = [f for f in (root / ROLES_DIR).glob("*.yaml") if f"{ROLES_DIR}/{f.name}" not in files]
+    stale += [f for f in (root / EXPORTS_DIR).glob("*.csv") if f"{EXPORTS_DIR}/{f.name}" not in files]
     stale += [root / ACTUALS_DB, root / f"{ACTUALS_DB}.wal"]
+    if not exports.files:
+        stale.append(root / SOURCES_FILE)
     with staged_path(root / ACTUALS_CSV) as staged:
         _write_actuals_csv(actuals, staged)
         write_files_atomically(((root / name, text) for name, text in files.items()), remove=stale)
-    return SampleSummary(root, len(people), len(actuals), labels)
+    return SampleSummary(root, len(people), len(actuals), labels, sorted(exports.files))
