@@ -163,7 +163,7 @@ def main() -> None:
         print(f"{count} runs ({len(teams)} teams × {steps} notebooks), {args.jobs} jobs, {args.repeat} round(s)")
         common = {"workspace": workspace, "all_teams": True, "jobs": args.jobs, "progress": False,
                   "notebooks_dir": args.notebooks_dir}
-        runner(RunRequest(**common, out=root / "warm-up", teams=teams[:1]))  # fills the user cache once
+        runner(RunRequest(**{**common, "all_teams": False}, out=root / "warm-up", teams=teams[:1]))  # fills the cache
         address, stop_cluster = local_cluster(args.jobs)
         timings: dict[str, list[tuple[float, int]]] = {"floor": [], "local": [], "dask": []}
         try:

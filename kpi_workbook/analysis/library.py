@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from functools import cache
@@ -243,7 +244,7 @@ def _default_model() -> tuple[FeatureUnion, spmatrix]:
     from sklearn.preprocessing import normalize
 
     path = _model_file()
-    with contextlib.suppress(OSError, ValueError, KeyError):  # not cached yet, or a cache file cut short
+    with contextlib.suppress(OSError, ValueError, KeyError, zipfile.BadZipFile):  # not cached yet, or cut short
         return _load_model(path)
     vectorizer = _vectorizer()
     model = vectorizer, normalize(vectorizer.fit_transform(_documents(_default_frame()))).tocsr()

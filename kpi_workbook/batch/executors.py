@@ -11,13 +11,14 @@ must see the workspace and the output folder at the same absolute paths as the c
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import queue
 import signal
 import tempfile
 import threading
+import time
+import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -31,11 +32,20 @@ from kpi_workbook.core.errors import InputError, Problem
 
 Event = tuple[str, object]  # ("started", (scope key, notebook)) or ("finished", RunResult)
 POLL_SECONDS = 0.5
+CONNECT_TIMEOUT = "20s"
 DASK_SCHEDULER_ENV = "KPI_WORKBOOK_DASK_SCHEDULER"
 
 
 class Executor(Protocol):
-    """Runs batches and yields their events; every job of every batch gets exactly one "finished" event."""
+    """Runs batches and yields their events; every job of every batch gets exactly one "finished" event.
+
+    Used as a context manager: entering it checks that the executor can run at all (a Dask scheduler is reached),
+    before anything is written.
+    """
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
     def run(self, batches: Sequence[Batch]) -> Iterator[Event]: ...
 
@@ -120,6 +130,12 @@ class LocalExecutor:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers
 
+    def __enter__(self) -> LocalExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
     def run(self, batches: Sequence[Batch]) -> Iterator[Event]:
         if not batches:
             return
@@ -163,40 +179,44 @@ class DaskExecutor:
 
     def __init__(self, scheduler: str) -> None:
         self.scheduler = scheduler
+        self.client = None
 
-    def _client(self):
+    def __enter__(self) -> DaskExecutor:
+        """Connect to the scheduler; InputError if `distributed` is missing or the scheduler does not answer."""
         try:
             from distributed import Client
         except ImportError:
             raise InputError(Problem(file="--executor", field="dask", message=(
                 "the dask executor needs the 'distributed' package: pip install 'kpi-workbook[dask]'"))) from None
         try:
-            return Client(self.scheduler, set_as_default=False, timeout="30s")
+            self.client = Client(self.scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(Problem(file="--scheduler", field=self.scheduler, message=(
                 f"cannot reach the Dask scheduler: {exc}"))) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
 
     def run(self, batches: Sequence[Batch]) -> Iterator[Event]:
         if not batches:
             return
-        from distributed import wait
-
         reported = _Reported()
-        with self._client() as client:
-            pending = {client.submit(execute_batch, batch, key=f"kpi-run-{batch[0].key[0] or '_'}-{index}",
-                                     pure=False): batch for index, batch in enumerate(batches)}
-            running: set[str] = set()
-            while pending:
-                with contextlib.suppress(TimeoutError):
-                    wait(list(pending), timeout=POLL_SECONDS, return_when="FIRST_COMPLETED")
-                processing = {key for keys in client.processing().values() for key in keys}
-                for future, batch in pending.items():  # a batch runs one notebook at a time: its first counts
-                    if future.key in processing and future.key not in running:
-                        running.add(future.key)
-                        yield "started", batch[0].key
-                for future in [f for f in pending if f.done()]:
-                    batch = pending.pop(future)
-                    yield from reported.rest(_batch_results(batch, future))
+        run_id = uuid.uuid4().hex[:12]  # task keys of this run only, never shared with another client's
+        client = self.client
+        pending = {client.submit(execute_batch, batch, key=f"kpi-run-{run_id}-{index}"): batch
+                   for index, batch in enumerate(batches)}
+        running: set[str] = set()
+        while pending:
+            time.sleep(POLL_SECONDS)
+            processing = {key for keys in client.processing().values() for key in keys}
+            for future, batch in pending.items():  # a batch runs one notebook at a time: its first counts
+                if future.key in processing and future.key not in running:
+                    running.add(future.key)
+                    yield "started", batch[0].key
+            for future in [f for f in pending if f.done()]:
+                batch = pending.pop(future)
+                yield from reported.rest(_batch_results(batch, future))
 
 
 def make_executor(name: str, workers: int | None = None, scheduler: str = "") -> Executor:

@@ -32,15 +32,15 @@ import kpi_workbook.steps, kpi_workbook.widgets, kpi_workbook.analysis.review, k
 from kpi_workbook.analysis.library import prepare_suggestions
 prepare_suggestions()
 """
-# What a notebook leaves behind, cleared before the next one: figures, the user namespace with In/Out and the
-# last exception (%reset -f), and the execution counter, so the next notebook counts from 1 as in its own kernel.
+# What a notebook leaves behind, cleared before the next one: figures, the last exception, and (IPython's reset
+# with a new session) the user namespace, In/Out and the input history; the execution counter starts at 1 again,
+# as in a kernel of the notebook's own.
 RESET = """\
 __import__("matplotlib.pyplot").pyplot.close("all") if "matplotlib.pyplot" in __import__("sys").modules else None
-get_ipython().run_line_magic("reset", "-f")
 __import__("sys").last_exc = __import__("sys").last_type = __import__("sys").last_value = None
 __import__("sys").last_traceback = None
+get_ipython().reset(new_session=True)
 __import__("gc").collect()
-get_ipython().execution_count = 1
 """
 
 _live: set[WarmKernel] = set()  # the kernels this process runs, stopped by stop_all when the process must end

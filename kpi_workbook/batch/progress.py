@@ -12,7 +12,7 @@ class Progress:
         from tqdm import tqdm
 
         self.bar = tqdm(total=total, unit="run", desc="notebooks", disable=None if enabled else True,
-                        bar_format="{desc}: {n_fmt}/{total_fmt} done {postfix} [{elapsed}, {remaining} left]")
+                        bar_format="{desc}: {n_fmt}/{total_fmt} done{postfix} [{elapsed}, {remaining} left]")
         self.running: set[tuple[str, str]] = set()
         self.failed = 0
         self._show()
@@ -28,7 +28,7 @@ class Progress:
         self._show()
 
     def _show(self) -> None:
-        self.bar.set_postfix_str(f"· {self.failed} failed · {len(self.running)} running", refresh=True)
+        self.bar.set_postfix_str(f"{self.failed} failed, {len(self.running)} running", refresh=True)
 
     def close(self) -> None:
         self.bar.close()

@@ -191,7 +191,7 @@ def run_reports(request: RunRequest) -> RunSummary:
     executor = make_executor(request.executor, request.jobs, request.scheduler)
     if not jobs:  # only a retry with nothing left to retry
         return RunSummary(period=period, period_dir=period_dir, results=[], runs=load_runs(period_dir))
-    with run_lock(period_dir):
+    with executor, run_lock(period_dir):  # the executor first: a Dask scheduler that does not answer writes nothing
         previous = load_runs(period_dir)  # read under the lock: what the last runner recorded
         runs = {r.key: r for r in previous}
         results: list[RunResult] = []

@@ -1,0 +1,104 @@
+"""One runner per period folder, and a record that survives a killed runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from batch_fixtures import CLI, PEOPLE_CELLS, make_workspace, write_notebook
+
+from kpi_workbook.batch.lock import LOCK_FILE, run_lock
+from kpi_workbook.batch.records import load_runs
+from kpi_workbook.core.errors import InputError
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runner")]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lock")
+    workspace = make_workspace(root / "workspace")
+    notebooks = root / "notebooks"
+    write_notebook(notebooks / "01_people.ipynb", *PEOPLE_CELLS[:1], "print(len(people))")
+    write_notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(300)")
+    return workspace, notebooks
+
+
+def start_run(setup, out: Path, *args: str) -> subprocess.Popen:
+    workspace, notebooks = setup
+    return subprocess.Popen([str(CLI), "run", "--no-progress", "-w", str(workspace), "--notebooks-dir", str(notebooks),
+                             "--out", str(out), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def wait_for(condition, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Ctrl-C for the runner's whole session (runner, workers, kernels)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+    proc.communicate(timeout=60)
+
+
+def test_a_second_runner_on_the_same_period_folder_is_refused(setup, tmp_path):
+    out = tmp_path / "out"
+    first = start_run(setup, out, "--team", "alpha", "--notebooks", "02")
+    try:
+        wait_for(lambda: (out / "2025Q4" / LOCK_FILE).exists())
+        second = start_run(setup, out, "--team", "beta", "--notebooks", "01")
+        _, err = second.communicate(timeout=120)
+        assert second.returncode == 2
+        assert f"another kpi-workbook run (PID {first.pid}, started " in err
+        assert "wait for it to finish or choose another --out" in err
+        assert not (out / "2025Q4" / "beta").exists()  # nothing of the second run was written
+        assert first.poll() is None  # and the first runs on
+    finally:
+        stop(first)
+    assert first.returncode == 130
+    assert not (out / "2025Q4" / LOCK_FILE).exists()  # released when the first runner ends
+
+
+def test_a_killed_runner_keeps_every_finished_run_and_its_stale_lock_is_taken_over(setup, tmp_path):
+    out, period_dir = tmp_path / "out", tmp_path / "out" / "2025Q4"
+    runner = start_run(setup, out, "--team", "alpha,beta", "--jobs", "2")
+    try:
+        wait_for(lambda: len(load_runs(period_dir)) == 2 if (period_dir / "runs.json").exists() else False)
+        children = psutil.Process(runner.pid).children(recursive=True)
+        runner.send_signal(signal.SIGKILL)  # the runner only: no chance to write anything more
+        runner.wait(timeout=30)
+    finally:
+        os.killpg(runner.pid, signal.SIGKILL)  # then its workers
+        psutil.wait_procs(children, timeout=30)
+    kept = {(r.team, r.notebook): r.status.value for r in load_runs(period_dir)}
+    assert kept == {("alpha", "01_people"): "ok", ("beta", "01_people"): "ok"}
+    assert json.loads((period_dir / LOCK_FILE).read_text())["pid"] == runner.pid  # left behind by the dead runner
+
+    again = start_run(setup, out, "--team", "gamma", "--notebooks", "01")
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 1, err  # gamma has no people: its notebook fails, and the run is recorded
+    assert {(r.team, r.notebook) for r in load_runs(period_dir)} == {*kept, ("gamma", "01_people")}
+    assert not (period_dir / LOCK_FILE).exists()
+
+
+def test_a_lock_of_a_reused_pid_is_stale_and_a_live_one_is_not(tmp_path):
+    lock = tmp_path / LOCK_FILE
+    me = psutil.Process()
+    lock.write_text(json.dumps({"pid": me.pid, "host": socket.gethostname(), "process_started": me.create_time() - 50}))
+    with run_lock(tmp_path):  # same PID, another process start time: a PID reused after the holder died
+        holder = json.loads(lock.read_text())
+        assert holder["pid"] == me.pid and abs(holder["process_started"] - me.create_time()) < 1
+        with pytest.raises(InputError, match=f"another kpi-workbook run \\(PID {me.pid}, started "), run_lock(tmp_path):
+            pass
+    assert not lock.exists()
