@@ -36,6 +36,7 @@ OBJECTIVES_FILE = "objectives.yaml"
 TEAMS_FILE = "teams.yaml"
 KPIS_FILE = "kpis.yaml"
 ROLES_DIR = "roles"
+KEEP_FILE = ".gitkeep"
 EMPLOYEES_FILE = "employees.csv"
 ACTUALS_CSV = "actuals.csv"
 ACTUALS_DB = "actuals.duckdb"
@@ -226,6 +227,7 @@ def save_framework(framework: Framework, path: str | Path) -> None:
     root = Path(path)
     files = framework_files(framework)
     (root / ROLES_DIR).mkdir(parents=True, exist_ok=True)
+    (root / ROLES_DIR / KEEP_FILE).touch()  # git keeps no empty folder, and roles/ is required
     stale = [
         f for f in (root / ROLES_DIR).glob("*.yaml") if f"{ROLES_DIR}/{f.name}" not in files
     ]
