@@ -227,7 +227,8 @@ def save_framework(framework: Framework, path: str | Path) -> None:
     root = Path(path)
     files = framework_files(framework)
     (root / ROLES_DIR).mkdir(parents=True, exist_ok=True)
-    (root / ROLES_DIR / KEEP_FILE).touch()  # git keeps no empty folder, and roles/ is required
+    if not framework.roles:
+        (root / ROLES_DIR / KEEP_FILE).touch()  # git keeps no empty folder, and roles/ is required
     stale = [
         f for f in (root / ROLES_DIR).glob("*.yaml") if f"{ROLES_DIR}/{f.name}" not in files
     ]
