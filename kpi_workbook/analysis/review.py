@@ -9,7 +9,11 @@ look at each team's people of a role (a *group*) and the group's median value pe
   for `n` periods running (within a range: outside the threshold range);
 - ``no_data``: no value at all for the period (info), or none in the last `n` periods (warning);
 - ``no_variation`` (info): the values up to the period hardly vary across people and periods: their standard
-  deviation is below 5 % of the band span (threshold to stretch), too little to move the score;
+  deviation is below 5 % of the band span (threshold to stretch), too little to move the score. It is judged
+  on the values measured: a value every member of a team shares in a period (a team-level value applied to
+  each) counts once;
+- ``not_judged`` (info): what the period's history is too short to judge, and why (streaks need `n` periods,
+  variation needs two values).
 - ``objective_all_red`` (warning): every KPI of a team serving an objective is red in the period (KPI status =
   the status of the group's mean score; KPIs without data are not counted).
 
@@ -53,6 +57,8 @@ RECOMMENDATIONS = {
                          "KPIs' targets are realistic",
     "role_without_development_kpi": "add a learning and development KPI (e.g. training hours completed, "
                                     "learning plan completion)",
+    "not_judged": "import the earlier periods' actuals (`kpi-workbook import-actuals`), or judge again when more "
+                  "periods have passed",
 }
 
 
@@ -205,10 +211,32 @@ def _band_span(bands: pd.DataFrame) -> pd.Series:
     return span
 
 
+def _measured(rows: pd.DataFrame) -> pd.DataFrame:
+    """The values as measured: where every member of a team's role has the same value in a period (a team-level
+    value applied to each), one row stands for them."""
+    keys = ["period", *GROUP]
+    present = rows[rows["value"].notna()]
+    shared = present.groupby(keys, observed=True)["value"].transform("nunique").eq(1)
+    return pd.concat([present[~shared], present[shared].drop_duplicates(keys)])
+
+
+def _not_judged(upto: list[str], n: int) -> pd.DataFrame:
+    """not_judged rows: what a history of fewer than `n` periods up to the period cannot tell, and why."""
+    if len(upto) >= n:
+        return pd.DataFrame()
+    held = f"{len(upto)} period{'s' if len(upto) != 1 else ''} ({', '.join(upto)})"
+    messages = [f"target_too_easy and never_met need {n} periods running; the actuals hold only {held} up to "
+                f"{upto[-1]}"]
+    if len(upto) == 1:
+        messages.append("no_variation across periods needs at least two periods; judged across people only")
+    return pd.DataFrame({"team": "", "role": "", "kpi_id": "", "objective": "", "flag": "not_judged",
+                         "severity": "info", "message": messages})
+
+
 def _variation_flags(scores: pd.DataFrame, framework: Framework, window: list[str]) -> pd.DataFrame:
     """no_variation rows: groups with at least two values in the window whose standard deviation is below
     NO_VARIATION_SHARE of the band span (exactly constant values when the assignment has no bands)."""
-    rows = scores[scores["period"].isin(window)]
+    rows = _measured(scores[scores["period"].isin(window)])
     values = rows.groupby(GROUP, observed=True)["value"]
     spread = pd.concat([values.count().rename("n"), values.mean().rename("mean"), values.std(ddof=0).rename("std")],
                        axis=1).reset_index().astype({c: str for c in GROUP})
@@ -279,6 +307,9 @@ def review_flags(framework: Framework, scores: pd.DataFrame, period: str, n: int
                       ignore_index=True)
     if teams is not None:
         flags = flags[flags["team"].isin(list(teams))]
+    gaps = _not_judged(upto, n)
+    if not gaps.empty:
+        flags = pd.concat([flags, gaps], ignore_index=True)
     flags = flags.assign(recommendation=flags["flag"].map(RECOMMENDATIONS), objective=flags["objective"].fillna(""))
     flags["severity"] = pd.Categorical(flags["severity"], categories=list(SEVERITIES), ordered=True)
     flags = flags.sort_values(["severity", "flag", "team", "role", "kpi_id"], kind="stable")

@@ -68,6 +68,11 @@ def score(
     if not scope.periods:
         fail(f"{opened.name}: no actuals stored for {scope.name}; import them with: "
              f"kpi-workbook import-actuals FILE -w {workspace or '.'}")
+    if scope.employees.empty:
+        fail(f"{opened.name}: nothing to score for {scope.name}: scores are per person, and there is no one in "
+             f"employees.csv{' for it' if team or department else ''}. A team-level value (empty employee_id) is "
+             "scored for each member of the team, so the team's people are needed: add them to employees.csv "
+             "(employee_id, name, team, role)")
     wanted = scope.periods if period == "all" else [scope.period]
     scores = with_departments(score_actuals(scope.actuals, scope.employees, scope.framework, periods=wanted),
                               scope.framework)
