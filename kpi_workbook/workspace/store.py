@@ -205,8 +205,17 @@ class DuckDBStore(ActualsStore):
             self._rewrite(incoming, replace_existing=False)
             return True
 
+    def _remove_stale_copies(self) -> None:
+        """Delete copies left by a writer that was killed (``.actuals.duckdb.<id>.tmp.duckdb``, its WAL).
+
+        Called under the exclusive lock, so no other writer can be using one.
+        """
+        for stale in self.path.parent.glob(f".{self.path.name}.*.tmp{self.path.suffix}*"):
+            stale.unlink(missing_ok=True)
+
     def _rewrite(self, incoming: pd.DataFrame, replace_existing: bool, slices: pd.DataFrame | None = None,
                  lineage: pd.DataFrame | None = None) -> ReplaceResult:
+        self._remove_stale_copies()
         with staged_path(self.path) as tmp:
             try:
                 if replace_existing and self.path.exists():
