@@ -215,6 +215,9 @@ class DuckDBStore(ActualsStore):
 
     def _rewrite(self, incoming: pd.DataFrame, replace_existing: bool, slices: pd.DataFrame | None = None,
                  lineage: pd.DataFrame | None = None) -> ReplaceResult:
+        if self.path.is_dir():
+            raise InputError(Problem(file=str(self.path), message="the actuals store is a folder, not a DuckDB file: "
+                                     "move it away and import again"))
         self._remove_stale_copies()
         with staged_path(self.path) as tmp:
             try:
@@ -223,6 +226,10 @@ class DuckDBStore(ActualsStore):
                 with duckdb.connect(str(tmp)) as con:
                     result = _replace(con, incoming, slices, lineage)
                     con.execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                message = str(exc).splitlines()[0].replace(str(tmp), str(self.path))
+                raise InputError(Problem(file=str(self.path), message=f"the actuals store cannot be updated "
+                                         f"(corrupt or not a DuckDB file?): {message}")) from None
             finally:
                 Path(f"{tmp}.wal").unlink(missing_ok=True)
         return result
