@@ -19,9 +19,11 @@ from kpi_workbook.analysis.checks import (
     format_findings,
     has_errors,
 )
+from kpi_workbook.core.measures import Measure
 from kpi_workbook.core.model import Framework, Objective, Polarity, Responsibility, RoleKpi, Team
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import EMPLOYEES_FILE, load_framework, save_framework
+from kpi_workbook.workspace.opener import open_workspace
 
 RULES_BY_ID = {r.id: r for r in RULES}
 
@@ -161,6 +163,20 @@ def _parent_loop(fw):
     return {"severity": "error", "file": "objectives.yaml", "field": "parent"}
 
 
+def _filter_that_does_not_parse(fw):
+    definition = fw.kpi(_first(fw).kpi)
+    definition.measure = Measure.model_validate(
+        {"aggregate": {"source": "deals", "function": "count", "where": 'stage = "won"'}})
+    return {"severity": "error", "file": "kpis.yaml", "kpi": definition.id, "field": "measure.aggregate.where"}
+
+
+def _measure_in_another_unit(fw):
+    definition = fw.kpi(_first(fw).kpi)
+    definition.measure = Measure.model_validate(
+        {"aggregate": {"source": "deals", "function": "sum", "column": "amount"}, "unit": f"{definition.unit} x"})
+    return {"severity": "error", "file": "kpis.yaml", "kpi": definition.id, "field": "measure"}
+
+
 MUTATIONS: dict[str, Callable[[Framework], dict]] = {
     "balance.kpi_count": _too_few_kpis,
     "balance.weights": _weights_off,
@@ -185,6 +201,8 @@ MUTATIONS: dict[str, Callable[[Framework], dict]] = {
     "structure.unknown_responsibility": _unknown_responsibility,
     "structure.unknown_parent": _unknown_parent,
     "structure.parent_cycle": _parent_loop,
+    "measures.parse": _filter_that_does_not_parse,
+    "measures.unit": _measure_in_another_unit,
 }
 
 
@@ -269,7 +287,9 @@ def test_specific_asks_for_a_description(small_framework):
 @pytest.mark.parametrize(
     ("kpi", "bands", "problem"),
     [
-        ("win_rate", {"threshold": 20, "target": 20, "stretch": 20}, None),
+        ("win_rate", {"threshold": 20, "target": 20, "stretch": 20}, ("warning", "target")),
+        ("win_rate", {"threshold": 20, "target": 25, "stretch": 25}, ("warning", "stretch")),
+        ("win_rate", {"threshold": 25, "target": 25, "stretch": 30}, None),
         ("win_rate", {"threshold": 30, "target": 25, "stretch": 35}, ("error", "target")),
         ("win_rate", {"threshold": 20, "target": 25, "stretch": 24}, ("error", "stretch")),
         ("win_rate", {"threshold": None}, ("warning", "threshold")),
@@ -415,7 +435,7 @@ def test_check_workspace_adds_employee_problems(tmp_path: Path, small_framework)
     (tmp_path / EMPLOYEES_FILE).write_text(
         "employee_id,name,team,role\nE1,Ann,sales,account_executive\nE1,Bob,sales,account_executive\n"
         "E3,Cy,salse,account_executive\n", encoding="utf-8")
-    findings = check_workspace(tmp_path)
+    findings = check_workspace(open_workspace(tmp_path))
     frame = findings_frame(findings)
     assert frame[["severity", "rule", "file", "entry", "field"]].values.tolist() == [
         ["error", "workspace.employees", "employees.csv", "row 3", "employee_id"],
@@ -426,7 +446,7 @@ def test_check_workspace_adds_employee_problems(tmp_path: Path, small_framework)
 def test_check_workspace_reports_unreadable_employees_as_finding(tmp_path: Path, small_framework):
     save_framework(small_framework, tmp_path)
     (tmp_path / EMPLOYEES_FILE).write_text("id,name\n1,Ann\n", encoding="utf-8")
-    [finding] = check_workspace(tmp_path)
+    [finding] = check_workspace(open_workspace(tmp_path))
     assert finding.severity is Severity.ERROR and "missing column" in finding.message
 
 
@@ -434,7 +454,7 @@ def test_check_workspace_on_the_sample_copy(sample_workspace: Path):
     framework = load_framework(sample_workspace)
     _bands_swapped(framework)
     save_framework(framework, sample_workspace)
-    errors = findings_frame(check_workspace(sample_workspace)).query("severity == 'error'")
+    errors = findings_frame(check_workspace(open_workspace(sample_workspace))).query("severity == 'error'")
     assert errors[["rule", "file", "field"]].values.tolist() == [
         ["smart.achievable", _role_file(framework), "target"]
     ]
