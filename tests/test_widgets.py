@@ -374,3 +374,38 @@ def test_parent_starts_at_none_a_top_objective(editor):
     form.choice.value = "new_customer_growth"
     form.choice.value = ""
     assert form.parent.label == "(none: a top objective)"
+
+
+# --- step 5: ratings decided in the review meeting ----------------------------------------------------------------
+
+def test_ratings_form_checks_the_scale_and_saves_through_the_import(sample_workspace):
+    from kpi_workbook.workspace.opener import open_workspace
+
+    opened = open_workspace(sample_workspace)
+    scope = opened.scope(team="sales")
+    form = widgets.RatingsForm(opened, "sales", scope.periods)
+    form.kpi.value = "collaboration_rating"
+    assert form.period.value == scope.periods[-1] and "from <b>1</b> to <b>5</b>" in form.scale.value
+    person, field = next(iter(form.fields.items()))
+    stored = form.sheet().current()
+    assert field.value == f"{stored[person]:g}"  # the form opens on what is stored
+    field.value = "7"
+    assert "off the scale" in form.status.value and "from 1 to 5" in form.status.value
+    form.save_button.click()
+    assert "off the scale" in form.status.value
+    assert form.sheet().current()[person] == stored[person]  # nothing stored
+    field.value = "4.5"
+    assert form.status.value == ""
+    form.save_button.click()
+    assert "Say who rates" in form.status.value
+    form.rated_by.value = "sales review meeting"
+    form.save_button.click()
+    assert "saved (rated by sales review meeting)" in form.status.value
+    reopened = open_workspace(sample_workspace)
+    sheet = widgets.RatingsForm(reopened, "sales", scope.periods).sheet()
+    assert sheet.current()[person] == 4.5
+    others = {p: v for p, v in stored.items() if p != person}
+    assert {p: v for p, v in sheet.current().items() if p != person} == others  # the rest unchanged
+    record = pd.read_csv(sheet.path, dtype=str, keep_default_na=False).set_index("employee_id")
+    assert record.loc[person, "rated_by"] == "sales review meeting" and record.loc[person, "rated_at"]
+

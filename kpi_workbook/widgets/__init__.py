@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from kpi_workbook.widgets.bands import BandsForm
     from kpi_workbook.widgets.kpis import KpiPicker, WeightsForm
     from kpi_workbook.widgets.objectives import ObjectivesForm
+    from kpi_workbook.widgets.ratings import RatingsForm
     from kpi_workbook.widgets.roles import RolesForm
     from kpi_workbook.widgets.save import SavePanel
     from kpi_workbook.widgets.targets import TargetsForm
@@ -22,11 +23,12 @@ MODULE_OF = {
     "BandsForm": "widgets.bands", "EditError": "editing.editor", "FrameworkEditor": "editing.editor",
     "SaveResult": "editing.editor", "KpiPicker": "widgets.kpis", "WeightsForm": "widgets.kpis",
     "ObjectivesForm": "widgets.objectives", "RolesForm": "widgets.roles", "SavePanel": "widgets.save",
-    "TargetsForm": "widgets.targets",
+    "TargetsForm": "widgets.targets", "RatingsForm": "widgets.ratings",
 }
 
 __all__ = [
-    "BandsForm", "EditError", "FrameworkEditor", "KpiPicker", "ObjectivesForm", "RolesForm", "SavePanel", "SaveResult",
+    "BandsForm", "EditError", "FrameworkEditor", "KpiPicker", "ObjectivesForm", "RatingsForm", "RolesForm", "SavePanel",
+    "SaveResult",
     "TargetsForm", "WeightsForm",
 ]
 
