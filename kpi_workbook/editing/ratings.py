@@ -93,8 +93,10 @@ class RatingSheet:
         """Store the sheet: `ratings` (blank = no rating) for every person on it, replacing the stored slice.
 
         The ratings file records who rated and when for each rating that changed (unchanged ones keep theirs).
-        InputError, with nothing written or imported, for a rating off the scale or an empty `rated_by`.
+        InputError, with nothing written or imported, for a rating off the scale or an empty `rated_by`;
+        KpiWorkbookError for the read-only bundled sample.
         """
+        self.workspace.require_writable()
         problems = self.check(ratings)
         if not rated_by.strip():
             problems.append(Problem(file=FORM, field="rated_by", message=(

@@ -6,7 +6,7 @@ import html
 
 import ipywidgets as w
 
-from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
 from kpi_workbook.editing.messages import FORM
 from kpi_workbook.editing.ratings import RatingSheet, is_rated
 from kpi_workbook.widgets.common import STYLE, button, clear_on_change, dropdown, plain, set_status, text
@@ -114,6 +114,9 @@ class RatingsForm(w.VBox):
             result = self.sheet().save(self.ratings(), self.rated_by.value)
         except InputError as exc:
             set_status(self.status, plain(exc), ok=False)
+            return
+        except KpiWorkbookError as exc:
+            set_status(self.status, f"not saved: {exc}", ok=False)
             return
         set_status(self.status, f"{result.imported} ratings of {self.sheet().kpi.name} for {self.period.value} "
                                 f"saved (rated by {self.rated_by.value.strip()}); the review uses them when re-run")
