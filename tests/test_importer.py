@@ -122,7 +122,7 @@ def test_numbers_in_other_plain_forms_are_accepted(workspace, tmp_path):
 @pytest.mark.parametrize(("line", "column", "reason"), [
     ("2025Q5,sales,E1,win_rate,20", "period", "not a period"),
     ("soon,sales,E1,win_rate,20", "period", "not a period"),
-    ("2025Q1,legal,E1,win_rate,20", "team", "unknown team (known: hr, sales)"),
+    ("2025Q1,legal,E1,win_rate,20", "team", "unknown team: not a team id or name of teams.yaml (ids: hr, sales)"),
     ("2025Q1,,E1,win_rate,20", "team", "team is empty"),
     ("2025Q1,sales,E77,win_rate,20", "employee_id", "unknown employee"),
     ("2025Q1,sales,H1,win_rate,20", "employee_id", "employee belongs to another team"),
@@ -227,10 +227,83 @@ def test_cli_maps_columns_and_refuses_malformed_pairs(workspace, tmp_path, cli):
 
 
 def test_wide_layout_reports_the_kpi_column_of_a_bad_cell(workspace, tmp_path):
-    path = write(tmp_path / "wide.csv", "period,team,employee_id,win_rate,nps_typo", "2025Q1,sales,E1,2x,7")
+    path = write(tmp_path / "wide.csv", "period,team,employee_id,win_rate,sales_cycle_days", "2025Q1,sales,E1,2x,7")
     report = rejected(path, workspace, layout="wide")
-    assert report[["row", "column"]].values.tolist() == [[2, "kpi_id"], [2, "win_rate"]]
-    assert report["reason"].tolist() == ["unknown KPI id (not in kpis.yaml)", "not a number"]
+    assert report[["row", "column"]].values.tolist() == [[2, "win_rate"]]
+    assert report["reason"].tolist() == ["not a number"]
+
+
+def test_wide_layout_gives_one_error_per_unknown_column_not_per_cell(workspace, tmp_path):
+    rows = [f"2025Q1,sales,E{1 + i % 2},{i},{i},{i},{i}" for i in range(20_000)]
+    path = write(tmp_path / "wide.csv", "period,team,employee_id,win_rate,nps_typo,Head count,notes", *rows)
+    with pytest.raises(InputError) as caught:
+        import_actuals(path, workspace, layout="wide")
+    problems = caught.value.problems
+    assert [(p.file, p.entry, p.field) for p in problems] == [
+        ("wide.csv", "row 1", "nps_typo"), ("wide.csv", "row 1", "Head count"), ("wide.csv", "row 1", "notes")]
+    assert "closest KPI ids: nps" in problems[0].message and "--ignore 'notes'" in problems[2].message
+    assert not (workspace / ACTUALS_DB).exists()
+
+
+def test_wide_layout_without_employee_column_holds_team_level_values(workspace, tmp_path):
+    path = write(tmp_path / "teams.csv", "period,team,pipeline_coverage", "2025Q1,sales,3.2", "2025Q2,Sales,2.9")
+    assert import_actuals(path, workspace, layout="wide").imported == 2
+    assert stored(workspace)[["period", "team", "employee_id", "value"]].values.tolist() == [
+        ["2025Q1", "sales", "", 3.2], ["2025Q2", "sales", "", 2.9]]
+
+
+def test_teams_by_name_ignore_case_accents_and_spaces(workspace, tmp_path):
+    teams = workspace / "teams.yaml"
+    teams.write_text(teams.read_text().replace("name: HR", "name: Ressources Humaines & Développement"))
+    path = write(tmp_path / "names.csv", HEADER, "2025Q1,SALES,E1,win_rate,24",
+                 "2025Q1,  ressources  humaines & developpement ,H1,win_rate,20", "2025Q1,Saless,E2,win_rate,30")
+    report = rejected(path, workspace)
+    assert report[["row", "column", "value"]].values.tolist() == [[4, "team", "Saless"]]
+    assert import_actuals(path, workspace, skip_invalid=True).imported == 2
+    assert stored(workspace)[["team", "employee_id"]].values.tolist() == [["hr", "H1"], ["sales", "E1"]]
+
+
+def test_date_formats_given_with_an_option_read_the_period_column(workspace, tmp_path):
+    path = write(tmp_path / "dated.csv", HEADER, "4/15/2025,sales,E1,win_rate,24", "2025-05,sales,E2,win_rate,30",
+                 "11-08-16,sales,E1,sales_cycle_days,80")
+    report = rejected(path, workspace)
+    assert report["row"].tolist() == [2, 4] and "--date-format '%m/%d/%Y'" in report["reason"].iloc[0]
+    result = import_actuals(path, workspace, date_formats=["%m/%d/%Y", "%d-%m-%y"])
+    assert result.imported == 3 and result.periods == ["2016-08", "2025-04", "2025-05"]
+    ambiguous = write(tmp_path / "ambiguous.csv", HEADER, "4/5/2025,sales,E1,win_rate,24")
+    with pytest.raises(InputError, match="row 2, field 'period': ambiguous date '4/5/2025'"):
+        import_actuals(ambiguous, workspace, date_formats=["%m/%d/%Y", "%d/%m/%Y"])
+
+
+def test_skip_invalid_hint_says_what_it_would_import_and_hold_back(workspace, tmp_path, cli):
+    bad = write(tmp_path / "bad.csv", HEADER, *GOOD, "2025Q1,sales,E2,sales_cycle_days,12%")
+    code, _, err = cli("import-actuals", bad, "-w", workspace)
+    assert code == 1 and "--skip-invalid: it would import 4 value(s) and hold back 1 valid row(s)" in err
+    hopeless = write(tmp_path / "hopeless.csv", HEADER, "2025Q1,sales,E1,win_rate,24",
+                     "2025Q1,sales,E2,win_rate,x")
+    for options in ((), ("--skip-invalid",)):
+        code, _, err = cli("import-actuals", hopeless, "-w", workspace, *options)
+        assert code == 1 and "No row can be imported" in err, err
+        assert "use --skip-invalid" not in err and "imports nothing" not in err
+    assert not (workspace / ACTUALS_DB).exists()
+
+
+@pytest.mark.parametrize("store", ["corrupt", "folder"])
+def test_a_broken_store_gives_a_clean_error_and_stays_as_it_was(workspace, tmp_path, cli, store):
+    path = workspace / ACTUALS_DB
+    if store == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"not a database" * 100)
+    code, _, err = cli("import-actuals", write(tmp_path / "q1.csv", HEADER, *GOOD), "-w", workspace)
+    assert code == 2 and f"{ACTUALS_DB}: " in err and "Traceback" not in err, err
+    assert path.is_dir() if store == "folder" else path.read_bytes() == b"not a database" * 100
+    assert [p.name for p in workspace.iterdir() if p.name.startswith(f".{ACTUALS_DB}")] in ([], [f".{ACTUALS_DB}.lock"])
+
+
+def test_the_bundled_sample_is_read_only(tmp_path, cli):
+    code, _, err = cli("import-actuals", write(tmp_path / "q1.csv", HEADER, *GOOD), "-w", "sample", cwd=tmp_path)
+    assert code == 2 and "read only" in err and "kpi-workbook init my_org --sample" in err, err
 
 
 def excel(path: Path, rows: list[list], title_rows: bool = True, sheet: str = "Actuals") -> Path:

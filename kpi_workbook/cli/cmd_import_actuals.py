@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import app, fail
-from kpi_workbook.core.errors import InputError
+from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
+from kpi_workbook.core.errors import KpiWorkbookError
 from kpi_workbook.workspace.actuals_reader import ColumnMap
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError
 from kpi_workbook.workspace.importer import import_actuals
@@ -36,10 +36,23 @@ def _pairs(options: list[str], option: str) -> dict[str, str]:
     return pairs
 
 
+def _rejected_summary(exc: RejectedRowsError, skip_invalid: bool) -> str:
+    """What was rejected and, truthfully, what --skip-invalid would import and hold back."""
+    rows = exc.report["row"].nunique()
+    said = f"{rows} row(s) rejected; nothing imported."
+    if skip_invalid or not exc.importable:
+        return (f"{said} No row can be imported: every row is rejected or shares its period, team and KPI with a "
+                "rejected row (a slice goes in whole or not at all). Fix the rows listed above.")
+    held = (f" and hold back {exc.held_back} valid row(s) that share a period, team and KPI with a rejected row"
+            if exc.held_back else "")
+    return (f"{said} Fix them, or use --skip-invalid: it would import {exc.importable} value(s){held}, writing the "
+            "rejected and held-back rows to a rejects file.")
+
+
 @app.command("import-actuals")
 def import_actuals_command(
     file: Annotated[Path, typer.Argument(help="CSV or Excel (.xlsx) file of actuals.")],
-    workspace: Annotated[Path, typer.Option("--workspace", "-w", help="Workspace folder.")] = Path("."),
+    workspace: WorkspaceOption = "",
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="Import the valid rows; write the rejected ones to a file.")] = False,
     layout: Annotated[Layout, typer.Option(help="long: period, team, employee_id, kpi_id, value; "
@@ -58,27 +71,31 @@ def import_actuals_command(
                       "(repeatable).")] = None,
     ignore: Annotated[list[str] | None, typer.Option(
         "--ignore", help="A header of the file to leave out, e.g. a name column (repeatable).")] = None,
+    date_format: Annotated[list[str] | None, typer.Option(
+        "--date-format", help="Format of dates in the period column, e.g. '%m/%d/%Y' for 4/15/2025 (repeatable; "
+                              "each date must match one; a date means its month).")] = None,
 ) -> None:
     """Import actuals; each period × team × KPI in the file replaces what was stored for it.
 
-    Exit codes: 0 imported; 1 rows rejected, nothing imported; 2 the file or the workspace cannot be read.
+    Exit codes: 0 imported; 1 rows rejected, nothing imported; 2 the file or the workspace cannot be read, or
+    the workspace is the read-only bundled sample.
     """
     columns = ColumnMap(rename=_pairs(column or [], "--column"), fixed=_pairs(fixed or [], "--set"),
                         ignore=tuple(ignore or ()))
     try:
-        result = import_actuals(file, workspace, layout=layout.value, sheet=sheet, header_row=header_row,
+        opened = open_workspace_option(workspace)
+        opened.require_writable()
+        result = import_actuals(file, opened.root, layout=layout.value, sheet=sheet, header_row=header_row,
                                 skip_invalid=skip_invalid, rejects=rejects, columns=columns,
-                                overwrite_rejects=overwrite_rejects)
+                                overwrite_rejects=overwrite_rejects, date_formats=date_format or [])
     except RejectedRowsError as exc:
         for problem in exc.problems[:SHOWN_PROBLEMS]:
             typer.echo(f"error: {problem}", err=True)
         if len(exc.problems) > SHOWN_PROBLEMS:
             typer.echo(f"... and {len(exc.problems) - SHOWN_PROBLEMS} more problems", err=True)
-        rows = exc.report["row"].nunique()
-        typer.echo(f"{rows} row(s) rejected; nothing imported. Fix them, or import the valid rows with "
-                   "--skip-invalid.", err=True)
+        typer.echo(_rejected_summary(exc, skip_invalid), err=True)
         raise typer.Exit(EXIT_REJECTED) from None
-    except InputError as exc:
+    except KpiWorkbookError as exc:
         fail(exc)
     periods = ", ".join(result.periods)
     typer.echo(f"imported {result.imported} value(s) for {periods} from {result.file} "

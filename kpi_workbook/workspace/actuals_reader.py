@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from kpi_workbook.core.errors import InputError, Problem
 
 LONG_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 WIDE_ID_COLUMNS = ["period", "team", "employee_id"]
+WIDE_REQUIRED = ["period", "team"]  # without an employee_id column, every value of a wide file is a team's
 RAW_COLUMNS = ["row", "column", *LONG_COLUMNS, "extra"]
 LAYOUTS = ("long", "wide")
 ALIASES = {"employee": "employee_id", "employeeid": "employee_id", "kpi": "kpi_id", "kpiid": "kpi_id"}
@@ -69,7 +72,7 @@ class ColumnMap:
         if unknown:
             raise InputError(Problem(file="", field="fixed column", message=f"cannot fix {', '.join(unknown)} for "
                                      f"every row; only {', '.join(WIDE_ID_COLUMNS)} can be fixed"))
-        columns = LONG_COLUMNS if layout == "long" else WIDE_ID_COLUMNS
+        columns = LONG_COLUMNS if layout == "long" else WIDE_REQUIRED
         return [c for c in columns if c not in (self.fixed or {})]
 
 
@@ -156,8 +159,26 @@ def _read_excel(path: Path, file: str, required: list[str], header_row: int | No
     return _frame(rows, header).map(_cell_text), header
 
 
-def _to_long(frame: pd.DataFrame, layout: str, header: int, file: str, columns: ColumnMap) -> pd.DataFrame:
-    """One row per value: row number in the file, value column, and the five long-format fields."""
+def _unknown_kpi_columns(kpi_columns: list[str], kpis: Collection[str], header: int, file: str) -> list[Problem]:
+    """One problem per column of a wide file that names no KPI id, with the closest ids."""
+    problems = []
+    for column in kpi_columns:
+        if column in kpis:
+            continue
+        close = difflib.get_close_matches(normalize_header(column), list(kpis), n=3, cutoff=0.5)
+        hint = f"closest KPI ids: {', '.join(close)}; " if close else ""
+        problems.append(Problem(file=file, entry=f"row {header}", field=column, message=(
+            f"column is not a KPI id of kpis.yaml ({hint}map it with --column '{column}=KPI_ID' or leave it out "
+            f"with --ignore '{column}')")))
+    return problems
+
+
+def _to_long(frame: pd.DataFrame, layout: str, header: int, file: str, columns: ColumnMap,
+             kpis: Collection[str] | None = None) -> pd.DataFrame:
+    """One row per value: row number in the file, value column, and the five long-format fields.
+
+    In the wide layout every column that is not an id column must be a KPI id of `kpis` (when given); an
+    employee_id column may be left out for team-level values."""
     known = {*LONG_COLUMNS, *WIDE_IGNORED, "extra"}
     mapped = {normalize_header(k) for k in columns.rename or {}}
     ignored = {normalize_header(c) for c in columns.ignore}
@@ -176,6 +197,11 @@ def _to_long(frame: pd.DataFrame, layout: str, header: int, file: str, columns: 
     else:
         kpi_columns = [c for c in frame.columns
                        if c not in {"extra", *WIDE_ID_COLUMNS, *WIDE_IGNORED} and not c.startswith("unnamed_")]
+        unknown = _unknown_kpi_columns(kpi_columns, kpis, header, file) if kpis is not None else []
+        if unknown:
+            raise InputError(unknown)
+        if "employee_id" not in frame.columns:
+            frame = frame.assign(employee_id="")
         frame = frame[[*WIDE_ID_COLUMNS, "extra", *kpi_columns]].assign(row=numbers)
         frame = frame.melt(id_vars=["row", "extra", *WIDE_ID_COLUMNS], value_vars=kpi_columns, var_name="kpi_id")
         frame = frame.assign(column=frame["kpi_id"]).sort_values(["row"], kind="stable")
@@ -187,15 +213,18 @@ def _to_long(frame: pd.DataFrame, layout: str, header: int, file: str, columns: 
 
 
 def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None = None,
-                      header_row: int | None = None, columns: ColumnMap | None = None) -> RawActuals:
+                      header_row: int | None = None, columns: ColumnMap | None = None,
+                      kpis: Collection[str] | None = None) -> RawActuals:
     """Read a CSV or Excel file of actuals; raise InputError (naming the file) when it cannot be read.
 
     `layout` is "long" (columns period, team, employee_id, kpi_id, value; other columns are ignored) or
-    "wide" (period, team, employee_id, then one column per KPI id; empty cells are no data; columns name,
-    employee_name, role, row and reason are ignored). Header names ignore case, spaces and a byte-order mark; the
-    header row is found among the first 20 rows (title rows above it are skipped) unless `header_row` (1-based)
-    is given. `sheet` picks an Excel sheet (default: the first). `columns` maps other header names onto these
-    and fixes a period, team or employee for files without that column (see ColumnMap).
+    "wide" (period, team, optionally employee_id, then one column per KPI id; empty cells are no data, a file
+    without employee_id holds team-level values; columns name, employee_name, role, row and reason are ignored;
+    with `kpis`, each other column that is not a KPI id is one InputError problem). Header names ignore case,
+    spaces and a byte-order mark; the header row is found among the first 20 rows (title rows above it are
+    skipped) unless `header_row` (1-based) is given. `sheet` picks an Excel sheet (default: the first).
+    `columns` maps other header names onto these and fixes a period, team or employee for files without that
+    column (see ColumnMap).
     """
     path = Path(path)
     file = path.name
@@ -212,7 +241,7 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
             frame, header = _read_csv(path, file, required, header_row, columns)
     except OSError as exc:
         raise InputError(Problem(file=file, message=f"cannot be read: {exc.strerror or exc}")) from None
-    long = _to_long(frame, layout, header, file, columns)
+    long = _to_long(frame, layout, header, file, columns, kpis)
     if long.empty:
         raise InputError(Problem(file=file, message=f"no data rows below the header (row {header})"))
     return RawActuals(file=file, frame=long, header_row=header)

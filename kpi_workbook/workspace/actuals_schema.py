@@ -17,6 +17,7 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import EXAMPLES, period_table
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, RawActuals
+from kpi_workbook.workspace.sources import fold
 
 STORE_COLUMNS = ["period", "period_start", "team", "employee_id", "kpi_id", "value"]
 REPORT_COLUMNS = ["row", "column", "value", "reason"]
@@ -24,6 +25,8 @@ OTHER_TEAM = "employee belongs to another team in employees.csv"
 NOT_IN_ROLE = "KPI is not assigned to the employee's role"
 NOT_IN_TEAM = "team-level value (no employee id) for a KPI that no role of the team has"
 DUPLICATE = "duplicate: another row has the same period, team, employee and KPI"
+NOT_A_PERIOD = (f"not a period (write e.g. {EXAMPLES}; give dates in another format, such as 4/15/2025, with "
+                "--date-format '%m/%d/%Y')")
 ROW_CHECK_COLUMNS = {OTHER_TEAM: "employee_id", NOT_IN_ROLE: "kpi_id", NOT_IN_TEAM: "kpi_id", DUPLICATE: "kpi_id"}
 
 
@@ -40,10 +43,15 @@ class ValidatedActuals:
 
 
 class RejectedRowsError(InputError):
-    """Rows of an actuals file failed validation; nothing was imported. `report` lists every problem."""
+    """Rows of an actuals file failed validation; nothing was imported. `report` lists every problem.
 
-    def __init__(self, validated: ValidatedActuals):
+    `importable` and `held_back` say what an import of the valid rows would do: how many values it would store,
+    and how many valid rows it would hold back with the rejected ones (same period, team and KPI).
+    """
+
+    def __init__(self, validated: ValidatedActuals, importable: int = 0, held_back: int = 0):
         self.report = validated.report
+        self.importable, self.held_back = importable, held_back
         problems = [Problem(file=validated.file, entry=f"row {r.row}", field=r.column,
                             message=f"{r.reason} (got {r.value!r})")
                     for r in validated.report.itertuples(index=False)]
@@ -119,10 +127,11 @@ def actuals_schema(framework: Framework, employees: pd.DataFrame) -> pa.DataFram
     return pa.DataFrameSchema(
         {
             "period": pa.Column(str, pa.Check(lambda s: period_table(s)["label"].notna(), ignore_na=False,
-                                              error=f"not a period (write e.g. {EXAMPLES})")),
+                                              error=NOT_A_PERIOD)),
             "team": pa.Column(str, [
                 pa.Check(lambda s: s != "", error="team is empty"),
-                pa.Check(lambda s: (s == "") | s.isin(teams), error=f"unknown team (known: {known_teams})"),
+                pa.Check(lambda s: (s == "") | s.isin(teams),
+                         error=f"unknown team: not a team id or name of teams.yaml (ids: {known_teams})"),
             ]),
             "employee_id": pa.Column(str, pa.Check(lambda s: (s == "") | s.isin(people.index),
                                                    error="unknown employee (not in employees.csv)")),
@@ -156,9 +165,20 @@ def _failures(error: pa.errors.SchemaErrors) -> pd.DataFrame:
     return failures.drop_duplicates().reset_index(drop=True)
 
 
+def team_ids(values: pd.Series, framework: Framework) -> pd.Series:
+    """Team values as team ids: an id stays, a team name (case, accents and spaces ignored) becomes its id, any
+    other value is kept for the schema to reject (the same rules as a source's `team_match: name`)."""
+    ids = {t.id for t in framework.teams}
+    names = {fold(t.name): t.id for t in framework.teams}
+    lookup = {v: v if v in ids else names.get(fold(v), v) for v in pd.unique(values.astype(str))}
+    return values.astype(str).map(lookup)
+
+
 def validate_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFrame) -> ValidatedActuals:
-    """Check every row; returns the valid rows ready for the store and a report of the rejected ones."""
-    frame = raw.frame
+    """Check every row; returns the valid rows ready for the store and a report of the rejected ones.
+
+    Teams may be given by id or by name (see team_ids)."""
+    frame = raw.frame.assign(team=team_ids(raw.frame["team"], framework))
     try:
         actuals_schema(framework, employees).validate(frame[[*LONG_COLUMNS, "extra"]], lazy=True)
         failures = pd.DataFrame({"index": pd.Series(dtype=int), "column": pd.Series(dtype=str),

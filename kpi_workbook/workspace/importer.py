@@ -9,15 +9,16 @@ import pandas as pd
 
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
-from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
+from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, RawActuals, read_actuals_file
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import ACTUALS_CSV, EMPLOYEES_FILE, load_framework
-from kpi_workbook.workspace.store import DuckDBStore, workspace_store
+from kpi_workbook.workspace.sources import parse_dates
+from kpi_workbook.workspace.store import workspace_store
 
 REJECT_COLUMNS = ["row", *LONG_COLUMNS, "reason"]
+SHOWN_PROBLEMS = 20
 
 
 @dataclass(frozen=True)
@@ -95,48 +96,60 @@ def hold_back_slices(validated: ValidatedActuals) -> ValidatedActuals:
     )
 
 
+def dates_to_periods(raw: RawActuals, formats: list[str]) -> RawActuals:
+    """Period cells that are dates in one of `formats` (e.g. '%m/%d/%Y') as ISO dates, which mean their month
+    (see core.periods); cells that are periods already stay. InputError for a date two formats read differently."""
+    if not formats:
+        return raw
+    frame = raw.frame
+    text = frame["period"].astype(str)
+    dated = period_table(text)["label"].isna() & (text != "")
+    parsed, _, ambiguous = parse_dates(text[dated], formats, with_time=False)
+    if len(ambiguous):
+        shown = frame.loc[ambiguous.index[:SHOWN_PROBLEMS]]
+        raise InputError([Problem(file=raw.file, entry=f"row {r.row}", field="period", message=(
+            f"ambiguous date {r.period!r}: the formats {' and '.join(formats)} read it differently"))
+            for r in shown.itertuples(index=False)])
+    iso = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), text[dated])
+    return replace(raw, frame=frame.assign(period=text.where(~dated, iso)))
+
+
 def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str = "long", sheet: str | None = None,
                    header_row: int | None = None, skip_invalid: bool = False,
                    rejects: str | Path | None = None, columns: ColumnMap | None = None,
-                   overwrite_rejects: bool = False) -> ImportResult:
+                   overwrite_rejects: bool = False, date_formats: list[str] | None = None) -> ImportResult:
     """Validate an actuals file against the workspace and store it in the workspace's actuals.duckdb.
 
     Each period × team × KPI in the file replaces what the store held for it (other teams, KPIs and periods
     are kept), so importing a file twice gives the same store. When rows are rejected, nothing is imported
-    and RejectedRowsError lists them (row as in the file, column, value, reason); with `skip_invalid` the
+    and RejectedRowsError lists them (row as in the file, column, value, reason) and says what `skip_invalid`
+    would import and hold back; with `skip_invalid` the
     valid rows are imported and the rejected ones written to `rejects` (default: next to the input, see
     default_rejects_path) with the valid rows of any period × team × KPI that had a rejected row (see
     hold_back_slices). `rejects` given without `skip_invalid` also receives the rejected rows; it may not be a
     folder or a workspace file, nor an existing file unless `overwrite_rejects` (see check_rejects_path).
-    `columns` maps the file's own header names onto the import format (see actuals_reader.ColumnMap).
-    Unreadable files, framework files or employees.csv raise InputError.
+    `columns` maps the file's own header names onto the import format (see actuals_reader.ColumnMap); teams may
+    be ids or names; `date_formats` read period cells that are dates (see dates_to_periods).
+    Unreadable files, framework files, employees.csv or actuals store raise InputError.
     """
     if rejects is not None:
         check_rejects_path(rejects, workspace, overwrite_rejects)
-    raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns)
     framework = load_framework(workspace)
-    validated = validate_actuals(raw, framework, load_employees(workspace, framework))
-    if skip_invalid:
-        validated = hold_back_slices(validated)
+    raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns,
+                            kpis={k.id for k in framework.kpis})
+    raw = dates_to_periods(raw, date_formats or [])
+    checked = validate_actuals(raw, framework, load_employees(workspace, framework))
+    kept = hold_back_slices(checked)
+    validated = kept if skip_invalid else checked
     rejects_path = None
     if len(validated.rejected) and (skip_invalid or rejects is not None):
         rejects_path = write_rejects(validated, rejects or default_rejects_path(path))
     if len(validated.rejected) and (not skip_invalid or validated.valid.empty):
-        raise RejectedRowsError(validated)
+        raise RejectedRowsError(validated, importable=len(kept.valid),
+                                held_back=len(kept.rejected) - len(checked.rejected))
     result = workspace_store(workspace).replace_periods(validated.valid)
     return ImportResult(
         file=raw.file, read=len(raw.frame), imported=result.inserted, rejected=len(validated.rejected),
         replaced=result.removed, periods=sort_periods(pd.unique(validated.valid["period"])),
         report=validated.report, rejects_path=rejects_path,
     )
-
-
-def build_store_from_csv(store: DuckDBStore, csv: Path, framework: Framework, employees: pd.DataFrame) -> int:
-    """Validate `csv` (the long import format) and build `store` from it, unless another process made it first.
-
-    Returns the number of values stored (0 when the store was there already); RejectedRowsError lists every bad row.
-    """
-    validated = validate_actuals(read_actuals_file(csv), framework, employees)
-    if len(validated.report):
-        raise RejectedRowsError(validated)
-    return len(validated.valid) if store.create_from(validated.valid) else 0
