@@ -58,7 +58,8 @@ REPORT_TEMPLATE = """\
   .jp-MarkdownCell h1 { break-before: page; }
   main > .jp-Cell:first-of-type h1 { break-before: auto; }
   .jp-MarkdownCell h2, .jp-MarkdownCell h3 { break-after: avoid; }
-  .jp-OutputArea-output img, .kpi-summary, tr { break-inside: avoid; }
+  main .jp-OutputArea-child { break-inside: auto; }  /* long outputs run on; rows, charts, flags do not split */
+  .jp-OutputArea-output img, .kpi-summary li, tr { break-inside: avoid; }
   thead { display: table-header-group; }
 }
 </style>
