@@ -148,7 +148,7 @@ def duration(table: ir.Table, source: Source, spec: Duration, kpi: str) -> tuple
 
 
 def period_keys(table: ir.Table, frequency: Frequency) -> dict[str, Any]:
-    """Grouping expressions that place each row's `when` date in a period of the frequency."""
+    """Grouping expressions that place each row's `when` date in a period of the frequency (run where the rows are)."""
     when = table[WHEN]
     if frequency is Frequency.WEEKLY:
         return {WEEK: when.truncate("W")}
@@ -159,3 +159,21 @@ def period_keys(table: ir.Table, frequency: Frequency) -> dict[str, Any]:
         Frequency.MONTHLY: when.month,
     }
     return {YEAR: when.year(), NUMBER: numbers[frequency]()}
+
+
+def period_of_keys(table: ir.Table, frequency: Frequency) -> tuple[Any, Any]:
+    """(canonical label such as 2025Q1 or 2025-W05, first day) of the period keys a grouped query returned."""
+    if frequency is Frequency.WEEKLY:
+        monday = table[WEEK].cast("date")
+        iso_year = (monday + ibis.interval(days=3)).year()  # an ISO week belongs to the year of its Thursday
+        return iso_year.cast("string") + "-W" + monday.week_of_year().cast("string").lpad(2, "0"), monday
+    year, n = table[YEAR].cast("int64"), table[NUMBER].cast("int64")
+    text = year.cast("string")
+    labels = {
+        Frequency.YEARLY: (text, 1),
+        Frequency.HALF_YEARLY: (text + "H" + n.cast("string"), (n - 1) * 6 + 1),
+        Frequency.QUARTERLY: (text + "Q" + n.cast("string"), (n - 1) * 3 + 1),
+        Frequency.MONTHLY: (text + "-" + n.cast("string").lpad(2, "0"), n),
+    }
+    label, month = labels[frequency]
+    return label, ibis.date(year, month, 1)

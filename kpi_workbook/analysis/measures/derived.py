@@ -1,52 +1,56 @@
-"""Derived measures: arithmetic over other KPIs' values of the same period, team and employee."""
+"""Derived measures in the engine: arithmetic over other KPIs' values of the same period, team and employee."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from typing import Any
 
-from kpi_workbook.analysis.measures.evaluate import KEYS, NO_DATA_COLUMNS, VALUE_COLUMNS, Evaluation
+import ibis
+import ibis.expr.types as ir
+
+from kpi_workbook.analysis.measures.evaluate import KEYS, not_finite
 from kpi_workbook.core.measures import Column, Literal, Per, Term, derived_kpis, parse_derived
 from kpi_workbook.core.model import KpiDefinition
 
+DIVISION_BY_ZERO = "division by zero: the divisor is 0"
 
-def _value(term: Term, table: pd.DataFrame, reasons: pd.Series) -> pd.Series:
-    """The term's values over the aligned operand table; division by zero writes a reason and gives NaN."""
+
+def _value(term: Term, table: ir.Table, divisors: list[Any]) -> Any:
+    """The term over the operand columns; divisors collects every divisor (a zero one gives NULL)."""
     if isinstance(term, Literal):
-        return pd.Series(float(term.value), index=table.index)
+        return ibis.literal(float(term.value), "float64")
     if isinstance(term, Column):
         return table[term.name]
-    parts = [_value(item, table, reasons) for item in term.items]
+    parts = [_value(item, table, divisors) for item in term.items]
     if term.op == "-" and len(parts) == 1:
         return -parts[0]
     left, right = parts
     if term.op == "/":
-        zero = (right == 0) & (reasons == "")
-        reasons[zero] = "division by zero: the divisor is 0"
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return left / right.where(right != 0)
+        divisors.append(right)
+        return left / ibis.ifelse(right == 0, ibis.null("float64"), right)
     return {"+": left + right, "-": left - right, "*": left * right}[term.op]
 
 
-def evaluate_derived(kpi: KpiDefinition, operands: pd.DataFrame) -> Evaluation:
-    """Evaluate a derived measure; `operands` holds the values (period, team, employee_id, kpi_id, value) of the
-    KPIs it uses. A group missing one of them, or dividing by zero, is no data with the reason."""
+def derived_table(kpi: KpiDefinition, operands: ir.Table) -> tuple[ir.Table, Any, Any]:
+    """(one row per period, team and employee that has a value of an operand; the value; the reason for no data or
+    NULL) of a derived measure. `operands` holds period, team, employee_id, kpi_id and value of the KPIs it uses.
+
+    A group missing one of them is "no value of KPI x" (the first missing, in the expression's order); a zero divisor
+    is "division by zero"."""
     measure = kpi.measure
     term = parse_derived(measure.derived)
     names = derived_kpis(term)
-    level = operands["employee_id"] != "" if measure.per is Per.EMPLOYEE else operands["employee_id"] == ""
-    used = operands[level & operands["kpi_id"].isin(names)]
-    table = used.pivot_table(index=KEYS, columns="kpi_id", values="value", aggfunc="first").reset_index()
-    for name in names:
-        if name not in table:
-            table[name] = np.nan
-    reasons = pd.Series("", index=table.index, dtype="object")
-    for name in reversed(names):
-        reasons[table[name].isna()] = f"no value of KPI {name}"
-    value = _value(term, table, reasons) * measure.scale
-    reasons[~np.isfinite(value) & (reasons == "")] = "not a finite number"
-    ok = reasons == ""
-    values = table.loc[ok, KEYS].assign(kpi_id=kpi.id, value=value[ok].astype("float64"),
-                                        source="derived: " + ", ".join(names), source_rows=len(names))
-    no_data = table.loc[~ok, KEYS].assign(kpi_id=kpi.id, reason=reasons[~ok])
-    return Evaluation(values[VALUE_COLUMNS].reset_index(drop=True), no_data[NO_DATA_COLUMNS].reset_index(drop=True))
+    employee = operands.employee_id
+    level = employee != "" if measure.per is Per.EMPLOYEE else employee == ""
+    used = operands.filter(level & operands.kpi_id.isin(names))
+    table = used.group_by(KEYS).aggregate(**{n: used.value.cast("float64").max(where=used.kpi_id == n)
+                                            for n in names})
+    divisors: list[Any] = []
+    value = _value(term, table, divisors) * measure.scale
+    cases = [(table[n].isnull(), ibis.literal(f"no value of KPI {n}")) for n in names]
+    if divisors:
+        zero = divisors[0] == 0
+        for divisor in divisors[1:]:
+            zero = zero | (divisor == 0)
+        cases.append((zero.fill_null(False), ibis.literal(DIVISION_BY_ZERO)))
+    cases.append((not_finite(value), ibis.literal("not a finite number")))
+    return table, value, ibis.cases(*cases, else_=ibis.null("string"))

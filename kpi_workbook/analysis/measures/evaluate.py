@@ -1,83 +1,125 @@
-"""Evaluating one KPI's measure on read sources: one grouped query per source, then ratios and "no data" reasons."""
+"""Evaluating measures in the engine: one grouped aggregation per source × grain holding every KPI's aggregates as
+columns, and each KPI's value, "no data" reason and number of source rows as ibis expressions over it.
+
+The aggregation runs in the source's backend (so raw rows never leave a warehouse); the grouped result is kept as a
+temporary table of the local DuckDB connection, where period labels, ratios and reasons are computed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
 
 import ibis
-import numpy as np
-import pandas as pd
+import ibis.expr.types as ir
+from ibis.common.exceptions import IbisError
 
-from kpi_workbook.analysis.measures.compile import NUMBER, WEEK, YEAR, aggregation, duration, period_keys
+from kpi_workbook.analysis.measures.compile import aggregation, duration, period_keys, period_of_keys
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import ZERO_WHEN_NONE_MATCH, Aggregate, Duration, Measure, Per
 from kpi_workbook.core.model import Frequency, KpiDefinition
-from kpi_workbook.core.periods import period_table
 from kpi_workbook.workspace.sources import EMPLOYEE, TEAM, WHEN, ReadSource
 
 KEYS = ["period", "team", "employee_id"]
 VALUE_COLUMNS = [*KEYS, "kpi_id", "value", "source", "source_rows"]
 NO_DATA_COLUMNS = [*KEYS, "kpi_id", "reason"]
+#: The first day of a row's period (for ordering); the employee's home team and role (for assignments).
+START, HOME, ROLE = "__start", "__home", "__role"
+
+_names = itertools.count()
+
+
+def temp_name(prefix: str) -> str:
+    """A fresh name for a temporary table of the local connection."""
+    return f"__kpi_{prefix}_{next(_names)}"
 
 
 @dataclass(frozen=True)
-class Evaluation:
-    """A KPI's computed values (with source and number of source rows) and the groups with no data and why."""
+class Grain:
+    """Whose values a query gives, per which periods."""
 
-    values: pd.DataFrame
-    no_data: pd.DataFrame
-
-
-def _labels(frame: pd.DataFrame, frequency: Frequency) -> pd.Series:
-    """Canonical period labels of the grouping keys a query returned."""
-    if frequency is Frequency.WEEKLY:
-        return pd.to_datetime(frame[WEEK]).map(lambda d: "{}-W{:02d}".format(*d.isocalendar()[:2]))
-    year, n = frame[YEAR].astype(int).astype(str), frame[NUMBER].astype(int)
-    formats = {Frequency.YEARLY: lambda: year, Frequency.HALF_YEARLY: lambda: year + "H" + n.astype(str),
-               Frequency.QUARTERLY: lambda: year + "Q" + n.astype(str),
-               Frequency.MONTHLY: lambda: year + "-" + n.astype(str).str.zfill(2)}
-    return formats[frequency]()
+    frequency: Frequency
+    per: Per
 
 
-def _source_query(read: ReadSource, specs: list[tuple[str, Aggregate | Duration]], kpi: KpiDefinition,
-                  measure: Measure, frequency: Frequency, span: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
-    """One grouped query for the metrics a KPI takes from one source; a frame keyed by period, team, employee."""
-    source, table = read.source, read.table
-    if measure.per is Per.EMPLOYEE and source.employee is None:
+def _local(expr: ir.Table, con: Any) -> ir.Table:
+    """`expr` itself when the local connection can run it, else its (grouped, small) result brought over as Arrow."""
+    try:
+        backend = expr._find_backend()
+    except IbisError:  # only in-memory tables: the local connection runs them
+        return expr
+    return expr if backend is con else ibis.memtable(backend.to_pyarrow(expr))
+
+
+@dataclass
+class SourceQuery:
+    """The grouped aggregation of one source at one grain; KPIs add their aggregates, identical ones are shared."""
+
+    read: ReadSource
+    grain: Grain
+    span: tuple[dt.date, dt.date] | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    _columns: dict[str, str] = field(default_factory=dict)
+    _table: ir.Table | None = None
+
+    def __post_init__(self) -> None:
+        table = self.read.table
+        snapshot = self.read.source.fixed_period
+        if snapshot is not None:
+            if self.span is not None and not (self.span[0] <= snapshot.start and snapshot.end <= self.span[1]):
+                table = table.filter(ibis.literal(False))
+        elif self.span is not None:
+            table = table.filter((table[WHEN] >= self.span[0]) & (table[WHEN] <= self.span[1]))
+        self._table = table
+
+    def add(self, spec: Aggregate | Duration, kpi: str, field_name: str) -> str:
+        """The column of `spec`'s aggregate (and `<column>__used`, its number of rows); InputError naming the KPI."""
+        key = f"{type(spec).__name__}:{spec.model_dump_json()}"
+        if key not in self._columns:
+            table, source = self._table, self.read.source
+            value, used = (duration(table, source, spec, kpi) if isinstance(spec, Duration)
+                           else aggregation(table, source, spec, kpi, field_name))
+            name = f"{source.name}__m{len(self._columns)}"
+            self.metrics[name], self.metrics[f"{name}__used"] = value, used
+            self._columns[key] = name
+        return self._columns[key]
+
+    def materialize(self, con: Any, staff: ir.Table) -> ir.Table:
+        """Run the aggregation; a temporary table of `con` keyed by period, team and employee (with home and role)."""
+        table, snapshot = self._table, self.read.source.fixed_period
+        keys = {} if snapshot is not None else period_keys(table, self.grain.frequency)
+        keys[TEAM] = table[TEAM]
+        if self.grain.per is Per.EMPLOYEE:
+            keys[EMPLOYEE] = table[EMPLOYEE]
+        grouped = _local(table.group_by(**keys).aggregate(**self.metrics), con)
+        if snapshot is not None:
+            label, start = ibis.literal(snapshot.label, "string"), ibis.literal(snapshot.start, "date")
+        else:
+            label, start = period_of_keys(grouped, self.grain.frequency)
+        employee = grouped[EMPLOYEE].cast("string") if self.grain.per is Per.EMPLOYEE else ibis.literal("", "string")
+        shaped = grouped.select(period=label, team=grouped[TEAM].cast("string"), employee_id=employee,
+                                **{START: start}, **{name: grouped[name] for name in self.metrics})
+        if self.grain.per is Per.EMPLOYEE:
+            shaped = shaped.left_join(staff, shaped.employee_id == staff["__staff"]).drop("__staff")
+        return con.create_table(temp_name(self.read.source.name), shaped, temp=True)
+
+
+def check_kpi(kpi: KpiDefinition, read: ReadSource, frequency: Frequency) -> None:
+    """InputError when a KPI cannot be computed from a source at its grain."""
+    source = read.source
+    if kpi.measure.per is Per.EMPLOYEE and source.employee is None:
         raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi.id}'", field="measure.per",
                                  message=f"per employee, but source '{source.name}' has no employee column"))
     snapshot = source.fixed_period
-    if snapshot is not None:
-        if snapshot.frequency is not frequency:
-            raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi.id}'", field="frequency", message=(
-                f"the KPI is {frequency.value} but source '{source.name}' is a snapshot of {snapshot.label}")))
-        if span is not None and not (span[0] <= snapshot.start and snapshot.end <= span[1]):
-            table = table.filter(ibis.literal(False))
-        keys = {}
-    else:
-        if span is not None:
-            table = table.filter((table[WHEN] >= span[0]) & (table[WHEN] <= span[1]))
-        keys = period_keys(table, frequency)
-    keys[TEAM] = table[TEAM]
-    if measure.per is Per.EMPLOYEE:
-        keys[EMPLOYEE] = table[EMPLOYEE]
-    metrics = {}
-    for name, spec in specs:
-        field = name if name in ("aggregate", "duration") else f"ratio.{name}"
-        value, used = (duration(table, source, spec, kpi.id) if isinstance(spec, Duration)
-                       else aggregation(table, source, spec, kpi.id, field))
-        metrics[name], metrics[f"{name}__used"] = value, used
-    frame = table.group_by(**keys).aggregate(**metrics).execute()
-    periods = pd.Series(snapshot.label, index=frame.index) if snapshot is not None else _labels(frame, frequency)
-    employee = frame[EMPLOYEE].astype(str) if measure.per is Per.EMPLOYEE else ""
-    result = pd.DataFrame({"period": periods, "team": frame[TEAM].astype(str), "employee_id": employee})
-    for name in metrics:
-        result[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    return result
+    if snapshot is not None and snapshot.frequency is not frequency:
+        raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi.id}'", field="frequency", message=(
+            f"the KPI is {frequency.value} but source '{source.name}' is a snapshot of {snapshot.label}")))
 
 
-def _specs(measure: Measure) -> list[tuple[str, Aggregate | Duration]]:
+def specs(measure: Measure) -> list[tuple[str, Aggregate | Duration]]:
+    """(name, spec) of each aggregation a measure needs: aggregate, numerator and denominator, or duration."""
     if measure.aggregate is not None:
         return [("aggregate", measure.aggregate)]
     if measure.ratio is not None:
@@ -85,71 +127,60 @@ def _specs(measure: Measure) -> list[tuple[str, Aggregate | Duration]]:
     return [("duration", measure.duration)]
 
 
-def _metric(frame: pd.DataFrame, name: str, spec: Aggregate | Duration) -> tuple[pd.Series, pd.Series]:
-    """A metric's values and the reason where it has none: groups where no row matched are 0 for sum and counts."""
-    values, used = frame[name], frame[f"{name}__used"].fillna(0)
+def joined(tables: list[ir.Table], con: Any) -> ir.Table:
+    """The grouped tables of several sources side by side: every group of any of them (outer join, as a table)."""
+    result = tables[0]
+    for other in tables[1:]:
+        on = [result[k] == other[k] for k in KEYS]
+        both = result.outer_join(other, on, rname="{name}__other")
+        keep = [*KEYS, START, *(c for c in (HOME, ROLE) if c in result.columns)]
+        result = both.select(**{c: ibis.coalesce(both[c], both[f"{c}__other"]) for c in keep},
+                             **{c: both[c] for c in both.columns if c not in keep and not c.endswith("__other")})
+    return result if len(tables) == 1 else con.create_table(temp_name("joined"), result, temp=True)
+
+
+def _what(spec: Aggregate | Duration) -> str:
+    if isinstance(spec, Aggregate):
+        return spec.describe()
+    return f"the duration from {spec.start} to {spec.end} in {spec.source}" + (f" where {spec.where}" if spec.where
+                                                                               else "")
+
+
+def _metric(table: ir.Table, column: str, spec: Aggregate | Duration) -> tuple[Any, Any, Any]:
+    """(value, reason it has none or NULL, rows used) of one aggregate; groups where no row matched are 0 for sum
+    and counts, and a source without rows for the group is "no data" for the other functions."""
+    value, used = table[column].cast("float64"), table[f"{column}__used"]
+    absent = used.isnull()
     zero_ok = isinstance(spec, Aggregate) and spec.function in ZERO_WHEN_NONE_MATCH
     if zero_ok:
-        values = values.where(used > 0, 0.0)
-    absent = frame[f"{name}__used"].isna()
-    what = spec.describe() if isinstance(spec, Aggregate) else (
-        f"the duration from {spec.start} to {spec.end} in {spec.source}" + (f" where {spec.where}" if spec.where
-                                                                             else ""))
-    reason = pd.Series("", index=frame.index, dtype="object")
-    reason[values.isna() & ~absent] = f"no rows for {what}"
-    reason[absent] = f"no rows of {spec.source} in this period for this team or employee"
-    if zero_ok:
-        reason[absent] = ""
-        values = values.fillna(0.0)
-    return values, reason
+        value = ibis.ifelse(used.fill_null(0) > 0, value, 0.0)
+    missing = value.isnull() | value.isnan()
+    absent_reason = ibis.null("string") if zero_ok else ibis.literal(
+        f"no rows of {spec.source} in this period for this team or employee")
+    reason = ibis.cases((absent, absent_reason), (missing, ibis.literal(f"no rows for {_what(spec)}")),
+                        else_=ibis.null("string"))
+    return value, reason, used.fill_null(0)
 
 
-def evaluate_measure(kpi: KpiDefinition, frequency: Frequency, sources: dict[str, ReadSource],
-                     span: tuple[dt.date, dt.date] | None = None) -> Evaluation:
-    """Evaluate an aggregate, ratio or duration measure per period and employee or team (not derived)."""
-    measure = kpi.measure
-    specs = _specs(measure)
-    frames = []
-    for name in measure.sources:
-        if name not in sources:
-            raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi.id}'", field="measure",
-                                     message=f"unknown source '{name}' (not in sources.yaml)"))
-        mine = [(n, s) for n, s in specs if s.source == name]
-        frames.append(_source_query(sources[name], mine, kpi, measure, frequency, span).set_index(KEYS))
-    frame = pd.concat(frames, axis=1).reset_index() if len(frames) > 1 else frames[0].reset_index()
-    reason = pd.Series("", index=frame.index, dtype="object")
+def not_finite(value: Any) -> Any:
+    """Whether a float value is NULL, NaN or ±inf."""
+    return value.isnull() | value.isnan() | value.isinf()
+
+
+def measured(table: ir.Table, measure: Measure, columns: dict[str, str]) -> tuple[Any, Any, Any]:
+    """(value, reason for no data or NULL, number of source rows) of an aggregate, ratio or duration measure.
+
+    `columns` gives the column of `table` that holds each of the measure's aggregations (by spec name)."""
+    parts = {name: _metric(table, columns[name], spec) for name, spec in specs(measure)}
     if measure.ratio is not None:
-        numerator, why_n = _metric(frame, "numerator", measure.ratio.numerator)
-        denominator, why_d = _metric(frame, "denominator", measure.ratio.denominator)
-        reason = why_d.where(why_d != "", why_n)
-        zero = (denominator == 0) & (reason == "")
-        reason[zero] = f"division by zero: {measure.ratio.denominator.describe()} is 0"
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = numerator / denominator.where(denominator != 0)
+        (numerator, why_n, _), (denominator, why_d, _) = parts["numerator"], parts["denominator"]
+        reason = ibis.coalesce(why_d, why_n)
+        zero = f"division by zero: {measure.ratio.denominator.describe()} is 0"
+        reason = ibis.ifelse(reason.isnull() & (denominator == 0), ibis.literal(zero), reason)
+        value = numerator / ibis.ifelse(denominator == 0, ibis.null("float64"), denominator)
     else:
-        name, spec = specs[0]
-        value, reason = _metric(frame, name, spec)
+        value, reason, _ = next(iter(parts.values()))
     value = value * measure.scale
-    reason[~np.isfinite(value) & (reason == "")] = "not a finite number"
-    used = sum(frame[f"{n}__used"].fillna(0) for n, _ in specs)
-    ok = reason == ""
-    values = frame.loc[ok, KEYS].assign(kpi_id=kpi.id, value=value[ok].astype("float64"),
-                                        source=", ".join(measure.sources), source_rows=used[ok].astype("int64"))
-    no_data = frame.loc[~ok, KEYS].assign(kpi_id=kpi.id, reason=reason[~ok])
-    return Evaluation(_sorted(values[VALUE_COLUMNS]), _sorted(no_data[NO_DATA_COLUMNS]))
-
-
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    starts = period_table(frame["period"])["start"]
-    return frame.assign(__start=starts).sort_values(["__start", *KEYS], kind="stable").drop(
-        columns="__start").reset_index(drop=True)
-
-
-def empty_evaluation() -> Evaluation:
-    """An evaluation without values or no-data groups."""
-    values = pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else "int64" if c == "source_rows"
-                                        else "object") for c in VALUE_COLUMNS})
-    return Evaluation(values, pd.DataFrame({c: pd.Series(dtype="object") for c in NO_DATA_COLUMNS}))
-
+    reason = ibis.ifelse(reason.isnull() & not_finite(value), ibis.literal("not a finite number"), reason)
+    rows = sum((used for _, _, used in parts.values()), ibis.literal(0, "int64"))
+    return value, reason, rows.cast("int64")

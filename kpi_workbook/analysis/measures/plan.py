@@ -1,0 +1,74 @@
+"""Planning a computation: which measured KPIs to evaluate, in which order, at which frequency and over which days."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.measures import FilterError, derived_kpis, parse_derived
+from kpi_workbook.core.model import Framework, Frequency, KpiDefinition
+from kpi_workbook.core.periods import parse_period
+
+
+def frequency_of(kpi: KpiDefinition, framework: Framework) -> Frequency:
+    """The frequency a KPI is computed at: its own, else the framework's review cycle."""
+    return kpi.frequency or framework.metadata.review_cycle
+
+
+def span_of(first: str | None, last: str | None) -> tuple[dt.date, dt.date] | None:
+    """The days from the first day of period `first` to the last day of period `last` (None: all)."""
+    if first is None and last is None:
+        return None
+    start = parse_period(first or last).start
+    end = parse_period(last or first).end
+    if end < start:
+        raise InputError(Problem(file="--from/--to", message=f"{last} ends before {first} starts"))
+    return start, end
+
+
+def _definition(framework: Framework, kpi_id: str) -> KpiDefinition:
+    kpi = framework.kpi(kpi_id)
+    if kpi is None or kpi.measure is None:
+        measured = ", ".join(k.id for k in framework.kpis if k.measure is not None) or "none"
+        raise InputError(Problem(file="--kpi", message=f"'{kpi_id}' is not a KPI with a measure (measured: "
+                                                       f"{measured})"))
+    return kpi
+
+
+def operands(kpi: KpiDefinition) -> list[str]:
+    """The KPI ids a derived KPI uses; InputError naming the KPI when its expression does not parse."""
+    try:
+        return derived_kpis(parse_derived(kpi.measure.derived))
+    except FilterError as exc:
+        raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi.id}'", field="measure.derived",
+                                 message=str(exc))) from None
+
+
+def evaluation_order(framework: Framework, wanted: list[str] | None) -> list[KpiDefinition]:
+    """The measured KPIs to evaluate (the wanted ones and the measured KPIs derived ones use), operands first."""
+    order: list[KpiDefinition] = []
+    visiting: list[str] = []
+
+    def visit(kpi_id: str) -> None:
+        if any(k.id == kpi_id for k in order):
+            return
+        if kpi_id in visiting:
+            cycle = " → ".join([*visiting[visiting.index(kpi_id):], kpi_id])
+            raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi_id}'", field="measure.derived",
+                                     message=f"derived measures form a cycle: {cycle}"))
+        kpi = _definition(framework, kpi_id)
+        visiting.append(kpi_id)
+        if kpi.measure.derived is not None:
+            for operand in operands(kpi):
+                known = framework.kpi(operand)
+                if known is None:
+                    raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi_id}'", field="measure.derived",
+                                             message=f"unknown KPI '{operand}'"))
+                if known.measure is not None:
+                    visit(operand)
+        visiting.pop()
+        order.append(kpi)
+
+    for kpi_id in wanted or [k.id for k in framework.kpis if k.measure is not None]:
+        visit(kpi_id)
+    return order
