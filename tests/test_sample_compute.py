@@ -95,3 +95,30 @@ def test_regenerating_with_the_seed_gives_identical_exports(tmp_path):
     assert read["a"] == read["b"] and len(read["a"]) == len(EXPORTS)
     assert all(read["a"][f] != read["c"][f] for f in read["a"])
     assert (tmp_path / "a" / SOURCES_FILE).read_bytes() == (SAMPLE_ORG_DIR / SOURCES_FILE).read_bytes()
+
+
+def test_the_excel_export_shows_where_each_value_comes_from(tmp_path, cli):
+    from openpyxl import load_workbook
+
+    from kpi_workbook.reports.excel import LINEAGE_COLUMNS, export_team
+    from kpi_workbook.workspace.opener import open_workspace
+
+    root = tmp_path / "alderbrook"
+    assert cli("init", root, "--sample")[0] == 0
+    code, _, stderr = cli("compute", "-w", root, "--period", "2025Q4", "--kpi", "win_rate")
+    assert code == 0, stderr
+    scope = open_workspace(root).scope(team="sales", period="2025Q4")
+    lineage = scope.store.read_lineage()
+    out = export_team(scope.framework, scope.employees, scope.actuals, "sales", tmp_path / "sales.xlsx",
+                      period="2025Q4", lineage=lineage)[0]
+    sheet = load_workbook(out, read_only=True)["Scorecard"]
+    rows = list(sheet.iter_rows(values_only=True))
+    card = pd.DataFrame(rows[1:], columns=rows[0])
+    assert list(card.columns[-3:]) == LINEAGE_COLUMNS
+    computed = card[card["kpi_id"] == "win_rate"]
+    imported = card[card["kpi_id"] != "win_rate"]
+    assert len(computed) and (computed["source"] == "crm_opportunities").all()
+    assert (computed["source_rows"] >= 10).all() and computed["computed_at"].notna().all()
+    expected = lineage.set_index("employee_id").loc[computed["employee_id"], "source_rows"].to_numpy()
+    assert (computed["source_rows"].to_numpy() == expected).all()
+    assert len(imported) and imported[LINEAGE_COLUMNS].isna().all().all()

@@ -16,13 +16,13 @@ import pandas as pd
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from kpi_workbook.analysis.review import kpi_scorecard, review_flags
+from kpi_workbook.analysis.scoring import score_actuals
+from kpi_workbook.analysis.targets import suggest_for_framework
 from kpi_workbook.core.atomic_files import staged_path, write_files_atomically
 from kpi_workbook.core.errors import InputError, Problem, UnknownTeamError
 from kpi_workbook.core.model import Framework
-from kpi_workbook.analysis.review import kpi_scorecard, review_flags
 from kpi_workbook.reports.safe_cells import neutralize_frame, safe_csv
-from kpi_workbook.analysis.scoring import score_actuals
-from kpi_workbook.analysis.targets import suggest_for_framework
 
 STATUS_FILLS = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "grey": "D9D9D9"}
 VERDICT_FILLS = {"challenging but achievable": "C6EFCE", "too easy": "FFEB9C", "unrealistic": "FFC7CE",
@@ -36,6 +36,9 @@ SCORECARD_COLUMNS = [
     "threshold", "target", "stretch", "range_low", "range_high", "threshold_low", "threshold_high", "achievement",
     "score", "status",
 ]
+#: Where each scorecard value comes from: empty for imported values, filled for values `compute` stored.
+LINEAGE_COLUMNS = ["source", "source_rows", "computed_at"]
+_LINEAGE_KEYS = ["period", "team", "employee_id", "kpi_id"]
 KPI_COLUMNS = ["id", "name", "description", "formula", "unit", "polarity", "category", "indicator", "measure_type",
                "frequency", "data_source", "owner", "family"]
 
@@ -53,11 +56,26 @@ def _split_ranges(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns).astype({c: float for c in columns if c.endswith(("_range_low", "_range_high"))})
 
 
+def with_lineage(card: pd.DataFrame, lineage: pd.DataFrame | None) -> pd.DataFrame:
+    """The scorecard with the lineage of each value (source, source rows, computed at; empty when imported)."""
+    keys = card[_LINEAGE_KEYS].astype(str)
+    if lineage is None or lineage.empty:
+        found = pd.DataFrame(index=card.index, columns=LINEAGE_COLUMNS)
+    else:
+        found = keys.merge(lineage[[*_LINEAGE_KEYS, *LINEAGE_COLUMNS]].astype({k: str for k in _LINEAGE_KEYS}),
+                           on=_LINEAGE_KEYS, how="left", validate="many_to_one").set_index(card.index)
+    return card.assign(source=found["source"].astype("object"),
+                       source_rows=pd.array(found["source_rows"], dtype="Int64"),
+                       computed_at=pd.to_datetime(found["computed_at"]))
+
+
 def team_tables(framework: Framework, employees: pd.DataFrame, actuals: pd.DataFrame, team: str,
-                period: str | None = None, method: str = "percentile", n: int = 3) -> dict[str, pd.DataFrame]:
+                period: str | None = None, method: str = "percentile", n: int = 3,
+                lineage: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The sheets of a team's export, built only from the team's people and the team's actuals.
 
-    Scorecard (employee × KPI of the period; default the latest period with actuals), KPI definitions (of the
+    Scorecard (employee × KPI of the period; default the latest period with actuals; with `lineage`, a
+    store's `read_lineage`, each computed value's source, source rows and time computed), KPI definitions (of the
     team's roles), Targets (suggestions of `method` from the team's history, with attainment probabilities) and
     Flags (review flags of the team for the period, `n` periods running).
     """
@@ -82,7 +100,7 @@ def team_tables(framework: Framework, employees: pd.DataFrame, actuals: pd.DataF
     targets = suggest_for_framework(framework, rows, people, method=method, roles=roles)
     flags = review_flags(framework, scores, label, n=n, teams=[team])
     return {
-        "Scorecard": card[SCORECARD_COLUMNS],
+        "Scorecard": with_lineage(card[SCORECARD_COLUMNS], lineage),
         "KPI definitions": definitions,
         "Targets": _split_ranges(targets),
         "Flags": flags.astype({"severity": str}),
@@ -137,9 +155,12 @@ def write_csv(tables: Mapping[str, pd.DataFrame], folder: str | Path) -> list[Pa
 
 
 def export_team(framework: Framework, employees: pd.DataFrame, actuals: pd.DataFrame, team: str, out: str | Path,
-                period: str | None = None, fmt: str = "xlsx", method: str = "percentile") -> list[Path]:
-    """Export a team to an Excel workbook (fmt xlsx) or a folder of CSV files (fmt csv); returns the files."""
+                period: str | None = None, fmt: str = "xlsx", method: str = "percentile",
+                lineage: pd.DataFrame | None = None) -> list[Path]:
+    """Export a team to an Excel workbook (fmt xlsx) or a folder of CSV files (fmt csv); returns the files.
+
+    `lineage` (DuckDBStore.read_lineage) fills the scorecard's source, source_rows and computed_at columns."""
     if fmt not in ("xlsx", "csv"):
         raise ValueError(f"unknown export format '{fmt}'; use xlsx or csv")
-    tables = team_tables(framework, employees, actuals, team, period=period or None, method=method)
+    tables = team_tables(framework, employees, actuals, team, period=period or None, method=method, lineage=lineage)
     return write_csv(tables, out) if fmt == "csv" else [write_excel(tables, out)]
