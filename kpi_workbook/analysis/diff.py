@@ -27,6 +27,7 @@ KINDS = {
     "assignment": "Assignments (role/KPI)",
 }
 CHANGES = {"removed": "-", "added": "+", "changed": "~"}
+_BAND_FIELDS = {"threshold", "target", "stretch", "target_range", "threshold_range"}
 _SUMMARY_FIELDS = {"objective": "title", "team": "name", "kpi": "name", "role": "title",
                    "responsibility": "description"}
 
@@ -137,3 +138,32 @@ def format_diff(table: pd.DataFrame, old_label: str = "old", new_label: str = "n
                 text = rows["old"].iloc[0] if change == "removed" else rows["new"].iloc[0]
                 lines.append(f"  {marker} {ident}" + (f": {text}" if text else ""))
     return "\n".join(lines) + "\n"
+
+
+def _entry_words(kind: str, ident: str) -> str:
+    if kind == "assignment":
+        role, _, kpi = ident.partition("/")
+        return f"{kpi} for {role}"
+    if kind == "responsibility":
+        role, _, item = ident.partition("/")
+        return f"responsibility {item} of {role}"
+    return ident if kind == "metadata" else f"{kind} {ident}"
+
+
+def changes_in_words(table: pd.DataFrame, framework: Framework | None = None) -> list[str]:
+    """One line per difference as a reviewer reads it, e.g. ``weight of win_rate for account_executive: 15 → 20``
+    or ``target of time_to_hire for recruiter: 30 → 25 days`` (units from `framework`'s KPI definitions)."""
+    lines = []
+    for row in table.itertuples():
+        what = _entry_words(row.kind, row.id)
+        if row.change == "added":
+            lines.append(f"added {what}" + (f": {row.new}" if row.new else ""))
+        elif row.change == "removed":
+            lines.append(f"removed {what}" + (f" (was: {row.old})" if row.old else ""))
+        else:
+            kpi = framework.kpi(row.id.partition("/")[2]) if framework is not None and row.kind == "assignment" \
+                else None
+            unit = f" {kpi.unit}" if kpi is not None and kpi.unit and row.field in _BAND_FIELDS else ""
+            field = row.field.replace("_", " ")
+            lines.append(f"{field} of {what}: {row.old or '(none)'} → {row.new or '(none)'}{unit}")
+    return lines

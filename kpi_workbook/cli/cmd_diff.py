@@ -1,4 +1,17 @@
-"""`kpi-workbook diff OLD NEW`: what changed between two framework versions (e.g. two review cycles)."""
+"""`kpi-workbook diff`: what changed between two framework versions: two folders, or two git revisions of one.
+
+Reviewing in pull requests (opt-in): let git show framework files as changes in words instead of YAML lines,
+e.g. "weight of win_rate for account_executive: 15 → 20". Once per clone::
+
+    git config diff.kpi-workbook.command "kpi-workbook diff --git-driver"
+
+and in the repository's ``.gitattributes`` (``kpi-workbook diff --git-setup`` prints both)::
+
+    my_org/*.yaml diff=kpi-workbook
+    my_org/roles/*.yaml diff=kpi-workbook
+
+``git difftool -x "kpi-workbook diff --difftool"`` does the same on demand, without configuration.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +20,18 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.analysis.diff import diff_frameworks, format_diff
+from kpi_workbook.analysis.diff import changes_in_words, diff_frameworks, format_diff
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import load_framework
+
+GIT_SETUP = """# let git show framework files as changes in words (run once per clone):
+git config diff.kpi-workbook.command "kpi-workbook diff --git-driver"
+# and add to .gitattributes (WORKSPACE: the workspace folder in the repository):
+WORKSPACE/*.yaml diff=kpi-workbook
+WORKSPACE/roles/*.yaml diff=kpi-workbook
+"""
 
 
 def _located(problem: Problem, side: str, root: Path) -> Problem:
@@ -19,29 +40,83 @@ def _located(problem: Problem, side: str, root: Path) -> Problem:
     return Problem(file=f"{file} ({side})", message=problem.message, entry=problem.entry, field=problem.field)
 
 
+def _load(side: str, given: str, workspace: str, folders: bool) -> tuple[Framework, str]:
+    """A framework version and its label: the folder `given` (with `folders`), else revision `given` of
+    `workspace` (in git), or with `given` empty the workspace's files as they are now."""
+    from kpi_workbook.analysis.git_versions import framework_at
+
+    folder = Path(given) if given else Path(workspace or ".")
+    if folders or not given:
+        try:
+            return load_framework(folder), str(folder)
+        except InputError as exc:
+            raise InputError([_located(p, side, folder) for p in exc.problems]) from None
+    return framework_at(given, workspace or "."), given
+
+
+def _file_pair(path: str, old: str, new: str) -> None:
+    """Print one framework file's changes in words (git passes the file name and its two versions)."""
+    from kpi_workbook.analysis.git_versions import framework_part
+
+    before, after = framework_part(old, path), framework_part(new, path)
+    lines = changes_in_words(diff_frameworks(before, after), after)
+    typer.echo(f"kpi-workbook diff {path}")
+    typer.echo("\n".join(f"  {line}" for line in lines) if lines else "  no change to the framework")
+
+
 @app.command()
 def diff(
-    old: Annotated[Path, typer.Argument(help="Workspace folder of the older framework version.")],
-    new: Annotated[Path, typer.Argument(help="Workspace folder of the newer framework version.")],
+    old: Annotated[str, typer.Argument(help="Older version: a workspace folder, or a git revision (branch, tag, "
+                                            "commit, HEAD~1) of the -w workspace.", show_default=False)] = "",
+    new: Annotated[str, typer.Argument(help="Newer version: a folder or a revision (default with a revision: the "
+                                            "workspace's files as they are now).", show_default=False)] = "",
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="The workspace whose git revisions OLD and "
+                                           "NEW are (default: the current folder).")] = "",
+    words: Annotated[bool, typer.Option("--words", help="One sentence per change, e.g. 'weight of win_rate for "
+                                        "account_executive: 15 → 20'.")] = False,
     output: Annotated[OutputFormat, typer.Option("--format", help="text (grouped, +/-/~), csv or json.")] = (
         OutputFormat.TEXT
     ),
+    git_driver: Annotated[bool, typer.Option("--git-driver", hidden=True)] = False,
+    difftool: Annotated[bool, typer.Option("--difftool", hidden=True)] = False,
+    git_setup: Annotated[bool, typer.Option("--git-setup", help="Print the opt-in git configuration that shows "
+                                            "framework files as changes in words in git diff.")] = False,
+    driver_args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
     """Show added (+), removed (-) and changed (~) objectives, teams, KPIs, roles, responsibilities and
-    assignments (weights, bands) between two workspace folders.
+    assignments (weights, bands) between two framework versions: two workspace folders (diff OLD_DIR NEW_DIR),
+    two git revisions of a workspace (diff main feature -w my_org), or a revision and the files now (diff HEAD~1).
 
-    Exit code 0 whenever both folders load (with or without differences), 2 when either cannot be read.
+    Exit code 0 whenever both versions load (with or without differences), 2 when either cannot be read.
     """
-    frameworks = []
-    problems: list[Problem] = []
-    for side, path in (("old", old), ("new", new)):
+    if git_setup:
+        typer.echo(GIT_SETUP, nl=False)
+        return
+    if git_driver:  # git: path old-file old-hex old-mode new-file new-hex new-mode
+        rest = driver_args or []
+        _file_pair(old, new, rest[2] if len(rest) > 2 else "")
+        return
+    if difftool:  # git difftool -x: old-file new-file (the file's name is in $BASE)
+        import os
+
+        _file_pair(os.environ.get("BASE", new), old, new)
+        return
+    if not old:
+        fail("give two workspace folders (diff OLD NEW), or a git revision (diff HEAD~1 -w my_org)")
+    versions, problems = [], []
+    folders = not workspace and Path(old).is_dir()  # diff OLD_DIR NEW_DIR; otherwise revisions
+    for side, given in (("old", old), ("new", new)):
         try:
-            frameworks.append(load_framework(path))
+            versions.append(_load(side, given, workspace, folders))
         except InputError as exc:
-            problems += [_located(p, side, path) for p in exc.problems]
+            problems += exc.problems
     if problems:
         fail(InputError(problems))
-    table = diff_frameworks(*frameworks)
-    old_meta, new_meta = (f.metadata for f in frameworks)
+    (before, old_label), (after, new_label) = versions
+    table = diff_frameworks(before, after)
+    if words and output is OutputFormat.TEXT:
+        lines = changes_in_words(table, after)
+        echo_table("\n".join(lines) if lines else f"No changes between {old_label} and {new_label}.")
+        return
     echo_table(render_table(table, output, lambda: format_diff(
-        table, f"{old} (version {old_meta.version})", f"{new} (version {new_meta.version})")))
+        table, f"{old_label} (version {before.metadata.version})", f"{new_label} (version {after.metadata.version})")))
