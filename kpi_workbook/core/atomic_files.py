@@ -134,13 +134,31 @@ def _replay(folder: Path) -> None:
     _step("remove journal")
 
 
+def _idle(folder: Path) -> bool:
+    """Whether no writer holds `folder` (a subfolder another process may be writing into under its own lock)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)  # closing releases the lock taken here
+
+
 def _recover(folder: Path) -> None:
-    """Replay an interrupted transaction and delete the leftovers of interrupted writes (caller holds the lock)."""
+    """Replay an interrupted transaction and delete the leftovers of interrupted writes (caller holds the lock).
+
+    Leftovers in a subfolder are deleted only while no writer holds that subfolder: a concurrent write of a file
+    there (e.g. a report of one team while the index beside it is written) stages its file under its own lock.
+    """
     if (folder / JOURNAL).exists():
         _replay(folder)
+    idle: dict[Path, bool] = {folder: True}
     for path in _leftovers(folder):
-        path.unlink(missing_ok=True)
-        _step(f"remove leftover {path.name}")
+        if idle.setdefault(path.parent, _idle(path.parent)):
+            path.unlink(missing_ok=True)
+            _step(f"remove leftover {path.name}")
 
 
 @contextmanager
