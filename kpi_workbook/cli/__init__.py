@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 import sys
 
-from kpi_workbook.cli.app import EXIT_UNREADABLE, app
+from kpi_workbook.cli.app import EXIT_UNREADABLE, app, echo_errors
 from kpi_workbook.core.errors import KpiWorkbookError
 
 
@@ -29,6 +29,5 @@ def main() -> None:
     try:
         app()
     except KpiWorkbookError as exc:
-        for line in str(exc).splitlines():
-            print(f"error: {line}", file=sys.stderr)
+        echo_errors(exc)
         raise SystemExit(EXIT_UNREADABLE) from None

@@ -47,10 +47,21 @@ def open_workspace_option(given: str) -> Workspace:
     return workspace
 
 
-def fail(error: InputError | str, code: int = EXIT_UNREADABLE) -> NoReturn:
-    """Print every problem of an error on stderr, one per line, and exit with `code`."""
-    for line in str(error).splitlines():
+SHOWN_ERRORS = 50
+
+
+def echo_errors(error: Exception | str) -> None:
+    """Print the problems of an error on stderr, one per line: the first SHOWN_ERRORS, then how many more."""
+    lines = str(error).splitlines()
+    for line in lines[:SHOWN_ERRORS]:
         typer.echo(f"error: {line}", err=True)
+    if len(lines) > SHOWN_ERRORS:
+        typer.echo(f"error: ... and {len(lines) - SHOWN_ERRORS} more problems", err=True)
+
+
+def fail(error: InputError | str, code: int = EXIT_UNREADABLE) -> NoReturn:
+    """Print every problem of an error on stderr (see echo_errors) and exit with `code`."""
+    echo_errors(error)
     raise typer.Exit(code)
 
 
