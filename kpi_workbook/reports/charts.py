@@ -189,7 +189,7 @@ def scorecard_chart(rows: pd.DataFrame, label: str = "kpi_id", title: str = "") 
     ax.set_xlabel("score (%)")
     ax.set_xlim(0, max(160.0, float(scores.max()) + 20))
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize="small")
+    fig.legend(loc="outside lower right", fontsize="small")  # below the axes: never over a bar's value label
     return fig
 
 
