@@ -178,45 +178,46 @@ def _crm(d: _Draw, values: list[dict]) -> pd.DataFrame:
 
 def _hris(d: _Draw, values: list[dict]) -> pd.DataFrame:
     """Quarterly HRIS snapshots (everyone employed in the quarter, leavers with their date and reason), each
-    person with their HR business partner: voluntary turnover per partner."""
+    person with their HR business partner (people dealt out in turn): voluntary turnover per partner."""
     partners = d.holders("voluntary_turnover_rate")
     if not partners:
         return pd.DataFrame()
-    teams = sorted(set(d.employees["team"]))
-    partner_of_team = {t: partners[i % len(partners)] for i, t in enumerate(teams)}
-    staff = d.employees.assign(partner=d.employees["team"].map(partner_of_team))
+    staff = d.employees.assign(partner=[partners[i % len(partners)] for i in range(len(d.employees))])
+    teams_of = staff.groupby("partner")["team"].agg(lambda t: sorted(set(t))).to_dict()
+    base_of = staff["partner"].value_counts()
     first = d.periods[0].start
     hired = {e: first - dt.timedelta(days=int(d.rng.integers(30, 3650))) for e in staff["employee_id"]}
     leavers = []  # (id, team, partner, left_on, reason, quarter index)
     number = len(d.employees)
     for q, period in enumerate(d.periods):
         for partner in partners:
-            base = int((staff["partner"] == partner).sum())
+            base = int(base_of.get(partner, 0))
             rate = d.value(period.label, partner, "voluntary_turnover_rate")
             voluntary = round((rate or 0.0) / 100 * base)
             involuntary = int(d.rng.random() < 0.2)
             for reason in ["voluntary"] * voluntary + ["involuntary"] * involuntary:
                 number += 1
-                team = str(d.rng.choice([t for t, p in partner_of_team.items() if p == partner]))
+                team = str(d.rng.choice(teams_of[partner]))
                 leavers.append((f"E{number:05d}", team, partner, d.day(period), reason, q))
                 hired[f"E{number:05d}"] = first - dt.timedelta(days=int(d.rng.integers(30, 3650)))
     rows = []
     for q, period in enumerate(d.periods):
         as_of = period.end.strftime(EU_DATE)
         for person in staff.itertuples(index=False):
-            rows.append((as_of, person.employee_id, person.team, person.partner,
+            rows.append((period.label, as_of, person.employee_id, person.team, person.partner,
                          hired[person.employee_id].strftime(EU_DATE), "", ""))
         for person, team, partner, left_on, reason, quarter in leavers:
             if quarter >= q:
                 left = (left_on.strftime(EU_DATE), reason) if quarter == q else ("", "")
-                rows.append((as_of, person, team, partner, hired[person].strftime(EU_DATE), *left))
-        for partner in partners:
-            headcount = sum(1 for r in rows if r[0] == as_of and r[3] == partner)
-            voluntary = sum(1 for r in rows if r[0] == as_of and r[3] == partner and r[6] == "voluntary")
-            _value(values, period.label, partner, d.team[partner], "voluntary_turnover_rate",
-                   voluntary / headcount * 100)
-    return pd.DataFrame(rows, columns=["as_of", "employee_id", "team", "hr_partner_id", "hire_date", "leave_date",
-                                       "leave_reason"])
+                rows.append((period.label, as_of, person, team, partner, hired[person].strftime(EU_DATE), *left))
+    frame = pd.DataFrame(rows, columns=["period", "as_of", "employee_id", "team", "hr_partner_id", "hire_date",
+                                        "leave_date", "leave_reason"])
+    rates = frame.assign(voluntary=frame["leave_reason"] == "voluntary").groupby(
+        ["period", "hr_partner_id"], sort=False)["voluntary"].agg(["sum", "size"])
+    for (label, partner), (voluntary, headcount) in rates.iterrows():
+        rate = int(voluntary) / int(headcount) * 100
+        _value(values, label, partner, d.team[partner], "voluntary_turnover_rate", rate)
+    return frame.drop(columns="period")
 
 
 def _requisitions(d: _Draw, values: list[dict]) -> pd.DataFrame:
