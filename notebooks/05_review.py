@@ -136,6 +136,20 @@ display(step.people_table(people, ctx.employees, ctx.framework))
 # %%
 step.flags_table(flags, ctx.framework)
 
+# %% [markdown] tags=["workshop"]
+# ## Enter the period's ratings (live)
+#
+# Behaviour and competency KPIs are rated in the review meeting, not exported by a system. Choose the period and
+# the rated KPI, type each person's rating on the KPI's scale and your name, and **Save**: the ratings go into the
+# actuals store through the same checked import as a file would (the file is kept in `ratings/` with who rated and
+# when). Re-run the notebook to see them scored.
+
+# %% tags=["workshop"]
+if interactive and ctx.team:
+    from kpi_workbook import widgets  # the forms load only in a live session
+
+    display(widgets.RatingsForm(ctx.workspace, ctx.team, ctx.periods))
+
 # %% [markdown]
 # ## What to do next
 #
