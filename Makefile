@@ -46,6 +46,7 @@ lint: setup-dev
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_runner.py
+	$(BIN)/python benchmarks/bench_compute.py
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .pytest_cache
