@@ -54,8 +54,8 @@ def outcome(summary) -> dict:
 
 def request(setup, out: str, **kwargs) -> RunRequest:
     root, workspace, notebooks = setup
-    return RunRequest(workspace=workspace, notebooks_dir=notebooks, out=root / out, all_teams=True, jobs=2,
-                      cell_timeout=5, progress=False, **kwargs)
+    return RunRequest(**{"workspace": workspace, "notebooks_dir": notebooks, "out": root / out, "all_teams": True,
+                         "jobs": 2, "cell_timeout": 5, "progress": False, **kwargs})
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +128,9 @@ def test_progress_shows_done_failed_running_and_time_left_without_kernel_noise(s
     root, workspace, notebooks = setup
     command = (f"{CLI} run -w {workspace} --notebooks-dir {notebooks} --notebooks 01,02 --all-teams -j 2 "
                f"--out {tmp_path}")
-    proc = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, text=True, timeout=300)
-    screen = proc.stdout  # what a terminal shows: the bar is drawn only there
+    proc = subprocess.run(["script", "-qec", f"stty cols 150 rows 40; {command}", "/dev/null"], capture_output=True,
+                          text=True, timeout=300)
+    screen = proc.stdout.replace("\r", "\n")  # what a terminal shows: the bar is drawn only there
     assert "notebooks: 6/6 done, 1 failed, 0 running [" in screen and " left]" in screen
     assert re.search(r"notebooks: [0-5]/6 done, [01] failed, [12] running \[", screen), screen
     assert "without encryption" not in screen and "Traceback" not in screen

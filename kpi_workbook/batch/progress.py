@@ -24,11 +24,11 @@ class Progress:
     def finished(self, result: RunResult) -> None:
         self.running.discard(result.key)
         self.failed += result.status is not Status.OK
-        self.bar.update()
-        self._show()
+        self._show(refresh=False)
+        self.bar.update()  # redraws, with the counts above
 
-    def _show(self) -> None:
-        self.bar.set_postfix_str(f"{self.failed} failed, {len(self.running)} running", refresh=True)
+    def _show(self, refresh: bool = True) -> None:
+        self.bar.set_postfix_str(f"{self.failed} failed, {len(self.running)} running", refresh=refresh)
 
     def close(self) -> None:
         self.bar.close()
