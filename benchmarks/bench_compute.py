@@ -1,17 +1,22 @@
 """Benchmark of `compute`: order lines of many employees over 10 quarters, every measure kind, against hand-written SQL.
 
-    .venv/bin/python benchmarks/bench_compute.py [--rows 1000000] [--employees 100000] [--repeat 1]
+    .venv/bin/python benchmarks/bench_compute.py [--rows 1000000] [--employees 100000] [--repeat 3]
 
-Writes the order lines as Parquet, computes every measure with kpi_workbook.analysis.measures.compute (DuckDB
-backend) and the same values with one hand-written DuckDB SQL query per measure in the same run, checks they agree,
-and prints both median times, their ratio and the peak RSS. Goal: ratio <= 1.2, peak RSS <= 2 GB.
+Writes the order lines as Parquet, then in each repeat computes every measure with
+kpi_workbook.analysis.measures.compute (DuckDB backend) and the same values with one hand-written DuckDB SQL query,
+each in a fresh process of its own (alternating which goes first) so that time and peak RSS are each side's own;
+checks the values agree and prints both median times, their ratio and each side's peak RSS.
+Goal: ratio <= 1.2, peak RSS <= 2 GB.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +29,7 @@ import pyarrow.parquet as pq
 
 from kpi_workbook.analysis.measures import compute
 from kpi_workbook.core.model import Framework, KpiDefinition, Metadata, Objective, Role, RoleKpi, Team
-from kpi_workbook.workspace.files import save_framework
+from kpi_workbook.workspace.files import load_framework, save_framework
 
 TEAMS = [f"team_{i:02d}" for i in range(10)]
 WON, CLOSED = "status == 'won'", "status in ('won', 'lost')"
@@ -60,6 +65,7 @@ FROM read_parquet('{path}') GROUP BY ALL
 
 
 def peak_rss_mb() -> float:
+    """The peak resident memory of this process so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -112,52 +118,95 @@ def write_workspace(root: Path, employees: int) -> tuple[Framework, pd.DataFrame
     return framework, people
 
 
-def hand_written(path: Path) -> pd.DataFrame:
+def run_ours(root: Path, out: Path | None) -> dict:
+    """Time `compute` on the workspace (framework and employees read before the clock starts)."""
+    framework = load_framework(root)
+    people = pd.read_csv(root / "employees.csv", dtype=str)
+    started = time.perf_counter()
+    result = compute(root, framework, people)
+    seconds, rss = time.perf_counter() - started, peak_rss_mb()
+    if out is not None:
+        result.values.to_parquet(out)
+    return {"seconds": seconds, "peak_rss_mb": rss, "values": len(result.values)}
+
+
+def run_hand_written(root: Path, out: Path | None) -> dict:
+    """Time the hand-written DuckDB SQL, its result fetched as a pandas frame like compute's."""
     con = duckdb.connect()
-    try:
-        return con.execute(HAND_WRITTEN.format(path=str(path).replace("'", "''"))).df()
-    finally:
-        con.close()
+    started = time.perf_counter()
+    frame = con.execute(HAND_WRITTEN.format(path=_quoted(root / "orders.parquet"))).df()
+    seconds, rss = time.perf_counter() - started, peak_rss_mb()
+    con.close()
+    if out is not None:
+        frame.to_parquet(out)
+    return {"seconds": seconds, "peak_rss_mb": rss, "values": int(frame[list(MEASURES)].notna().to_numpy().sum())}
 
 
-def check(result, expected: pd.DataFrame) -> None:
-    """The computed values equal the hand-written SQL's, KPI by KPI."""
-    expected = expected.assign(period=expected["y"].astype(str) + "Q" + expected["q"].astype(str))
-    long = expected.melt(id_vars=["period", "team", "employee"], value_vars=list(MEASURES), var_name="kpi_id")
-    long = long.dropna(subset=["value"]).rename(columns={"employee": "employee_id"})
-    merged = long.merge(result.values, on=["period", "team", "employee_id", "kpi_id"], how="outer",
-                        suffixes=("_sql", "_computed"))
-    assert len(merged) == len(long) == len(result.values), (len(merged), len(long), len(result.values))
-    assert np.allclose(merged["value_sql"], merged["value_computed"], rtol=1e-9), "values differ"
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def in_process(side: str, root: Path, out: Path | None) -> dict:
+    """Run one side in a fresh Python process, so that its time and peak RSS are its own."""
+    command = [sys.executable, __file__, "--side", side, "--root", str(root)] + (["--out", str(out)] if out else [])
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{side} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def check(ours: Path, theirs: Path) -> None:
+    """The computed values equal the hand-written SQL's, value by value (compared in DuckDB)."""
+    columns = ", ".join(f"{k}::DOUBLE AS {k}" for k in MEASURES)
+    query = f"""
+        WITH sql AS (
+            UNPIVOT (SELECT y::VARCHAR || 'Q' || q::VARCHAR AS period, team, employee AS employee_id, {columns}
+                     FROM read_parquet('{_quoted(theirs)}'))
+            ON {", ".join(MEASURES)} INTO NAME kpi_id VALUE value),
+        ours AS (SELECT period, team, employee_id, kpi_id, value FROM read_parquet('{_quoted(ours)}'))
+        SELECT count(*) FILTER (WHERE sql.value IS NULL OR ours.value IS NULL) AS unmatched,
+               count(*) FILTER (WHERE abs(sql.value - ours.value) > 1e-9 * abs(sql.value)) AS different,
+               count(*) AS total
+        FROM sql FULL OUTER JOIN ours USING (period, team, employee_id, kpi_id)"""
+    (unmatched, different, total), = duckdb.sql(query).fetchall()
+    assert unmatched == 0 and different == 0, f"{unmatched} values only on one side, {different} differ of {total}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--employees", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--side", choices=["ours", "sql"], help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.side is not None:
+        print(json.dumps((run_ours if args.side == "ours" else run_hand_written)(args.root, args.out)))
+        return
     with tempfile.TemporaryDirectory(prefix="bench-compute-") as folder:
         root = Path(folder)
         started = time.perf_counter()
         write_orders(root / "orders.parquet", args.rows, args.employees)
-        framework, people = write_workspace(root, args.employees)
+        write_workspace(root, args.employees)
         print(f"{args.rows:,} order lines of {args.employees:,} employees written in "
               f"{time.perf_counter() - started:.1f} s")
-        ours, theirs = [], []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            result = compute(root, framework, people)
-            ours.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            expected = hand_written(root / "orders.parquet")
-            theirs.append(time.perf_counter() - t0)
-        check(result, expected)
-    a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"compute (ibis, every measure kind): median {a:.2f} s over {args.repeat} run(s), "
-          f"{len(result.values):,} values")
-    print(f"hand-written DuckDB SQL:            median {b:.2f} s")
-    print(f"ratio {a / b:.2f} (goal <= 1.2); peak RSS {peak_rss_mb():,.0f} MB (goal <= 2048)")
+        runs: dict[str, list[dict]] = {"ours": [], "sql": []}
+        for i in range(args.repeat):
+            for side in ("ours", "sql") if i % 2 == 0 else ("sql", "ours"):
+                out = root / f"{side}.parquet" if i == 0 else None
+                runs[side].append(in_process(side, root, out))
+                print(f"  run {i + 1} {side:4}: {runs[side][-1]['seconds']:.2f} s, "
+                      f"peak RSS {runs[side][-1]['peak_rss_mb']:,.0f} MB", flush=True)
+        check(root / "ours.parquet", root / "sql.parquet")
+    ours, theirs = (statistics.median(r["seconds"] for r in runs[s]) for s in ("ours", "sql"))
+    rss = {s: max(r["peak_rss_mb"] for r in runs[s]) for s in runs}
+    print(f"compute (ibis, every measure kind): median {ours:.2f} s over {args.repeat} run(s), "
+          f"{runs['ours'][0]['values']:,} values, peak RSS {rss['ours']:,.0f} MB")
+    print(f"hand-written DuckDB SQL:            median {theirs:.2f} s, {runs['sql'][0]['values']:,} values, "
+          f"peak RSS {rss['sql']:,.0f} MB")
+    print(f"ratio {ours / theirs:.2f} (goal <= 1.2); compute's peak RSS {rss['ours']:,.0f} MB (goal <= 2048); "
+          "each run in its own process, values checked equal")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kpi_workbook.analysis.measures.compute import SLICE, Computation
+from kpi_workbook.analysis.measures.collect import SLICE, Computation
 from kpi_workbook.analysis.measures.evaluate import KEYS
 from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, ReplaceResult
 

@@ -9,21 +9,20 @@ as Arrow.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from kpi_workbook.analysis.measures.assign import Assignments
+from kpi_workbook.analysis.measures.collect import Computation, KpiColumns, collect
 from kpi_workbook.analysis.measures.derived import derived_table
 from kpi_workbook.analysis.measures.evaluate import (
     KEYS,
-    NO_DATA_COLUMNS,
-    START,
-    VALUE_COLUMNS,
     Grain,
     SourceQuery,
     check_kpi,
@@ -40,26 +39,8 @@ from kpi_workbook.core.periods import parse_period
 from kpi_workbook.workspace.sources import ReadSource, Source, load_sources, read_source
 from kpi_workbook.workspace.store import ActualsStore
 
-SLICE = ["period", "team", "kpi_id"]
-ORDER, LEFT_OUT, TEAM_HAS = "__order", "__left_out", "__team_has"
-ROW_SCHEMA = ibis.schema({ORDER: "int64", START: "date", "period": "string", "team": "string",
-                          "employee_id": "string", "kpi_id": "string", "value": "float64", "reason": "string",
-                          "source": "string", "source_rows": "int64", "definition_hash": "string",
-                          LEFT_OUT: "string", TEAM_HAS: "boolean"})
 OPERAND_SCHEMA = ibis.schema({"period": "string", "team": "string", "employee_id": "string", "kpi_id": "string",
                               "value": "float64"})
-
-
-@dataclass(frozen=True)
-class Computation:
-    """What compute found: values (with lineage), no-data groups with reasons, the slices it covers, and values
-    left out because the framework does not assign the KPI there (kpi_id, reason, values)."""
-
-    values: pd.DataFrame
-    no_data: pd.DataFrame
-    slices: pd.DataFrame
-    skipped: pd.DataFrame
-    computed_at: dt.datetime
 
 
 def _in_span(frame: pd.DataFrame, span: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
@@ -68,6 +49,15 @@ def _in_span(frame: pd.DataFrame, span: tuple[dt.date, dt.date] | None) -> pd.Da
     inside = {p: span[0] <= parse_period(p).start and parse_period(p).end <= span[1]
               for p in frame["period"].unique()}
     return frame[frame["period"].map(inside).astype(bool).to_numpy()]
+
+
+@dataclass
+class _Output:
+    """One table of groups (in period, team, employee order) and, per KPI on it, its columns as ibis expressions."""
+
+    table: ir.Table
+    columns: dict[str, Any] = field(default_factory=dict)
+    kpis: list[tuple[int, KpiColumns]] = field(default_factory=list)
 
 
 class _Run:
@@ -82,6 +72,7 @@ class _Run:
         self.queries: dict[tuple[str, Grain], SourceQuery] = {}
         self.columns: dict[str, dict[str, str]] = {}
         self.grouped: dict[tuple[str, Grain], ir.Table] = {}
+        self.outputs: dict[object, _Output] = {}
         self.rows: dict[str, ir.Table] = {}
 
     def _source(self, kpi: KpiDefinition, name: str) -> ReadSource:
@@ -118,16 +109,18 @@ class _Run:
                              if s in self.sources]}
         return kpi.measure.digest(extra)
 
-    def _select(self, index: int, kpi: KpiDefinition, table: ir.Table, value: Any, reason: Any, rows: Any,
-                source: str, start: Any) -> ir.Table:
-        literal = ibis.literal
-        return table.select(**{
-            ORDER: literal(index, "int64"), START: start, "period": table.period, "team": table.team,
-            "employee_id": table.employee_id, "kpi_id": literal(kpi.id, "string"), "value": value.cast("float64"),
-            "reason": reason.cast("string"), "source": literal(source, "string"), "source_rows": rows.cast("int64"),
-            "definition_hash": literal(self._hash(kpi), "string"),
-            LEFT_OUT: self.assignments.left_out(table, kpi.id, kpi.measure.per).cast("string"),
-            TEAM_HAS: self.assignments.team_has(table.team, kpi.id)})
+    def _add(self, key: object, table: ir.Table, index: int, kpi: KpiDefinition, value: Any, reason: Any,
+             rows: Any, source: str) -> None:
+        """Put the KPI's columns on the output table `key`, and keep its values as operands of derived KPIs."""
+        output = self.outputs.setdefault(key, _Output(table))
+        names = KpiColumns(kpi.id, source, self._hash(kpi), *(f"__k{index}_{c}" for c in ("v", "n", "r", "l", "t")))
+        output.columns |= {names.value: value.cast("float64"), names.rows: rows.cast("int64"),
+                           names.reason: reason.cast("string"),
+                           names.left_out: self.assignments.left_out(table, kpi.id, kpi.measure.per).cast("string"),
+                           names.team_has: self.assignments.team_has(table.team, kpi.id)}
+        output.kpis.append((index, names))
+        self.rows[kpi.id] = table.select(*KEYS, kpi_id=ibis.literal(kpi.id, "string"), value=value.cast("float64"),
+                                         reason=reason.cast("string"))
 
     def add_measured(self, index: int, kpi: KpiDefinition) -> None:
         """The KPI's rows: value, reason and rows used for each group of its sources."""
@@ -137,8 +130,7 @@ class _Run:
             self.grouped[key] = joined([self.grouped[(s, grain)] for s in kpi.measure.sources], self.con)
         table = self.grouped[key]
         value, reason, rows = measured(table, kpi.measure, self.columns[kpi.id])
-        self.rows[kpi.id] = self._select(index, kpi, table, value, reason, rows, ", ".join(kpi.measure.sources),
-                                         table[START])
+        self._add(key, table, index, kpi, value, reason, rows, ", ".join(kpi.measure.sources))
 
     def _operands(self, names: list[str]) -> ir.Table:
         parts = [self.rows[n].filter(self.rows[n].reason.isnull()).select(*OPERAND_SCHEMA.names)
@@ -156,13 +148,26 @@ class _Run:
         """The KPI's rows from its operands' values of this run and the store's (for KPIs entered by hand)."""
         names = operands(kpi)
         table, value, reason = derived_table(kpi, self._operands(names))
-        table = table.mutate(value=value, reason=reason)
+        table = table.mutate(value=value.cast("float64"), reason=reason.cast("string"))
         staff = self.assignments.staff
         if kpi.measure.per is Per.EMPLOYEE:
             table = table.left_join(staff, table.employee_id == staff["__staff"]).drop("__staff")
-        rows = self._select(index, kpi, table, table.value, table.reason, ibis.literal(len(names), "int64"),
-                            "derived: " + ", ".join(names), ibis.null("date"))
-        self.rows[kpi.id] = self.con.create_table(temp_name(kpi.id), rows, temp=True)
+        table = self.con.create_table(temp_name(kpi.id), table.order_by(KEYS), temp=True)
+        self._add(kpi.id, table, index, kpi, table.value, table.reason, ibis.literal(len(names), "int64"),
+                  "derived: " + ", ".join(names))
+
+    def fetch(self, wanted: set[str]) -> list[tuple[pa.Table, KpiColumns]]:
+        """Each output table with its wanted KPIs' columns as Arrow (one query per table), in KPI order."""
+        parts = []
+        for output in self.outputs.values():
+            kpis = [(i, k) for i, k in output.kpis if k.kpi_id in wanted]
+            if not kpis:
+                continue
+            names = [n for _, k in kpis for n in (k.value, k.rows, k.reason, k.left_out, k.team_has)]
+            sql = self.con.compile(output.table.select(*KEYS, **{n: output.columns[n] for n in names}))
+            table = self.con.con.sql(sql).to_arrow_table()
+            parts += [(i, table, k) for i, k in kpis]
+        return [(table, kpi) for _, table, kpi in sorted(parts, key=lambda part: part[0])]
 
 
 def compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpis: list[str] | None = None,
@@ -176,6 +181,7 @@ def compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpi
     wanted = set(kpis) if kpis else {k.id for k in order}
     sources = load_sources(root) if sources is None else sources
     con = ibis.duckdb.connect()
+    con.raw_sql("SET arrow_large_buffer_size = true")  # large_string: what pandas' str columns hold
     try:
         run = _Run(Path(root), framework, employees, sources, span, store, con)
         for kpi in order:
@@ -184,40 +190,6 @@ def compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpi
         run.run_queries()
         for index, kpi in enumerate(order):
             (run.add_measured if kpi.measure.derived is None else run.add_derived)(index, kpi)
-        return _collect(con, [run.rows[k.id] for k in order if k.id in wanted])
+        return collect(run.fetch(wanted))
     finally:
         con.disconnect()
-
-
-def _frame(con: Any, expr: ir.Table) -> pd.DataFrame:
-    return con.to_pyarrow(expr).to_pandas()
-
-
-def _collect(con: Any, tables: list[ir.Table]) -> Computation:
-    """The values, no-data rows, slices and left-out counts of the wanted KPIs' rows, in KPI and period order
-    (counts of a KPI: most first, ties in the order their first rows come)."""
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    if not tables:
-        values = pd.DataFrame(columns=[*VALUE_COLUMNS, "definition_hash"])
-        return Computation(values, pd.DataFrame(columns=NO_DATA_COLUMNS), pd.DataFrame(columns=SLICE),
-                           pd.DataFrame(columns=["kpi_id", "reason", "values"]), now)
-    rows = ibis.union(*tables, distinct=False) if len(tables) > 1 else tables[0]
-    order = [ORDER, START, *KEYS]
-    is_value = rows.reason.isnull() & rows[LEFT_OUT].isnull()
-    is_no_data = rows.reason.notnull() & rows[TEAM_HAS]
-    values = _frame(con, rows.filter(is_value).order_by(order).select(*VALUE_COLUMNS, "definition_hash"))
-    no_data = _frame(con, rows.filter(is_no_data).order_by(order).select(*NO_DATA_COLUMNS))
-    no_data["reason"] = no_data["reason"].astype(object)
-    covered = rows.filter(is_value | is_no_data)
-    slices = covered.group_by([ORDER, "period", "team", "kpi_id"]).aggregate(
-        __later=ibis.ifelse(covered.reason.isnull() & covered[LEFT_OUT].isnull(), 0, 1).min(),
-        **{START: covered[START].min()})
-    slices = _frame(con, slices.order_by(["__later", ORDER, START, "period", "team"]).select(*SLICE))
-    left_out = rows.filter(rows.reason.isnull() & rows[LEFT_OUT].notnull())
-    first = ibis.literal("\x00").join([left_out[START].cast("string").fill_null(""), *(left_out[k] for k in KEYS)])
-    counts = _frame(con, left_out.group_by([ORDER, "kpi_id", LEFT_OUT]).aggregate(
-        values=left_out.count(), __first=first.min()).order_by([ORDER, ibis.desc("values"), "__first"]))
-    found = zip(counts["kpi_id"], counts[LEFT_OUT], counts["values"], strict=True)
-    skipped = pd.DataFrame([{"kpi_id": kpi, "reason": reason, "values": int(n)} for kpi, reason, n in found],
-                           columns=["kpi_id", "reason", "values"])
-    return Computation(values, no_data, slices, skipped, now)

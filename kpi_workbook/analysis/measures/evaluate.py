@@ -87,7 +87,8 @@ class SourceQuery:
         return self._columns[key]
 
     def materialize(self, con: Any, staff: ir.Table) -> ir.Table:
-        """Run the aggregation; a temporary table of `con` keyed by period, team and employee (with home and role)."""
+        """Run the aggregation; a temporary table of `con` keyed by period, team and employee (with home and role),
+        in the order of the periods' first days, then period, team and employee."""
         table, snapshot = self._table, self.read.source.fixed_period
         keys = {} if snapshot is not None else period_keys(table, self.grain.frequency)
         keys[TEAM] = table[TEAM]
@@ -103,7 +104,7 @@ class SourceQuery:
                                 **{START: start}, **{name: grouped[name] for name in self.metrics})
         if self.grain.per is Per.EMPLOYEE:
             shaped = shaped.left_join(staff, shaped.employee_id == staff["__staff"]).drop("__staff")
-        return con.create_table(temp_name(self.read.source.name), shaped, temp=True)
+        return con.create_table(temp_name(self.read.source.name), shaped.order_by([START, *KEYS]), temp=True)
 
 
 def check_kpi(kpi: KpiDefinition, read: ReadSource, frequency: Frequency) -> None:
@@ -136,7 +137,9 @@ def joined(tables: list[ir.Table], con: Any) -> ir.Table:
         keep = [*KEYS, START, *(c for c in (HOME, ROLE) if c in result.columns)]
         result = both.select(**{c: ibis.coalesce(both[c], both[f"{c}__other"]) for c in keep},
                              **{c: both[c] for c in both.columns if c not in keep and not c.endswith("__other")})
-    return result if len(tables) == 1 else con.create_table(temp_name("joined"), result, temp=True)
+    if len(tables) == 1:
+        return result
+    return con.create_table(temp_name("joined"), result.order_by([START, *KEYS]), temp=True)
 
 
 def _what(spec: Aggregate | Duration) -> str:

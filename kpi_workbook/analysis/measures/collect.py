@@ -1,0 +1,107 @@
+"""Assembling a computation's result from the engine's wide Arrow tables: one long table of values, one of groups
+with no data, the slices covered and the counts of values left out, without per-group Python work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kpi_workbook.analysis.measures.evaluate import KEYS, NO_DATA_COLUMNS, VALUE_COLUMNS
+
+SLICE = ["period", "team", "kpi_id"]
+SKIPPED_COLUMNS = ["kpi_id", "reason", "values"]
+
+
+@dataclass(frozen=True)
+class Computation:
+    """What compute found: values (with lineage), no-data groups with reasons, the slices it covers, and values
+    left out because the framework does not assign the KPI there (kpi_id, reason, values).
+
+    In `values`, kpi_id, source and definition_hash (the same for all values of a KPI) are categoricals."""
+
+    values: pd.DataFrame
+    no_data: pd.DataFrame
+    slices: pd.DataFrame
+    skipped: pd.DataFrame
+    computed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class KpiColumns:
+    """Where one KPI's results are in a wide table: its value, source rows, reason, left-out reason and whether a
+    role of the row's team has it; with the KPI's id, source text and definition hash."""
+
+    kpi_id: str
+    source: str
+    definition_hash: str
+    value: str
+    rows: str
+    reason: str
+    left_out: str
+    team_has: str
+
+
+def _unique_pairs(table: pa.Table) -> pa.Table:
+    """The distinct (period, team) of `table`, in order of first appearance."""
+    return table.select(["period", "team"]).group_by(["period", "team"], use_threads=False).aggregate([])
+
+
+def _category(codes: list[np.ndarray], names: list[str]) -> pd.Categorical:
+    categories = sorted(set(names))
+    position = np.array([categories.index(n) for n in names], dtype="int32")
+    flat = np.concatenate(codes) if codes else np.array([], dtype="int32")
+    return pd.Categorical.from_codes(position[flat], categories=categories)
+
+
+def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
+    """The computation of the KPIs' wide tables, in the order given (each table in period, team, employee order)."""
+    values, no_data, codes, slices, later_slices, skipped = [], [], [], [], [], []
+    for index, (table, kpi) in enumerate(parts):
+        reason, left_out = table[kpi.reason], table[kpi.left_out]
+        is_value = pc.and_(pc.is_null(reason), pc.is_null(left_out))
+        is_no_data = pc.and_(pc.is_valid(reason), pc.fill_null(table[kpi.team_has], False))
+        kept = table.select([*KEYS, kpi.value, kpi.rows]).filter(is_value).rename_columns(
+            [*KEYS, "value", "source_rows"])
+        missing = table.select([*KEYS, kpi.reason]).filter(is_no_data).rename_columns([*KEYS, "reason"])
+        values.append(kept)
+        no_data.append(missing.append_column("kpi_id", pa.array([kpi.kpi_id] * missing.num_rows, pa.large_string())))
+        codes.append(np.full(kept.num_rows, index, dtype="int32"))
+        first = _unique_pairs(kept)
+        seen = set(zip(first["period"].to_pylist(), first["team"].to_pylist(), strict=True))
+        later = [p for p in zip(*_unique_pairs(missing).to_pydict().values(), strict=True) if p not in seen]
+        slices += [(p, t, kpi.kpi_id) for p, t in zip(first["period"].to_pylist(), first["team"].to_pylist(),
+                                                       strict=True)]
+        later_slices += [(p, t, kpi.kpi_id) for p, t in later]
+        counts = pc.value_counts(left_out.filter(pc.and_(pc.is_null(reason), pc.is_valid(left_out))))
+        found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
+                       key=lambda pair: -pair[1])
+        skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found]
+    names = [kpi for _, kpi in parts]
+    frame = _values_frame(values, codes, names)
+    missing_frame = _concat(no_data, NO_DATA_COLUMNS)
+    missing_frame["reason"] = missing_frame["reason"].astype(object)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    slices += later_slices  # slices with values first, then those with no data only
+    slice_frame = pd.DataFrame(slices, columns=SLICE).astype("str") if slices else pd.DataFrame(columns=SLICE)
+    return Computation(frame, missing_frame, slice_frame, pd.DataFrame(skipped, columns=SKIPPED_COLUMNS), now)
+
+
+def _concat(tables: list[pa.Table], columns: list[str]) -> pd.DataFrame:
+    if not tables:
+        return pd.DataFrame(columns=columns)
+    return pa.concat_tables([t.select(columns) for t in tables], promote_options="permissive").to_pandas()
+
+
+def _values_frame(tables: list[pa.Table], codes: list[np.ndarray], kpis: list[KpiColumns]) -> pd.DataFrame:
+    if not tables:
+        return pd.DataFrame(columns=[*VALUE_COLUMNS, "definition_hash"])
+    frame = _concat(tables, [*KEYS, "value", "source_rows"])
+    frame.insert(3, "kpi_id", _category(codes, [k.kpi_id for k in kpis]))
+    frame.insert(5, "source", _category(codes, [k.source for k in kpis]))
+    frame["definition_hash"] = _category(codes, [k.definition_hash for k in kpis])
+    return frame
