@@ -103,6 +103,15 @@ def _find_header(rows: list[list[Any]], required: list[str], header_row: int | N
                 "header's row number with --header-row N"))
 
 
+def _width(lines: list[str], delimiter: str) -> int:
+    """The most cells a line of `lines` has with this delimiter (0 when the lines do not parse with it: the read
+    itself then names the row)."""
+    try:
+        return max((len(r) for r in csv.reader(lines, delimiter=delimiter)), default=0)
+    except csv.Error:
+        return 0
+
+
 def _read_csv(path: Path, file: str, required: list[str], header_row: int | None,
               columns: ColumnMap) -> tuple[pd.DataFrame, int]:
     """Every row of a CSV file (comma, semicolon or tab separated) below its header, cells as text."""
@@ -111,11 +120,13 @@ def _read_csv(path: Path, file: str, required: list[str], header_row: int | None
     except UnicodeDecodeError:
         raise InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'")) from None
     head = text.splitlines()[:max(HEADER_SCAN_ROWS, header_row or 0)]
-    try:  # sniffing reads cells too: a huge cell near the top must give the same clean error as one further down
-        delimiter = max(DELIMITERS, key=lambda d: max((len(r) for r in csv.reader(head, delimiter=d)), default=0))
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    delimiter = max(DELIMITERS, key=lambda d: _width(head, d))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
     except csv.Error as exc:
-        raise InputError(Problem(file=file, message=f"cannot be read as CSV: {exc}")) from None
+        raise InputError(Problem(file=file, entry=f"row {reader.line_num}",
+                                 message=f"cannot be read as CSV: {exc}")) from None
     header = _find_header(rows, required, header_row, file, columns)
     return _frame(rows, header), header
 
