@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,17 +16,14 @@ import nbformat
 import pandas as pd
 import psutil
 import pytest
+from conftest import CLI_SCRIPT, cli_environment
 
+from kpi_workbook.batch.records import ORGANIZATION_FOLDER, RunResult, Status, load_runs
 from kpi_workbook.batch.runner import (
-    ORGANIZATION_FOLDER,
     RunRequest,
-    RunResult,
-    Status,
     discover_notebooks,
-    load_runs,
     longest_first,
     plan_jobs,
-    resolve_period,
     run_reports,
     safe_subfolder,
 )
@@ -40,8 +35,8 @@ from kpi_workbook.workspace.files import save_framework
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runner")]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
-CLI = Path(sys.executable).parent / "kpi-workbook"
 TEAMS = ("alpha", "beta", "gamma")  # gamma has no people: the people notebook divides by zero for it
+DEPARTMENTS = {"alpha": "Field Sales", "beta": "Field Sales", "gamma": "Back Office"}
 PEOPLE = {"alpha": ["XA-01", "XA-02"], "beta": ["XB-01", "XB-02", "XB-03"]}
 EMPLOYEE_ID = re.compile(r"\bX[AB]-\d\d\b")
 
@@ -51,7 +46,7 @@ def make_workspace(root: Path) -> Path:
     framework = Framework(
         metadata=Metadata(organization="Testing Ltd"),
         objectives=[Objective(id="grow", title="Grow revenue", perspective="financial")],
-        teams=[Team(id=t, name=t.title()) for t in TEAMS],
+        teams=[Team(id=t, name=t.title(), department=DEPARTMENTS[t]) for t in TEAMS],
         kpis=[KpiDefinition(id="win_rate", name="Win rate", unit="%", polarity="higher_is_better", category="output",
                             indicator="lagging")],
         roles=[Role(id=f"{t}_rep", title=f"{t.title()} rep", teams=[t],
@@ -73,11 +68,6 @@ def notebook_folder(root: Path, **fixtures: str) -> Path:
     for number, (name, fixture) in enumerate(fixtures.items(), start=1):
         shutil.copy(FIXTURES / f"{fixture}.ipynb", root / f"{number:02d}_{name}.ipynb")
     return root
-
-
-def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(CLI), "run", "--no-progress", *args], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **(env or {})})
 
 
 class Page(HTMLParser):
@@ -129,23 +119,23 @@ def network_references(html: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def main_run(tmp_path_factory):
+def main_run(tmp_path_factory, cli):
     root = tmp_path_factory.mktemp("main_run")
     workspace = make_workspace(root / "workspace")
     notebooks = notebook_folder(root / "notebooks", people="ok", chart="chart_and_widget")
     out = root / "reports"
     # MPLBACKEND=Agg must not reach the kernels, or the charts vanish from the reports.
-    proc = run_cli("--workspace", str(workspace), "--notebooks-dir", str(notebooks), "--all-teams", "--organization",
-                   "--jobs", "2", "--out", str(out), env={"MPLBACKEND": "Agg"})
+    proc = cli("run", "--no-progress", "--workspace", workspace, "--notebooks-dir", notebooks, "--all-teams",
+               "--organization", "--jobs", "2", "--out", out, env={"MPLBACKEND": "Agg"})
     return {"proc": proc, "workspace": workspace, "notebooks": notebooks, "out": out, "period_dir": out / "2025Q4"}
 
 
 def test_failing_team_does_not_stop_the_others_and_the_command_exits_1(main_run):
-    proc = main_run["proc"]
-    assert proc.returncode == 1, proc.stderr
-    assert "7 of 8 runs ok" in proc.stdout
-    assert f"index: {main_run['period_dir'] / 'index.html'}" in proc.stdout
-    summary = [line.split() for line in proc.stderr.splitlines() if line.startswith("gamma")]
+    code, out, err = main_run["proc"]
+    assert code == 1, err
+    assert "7 of 8 runs ok" in out
+    assert f"index: {main_run['period_dir'] / 'index.html'}" in out
+    summary = [line.split() for line in err.splitlines() if line.startswith("gamma")]
     assert summary == [["gamma", "01_people", "failed", "ZeroDivisionError:", "division", "by", "zero"]]
 
 
@@ -161,7 +151,8 @@ def test_runs_json_records_every_pair(main_run):
         assert run["duration"] > 0
         assert (main_run["period_dir"] / run["ipynb"]).is_file() and (main_run["period_dir"] / run["html"]).is_file()
     assert runs["", "01_people"]["html"] == f"{ORGANIZATION_FOLDER}/01_people.html"
-    assert runs["alpha", "01_people"]["team_name"] == "Alpha"
+    assert runs["alpha", "01_people"]["team_name"] == "Alpha (alpha)"
+    assert runs["", "01_people"]["team_name"] == "Testing Ltd (whole organization)"
 
 
 def test_notebooks_get_the_team_period_and_batch_parameters(main_run):
@@ -242,7 +233,7 @@ def test_report_renders_in_a_browser_without_network(main_run, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def retried(main_run, tmp_path_factory):
+def retried(main_run, tmp_path_factory, cli):
     """The main run copied, gamma given a person, then `--retry-failed`."""
     root = tmp_path_factory.mktemp("retried")
     workspace = shutil.copytree(main_run["workspace"], root / "workspace")
@@ -251,15 +242,16 @@ def retried(main_run, tmp_path_factory):
     employees.loc[len(employees)] = ["XG-01", "Person XG-01", "gamma", "gamma_rep"]
     employees.to_csv(workspace / "employees.csv", index=False)
     before = {r.key: r for r in load_runs(out / "2025Q4")}
-    proc = run_cli("--workspace", str(workspace), "--notebooks-dir", str(main_run["notebooks"]), "--out", str(out),
-                   "--retry-failed")
+    proc = cli("run", "--no-progress", "--workspace", workspace, "--notebooks-dir", main_run["notebooks"],
+               "--out", out, "--retry-failed")
     return {"proc": proc, "before": before, "after": {r.key: r for r in load_runs(out / "2025Q4")}, "out": out,
             "workspace": workspace, "notebooks": main_run["notebooks"]}
 
 
 def test_retry_failed_reruns_only_what_failed(retried):
-    assert retried["proc"].returncode == 0, retried["proc"].stderr
-    assert "1 of 1 runs ok" in retried["proc"].stdout
+    code, out, err = retried["proc"]
+    assert code == 0, err
+    assert "1 of 1 runs ok" in out
     before, after = retried["before"], retried["after"]
     assert set(after) == set(before)
     assert after["gamma", "01_people"].status is Status.OK
@@ -322,9 +314,9 @@ def test_ctrl_c_stops_every_worker_and_kernel_and_keeps_the_record(tmp_path):
     workspace = make_workspace(tmp_path / "workspace")
     notebooks = notebook_folder(tmp_path / "notebooks", slow="slow")
     proc = subprocess.Popen(
-        [str(CLI), "run", "--no-progress", "--workspace", str(workspace), "--notebooks-dir", str(notebooks),
+        [str(CLI_SCRIPT), "run", "--no-progress", "--workspace", str(workspace), "--notebooks-dir", str(notebooks),
          "--all-teams", "--jobs", "2", "--out", str(tmp_path / "out")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_environment(),
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as typed in a terminal
     )
     runner = psutil.Process(proc.pid)
@@ -352,12 +344,12 @@ def small(tmp_path_factory):
     return make_workspace(root / "workspace"), notebook_folder(root / "notebooks", people="ok", summary="ok")
 
 
-def test_unknown_or_unsafe_team_is_refused_before_anything_runs(small, tmp_path):
+def test_unknown_or_unsafe_team_is_refused_before_anything_runs(small, tmp_path, cli):
     workspace, notebooks = small
-    proc = run_cli("--workspace", str(workspace), "--notebooks-dir", str(notebooks), "--out", str(tmp_path / "out"),
-                   "--team", "alpha", "--team", "../beta")
-    assert proc.returncode == 2
-    assert proc.stderr.strip() == "error: unknown team '../beta'. Valid teams: alpha, beta, gamma"
+    code, _, err = cli("run", "--no-progress", "--workspace", workspace, "--notebooks-dir", notebooks,
+                       "--out", tmp_path / "out", "--team", "alpha", "--team", "../beta")
+    assert code == 2
+    assert err.strip() == "error: unknown team '../beta'. Valid teams: alpha, beta, gamma"
     assert not (tmp_path / "out").exists()
     for team in ("/etc", "alpha/../beta", "", "ALPHA"):
         with pytest.raises(UnknownTeamError):
@@ -391,14 +383,39 @@ def test_jobs_that_took_longest_last_time_start_first(small, tmp_path):
         ("beta", "02_summary"), ("alpha", "02_summary"), ("beta", "01_people"), ("alpha", "01_people")]
 
 
-def test_period_is_the_latest_with_actuals_or_a_checked_label(small):
-    workspace, _ = small
-    assert resolve_period(workspace, "") == "2025Q4"
-    assert resolve_period(workspace, "Q3 2025") == "2025Q3"
-    with pytest.raises(InputError, match="no actuals for period '2030Q1'. Periods with actuals: 2025Q3, 2025Q4"):
-        resolve_period(workspace, "2030Q1")
+def test_period_is_the_latest_with_actuals_or_a_checked_label(small, tmp_path):
+    workspace, notebooks = small
+
+    def period(text: str) -> str:
+        _, label, period_dir, _ = plan_jobs(RunRequest(workspace=workspace, notebooks_dir=notebooks, period=text,
+                                                       out=tmp_path))
+        assert period_dir == (tmp_path / label).resolve()
+        return label
+
+    assert period("") == "2025Q4"
+    assert period("Q3 2025") == "2025Q3"
+    with pytest.raises(InputError, match="no actuals for period '2030Q1' in .*Periods with actuals: 2025Q3, 2025Q4"):
+        period("2030Q1")
     with pytest.raises(InputError, match="is not a period"):
-        resolve_period(workspace, "../../etc")
+        period("../../etc")
+
+
+def test_departments_run_their_teams_in_their_own_folders(small, tmp_path):
+    workspace, notebooks = small
+    jobs, _, period_dir, _ = plan_jobs(RunRequest(workspace=workspace, notebooks_dir=notebooks, all_departments=True,
+                                                  notebooks=["01"], out=tmp_path))
+    assert [(job.key, job.folder, job.team_name) for job in jobs] == [
+        (("department:field_sales", "01_people"), "_department-field_sales", "Field Sales department"),
+        (("department:back_office", "01_people"), "_department-back_office", "Back Office department"),
+    ]
+    assert jobs[0].parameters == {"workspace": str(workspace.resolve()), "team": "", "department": "field_sales",
+                                  "period": "2025Q4", "interactive": False}
+    both, *_ = plan_jobs(RunRequest(workspace=workspace, notebooks_dir=notebooks, departments=["Field Sales"],
+                                    teams=["alpha"], organization=True, notebooks=["01"], out=tmp_path))
+    assert [job.key[0] for job in both] == ["", "department:field_sales", "alpha"]
+    with pytest.raises(InputError, match="unknown department 'Legal'. Valid departments: field_sales .Field Sales., "
+                                         "back_office .Back Office."):
+        plan_jobs(RunRequest(workspace=workspace, notebooks_dir=notebooks, departments=["Legal"], out=tmp_path))
 
 
 def test_notebooks_are_chosen_by_number_or_name(small):
