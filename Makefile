@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 REPORTS ?= reports
-# The bundled sample organization, opened read-only on purpose (`--workspace sample`).
-WORKSPACE ?= sample
+# A fresh copy of the bundled sample organization, made by every run: raw exports → compute → store → reports.
+SAMPLE_COPY := $(REPORTS)/sample_org
 # setuptools explains what an editable install is at every install; the notice says nothing about this project.
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
 
@@ -29,10 +29,12 @@ setup-dev: $(VENV)/.installed-dev
 
 run: setup
 	mkdir -p $(REPORTS)
-	$(BIN)/kpi-workbook validate -w $(WORKSPACE) --report $(REPORTS)/checks.md > /dev/null
+	rm -rf $(SAMPLE_COPY) && $(BIN)/kpi-workbook init $(SAMPLE_COPY) --sample
+	$(BIN)/kpi-workbook compute -w $(SAMPLE_COPY)
+	$(BIN)/kpi-workbook validate -w $(SAMPLE_COPY) --report $(REPORTS)/checks.md > /dev/null
 	$(BIN)/kpi-workbook library --format csv > $(REPORTS)/kpi_library.csv
-	$(BIN)/kpi-workbook run -w $(WORKSPACE) --all-teams --all-departments --organization --out $(REPORTS)
-	$(BIN)/kpi-workbook export -w $(WORKSPACE) --all-teams --out $(REPORTS)/excel
+	$(BIN)/kpi-workbook run -w $(SAMPLE_COPY) --all-teams --all-departments --organization --out $(REPORTS)
+	$(BIN)/kpi-workbook export -w $(SAMPLE_COPY) --all-teams --out $(REPORTS)/excel
 
 # pytest's exit code 5 means it collected no tests: that is a failure, and said so.
 test: setup-dev

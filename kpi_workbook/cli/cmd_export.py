@@ -32,6 +32,7 @@ def export(
     """Export a team's scorecard (with RAG colours), KPI definitions, targets (with attainment probability) and
     review flags; text that a spreadsheet would run as a formula is neutralized."""
     from kpi_workbook.reports.excel import export_team
+    from kpi_workbook.workspace.store import DuckDBStore
 
     if bool(team.strip()) == all_teams:
         fail("give either --team T (one team) or --all-teams: an export is made per team")
@@ -41,11 +42,13 @@ def export(
         targets = {t: out / (t if output is ExportFormat.CSV else f"{t}.xlsx") for t in teams}
     else:
         targets = {team: out}
+    store = opened.store()
+    lineage = store.read_lineage() if isinstance(store, DuckDBStore) else None  # imported values have none
     for team_id, target in targets.items():
         step = opened.scope(team=team_id, period=period)
         try:
             written = export_team(step.framework, step.employees, step.actuals, step.team, target,
-                                  period=step.period, fmt=output.value)
+                                  period=step.period, fmt=output.value, lineage=lineage)
         except OSError as exc:
             fail(f"{target}: cannot write the export ({exc.strerror or exc})")
         typer.echo("wrote " + ", ".join(str(p) for p in written))
