@@ -34,7 +34,8 @@ class Computation:
 @dataclass(frozen=True)
 class KpiColumns:
     """Where one KPI's results are in a wide table: its value, source rows, reason, left-out reason and whether a
-    role of the row's team has it; with the KPI's id, source text and definition hash."""
+    role of the row's team has it; with the KPI's id, source text and definition hash. A derived KPI computed on its
+    operands' table also has `exists`: whether the row has a value of any operand (other rows are not its groups)."""
 
     kpi_id: str
     source: str
@@ -44,6 +45,7 @@ class KpiColumns:
     reason: str
     left_out: str
     team_has: str
+    exists: str | None = None
 
 
 def _unique_pairs(table: pa.Table) -> pa.Table:
@@ -63,8 +65,11 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     values, no_data, codes, slices, later_slices, skipped = [], [], [], [], [], []
     for index, (table, kpi) in enumerate(parts):
         reason, left_out = table[kpi.reason], table[kpi.left_out]
-        is_value = pc.and_(pc.is_null(reason), pc.is_null(left_out))
+        ok = pc.is_null(reason)
         is_no_data = pc.and_(pc.is_valid(reason), pc.fill_null(table[kpi.team_has], False))
+        if kpi.exists is not None:
+            ok, is_no_data = pc.and_(ok, table[kpi.exists]), pc.and_(is_no_data, table[kpi.exists])
+        is_value = pc.and_(ok, pc.is_null(left_out))
         kept = table.select([*KEYS, kpi.value, kpi.rows]).filter(is_value).rename_columns(
             [*KEYS, "value", "source_rows"])
         missing = table.select([*KEYS, kpi.reason]).filter(is_no_data).rename_columns([*KEYS, "reason"])
@@ -77,7 +82,7 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         slices += [(p, t, kpi.kpi_id) for p, t in zip(first["period"].to_pylist(), first["team"].to_pylist(),
                                                        strict=True)]
         later_slices += [(p, t, kpi.kpi_id) for p, t in later]
-        counts = pc.value_counts(left_out.filter(pc.and_(pc.is_null(reason), pc.is_valid(left_out))))
+        counts = pc.value_counts(left_out.filter(pc.and_(ok, pc.is_valid(left_out))))
         found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                        key=lambda pair: -pair[1])
         skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found]

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from kpi_workbook.analysis.measures.assign import Assignments
 from kpi_workbook.analysis.measures.collect import Computation, KpiColumns, collect
-from kpi_workbook.analysis.measures.derived import derived_table
+from kpi_workbook.analysis.measures.derived import derived_columns, derived_table
 from kpi_workbook.analysis.measures.evaluate import (
     KEYS,
     Grain,
@@ -74,6 +74,7 @@ class _Run:
         self.grouped: dict[tuple[str, Grain], ir.Table] = {}
         self.outputs: dict[object, _Output] = {}
         self.rows: dict[str, ir.Table] = {}
+        self.on_table: dict[str, tuple[object, Any, Any]] = {}
 
     def _source(self, kpi: KpiDefinition, name: str) -> ReadSource:
         if name not in self.read:
@@ -110,17 +111,24 @@ class _Run:
         return kpi.measure.digest(extra)
 
     def _add(self, key: object, table: ir.Table, index: int, kpi: KpiDefinition, value: Any, reason: Any,
-             rows: Any, source: str) -> None:
+             rows: Any, source: str, exists: Any = None) -> None:
         """Put the KPI's columns on the output table `key`, and keep its values as operands of derived KPIs."""
         output = self.outputs.setdefault(key, _Output(table))
-        names = KpiColumns(kpi.id, source, self._hash(kpi), *(f"__k{index}_{c}" for c in ("v", "n", "r", "l", "t")))
-        output.columns |= {names.value: value.cast("float64"), names.rows: rows.cast("int64"),
-                           names.reason: reason.cast("string"),
+        names = KpiColumns(kpi.id, source, self._hash(kpi),
+                           *(f"__k{index}_{c}" for c in ("v", "n", "r", "l", "t")),
+                           exists=None if exists is None else f"__k{index}_e")
+        value, reason = value.cast("float64"), reason.cast("string")
+        output.columns |= {names.value: value, names.rows: rows.cast("int64"), names.reason: reason,
                            names.left_out: self.assignments.left_out(table, kpi.id, kpi.measure.per).cast("string"),
                            names.team_has: self.assignments.team_has(table.team, kpi.id)}
+        if exists is not None:
+            output.columns[names.exists] = exists
         output.kpis.append((index, names))
-        self.rows[kpi.id] = table.select(*KEYS, kpi_id=ibis.literal(kpi.id, "string"), value=value.cast("float64"),
-                                         reason=reason.cast("string"))
+        self.on_table[kpi.id] = (key, ibis.ifelse(reason.isnull(), value, ibis.null("float64")),
+                                 reason.isnull() if exists is None else reason.isnull() & exists)
+        rows_of = table if exists is None else table.filter(exists)
+        self.rows[kpi.id] = rows_of.select(*KEYS, kpi_id=ibis.literal(kpi.id, "string"), value=value,
+                                           reason=reason)
 
     def add_measured(self, index: int, kpi: KpiDefinition) -> None:
         """The KPI's rows: value, reason and rows used for each group of its sources."""
@@ -147,6 +155,16 @@ class _Run:
     def add_derived(self, index: int, kpi: KpiDefinition) -> None:
         """The KPI's rows from its operands' values of this run and the store's (for KPIs entered by hand)."""
         names = operands(kpi)
+        keys = {self.on_table[n][0] for n in names if n in self.on_table}
+        key = next(iter(keys)) if len(keys) == 1 and all(n in self.on_table for n in names) else None
+        if isinstance(key, tuple) and key[1].per is kpi.measure.per:  # all operands measured on one table
+            value, reason = derived_columns(kpi, lambda name: self.on_table[name][1])
+            exists = self.on_table[names[0]][2]
+            for name in names[1:]:
+                exists = exists | self.on_table[name][2]
+            self._add(key, self.outputs[key].table, index, kpi, value, reason, ibis.literal(len(names), "int64"),
+                      "derived: " + ", ".join(names), exists=exists)
+            return
         table, value, reason = derived_table(kpi, self._operands(names))
         table = table.mutate(value=value.cast("float64"), reason=reason.cast("string"))
         staff = self.assignments.staff
@@ -163,7 +181,7 @@ class _Run:
             kpis = [(i, k) for i, k in output.kpis if k.kpi_id in wanted]
             if not kpis:
                 continue
-            names = [n for _, k in kpis for n in (k.value, k.rows, k.reason, k.left_out, k.team_has)]
+            names = [n for _, k in kpis for n in (k.value, k.rows, k.reason, k.left_out, k.team_has, k.exists) if n]
             sql = self.con.compile(output.table.select(*KEYS, **{n: output.columns[n] for n in names}))
             table = self.con.con.sql(sql).to_arrow_table()
             parts += [(i, table, k) for i, k in kpis]
