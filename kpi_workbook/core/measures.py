@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from kpi_workbook.core.strict import Strict
 
 SourceName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 ColumnName = Annotated[str, Field(min_length=1)]
@@ -67,8 +69,8 @@ class DurationUnit(StrEnum):
     HOURS = "hours"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Strict):
+    model_config = ConfigDict(frozen=True)  # a measure is a value: hashed into each computed value's lineage
 
 
 class Aggregate(_Strict):

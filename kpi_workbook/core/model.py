@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from kpi_workbook.core.measures import Measure
+from kpi_workbook.core.strict import Strict
 
 Identifier = Annotated[
     str,
@@ -80,12 +81,6 @@ class Frequency(StrEnum):
     QUARTERLY = "quarterly"
     HALF_YEARLY = "half_yearly"
     YEARLY = "yearly"
-
-
-class Strict(BaseModel):
-    """Base for framework entries: unknown fields are errors, values are checked on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
 
 
 class Objective(Strict):
