@@ -35,7 +35,7 @@ from kpi_workbook.batch.records import (
     scope_folder,
     scope_key,
 )
-from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.errors import InputError, Problem, UnknownTeamError
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_WORKSPACE_NAME
 from kpi_workbook.workspace.opener import Workspace, open_workspace
@@ -122,6 +122,8 @@ def resolve_scopes(workspace: Workspace, request: RunRequest) -> list[Scope]:
     the whole organization first (also when nothing else is chosen), then departments, then teams."""
     framework = workspace.framework
     teams = [t.id for t in framework.teams] if request.all_teams else list(dict.fromkeys(request.teams))
+    if "" in teams:  # an empty team id would silently widen the run to the whole organization
+        raise UnknownTeamError("", sorted(t.id for t in framework.teams))
     wanted = list(departments(framework)) if request.all_departments else list(dict.fromkeys(request.departments))
     scopes = [workspace.scope(department=d) for d in wanted] + [workspace.scope(team=t) for t in teams]
     if request.organization or not scopes:
@@ -151,11 +153,11 @@ def plan_jobs(request: RunRequest) -> tuple[list[Job], str, Path, Framework]:
     if not isinstance(workspace, Workspace):
         workspace = open_workspace(workspace)
     notebooks = discover_notebooks(request.notebooks_dir.resolve(), request.notebooks)
-    period = workspace.scope(period=request.period).period
-    period_dir = safe_subfolder(request.out.resolve(), period or UNDATED, "period")
     chosen = request.teams or request.all_teams or request.departments or request.all_departments
     retry_all = request.retry_failed and not (chosen or request.organization)
-    scopes = resolve_scopes(workspace, _all_scopes(request) if retry_all else request)
+    scopes = resolve_scopes(workspace, _all_scopes(request) if retry_all else request)  # unknown teams: before a store
+    period = workspace.scope(period=request.period).period
+    period_dir = safe_subfolder(request.out.resolve(), period or UNDATED, "period")
     for scope in scopes:
         safe_subfolder(period_dir, scope_folder(scope.team, scope.department), "team")
     jobs = [
