@@ -280,3 +280,13 @@ def test_empty_list_files_load_as_empty(tmp_path: Path):
     (tmp_path / ROLES_DIR).mkdir()
     framework = load_framework(tmp_path)
     assert (framework.objectives, framework.teams, framework.kpis, framework.roles) == ([], [], [], [])
+
+
+def test_a_shared_value_is_written_without_an_alias_so_the_reader_takes_it_back(tmp_path):
+    from kpi_workbook.workspace.yaml_io import dump_yaml, read_yaml
+
+    shared = {"id": "x", "title": "Shared"}
+    path = tmp_path / "shared.yaml"
+    path.write_text(dump_yaml({"objectives": [shared, shared]}))
+    assert "&" not in path.read_text() and "*" not in path.read_text()
+    assert read_yaml(path, "shared.yaml") == {"objectives": [shared, shared]}

@@ -47,7 +47,11 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestam
 
 
 class _CanonicalDumper(yaml.SafeDumper):
-    """Block style for structure, flow style for short lists of scalars, integral floats as ints."""
+    """Block style for structure, flow style for short lists of scalars, integral floats as ints; never an anchor or
+    alias (the reader refuses them), even where one value is shared."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:

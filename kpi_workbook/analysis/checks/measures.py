@@ -50,7 +50,8 @@ def _filters(kpi: KpiDefinition) -> Iterator[tuple[str, str, str]]:
 
 @rule("measures.parse")
 def filters_parse(framework: Framework, found: Found) -> Iterator[Finding]:
-    """Every filter (`where`) of a measure is a condition, and every derived measure is arithmetic over KPI ids."""
+    """Error: every filter (`where`) of a measure is a condition, and every derived measure is arithmetic over KPI
+    ids."""
     for kpi in _measured(framework):
         for field, text, _ in _filters(kpi):
             try:
@@ -89,7 +90,8 @@ def _unit_problem(kpi: KpiDefinition) -> str | None:
 
 @rule("measures.unit")
 def units_fit(framework: Framework, found: Found) -> Iterator[Finding]:
-    """A measure gives values in the KPI's unit (a ratio × 100 is a %), and its polarity, if given, is the KPI's."""
+    """Error: a measure gives values in the KPI's unit (a ratio × 100 is a %), and its polarity, if given, is the
+    KPI's."""
     for kpi in _measured(framework):
         problem = _unit_problem(kpi)
         if problem:
