@@ -87,9 +87,9 @@ strategic_goals.perspective_report(strategic_goals.perspective_summary(coverage)
 #
 # For each objective: how many role KPIs serve it *directly*, how many serve it *through its child objectives*
 # (the cascade), and which roles they belong to. *Coverage* is **direct** (green), **cascade** (amber: only
-# through children) or **none** (red). For a team, only the team's roles count: the table shows which objectives the team contributes
-# to. An objective with coverage *none* for the whole organization has no measure at all: add a KPI for it in
-# step 3, or ask whether it is still an objective.
+# through children) or **none** (red). For a team, only the team's roles count: the table shows which objectives
+# the team contributes to. An objective with coverage *none* for the whole organization has no measure at all:
+# add a KPI for it in step 3, or ask whether it is still an objective.
 
 # %%
 record(covered_objectives=int((coverage["coverage"] != "none").sum()),

@@ -113,8 +113,9 @@ display(kpi_design.findings_report(findings))
 #
 # For every responsibility, the three library KPIs whose name, description and formula best match the
 # responsibility and its expected outcome (*text match*: TF-IDF similarity, 0 to 100 %). *In the role* marks a KPI
-# the role already has; *measures it* marks one already assigned to this responsibility. Treat the list as a starting point
-# for the discussion, not as an answer: a low similarity means the wording differs, not that the KPI is wrong.
+# the role already has; *measures it* marks one already assigned to this responsibility. Treat the list as a
+# starting point for the discussion, not as an answer: a low similarity means the wording differs, not that the
+# KPI is wrong.
 
 # %%
 suggestions = kpi_design.responsibility_suggestions(ctx.framework, ctx.roles, top=3)

@@ -13,11 +13,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from kpi_workbook.reports.figures import ChartFigure
-from kpi_workbook.core.model import Polarity
-from kpi_workbook.core.periods import sort_periods
 from kpi_workbook.analysis.history import HISTORY_COLUMNS
 from kpi_workbook.analysis.targets import history_frame
+from kpi_workbook.core.model import Polarity
+from kpi_workbook.core.periods import sort_periods
+from kpi_workbook.reports.figures import ChartFigure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
