@@ -460,7 +460,8 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
     if source.employee is not None:
         employee = table[source.employee].cast("string")
         ids = employee.value_counts().execute()
-        known = ids.iloc[:, 0].isin(people.index)
+        staff = set(people.index)
+        known = ids.iloc[:, 0].map(staff.__contains__).astype(bool)
         for value, count in ids[~known].head(SHOWN_PER_COLUMN).itertuples(index=False):
             problems.append(Problem(file=source.location, field=source.employee,
                                     message=f"unknown employee (not in employees.csv) (got {value!r} in {count} rows)"))

@@ -48,22 +48,35 @@ class KpiColumns:
     exists: str | None = None
 
 
-def _unique_pairs(table: pa.Table) -> pa.Table:
-    """The distinct (period, team) of `table`, in order of first appearance."""
-    return table.select(["period", "team"]).group_by(["period", "team"], use_threads=False).aggregate([])
+def _unique_pairs(table: pa.Table) -> list[tuple[str, str]]:
+    """The distinct (period, team) of `table`, in order; its rows come sorted so that equal pairs are adjacent."""
+    rows = table.num_rows
+    if rows == 0:
+        return []
+    period, team = table["period"], table["team"]
+    changed = pc.or_(pc.not_equal(period.slice(1), period.slice(0, rows - 1)),
+                     pc.not_equal(team.slice(1), team.slice(0, rows - 1)))
+    starts = pa.array(np.concatenate([[0], np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1]))
+    return list(zip(period.take(starts).to_pylist(), team.take(starts).to_pylist(), strict=True))
 
 
-def _category(codes: list[np.ndarray], names: list[str]) -> pd.Categorical:
+def _category(kpi_index: np.ndarray, names: list[str]) -> pd.Categorical:
+    """A categorical (categories sorted) of each row's KPI's name, from the row's index into `names`."""
     categories = sorted(set(names))
-    position = np.array([categories.index(n) for n in names], dtype="int32")
-    flat = np.concatenate(codes) if codes else np.array([], dtype="int32")
-    return pd.Categorical.from_codes(position[flat], categories=categories)
+    position = np.array([categories.index(n) for n in names], dtype="int16")
+    return pd.Categorical.from_codes(position[kpi_index], categories=categories)
 
 
 def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
-    """The computation of the KPIs' wide tables, in the order given (each table in period, team, employee order)."""
-    values, no_data, codes, slices, later_slices, skipped = [], [], [], [], [], []
-    for index, (table, kpi) in enumerate(parts):
+    """The computation of the KPIs' wide tables, in the order given (each table in period, team, employee order).
+
+    `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it."""
+    values, no_data, codes, slices, later_slices, skipped, kpis = [], [], [], [], [], [], []
+    parts.reverse()
+    while parts:
+        table, kpi = parts.pop()
+        index = len(kpis)
+        kpis.append(kpi)
         reason, left_out = table[kpi.reason], table[kpi.left_out]
         ok = pc.is_null(reason)
         is_no_data = pc.and_(pc.is_valid(reason), pc.fill_null(table[kpi.team_has], False))
@@ -75,19 +88,17 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         missing = table.select([*KEYS, kpi.reason]).filter(is_no_data).rename_columns([*KEYS, "reason"])
         values.append(kept)
         no_data.append(missing.append_column("kpi_id", pa.array([kpi.kpi_id] * missing.num_rows, pa.large_string())))
-        codes.append(np.full(kept.num_rows, index, dtype="int32"))
+        codes.append(np.full(kept.num_rows, index, dtype="int16"))
         first = _unique_pairs(kept)
-        seen = set(zip(first["period"].to_pylist(), first["team"].to_pylist(), strict=True))
-        later = [p for p in zip(*_unique_pairs(missing).to_pydict().values(), strict=True) if p not in seen]
-        slices += [(p, t, kpi.kpi_id) for p, t in zip(first["period"].to_pylist(), first["team"].to_pylist(),
-                                                       strict=True)]
-        later_slices += [(p, t, kpi.kpi_id) for p, t in later]
+        seen = set(first)
+        slices += [(p, t, kpi.kpi_id) for p, t in first]
+        later_slices += [(p, t, kpi.kpi_id) for p, t in _unique_pairs(missing) if (p, t) not in seen]
         counts = pc.value_counts(left_out.filter(pc.and_(ok, pc.is_valid(left_out))))
         found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                        key=lambda pair: -pair[1])
         skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found]
-    names = [kpi for _, kpi in parts]
-    frame = _values_frame(values, codes, names)
+        del table, reason, left_out, ok, is_no_data, is_value
+    frame = _values_frame(values, codes, kpis)
     missing_frame = _concat(no_data, NO_DATA_COLUMNS)
     missing_frame["reason"] = missing_frame["reason"].astype(object)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -97,16 +108,21 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
 
 
 def _concat(tables: list[pa.Table], columns: list[str]) -> pd.DataFrame:
+    """The tables one after the other as a pandas frame; `tables` is emptied (Arrow buffers freed as converted)."""
     if not tables:
         return pd.DataFrame(columns=columns)
-    return pa.concat_tables([t.select(columns) for t in tables], promote_options="permissive").to_pandas()
+    whole = pa.concat_tables([t.select(columns) for t in tables], promote_options="permissive")
+    tables.clear()
+    return whole.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def _values_frame(tables: list[pa.Table], codes: list[np.ndarray], kpis: list[KpiColumns]) -> pd.DataFrame:
     if not tables:
         return pd.DataFrame(columns=[*VALUE_COLUMNS, "definition_hash"])
     frame = _concat(tables, [*KEYS, "value", "source_rows"])
-    frame.insert(3, "kpi_id", _category(codes, [k.kpi_id for k in kpis]))
-    frame.insert(5, "source", _category(codes, [k.source for k in kpis]))
-    frame["definition_hash"] = _category(codes, [k.definition_hash for k in kpis])
+    flat = np.concatenate(codes)
+    codes.clear()
+    frame.insert(3, "kpi_id", _category(flat, [k.kpi_id for k in kpis]))
+    frame.insert(5, "source", _category(flat, [k.source for k in kpis]))
+    frame["definition_hash"] = _category(flat, [k.definition_hash for k in kpis])
     return frame

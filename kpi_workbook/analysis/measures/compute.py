@@ -208,6 +208,7 @@ def compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpi
         run.run_queries()
         for index, kpi in enumerate(order):
             (run.add_measured if kpi.measure.derived is None else run.add_derived)(index, kpi)
-        return collect(run.fetch(wanted))
+        parts = run.fetch(wanted)
     finally:
-        con.disconnect()
+        con.disconnect()  # the engine's memory goes before the long tables are built
+    return collect(parts)
