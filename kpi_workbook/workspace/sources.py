@@ -471,7 +471,9 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
         values = table[source.team].cast("string").value_counts().execute().iloc[:, 0]
         mapping = {v: lookup.get(_team_key(source, v)) for v in values}
         problems += [_unknown_team(source, framework, v, "") for v, team in mapping.items() if team is None]
-        extra[TEAM] = table[source.team].cast("string").substitute({k: v for k, v in mapping.items() if v})
+        renamed = {k: v for k, v in mapping.items() if v and k != v}  # team ids used as they are need no CASE
+        extra[TEAM] = table[source.team].cast("string")
+        extra[TEAM] = extra[TEAM].substitute(renamed) if renamed else extra[TEAM]
     if problems:
         raise InputError(problems)
     if source.when is not None:

@@ -70,7 +70,7 @@ class _Run:
         self.assignments = Assignments(framework, employees)
         self.read: dict[str, ReadSource] = {}
         self.queries: dict[tuple[str, Grain], SourceQuery] = {}
-        self.columns: dict[str, dict[str, str]] = {}
+        self.columns: dict[str, dict[str, tuple[str, str]]] = {}
         self.grouped: dict[tuple[str, Grain], ir.Table] = {}
         self.outputs: dict[object, _Output] = {}
         self.rows: dict[str, ir.Table] = {}

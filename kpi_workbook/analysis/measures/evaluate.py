@@ -61,7 +61,7 @@ class SourceQuery:
     grain: Grain
     span: tuple[dt.date, dt.date] | None
     metrics: dict[str, Any] = field(default_factory=dict)
-    _columns: dict[str, str] = field(default_factory=dict)
+    _columns: dict[Any, str] = field(default_factory=dict)
     _table: ir.Table | None = None
 
     def __post_init__(self) -> None:
@@ -74,17 +74,20 @@ class SourceQuery:
             table = table.filter((table[WHEN] >= self.span[0]) & (table[WHEN] <= self.span[1]))
         self._table = table
 
-    def add(self, spec: Aggregate | Duration, kpi: str, field_name: str) -> str:
-        """The column of `spec`'s aggregate (and `<column>__used`, its number of rows); InputError naming the KPI."""
-        key = f"{type(spec).__name__}:{spec.model_dump_json()}"
-        if key not in self._columns:
-            table, source = self._table, self.read.source
-            value, used = (duration(table, source, spec, kpi) if isinstance(spec, Duration)
-                           else aggregation(table, source, spec, kpi, field_name))
-            name = f"{source.name}__m{len(self._columns)}"
-            self.metrics[name], self.metrics[f"{name}__used"] = value, used
-            self._columns[key] = name
-        return self._columns[key]
+    def add(self, spec: Aggregate | Duration, kpi: str, field_name: str) -> tuple[str, str]:
+        """The columns of `spec`'s aggregate and of its number of rows; InputError naming the KPI. Aggregates that
+        several KPIs share (the same expression) are one column."""
+        table, source = self._table, self.read.source
+        value, used = (duration(table, source, spec, kpi) if isinstance(spec, Duration)
+                       else aggregation(table, source, spec, kpi, field_name))
+        return self._column(value), self._column(used)
+
+    def _column(self, expr: Any) -> str:
+        node = expr.op()
+        if node not in self._columns:
+            self._columns[node] = f"{self.read.source.name}__m{len(self._columns)}"
+            self.metrics[self._columns[node]] = expr
+        return self._columns[node]
 
     def materialize(self, con: Any, staff: ir.Table) -> ir.Table:
         """Run the aggregation; a temporary table of `con` keyed by period, team and employee (with home and role),
@@ -149,10 +152,10 @@ def _what(spec: Aggregate | Duration) -> str:
                                                                                else "")
 
 
-def _metric(table: ir.Table, column: str, spec: Aggregate | Duration) -> tuple[Any, Any, Any]:
+def _metric(table: ir.Table, columns: tuple[str, str], spec: Aggregate | Duration) -> tuple[Any, Any, Any]:
     """(value, reason it has none or NULL, rows used) of one aggregate; groups where no row matched are 0 for sum
     and counts, and a source without rows for the group is "no data" for the other functions."""
-    value, used = table[column].cast("float64"), table[f"{column}__used"]
+    value, used = table[columns[0]].cast("float64"), table[columns[1]]
     absent = used.isnull()
     zero_ok = isinstance(spec, Aggregate) and spec.function in ZERO_WHEN_NONE_MATCH
     if zero_ok:
@@ -170,10 +173,11 @@ def not_finite(value: Any) -> Any:
     return value.isnull() | value.isnan() | value.isinf()
 
 
-def measured(table: ir.Table, measure: Measure, columns: dict[str, str]) -> tuple[Any, Any, Any]:
+def measured(table: ir.Table, measure: Measure, columns: dict[str, tuple[str, str]]) -> tuple[Any, Any, Any]:
     """(value, reason for no data or NULL, number of source rows) of an aggregate, ratio or duration measure.
 
-    `columns` gives the column of `table` that holds each of the measure's aggregations (by spec name)."""
+    `columns` gives the columns of `table` that hold each of the measure's aggregations and its number of rows (by
+    spec name)."""
     parts = {name: _metric(table, columns[name], spec) for name, spec in specs(measure)}
     if measure.ratio is not None:
         (numerator, why_n, _), (denominator, why_d, _) = parts["numerator"], parts["denominator"]
