@@ -52,7 +52,7 @@ ctx.describe()
 scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
 flags = review.review_flags(ctx.framework, scores, ctx.period, teams=[ctx.team] if ctx.team else None)
 record(flags=flags["flag"].value_counts().to_dict())
-step.summary(ctx.name, scores, ctx.period, flags, ctx.framework)
+step.summary(ctx.name, scores, ctx.period, flags, ctx.framework, ctx.root)
 
 # %% [markdown]
 # ## How a period is scored

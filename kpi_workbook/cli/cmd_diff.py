@@ -15,9 +15,11 @@ and in the repository's ``.gitattributes`` (``kpi-workbook diff --git-setup`` pr
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from kpi_workbook.analysis.diff import changes_in_words, diff_frameworks, format_diff
@@ -64,6 +66,21 @@ def _file_pair(path: str, old: str, new: str) -> None:
     typer.echo("\n".join(f"  {line}" for line in lines) if lines else "  no change to the framework")
 
 
+def _record(table: pd.DataFrame, after: Framework, workspace: str, not_the_files_now: bool, why: str) -> None:
+    """Append a change log entry for the workspace's files now, with the diff's changes in words."""
+    from kpi_workbook.workspace.changelog import ChangeEntry, record_change
+    from kpi_workbook.workspace.opener import open_workspace
+
+    if not_the_files_now:
+        fail("--record compares a git revision with the workspace's files now: diff REV -w DIR --record WHY")
+    opened = open_workspace(workspace or None)
+    opened.require_writable()
+    entry = ChangeEntry(version=after.metadata.version or "(no version)", date=date.today(), why=why,
+                        changes=changes_in_words(table, after))
+    record_change(opened.root, entry)
+    typer.echo(f"recorded version {entry.version} in the change log ({len(entry.changes)} change(s))", err=True)
+
+
 @app.command()
 def diff(
     old: Annotated[str, typer.Argument(help="Older version: a workspace folder, or a git revision (branch, tag, "
@@ -81,6 +98,9 @@ def diff(
     difftool: Annotated[bool, typer.Option("--difftool", hidden=True)] = False,
     git_setup: Annotated[bool, typer.Option("--git-setup", help="Print the opt-in git configuration that shows "
                                             "framework files as changes in words in git diff.")] = False,
+    record: Annotated[str, typer.Option("--record", help="Record this review cycle in the workspace's change log "
+                                        "(changelog.yaml): why the framework changed; the changes in words come "
+                                        "from this diff of a revision against the files now.")] = "",
     driver_args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
     """Show added (+), removed (-) and changed (~) objectives, teams, KPIs, roles, responsibilities and
@@ -114,6 +134,8 @@ def diff(
         fail(InputError(problems))
     (before, old_label), (after, new_label) = versions
     table = diff_frameworks(before, after)
+    if record.strip():
+        _record(table, after, workspace, folders or bool(new), record.strip())
     if words and output is OutputFormat.TEXT:
         lines = changes_in_words(table, after)
         echo_table("\n".join(lines) if lines else f"No changes between {old_label} and {new_label}.")

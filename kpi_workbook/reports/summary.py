@@ -13,6 +13,7 @@ import pandas as pd
 from kpi_workbook.analysis.review import GROUP
 from kpi_workbook.analysis.scoring import roll_up
 from kpi_workbook.reports.tables import REPORT_CSS, STATUS_COLOURS, status_counts
+from kpi_workbook.workspace.changelog import ChangeEntry
 
 TOP_FLAGS = 5
 STEADY = 0.5  # a change of the score smaller than this (points) shows as steady
@@ -113,6 +114,16 @@ def _flag_items(flags: pd.DataFrame, names: dict[str, dict[str, str]]) -> str:
     return f"<ol>{''.join(items)}</ol>{rest}"
 
 
+def _change_items(change: ChangeEntry | None) -> str:
+    """What changed in the framework in its latest review cycle, from the change log."""
+    if change is None:
+        return ("<h3>What changed in the framework</h3><p>No change log yet: record a review cycle with "
+                "<code>kpi-workbook diff REV -w DIR --record WHY</code>.</p>")
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in change.changes) or "<li>no change to the framework</li>"
+    return (f"<h3>What changed in the framework · version {html.escape(change.version)}, {change.date:%Y-%m-%d}</h3>"
+            f"<p>{html.escape(change.why)}</p><ul>{items}</ul>")
+
+
 @dataclass(frozen=True)
 class ReportSummary:
     """The summary box at the top of a review report; shows as HTML."""
@@ -121,6 +132,7 @@ class ReportSummary:
     figures: ScopeFigures
     flags: pd.DataFrame
     names: dict[str, dict[str, str]] = field(default_factory=dict)  # "team"/"role"/"kpi_id" → id → name
+    change: ChangeEntry | None = None  # the framework's latest change log entry
 
     def _repr_html_(self) -> str:
         warnings = int((self.flags["severity"].astype(str) == "warning").sum()) if len(self.flags) else 0
@@ -132,6 +144,7 @@ class ReportSummary:
             f"{_counts(self.figures.people, 'people')}"
             f"<h3>Top flags ({len(self.flags)} in all, {_plural(warnings, 'warning')})</h3>"
             f"{_flag_items(self.flags, self.names)}"
+            f"{_change_items(self.change)}"
             "</div>"
         )
 

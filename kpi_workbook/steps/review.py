@@ -3,11 +3,14 @@ RAG colours), built on `analysis.review`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from kpi_workbook.core.model import Framework
 from kpi_workbook.reports.summary import ReportSummary, scope_figures
 from kpi_workbook.reports.tables import Col, ReportTable
+from kpi_workbook.workspace.changelog import read_changelog
 
 SCORE = Col("Score", "score")
 COVERAGE = Col("Data coverage", "share")
@@ -36,9 +39,13 @@ def with_names(frame: pd.DataFrame, framework: Framework, employees: pd.DataFram
     return out
 
 
-def summary(name: str, scores: pd.DataFrame, period: str, flags: pd.DataFrame, framework: Framework) -> ReportSummary:
-    """The summary a review report opens with (score, change, status counts, top flags)."""
-    return ReportSummary(name=name, figures=scope_figures(scores, period), flags=flags, names=names(framework))
+def summary(name: str, scores: pd.DataFrame, period: str, flags: pd.DataFrame, framework: Framework,
+            workspace: Path | None = None) -> ReportSummary:
+    """The summary a review report opens with (score, change, status counts, top flags, and what changed in the
+    framework: the latest entry of the workspace's change log)."""
+    log = read_changelog(workspace) if workspace is not None else []
+    return ReportSummary(name=name, figures=scope_figures(scores, period), flags=flags, names=names(framework),
+                         change=log[-1] if log else None)
 
 
 def team_table(teams: pd.DataFrame, framework: Framework) -> ReportTable:
