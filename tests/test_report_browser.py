@@ -1,22 +1,28 @@
 """Every report of the sample organization in headless Chromium, as a manager sees it: complete tables without an
 index column or cut-off text, nothing wider than the page at 1280 px, no workshop text, no network request, no
-console error; screenshots of two teams' summaries for a person to look at ($KPI_WORKBOOK_SCREENSHOTS keeps them)."""
+console error; screenshots of two teams' summaries for a person to look at ($KPI_WORKBOOK_SCREENSHOTS keeps them).
+And the PDF packs of the same run (one run of the sample serves both, in one test worker)."""
 
 from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
 
+from kpi_workbook.analysis.scoring import roll_up, score_actuals
 from kpi_workbook.batch.records import ORGANIZATION_FOLDER
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.reports.pdf import PACKS_FOLDER, PdfError, find_chromium, pack_order
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.opener import open_workspace
 from tests.sample_reports import CHROMIUM, sample_reports
 
 sync_api = pytest.importorskip("playwright.sync_api")
+pypdf = pytest.importorskip("pypdf")
 
 WIDTH = 1280
 SCREENSHOTS_ENV = "KPI_WORKBOOK_SCREENSHOTS"
@@ -130,3 +136,51 @@ def test_the_summary_opens_the_review_and_is_photographed(pages):
     shots = pages["screenshots"]["folder"]
     for team in SUMMARY_TEAMS:
         assert (shots / f"{team}_summary.png").stat().st_size > 10_000
+
+
+# --- the PDF packs of the same run (one run of the sample serves both) ---------------------------------------
+
+
+A4_POINTS = (595, 842)
+
+
+def _score(team: str) -> str:
+    """The scope's score in its latest period, computed here from the workspace, as the summary shows it."""
+    scope = open_workspace("sample").scope(team=team)
+    scores = score_actuals(scope.actuals_to_date, scope.employees, scope.framework)
+    return f"{roll_up(scores[scores['period'] == scope.period], ())['score'].iloc[0]:.1f}"
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory) -> Path:
+    return sample_reports(tmp_path_factory) / PACKS_FOLDER
+
+
+@pytest.mark.parametrize(("pack", "team", "name"), [("sales", "sales", "Sales (sales)"),
+                                                    ("finance", "finance", "Finance (finance)"),
+                                                    ("organization", "", "(whole organization)")])
+def test_a_pack_opens_with_its_name_and_score_on_a4(packs, pack, team, name):
+    reader = pypdf.PdfReader(packs / f"{pack}.pdf")
+    assert len(reader.pages) > 0
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == A4_POINTS
+    first = unicodedata.normalize("NFKC", " ".join(reader.pages[0].extract_text().split()))  # ligatures: fi, fl
+    assert name in first and f"Score {_score(team)}" in first
+    assert "Step 1 · Strategic objectives" in " ".join(p.extract_text() for p in reader.pages), "all five steps"
+
+
+def test_every_scope_has_a_pack_and_its_offline_html(packs):
+    pdfs = sorted(p.stem for p in packs.glob("*.pdf"))
+    assert len(pdfs) == 9 and "organization" in pdfs  # eight teams and the organization
+    assert all((packs / f"{stem}.html").is_file() for stem in pdfs)
+
+
+def test_the_review_comes_first():
+    assert pack_order(["01_strategic_goals", "05_review", "03_kpi_design"]) == [
+        "05_review", "01_strategic_goals", "03_kpi_design"]
+
+
+def test_without_chromium_the_error_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("KPI_WORKBOOK_CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(PdfError, match="not a file. Install Chromium"):
+        find_chromium()
