@@ -194,3 +194,18 @@ def test_validate_checks_measures(tmp_path):
 def test_the_fixture_framework_has_no_measure_findings(tmp_path):
     framework = measured_framework()
     assert _rules(framework, write_workspace(tmp_path / "ws", framework)) == {}
+
+
+def test_a_ratio_of_two_sources_joins_their_groups(tmp_path):
+    measures = {"won_per_head": ("ratio", {"ratio": {"numerator": {"source": "deals", "function": "sum",
+                                                                   "column": "amount", "where": 'stage == "won"'},
+                                                     "denominator": {"source": "headcount", "function": "mean",
+                                                                     "column": "people"}}, "per": "team"})}
+    framework = measured_framework(measures)
+    root = write_workspace(tmp_path / "ws", framework)
+    result = compute(root, framework, load_employees(root, framework))
+    assert value(result, "won_per_head", "2025Q2", "sales") == 0  # headcount rows, no deals: a sum of none is 0
+    assert reason(result, "won_per_head", "2025Q1", "sales") == (  # deals, but no headcount rows for the mean
+        "no rows of headcount in this period for this team or employee")
+    assert reason(result, "won_per_head", "2025Q2", "rd") == "division by zero: mean of people in headcount is 0"
+    assert len(result.values) == 1 and len(result.no_data) == 2

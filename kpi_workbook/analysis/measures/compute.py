@@ -2,8 +2,8 @@
 
 Each source is aggregated once per grain (frequency × employee or team) with all its KPIs' aggregates as columns,
 where its records are; ratios, scale, "no data" reasons, period labels, derived KPIs and the framework's
-assignments are then SQL over those groups in a local DuckDB connection, and only the final long tables come back,
-as Arrow.
+assignments are then SQL over those groups in a local DuckDB connection. Only each grouped table's KPI columns come
+back, as Arrow (one query per table); the long tables are assembled from them with Arrow compute (collect.py).
 """
 
 from __future__ import annotations
