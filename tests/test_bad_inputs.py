@@ -47,7 +47,7 @@ def write(file: str, content: str | bytes) -> Edit:
 
 def delete(name: str) -> Edit:
     def edit(root: Path) -> None:
-        shutil.rmtree(root / name) if (root / name).is_dir() else (root / name).unlink()
+        shutil.rmtree(root / name) if (root / name).is_dir() else (root / name).unlink(missing_ok=True)
     return edit
 
 
