@@ -151,8 +151,9 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _read_excel(path: Path, file: str, required: list[str], header_row: int | None,
-                sheet: str | None, columns: ColumnMap) -> tuple[pd.DataFrame, int]:
+def excel_rows(path: Path, file: str, sheet: str | None) -> list[list[Any]]:
+    """The cell values of a sheet (default: the first) of an .xlsx workbook, row by row; InputError naming the file
+    (and the sheets there are) when it cannot be read."""
     from openpyxl import load_workbook
 
     try:
@@ -163,9 +164,14 @@ def _read_excel(path: Path, file: str, required: list[str], header_row: int | No
         if sheet is not None and sheet not in book.sheetnames:
             raise InputError(Problem(file=file, field="sheet",
                                      message=f"no sheet '{sheet}'; the sheets are: {', '.join(book.sheetnames)}"))
-        rows = [list(r) for r in book[sheet or book.sheetnames[0]].iter_rows(values_only=True)]
+        return [list(r) for r in book[sheet or book.sheetnames[0]].iter_rows(values_only=True)]
     finally:
         book.close()
+
+
+def _read_excel(path: Path, file: str, required: list[str], header_row: int | None,
+                sheet: str | None, columns: ColumnMap) -> tuple[pd.DataFrame, int]:
+    rows = excel_rows(path, file, sheet)
     header = _find_header(rows, required, header_row, file, columns)
     return _frame(rows, header).map(_cell_text), header
 

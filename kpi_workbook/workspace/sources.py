@@ -39,6 +39,7 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import SourceName
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import Period, PeriodError, parse_period
+from kpi_workbook.workspace.actuals_reader import excel_rows
 from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.yaml_io import read_yaml
 
@@ -248,30 +249,12 @@ def _csv_rows(path: Path, file: str) -> list[list[str]]:
         raise InputError(Problem(file=file, message=f"cannot be read as CSV: {exc}")) from None
 
 
-def _excel_rows(path: Path, file: str, sheet: str | None) -> list[list[Any]]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(Problem(file=file, message=f"cannot be read as an Excel workbook (.xlsx): {exc}")) from None
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise InputError(Problem(file=file, field="sheet",
-                                     message=f"no sheet '{sheet}'; the sheets are: {', '.join(book.sheetnames)}"))
-        return [list(r) for r in book[sheet or book.sheetnames[0]].iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
 def _text_table(source: Source, root: Path) -> pd.DataFrame:
     """A CSV or Excel source's cells (object dtype), indexed by their row number in the file."""
     path = root / source.file
     if not path.is_file():
         raise InputError(Problem(file=source.file, message="file not found" if not path.exists() else "not a file"))
-    rows = (_excel_rows(path, source.file, source.sheet) if path.suffix.lower() in EXCEL_SUFFIXES
+    rows = (excel_rows(path, source.file, source.sheet) if path.suffix.lower() in EXCEL_SUFFIXES
             else _csv_rows(path, source.file))
     if not rows or not any(str(c or "").strip() for c in rows[0]):
         raise InputError(Problem(file=source.file, message="empty source: no header row"))
