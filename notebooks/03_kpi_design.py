@@ -77,6 +77,22 @@ record(role_kpis=len(kpis), weight_totals=kpis.groupby("role")["weight"].sum().t
 kpi_design.role_kpis_report(kpis)
 
 # %% [markdown]
+# ## Computed or entered by hand
+#
+# Where each KPI's values will come from. A **computed** KPI has a *measure*: `kpi-workbook compute` runs it on
+# the records the HR and business systems export (the sources in `sources.yaml`), the same way every period, and
+# each value keeps its lineage (step 5 shows it). Every other KPI is **entered by hand**: its finished values come
+# in through `kpi-workbook import-actuals`, and ratings (qualitative KPIs) always do. A KPI entered by hand
+# whose source system exports records is a candidate for a measure: it saves work every quarter and leaves no
+# room for copying mistakes.
+
+# %%
+measures = kpi_design.measure_table(ctx.framework, ctx.roles, ctx.root)
+record(computed_kpis=measures.loc[measures["origin"] == "computed", "kpi"].tolist(),
+       entered_kpis=int((measures["origin"] == "entered by hand").sum()))
+display(kpi_design.measures_report(measures))
+
+# %% [markdown]
 # ## Balance across categories, and leading versus lagging
 #
 # The share of each role's weight in each category, and how many leading, lagging, qualitative and

@@ -127,6 +127,23 @@ record(people_scored=len(people), people_status=people["status"].astype(str).val
 display(step.people_table(people, ctx.employees, ctx.framework))
 
 # %% [markdown]
+# ## Where do the numbers come from
+#
+# Before discussing a score, check its data. A **computed** value was calculated by `kpi-workbook compute` from
+# the records a system exported (the *source*); the tables show how many source rows were behind it, when it was
+# computed, and the first characters of its *definition* hash. Values with the same hash were computed by the same
+# measure on the same source settings; a different hash means the measure, its source or the KPI's frequency
+# changed in between. An **imported** value was entered by hand or came from a file of finished values
+# (`kpi-workbook import-actuals`, or the ratings form): ask who supplied it. A computed value from very few source
+# rows (a person with two deals) deserves care before anyone reads much into it.
+
+# %%
+lineage = step.value_lineage(ctx.actuals, ctx.store, ctx.period)
+record(values_by_origin=lineage["origin"].value_counts().to_dict())
+display(step.lineage_summary_table(step.lineage_summary(lineage), ctx.framework))
+step.computed_values_table(lineage, ctx.employees, ctx.framework)
+
+# %% [markdown]
 # ## Flags and recommendations
 #
 # What the review should change, with a recommendation each: a target met at stretch level three periods

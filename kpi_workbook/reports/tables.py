@@ -78,6 +78,11 @@ def _share(value: Any) -> str:
     return EMPTY_TEXT if value is None or pd.isna(value) else f"{100 * value:.0f} %"
 
 
+def _timestamp(value: Any) -> str:
+    """A date and time to the minute, e.g. 2025-12-31 09:30."""
+    return EMPTY_TEXT if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
 FORMATS: dict[str, Callable[[Any], str]] = {
     "text": _text,
     "status": _text,
@@ -91,6 +96,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "money": _number(0),
     "level": _level,
     "yesno": _yes_no,
+    "timestamp": _timestamp,
 }
 NUMERIC_KINDS = {"count", "number", "decimal1", "score", "percent", "share", "money", "level"}
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from kpi_workbook.analysis.checks import check_framework, findings_frame
 from kpi_workbook.analysis.library import rank_kpis
-from kpi_workbook.core.model import Category, Framework, Indicator, Role
+from kpi_workbook.core.measures import derived_kpis, parse_derived
+from kpi_workbook.core.model import Category, Framework, Indicator, KpiDefinition, MeasureType, Role
 from kpi_workbook.reports.figures import ChartFigure
 from kpi_workbook.reports.tables import Col, ReportTable
+from kpi_workbook.workspace.sources import Source, load_sources
 
 ROLE_KPI_COLUMNS = [
     "role", "kpi", "name", "category", "indicator", "measure_type", "polarity", "unit", "frequency", "weight",
@@ -21,6 +24,9 @@ DESIGN_COLUMNS = ["role", "kpi", "name", "category", "indicator", "measure_type"
                   "objectives", "responsibility"]
 BAND_COLUMNS = ["role", "kpi", "name", "polarity", "unit", "weight", "threshold", "target", "stretch",
                 "target_range", "threshold_range"]
+MEASURE_COLUMNS = ["kpi", "name", "unit", "roles", "origin", "measure", "how", "source"]
+COMPUTED = "computed"
+ENTERED = "entered by hand"
 CATEGORIES = [c.value for c in Category]
 INDICATORS = [i.value for i in Indicator]
 CATEGORY_COLORS = {"output": "#1f77b4", "quality": "#2ca02c", "efficiency": "#ff7f0e", "behaviour": "#8c564b",
@@ -94,6 +100,56 @@ def balance_chart(table: pd.DataFrame) -> Figure:
     ax.set_title("Balance of each role's KPIs across categories")
     fig.legend(loc="outside right upper", frameon=False)
     return fig
+
+
+def _source_text(definition: KpiDefinition, framework: Framework, sources: Mapping[str, Source]) -> str:
+    """Where a KPI's value comes from: its sources (with file or table) if computed, else the system it is read in."""
+    measure = definition.measure
+    if measure is None:
+        return definition.data_source
+    if measure.derived is not None:
+        operands = [getattr(framework.kpi(k), "name", k) for k in derived_kpis(parse_derived(measure.derived))]
+        return "the KPIs " + ", ".join(operands)
+    return ", ".join(f"{s} ({sources[s].location})" if s in sources else s for s in measure.sources)
+
+
+def _how(definition: KpiDefinition) -> str:
+    if definition.measure is not None:
+        return "kpi-workbook compute, from the records of the source"
+    if definition.measure_type is MeasureType.QUALITATIVE:
+        return "a rating: step 5's ratings form or kpi-workbook import-actuals"
+    return "kpi-workbook import-actuals, from a file of finished values"
+
+
+def measure_table(framework: Framework, roles: Sequence[Role] | None = None, root: Path | None = None) -> pd.DataFrame:
+    """One row per KPI the roles use: whether `kpi-workbook compute` computes it or its values are entered by hand
+    (import-actuals; ratings always), the measure in words (Measure.describe), how the values come in and where
+    from.
+
+    `root`: the workspace folder; its sources.yaml adds each source's file or table to the source's name. Computed
+    KPIs come first, then the others, each in the order the roles list them; a KPI id the framework does not define
+    is left out (the checks report it).
+    """
+    roles = framework.roles if roles is None else roles
+    sources = load_sources(root) if root is not None else {}
+    users: dict[str, list[str]] = {}
+    for role in roles:
+        for a in role.kpis:
+            users.setdefault(a.kpi, []).append(role.title)
+    rows = []
+    for kpi_id, titles in users.items():
+        definition = framework.kpi(kpi_id)
+        if definition is None:
+            continue
+        measure = definition.measure
+        rows.append({
+            "kpi": kpi_id, "name": definition.name, "unit": definition.unit, "roles": ", ".join(dict.fromkeys(titles)),
+            "origin": ENTERED if measure is None else COMPUTED,
+            "measure": ENTERED if measure is None else measure.describe(),
+            "how": _how(definition), "source": _source_text(definition, framework, sources),
+        })
+    frame = pd.DataFrame(rows, columns=MEASURE_COLUMNS)
+    return frame.sort_values("origin", key=lambda o: o.ne(COMPUTED), kind="stable").reset_index(drop=True)
 
 
 def design_findings(framework: Framework, roles: Sequence[Role] | None = None) -> pd.DataFrame:
@@ -187,3 +243,15 @@ def suggestions_report(suggestions: pd.DataFrame) -> ReportTable:
         "indicator": Col("Indicator"), "similarity": Col("Text match", "share"),
         "in_role": Col("In the role", "yesno"), "measures_it": Col("Measures it", "yesno"),
     }, noun=("suggestion", "suggestions"), empty="No responsibilities to suggest KPIs for.", group_by="role")
+
+
+def measures_report(measures: pd.DataFrame) -> ReportTable:
+    """The scope's KPIs, computed first: the measure in words (or "entered by hand"), how the values come in and
+    where from; in a section for computed and one for entered KPIs when long."""
+    shown = measures.assign(source=measures["source"].replace("", "—"), unit=measures["unit"].replace("", "—"),
+                            section=measures["origin"].map({COMPUTED: "Computed from the systems' records",
+                                                            ENTERED: "Entered by hand"}))
+    return ReportTable(shown, {
+        "section": Col("Computed or entered"), "name": Col("KPI"), "unit": Col("Unit"), "measure": Col("Measure"),
+        "source": Col("Source"), "how": Col("How the values come in"), "roles": Col("Roles"),
+    }, noun=("KPI", "KPIs"), empty="No role KPIs in this scope.", group_by="section", group_above=0)

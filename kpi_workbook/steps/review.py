@@ -9,10 +9,15 @@ import pandas as pd
 
 from kpi_workbook.core.model import Framework
 from kpi_workbook.reports.summary import ReportSummary, scope_figures
-from kpi_workbook.reports.tables import Col, ReportTable
+from kpi_workbook.reports.tables import EMPTY_TEXT, Col, ReportTable
 from kpi_workbook.workspace.changelog import read_changelog
+from kpi_workbook.workspace.store import LINEAGE_COLUMNS, ActualsStore, DuckDBStore
 
 SCORE = Col("Score", "score")
+VALUE_KEYS = ["period", "team", "employee_id", "kpi_id"]
+VALUE_LINEAGE_COLUMNS = [*VALUE_KEYS, "value", "origin", "source", "source_rows", "computed_at", "definition_hash"]
+COMPUTED, IMPORTED = "computed", "imported"
+HASH_SHOWN = 8  # characters of the definition hash a report shows
 COVERAGE = Col("Data coverage", "share")
 STATUS = Col("Status", "status")
 
@@ -90,3 +95,78 @@ def flags_table(flags: pd.DataFrame, framework: Framework) -> ReportTable:
         "recommendation": Col("Recommendation"),
     }, noun=("flag", "flags"), empty="No flags: nothing to change this period.", group_by="flag_text",
         group_above=25)
+
+
+def value_lineage(actuals: pd.DataFrame, store: ActualsStore, period: str) -> pd.DataFrame:
+    """Where each of the period's values in `actuals` comes from (VALUE_LINEAGE_COLUMNS): a computed value has the
+    store's lineage (source, source rows, computed at, definition hash) and origin "computed"; any other value was
+    imported (import-actuals, ratings, a warehouse's finished values) and has origin "imported" and no lineage."""
+    rows = actuals.loc[actuals["period"].astype(str) == period, [*VALUE_KEYS, "value"]].astype(
+        dict.fromkeys(VALUE_KEYS, str))
+    kpis = sorted(rows["kpi_id"].unique())
+    lineage = store.read_lineage(kpis) if isinstance(store, DuckDBStore) and kpis else pd.DataFrame(
+        columns=LINEAGE_COLUMNS)
+    lineage = lineage[lineage["period"].astype(str) == period].astype(dict.fromkeys(VALUE_KEYS, str))
+    found = rows.merge(lineage, on=VALUE_KEYS, how="left", validate="one_to_one")
+    found["origin"] = found["source"].notna().map({True: COMPUTED, False: IMPORTED})
+    found["source_rows"] = pd.array(found["source_rows"], dtype="Int64")
+    found["computed_at"] = pd.to_datetime(found["computed_at"])
+    order = found.assign(first=found["origin"].ne(COMPUTED)).sort_values(["first", "kpi_id", "team", "employee_id"])
+    return order[VALUE_LINEAGE_COLUMNS].reset_index(drop=True)
+
+
+LINEAGE_SUMMARY_COLUMNS = ["kpi_id", "team", "origin", "values", "source", "source_rows", "computed_at",
+                           "definition_hash"]
+
+
+def lineage_summary(lineage: pd.DataFrame) -> pd.DataFrame:
+    """Per KPI and team (LINEAGE_SUMMARY_COLUMNS): how many values of the period, computed or imported, the source,
+    the source rows behind them all, when they were computed (the latest time) and the definition hash (a compute run
+    replaces a period × team × KPI slice whole, so a slice has one origin and one hash; several are joined by ", ")."""
+    groups = lineage.groupby(["kpi_id", "team"], sort=False, dropna=False)
+    summary = groups.agg(origin=("origin", "first"), values=("value", "size"),
+                         source=("source", lambda s: ", ".join(dict.fromkeys(s.dropna()))),
+                         source_rows=("source_rows", lambda r: r.sum() if r.notna().any() else pd.NA),
+                         computed_at=("computed_at", "max"),
+                         definition_hash=("definition_hash", lambda h: ", ".join(dict.fromkeys(h.dropna()))))
+    summary = summary.reset_index().astype({"source_rows": "Int64"})
+    return summary[LINEAGE_SUMMARY_COLUMNS]
+
+
+def _kpi_labels(kpi_ids: pd.Series, framework: Framework) -> list[str]:
+    """'Win rate (%)': a KPI's name with its unit ('Collaboration rating, rating (1-5)' when the unit has brackets)."""
+    kpis = {k.id: k for k in framework.kpis}
+    labels = []
+    for k in kpi_ids:
+        name, unit = (kpis[k].name, kpis[k].unit) if k in kpis else (k, "")
+        labels.append(f"{name}, {unit}" if "(" in unit else f"{name} ({unit})" if unit else name)
+    return labels
+
+
+def lineage_summary_table(summary: pd.DataFrame, framework: Framework) -> ReportTable:
+    """"Where do the numbers come from", per KPI and team: computed from which source, from how many source rows,
+    when and by which definition (its hash's first characters), or imported."""
+    shown = with_names(summary, framework).assign(kpi_label=lambda f: _kpi_labels(f["kpi_id"], framework))
+    shown["where"] = [f"computed from {s}" if o == COMPUTED else "imported: entered by hand or from a file"
+                      for o, s in zip(shown["origin"], shown["source"], strict=True)]
+    shown["definition"] = [", ".join(h[:HASH_SHOWN] for h in text.split(", ")) if text else EMPTY_TEXT
+                           for text in shown["definition_hash"]]
+    return ReportTable(shown, {
+        "team_name": Col("Team"), "kpi_label": Col("KPI"), "where": Col("Where the values come from"),
+        "values": Col("Values", "count"), "source_rows": Col("Source rows", "count"),
+        "computed_at": Col("Computed at", "timestamp"), "definition": Col("Definition"),
+    }, noun=("KPI", "KPIs"), empty="No values in this period.", group_by="team_name")
+
+
+def computed_values_table(lineage: pd.DataFrame, employees: pd.DataFrame, framework: Framework) -> ReportTable:
+    """Each computed value of the period with the number of source rows behind it, one section per KPI."""
+    computed = lineage[lineage["origin"] == COMPUTED]
+    shown = with_names(computed, framework, employees)
+    shown["kpi_label"] = [f"{label}, computed from {source}" for label, source in
+                          zip(_kpi_labels(shown["kpi_id"], framework), shown["source"], strict=True)]
+    shown["person"] = shown["person"].where(shown["employee_id"] != "", "team value")
+    return ReportTable(shown, {
+        "kpi_label": Col("KPI"), "team_name": Col("Team"), "person": Col("Person (id)"),
+        "value": Col("Value", "level"), "source_rows": Col("Source rows", "count"),
+    }, noun=("computed value", "computed values"), empty="No value of this period was computed: all were imported.",
+        group_by="kpi_label", group_above=0)
