@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kpi_workbook.core.measures import Measure
 from kpi_workbook.core.model import Framework, Responsibility
 from kpi_workbook.steps.kpi_design import (
     BAND_COLUMNS,
@@ -13,6 +14,7 @@ from kpi_workbook.steps.kpi_design import (
     category_balance,
     design_findings,
     indicator_mix,
+    measure_table,
     responsibility_suggestions,
     role_kpi_table,
 )
@@ -102,3 +104,17 @@ def test_balance_chart_stacks_the_categories(small_framework):
     ax = balance_chart(role_kpi_table(small_framework)).axes[0]
     assert len(ax.patches) == len(CATEGORIES)
     assert sum(p.get_width() for p in ax.patches) == 100
+
+
+def test_measure_table_names_a_derived_kpis_operands_and_leaves_out_undefined_ids(small_framework):
+    kpis = {k.id: i for i, k in enumerate(small_framework.kpis)}
+    derived = Measure(derived="win_rate / training_hours", per="team")
+    small_framework.kpis[kpis["pipeline_coverage"]] = small_framework.kpis[kpis["pipeline_coverage"]].model_copy(
+        update={"measure": derived})
+    role = small_framework.roles[0]
+    role.kpis[1:2] = [role.kpis[1], role.kpis[1].model_copy(update={"kpi": "not_defined"})]
+    table = measure_table(small_framework).set_index("kpi")
+    assert "not_defined" not in table.index and table.index[0] == "pipeline_coverage"
+    assert table.loc["pipeline_coverage", ["origin", "measure", "source"]].tolist() == [
+        "computed", "derived: win_rate / training_hours, per team", "the KPIs Win rate, Training hours"]
+    assert table.loc["win_rate", ["origin", "measure", "source"]].tolist() == ["entered by hand"] * 2 + ["CRM"]

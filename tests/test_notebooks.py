@@ -157,7 +157,9 @@ def test_03_kpi_design(executed, scopes, workspace, run):
             lambda rows: not {"leading", "lagging"} <= set(rows["indicator"])),
         "findings": len(findings), "errors": sum(f.severity == "error" for f in findings),
         "suggestions": SUGGESTIONS_PER_RESPONSIBILITY * len(scope.responsibilities()),
-    })
+        "computed_kpis": sorted({k for k in scope.assignments["kpi_id"] if "measure" in scope.files.kpis[k]}),
+        "entered_kpis": len({k for k in scope.assignments["kpi_id"] if "measure" not in scope.files.kpis[k]}),
+    }, unordered=("computed_kpis",))
     assert len(_outputs(nb, "image/png")) == 1, "the balance chart"
 
 
@@ -184,6 +186,8 @@ def test_05_review(executed, scopes, run):
         "kpi_status": dict(scope.statuses_by(GROUP)), "people_scored": len(people),
         "people_status": dict(scope.statuses_by(["team", "role", "employee_id"])),
         "flags": scope.flags()["flag"].value_counts().to_dict(),
+        # the notebooks' workspace is never computed: every value of the period was imported from actuals.csv
+        "values_by_origin": {"imported": int((scope.actuals["period"] == scope.period).sum())},
     })
     role_charts = len(scope.scores_by(["team", "role"])) if scope.team else 0
     assert len(_outputs(nb, "image/png")) == 2 + role_charts, "roles, trend, and one chart per role for a team"
