@@ -59,7 +59,8 @@ def test_every_sample_kpi_shows_its_measure_in_words_or_entered_by_hand():
     assert (entered["measure"] == "entered by hand").all() and (entered["origin"] == "entered by hand").all()
     assert (entered["source"] == [kpis[k]["data_source"] for k in entered.index]).all()
     ratings = [k for k in entered.index if kpis[k].get("measure_type") == "qualitative"]
-    assert ratings and entered.loc[ratings, "how"].str.startswith("a rating").all()
+    assert ratings and entered.loc[ratings, "how"].str.startswith("rated: ").all()
+    assert set(entered.drop(index=ratings)["how"]) == {"kpi-workbook import-actuals"}
     assert list(table["origin"]) == sorted(table["origin"], key=lambda o: o != "computed"), "computed KPIs first"
 
 

@@ -114,11 +114,12 @@ def _source_text(definition: KpiDefinition, framework: Framework, sources: Mappi
 
 
 def _how(definition: KpiDefinition) -> str:
+    """How a KPI's values reach the store: the command, or the ratings form for a rating."""
     if definition.measure is not None:
-        return "kpi-workbook compute, from the records of the source"
+        return "kpi-workbook compute"
     if definition.measure_type is MeasureType.QUALITATIVE:
-        return "a rating: step 5's ratings form or kpi-workbook import-actuals"
-    return "kpi-workbook import-actuals, from a file of finished values"
+        return "rated: step 5's form or import-actuals"
+    return "kpi-workbook import-actuals"
 
 
 def measure_table(framework: Framework, roles: Sequence[Role] | None = None, root: Path | None = None) -> pd.DataFrame:
