@@ -1,4 +1,4 @@
-"""Shared fixtures: a copy of the sample organization, a small valid framework, and the CLI as a subprocess."""
+"""Shared fixtures: a copy of the sample organization, a small valid framework, and the CLI."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from cli_in_process import run_cli_in_process
 
 from kpi_workbook.core.model import (
     Framework,
@@ -26,6 +27,8 @@ from kpi_workbook.workspace.files import ACTUALS_DB
 from kpi_workbook.workspace.opener import WORKSPACE_ENV
 
 CLI_SCRIPT = Path(sys.executable).parent / "kpi-workbook"
+# Commands that start kernels or servers, or hold locks across processes, run as a subprocess of the console script.
+SUBPROCESS_COMMANDS = {"run", "workshop"}
 
 RunCli = Callable[..., tuple[int, str, str]]
 
@@ -56,10 +59,13 @@ def cli_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
 def cli() -> RunCli:
     """Run `kpi-workbook ARGS...` in `cwd` (default: this process's) and return (exit code, stdout, stderr).
 
-    $KPI_WORKBOOK_WORKSPACE is unset unless `env` sets it; `env` adds to (or overrides) the environment.
+    $KPI_WORKBOOK_WORKSPACE is unset unless `env` sets it; `env` adds to (or overrides) the environment. Most commands
+    run the console script's entry point in this process (see cli_in_process); SUBPROCESS_COMMANDS run the script.
     """
     def run(*args: object, cwd: Path | None = None, env: Mapping[str, str] | None = None,
             timeout: float = 600) -> tuple[int, str, str]:
+        if not args or str(args[0]) not in SUBPROCESS_COMMANDS:
+            return run_cli_in_process(*args, cwd=cwd, env=env)
         done = subprocess.run([str(CLI_SCRIPT), *map(str, args)], capture_output=True, text=True, cwd=cwd,
                               env=cli_environment(env), timeout=timeout)
         return done.returncode, done.stdout, done.stderr

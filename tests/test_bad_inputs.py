@@ -1,27 +1,24 @@
 """Bad input never gives a traceback: a table of broken workspaces and imports, each run through the CLI.
 
-Every case starts from a copy of the sample organization, breaks one thing, runs a command as a subprocess and
-checks the exit code, that the message names the file and the row, entry or field, that no traceback is printed,
-and that the workspace's bytes are unchanged.
+Every case starts from a copy of the sample organization, breaks one thing, runs a command through the console
+script's entry point (in this process: an exception that escapes it fails the case) and checks the exit code, that
+the message names the file and the row, entry or field, that no traceback is printed, and that the workspace's bytes
+are unchanged.
 """
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from cli_in_process import run_cli_in_process
 
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import ACTUALS_DB
 
-pytestmark = pytest.mark.slow  # one CLI subprocess per case
-
-CLI = Path(sys.executable).parent / "kpi-workbook"
 UNREADABLE, FINDINGS, REJECTED = 2, 1, 1
 AE = "roles/account_executive.yaml"
 FA = "roles/financial_analyst.yaml"
@@ -296,10 +293,10 @@ def test_bad_input_gives_a_clean_message_naming_where_and_changes_nothing(case: 
         source.write_bytes(case.actuals if isinstance(case.actuals, bytes) else case.actuals.encode("utf-8"))
         command = ["import-actuals", str(source), "-w", str(root),
                    *(option.replace("{ws}", str(root)) for option in case.options)]
-    done = subprocess.run([str(CLI), *command], capture_output=True, text=True, timeout=120)
-    output = done.stdout + done.stderr
+    code, stdout, stderr = run_cli_in_process(*command)
+    output = stdout + stderr
     assert "Traceback" not in output, output
-    assert done.returncode == case.code, output
+    assert code == case.code, output
     missing = [name for name in case.names if name not in output]
     assert missing == [], output
     assert _snapshot(root) == before
