@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import difflib
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Collection
@@ -16,11 +17,15 @@ from typing import Any
 import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.workspace import csv_scan
+from kpi_workbook.workspace.scratch import Scratch, literal, strip
 
 LONG_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 WIDE_ID_COLUMNS = ["period", "team", "employee_id"]
 WIDE_REQUIRED = ["period", "team"]  # without an employee_id column, every value of a wide file is a team's
 RAW_COLUMNS = ["row", "column", *LONG_COLUMNS, "extra"]
+RAW_SELECT = ", ".join(f'"{c}"' for c in RAW_COLUMNS)
+EMPTY_TEXT = ", ".join(f"'' AS {c}" for c in ['"column"', *LONG_COLUMNS, "extra"])
 LAYOUTS = ("long", "wide")
 ALIASES = {"employee": "employee_id", "employeeid": "employee_id", "kpi": "kpi_id", "kpiid": "kpi_id"}
 WIDE_IGNORED = {"name", "employee_name", "role", "row", "reason"}
@@ -31,11 +36,20 @@ DELIMITERS = (",", ";", "\t")
 
 @dataclass(frozen=True)
 class RawActuals:
-    """Actuals as read: one row per value with its row number and column in the file, all cells unchecked."""
+    """Actuals as read, in the scratch table `raw`: one row per value (RAW_COLUMNS and a unique `id`) with its
+    row number and column in the file, all cells unchecked text without surrounding whitespace."""
 
     file: str
-    frame: pd.DataFrame
+    scratch: Scratch
     header_row: int
+
+    def __len__(self) -> int:
+        return self.scratch.value("SELECT count(*) FROM raw")
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The rows as a DataFrame in file order (for small files and tests)."""
+        return self.scratch.frame(f"SELECT {RAW_SELECT} FROM raw ORDER BY id")
 
 
 def normalize_header(name: Any) -> str:
@@ -112,32 +126,79 @@ def _width(lines: list[str], delimiter: str) -> int:
         return 0
 
 
-def _read_csv(path: Path, file: str, required: list[str], header_row: int | None,
-              columns: ColumnMap) -> tuple[pd.DataFrame, int]:
-    """Every row of a CSV file (comma, semicolon or tab separated) below its header, cells as text."""
+def _not_utf8(file: str) -> InputError:
+    return InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'"))
+
+
+@dataclass(frozen=True)
+class _CsvHead:
+    """The first rows of a CSV file: their cells, the delimiter, and the physical lines up to each row's end."""
+
+    rows: list[list[str]]
+    delimiter: str
+    line_ends: list[int]
+
+
+def _read_head(path: Path, file: str, limit: int) -> _CsvHead:
+    """The first `limit` rows of a CSV file (comma, semicolon or tab separated), read as Python's csv module reads."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            lines = "".join(itertools.islice(handle, limit)).splitlines()[:limit]
+            delimiter = max(DELIMITERS, key=lambda d: _width(lines, d))
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            rows, ends = [], []
+            try:
+                for row in itertools.islice(reader, limit):
+                    rows.append(row)
+                    ends.append(reader.line_num)
+            except csv.Error as exc:
+                raise InputError(Problem(file=file, entry=f"row {reader.line_num}",
+                                         message=f"cannot be read as CSV: {exc}")) from None
+    except UnicodeDecodeError:
+        raise _not_utf8(file) from None
+    return _CsvHead(rows, delimiter, ends)
+
+
+def _read_csv(path: Path, file: str, required: list[str], header_row: int | None, columns: ColumnMap,
+              scratch: Scratch) -> tuple[list[str], int]:
+    """Every row of a CSV file below its header into the scratch table `cells`; the header's names and row number."""
+    head = _read_head(path, file, max(HEADER_SCAN_ROWS, header_row or 0))
+    header = _find_header(head.rows, required, header_row, file, columns)
+    names = _names(head.rows[header - 1])
+    if not csv_scan.scan(scratch, path, file, head.delimiter, head.line_ends[header - 1], header, len(names)):
+        rows = _read_whole_csv(path, file, head.delimiter)
+        scratch.table("cells", _cells_frame(rows, header, len(names)))
+    return names, header
+
+
+def _read_whole_csv(path: Path, file: str, delimiter: str) -> list[list[str]]:
+    """Every row of a CSV file as Python's csv module reads it (for files DuckDB does not number exactly)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'")) from None
-    head = text.splitlines()[:max(HEADER_SCAN_ROWS, header_row or 0)]
-    delimiter = max(DELIMITERS, key=lambda d: _width(head, d))
+        raise _not_utf8(file) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        rows = list(reader)
+        return list(reader)
     except csv.Error as exc:
         raise InputError(Problem(file=file, entry=f"row {reader.line_num}",
                                  message=f"cannot be read as CSV: {exc}")) from None
-    header = _find_header(rows, required, header_row, file, columns)
-    return _frame(rows, header), header
 
 
-def _frame(rows: list[list[Any]], header: int) -> pd.DataFrame:
-    """The rows below the header as a table; cells beyond the header's width go to the column `extra`."""
-    names = [_cell_text(c) or f"unnamed_{i + 1}" for i, c in enumerate(rows[header - 1])]
-    width = len(names)
-    body = [[*r[:width], *[None] * (width - len(r)), " | ".join(_cell_text(c) for c in r[width:] if c)]
-            for r in rows[header:]]
-    return pd.DataFrame(body, columns=[*names, "extra"], dtype="object")
+def _names(cells: list[Any]) -> list[str]:
+    return [_cell_text(c) or f"unnamed_{i + 1}" for i, c in enumerate(cells)]
+
+
+def _cells_frame(rows: list[list[Any]], header: int, width: int, cell: Any = None) -> pd.DataFrame:
+    """The rows below the header as the `cells` table: row number, c0… (the header's width), and `extra` (the
+    non-empty cells beyond the header's width, joined with ' | ')."""
+    text = cell or (lambda c: c)
+    body = [[*(text(c) for c in r[:width]), *[None] * (width - len(r)),
+             " | ".join(_cell_text(c) for c in r[width:] if c)] for r in rows[header:]]
+    frame = pd.DataFrame(body, columns=[*(f"c{i}" for i in range(width)), "extra"], dtype="object")
+    return frame.assign(row=range(header + 1, header + 1 + len(frame))).astype(
+        {f"c{i}": "object" for i in range(width)})
 
 
 def _cell_text(value: Any) -> str:
@@ -169,11 +230,14 @@ def excel_rows(path: Path, file: str, sheet: str | None) -> list[list[Any]]:
         book.close()
 
 
-def _read_excel(path: Path, file: str, required: list[str], header_row: int | None,
-                sheet: str | None, columns: ColumnMap) -> tuple[pd.DataFrame, int]:
+def _read_excel(path: Path, file: str, required: list[str], header_row: int | None, sheet: str | None,
+                columns: ColumnMap, scratch: Scratch) -> tuple[list[str], int]:
+    """Every row of an Excel sheet below its header into the scratch table `cells`; the header's names and row."""
     rows = excel_rows(path, file, sheet)
     header = _find_header(rows, required, header_row, file, columns)
-    return _frame(rows, header).map(_cell_text), header
+    names = _names(rows[header - 1])
+    scratch.table("cells", _cells_frame(rows, header, len(names), cell=_cell_text))
+    return names, header
 
 
 def _unknown_kpi_columns(kpi_columns: list[str], kpis: Collection[str], header: int, file: str) -> list[Problem]:
@@ -190,49 +254,59 @@ def _unknown_kpi_columns(kpi_columns: list[str], kpis: Collection[str], header: 
     return problems
 
 
-def _to_long(frame: pd.DataFrame, layout: str, header: int, file: str, columns: ColumnMap,
-             kpis: Collection[str] | None = None) -> pd.DataFrame:
-    """One row per value: row number in the file, value column, and the five long-format fields.
+def _long_sql(names: list[str], layout: str, header: int, file: str, columns: ColumnMap,
+              kpis: Collection[str] | None) -> str:
+    """SQL over the scratch table `cells` giving one row per value (RAW_COLUMNS and a unique `id`).
 
     In the wide layout every column that is not an id column must be a KPI id of `kpis` (when given); an
     employee_id column may be left out for team-level values."""
     known = {*LONG_COLUMNS, *WIDE_IGNORED, "extra"}
     mapped = {normalize_header(k) for k in columns.rename or {}}
     ignored = {normalize_header(c) for c in columns.ignore}
-    frame = frame[[c for c in frame.columns if normalize_header(c) not in ignored]]
-    frame.columns = [columns.name(c) if columns.name(c) in known or normalize_header(c) in mapped else str(c).strip()
-                     for c in frame.columns]
-    fixed = {c: v for c, v in (columns.fixed or {}).items() if c not in frame.columns}
-    frame = frame.assign(**fixed)
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1 and c})
+    kept = [(f"c{i}", n) for i, n in enumerate(names) if normalize_header(n) not in ignored]
+    if "extra" not in ignored:
+        kept.append(("extra", "extra"))
+    named = [(source, columns.name(n) if columns.name(n) in known or normalize_header(n) in mapped else str(n).strip())
+             for source, n in kept]
+    given = [n for _, n in named]
+    duplicated = sorted({c for c in given if given.count(c) > 1 and c})
     if duplicated:
         raise InputError(Problem(file=file, entry=f"row {header}", field="header",
                                  message=f"column(s) named twice: {', '.join(duplicated)}"))
-    numbers = range(header + 1, header + 1 + len(frame))
+    fixed = {c: v for c, v in (columns.fixed or {}).items() if c not in given}
+    source = {n: s for s, n in reversed(named)}
+    text = {c: strip(source[c]) if c in source else literal(strip_text(fixed.get(c, "")))
+            for c in [*LONG_COLUMNS, "extra"]}
     if layout == "long":
-        frame = frame[[*LONG_COLUMNS, "extra"]].assign(row=numbers, column="value")
-    else:
-        kpi_columns = [c for c in frame.columns
-                       if c not in {"extra", *WIDE_ID_COLUMNS, *WIDE_IGNORED} and not c.startswith("unnamed_")]
-        unknown = _unknown_kpi_columns(kpi_columns, kpis, header, file) if kpis is not None else []
-        if unknown:
-            raise InputError(unknown)
-        if "employee_id" not in frame.columns:
-            frame = frame.assign(employee_id="")
-        frame = frame[[*WIDE_ID_COLUMNS, "extra", *kpi_columns]].assign(row=numbers)
-        frame = frame.melt(id_vars=["row", "extra", *WIDE_ID_COLUMNS], value_vars=kpi_columns, var_name="kpi_id")
-        frame = frame.assign(column=frame["kpi_id"]).sort_values(["row"], kind="stable")
-    text = frame[[*LONG_COLUMNS, "extra"]].fillna("").astype(str).apply(lambda c: c.str.strip())
-    frame = frame.assign(**text)
-    own = [c for c in text.columns if c not in fixed]
-    blank = (text[own] == "").all(axis=1) if layout == "long" else text["value"] == ""
-    return frame.loc[~blank, RAW_COLUMNS].reset_index(drop=True)
+        own = [c for c in [*LONG_COLUMNS, "extra"] if c not in fixed]
+        fields = ", ".join(f"{text[c]} AS {c}" for c in [*LONG_COLUMNS, "extra"])
+        blank = " AND ".join(f"{text[c]} = ''" for c in own) or "false"
+        return (f"SELECT row AS id, row, 'value' AS \"column\", {fields} FROM cells WHERE NOT ({blank})")
+    kpi_columns = [n for n in given if n not in {"extra", *WIDE_ID_COLUMNS, *WIDE_IGNORED}
+                   and not n.startswith("unnamed_")]
+    unknown = _unknown_kpi_columns(kpi_columns, kpis, header, file) if kpis is not None else []
+    if unknown:
+        raise InputError(unknown)
+    if not kpi_columns:
+        return f"SELECT 0::BIGINT AS id, 0::BIGINT AS row, {EMPTY_TEXT} WHERE false"
+    ids = ", ".join(f"{text[c]} AS {c}" for c in [*WIDE_ID_COLUMNS, "extra"])
+    melted = (f"SELECT row, {ids}, unnest([{', '.join(literal(k) for k in kpi_columns)}]) AS kpi_id, "
+              f"unnest([{', '.join(strip(source[k]) for k in kpi_columns)}]) AS value, "
+              f"unnest(range({len(kpi_columns)})) AS position FROM cells")
+    return (f"SELECT row * {len(kpi_columns)} + position AS id, row, kpi_id AS \"column\", "
+            f"{', '.join(LONG_COLUMNS)}, extra FROM ({melted}) WHERE value <> ''")
+
+
+def strip_text(value: Any) -> str:
+    """A fixed value as the cells are read: text without surrounding whitespace."""
+    return str(value).strip()
 
 
 def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None = None,
                       header_row: int | None = None, columns: ColumnMap | None = None,
-                      kpis: Collection[str] | None = None) -> RawActuals:
-    """Read a CSV or Excel file of actuals; raise InputError (naming the file) when it cannot be read.
+                      kpis: Collection[str] | None = None, scratch: Scratch | None = None) -> RawActuals:
+    """Read a CSV or Excel file of actuals into the scratch table `raw`; raise InputError (naming the file) when it
+    cannot be read.
 
     `layout` is "long" (columns period, team, employee_id, kpi_id, value; other columns are ignored) or
     "wide" (period, team, optionally employee_id, then one column per KPI id; empty cells are no data, a file
@@ -241,7 +315,8 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
     spaces and a byte-order mark; the header row is found among the first 20 rows (title rows above it are
     skipped) unless `header_row` (1-based) is given. `sheet` picks an Excel sheet (default: the first).
     `columns` maps other header names onto these and fixes a period, team or employee for files without that
-    column (see ColumnMap).
+    column (see ColumnMap). CSV files are read by DuckDB (see csv_scan), Excel sheets with openpyxl; the rows
+    live in `scratch` (a new one unless given), never all at once as Python objects.
     """
     path = Path(path)
     file = path.name
@@ -249,16 +324,19 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
     required = columns.required(layout)
     if not path.is_file():
         raise InputError(Problem(file=str(path), message="file not found"))
+    scratch = scratch or Scratch()
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
-            frame, header = _read_excel(path, file, required, header_row, sheet, columns)
+            names, header = _read_excel(path, file, required, header_row, sheet, columns, scratch)
         elif path.suffix.lower() == ".xls":
             raise InputError(Problem(file=file, message="old .xls workbooks are not supported; save it as .xlsx"))
         else:
-            frame, header = _read_csv(path, file, required, header_row, columns)
+            names, header = _read_csv(path, file, required, header_row, columns, scratch)
     except OSError as exc:
         raise InputError(Problem(file=file, message=f"cannot be read: {exc.strerror or exc}")) from None
-    long = _to_long(frame, layout, header, file, columns, kpis)
-    if long.empty:
+    scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {_long_sql(names, layout, header, file, columns, kpis)}")
+    scratch.con.execute("DROP VIEW IF EXISTS cells; DROP TABLE IF EXISTS cells; DROP TABLE IF EXISTS csv_cells")
+    raw = RawActuals(file=file, scratch=scratch, header_row=header)
+    if not len(raw):
         raise InputError(Problem(file=file, message=f"no data rows below the header (row {header})"))
-    return RawActuals(file=file, frame=long, header_row=header)
+    return raw

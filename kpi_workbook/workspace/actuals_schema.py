@@ -12,11 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow.dataset as ds
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import EXAMPLES, period_table
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, RawActuals
+from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sources import fold
 
 STORE_COLUMNS = ["period", "period_start", "team", "employee_id", "kpi_id", "value"]
@@ -27,19 +29,42 @@ NOT_IN_TEAM = "team-level value (no employee id) for a KPI that no role of the t
 DUPLICATE = "duplicate: another row has the same period, team, employee and KPI"
 NOT_A_PERIOD = (f"not a period (write e.g. {EXAMPLES}; give dates in another format, such as 4/15/2025, with "
                 "--date-format '%m/%d/%Y')")
-ROW_CHECK_COLUMNS = {OTHER_TEAM: "employee_id", NOT_IN_ROLE: "kpi_id", NOT_IN_TEAM: "kpi_id", DUPLICATE: "kpi_id"}
+ROW_CHECK_COLUMNS = {OTHER_TEAM: "employee_id", NOT_IN_ROLE: "kpi_id", NOT_IN_TEAM: "kpi_id"}
+PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"  # DuckDB reads these as pandas does
 
 
 @dataclass(frozen=True)
 class ValidatedActuals:
-    """The rows that passed (store columns, indexed like `source`), the problems (row, column, value, reason),
-    the rejected rows (as read, with a reason column) and the table as read."""
+    """The outcome of validation, kept in `scratch`: the table `valid_table` (STORE_COLUMNS and `row`), the table
+    `rejected_table` (the rows as read with a reason column), and the problems (row, column, value, reason)."""
 
     file: str
-    valid: pd.DataFrame
+    scratch: Scratch
     report: pd.DataFrame
-    rejected: pd.DataFrame
-    source: pd.DataFrame
+    valid_table: str = "valid"
+    rejected_table: str = "rejected"
+
+    @property
+    def valid_count(self) -> int:
+        """How many rows passed."""
+        return self.scratch.value(f"SELECT count(*) FROM {self.valid_table}")
+
+    @property
+    def rejected_count(self) -> int:
+        """How many rows were rejected."""
+        return self.scratch.value(f"SELECT count(*) FROM {self.rejected_table}")
+
+    def valid_rows(self) -> ds.Dataset:
+        """The valid rows in STORE_COLUMNS as an Arrow dataset (a Parquet file in the scratch folder) for the store."""
+        path = self.scratch.folder / f"{self.valid_table}.parquet"
+        self.scratch.con.execute(f"COPY (SELECT {', '.join(STORE_COLUMNS)} FROM {self.valid_table}) "
+                                 f"TO {literal(str(path))} (FORMAT parquet)")
+        return ds.dataset(path, format="parquet")
+
+    def rejected_rows(self) -> pd.DataFrame:
+        """The rejected rows (row, the five fields, reason) in file order."""
+        return self.scratch.frame(f"SELECT row, {', '.join(LONG_COLUMNS)}, reason FROM {self.rejected_table} "
+                                  "ORDER BY row, id")
 
 
 class RejectedRowsError(InputError):
@@ -90,8 +115,28 @@ def _pair(left: pd.Series, right: pd.Series) -> pd.Series:
     return left.astype(str) + "\x1f" + right.astype(str)
 
 
-def actuals_schema(framework: Framework, employees: pd.DataFrame) -> pa.DataFrameSchema:
-    """The pandera schema of an actuals table for this framework and these employees."""
+@dataclass(frozen=True)
+class ActualsSchema:
+    """The pandera schemas of an actuals table, split by the cells each rule reads, so that each runs once per
+    distinct value rather than once per row: `period` (the period column), `keys` (team, employee_id, kpi_id and
+    extra, with the rules across them) and `value` (the value column). Duplicates (DUPLICATE) span all rows and
+    are found with SQL in validate_actuals."""
+
+    period: pa.DataFrameSchema
+    keys: pa.DataFrameSchema
+    value: pa.DataFrameSchema
+
+    def ranks(self) -> dict[str, int]:
+        """Each reason's place in the order the rules are listed (period, team, employee, KPI, value, extra, the
+        rules across columns, duplicates): the order of a row's reasons in the report."""
+        columns = {**self.period.columns, **self.keys.columns, **self.value.columns}
+        order = [columns[c] for c in [*LONG_COLUMNS, "extra"]]
+        reasons = [check.error for column in order for check in column.checks] + [c.error for c in self.keys.checks]
+        return {reason: rank for rank, reason in enumerate([*reasons, DUPLICATE])}
+
+
+def actuals_schema(framework: Framework, employees: pd.DataFrame) -> ActualsSchema:
+    """The pandera schemas of an actuals table for this framework and these employees."""
     teams = sorted(t.id for t in framework.teams)
     kpis = {k.id for k in framework.kpis}
     people = employees.drop_duplicates("employee_id").set_index("employee_id")
@@ -119,15 +164,10 @@ def actuals_schema(framework: Framework, employees: pd.DataFrame) -> pa.DataFram
         team_level = (frame["employee_id"] == "") & frame["kpi_id"].isin(kpis) & frame["team"].isin(teams)
         return ~team_level | _pair(frame["team"], frame["kpi_id"]).isin(team_kpis)
 
-    def unique(frame: pd.DataFrame) -> pd.Series:
-        labels = period_table(frame["period"])["label"]
-        key = frame[["team", "employee_id", "kpi_id"]].assign(period=labels)
-        return ~key.duplicated(keep=False) | labels.isna()
-
-    return pa.DataFrameSchema(
+    period = pa.DataFrameSchema({"period": pa.Column(str, pa.Check(
+        lambda s: period_table(s)["label"].notna(), ignore_na=False, error=NOT_A_PERIOD))})
+    keys = pa.DataFrameSchema(
         {
-            "period": pa.Column(str, pa.Check(lambda s: period_table(s)["label"].notna(), ignore_na=False,
-                                              error=NOT_A_PERIOD)),
             "team": pa.Column(str, [
                 pa.Check(lambda s: s != "", error="team is empty"),
                 pa.Check(lambda s: (s == "") | s.isin(teams),
@@ -139,7 +179,6 @@ def actuals_schema(framework: Framework, employees: pd.DataFrame) -> pa.DataFram
                 pa.Check(lambda s: s != "", error="KPI id is empty"),
                 pa.Check(lambda s: (s == "") | s.isin(kpis), error="unknown KPI id (not in kpis.yaml)"),
             ]),
-            "value": pa.Column(str, _value_checks()),
             "extra": pa.Column(str, pa.Check(lambda s: s == "", error="more cells than the header has columns "
                                                                        "(an unquoted comma, as in 1,5?)")),
         },
@@ -147,20 +186,27 @@ def actuals_schema(framework: Framework, employees: pd.DataFrame) -> pa.DataFram
             pa.Check(in_team, error=OTHER_TEAM),
             pa.Check(role_has_kpi, error=NOT_IN_ROLE),
             pa.Check(team_has_kpi, error=NOT_IN_TEAM),
-            pa.Check(unique, error=DUPLICATE),
         ],
         strict=False,
         coerce=False,
     )
+    value = pa.DataFrameSchema({"value": pa.Column(str, _value_checks())})
+    return ActualsSchema(period=period, keys=keys, value=value)
 
 
-def _failures(error: pa.errors.SchemaErrors) -> pd.DataFrame:
-    """Failure cases as (index, column, reason); a check over whole rows is named once, on its column."""
-    cases = error.failure_cases
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `frame` that fail `schema`, as (index, column, reason); a rule across columns is named on the
+    column ROW_CHECK_COLUMNS gives it."""
+    try:
+        schema.validate(frame, lazy=True)
+        return pd.DataFrame({"index": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"),
+                             "reason": pd.Series(dtype="str")})
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
     cases = cases[cases["index"].notna()]
     row_check = cases["schema_context"] == "DataFrameSchema"
     column = cases["column"].where(~row_check, cases["check"].map(ROW_CHECK_COLUMNS))
-    failures = pd.DataFrame({"index": cases["index"].astype(int), "column": column,
+    failures = pd.DataFrame({"index": cases["index"].astype("int64"), "column": column.astype(str),
                              "reason": cases["check"].astype(str)})
     return failures.drop_duplicates().reset_index(drop=True)
 
@@ -174,41 +220,66 @@ def team_ids(values: pd.Series, framework: Framework) -> pd.Series:
     return values.astype(str).map(lookup)
 
 
+
+
+def _failed(scratch: Scratch, name: str, schema: pa.DataFrameSchema, distinct: pd.DataFrame,
+            ranks: dict[str, int]) -> None:
+    """Run `schema` on the distinct cells and store their failures as the scratch table `name` (the cells, column,
+    reason, rank)."""
+    failures = _failures(schema, distinct)
+    cells = distinct.loc[failures["index"]].reset_index(drop=True).astype(str)
+    scratch.table(name, cells.assign(field=failures["column"].to_numpy(), reason=failures["reason"].to_numpy(),
+                                     rank=failures["reason"].map(ranks).astype("int64").to_numpy()))
+
+
+def _distinct(scratch: Scratch, columns: str, where: str = "") -> pd.DataFrame:
+    frame = scratch.frame(f"SELECT DISTINCT {columns} FROM raw {where}")
+    return frame.astype(str).reset_index(drop=True)
+
+
 def validate_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFrame) -> ValidatedActuals:
-    """Check every row; returns the valid rows ready for the store and a report of the rejected ones.
+    """Check every row of the scratch table `raw`; the valid rows (ready for the store) and the rejected ones go to
+    scratch tables, the problems to a report (row, column, value, reason) ordered by row.
 
-    Teams may be given by id or by name (see team_ids)."""
-    frame = raw.frame.assign(team=team_ids(raw.frame["team"], framework))
-    try:
-        actuals_schema(framework, employees).validate(frame[[*LONG_COLUMNS, "extra"]], lazy=True)
-        failures = pd.DataFrame({"index": pd.Series(dtype=int), "column": pd.Series(dtype=str),
-                                 "reason": pd.Series(dtype=str)})
-    except pa.errors.SchemaErrors as exc:
-        failures = _failures(exc)
-    located = frame.loc[failures["index"]].reset_index(drop=True)
-    values = pd.Series("", index=located.index, dtype="object")
-    for column in failures["column"].unique():
-        at = failures["column"] == column
-        values[at] = located.loc[at, column]
-    shown_column = failures["column"].where(failures["column"] != "value", located["column"])
-    report = pd.DataFrame({"row": located["row"], "column": shown_column, "value": values,
-                           "reason": failures["reason"]})
-    order = report.sort_values(["row", "column"], kind="stable").index
-    report = report.loc[order, REPORT_COLUMNS].reset_index(drop=True)
-
-    reasons = (shown_column + ": " + failures["reason"]).groupby(failures["index"].to_numpy()).agg("; ".join)
-    bad = frame.index.isin(failures["index"])
-    rejected = frame[bad].assign(reason=lambda f: f.index.map(reasons))
-
-    good = frame[~bad]
-    periods = period_table(good["period"])
-    valid = pd.DataFrame({
-        "period": periods["label"].astype(str),
-        "period_start": periods["start"].dt.date,
-        "team": good["team"].astype(str),
-        "employee_id": good["employee_id"].astype(str),
-        "kpi_id": good["kpi_id"].astype(str),
-        "value": _numbers(good["value"]),
-    })
-    return ValidatedActuals(file=raw.file, valid=valid[STORE_COLUMNS], report=report, rejected=rejected,
-                            source=frame)
+    Teams may be given by id or by name (see team_ids). Each rule runs on the distinct values it reads; a value
+    that is plainly a finite number (PLAIN_NUMBER) passes without one."""
+    scratch = raw.scratch
+    schema = actuals_schema(framework, employees)
+    ranks = schema.ranks()
+    teams = _distinct(scratch, "team")["team"]
+    scratch.table("team_ids", pd.DataFrame({"team": teams, "id": team_ids(teams, framework).astype(str)}))
+    scratch.con.execute("UPDATE raw SET team = t.id FROM team_ids t WHERE raw.team = t.team AND t.id <> t.team")
+    periods = _distinct(scratch, "period")
+    table = period_table(periods["period"])
+    scratch.table("periods", periods.assign(label=table["label"], start=table["start"].dt.date))
+    _failed(scratch, "period_failures", schema.period, periods, ranks)
+    _failed(scratch, "key_failures", schema.keys, _distinct(scratch, "team, employee_id, kpi_id, extra"), ranks)
+    odd = _distinct(scratch, "value", f"WHERE NOT coalesce(regexp_full_match(value, {literal(PLAIN_NUMBER)}) "
+                                      "AND isfinite(TRY_CAST(value AS DOUBLE)), false)")
+    _failed(scratch, "value_failures", schema.value, odd, ranks)
+    scratch.table("odd_values", odd.assign(number=_numbers(odd["value"])))
+    scratch.con.execute(f"""CREATE OR REPLACE TABLE failures AS
+        SELECT r.id, r.row, f.field AS shown, r.period AS value, f.reason, f.rank
+        FROM raw r JOIN period_failures f USING (period)
+        UNION ALL
+        SELECT r.id, r.row, f.field, CASE f.field WHEN 'team' THEN r.team WHEN 'employee_id' THEN r.employee_id
+               WHEN 'kpi_id' THEN r.kpi_id ELSE r.extra END, f.reason, f.rank
+        FROM raw r JOIN key_failures f USING (team, employee_id, kpi_id, extra)
+        UNION ALL
+        SELECT r.id, r.row, r."column", r.value, f.reason, f.rank FROM raw r JOIN value_failures f USING (value)
+        UNION ALL
+        SELECT r.id, r.row, 'kpi_id', r.kpi_id, {literal(DUPLICATE)}, {ranks[DUPLICATE]}
+        FROM raw r JOIN periods p USING (period)
+        JOIN (SELECT p.label, r.team, r.employee_id, r.kpi_id FROM raw r JOIN periods p USING (period)
+              WHERE p.label IS NOT NULL GROUP BY ALL HAVING count(*) > 1) d
+          ON d.label = p.label AND d.team = r.team AND d.employee_id = r.employee_id AND d.kpi_id = r.kpi_id""")
+    report = scratch.frame('SELECT row, shown AS "column", value, reason FROM failures ORDER BY row, shown, rank')
+    scratch.con.execute("""CREATE OR REPLACE TABLE rejected AS
+        SELECT r.*, f.reason FROM raw r JOIN (SELECT id, string_agg(shown || ': ' || reason, '; ' ORDER BY rank)
+                                              AS reason FROM failures GROUP BY id) f USING (id)""")
+    scratch.con.execute("""CREATE OR REPLACE TABLE valid AS
+        SELECT r.id, r.row, p.label AS period, p.start AS period_start, r.team, r.employee_id, r.kpi_id,
+               CASE WHEN o.number IS NOT NULL THEN o.number ELSE TRY_CAST(r.value AS DOUBLE) END AS value
+        FROM raw r JOIN periods p USING (period) LEFT JOIN odd_values o USING (value)
+        WHERE NOT EXISTS (SELECT 1 FROM failures f WHERE f.id = r.id)""")
+    return ValidatedActuals(file=raw.file, scratch=scratch, report=report.astype({"row": "int64"}))

@@ -14,6 +14,7 @@ from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, RawAc
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import ACTUALS_CSV, EMPLOYEES_FILE, load_framework
+from kpi_workbook.workspace.scratch import Scratch
 from kpi_workbook.workspace.sources import parse_dates
 from kpi_workbook.workspace.store import workspace_store
 
@@ -62,12 +63,8 @@ def check_rejects_path(path: str | Path, workspace: str | Path, overwrite: bool 
 def write_rejects(validated: ValidatedActuals, path: str | Path) -> Path:
     """Write the rejected rows (row number as in the input, the five fields, the reasons) to a CSV file."""
     path = Path(path)
-    write_text_atomically(path, validated.rejected[REJECT_COLUMNS].to_csv(index=False))
+    write_text_atomically(path, validated.rejected_rows()[REJECT_COLUMNS].to_csv(index=False))
     return path
-
-
-def _slice_keys(frame: pd.DataFrame, periods: pd.Series) -> pd.Series:
-    return periods.astype(str) + "\x1f" + frame["team"].astype(str) + "\x1f" + frame["kpi_id"].astype(str)
 
 
 def hold_back_slices(validated: ValidatedActuals) -> ValidatedActuals:
@@ -76,24 +73,24 @@ def hold_back_slices(validated: ValidatedActuals) -> ValidatedActuals:
     An import replaces whole period × team × KPI slices, so a slice goes in complete or not at all; the
     rejects file then holds every row of the slice, and importing it once fixed restores the slice whole.
     """
-    rejected = validated.rejected
-    labels = period_table(rejected["period"])["label"]
-    keys = _slice_keys(rejected, labels)[labels.notna()]
-    first_row = rejected.loc[keys.index, "row"].groupby(keys.to_numpy()).min()
-    valid_keys = _slice_keys(validated.valid, validated.valid["period"])
-    held = valid_keys.isin(first_row.index)
-    if not held.any():
+    scratch = validated.scratch
+    scratch.con.execute(f"""CREATE OR REPLACE TABLE held AS
+        SELECT v.id, v.row, v.kpi_id, 'held back with rejected row ' || s.first_row
+               || ' (same period, team and KPI); fix that row and import the rejects file' AS reason
+        FROM {validated.valid_table} v JOIN (
+            SELECT p.label AS period, r.team, r.kpi_id, min(r.row) AS first_row
+            FROM {validated.rejected_table} r JOIN periods p USING (period) WHERE p.label IS NOT NULL GROUP BY ALL
+        ) s USING (period, team, kpi_id)""")
+    held = scratch.frame("SELECT row, 'kpi_id' AS \"column\", kpi_id AS value, reason FROM held ORDER BY row, id")
+    if held.empty:
         return validated
-    rows = validated.source.loc[validated.valid.index[held]]
-    reasons = ("held back with rejected row " + valid_keys[held].map(first_row).astype(str)
-               + " (same period, team and KPI); fix that row and import the rejects file")
-    report = pd.DataFrame({"row": rows["row"], "column": "kpi_id", "value": rows["kpi_id"], "reason": reasons})
-    return replace(
-        validated,
-        valid=validated.valid[~held],
-        report=pd.concat([validated.report, report]).sort_values("row", kind="stable").reset_index(drop=True),
-        rejected=pd.concat([rejected, rows.assign(reason="kpi_id: " + reasons)]).sort_values("row", kind="stable"),
-    )
+    scratch.con.execute(f"""CREATE OR REPLACE TABLE valid_kept AS
+        SELECT * FROM {validated.valid_table} v WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.id = v.id)""")
+    scratch.con.execute(f"""CREATE OR REPLACE TABLE rejected_kept AS
+        SELECT * FROM {validated.rejected_table}
+        UNION ALL BY NAME SELECT r.*, 'kpi_id: ' || h.reason AS reason FROM raw r JOIN held h USING (id)""")
+    report = pd.concat([validated.report, held]).sort_values("row", kind="stable").reset_index(drop=True)
+    return replace(validated, report=report, valid_table="valid_kept", rejected_table="rejected_kept")
 
 
 def dates_to_periods(raw: RawActuals, formats: list[str]) -> RawActuals:
@@ -101,17 +98,21 @@ def dates_to_periods(raw: RawActuals, formats: list[str]) -> RawActuals:
     (see core.periods); cells that are periods already stay. InputError for a date two formats read differently."""
     if not formats:
         return raw
-    frame = raw.frame
-    text = frame["period"].astype(str)
-    dated = period_table(text)["label"].isna() & (text != "")
-    parsed, _, ambiguous = parse_dates(text[dated], formats, with_time=False)
+    scratch = raw.scratch
+    text = scratch.frame("SELECT DISTINCT period FROM raw")["period"].astype(str)
+    dated = text[period_table(text)["label"].isna() & (text != "")]
+    parsed, _, ambiguous = parse_dates(dated, formats, with_time=False)
     if len(ambiguous):
-        shown = frame.loc[ambiguous.index[:SHOWN_PROBLEMS]]
+        scratch.table("ambiguous", pd.DataFrame({"period": dated[ambiguous.index].astype(str)}))
+        shown = scratch.frame("SELECT row, period FROM raw WHERE period IN (SELECT period FROM ambiguous) "
+                              f"ORDER BY id LIMIT {SHOWN_PROBLEMS}")
         raise InputError([Problem(file=raw.file, entry=f"row {r.row}", field="period", message=(
             f"ambiguous date {r.period!r}: the formats {' and '.join(formats)} read it differently"))
             for r in shown.itertuples(index=False)])
-    iso = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), text[dated])
-    return replace(raw, frame=frame.assign(period=text.where(~dated, iso)))
+    iso = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), dated)
+    scratch.table("dated", pd.DataFrame({"period": dated.astype(str), "iso": iso.astype(str)}))
+    scratch.con.execute("UPDATE raw SET period = d.iso FROM dated d WHERE raw.period = d.period")
+    return raw
 
 
 def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str = "long", sheet: str | None = None,
@@ -129,27 +130,31 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
     hold_back_slices). `rejects` given without `skip_invalid` also receives the rejected rows; it may not be a
     folder or a workspace file, nor an existing file unless `overwrite_rejects` (see check_rejects_path).
     `columns` maps the file's own header names onto the import format (see actuals_reader.ColumnMap); teams may
-    be ids or names; `date_formats` read period cells that are dates (see dates_to_periods).
+    be ids or names; `date_formats` read period cells that are dates (see dates_to_periods). The rows are read,
+    checked and stored through a scratch DuckDB database, so a file of millions of rows never sits in memory as
+    Python objects.
     Unreadable files, framework files, employees.csv or actuals store raise InputError.
     """
     if rejects is not None:
         check_rejects_path(rejects, workspace, overwrite_rejects)
     framework = load_framework(workspace)
-    raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns,
-                            kpis={k.id for k in framework.kpis})
-    raw = dates_to_periods(raw, date_formats or [])
-    checked = validate_actuals(raw, framework, load_employees(workspace, framework))
-    kept = hold_back_slices(checked)
-    validated = kept if skip_invalid else checked
-    rejects_path = None
-    if len(validated.rejected) and (skip_invalid or rejects is not None):
-        rejects_path = write_rejects(validated, rejects or default_rejects_path(path))
-    if len(validated.rejected) and (not skip_invalid or validated.valid.empty):
-        raise RejectedRowsError(validated, importable=len(kept.valid),
-                                held_back=len(kept.rejected) - len(checked.rejected))
-    result = workspace_store(workspace).replace_periods(validated.valid)
-    return ImportResult(
-        file=raw.file, read=len(raw.frame), imported=result.inserted, rejected=len(validated.rejected),
-        replaced=result.removed, periods=sort_periods(pd.unique(validated.valid["period"])),
-        report=validated.report, rejects_path=rejects_path,
-    )
+    with Scratch() as scratch:
+        raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns,
+                                kpis={k.id for k in framework.kpis}, scratch=scratch)
+        raw = dates_to_periods(raw, date_formats or [])
+        checked = validate_actuals(raw, framework, load_employees(workspace, framework))
+        kept = hold_back_slices(checked)
+        validated = kept if skip_invalid else checked
+        rejected = validated.rejected_count
+        rejects_path = None
+        if rejected and (skip_invalid or rejects is not None):
+            rejects_path = write_rejects(validated, rejects or default_rejects_path(path))
+        if rejected and (not skip_invalid or not validated.valid_count):
+            raise RejectedRowsError(validated, importable=kept.valid_count,
+                                    held_back=kept.rejected_count - checked.rejected_count)
+        result = workspace_store(workspace).replace_periods(validated.valid_rows())
+        periods = scratch.frame(f"SELECT DISTINCT period FROM {validated.valid_table}")["period"]
+        return ImportResult(
+            file=raw.file, read=len(raw), imported=result.inserted, rejected=rejected, replaced=result.removed,
+            periods=sort_periods(periods), report=validated.report, rejects_path=rejects_path,
+        )

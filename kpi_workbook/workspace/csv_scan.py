@@ -1,0 +1,128 @@
+"""Reading the rows of a CSV file below its header with DuckDB, numbered exactly as Python's csv module numbers them.
+
+DuckDB reads every cell as text. Its rows are kept only when they match the file's physical lines one to one
+(no quoted line breaks, no lone carriage returns, no row with more cells than it was given room for): the number
+of rows it read is checked against the lines of the file, and blank lines (which DuckDB skips but Python counts)
+shift the row numbers after them. Otherwise `scan` returns False and the caller reads the file with the csv module.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.workspace.scratch import Scratch, literal, strip
+
+SPARE_CELLS = 8  # room for cells beyond the header's width (they go to `extra`); a row filling it is read by Python
+BLOCK = 1 << 24
+LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """Physical lines of a file: how many, which are blank (1-based), and whether a lone carriage return ends one."""
+
+    count: int
+    blank: list[int]
+    lone_cr: bool
+
+
+def _lines(path: Path) -> _Lines:
+    """Count the lines of a file block by block (without decoding it) and find its blank lines."""
+    newlines = carriage = crlf = 0
+    blank: list[int] = []
+    tail, last = b"", b""
+    with open(path, "rb") as handle:
+        while block := handle.read(BLOCK):
+            window = tail + block
+            carriage += block.count(b"\r")
+            crlf += window.count(b"\r\n") - tail.count(b"\r\n")
+            before, seen, counted = newlines - tail.count(b"\n"), 0, 0
+            for position in sorted({p for pattern in (b"\n\n", b"\n\r\n") for p in _finds(window, pattern, len(tail))}):
+                counted += window.count(b"\n", seen, position)
+                seen = position
+                blank.append(before + counted + 2)  # the line after the one this newline ends
+            newlines += block.count(b"\n")
+            tail, last = window[-2:], block[-1:]
+    count = newlines + (1 if last not in (b"", b"\n") else 0)
+    return _Lines(count=count, blank=blank, lone_cr=carriage != crlf)
+
+
+def _finds(window: bytes, pattern: bytes, tail: int) -> list[int]:
+    """Positions of `pattern` in `window` that reach past the first `tail` bytes (seen with the previous block)."""
+    positions, start = [], 0
+    while (position := window.find(pattern, start)) >= 0:
+        if position + len(pattern) > tail:
+            positions.append(position)
+        start = position + 1
+    return positions
+
+
+def _read_error(exc: duckdb.Error, file: str) -> InputError:
+    """A DuckDB CSV error as the message the csv module's reading gives (file, row, reason)."""
+    text = str(exc)
+    if "unicode" in text.lower():
+        return InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'"))
+    line = LINE.search(text)
+    reason = next((s.strip() for s in text.splitlines()[1:] if s.strip() and not s.startswith("Original Line")),
+                  text.splitlines()[0])
+    if "maximum line size" in text.lower():
+        reason = f"field larger than field limit ({csv.field_size_limit()})"
+    return InputError(Problem(file=file, entry=f"row {line.group(1)}" if line else "",
+                              message=f"cannot be read as CSV: {reason}"))
+
+
+def scan(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, header: int, width: int) -> bool:
+    """Read the rows after the first `skip` lines (header row number `header`, `width` cells) into the scratch view
+    `cells` (row, c0…, extra); False when DuckDB's rows do not match the file's lines (nothing is then kept)."""
+    lines = _lines(path)
+    if lines.lone_cr:
+        return False
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_CELLS)) + "}"
+    try:
+        scratch.con.execute(f"""CREATE OR REPLACE TABLE csv_cells AS SELECT * FROM read_csv({literal(str(path))},
+            header = false, auto_detect = false, columns = {columns}, delim = {literal(delimiter)}, quote = '"',
+            escape = '"', nullstr = {literal(chr(0))}, null_padding = true, strict_mode = false, skip = {skip},
+            parallel = true)""")
+    except duckdb.Error as exc:
+        if "quoted new lines" in str(exc):
+            return False
+        raise _read_error(exc, file) from None
+    blank = [b for b in lines.blank if b > skip]
+    read = scratch.value("SELECT count(*) FROM csv_cells")
+    full = scratch.value(f"SELECT count(*) FROM csv_cells WHERE c{width + SPARE_CELLS - 1} IS NOT NULL")
+    if read != lines.count - skip - len(blank) or full:
+        scratch.con.execute("DROP TABLE csv_cells")
+        return False
+    # blank line j (0-based) follows this many data rows; every row after it is one further down the file
+    shifts = pd.DataFrame({"before": [b - skip - 1 - j for j, b in enumerate(blank)],
+                           "shift": range(1, len(blank) + 1)}, dtype="int64")
+    scratch.table("blank_lines", shifts.drop_duplicates("before", keep="last"))
+    spare = ", ".join(f"CASE WHEN c{i} <> '' THEN {strip(f'c{i}')} END" for i in range(width, width + SPARE_CELLS))
+    shifted = ("SELECT c.*, c.rowid AS number, b.shift FROM csv_cells c ASOF LEFT JOIN blank_lines b "
+               "ON c.rowid >= b.before" if blank else "SELECT *, rowid AS number, 0 AS shift FROM csv_cells")
+    scratch.con.execute(f"""CREATE OR REPLACE VIEW cells AS
+        SELECT number + {header + 1} + coalesce(shift, 0) AS row, {", ".join(f"c{i}" for i in range(width))},
+               concat_ws(' | ', {spare}) AS extra
+        FROM ({shifted})""")
+    _check_field_sizes(scratch, file, width)
+    return True
+
+
+def _check_field_sizes(scratch: Scratch, file: str, width: int) -> None:
+    """InputError naming the first row with a cell longer than the csv module's field limit (as it would fail)."""
+    limit = csv.field_size_limit()
+    longest = " OR ".join(f"length(c{i}) > {limit}" for i in range(width + SPARE_CELLS))
+    if not scratch.value(f"SELECT count(*) FROM csv_cells WHERE {longest}"):
+        return
+    spare = " OR ".join(f"length(c{i}) > {limit}" for i in range(width)) + f" OR length(extra) > {limit}"
+    row = scratch.value(f"SELECT min(row) FROM cells WHERE {spare}")
+    if row is not None:
+        raise InputError(Problem(file=file, entry=f"row {row}",
+                                 message=f"cannot be read as CSV: field larger than field limit ({limit})"))

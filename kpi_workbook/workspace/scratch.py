@@ -1,0 +1,69 @@
+"""A scratch DuckDB database for one import: the file's rows as tables, spilled to a temporary folder past a bound."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+MEMORY_LIMIT = "512MB"
+# every character Python's str.strip() removes (the importer has always stripped cells with it)
+WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
+
+
+def literal(text: str) -> str:
+    """`text` as an SQL string literal."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def strip(expression: str) -> str:
+    """SQL for `expression` as stripped text, '' for NULL (as pandas' fillna('').astype(str).str.strip()); the
+    full trim runs only on cells that begin or end with whitespace (most do not, and it is slow)."""
+    spaces = literal(WHITESPACE)
+    return (f"CASE WHEN {expression} IS NULL THEN '' WHEN contains({spaces}, left({expression}, 1)) "
+            f"OR contains({spaces}, right({expression}, 1)) THEN trim({expression}, {spaces}) ELSE {expression} END")
+
+
+class Scratch:
+    """An in-memory DuckDB connection whose data beyond MEMORY_LIMIT goes to a temporary folder, removed on close."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="kpi-import-")
+        self.folder = Path(self._folder.name)
+        self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(self.folder / "spill"),
+                                          "preserve_insertion_order": True})
+
+    def frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """The result of a query as a DataFrame."""
+        return self.con.execute(sql, params or []).df()
+
+    def value(self, sql: str, params: list[Any] | None = None) -> Any:
+        """The first cell of a query's result."""
+        return self.con.execute(sql, params or []).fetchall()[0][0]
+
+    def table(self, name: str, frame: pd.DataFrame) -> None:
+        """Store `frame` as the table `name` (replacing it)."""
+        self.con.register("_incoming_frame", frame)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _incoming_frame")
+        finally:
+            self.con.unregister("_incoming_frame")
+
+    def drop_tables(self) -> None:
+        """Drop every table and view, freeing their memory (files in the folder stay)."""
+        for name, kind in self.con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall():
+            self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
+
+    def close(self) -> None:
+        """Close the connection and remove the temporary folder."""
+        self.con.close()
+        self._folder.cleanup()
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
