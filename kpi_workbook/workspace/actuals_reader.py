@@ -335,7 +335,7 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
     except OSError as exc:
         raise InputError(Problem(file=file, message=f"cannot be read: {exc.strerror or exc}")) from None
     scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {_long_sql(names, layout, header, file, columns, kpis)}")
-    scratch.con.execute("DROP VIEW IF EXISTS cells; DROP TABLE IF EXISTS cells; DROP TABLE IF EXISTS csv_cells")
+    scratch.drop_tables(keep=("raw",))
     raw = RawActuals(file=file, scratch=scratch, header_row=header)
     if not len(raw):
         raise InputError(Problem(file=file, message=f"no data rows below the header (row {header})"))

@@ -52,10 +52,12 @@ class Scratch:
         finally:
             self.con.unregister("_incoming_frame")
 
-    def drop_tables(self) -> None:
-        """Drop every table and view, freeing their memory (files in the folder stay)."""
-        for name, kind in self.con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall():
-            self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
+    def drop_tables(self, keep: tuple[str, ...] = ()) -> None:
+        """Drop every table and view but those in `keep`, freeing their memory (files in the folder stay)."""
+        found = self.con.execute("SELECT table_name, table_type FROM information_schema.tables").fetchall()
+        for name, kind in sorted(found, key=lambda t: t[1] != "VIEW"):  # views first: they read the tables
+            if name not in keep:
+                self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
 
     def close(self) -> None:
         """Close the connection and remove the temporary folder."""

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -175,8 +176,9 @@ class DuckDBStore(ActualsStore):
         over the store. Raises InputError if `frame` has two rows for the same period, team, employee and KPI.
         `slices` (period, team, kpi_id) are replaced too, even where `frame` has no row for them; `lineage`
         (LINEAGE_COLUMNS) says where computed values come from; replaced slices lose their old lineage.
+        `frame` may also be an Arrow dataset of rows in store form (see _incoming), such as an import writes.
         """
-        incoming = _normalized(frame)
+        incoming = _incoming(frame)
         with _exclusive(self.lock_path):
             return self._rewrite(incoming, replace_existing=True, slices=slices, lineage=lineage)
 
@@ -198,7 +200,7 @@ class DuckDBStore(ActualsStore):
 
     def create_from(self, frame: pd.DataFrame) -> bool:
         """Build the store from `frame` unless another process made it first; True if this call made it."""
-        incoming = _normalized(frame)
+        incoming = _incoming(frame)
         with _exclusive(self.lock_path):
             if self.path.exists():
                 return False
@@ -233,6 +235,12 @@ class DuckDBStore(ActualsStore):
             finally:
                 Path(f"{tmp}.wal").unlink(missing_ok=True)
         return result
+
+
+def _incoming(frame: pd.DataFrame | Any) -> pd.DataFrame | Any:
+    """Rows to store: a DataFrame normalized (see _normalized), or an Arrow dataset taken as it is, whose columns are
+    period (canonical labels), period_start, team, employee_id ('' for team values), kpi_id and value."""
+    return _normalized(frame) if isinstance(frame, pd.DataFrame) else frame
 
 
 def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
@@ -277,10 +285,10 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame, extra_slice
             con.execute("""INSERT INTO lineage SELECT period, team, nullif(employee_id, ''), kpi_id, source,
                            source_rows, computed_at, definition_hash FROM incoming_lineage""")
         con.execute("DROP TABLE replaced")
-        con.execute("""
+        inserted = con.execute("""
             INSERT INTO actuals SELECT period, period_start::DATE, team, nullif(employee_id, ''), kpi_id, value
             FROM incoming
-        """)
+        """).fetchall()[0][0]
         duplicate = con.execute("""
             SELECT period, team, coalesce(employee_id, ''), kpi_id FROM actuals
             GROUP BY ALL HAVING count(*) > 1 LIMIT 1
@@ -295,7 +303,7 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame, extra_slice
     finally:
         for name in ("incoming", "extra_slices", "incoming_lineage"):
             con.unregister(name)
-    return ReplaceResult(removed=removed, inserted=len(incoming), slices=slices)
+    return ReplaceResult(removed=removed, inserted=inserted, slices=slices)
 
 
 class SqlStore(ActualsStore):
@@ -402,4 +410,4 @@ def build_from_csv(store: DuckDBStore, csv: Path, framework: Framework, employee
     validated = validate_actuals(read_actuals_file(csv), framework, employees)
     if len(validated.report):
         raise RejectedRowsError(validated)
-    return len(validated.valid) if store.create_from(validated.valid) else 0
+    return validated.valid_count if store.create_from(validated.valid_rows()) else 0
