@@ -427,32 +427,45 @@ def _check_schema(source: Source, table: ir.Table) -> list[Problem]:
     return problems
 
 
+def _who_counts(source: Source, table: ir.Table) -> tuple[list[tuple[str | None, str | None, int]], int]:
+    """(employee, team, rows) of each pair in the source (None for a column the source does not have) and the number
+    of rows: one grouped query where the records are, for every check of who the rows are about."""
+    keys = {name: table[column].cast("string") for name, column in ((EMPLOYEE, source.employee), (TEAM, source.team))
+            if column is not None}
+    counts = table.group_by(**keys).aggregate(__rows=table.count()).to_pyarrow()
+    pairs = list(zip(*(counts[k].to_pylist() if k in keys else [None] * counts.num_rows for k in (EMPLOYEE, TEAM)),
+                     counts["__rows"].to_pylist(), strict=True))
+    return pairs, sum(n for _, _, n in pairs)
+
+
 def read_engine_source(source: Source, root: Path, framework: Framework, employees: pd.DataFrame,
-                       duckdb_con: Any) -> ir.Table:
-    """A Parquet or database source as an ibis table with the standard columns; checks run as queries there."""
+                       duckdb_con: Any) -> tuple[ir.Table, int]:
+    """A Parquet or database source as an ibis table with the standard columns, and its number of rows; the checks
+    run as one query there."""
     import ibis
 
     table = _engine_table(source, root, duckdb_con)
     problems = _check_schema(source, table)
     if problems:
         raise InputError(problems)
-    if int(table.count().execute()) == 0:
+    pairs, rows = _who_counts(source, table)
+    if rows == 0:
         raise InputError(Problem(file=source.location, message="empty source: no rows"))
     extra: dict[str, Any] = {}
     people = employees.drop_duplicates("employee_id").set_index("employee_id")["team"]
     if source.employee is not None:
-        employee = table[source.employee].cast("string")
-        ids = employee.value_counts().execute()
         staff = set(people.index)
-        known = ids.iloc[:, 0].map(staff.__contains__).astype(bool)
-        for value, count in ids[~known].head(SHOWN_PER_COLUMN).itertuples(index=False):
+        unknown: dict[str | None, int] = {}
+        for employee, _, count in pairs:
+            if employee not in staff:
+                unknown[employee] = unknown.get(employee, 0) + count
+        for value, count in sorted(unknown.items(), key=lambda item: (-item[1], str(item[0])))[:SHOWN_PER_COLUMN]:
             problems.append(Problem(file=source.location, field=source.employee,
                                     message=f"unknown employee (not in employees.csv) (got {value!r} in {count} rows)"))
-        extra[EMPLOYEE] = employee
+        extra[EMPLOYEE] = table[source.employee].cast("string")
     if source.team is not None:
         lookup = team_lookup(source, framework)
-        values = table[source.team].cast("string").value_counts().execute().iloc[:, 0]
-        mapping = {v: lookup.get(_team_key(source, v)) for v in values}
+        mapping = {v: lookup.get(_team_key(source, v)) for v in dict.fromkeys(team for _, team, _ in pairs)}
         problems += [_unknown_team(source, framework, v, "") for v, team in mapping.items() if team is None]
         renamed = {k: v for k, v in mapping.items() if v and k != v}  # team ids used as they are need no CASE
         extra[TEAM] = table[source.team].cast("string")
@@ -468,7 +481,7 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
         table = table.left_join(staff, table[EMPLOYEE] == staff["__staff"]).drop("__staff")
     elif source.team is None:  # the people's teams travel in the query, as a CASE expression the database runs
         table = table.mutate(**{TEAM: table[EMPLOYEE].substitute(people.astype(str).to_dict())})
-    return table
+    return table, rows
 
 
 def read_source(source: Source, root: str | Path, framework: Framework, employees: pd.DataFrame,
@@ -487,5 +500,5 @@ def read_source(source: Source, root: str | Path, framework: Framework, employee
         if WHEN in frame:
             table = table.mutate(**{WHEN: table[WHEN].cast("date")})
         return ReadSource(source, table, len(frame))
-    table = read_engine_source(source, root, framework, employees, duckdb_con)
-    return ReadSource(source, table, int(table.count().execute()))
+    table, rows = read_engine_source(source, root, framework, employees, duckdb_con)
+    return ReadSource(source, table, rows)

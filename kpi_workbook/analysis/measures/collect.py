@@ -4,6 +4,7 @@ with no data, the slices covered and the counts of values left out, without per-
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,16 +49,25 @@ class KpiColumns:
     exists: str | None = None
 
 
-def _unique_pairs(table: pa.Table) -> list[tuple[str, str]]:
-    """The distinct (period, team) of `table`, in order; its rows come sorted so that equal pairs are adjacent."""
-    rows = table.num_rows
-    if rows == 0:
-        return []
-    period, team = table["period"], table["team"]
-    changed = pc.or_(pc.not_equal(period.slice(1), period.slice(0, rows - 1)),
-                     pc.not_equal(team.slice(1), team.slice(0, rows - 1)))
-    starts = pa.array(np.concatenate([[0], np.flatnonzero(changed.to_numpy(zero_copy_only=False)) + 1]))
-    return list(zip(period.take(starts).to_pylist(), team.take(starts).to_pylist(), strict=True))
+class _Pairs:
+    """The distinct (period, team) of a wide table, in order, and each row's index into them (the rows come sorted
+    so that equal pairs are adjacent)."""
+
+    def __init__(self, table: pa.Table):
+        period, team = table["period"].combine_chunks(), table["team"].combine_chunks()
+        codes = [pc.dictionary_encode(keys).indices.to_numpy() for keys in (period, team)]
+        changed = np.ones(table.num_rows, dtype=bool)
+        changed[1:] = (codes[0][1:] != codes[0][:-1]) | (codes[1][1:] != codes[1][:-1])
+        starts = pa.array(np.flatnonzero(changed))
+        self.pairs = list(zip(period.take(starts).to_pylist(), team.take(starts).to_pylist(), strict=True))
+        self.index = np.cumsum(changed) - 1
+
+    def of(self, rows: pa.ChunkedArray | pa.Array) -> list[tuple[str, str]]:
+        """The distinct pairs of the rows where `rows` (a boolean mask) is true, in order."""
+        ids = self.index[pc.fill_null(rows, False).to_numpy(zero_copy_only=False)]
+        first = np.ones(len(ids), dtype=bool)
+        first[1:] = ids[1:] != ids[:-1]
+        return [self.pairs[i] for i in ids[first]]
 
 
 def _category(kpi_index: np.ndarray, names: list[str]) -> pd.Categorical:
@@ -72,9 +82,17 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
 
     `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it."""
     values, no_data, codes, slices, later_slices, skipped, kpis = [], [], [], [], [], [], []
+    uses = Counter(id(table) for table, _ in parts)
+    pairs: dict[int, _Pairs] = {}
     parts.reverse()
     while parts:
         table, kpi = parts.pop()
+        if id(table) not in pairs:
+            pairs[id(table)] = _Pairs(table)
+        groups = pairs[id(table)]
+        uses[id(table)] -= 1
+        if not uses[id(table)]:
+            del pairs[id(table)]
         index = len(kpis)
         kpis.append(kpi)
         reason, left_out = table[kpi.reason], table[kpi.left_out]
@@ -89,10 +107,10 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         values.append(kept)
         no_data.append(missing.append_column("kpi_id", pa.array([kpi.kpi_id] * missing.num_rows, pa.large_string())))
         codes.append(np.full(kept.num_rows, index, dtype="int16"))
-        first = _unique_pairs(kept)
+        first = groups.of(is_value)
         seen = set(first)
         slices += [(p, t, kpi.kpi_id) for p, t in first]
-        later_slices += [(p, t, kpi.kpi_id) for p, t in _unique_pairs(missing) if (p, t) not in seen]
+        later_slices += [(p, t, kpi.kpi_id) for p, t in groups.of(is_no_data) if (p, t) not in seen]
         counts = pc.value_counts(left_out.filter(pc.and_(ok, pc.is_valid(left_out))))
         found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                        key=lambda pair: -pair[1])
