@@ -181,6 +181,10 @@ def main() -> None:
         print(line("floor (plain papermill)", *median["floor"], floor_s))
         print(line("runner, local pool", *median["local"], floor_s) + f"   goal ≤ {GOAL}, moonshot ≤ {MOONSHOT}")
         print(line("runner, dask LocalCluster", *median["dask"], floor_s))
+        for name in ("local", "dask"):  # each round's runner against that round's floor
+            ratios = sorted(s / f for (s, _), (f, _) in zip(timings[name], timings["floor"], strict=True))
+            print(f"ratio per round, {name:<5}  median ×{statistics.median(ratios):.2f}  "
+                  f"range ×{ratios[0]:.2f}–{ratios[-1]:.2f}  ({', '.join(f'{r:.2f}' for r in ratios)})")
         print(f"seconds per notebook (wall × jobs / notebooks): floor {floor_s * args.jobs / count:.2f}, "
               f"runner {median['local'][0] * args.jobs / count:.2f} at {len(teams)} teams")
         if args.teams:

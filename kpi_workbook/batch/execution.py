@@ -11,6 +11,8 @@ import math
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -21,8 +23,9 @@ from papermill.engines import Engine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 from papermill.log import logger as papermill_logger
 
+from kpi_workbook.batch.forkserver import ForkServer
 from kpi_workbook.batch.jobs import Batch, Job
-from kpi_workbook.batch.kernels import KERNEL_NAME, WarmKernel
+from kpi_workbook.batch.kernels import FORKS_KERNELS, KERNEL_NAME, WarmKernel, new_kernel
 from kpi_workbook.batch.records import UNDATED, RunResult, Status
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.reports.html import ReportHeading, notebook_to_html
@@ -102,10 +105,19 @@ class _WarningCollector(logging.Handler):
 
 
 def prepare_process() -> None:
-    """Once per worker process: the guarded engine registered, papermill's log kept off stderr."""
+    """Once per worker process: the guarded engine registered, papermill's log kept off stderr, the kernel fork
+    server started (it loads the libraries while this process compiles the report templates)."""
     papermill_engines.register(ENGINE_NAME, GuardedEngine)
     PAPERMILL_LOG.propagate = False
     PAPERMILL_LOG.setLevel(logging.WARNING)
+    _warm_up()
+
+
+@cache
+def _warm_up() -> None:
+    if FORKS_KERNELS:
+        ForkServer.start()
+    notebook_to_html(nbformat.v4.new_notebook(), ReportHeading(team="", notebook="", period=UNDATED))
 
 
 def _status_of(error: str) -> Status:
@@ -120,19 +132,24 @@ def failed_result(job: Job, error: str, message: str) -> RunResult:
                      status=Status.FAILED, duration=0.0, error=error, message=message)
 
 
-def execute_job(job: Job, kernel: WarmKernel) -> RunResult:
-    """Run one notebook for one scope on a ready kernel and export its report; never raises for a failing notebook."""
+def execute_job(job: Job, kernel: WarmKernel) -> tuple[RunResult, nbformat.NotebookNode | None]:
+    """Run one notebook for one scope on a ready kernel; never raises for a failing notebook.
+
+    Returns its record and the executed notebook (None when none was written), whose report `export_report`
+    renders; the record's duration so far is the notebook's run.
+    """
     stem = job.notebook.stem
     out_dir = job.period_dir / job.folder
     ipynb, html = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.html"
     partial = out_dir / f".{stem}.partial.ipynb"
     error = message = ""
+    executed = None
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     collector = _WarningCollector()
     PAPERMILL_LOG.addHandler(collector)
     try:
-        papermill.execute_notebook(
+        executed = papermill.execute_notebook(
             str(job.notebook), str(partial), parameters=job.parameters, engine_name=ENGINE_NAME,
             kernel_name=KERNEL_NAME, progress_bar=False, request_save_on_cell_execute=False,
             execution_timeout=job.cell_timeout, notebook_timeout=job.notebook_timeout, kernel=kernel,
@@ -144,71 +161,89 @@ def execute_job(job: Job, kernel: WarmKernel) -> RunResult:
     finally:
         PAPERMILL_LOG.removeHandler(collector)
     result = RunResult(team=job.team, department=job.department, team_name=job.team_name, notebook=stem,
-                       status=_status_of(error), duration=0.0, error=error, message=message,
-                       warnings=collector.messages)
+                       status=_status_of(error), duration=round(time.perf_counter() - started, 3), error=error,
+                       message=message, warnings=collector.messages)
     if partial.exists():
         os.replace(partial, ipynb)
         result.ipynb = ipynb.relative_to(job.period_dir).as_posix()
-        _export(job, ipynb, html, result)
+        if executed is None:  # a failed run: papermill wrote the notebook with its error marker, and raised
+            executed = nbformat.read(ipynb, as_version=4)
     else:
+        executed = None
         ipynb.unlink(missing_ok=True)  # no stale report from an earlier run may stand in for this one
         html.unlink(missing_ok=True)
-    result.duration = round(time.perf_counter() - started, 3)
-    return result
+    return result, executed
 
 
-def _export(job: Job, ipynb: Path, html: Path, result: RunResult) -> None:
-    """Write the HTML report of an executed notebook; an export failure fails the run unless it already failed."""
+def export_report(job: Job, executed: nbformat.NotebookNode, result: RunResult) -> None:
+    """Write the HTML report of an executed notebook and add its time to the record's duration; an export failure
+    fails the run unless it already failed."""
+    started = time.perf_counter()
+    html = job.period_dir / job.folder / f"{job.notebook.stem}.html"
     try:
-        heading = ReportHeading(team=job.team_name, notebook=ipynb.stem, period=job.period or UNDATED)
-        write_text_atomically(html, notebook_to_html(nbformat.read(ipynb, as_version=4), heading, job.notebook.parent))
+        heading = ReportHeading(team=job.team_name, notebook=job.notebook.stem, period=job.period or UNDATED)
+        write_text_atomically(html, notebook_to_html(executed, heading, job.notebook.parent))
         result.html = html.relative_to(job.period_dir).as_posix()
     except Exception as exc:  # a report that cannot be rendered must not hide the run's own outcome
         html.unlink(missing_ok=True)
         if not result.error:
             result.status, result.error, result.message = Status.FAILED, "HtmlExportError", str(exc)
+    result.duration = round(result.duration + time.perf_counter() - started, 3)
 
 
 def _ready_kernel(kernel: WarmKernel | None, cwd: Path, scratch: str | None) -> WarmKernel:
     """The scope's kernel reset for the next notebook, or a new one when there is none yet."""
     if kernel is None:
-        kernel = WarmKernel(cwd, scratch)
-        kernel.ready()
-    else:
-        kernel.reset()
+        return new_kernel(cwd, scratch)
+    kernel.reset()
     return kernel
 
 
 def execute_batch(batch: Batch, scratch: str | None = None, notify: Notify | None = None) -> list[RunResult]:
     """Run one scope's notebooks in order in one kernel, reset between notebooks; a new kernel after a failure.
 
-    scratch: where kernel sockets go (default: the system's temporary folder); notify: told of each start and
-    result as it happens. Never raises for a failing notebook or kernel.
+    Each report is rendered in a thread while the kernel runs the next notebook; a record is final (and told
+    "finished") once its report is written. scratch: where kernel sockets go (default: the system's temporary
+    folder); notify: told of each start and result as it happens. Never raises for a failing notebook or kernel.
     """
     prepare_process()
     results: list[RunResult] = []
     kernel: WarmKernel | None = None
-    try:
-        for job in batch:
-            if notify:
-                notify("started", job.key)
-            try:
-                kernel = _ready_kernel(kernel, job.notebook.parent, scratch)
-            except Exception as exc:  # no kernel, or it died or hangs: this notebook fails, the next gets a new one
-                result = failed_result(job, KERNEL_START_ERROR, f"the kernel did not start or reset: {exc}")
-                if kernel is not None:
-                    kernel.shutdown()
-                kernel = None
-            else:
-                result = execute_job(job, kernel)
-                if result.status is not Status.OK:  # a timed-out cell may still run, a dead kernel is gone
-                    kernel.shutdown()
+
+    def finished(result: RunResult) -> None:
+        if notify:
+            notify("finished", result)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report") as reports:
+        try:
+            for job in batch:
+                if notify:
+                    notify("started", job.key)
+                try:
+                    kernel = _ready_kernel(kernel, job.notebook.parent, scratch)
+                except Exception as exc:  # no kernel, or it died or hangs: this one fails, the next gets a new one
+                    result = failed_result(job, KERNEL_START_ERROR, f"the kernel did not start or reset: {exc}")
+                    if kernel is not None:
+                        kernel.shutdown()
                     kernel = None
-            results.append(result)
-            if notify:
-                notify("finished", result)
-    finally:
-        if kernel is not None:
-            kernel.shutdown()
+                    executed = None
+                else:
+                    result, executed = execute_job(job, kernel)
+                    if result.status is not Status.OK:  # a timed-out cell may still run, a dead kernel is gone
+                        kernel.shutdown()
+                        kernel = None
+                results.append(result)
+                if executed is None:
+                    finished(result)
+                else:
+                    reports.submit(_export_and_tell, job, executed, result, finished)
+        finally:
+            if kernel is not None:
+                kernel.shutdown()
     return results
 
+
+def _export_and_tell(job: Job, executed: nbformat.NotebookNode, result: RunResult,
+                     finished: Callable[[RunResult], None]) -> None:
+    export_report(job, executed, result)
+    finished(result)

@@ -1,7 +1,8 @@
 """Warm kernels: one kernel per scope runs that scope's notebooks one after the other, its namespace reset between.
 
-A kernel is started with the libraries the step notebooks import already loading (nothing about any team), so
-the first notebook of a scope finds them imported, and the next notebooks skip the kernel start altogether.
+A kernel is forked from the worker's fork server (see `forkserver`), which has imported the libraries the step
+notebooks use and nothing about any team, so the first notebook of a scope finds them imported, and the next
+notebooks skip the kernel start altogether.
 Between two notebooks the user namespace, the output history, open figures and the execution counter are reset,
 so one notebook never sees a value of the one before. Kernels talk over local sockets (IPC) where the platform
 has them: no TCP ports to race for, and no "running over TCP without encryption" warning on the terminal.
@@ -10,21 +11,28 @@ has them: no TCP ports to race for, and no "running over TCP without encryption"
 from __future__ import annotations
 
 import contextlib
+import multiprocessing.util
 import os
 import shutil
 import signal
 import sys
 import tempfile
 import time
+import uuid
+from functools import cache
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.util import run_sync
 
+from kpi_workbook.batch.forkserver import ForkedKernelProvisioner, ForkServer
+
 KERNEL_NAME = "python3"
+FORKS_KERNELS = hasattr(os, "fork")  # kernels forked from a fork server; elsewhere started the usual way
 START_TIMEOUT = 120.0  # the kernel's start and its preload; generous, for a loaded machine
 RESET_TIMEOUT = 60.0
-# Team-independent work done as soon as a kernel starts: imports and the library's cached suggestion vectors.
+# Team-independent work done as soon as a kernel starts: the inline backend; the imports and the library's cached
+# suggestion vectors are there already in a forked kernel (and loaded here in one started the usual way).
 PRELOAD = """\
 %matplotlib inline
 import matplotlib.pyplot, pandas
@@ -55,11 +63,15 @@ class WarmKernel:
 
     def __init__(self, cwd: Path, scratch: str | None = None) -> None:
         """Start the kernel and send it PRELOAD; return without waiting (see `ready`)."""
-        self.cwd = cwd
+        self.cwd, self.scratch = cwd, scratch
         self._socket_dir = tempfile.mkdtemp(prefix="k-", dir=scratch)
         transport = {} if sys.platform == "win32" else {"transport": "ipc",
                                                         "ip": os.path.join(self._socket_dir, "kernel")}
-        self.manager = AsyncKernelManager(kernel_name=KERNEL_NAME, **transport)
+        self.manager = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_id=uuid.uuid4().hex, **transport)
+        if FORKS_KERNELS:
+            self.manager.provisioner = ForkedKernelProvisioner(kernel_id=self.manager.kernel_id,
+                                                               kernel_spec=self.manager.kernel_spec,
+                                                               parent=self.manager)
         self.client = None
         self._ready = False
         run_sync(self._start)()
@@ -114,8 +126,47 @@ class WarmKernel:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
+_ahead: list[WarmKernel] = []  # the kernel started ahead for this process's next scope (none, or one)
+
+
+def new_kernel(cwd: Path, scratch: str | None = None) -> WarmKernel:
+    """A ready kernel for a scope, and another one started for the next scope while this one runs.
+
+    The kernel started ahead has run nothing but PRELOAD, as a kernel started when it is needed; it is used if it
+    is alive and has the same folders, else replaced. Raises RuntimeError if no kernel starts.
+    """
+    kernel = _ahead.pop() if _ahead else None
+    if kernel is None or (kernel.cwd, kernel.scratch) != (cwd, scratch) or not kernel.alive:
+        if kernel is not None:
+            kernel.shutdown()
+        kernel = WarmKernel(cwd, scratch)
+    try:
+        kernel.ready()
+    except Exception:
+        kernel.shutdown()
+        raise
+    with contextlib.suppress(Exception):  # no kernel ahead: the next scope starts its own, or fails on its own
+        _ahead.append(WarmKernel(cwd, scratch))
+        _stop_ahead_at_exit()
+    return kernel
+
+
+@cache
+def _stop_ahead_at_exit() -> None:
+    """Once: `stop_ahead` when this process ends, also as a worker process (which skips atexit)."""
+    multiprocessing.util.Finalize(None, stop_ahead, exitpriority=1)  # before the fork server stops
+
+
+def stop_ahead() -> None:
+    """Shut the kernel started ahead down (this process takes no more scopes)."""
+    while _ahead:
+        _ahead.pop().shutdown()
+
+
 def stop_all() -> None:
-    """Kill every kernel this process started (a worker asked to stop cannot wait for polite shutdowns)."""
+    """Kill every kernel this process started, and its fork server (a worker asked to stop cannot wait for polite
+    shutdowns)."""
+    ForkServer.kill()
     for kernel in list(_live):
         provisioner = kernel.manager.provisioner
         pid = getattr(getattr(provisioner, "process", None), "pid", None)
