@@ -8,11 +8,11 @@ number in the KPI's unit), text, an empty value (leave the row out when there is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-import pyarrow.dataset as ds
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework
@@ -54,12 +54,12 @@ class ValidatedActuals:
         """How many rows were rejected."""
         return self.scratch.value(f"SELECT count(*) FROM {self.rejected_table}")
 
-    def valid_rows(self) -> ds.Dataset:
-        """The valid rows in STORE_COLUMNS as an Arrow dataset (a Parquet file in the scratch folder) for the store."""
+    def valid_rows(self) -> Path:
+        """The valid rows in STORE_COLUMNS, written to a Parquet file in the scratch folder for the store."""
         path = self.scratch.folder / f"{self.valid_table}.parquet"
         self.scratch.con.execute(f"COPY (SELECT {', '.join(STORE_COLUMNS)} FROM {self.valid_table}) "
                                  f"TO {literal(str(path))} (FORMAT parquet)")
-        return ds.dataset(path, format="parquet")
+        return path
 
     def rejected_rows(self) -> pd.DataFrame:
         """The rejected rows (row, the five fields, reason) in file order."""

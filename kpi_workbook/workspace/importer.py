@@ -152,9 +152,11 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
         if rejected and (not skip_invalid or not validated.valid_count):
             raise RejectedRowsError(validated, importable=kept.valid_count,
                                     held_back=kept.rejected_count - checked.rejected_count)
-        result = workspace_store(workspace).replace_periods(validated.valid_rows())
         periods = scratch.frame(f"SELECT DISTINCT period FROM {validated.valid_table}")["period"]
+        read, rows = len(raw), validated.valid_rows()
+        scratch.close_database()  # the store's own work needs the memory
+        result = workspace_store(workspace).replace_periods(rows)
         return ImportResult(
-            file=raw.file, read=len(raw), imported=result.inserted, rejected=rejected, replaced=result.removed,
+            file=raw.file, read=read, imported=result.inserted, rejected=rejected, replaced=result.removed,
             periods=sort_periods(periods), report=validated.report, rejects_path=rejects_path,
         )

@@ -13,7 +13,6 @@ import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -31,6 +30,7 @@ else:
     import fcntl
 
 ACTUALS_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
+WRITE_MEMORY_LIMIT = "400MB"  # DuckDB spills to disk beyond it, so a write of millions of rows stays small
 URL_ENV = "KPI_WORKBOOK_ACTUALS_URL"
 QUERY_ENV = "KPI_WORKBOOK_ACTUALS_QUERY"
 DEFAULT_QUERY = "SELECT period, team, employee_id, kpi_id, value FROM actuals"
@@ -176,7 +176,7 @@ class DuckDBStore(ActualsStore):
         over the store. Raises InputError if `frame` has two rows for the same period, team, employee and KPI.
         `slices` (period, team, kpi_id) are replaced too, even where `frame` has no row for them; `lineage`
         (LINEAGE_COLUMNS) says where computed values come from; replaced slices lose their old lineage.
-        `frame` may also be an Arrow dataset of rows in store form (see _incoming), such as an import writes.
+        `frame` may also be the path of a Parquet file of rows in store form (see _incoming), as an import writes.
         """
         incoming = _incoming(frame)
         with _exclusive(self.lock_path):
@@ -225,7 +225,7 @@ class DuckDBStore(ActualsStore):
             try:
                 if replace_existing and self.path.exists():
                     shutil.copyfile(self.path, tmp)
-                with duckdb.connect(str(tmp)) as con:
+                with duckdb.connect(str(tmp), config={"memory_limit": WRITE_MEMORY_LIMIT}) as con:
                     result = _replace(con, incoming, slices, lineage)
                     con.execute("CHECKPOINT")
             except duckdb.Error as exc:
@@ -237,10 +237,10 @@ class DuckDBStore(ActualsStore):
         return result
 
 
-def _incoming(frame: pd.DataFrame | Any) -> pd.DataFrame | Any:
-    """Rows to store: a DataFrame normalized (see _normalized), or an Arrow dataset taken as it is, whose columns are
+def _incoming(frame: pd.DataFrame | Path) -> pd.DataFrame | Path:
+    """Rows to store: a DataFrame normalized (see _normalized), or a Parquet file taken as it is, whose columns are
     period (canonical labels), period_start, team, employee_id ('' for team values), kpi_id and value."""
-    return _normalized(frame) if isinstance(frame, pd.DataFrame) else frame
+    return frame if isinstance(frame, Path) else _normalized(frame)
 
 
 def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
@@ -262,12 +262,16 @@ def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame, extra_slices: pd.DataFrame | None = None,
+def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path, extra_slices: pd.DataFrame | None = None,
              lineage: pd.DataFrame | None = None) -> ReplaceResult:
     """In one transaction: delete the slices incoming (and extra_slices) cover, insert it, refuse duplicates."""
     con.execute(CREATE_TABLE)
     con.execute(CREATE_LINEAGE)
-    con.register("incoming", incoming)
+    if isinstance(incoming, Path):  # read by DuckDB itself, within its memory limit
+        parquet = str(incoming).replace("'", "''")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT * FROM read_parquet('{parquet}')")
+    else:
+        con.register("incoming", incoming)
     extra = extra_slices if extra_slices is not None else pd.DataFrame(columns=["period", "team", "kpi_id"])
     con.register("extra_slices", extra[["period", "team", "kpi_id"]].astype(str))
     con.register("incoming_lineage", lineage if lineage is not None
