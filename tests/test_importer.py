@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pandas as pd
 import pytest
@@ -11,10 +14,12 @@ from openpyxl.styles import Font
 
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Framework, KpiDefinition, Team
-from kpi_workbook.workspace.actuals_reader import ColumnMap, read_actuals_file
-from kpi_workbook.workspace.actuals_schema import RejectedRowsError
-from kpi_workbook.workspace.files import ACTUALS_DB, save_framework
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
+from kpi_workbook.workspace.actuals_schema import PLAIN_NUMBER, RejectedRowsError
+from kpi_workbook.workspace.files import ACTUALS_DB, load_framework, save_framework
 from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
+from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels
 from kpi_workbook.workspace.store import DuckDBStore
 
 HEADER = "period,team,employee_id,kpi_id,value"
@@ -421,3 +426,77 @@ def test_an_existing_rejects_file_is_overwritten_only_when_asked(workspace, tmp_
     assert target.read_text() == "keep me\n"
     import_actuals(bad, workspace, skip_invalid=True, rejects=target, overwrite_rejects=True)
     assert "abc" in target.read_text()
+
+
+# --- large files: read by DuckDB, numbered as the csv module numbers them, every value stored -------------------
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory) -> tuple[Path, list[str]]:
+    """The sample organization's framework with 4,700 generated people, and 8 quarters of their actuals as CSV
+    lines (about 200,000 rows; the header first)."""
+    root = tmp_path_factory.mktemp("large") / "ws"
+    shutil.copytree(SAMPLE_ORG_DIR, root, ignore=shutil.ignore_patterns("*.duckdb*", "actuals.csv"))
+    framework = load_framework(root)
+    people = generate_employees(framework, 4_700, seed=3)
+    people.to_csv(root / "employees.csv", index=False, lineterminator="\n")
+    actuals = generate_actuals(framework, people, quarter_labels("2024Q1", 8), seed=3)
+    employee = actuals["employee_id"].astype(str)
+    lines = (actuals["period"].astype(str) + "," + actuals["team"].astype(str) + "," + employee + ","
+             + actuals["kpi_id"].astype(str) + "," + actuals["value"].map(repr)).tolist()
+    return root, [HEADER, *lines]
+
+
+def _copy(workspace: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(workspace, tmp_path / "ws_copy"))
+
+
+def test_a_large_valid_file_stores_every_value(large, tmp_path):
+    workspace, lines = large
+    workspace = _copy(workspace, tmp_path)
+    result = import_actuals(write(tmp_path / "large.csv", *lines), workspace)
+    assert result.read == result.imported == len(lines) - 1 > 190_000
+    expected = pd.read_csv(tmp_path / "large.csv", dtype={"employee_id": str}, keep_default_na=False)
+    key = ["period", "team", "employee_id", "kpi_id"]
+    merged = stored(workspace).merge(expected, on=key, how="outer", suffixes=("", "_file"), indicator=True)
+    assert (merged["_merge"] == "both").all()
+    assert (merged["value"] == merged["value_file"]).all()  # the same doubles, to the last bit
+
+
+def test_a_large_file_reports_exactly_its_bad_rows(large, tmp_path):
+    workspace, lines = large
+    lines = list(lines)
+    bad = {2: ("value", "abc", "not a number"), 60_001: ("team", "legal", "unknown team"),
+           123_457: ("kpi_id", "happiness", "unknown KPI id"), len(lines): ("value", "12%", "a percent sign")}
+    for row, (column, value, _) in bad.items():
+        cells = lines[row - 1].split(",")
+        cells[LONG_COLUMNS.index(column)] = value
+        lines[row - 1] = ",".join(cells)
+    path = write(tmp_path / "large_bad.csv", *lines)
+    report = rejected(path, _copy(workspace, tmp_path))
+    assert report[["row", "column", "value"]].values.tolist() == [[r, c, v] for r, (c, v, _) in bad.items()]
+    assert [reason.split(" (")[0].split(":")[0] for reason in report["reason"]] == [
+        reason for _, _, reason in bad.values()]
+
+
+def test_rows_after_blank_lines_and_quoted_line_breaks_keep_the_file_numbers(workspace, tmp_path):
+    blank = write(tmp_path / "blank.csv", "Title", "", HEADER, GOOD[0], "", "", GOOD[1], "\r", "2025Q1,sales,E1,x,1",
+                  "   ", ",,,,", "2025Q2,sales,E2,win_rate,n/a")
+    assert read_actuals_file(blank).frame["row"].tolist() == [4, 7, 9, 12]
+    assert rejected(blank, workspace)["row"].tolist() == [9, 12]
+    quoted = write(tmp_path / "quoted.csv", HEADER, GOOD[0], '2025Q1,sales,E2,"win\nrate",1', "", GOOD[2],
+                   "2025Q1,sales,E2,win_rate,bad")
+    assert rejected(quoted, workspace)["row"].tolist() == [3, 6]
+
+
+def test_cells_beyond_the_header_are_one_extra_problem_however_many(workspace, tmp_path):
+    path = write(tmp_path / "wide_row.csv", HEADER, GOOD[0], GOOD[1] + "," * 20 + "x", GOOD[2] + ", 1 ,,2")
+    report = rejected(path, workspace)
+    assert report[["row", "column", "value"]].values.tolist() == [[3, "extra", "x"], [4, "extra", "1 | 2"]]
+
+
+@pytest.mark.parametrize("text", ["0.1", "2.675", "-0", "1e-320", "9007199254740993", "1.7976931348623157e308",
+                                  "+.5", "5.", "1E+05", "123456789.123456789"])
+def test_plain_numbers_read_by_duckdb_equal_what_pandas_reads(text):
+    assert re.fullmatch(PLAIN_NUMBER, text)
+    cast = duckdb.sql(f"SELECT CAST('{text}' AS DOUBLE)").fetchall()[0][0]
+    assert cast == pd.to_numeric(pd.Series([text])).iloc[0] == float(text)
