@@ -291,10 +291,11 @@ def _long_sql(names: list[str], layout: str, header: int, file: str, columns: Co
         return f"SELECT 0::BIGINT AS id, 0::BIGINT AS row, {EMPTY_TEXT} WHERE false"
     ids = ", ".join(f"{text[c]} AS {c}" for c in [*WIDE_ID_COLUMNS, "extra"])
     melted = (f"SELECT row, {ids}, unnest([{', '.join(literal(k) for k in kpi_columns)}]) AS kpi_id, "
-              f"unnest([{', '.join(strip(source[k]) for k in kpi_columns)}]) AS value, "
+              f"unnest([{', '.join(source[k] for k in kpi_columns)}]) AS cell, "
               f"unnest(range({len(kpi_columns)})) AS position FROM cells")
+    filled = f"SELECT *, {strip('cell')} AS value FROM ({melted}) WHERE cell <> ''"  # most cells are empty
     return (f"SELECT row * {len(kpi_columns)} + position AS id, row, kpi_id AS \"column\", "
-            f"{', '.join(LONG_COLUMNS)}, extra FROM ({melted}) WHERE value <> ''")
+            f"{', '.join(LONG_COLUMNS)}, extra FROM ({filled}) WHERE value <> ''")
 
 
 def strip_text(value: Any) -> str:
