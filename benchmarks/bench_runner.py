@@ -49,7 +49,8 @@ SAMPLE_EMPLOYEES_PER_TEAM = 180 / 8
 
 
 class PeakMemory:
-    """The highest total resident memory of this process and all its descendants while the block runs."""
+    """The highest total memory of this process and all its descendants while the block runs: the sum of their
+    proportional set sizes (a page shared by forked processes counted once), resident sizes where there are none."""
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval, self.peak, self._stop = interval, 0, threading.Event()
@@ -60,7 +61,8 @@ class PeakMemory:
             total = 0
             for process in [me, *me.children(recursive=True)]:
                 with contextlib.suppress(psutil.Error):  # ended while we looked
-                    total += process.memory_info().rss
+                    info = process.memory_full_info()
+                    total += getattr(info, "pss", info.rss)
             self.peak = max(self.peak, total)
             self._stop.wait(self.interval)
 

@@ -37,8 +37,8 @@ print(json.dumps({"pid": os.getpid(), "names": names, "out": len(Out), "inputs":
                   "figures": plt.get_fignums(), "count": get_ipython().execution_count,
                   "last_value": repr(getattr(sys, "last_value", None))}))"""
 # Every live object the kernel holds after a reset, searched for the scope's employee ids and names: containers'
-# referents (strings, object arrays) and pandas objects. The names come from the CSV with the csv module, so the
-# probe itself caches nothing.
+# referents (strings, object arrays) and pandas objects, the objects the fork server froze included. The names come
+# from the CSV with the csv module, so the probe itself caches nothing.
 PROBE = """\
 import csv, gc, json, os
 import numpy as np
@@ -56,6 +56,7 @@ def _holds(value, wanted):
         return not wanted.isdisjoint(map(str, value.ravel()))
     return False
 def _scan(wanted):
+    gc.unfreeze()  # what the fork server froze before forking this kernel is searched too
     gc.collect()
     hits = set()
     for obj in gc.get_objects():
