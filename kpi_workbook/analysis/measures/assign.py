@@ -27,8 +27,9 @@ class Assignments:
     def __init__(self, framework: Framework, employees: pd.DataFrame):
         people = employees.drop_duplicates("employee_id")
         role_kpis = {(a.role, a.kpi.kpi) for a in framework.assignments}
+        pairs = people[["team", "role"]].drop_duplicates()
         team_roles = {(t, r.id) for r in framework.roles for t in r.teams} | set(
-            zip(people["team"], people["role"], strict=True))
+            zip(pairs["team"].tolist(), pairs["role"].tolist(), strict=True))
         self._roles: dict[str, set[str]] = {}
         for role, kpi in role_kpis:
             self._roles.setdefault(kpi, set()).add(role)

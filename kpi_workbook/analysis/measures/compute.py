@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.backends.duckdb  # the default engine, loaded with the module rather than on first use
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
@@ -58,6 +59,16 @@ class _Output:
     table: ir.Table
     columns: dict[str, Any] = field(default_factory=dict)
     kpis: list[tuple[int, KpiColumns]] = field(default_factory=list)
+    _names: dict[Any, str] = field(default_factory=dict)
+
+    def column(self, name: str, expr: Any) -> str:
+        """The name of the column holding `expr`: `name`, or that of an identical column already on the table (KPIs
+        with the same roles share their left-out reasons, aggregates over the same rows their row counts)."""
+        node = expr.op()
+        if node not in self._names:
+            self._names[node] = name
+            self.columns[name] = expr
+        return self._names[node]
 
 
 class _Run:
@@ -114,15 +125,13 @@ class _Run:
              rows: Any, source: str, exists: Any = None) -> None:
         """Put the KPI's columns on the output table `key`, and keep its values as operands of derived KPIs."""
         output = self.outputs.setdefault(key, _Output(table))
-        names = KpiColumns(kpi.id, source, self._hash(kpi),
-                           *(f"__k{index}_{c}" for c in ("v", "n", "r", "l", "t")),
-                           exists=None if exists is None else f"__k{index}_e")
         value, reason = value.cast("float64"), reason.cast("string")
-        output.columns |= {names.value: value, names.rows: rows.cast("int64"), names.reason: reason,
-                           names.left_out: self.assignments.left_out(table, kpi.id, kpi.measure.per).cast("string"),
-                           names.team_has: self.assignments.team_has(table.team, kpi.id)}
-        if exists is not None:
-            output.columns[names.exists] = exists
+        columns = {"v": value, "n": rows.cast("int64"), "r": reason,
+                   "l": self.assignments.left_out(table, kpi.id, kpi.measure.per).cast("string"),
+                   "t": self.assignments.team_has(table.team, kpi.id)} | ({} if exists is None else {"e": exists})
+        named = {c: output.column(f"__k{index}_{c}", expr) for c, expr in columns.items()}
+        names = KpiColumns(kpi.id, source, self._hash(kpi), *(named[c] for c in ("v", "n", "r", "l", "t")),
+                           exists=named.get("e"))
         output.kpis.append((index, names))
         self.on_table[kpi.id] = (key, ibis.ifelse(reason.isnull(), value, ibis.null("float64")),
                                  reason.isnull() if exists is None else reason.isnull() & exists)
@@ -181,7 +190,8 @@ class _Run:
             kpis = [(i, k) for i, k in output.kpis if k.kpi_id in wanted]
             if not kpis:
                 continue
-            names = [n for _, k in kpis for n in (k.value, k.rows, k.reason, k.left_out, k.team_has, k.exists) if n]
+            names = dict.fromkeys(n for _, k in kpis for n in (k.value, k.rows, k.reason, k.left_out, k.team_has,
+                                                                k.exists) if n)
             sql = self.con.compile(output.table.select(*KEYS, **{n: output.columns[n] for n in names}))
             table = self.con.con.sql(sql).to_arrow_table()
             parts += [(i, table, k) for i, k in kpis]
