@@ -6,6 +6,7 @@ a timeout or a dead kernel fails only its own notebook: the kernel is replaced b
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -117,7 +118,8 @@ def prepare_process() -> None:
 def _warm_up() -> None:
     if FORKS_KERNELS:
         ForkServer.start()
-    notebook_to_html(nbformat.v4.new_notebook(), ReportHeading(team="", notebook="", period=UNDATED))
+    with contextlib.suppress(Exception):  # a template that does not render fails each report, in its own record
+        notebook_to_html(nbformat.v4.new_notebook(), ReportHeading(team="", notebook="", period=UNDATED))
 
 
 def _status_of(error: str) -> Status:

@@ -7,6 +7,9 @@ writes the run record and the index.
 A Dask cluster is reached by its scheduler address (``tcp://HOST:8786``; dask-jobqueue starts one on a batch
 system, dask-kubernetes on Kubernetes). Its workers need the installed package (with the same notebooks) and
 must see the workspace and the output folder at the same absolute paths as the client: shared storage.
+
+Every worker process, local or Dask, forks its kernels from a fork server of its own (see `forkserver`), started
+with the worker and ended with it: a long-lived Dask worker pays the kernels' imports once, not once per run.
 """
 
 from __future__ import annotations
