@@ -35,8 +35,8 @@ PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"  # DuckDB re
 
 @dataclass(frozen=True)
 class ValidatedActuals:
-    """The outcome of validation, kept in `scratch`: the table `valid_table` (STORE_COLUMNS and `row`), the table
-    `rejected_table` (the rows as read with a reason column), and the problems (row, column, value, reason)."""
+    """The outcome of validation, kept in `scratch`: the view `valid_table` (STORE_COLUMNS, `id` and `row`), the
+    table `rejected_table` (the rows as read with a reason column), and the problems (row, column, value, reason)."""
 
     file: str
     scratch: Scratch
@@ -237,6 +237,21 @@ def _distinct(scratch: Scratch, columns: str, where: str = "") -> pd.DataFrame:
     return frame.astype(str).reset_index(drop=True)
 
 
+def _duplicates(scratch: Scratch) -> str:
+    """SQL (a FROM clause with the rows as `r`) for the rows that share period, team, employee and KPI with another
+    row; periods are compared by label, and by the cell itself when each label is spelled one way (faster)."""
+    spellings = scratch.value("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM periods "
+                              "WHERE label IS NOT NULL GROUP BY label)")
+    if spellings <= 1:
+        return """raw r JOIN (SELECT period, team, employee_id, kpi_id FROM raw
+                  WHERE period IN (SELECT period FROM periods WHERE label IS NOT NULL)
+                  GROUP BY ALL HAVING count(*) > 1) d USING (period, team, employee_id, kpi_id)"""
+    return """raw r JOIN periods p USING (period)
+        JOIN (SELECT p.label, r.team, r.employee_id, r.kpi_id FROM raw r JOIN periods p USING (period)
+              WHERE p.label IS NOT NULL GROUP BY ALL HAVING count(*) > 1) d
+          ON d.label = p.label AND d.team = r.team AND d.employee_id = r.employee_id AND d.kpi_id = r.kpi_id"""
+
+
 def validate_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFrame) -> ValidatedActuals:
     """Check every row of the scratch table `raw`; the valid rows (ready for the store) and the rejected ones go to
     scratch tables, the problems to a report (row, column, value, reason) ordered by row.
@@ -269,15 +284,12 @@ def validate_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFr
         SELECT r.id, r.row, r."column", r.value, f.reason, f.rank FROM raw r JOIN value_failures f USING (value)
         UNION ALL
         SELECT r.id, r.row, 'kpi_id', r.kpi_id, {literal(DUPLICATE)}, {ranks[DUPLICATE]}
-        FROM raw r JOIN periods p USING (period)
-        JOIN (SELECT p.label, r.team, r.employee_id, r.kpi_id FROM raw r JOIN periods p USING (period)
-              WHERE p.label IS NOT NULL GROUP BY ALL HAVING count(*) > 1) d
-          ON d.label = p.label AND d.team = r.team AND d.employee_id = r.employee_id AND d.kpi_id = r.kpi_id""")
+        FROM {_duplicates(scratch)}""")
     report = scratch.frame('SELECT row, shown AS "column", value, reason FROM failures ORDER BY row, shown, rank')
     scratch.con.execute("""CREATE OR REPLACE TABLE rejected AS
         SELECT r.*, f.reason FROM raw r JOIN (SELECT id, string_agg(shown || ': ' || reason, '; ' ORDER BY rank)
                                               AS reason FROM failures GROUP BY id) f USING (id)""")
-    scratch.con.execute("""CREATE OR REPLACE TABLE valid AS
+    scratch.con.execute("""CREATE OR REPLACE VIEW valid AS
         SELECT r.id, r.row, p.label AS period, p.start AS period_start, r.team, r.employee_id, r.kpi_id,
                CASE WHEN o.number IS NOT NULL THEN o.number ELSE TRY_CAST(r.value AS DOUBLE) END AS value
         FROM raw r JOIN periods p USING (period) LEFT JOIN odd_values o USING (value)

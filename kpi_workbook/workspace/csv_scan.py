@@ -105,11 +105,13 @@ def scan(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, hea
                            "shift": range(1, len(blank) + 1)}, dtype="int64")
     scratch.table("blank_lines", shifts.drop_duplicates("before", keep="last"))
     spare = ", ".join(f"CASE WHEN c{i} <> '' THEN {strip(f'c{i}')} END" for i in range(width, width + SPARE_CELLS))
+    extra = f"concat_ws(' | ', {spare})" if scratch.value(
+        f"SELECT count(*) FROM csv_cells WHERE c{width} IS NOT NULL") else "''"
     shifted = ("SELECT c.*, c.rowid AS number, b.shift FROM csv_cells c ASOF LEFT JOIN blank_lines b "
                "ON c.rowid >= b.before" if blank else "SELECT *, rowid AS number, 0 AS shift FROM csv_cells")
     scratch.con.execute(f"""CREATE OR REPLACE VIEW cells AS
         SELECT number + {header + 1} + coalesce(shift, 0) AS row, {", ".join(f"c{i}" for i in range(width))},
-               concat_ws(' | ', {spare}) AS extra
+               {extra} AS extra
         FROM ({shifted})""")
     _check_field_sizes(scratch, file, width)
     return True

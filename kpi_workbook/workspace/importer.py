@@ -14,7 +14,7 @@ from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, RawAc
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import ACTUALS_CSV, EMPLOYEES_FILE, load_framework
-from kpi_workbook.workspace.scratch import Scratch
+from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sources import parse_dates
 from kpi_workbook.workspace.store import workspace_store
 
@@ -74,6 +74,8 @@ def hold_back_slices(validated: ValidatedActuals) -> ValidatedActuals:
     rejects file then holds every row of the slice, and importing it once fixed restores the slice whole.
     """
     scratch = validated.scratch
+    if not validated.rejected_count:
+        return validated
     scratch.con.execute(f"""CREATE OR REPLACE TABLE held AS
         SELECT v.id, v.row, v.kpi_id, 'held back with rejected row ' || s.first_row
                || ' (same period, team and KPI); fix that row and import the rejects file' AS reason
@@ -84,7 +86,7 @@ def hold_back_slices(validated: ValidatedActuals) -> ValidatedActuals:
     held = scratch.frame("SELECT row, 'kpi_id' AS \"column\", kpi_id AS value, reason FROM held ORDER BY row, id")
     if held.empty:
         return validated
-    scratch.con.execute(f"""CREATE OR REPLACE TABLE valid_kept AS
+    scratch.con.execute(f"""CREATE OR REPLACE VIEW valid_kept AS
         SELECT * FROM {validated.valid_table} v WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.id = v.id)""")
     scratch.con.execute(f"""CREATE OR REPLACE TABLE rejected_kept AS
         SELECT * FROM {validated.rejected_table}
@@ -152,8 +154,8 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
         if rejected and (not skip_invalid or not validated.valid_count):
             raise RejectedRowsError(validated, importable=kept.valid_count,
                                     held_back=kept.rejected_count - checked.rejected_count)
-        periods = scratch.frame(f"SELECT DISTINCT period FROM {validated.valid_table}")["period"]
         read, rows = len(raw), validated.valid_rows()
+        periods = scratch.frame(f"SELECT DISTINCT period FROM read_parquet({literal(str(rows))})")["period"]
         scratch.close_database()  # the store's own work needs the memory
         result = workspace_store(workspace).replace_periods(rows)
         return ImportResult(
