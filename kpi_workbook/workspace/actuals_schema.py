@@ -3,6 +3,10 @@
 Values must be plain numbers with a decimal point ("12.5", "-3", "1e3"). Rejected on purpose, because they
 are ambiguous: a decimal comma or thousands separator ("1,5", "1,200"), a percent sign ("12%": give the
 number in the KPI's unit), text, an empty value (leave the row out when there is no data) and NaN/infinity.
+
+The rows stay in the import's scratch DuckDB database: each pandera schema checks the distinct values it reads
+(a few hundred periods, teams, people and KPIs rather than millions of rows), and SQL joins the failures back
+onto the rows that hold those values, so the report names the same rows, columns and reasons row by row.
 """
 
 from __future__ import annotations
