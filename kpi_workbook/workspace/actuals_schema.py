@@ -246,9 +246,13 @@ def _duplicates(scratch: Scratch) -> str:
     row; periods are compared by label, and by the cell itself when each label is spelled one way (faster)."""
     spellings = scratch.value("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM periods "
                               "WHERE label IS NOT NULL GROUP BY label)")
-    if spellings <= 1:
+    if spellings <= 1:  # rows whose key hashes collide, then those whose keys are equal (grouping text is slow)
         return """raw r JOIN (SELECT period, team, employee_id, kpi_id FROM raw
-                  WHERE period IN (SELECT period FROM periods WHERE label IS NOT NULL)
+                  WHERE hash(period, team, employee_id, kpi_id) IN (
+                      SELECT hash(period, team, employee_id, kpi_id) AS key FROM raw
+                      WHERE period IN (SELECT period FROM periods WHERE label IS NOT NULL)
+                      GROUP BY key HAVING count(*) > 1)
+                  AND period IN (SELECT period FROM periods WHERE label IS NOT NULL)
                   GROUP BY ALL HAVING count(*) > 1) d USING (period, team, employee_id, kpi_id)"""
     return """raw r JOIN periods p USING (period)
         JOIN (SELECT p.label, r.team, r.employee_id, r.kpi_id FROM raw r JOIN periods p USING (period)
@@ -277,18 +281,21 @@ def validate_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFr
                                       "AND isfinite(TRY_CAST(value AS DOUBLE)), false)")
     _failed(scratch, "value_failures", schema.value, odd, ranks)
     scratch.table("odd_values", odd.assign(number=_numbers(odd["value"])))
-    scratch.con.execute(f"""CREATE OR REPLACE TABLE failures AS
-        SELECT r.id, r.row, f.field AS shown, r.period AS value, f.reason, f.rank
-        FROM raw r JOIN period_failures f USING (period)
-        UNION ALL
-        SELECT r.id, r.row, f.field, CASE f.field WHEN 'team' THEN r.team WHEN 'employee_id' THEN r.employee_id
-               WHEN 'kpi_id' THEN r.kpi_id ELSE r.extra END, f.reason, f.rank
-        FROM raw r JOIN key_failures f USING (team, employee_id, kpi_id, extra)
-        UNION ALL
-        SELECT r.id, r.row, r."column", r.value, f.reason, f.rank FROM raw r JOIN value_failures f USING (value)
-        UNION ALL
-        SELECT r.id, r.row, 'kpi_id', r.kpi_id, {literal(DUPLICATE)}, {ranks[DUPLICATE]}
-        FROM {_duplicates(scratch)}""")
+    parts = {
+        "period_failures": """SELECT r.id, r.row, f.field AS shown, r.period AS value, f.reason, f.rank
+            FROM raw r JOIN period_failures f USING (period)""",
+        "key_failures": """SELECT r.id, r.row, f.field AS shown, CASE f.field WHEN 'team' THEN r.team
+            WHEN 'employee_id' THEN r.employee_id WHEN 'kpi_id' THEN r.kpi_id ELSE r.extra END AS value, f.reason,
+            f.rank
+            FROM raw r JOIN key_failures f USING (team, employee_id, kpi_id, extra)""",
+        "value_failures": """SELECT r.id, r.row, r."column" AS shown, r.value, f.reason, f.rank
+            FROM raw r JOIN value_failures f USING (value)""",
+    }
+    found = [sql for table, sql in parts.items() if scratch.value(f"SELECT count(*) FROM {table}")]
+    scratch.con.execute("CREATE OR REPLACE TABLE failures AS " + " UNION ALL ".join([*found, f"""
+        SELECT r.id, r.row, 'kpi_id' AS shown, r.kpi_id AS value, {literal(DUPLICATE)} AS reason,
+               {ranks[DUPLICATE]} AS rank
+        FROM {_duplicates(scratch)}"""]))
     report = scratch.frame('SELECT row, shown AS "column", value, reason FROM failures ORDER BY row, shown, rank')
     scratch.con.execute("""CREATE OR REPLACE TABLE rejected AS
         SELECT r.*, f.reason FROM raw r JOIN (SELECT id, string_agg(shown || ': ' || reason, '; ' ORDER BY rank)
