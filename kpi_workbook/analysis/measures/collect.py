@@ -23,7 +23,8 @@ class Computation:
     """What compute found: values (with lineage), no-data groups with reasons, the slices it covers, and values
     left out because the framework does not assign the KPI there (kpi_id, reason, values).
 
-    In `values`, kpi_id, source and definition_hash (the same for all values of a KPI) are categoricals."""
+    In `values`, period, team, employee_id, kpi_id, source and definition_hash are categoricals (categories
+    sorted)."""
 
     values: pd.DataFrame
     no_data: pd.DataFrame
@@ -49,25 +50,46 @@ class KpiColumns:
     exists: str | None = None
 
 
-class _Pairs:
-    """The distinct (period, team) of a wide table, in order, and each row's index into them (the rows come sorted
-    so that equal pairs are adjacent)."""
+class _Groups:
+    """The groups of a wide table: each row's period, team and employee as codes into the table's distinct values of
+    each, and the distinct (period, team) in order with each row's index into them (the rows come sorted so that
+    equal pairs are adjacent)."""
 
     def __init__(self, table: pa.Table):
-        period, team = table["period"].combine_chunks(), table["team"].combine_chunks()
-        codes = [pc.dictionary_encode(keys).indices.to_numpy() for keys in (period, team)]
+        encoded = {k: pc.dictionary_encode(table[k].combine_chunks()) for k in KEYS}
+        self.codes = {k: e.indices.to_numpy() for k, e in encoded.items()}
+        self.names = {k: e.dictionary.to_pylist() for k, e in encoded.items()}
+        period, team = self.codes["period"], self.codes["team"]
         changed = np.ones(table.num_rows, dtype=bool)
-        changed[1:] = (codes[0][1:] != codes[0][:-1]) | (codes[1][1:] != codes[1][:-1])
-        starts = pa.array(np.flatnonzero(changed))
-        self.pairs = list(zip(period.take(starts).to_pylist(), team.take(starts).to_pylist(), strict=True))
+        changed[1:] = (period[1:] != period[:-1]) | (team[1:] != team[:-1])
+        starts = np.flatnonzero(changed)
+        self.pairs = [(self.names["period"][p], self.names["team"][t])
+                      for p, t in zip(period[starts].tolist(), team[starts].tolist(), strict=True)]
         self.index = np.cumsum(changed) - 1
 
-    def of(self, rows: pa.ChunkedArray | pa.Array) -> list[tuple[str, str]]:
-        """The distinct pairs of the rows where `rows` (a boolean mask) is true, in order."""
-        ids = self.index[pc.fill_null(rows, False).to_numpy(zero_copy_only=False)]
+    def of(self, rows: np.ndarray) -> list[tuple[str, str]]:
+        """The distinct pairs of the rows at the positions `rows` (ascending), in order."""
+        ids = self.index[rows]
         first = np.ones(len(ids), dtype=bool)
         first[1:] = ids[1:] != ids[:-1]
         return [self.pairs[i] for i in ids[first]]
+
+
+def _positions(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """The positions where a boolean mask is true (NULL is false)."""
+    return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+
+
+def _keys(parts: list[tuple[_Groups, np.ndarray]]) -> dict[str, pd.Categorical]:
+    """Period, team and employee of the rows at the positions of each part's groups, one after the other, as
+    categoricals (categories sorted)."""
+    keys, tables = {}, {id(groups): groups for groups, _ in parts}
+    for key in KEYS:
+        categories = pd.Index(sorted({name for groups in tables.values() for name in groups.names[key]}))
+        recoded = {i: categories.get_indexer(groups.names[key]).astype("int32") for i, groups in tables.items()}
+        codes = [recoded[id(groups)][groups.codes[key][rows]] for groups, rows in parts]
+        keys[key] = pd.Categorical.from_codes(np.concatenate(codes), categories=categories.astype("str"))
+    return keys
 
 
 def _category(kpi_index: np.ndarray, names: list[str]) -> pd.Categorical:
@@ -83,16 +105,16 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it."""
     values, no_data, codes, slices, later_slices, skipped, kpis = [], [], [], [], [], [], []
     uses = Counter(id(table) for table, _ in parts)
-    pairs: dict[int, _Pairs] = {}
+    groups_of: dict[int, _Groups] = {}
     parts.reverse()
     while parts:
         table, kpi = parts.pop()
-        if id(table) not in pairs:
-            pairs[id(table)] = _Pairs(table)
-        groups = pairs[id(table)]
+        if id(table) not in groups_of:
+            groups_of[id(table)] = _Groups(table)
+        groups = groups_of[id(table)]
         uses[id(table)] -= 1
         if not uses[id(table)]:
-            del pairs[id(table)]
+            del groups_of[id(table)]
         index = len(kpis)
         kpis.append(kpi)
         reason, left_out = table[kpi.reason], table[kpi.left_out]
@@ -100,22 +122,20 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         is_no_data = pc.and_(pc.is_valid(reason), pc.fill_null(table[kpi.team_has], False))
         if kpi.exists is not None:
             ok, is_no_data = pc.and_(ok, table[kpi.exists]), pc.and_(is_no_data, table[kpi.exists])
-        is_value = pc.and_(ok, pc.is_null(left_out))
-        kept = table.select([*KEYS, kpi.value, kpi.rows]).filter(is_value).rename_columns(
-            [*KEYS, "value", "source_rows"])
-        missing = table.select([*KEYS, kpi.reason]).filter(is_no_data).rename_columns([*KEYS, "reason"])
-        values.append(kept)
+        kept, lacking = _positions(pc.and_(ok, pc.is_null(left_out))), _positions(is_no_data)
+        values.append((groups, kept, *(table[c].to_numpy()[kept] for c in (kpi.value, kpi.rows))))
+        missing = table.select([*KEYS, kpi.reason]).take(lacking).rename_columns([*KEYS, "reason"])
         no_data.append(missing.append_column("kpi_id", pa.array([kpi.kpi_id] * missing.num_rows, pa.large_string())))
-        codes.append(np.full(kept.num_rows, index, dtype="int16"))
-        first = groups.of(is_value)
+        codes.append(np.full(len(kept), index, dtype="int16"))
+        first = groups.of(kept)
         seen = set(first)
         slices += [(p, t, kpi.kpi_id) for p, t in first]
-        later_slices += [(p, t, kpi.kpi_id) for p, t in groups.of(is_no_data) if (p, t) not in seen]
+        later_slices += [(p, t, kpi.kpi_id) for p, t in groups.of(lacking) if (p, t) not in seen]
         counts = pc.value_counts(left_out.filter(pc.and_(ok, pc.is_valid(left_out))))
         found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                        key=lambda pair: -pair[1])
         skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found]
-        del table, reason, left_out, ok, is_no_data, is_value
+        del table, reason, left_out, ok, is_no_data
     frame = _values_frame(values, codes, kpis)
     missing_frame = _concat(no_data, NO_DATA_COLUMNS)
     missing_frame["reason"] = missing_frame["reason"].astype(object)
@@ -134,13 +154,17 @@ def _concat(tables: list[pa.Table], columns: list[str]) -> pd.DataFrame:
     return whole.to_pandas(self_destruct=True, split_blocks=True)
 
 
-def _values_frame(tables: list[pa.Table], codes: list[np.ndarray], kpis: list[KpiColumns]) -> pd.DataFrame:
-    if not tables:
+def _values_frame(parts: list[tuple[_Groups, np.ndarray, np.ndarray, np.ndarray]], codes: list[np.ndarray],
+                  kpis: list[KpiColumns]) -> pd.DataFrame:
+    """The long table of values: each part's groups, positions of its rows with a value, values and source rows."""
+    if not parts:
         return pd.DataFrame(columns=[*VALUE_COLUMNS, "definition_hash"])
-    frame = _concat(tables, [*KEYS, "value", "source_rows"])
+    keys = _keys([(groups, rows) for groups, rows, _, _ in parts])
+    value, rows = (np.concatenate([part[i] for part in parts]) for i in (2, 3))
+    parts.clear()
     flat = np.concatenate(codes)
     codes.clear()
-    frame.insert(3, "kpi_id", _category(flat, [k.kpi_id for k in kpis]))
-    frame.insert(5, "source", _category(flat, [k.source for k in kpis]))
-    frame["definition_hash"] = _category(flat, [k.definition_hash for k in kpis])
-    return frame
+    return pd.DataFrame({**keys, "kpi_id": _category(flat, [k.kpi_id for k in kpis]),
+                         "value": value.astype("float64"), "source": _category(flat, [k.source for k in kpis]),
+                         "source_rows": rows.astype("int64"),
+                         "definition_hash": _category(flat, [k.definition_hash for k in kpis])}, copy=False)
