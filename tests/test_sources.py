@@ -138,6 +138,21 @@ def test_a_parquet_column_of_the_wrong_type(tmp_path):
     assert "field 'day': declared date but the column holds string" in problems(tmp_path, "x\n", file="o.parquet")
 
 
+def test_unknown_employees_of_a_parquet_source_are_listed_by_row_count_highest_first(tmp_path):
+    owners = ["E1", "X2", "X1", "X1", None, "X2", "X1", "E2"]
+    pd.DataFrame({"owner": owners, "day": [dt.date(2025, 1, 5)] * len(owners),
+                  "amount": [1.0] * len(owners)}).to_parquet(tmp_path / "o.parquet")
+    lines = [line for line in problems(tmp_path, "x\n", file="o.parquet").splitlines() if "unknown employee" in line]
+    assert [line.split("(got ")[1] for line in lines] == ["'X1' in 3 rows)", "'X2' in 2 rows)", "None in 1 rows)"]
+
+
+def test_known_employees_of_a_parquet_source_read_with_their_teams(tmp_path):
+    pd.DataFrame({"owner": ["R1", "E2"], "day": [dt.date(2025, 1, 5)] * 2,
+                  "amount": [1.0, 2.0]}).to_parquet(tmp_path / "o.parquet")
+    table = read(tmp_path, "x\n", file="o.parquet").sort_values("amount")
+    assert list(table[EMPLOYEE]) == ["R1", "E2"] and list(table[TEAM]) == ["rd", "sales"]
+
+
 def test_the_sample_style_workspace_reads(tmp_path):
     root = write_workspace(tmp_path / "ws")
     assert set(load_sources(root)) == {"deals", "headcount"}

@@ -427,45 +427,46 @@ def _check_schema(source: Source, table: ir.Table) -> list[Problem]:
     return problems
 
 
-def _who_counts(source: Source, table: ir.Table) -> tuple[list[tuple[str | None, str | None, int]], int]:
-    """(employee, team, rows) of each pair in the source (None for a column the source does not have) and the number
-    of rows: one grouped query where the records are, for every check of who the rows are about."""
-    keys = {name: table[column].cast("string") for name, column in ((EMPLOYEE, source.employee), (TEAM, source.team))
-            if column is not None}
-    counts = table.group_by(**keys).aggregate(__rows=table.count()).to_pyarrow()
-    pairs = list(zip(*(counts[k].to_pylist() if k in keys else [None] * counts.num_rows for k in (EMPLOYEE, TEAM)),
-                     counts["__rows"].to_pylist(), strict=True))
-    return pairs, sum(n for _, _, n in pairs)
+def _distinct(table: ir.Table, column: str) -> list[str | None]:
+    """The distinct values of a column as text (None for NULL), from one query where the records are."""
+    return table.select(__value=table[column].cast("string")).distinct().to_pyarrow()["__value"].to_pylist()
+
+
+def _unknown_employees(source: Source, table: ir.Table, staff: set[str]) -> list[Problem]:
+    """One problem per unknown employee id (the most rows first, the first few): the distinct ids are checked, and
+    only when some are unknown are the rows of each counted."""
+    if all(employee in staff for employee in _distinct(table, source.employee)):
+        return []
+    key = table[source.employee].cast("string")
+    counts = table.group_by(__value=key).aggregate(__rows=table.count()).to_pyarrow()
+    unknown = [(v, n) for v, n in zip(counts["__value"].to_pylist(), counts["__rows"].to_pylist(), strict=True)
+               if v not in staff]
+    return [Problem(file=source.location, field=source.employee,
+                    message=f"unknown employee (not in employees.csv) (got {value!r} in {count} rows)")
+            for value, count in sorted(unknown, key=lambda item: (-item[1], str(item[0])))[:SHOWN_PER_COLUMN]]
 
 
 def read_engine_source(source: Source, root: Path, framework: Framework, employees: pd.DataFrame,
                        duckdb_con: Any) -> tuple[ir.Table, int]:
     """A Parquet or database source as an ibis table with the standard columns, and its number of rows; the checks
-    run as one query there."""
+    run as queries there (row count, distinct teams, distinct employee ids)."""
     import ibis
 
     table = _engine_table(source, root, duckdb_con)
     problems = _check_schema(source, table)
     if problems:
         raise InputError(problems)
-    pairs, rows = _who_counts(source, table)
+    rows = int(table.count().to_pyarrow().as_py())
     if rows == 0:
         raise InputError(Problem(file=source.location, message="empty source: no rows"))
     extra: dict[str, Any] = {}
     people = employees.drop_duplicates("employee_id").set_index("employee_id")["team"]
     if source.employee is not None:
-        staff = set(people.index)
-        unknown: dict[str | None, int] = {}
-        for employee, _, count in pairs:
-            if employee not in staff:
-                unknown[employee] = unknown.get(employee, 0) + count
-        for value, count in sorted(unknown.items(), key=lambda item: (-item[1], str(item[0])))[:SHOWN_PER_COLUMN]:
-            problems.append(Problem(file=source.location, field=source.employee,
-                                    message=f"unknown employee (not in employees.csv) (got {value!r} in {count} rows)"))
+        problems += _unknown_employees(source, table, set(people.index))
         extra[EMPLOYEE] = table[source.employee].cast("string")
     if source.team is not None:
         lookup = team_lookup(source, framework)
-        mapping = {v: lookup.get(_team_key(source, v)) for v in dict.fromkeys(team for _, team, _ in pairs)}
+        mapping = {v: lookup.get(_team_key(source, v)) for v in sorted(_distinct(table, source.team), key=str)}
         problems += [_unknown_team(source, framework, v, "") for v, team in mapping.items() if team is None]
         renamed = {k: v for k, v in mapping.items() if v and k != v}  # team ids used as they are need no CASE
         extra[TEAM] = table[source.team].cast("string")
