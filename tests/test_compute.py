@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from measure_fixtures import DEALS, write_workspace
 
@@ -45,7 +47,9 @@ def test_a_corrected_export_changes_and_removes_exactly_its_slices(cli, workspac
     corrected = DEALS.replace("2,E1,sales west,won,300", "2,E1,sales west,won,310").replace(
         "4,E2,Sales West,lost,80,2025-03-01,2025-03-15\n", "")
     (workspace / "exports" / "deals.csv").write_text(corrected, encoding="utf-8")
-    code, out, _ = cli("compute", "-w", workspace, "--dry-run", "--kpi", "won_revenue")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "'str' is not supported as a fill value", pd.errors.Pandas4Warning)
+        code, out, _ = cli("compute", "-w", workspace, "--dry-run", "--kpi", "won_revenue")
     assert code == 0
     assert "won_revenue    0        1        1          2        0" in out  # E1 changed, E2 removed
     assert cli("compute", "-w", workspace)[0] == 0

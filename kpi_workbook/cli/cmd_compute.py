@@ -55,8 +55,7 @@ def compute(
         typer.echo(f"note: {row.kpi_id}: {row.values} value(s) left out: {row.reason}", err=True)
     if dry_run:
         if len(detail):
-            shown = detail.head(SHOWN_CHANGES).fillna("")
-            echo_table("\n" + shown.to_string(index=False))
+            echo_table("\n" + detail.head(SHOWN_CHANGES).to_string(index=False, na_rep=""))
             if len(detail) > SHOWN_CHANGES:
                 typer.echo(f"... and {len(detail) - SHOWN_CHANGES} more changes")
         typer.echo("dry run: nothing stored")
