@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
@@ -27,12 +28,13 @@ PEOPLE_CELLS = (
 )
 
 
-def make_workspace(root: Path) -> Path:
-    """Three teams, one role each, people in alpha and beta, two quarters of actuals."""
+def make_workspace(root: Path, departments: Mapping[str, str] | None = None) -> Path:
+    """Three teams, one role each, people in alpha and beta, two quarters of actuals; `departments` maps teams to
+    their departments."""
     framework = Framework(
         metadata=Metadata(organization="Testing Ltd"),
         objectives=[Objective(id="grow", title="Grow revenue", perspective="financial")],
-        teams=[Team(id=t, name=t.title()) for t in TEAMS],
+        teams=[Team(id=t, name=t.title(), department=(departments or {}).get(t, "")) for t in TEAMS],
         kpis=[KpiDefinition(id="win_rate", name="Win rate", unit="%", polarity="higher_is_better", category="output",
                             indicator="lagging")],
         roles=[Role(id=f"{t}_rep", title=f"{t.title()} rep", teams=[t],

@@ -12,6 +12,7 @@ import time
 from html.parser import HTMLParser
 from pathlib import Path
 
+import batch_fixtures
 import nbformat
 import pandas as pd
 import psutil
@@ -28,39 +29,20 @@ from kpi_workbook.batch.runner import (
     safe_subfolder,
 )
 from kpi_workbook.core.errors import InputError, UnknownTeamError
-from kpi_workbook.core.model import Framework, KpiDefinition, Metadata, Objective, Role, RoleKpi, Team
 from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
-from kpi_workbook.workspace.files import save_framework
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runner")]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
-TEAMS = ("alpha", "beta", "gamma")  # gamma has no people: the people notebook divides by zero for it
+TEAMS, PEOPLE = batch_fixtures.TEAMS, batch_fixtures.PEOPLE  # gamma has no people: the people notebook divides by 0
 DEPARTMENTS = {"alpha": "Field Sales", "beta": "Field Sales", "gamma": "Back Office"}
-PEOPLE = {"alpha": ["XA-01", "XA-02"], "beta": ["XB-01", "XB-02", "XB-03"]}
 EMPLOYEE_ID = re.compile(r"\bX[AB]-\d\d\b")
 FORK_SERVER = "kpi_workbook.batch.forkserver"
 
 
 def make_workspace(root: Path) -> Path:
-    """A small organization: three teams, one role each, people in alpha and beta, two quarters of actuals."""
-    framework = Framework(
-        metadata=Metadata(organization="Testing Ltd"),
-        objectives=[Objective(id="grow", title="Grow revenue", perspective="financial")],
-        teams=[Team(id=t, name=t.title(), department=DEPARTMENTS[t]) for t in TEAMS],
-        kpis=[KpiDefinition(id="win_rate", name="Win rate", unit="%", polarity="higher_is_better", category="output",
-                            indicator="lagging")],
-        roles=[Role(id=f"{t}_rep", title=f"{t.title()} rep", teams=[t],
-                    kpis=[RoleKpi(kpi="win_rate", weight=100, threshold=10, target=20, stretch=30)]) for t in TEAMS],
-    )
-    save_framework(framework, root)
-    people = [(eid, f"Person {eid}", team, f"{team}_rep") for team, ids in PEOPLE.items() for eid in ids]
-    pd.DataFrame(people, columns=["employee_id", "name", "team", "role"]).to_csv(root / "employees.csv", index=False)
-    actuals = [(period, team, eid, "win_rate", 15.0) for period in ("2025Q3", "2025Q4")
-               for team, ids in PEOPLE.items() for eid in ids]
-    pd.DataFrame(actuals, columns=["period", "team", "employee_id", "kpi_id", "value"]).to_csv(
-        root / "actuals.csv", index=False)
-    return root
+    """The batch fixtures' small organization, with alpha and beta in one department and gamma in another."""
+    return batch_fixtures.make_workspace(root, DEPARTMENTS)
 
 
 def notebook_folder(root: Path, **fixtures: str) -> Path:
