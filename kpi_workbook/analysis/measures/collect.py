@@ -84,11 +84,15 @@ def _keys(parts: list[tuple[_Groups, np.ndarray]]) -> dict[str, pd.Categorical]:
     """Period, team and employee of the rows at the positions of each part's groups, one after the other, as
     categoricals (categories sorted)."""
     keys, tables = {}, {id(groups): groups for groups, _ in parts}
+    ends = np.cumsum([len(rows) for _, rows in parts])
     for key in KEYS:
         categories = pd.Index(sorted({name for groups in tables.values() for name in groups.names[key]}))
-        recoded = {i: categories.get_indexer(groups.names[key]).astype("int32") for i, groups in tables.items()}
-        codes = [recoded[id(groups)][groups.codes[key][rows]] for groups, rows in parts]
-        keys[key] = pd.Categorical.from_codes(np.concatenate(codes), categories=categories.astype("str"))
+        recoded = {i: categories.get_indexer(groups.names[key]).astype("int32")[groups.codes[key]]
+                   for i, groups in tables.items()}  # each wide row's code among all the tables' names
+        codes = np.empty(ends[-1], dtype="int32")
+        for (groups, rows), end in zip(parts, ends, strict=True):
+            np.take(recoded[id(groups)], rows, out=codes[end - len(rows):end])
+        keys[key] = pd.Categorical.from_codes(codes, categories=categories.astype("str"))
     return keys
 
 
@@ -165,6 +169,7 @@ def _values_frame(parts: list[tuple[_Groups, np.ndarray, np.ndarray, np.ndarray]
     flat = np.concatenate(codes)
     codes.clear()
     return pd.DataFrame({**keys, "kpi_id": _category(flat, [k.kpi_id for k in kpis]),
-                         "value": value.astype("float64"), "source": _category(flat, [k.source for k in kpis]),
-                         "source_rows": rows.astype("int64"),
+                         "value": value.astype("float64", copy=False),
+                         "source": _category(flat, [k.source for k in kpis]),
+                         "source_rows": rows.astype("int64", copy=False),
                          "definition_hash": _category(flat, [k.definition_hash for k in kpis])}, copy=False)
