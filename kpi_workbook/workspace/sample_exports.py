@@ -143,6 +143,13 @@ def _value(values: list[dict], period: str, employee: str, team: str, kpi: str, 
     values.append({"period": period, "team": team, "employee_id": employee, "kpi_id": kpi, "value": float(value)})
 
 
+def _held_values(d: _Draw, values: list[dict], period: str, employee: str, results: dict[str, float]) -> None:
+    """The results of the KPIs that the employee's role holds, as values of the period."""
+    for kpi, value in results.items():
+        if d.has(employee, kpi):
+            _value(values, period, employee, d.team[employee], kpi, value)
+
+
 def _crm(d: _Draw, values: list[dict]) -> pd.DataFrame:
     """Closed opportunities of the account executives: won revenue and win rate."""
     rows = []
@@ -265,12 +272,9 @@ def _tickets(d: _Draw, values: list[dict]) -> pd.DataFrame:
                              "first_response_at": (created + dt.timedelta(seconds=int(quarters[i]) * QUARTER_HOUR)
                                                    ).strftime(ISO_MINUTES),
                              "contacts": int(contacts[i]), "handle_minutes": int(minutes[i])})
-            team = d.team[employee]
-            results = {kpis[0]: first / n * 100, kpis[1]: float(minutes.sum()) / n,
-                       kpis[2]: float(quarters.sum()) * QUARTER_HOUR / 3600.0 / n}
-            for kpi, value in results.items():
-                if d.has(employee, kpi):
-                    _value(values, period.label, employee, team, kpi, value)
+            _held_values(d, values, period.label, employee,
+                         {kpis[0]: first / n * 100, kpis[1]: float(minutes.sum()) / n,
+                          kpis[2]: float(quarters.sum()) * QUARTER_HOUR / 3600.0 / n})
     frame = pd.DataFrame(rows)
     frame.insert(0, "ticket_id", [f"T{i:06d}" for i in range(1, len(frame) + 1)])
     return frame
@@ -297,11 +301,8 @@ def _deployments(d: _Draw, values: list[dict]) -> pd.DataFrame:
                 rows.append({"team": d.team[employee], "engineer_id": employee,
                              "committed_at": (deployed - dt.timedelta(minutes=int(waits[i]))).strftime(ISO_MINUTES),
                              "deployed_at": deployed.strftime(ISO_MINUTES), "change_failed": flags[i]})
-            team = d.team[employee]
-            results = {kpis[0]: failed / n * 100, kpis[1]: float(middle * 60) / 3600.0}
-            for kpi, value in results.items():
-                if d.has(employee, kpi):
-                    _value(values, period.label, employee, team, kpi, value)
+            _held_values(d, values, period.label, employee,
+                         {kpis[0]: failed / n * 100, kpis[1]: float(middle * 60) / 3600.0})
     frame = pd.DataFrame(rows)
     frame.insert(0, "deployment_id", [f"DEP-{i:05d}" for i in range(1, len(frame) + 1)])
     return frame
