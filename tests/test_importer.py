@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -20,6 +24,7 @@ from kpi_workbook.workspace.actuals_schema import PLAIN_NUMBER, RejectedRowsErro
 from kpi_workbook.workspace.files import ACTUALS_DB, load_framework, save_framework
 from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
 from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels
+from kpi_workbook.workspace.scratch import Scratch
 from kpi_workbook.workspace.store import DuckDBStore
 
 HEADER = "period,team,employee_id,kpi_id,value"
@@ -500,3 +505,27 @@ def test_plain_numbers_read_by_duckdb_equal_what_pandas_reads(text):
     assert re.fullmatch(PLAIN_NUMBER, text)
     cast = duckdb.sql(f"SELECT CAST('{text}' AS DOUBLE)").fetchall()[0][0]
     assert cast == pd.to_numeric(pd.Series([text])).iloc[0] == float(text)
+
+
+def test_an_import_killed_mid_way_leaves_a_scratch_folder_that_the_next_import_removes(workspace, tmp_path, cli,
+                                                                                         monkeypatch):
+    """kill -9 gives an import no chance to clean up its scratch database; the next import removes what it left,
+    and never a folder of an import that is still running (this process's own)."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    holder = ("import sys, time\nfrom kpi_workbook.workspace.scratch import Scratch\n"
+              "scratch = Scratch()\nscratch.con.execute('CREATE TABLE rows AS SELECT range AS n FROM range(1000)')\n"
+              "print(scratch.folder, flush=True)\ntime.sleep(600)\n")
+    child = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "TMPDIR": str(temp)})
+    abandoned = Path(child.stdout.readline().strip())
+    child.kill()
+    child.wait(timeout=30)
+    child.stdout.close()
+    assert abandoned.is_dir() and abandoned.parent == temp
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    with Scratch() as running:
+        code, _, err = cli("import-actuals", write(tmp_path / "good.csv", HEADER, *GOOD), "-w", workspace)
+        assert code == 0, err
+        assert not abandoned.exists() and running.folder.is_dir()
+    assert list(temp.iterdir()) == []

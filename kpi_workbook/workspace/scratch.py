@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+import psutil
 
 MEMORY_LIMIT = "512MB"
+PREFIX = "kpi-import-"  # kpi-import-<pid>-<random>: the process that owns a scratch folder
 # every character Python's str.strip() removes (the importer has always stripped cells with it)
 WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
 
@@ -27,11 +31,24 @@ def strip(expression: str) -> str:
             f"OR contains({spaces}, right({expression}, 1)) THEN trim({expression}, {spaces}) ELSE {expression} END")
 
 
+def remove_abandoned_folders(parent: Path) -> list[Path]:
+    """Remove the scratch folders in `parent` whose import process is gone (killed before it could clean up)."""
+    removed = []
+    for folder in parent.glob(f"{PREFIX}*"):
+        owner = folder.name[len(PREFIX):].split("-", 1)[0]
+        if folder.is_dir() and owner.isdigit() and not psutil.pid_exists(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 class Scratch:
-    """An in-memory DuckDB connection whose data beyond MEMORY_LIMIT goes to a temporary folder, removed on close."""
+    """An in-memory DuckDB connection whose data beyond MEMORY_LIMIT goes to a temporary folder, removed on close
+    (or, when the import was killed, by the next import)."""
 
     def __init__(self) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="kpi-import-")
+        remove_abandoned_folders(Path(tempfile.gettempdir()))
+        self._folder = tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-")
         self.folder = Path(self._folder.name)
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(self.folder / "spill"),
                                           "preserve_insertion_order": True})
