@@ -181,3 +181,27 @@ def test_a_workspace_never_computed_shows_every_value_as_imported(sample_workspa
     assert set(lineage["origin"]) == {"imported"}
     page = review.computed_values_table(lineage, ctx.employees, ctx.framework)._repr_html_()
     assert "No value of this period was computed: all were imported." in page
+
+
+def test_values_computed_before_a_measure_changed_say_so_until_computed_again(computed, cli, tmp_path):
+    root = shutil.copytree(computed, tmp_path / "alderbrook")
+
+    def definitions(kpi: str) -> str:
+        ctx = open_step(root, "sales", PERIOD)
+        lineage = review.value_lineage(ctx.actuals, ctx.store, PERIOD)
+        table = review.lineage_summary_table(review.lineage_summary(lineage), ctx.framework,
+                                             review.current_definitions(root, ctx.framework))
+        return table.frame.set_index("kpi_id")["definition"][kpi]  # one team: one row per KPI
+
+    assert "changed since" not in definitions("win_rate") + definitions("new_business_revenue")
+    kpis = root / "kpis.yaml"
+    denominator = "      denominator:\n        source: crm_opportunities\n        function: count\n"
+    text = kpis.read_text(encoding="utf-8")
+    assert text.count(denominator) == 1  # the win rate's: its share of the closed deals only, from now on
+    kpis.write_text(text.replace(denominator, denominator + '        where: stage != "Open"\n'), encoding="utf-8")
+    stale = definitions("win_rate")
+    assert stale.endswith(": changed since, run compute again"), stale
+    assert "changed since" not in definitions("new_business_revenue")
+    code, _, stderr = cli("compute", "-w", root)
+    assert code == 0, stderr
+    assert "changed since" not in definitions("win_rate")

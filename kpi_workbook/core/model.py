@@ -233,6 +233,10 @@ class Framework(BaseModel):
     def kpi(self, kpi_id: str) -> KpiDefinition | None:
         return next((k for k in self.kpis if k.id == kpi_id), None)
 
+    def frequency_of(self, kpi: KpiDefinition) -> Frequency:
+        """How often a KPI is measured (and computed): its own frequency, else the review cycle."""
+        return kpi.frequency or self.metadata.review_cycle
+
     def role(self, role_id: str) -> Role | None:
         return next((r for r in self.roles if r.id == role_id), None)
 

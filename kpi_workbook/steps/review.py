@@ -3,6 +3,7 @@ RAG colours), built on `analysis.review`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ from kpi_workbook.core.model import Framework
 from kpi_workbook.reports.summary import ReportSummary, scope_figures
 from kpi_workbook.reports.tables import EMPTY_TEXT, Col, ReportTable
 from kpi_workbook.workspace.changelog import read_changelog
+from kpi_workbook.workspace.sources import definition_hash, load_sources
 from kpi_workbook.workspace.store import LINEAGE_COLUMNS, ActualsStore, DuckDBStore
 
 SCORE = Col("Score", "score")
@@ -143,14 +145,34 @@ def _kpi_labels(kpi_ids: pd.Series, framework: Framework) -> list[str]:
     return labels
 
 
-def lineage_summary_table(summary: pd.DataFrame, framework: Framework) -> ReportTable:
+def current_definitions(root: str | Path, framework: Framework) -> dict[str, str]:
+    """Today's definition hash of each KPI that has a measure, with the workspace's sources as they are now."""
+    sources = load_sources(root)
+    return {k.id: definition_hash(k, framework, sources) for k in framework.kpis if k.measure is not None}
+
+
+def _definition_text(kpi: str, hashes: str, current: Mapping[str, str] | None) -> str:
+    """A slice's definition hash(es), short, with what has changed since it was computed (when `current` is given)."""
+    if not hashes:
+        return EMPTY_TEXT
+    text = ", ".join(h[:HASH_SHOWN] for h in hashes.split(", "))
+    if current is None:
+        return text
+    if kpi not in current:
+        return f"{text}: the KPI has no measure now"
+    return text if hashes == current[kpi] else f"{text}: changed since, run compute again"
+
+
+def lineage_summary_table(summary: pd.DataFrame, framework: Framework,
+                          current: Mapping[str, str] | None = None) -> ReportTable:
     """"Where do the numbers come from", per KPI and team: computed from which source, from how many source rows,
-    when and by which definition (its hash's first characters), or imported."""
+    when and by which definition (its hash's first characters, and whether it differs from today's definition in
+    `current`, see current_definitions), or imported."""
     shown = with_names(summary, framework).assign(kpi_label=lambda f: _kpi_labels(f["kpi_id"], framework))
     shown["where"] = [f"computed from {s}" if o == COMPUTED else "imported: entered by hand or from a file"
                       for o, s in zip(shown["origin"], shown["source"], strict=True)]
-    shown["definition"] = [", ".join(h[:HASH_SHOWN] for h in text.split(", ")) if text else EMPTY_TEXT
-                           for text in shown["definition_hash"]]
+    shown["definition"] = [_definition_text(k, h, current)
+                           for k, h in zip(shown["kpi_id"], shown["definition_hash"], strict=True)]
     return ReportTable(shown, {
         "team_name": Col("Team"), "kpi_label": Col("KPI"), "where": Col("Where the values come from"),
         "values": Col("Values", "count"), "source_rows": Col("Source rows", "count"),

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import SourceName
-from kpi_workbook.core.model import Framework
+from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import Period, PeriodError, parse_period
 from kpi_workbook.workspace.actuals_reader import excel_rows
 from kpi_workbook.workspace.files import validation_problems
@@ -167,6 +167,14 @@ def load_sources(root: str | Path) -> dict[str, Source]:
                                      message="the name is used twice"))
         seen[source.name] = source
     return seen
+
+
+def definition_hash(kpi: KpiDefinition, framework: Framework, sources: dict[str, Source]) -> str:
+    """The hash a computed value's lineage keeps: the KPI's measure, its frequency and the settings of its sources
+    (a stored value whose hash differs from today's was computed by a definition that has changed since)."""
+    extra = {"frequency": framework.frequency_of(kpi).value,
+             "sources": [sources[s].model_dump(mode="json") for s in kpi.measure.sources if s in sources]}
+    return kpi.measure.digest(extra)
 
 
 # --- team and employee mapping ---------------------------------------------------------------------------------

@@ -32,12 +32,12 @@ from kpi_workbook.analysis.measures.evaluate import (
     specs,
     temp_name,
 )
-from kpi_workbook.analysis.measures.plan import evaluation_order, frequency_of, operands
+from kpi_workbook.analysis.measures.plan import evaluation_order, operands
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Per
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
-from kpi_workbook.workspace.sources import ReadSource, Source, load_sources, read_source
+from kpi_workbook.workspace.sources import ReadSource, Source, definition_hash, load_sources, read_source
 from kpi_workbook.workspace.store import ActualsStore
 
 OPERAND_SCHEMA = ibis.schema({"period": "string", "team": "string", "employee_id": "string", "kpi_id": "string",
@@ -98,7 +98,7 @@ class _Run:
 
     def plan(self, kpi: KpiDefinition) -> None:
         """Read the KPI's sources and add its aggregations to their grouped queries (errors name the KPI)."""
-        grain = Grain(frequency_of(kpi, self.framework), kpi.measure.per)
+        grain = Grain(self.framework.frequency_of(kpi), kpi.measure.per)
         for name in kpi.measure.sources:
             check_kpi(kpi, self._source(kpi, name), grain.frequency)
         columns = {}
@@ -116,10 +116,7 @@ class _Run:
             self.grouped[key] = query.materialize(self.con, self.assignments.staff)
 
     def _hash(self, kpi: KpiDefinition) -> str:
-        extra = {"frequency": frequency_of(kpi, self.framework).value,
-                 "sources": [self.sources[s].model_dump(mode="json") for s in kpi.measure.sources
-                             if s in self.sources]}
-        return kpi.measure.digest(extra)
+        return definition_hash(kpi, self.framework, self.sources)
 
     def _add(self, key: object, table: ir.Table, index: int, kpi: KpiDefinition, value: Any, reason: Any,
              rows: Any, source: str, exists: Any = None) -> None:
@@ -141,7 +138,7 @@ class _Run:
 
     def add_measured(self, index: int, kpi: KpiDefinition) -> None:
         """The KPI's rows: value, reason and rows used for each group of its sources."""
-        grain = Grain(frequency_of(kpi, self.framework), kpi.measure.per)
+        grain = Grain(self.framework.frequency_of(kpi), kpi.measure.per)
         key = (tuple(kpi.measure.sources), grain)
         if key not in self.grouped:
             self.grouped[key] = joined([self.grouped[(s, grain)] for s in kpi.measure.sources], self.con)

@@ -6,13 +6,8 @@ import datetime as dt
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import FilterError, derived_kpis, parse_derived
-from kpi_workbook.core.model import Framework, Frequency, KpiDefinition
+from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
-
-
-def frequency_of(kpi: KpiDefinition, framework: Framework) -> Frequency:
-    """The frequency a KPI is computed at: its own, else the framework's review cycle."""
-    return kpi.frequency or framework.metadata.review_cycle
 
 
 def span_of(first: str | None, last: str | None) -> tuple[dt.date, dt.date] | None:
