@@ -133,9 +133,10 @@ display(step.people_table(people, ctx.employees, ctx.framework))
 # the records a system exported (the *source*); the tables show how many source rows were behind it, when it was
 # computed, and the first characters of its *definition* hash. Values with the same hash were computed by the same
 # measure on the same source settings; a different hash means the measure, its source or the KPI's frequency
-# changed in between, and a value computed before today's definition says so: run `kpi-workbook compute` again. An **imported** value was entered by hand or came from a file of finished values
-# (`kpi-workbook import-actuals`, or the ratings form): ask who supplied it. A computed value from very few source
-# rows (a person with two deals) deserves care before anyone reads much into it.
+# changed in between, and a value computed before today's definition says so: run `kpi-workbook compute` again.
+# An **imported** value was entered by hand or came from a file of finished values (`kpi-workbook import-actuals`,
+# or the ratings form): ask who supplied it. A computed value from very few source rows (a person with two deals)
+# deserves care before anyone reads much into it.
 
 # %%
 lineage = step.value_lineage(ctx.actuals, ctx.store, ctx.period)
