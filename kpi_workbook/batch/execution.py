@@ -19,6 +19,8 @@ from pathlib import Path
 import nbformat
 import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
@@ -44,11 +46,23 @@ Notify = Callable[[str, object], None]  # ("started", job key) or ("finished", R
 
 
 class _WarmClient(PapermillNotebookClient):
-    """papermill's notebook client on a kernel that is already running: it neither starts nor stops it."""
+    """papermill's notebook client on a kernel that is already running: it neither starts nor stops it.
+
+    A cell's consecutive prints are one output, however the kernel happened to flush them (as in JupyterLab).
+    """
 
     def __init__(self, nb_man, kernel: WarmKernel, **kwargs) -> None:
         super().__init__(nb_man, km=kernel.manager, **kwargs)
         self.kc = kernel.client
+        self._streams = CoalesceStreamsPreprocessor()
+
+    async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+        try:
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        finally:
+            self._streams.preprocess_cell(cell, {}, cell_index)
+
+    execute_cell = run_sync(async_execute_cell)  # nbclient binds its own at class level
 
 
 class GuardedEngine(Engine):
