@@ -32,7 +32,8 @@ BUNDLED_FILES = ["kpi_library.yaml", "categories.yaml", "sample_org/framework.ya
 WARNING_WORDS = ("deprecat", "setuptoolswarning", "buildbackendwarning")
 TIMEOUT = 600
 FULL_INSTALL = "KPI_WORKBOOK_WHEEL_FULL_INSTALL"  # set it to install the dependencies from the package index
-RUN_NOTEBOOKS = ("01_strategic_goals", "05_review")  # the first and the heaviest step, for every team
+RUN_NOTEBOOKS = ("01_strategic_goals", "05_review")  # the first and the heaviest step
+RUN_TEAMS = 2  # the sample's first teams: each scope runs in a kernel of its own, so two show the scopes apart
 
 
 def _top_level_imports(path: Path) -> set[str]:
@@ -192,11 +193,11 @@ def test_a_new_user_makes_a_workspace_and_runs_reports_and_a_notebook_outside_th
     for copy in copies:
         assert (tmp_path / str(_parameter(copy, "workspace"))).resolve() == workspace.resolve(), copy.name
 
-    user("kpi-workbook", "run", "-w", "my_org", "--all-teams", "--notebooks", ",".join(RUN_NOTEBOOKS), "--out",
-         "reports")
+    teams = [team["id"] for team in yaml.safe_load((workspace / "teams.yaml").read_text())["teams"]][:RUN_TEAMS]
+    user("kpi-workbook", "run", "-w", "my_org", *(f"--team={team}" for team in teams), "--notebooks",
+         ",".join(RUN_NOTEBOOKS), "--out", "reports")
     (period_dir,) = [path for path in (tmp_path / "reports").iterdir() if path.is_dir()]
     assert (period_dir / "index.html").is_file()
-    teams = [team["id"] for team in yaml.safe_load((workspace / "teams.yaml").read_text())["teams"]]
     missing = [f"{team}/{name}.html" for team in teams for name in RUN_NOTEBOOKS
                if not (period_dir / team / f"{name}.html").is_file()]
     assert not missing, f"reports missing under {period_dir}: {missing}"
