@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 
+import dask
 import nbformat
 import pytest
 from batch_fixtures import CLI, PEOPLE_CELLS, make_workspace, write_notebook
@@ -116,6 +117,7 @@ def test_cli_sends_jobs_to_the_scheduler_from_the_environment(setup, cluster):
 
 def test_dask_without_a_scheduler_or_unreachable_is_a_clear_error(setup, monkeypatch):
     monkeypatch.delenv(DASK_SCHEDULER_ENV, raising=False)
+    monkeypatch.setitem(dask.config.config["distributed"]["comm"]["timeouts"], "connect", "2s")  # Dask's own setting
     with pytest.raises(InputError, match="needs a scheduler address: --scheduler tcp://HOST:PORT"):
         run_reports(request(setup, "nowhere", executor="dask"))
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):

@@ -35,7 +35,6 @@ from kpi_workbook.core.errors import InputError, Problem
 
 Event = tuple[str, object]  # ("started", (scope key, notebook)) or ("finished", RunResult)
 POLL_SECONDS = 0.5
-CONNECT_TIMEOUT = "20s"
 DASK_SCHEDULER_ENV = "KPI_WORKBOOK_DASK_SCHEDULER"
 
 
@@ -192,7 +191,7 @@ class DaskExecutor:
             raise InputError(Problem(file="--executor", field="dask", message=(
                 "the dask executor needs the 'distributed' package: pip install 'kpi-workbook[dask]'"))) from None
         try:
-            self.client = Client(self.scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
+            self.client = Client(self.scheduler, set_as_default=False)  # waits Dask's distributed.comm.timeouts.connect
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(Problem(file="--scheduler", field=self.scheduler, message=(
                 f"cannot reach the Dask scheduler: {exc}"))) from None
