@@ -91,7 +91,7 @@ def _keys(parts: list[tuple[_Groups, np.ndarray]]) -> dict[str, pd.Categorical]:
                    for i, groups in tables.items()}  # each wide row's code among all the tables' names
         codes = np.empty(ends[-1], dtype="int32")
         for (groups, rows), end in zip(parts, ends, strict=True):
-            np.take(recoded[id(groups)], rows, out=codes[end - len(rows):end])
+            np.take(recoded[id(groups)], rows, out=codes[end - len(rows):end], mode="clip")
         keys[key] = pd.Categorical.from_codes(codes, categories=categories.astype("str"))
     return keys
 
@@ -109,6 +109,8 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it."""
     values, no_data, codes, slices, later_slices, skipped, kpis = [], [], [], [], [], [], []
     uses = Counter(id(table) for table, _ in parts)
+    capacity = sum(table.num_rows for table, _ in parts)  # pages never written are never allocated
+    value, rows, filled = np.empty(capacity, "float64"), np.empty(capacity, "int64"), 0
     groups_of: dict[int, _Groups] = {}
     parts.reverse()
     while parts:
@@ -127,7 +129,10 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         if kpi.exists is not None:
             ok, is_no_data = pc.and_(ok, table[kpi.exists]), pc.and_(is_no_data, table[kpi.exists])
         kept, lacking = _positions(pc.and_(ok, pc.is_null(left_out))), _positions(is_no_data)
-        values.append((groups, kept, *(table[c].to_numpy()[kept] for c in (kpi.value, kpi.rows))))
+        values.append((groups, kept))
+        for column, out in ((kpi.value, value), (kpi.rows, rows)):
+            out[filled:filled + len(kept)] = table[column].to_numpy()[kept]
+        filled += len(kept)
         missing = table.select([*KEYS, kpi.reason]).take(lacking).rename_columns([*KEYS, "reason"])
         no_data.append(missing.append_column("kpi_id", pa.array([kpi.kpi_id] * missing.num_rows, pa.large_string())))
         codes.append(np.full(len(kept), index, dtype="int16"))
@@ -140,7 +145,7 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
                        key=lambda pair: -pair[1])
         skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found]
         del table, reason, left_out, ok, is_no_data
-    frame = _values_frame(values, codes, kpis)
+    frame = _values_frame(values, value[:filled], rows[:filled], codes, kpis)
     missing_frame = _concat(no_data, NO_DATA_COLUMNS)
     missing_frame["reason"] = missing_frame["reason"].astype(object)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -158,18 +163,18 @@ def _concat(tables: list[pa.Table], columns: list[str]) -> pd.DataFrame:
     return whole.to_pandas(self_destruct=True, split_blocks=True)
 
 
-def _values_frame(parts: list[tuple[_Groups, np.ndarray, np.ndarray, np.ndarray]], codes: list[np.ndarray],
-                  kpis: list[KpiColumns]) -> pd.DataFrame:
-    """The long table of values: each part's groups, positions of its rows with a value, values and source rows."""
+def _values_frame(parts: list[tuple[_Groups, np.ndarray]], value: np.ndarray, rows: np.ndarray,
+                  codes: list[np.ndarray], kpis: list[KpiColumns]) -> pd.DataFrame:
+    """The long table of values: each part's groups and positions of its rows with a value, then all the parts'
+    values and source rows one after the other."""
     if not parts:
         return pd.DataFrame(columns=[*VALUE_COLUMNS, "definition_hash"])
-    keys = _keys([(groups, rows) for groups, rows, _, _ in parts])
-    value, rows = (np.concatenate([part[i] for part in parts]) for i in (2, 3))
+    keys = _keys(parts)
     parts.clear()
     flat = np.concatenate(codes)
     codes.clear()
     return pd.DataFrame({**keys, "kpi_id": _category(flat, [k.kpi_id for k in kpis]),
-                         "value": value.astype("float64", copy=False),
+                         "value": value,
                          "source": _category(flat, [k.source for k in kpis]),
-                         "source_rows": rows.astype("int64", copy=False),
+                         "source_rows": rows,
                          "definition_hash": _category(flat, [k.definition_hash for k in kpis])}, copy=False)

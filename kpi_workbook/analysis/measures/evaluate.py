@@ -27,6 +27,8 @@ VALUE_COLUMNS = [*KEYS, "kpi_id", "value", "source", "source_rows"]
 NO_DATA_COLUMNS = [*KEYS, "kpi_id", "reason"]
 #: The first day of a row's period (for ordering); the employee's home team and role (for assignments).
 START, HOME, ROLE = "__start", "__home", "__role"
+#: The order of a grouped table's rows: at one grain a period's first day stands for its label (no text to compare).
+GROUP_ORDER = [START, "team", "employee_id"]
 
 _names = itertools.count()
 
@@ -91,7 +93,7 @@ class SourceQuery:
 
     def materialize(self, con: Any, staff: ir.Table) -> ir.Table:
         """Run the aggregation; a temporary table of `con` keyed by period, team and employee (with home and role),
-        in the order of the periods' first days, then period, team and employee."""
+        in the order of the periods' first days, then team and employee."""
         table, snapshot = self._table, self.read.source.fixed_period
         keys = {} if snapshot is not None else period_keys(table, self.grain.frequency)
         keys[TEAM] = table[TEAM]
@@ -107,7 +109,7 @@ class SourceQuery:
                                 **{START: start}, **{name: grouped[name] for name in self.metrics})
         if self.grain.per is Per.EMPLOYEE:
             shaped = shaped.left_join(staff, shaped.employee_id == staff["__staff"]).drop("__staff")
-        return con.create_table(temp_name(self.read.source.name), shaped.order_by([START, *KEYS]), temp=True)
+        return con.create_table(temp_name(self.read.source.name), shaped.order_by(GROUP_ORDER), temp=True)
 
 
 def check_kpi(kpi: KpiDefinition, read: ReadSource, frequency: Frequency) -> None:
@@ -142,7 +144,7 @@ def joined(tables: list[ir.Table], con: Any) -> ir.Table:
                              **{c: both[c] for c in both.columns if c not in keep and not c.endswith("__other")})
     if len(tables) == 1:
         return result
-    return con.create_table(temp_name("joined"), result.order_by([START, *KEYS]), temp=True)
+    return con.create_table(temp_name("joined"), result.order_by(GROUP_ORDER), temp=True)
 
 
 def _what(spec: Aggregate | Duration) -> str:
