@@ -55,9 +55,10 @@ def _number(decimals: int, suffix: str = "") -> Callable[[Any], str]:
 
 
 def _text(value: Any) -> str:
+    """The value as text; nothing there (None, NaN, blank text) shows as a dash, like a missing number."""
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
-        return ""
-    return str(value)
+        return EMPTY_TEXT
+    return str(value) if str(value).strip() else EMPTY_TEXT
 
 
 def _yes_no(value: Any) -> str:

@@ -78,8 +78,7 @@ def responsibilities_report(table: pd.DataFrame, noun: tuple[str, str] = ("respo
     """Responsibilities with their description and expected outcome in full, and the KPIs measuring them."""
     columns = {"role": Col("Role"), "responsibility": Col("Responsibility"), "description": Col("Description"),
                "expected_outcome": Col("Expected outcome"), "kpis": Col("KPIs measuring it")}
-    shown = table.assign(**{c: table[c].replace("", "—") for c in ("expected_outcome", "kpis") if c in table})
-    return ReportTable(shown, {c: spec for c, spec in columns.items() if c in table.columns}, noun=noun, empty=empty,
+    return ReportTable(table, {c: spec for c, spec in columns.items() if c in table.columns}, noun=noun, empty=empty,
                        group_by="role")
 
 

@@ -199,8 +199,7 @@ def categories_report(categories: pd.DataFrame) -> ReportTable:
 
 def role_kpis_report(table: pd.DataFrame) -> ReportTable:
     """Each role's KPIs: name, classification, unit, frequency, weight, and what the KPI serves."""
-    shown = table.assign(**{c: table[c].replace("", "—") for c in ("objectives", "responsibility", "unit")})
-    return ReportTable(shown, {
+    return ReportTable(table, {
         "role": Col("Role"), "name": Col("KPI"), "category": Col("Category"), "indicator": Col("Indicator"),
         "unit": Col("Unit"),
         "frequency": Col("Frequency"), "weight": Col("Weight", "count"), "objectives": Col("Objectives"),
@@ -249,8 +248,7 @@ def suggestions_report(suggestions: pd.DataFrame) -> ReportTable:
 def measures_report(measures: pd.DataFrame) -> ReportTable:
     """The scope's KPIs, computed first: the measure in words (or "entered by hand"), how the values come in and
     where from; in a section for computed and one for entered KPIs when long."""
-    shown = measures.assign(source=measures["source"].replace("", "—"), unit=measures["unit"].replace("", "—"),
-                            section=measures["origin"].map({COMPUTED: "Computed from the systems' records",
+    shown = measures.assign(section=measures["origin"].map({COMPUTED: "Computed from the systems' records",
                                                             ENTERED: "Entered by hand"}))
     return ReportTable(shown, {
         "section": Col("Computed or entered"), "name": Col("KPI"), "unit": Col("Unit"), "measure": Col("Measure"),

@@ -135,7 +135,7 @@ COVERAGE_PALETTE = {"direct": "green", "cascade": "amber", "none": "red"}
 
 def objectives_report(objectives: pd.DataFrame) -> ReportTable:
     """The objectives by perspective, with their full titles and descriptions."""
-    return ReportTable(objectives.assign(parent=objectives["parent"].replace("", "—")), {
+    return ReportTable(objectives, {
         "perspective": Col("Perspective"), "objective": Col("Id"), "title": Col("Objective"),
         "parent": Col("Part of"), "owner": Col("Owner"), "horizon": Col("Horizon"), "description": Col("Description"),
     }, noun=("objective", "objectives"), empty="The framework has no objectives yet.")
@@ -151,7 +151,7 @@ def perspective_report(summary: pd.DataFrame) -> ReportTable:
 
 def coverage_report(coverage: pd.DataFrame) -> ReportTable:
     """Per objective: KPIs serving it directly and through its children, the roles, and the coverage as a colour."""
-    return ReportTable(coverage.assign(roles=coverage["roles"].replace("", "—")), {
+    return ReportTable(coverage, {
         "perspective": Col("Perspective"), "title": Col("Objective"), "objective": Col("Id"),
         "direct_kpis": Col("KPIs directly", "count"), "cascaded_kpis": Col("KPIs incl. child objectives", "count"),
         "roles": Col("Roles"), "coverage": Col("Coverage", "status", palette=COVERAGE_PALETTE),

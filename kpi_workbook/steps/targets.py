@@ -25,8 +25,7 @@ def evidence(ctx: StepContext) -> pd.DataFrame:
 def bands_report(bands: pd.DataFrame) -> ReportTable:
     """Each role KPI's weight and levels (threshold, target, stretch, or the ranges of a within-range KPI)."""
     ranges = {c: bands[c].str.replace("–", " to ") for c in ("target_range", "threshold_range")}
-    shown = bands.assign(polarity=bands["polarity"].map(POLARITY_WORDS).fillna(bands["polarity"]),
-                         unit=bands["unit"].replace("", "—"), **ranges)
+    shown = bands.assign(polarity=bands["polarity"].map(POLARITY_WORDS).fillna(bands["polarity"]), **ranges)
     return ReportTable(shown, {
         "role": Col("Role"), "name": Col("KPI"), "polarity": Col("Direction"), "unit": Col("Unit"),
         "weight": Col("Weight", "count"), "threshold": Col("Threshold", "level"), "target": Col("Target", "level"),
@@ -50,8 +49,7 @@ def evidence_report(evidence: pd.DataFrame) -> ReportTable:
 
     Levels read threshold/target/stretch (or 'target range in threshold range' for a within-range KPI).
     """
-    shown = evidence.assign(levels=[bands_text(r) for r in evidence.to_dict("records")],
-                            notes=evidence["notes"].replace("", "—"))
+    shown = evidence.assign(levels=[bands_text(r) for r in evidence.to_dict("records")])
     return ReportTable(shown, {
         "role": Col("Role"), "kpi_name": Col("KPI"), "method": Col("Method"), "levels": Col("Suggested levels"),
         "probability": Col("Chance met", "share"), "verdict": Col("Verdict", "status", palette=VERDICT_PALETTE),
