@@ -142,8 +142,26 @@ def test_unknown_employees_of_a_parquet_source_are_listed_by_row_count_highest_f
     owners = ["E1", "X2", "X1", "X1", None, "X2", "X1", "E2"]
     pd.DataFrame({"owner": owners, "day": [dt.date(2025, 1, 5)] * len(owners),
                   "amount": [1.0] * len(owners)}).to_parquet(tmp_path / "o.parquet")
-    lines = [line for line in problems(tmp_path, "x\n", file="o.parquet").splitlines() if "unknown employee" in line]
-    assert [line.split("(got ")[1] for line in lines] == ["'X1' in 3 rows)", "'X2' in 2 rows)", "None in 1 rows)"]
+    text = problems(tmp_path, "x\n", file="o.parquet")
+    lines = [line for line in text.splitlines() if "unknown employee" in line]
+    assert [line.split("(got ")[1] for line in lines] == ["'X1' in 3 rows)", "'X2' in 2 rows)"]
+    assert "o.parquet, field 'owner': no employee id (got an empty cell in 1 of 8 rows)" in text
+
+
+def test_empty_when_and_team_cells_of_a_parquet_source_are_errors_with_their_counts(tmp_path):
+    days = [dt.date(2025, 1, 5), None, None, dt.date(2025, 2, 1)]
+    pd.DataFrame({"day": days, "region": ["sales", None, "rd", "sales"],
+                  "amount": [1.0] * 4}).to_parquet(tmp_path / "o.parquet")
+    text = problems(tmp_path, "x\n", file="o.parquet", employee=None, team="region")
+    assert "o.parquet, field 'day': no date in the `when` column (got an empty cell in 2 of 4 rows)" in text
+    assert "o.parquet, field 'region': no team (got an empty cell in 1 of 4 rows)" in text
+    assert "unknown team" not in text
+
+
+def test_an_empty_team_cell_of_a_file_is_no_team_not_an_unknown_one(tmp_path):
+    text = problems(tmp_path, "region,day,amount\nsales,2025-01-01,1\n,2025-01-02,2\n", employee=None,
+                    team="region")
+    assert "orders.csv, row 3, field 'region': no team (got '')" in text and "unknown team" not in text
 
 
 def test_known_employees_of_a_parquet_source_read_with_their_teams(tmp_path):

@@ -224,6 +224,9 @@ def _unknown_team(source: Source, framework: Framework, value: object, where: st
 
 # --- reading files ---------------------------------------------------------------------------------------------
 
+#: What an empty cell of a source's when, employee or team column leaves out (files and engine sources alike).
+_EMPTY_CELL_MESSAGES = {"when": "no date in the `when` column", "employee": "no employee id", "team": "no team"}
+
 @dataclass(frozen=True)
 class ReadSource:
     """A source ready for measures: its definition and its records as an ibis table (standard columns added)."""
@@ -349,7 +352,7 @@ def _who(source: Source, frame: pd.DataFrame, framework: Framework, employees: p
     people = employees.drop_duplicates("employee_id").set_index("employee_id")["team"]
     if source.employee is not None:
         ids = _as_text(frame[source.employee])
-        problems += _bad(source, source.employee, ids[ids == ""], "no employee id")
+        problems += _bad(source, source.employee, ids[ids == ""], _EMPTY_CELL_MESSAGES["employee"])
         unknown = ids[(ids != "") & ~ids.isin(people.index)]
         problems += _bad(source, source.employee, unknown, "unknown employee (not in employees.csv)")
         who[EMPLOYEE] = ids
@@ -357,7 +360,8 @@ def _who(source: Source, frame: pd.DataFrame, framework: Framework, employees: p
         lookup = team_lookup(source, framework)
         raw = _as_text(frame[source.team])
         teams = raw.map(lambda v: lookup.get(_team_key(source, v)))
-        missing = raw[teams.isna()]
+        problems += _bad(source, source.team, raw[raw == ""], _EMPTY_CELL_MESSAGES["team"])
+        missing = raw[teams.isna() & (raw != "")]
         for row, value in missing.head(SHOWN_PER_COLUMN).items():
             problems.append(_unknown_team(source, framework, value, f"row {row}"))
         if len(missing) > SHOWN_PER_COLUMN:
@@ -381,7 +385,7 @@ def read_text_source(source: Source, root: Path, framework: Framework, employees
     who = _who(source, frame, framework, employees, problems)
     if source.when is not None:
         blank = typed[source.when].isna() & (_as_text(frame[source.when]) == "")
-        problems += _bad(source, source.when, frame[source.when][blank], "no date in the `when` column")
+        problems += _bad(source, source.when, frame[source.when][blank], _EMPTY_CELL_MESSAGES["when"])
     if problems:
         raise InputError(problems)
     table = pd.DataFrame(typed, index=frame.index)
@@ -440,15 +444,27 @@ def _distinct(table: ir.Table, column: str) -> list[str | None]:
     return table.select(__value=table[column].cast("string")).distinct().to_pyarrow()["__value"].to_pylist()
 
 
+def _empty_cells(source: Source, table: ir.Table) -> tuple[int, list[Problem]]:
+    """The number of rows, and one problem per when, employee or team column with empty cells (NULL), from one
+    query where the records are (a database table has no row numbers to name)."""
+    columns = {role: column for role in _EMPTY_CELL_MESSAGES if (column := getattr(source, role)) is not None}
+    counts = table.aggregate(__rows=table.count(), **{
+        f"__{role}": table[column].isnull().sum() for role, column in columns.items()}).to_pyarrow().to_pylist()[0]
+    problems = [Problem(file=source.location, field=column, message=(
+        f"{_EMPTY_CELL_MESSAGES[role]} (got an empty cell in {counts[f'__{role}']:,} of {counts['__rows']:,} rows)"))
+        for role, column in columns.items() if counts[f"__{role}"]]
+    return int(counts["__rows"]), problems
+
+
 def _unknown_employees(source: Source, table: ir.Table, staff: set[str]) -> list[Problem]:
     """One problem per unknown employee id (the most rows first, the first few): the distinct ids are checked, and
-    only when some are unknown are the rows of each counted."""
-    if all(employee in staff for employee in _distinct(table, source.employee)):
+    only when some are unknown are the rows of each counted. Empty cells are told apart by _empty_cells."""
+    if all(employee in staff for employee in _distinct(table, source.employee) if employee is not None):
         return []
     key = table[source.employee].cast("string")
     counts = table.group_by(__value=key).aggregate(__rows=table.count()).to_pyarrow()
     unknown = [(v, n) for v, n in zip(counts["__value"].to_pylist(), counts["__rows"].to_pylist(), strict=True)
-               if v not in staff]
+               if v is not None and v not in staff]
     return [Problem(file=source.location, field=source.employee,
                     message=f"unknown employee (not in employees.csv) (got {value!r} in {count} rows)")
             for value, count in sorted(unknown, key=lambda item: (-item[1], str(item[0])))[:SHOWN_PER_COLUMN]]
@@ -464,7 +480,7 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
     problems = _check_schema(source, table)
     if problems:
         raise InputError(problems)
-    rows = int(table.count().to_pyarrow().as_py())
+    rows, problems = _empty_cells(source, table)
     if rows == 0:
         raise InputError(Problem(file=source.location, message="empty source: no rows"))
     extra: dict[str, Any] = {}
@@ -474,7 +490,8 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
         extra[EMPLOYEE] = table[source.employee].cast("string")
     if source.team is not None:
         lookup = team_lookup(source, framework)
-        mapping = {v: lookup.get(_team_key(source, v)) for v in sorted(_distinct(table, source.team), key=str)}
+        mapping = {v: lookup.get(_team_key(source, v)) for v in sorted(_distinct(table, source.team), key=str)
+                   if v is not None}  # empty cells are told apart by _empty_cells
         problems += [_unknown_team(source, framework, v, "") for v, team in mapping.items() if team is None]
         renamed = {k: v for k, v in mapping.items() if v and k != v}  # team ids used as they are need no CASE
         extra[TEAM] = table[source.team].cast("string")
