@@ -59,6 +59,27 @@ def test_a_corrected_export_changes_and_removes_exactly_its_slices(cli, workspac
     assert entered["value"].tolist() == [9.0]  # a period no source covers is untouched
 
 
+def test_a_team_left_without_rows_in_a_period_the_export_covers_loses_its_values(cli, workspace):
+    assert cli("compute", "-w", workspace)[0] == 0
+    revenue = store(workspace).read_actuals(kpis="team_revenue", periods="2025Q2")
+    assert dict(zip(revenue["team"], revenue["value"], strict=True)) == {"rd": 700.0}
+    moved = DEALS  # R1's deals were labelled with the wrong region: the corrected export puts them in Sales West
+    for region in ("Recherche & Développement", "recherche & developpement", "Recherche et Développement"):
+        moved = moved.replace(f"R1,{region},", "R1,Sales West,")
+    (workspace / "exports" / "deals.csv").write_text(moved, encoding="utf-8")
+    code, out, _ = cli("compute", "-w", workspace, "--dry-run", "--kpi", "team_revenue")
+    assert code == 0
+    row = next(line.split() for line in out.splitlines() if line.startswith("team_revenue"))
+    assert row[1:] == ["1", "0", "1", "1", "0"]  # sales' 2025Q2 new, rd's removed, sales' 2025Q1 unchanged
+    assert cli("compute", "-w", workspace)[0] == 0
+    revenue = store(workspace).read_actuals(kpis="team_revenue", periods="2025Q2")
+    assert dict(zip(revenue["team"], revenue["value"], strict=True)) == {"sales": 700.0}
+    r1 = store(workspace).read_actuals(kpis="won_revenue", periods="2025Q2")
+    assert r1.empty  # R1's own deals now say another team: left out, and the old value is gone
+    headcount = store(workspace).read_actuals(kpis="headcount")
+    assert set(headcount["team"]) == {"sales", "rd"}  # its own export still has both teams
+
+
 def write_long(root: Path) -> Path:
     path = root / "entered.csv"
     path.write_text("period,team,employee_id,kpi_id,value\n2024Q4,sales,E1,deals,9\n", encoding="utf-8")

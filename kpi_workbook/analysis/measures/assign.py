@@ -43,6 +43,10 @@ class Assignments:
             HOME: people["team"].astype(str).to_numpy(),
             ROLE: people["role"].astype(str).to_numpy()}))
 
+    def teams_with(self, kpi: str) -> tuple[str, ...]:
+        """The teams (ids, sorted) where a role has the KPI."""
+        return tuple(sorted(self._teams.get(kpi, set())))
+
     def team_has(self, team: Any, kpi: str) -> Any:
         """Whether a role of the team has the KPI."""
         return _within(team, self._teams.get(kpi, set()))

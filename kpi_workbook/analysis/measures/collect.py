@@ -37,7 +37,8 @@ class Computation:
 class KpiColumns:
     """Where one KPI's results are in a wide table: its value, source rows, reason, left-out reason and whether a
     role of the row's team has it; with the KPI's id, source text and definition hash. A derived KPI computed on its
-    operands' table also has `exists`: whether the row has a value of any operand (other rows are not its groups)."""
+    operands' table also has `exists`: whether the row has a value of any operand (other rows are not its groups).
+    `teams`: the teams where a role has the KPI."""
 
     kpi_id: str
     source: str
@@ -48,6 +49,7 @@ class KpiColumns:
     left_out: str
     team_has: str
     exists: str | None = None
+    teams: tuple[str, ...] = ()
 
 
 class _Groups:
@@ -66,6 +68,7 @@ class _Groups:
         self.pairs = [(self.names["period"][p], self.names["team"][t])
                       for p, t in zip(period[starts].tolist(), team[starts].tolist(), strict=True)]
         self.index = np.cumsum(changed) - 1
+        self.periods = list(dict.fromkeys(p for p, _ in self.pairs))
 
     def of(self, rows: np.ndarray) -> list[tuple[str, str]]:
         """The distinct pairs of the rows at the positions `rows` (ascending), in order."""
@@ -139,7 +142,12 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         first = groups.of(kept)
         seen = set(first)
         slices += [(p, t, kpi.kpi_id) for p, t in first]
-        later_slices += [(p, t, kpi.kpi_id) for p, t in groups.of(lacking) if (p, t) not in seen]
+        later = [(p, t) for p, t in groups.of(lacking) if (p, t) not in seen]
+        seen.update(later)
+        # a team of the KPI without rows in a period the records cover: its slice is emptied (a corrected export
+        # that moved rows to another team leaves nothing behind)
+        later += [(p, t) for p in groups.periods for t in kpi.teams if (p, t) not in seen]
+        later_slices += [(p, t, kpi.kpi_id) for p, t in later]
         counts = pc.value_counts(left_out.filter(pc.and_(ok, pc.is_valid(left_out))))
         found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                        key=lambda pair: -pair[1])

@@ -128,7 +128,7 @@ class _Run:
                    "t": self.assignments.team_has(table.team, kpi.id)} | ({} if exists is None else {"e": exists})
         named = {c: output.column(f"__k{index}_{c}", expr) for c, expr in columns.items()}
         names = KpiColumns(kpi.id, source, self._hash(kpi), *(named[c] for c in ("v", "n", "r", "l", "t")),
-                           exists=named.get("e"))
+                           exists=named.get("e"), teams=self.assignments.teams_with(kpi.id))
         output.kpis.append((index, names))
         self.on_table[kpi.id] = (key, ibis.ifelse(reason.isnull(), value, ibis.null("float64")),
                                  reason.isnull() if exists is None else reason.isnull() & exists)
