@@ -5,11 +5,20 @@ from __future__ import annotations
 import math
 
 import pytest
-from measure_fixtures import MEASURES, measured_framework, write_workspace
+from measure_fixtures import DEALS, MEASURES, SOURCES, measured_framework, write_workspace
 
 from kpi_workbook.analysis.measures import compute
 from kpi_workbook.core.errors import InputError
-from kpi_workbook.core.measures import FilterError, Measure, parse_derived, parse_filter
+from kpi_workbook.core.measures import (
+    Column,
+    Compare,
+    FilterError,
+    Literal,
+    Logical,
+    Measure,
+    parse_derived,
+    parse_filter,
+)
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import load_framework
 
@@ -119,6 +128,28 @@ def test_filters_parse(text):
 def test_filters_that_are_not_conditions_are_refused(text):
     with pytest.raises(FilterError):
         parse_filter(text)
+
+
+def test_backticks_name_columns_with_spaces_and_symbols():
+    assert parse_filter('`Ship Mode` == "First Class" and `Discount %` > 0') == Logical("and", (
+        Compare(Column("Ship Mode"), "==", Literal("First Class")), Compare(Column("Discount %"), ">", Literal(0))))
+    assert parse_filter('note == "a `b` c"') == Compare(Column("note"), "==", Literal("a `b` c"))  # text stays text
+    assert parse_filter("`null` != null") == Compare(Column("null"), "!=", Literal(None))
+    for bad, says in (("`Ship Mode == 1", "not closed"), ("`` == 1", "empty backticks")):
+        with pytest.raises(FilterError, match=says):
+            parse_filter(bad)
+
+
+def test_a_filter_on_a_column_with_a_space_computes(tmp_path):
+    measures = {"won_revenue": MEASURES["won_revenue"][0:1] + ({"aggregate": {
+        "source": "deals", "function": "sum", "column": "amount", "where": '`Deal Stage` == "won"'}},)}
+    framework = measured_framework(measures)
+    header = DEALS.splitlines()[0]
+    root = write_workspace(tmp_path / "ws", framework, deals_csv=DEALS.replace(header, header.replace(
+        "stage", "Deal Stage")), sources=SOURCES.replace("stage: text", "Deal Stage: text"))
+    result = compute(root, framework, load_employees(root, framework))
+    assert value(result, "won_revenue", "2025Q1", "sales", "E1") == 400.0  # deals 1 and 2 of E1 were won
+    assert value(result, "won_revenue", "2025Q2", "rd", "R1") == 700.0
 
 
 def test_derived_expressions_allow_only_arithmetic():

@@ -219,12 +219,16 @@ _COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.G
                 ast.In: "in", ast.NotIn: "not in"}
 _NAMED_CONSTANTS = {"null": None, "true": True, "false": False}
 FILTER_HELP = ('write comparisons of columns with text in quotes, numbers, true, false or null, joined by and, or, '
-               'not, e.g. stage == "won" and amount >= 1000, or region in ("West", "North")')
+               'not, e.g. stage == "won" and amount >= 1000, or region in ("West", "North"); a column name with '
+               'spaces or symbols goes in backticks, e.g. `Ship Mode` == "First Class"')
+_QUOTED_NAME = "__column_{}"  # what a backticked column name stands as while Python's parser reads the filter
 
 
 def _operand(node: ast.expr, text: str) -> Column | Literal:
     if isinstance(node, ast.Name):
-        return Literal(_NAMED_CONSTANTS[node.id]) if node.id in _NAMED_CONSTANTS else Column(node.id)
+        if node.id in _NAMED_CONSTANTS and not getattr(node, "quoted", False):
+            return Literal(_NAMED_CONSTANTS[node.id])
+        return Column(node.id)
     if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float | bool) or (
             isinstance(node, ast.Constant) and node.value is None):
         return Literal(node.value)
@@ -263,11 +267,58 @@ def _condition(node: ast.expr, text: str) -> Condition:
     raise FilterError(f"'{text}' is not a condition; {FILTER_HELP}")
 
 
+def _backticked_names(text: str) -> tuple[str, dict[str, str]]:
+    """The filter with each `quoted column name` (outside text in quotes) replaced by a placeholder name, and the
+    names each placeholder stands for."""
+    out, names, quote, i = [], {}, "", 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                out.append(text[i:i + 2])
+                i += 2
+                continue
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "`":
+            end = text.find("`", i + 1)
+            if end < 0:
+                raise FilterError(f"'{text}': a column name in backticks is not closed; {FILTER_HELP}")
+            name = text[i + 1:end]
+            if not name.strip():
+                raise FilterError(f"'{text}': empty backticks name no column; {FILTER_HELP}")
+            placeholder = _QUOTED_NAME.format(len(names))
+            names[placeholder] = name
+            out.append(f" {placeholder} ")
+            i = end + 1
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out), names
+
+
+class _Renamed(ast.NodeTransformer):
+    """Puts the column names that backticks quoted back in place of their placeholders."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        if node.id not in self.names:
+            return node
+        renamed = ast.copy_location(ast.Name(id=self.names[node.id], ctx=node.ctx), node)
+        renamed.quoted = True  # a column even when named like a constant (`null`)
+        return renamed
+
+
 def _parse(text: str) -> ast.expr:
+    plain, names = _backticked_names(text)
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        tree = ast.parse(plain.strip(), mode="eval").body
     except SyntaxError as exc:
         raise FilterError(f"'{text}' does not parse ({exc.msg}); {FILTER_HELP}") from None
+    return _Renamed(names).visit(tree) if names else tree
 
 
 def parse_filter(text: str) -> Condition:
