@@ -21,6 +21,16 @@ def _summary(frame: pd.DataFrame) -> str:
     return frame.to_string(index=False) if len(frame) else "(no measured KPI has values in these periods)"
 
 
+def _no_data_notes(no_data: pd.DataFrame) -> list[str]:
+    """One line per KPI and reason it has no data: how many groups, and the first of them."""
+    notes = []
+    for (kpi_id, reason), groups in no_data.groupby(["kpi_id", "reason"], sort=False):
+        first = groups.iloc[0]
+        where = " ".join(str(first[c]) for c in ("period", "team", "employee_id") if first[c])
+        notes.append(f"note: {kpi_id}: no data in {len(groups)} group(s): {reason} (first: {where})")
+    return notes
+
+
 @app.command()
 def compute(
     workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace folder (default: the "
@@ -53,6 +63,8 @@ def compute(
     echo_table(_summary(summary))
     for row in result.skipped.itertuples(index=False):
         typer.echo(f"note: {row.kpi_id}: {row.values} value(s) left out: {row.reason}", err=True)
+    for note in _no_data_notes(result.no_data):
+        typer.echo(note, err=True)
     if dry_run:
         if len(detail):
             echo_table("\n" + detail.head(SHOWN_CHANGES).to_string(index=False, na_rep=""))
