@@ -164,7 +164,8 @@ def test_a_filter_on_an_unknown_column_names_the_kpi(tmp_path):
     framework = measured_framework(measures)
     root = write_workspace(tmp_path / "ws", framework)
     with pytest.raises(InputError, match=r"KPI 'deals', field 'measure.aggregate.where': source 'deals' has no "
-                                         r"column 'stag'"):
+                                         r"column 'stag' \(its columns: .*\); declare the column under `columns` in "
+                                         r"sources.yaml or fix the name"):
         compute(root, framework, load_employees(root, framework))
 
 

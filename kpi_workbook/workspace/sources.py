@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 SOURCES_FILE = "sources.yaml"
+#: What to do about a column a measure names that a source does not declare (its file may well have it).
+UNDECLARED_COLUMN_FIX = f"declare the column under `columns` in {SOURCES_FILE} or fix the name"
 WHEN, TEAM, EMPLOYEE = "__when", "__team", "__employee"
 SHOWN_PER_COLUMN = 5
 DELIMITERS = (",", ";", "\t")

@@ -24,7 +24,14 @@ from kpi_workbook.core.measures import (
 )
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.workspace.files import KPIS_FILE
-from kpi_workbook.workspace.sources import DATE_TYPES, SOURCES_FILE, ColumnType, Source, load_sources
+from kpi_workbook.workspace.sources import (
+    DATE_TYPES,
+    SOURCES_FILE,
+    UNDECLARED_COLUMN_FIX,
+    ColumnType,
+    Source,
+    load_sources,
+)
 
 ERROR = Severity.ERROR
 _PERCENT = ("%", "percent")
@@ -117,7 +124,7 @@ def _column_findings(kpi: str, source: Source, field: str, spec: Aggregate | Non
     for column in [*columns, *sorted(used)]:
         if column not in types:
             yield _finding(f"source '{source.name}' has no column '{column}' (its columns: {', '.join(types)})",
-                           f"declare the column under `columns` in {SOURCES_FILE} or fix the name", kpi, field)
+                           UNDECLARED_COLUMN_FIX, kpi, field)
     if spec is not None and spec.column in types and spec.function in NUMERIC_FUNCTIONS \
             and types[spec.column] not in (ColumnType.NUMBER, ColumnType.INTEGER):
         yield _finding(f"{spec.function.value} of '{spec.column}', a {types[spec.column].value} column",

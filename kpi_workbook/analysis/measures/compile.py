@@ -26,7 +26,7 @@ from kpi_workbook.core.measures import (
     parse_filter,
 )
 from kpi_workbook.core.model import Frequency
-from kpi_workbook.workspace.sources import DATE_TYPES, WHEN, ColumnType, Source
+from kpi_workbook.workspace.sources import DATE_TYPES, UNDECLARED_COLUMN_FIX, WHEN, ColumnType, Source
 
 #: Names of the grouping columns a measure's query returns.
 YEAR, NUMBER, WEEK = "__year", "__n", "__week"
@@ -47,7 +47,7 @@ def column(table: ir.Table, source: Source, name: str, kpi: str, field: str) -> 
     known = usable_columns(source)
     if name not in known:
         raise InputError(Problem(message=f"source '{source.name}' has no column '{name}' (its columns: "
-                                         f"{', '.join(known)})", **_where(kpi, field)))
+                                         f"{', '.join(known)}); {UNDECLARED_COLUMN_FIX}", **_where(kpi, field)))
     return table[name]
 
 
