@@ -174,3 +174,12 @@ def test_known_employees_of_a_parquet_source_read_with_their_teams(tmp_path):
 def test_the_sample_style_workspace_reads(tmp_path):
     root = write_workspace(tmp_path / "ws")
     assert set(load_sources(root)) == {"deals", "headcount"}
+
+
+def test_a_bad_snapshot_period_names_the_field_and_the_value(tmp_path):
+    (tmp_path / "sources.yaml").write_text(source_yaml(when=None, period="2025-Q5"), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_sources(tmp_path)
+    text = str(caught.value)
+    assert "sources.yaml, source 'orders', field 'period': '2025-Q5' is not a period; write e.g." in text
+    assert text.endswith("(got '2025-Q5')") and "Value error" not in text

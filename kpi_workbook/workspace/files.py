@@ -103,13 +103,13 @@ def validation_problems(
                 parts.append(str(part))
                 node = node.get(part) if isinstance(node, dict) else None
         field = ".".join(parts)
-        message = error["msg"]
+        message = error["msg"].removeprefix("Value error, ")  # our validators' own words, without pydantic's tag
         if error["type"] == "extra_forbidden":
             message = _unknown_field_message(field)
         elif error["type"] == "missing":
             message = "required field is missing"
-        elif "input" in error and error["type"] not in ("model_type",):
-            message = f"{message} (got {_describe_value(error['input'])})"
+        elif "input" in error and error["type"] not in ("model_type",) and not isinstance(error["input"], dict):
+            message = f"{message} (got {_describe_value(error['input'])})"  # a whole entry is not worth repeating
         problems.append(Problem(file=file, entry=entry, field=field, message=message))
     return problems
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import SourceName
@@ -97,6 +97,16 @@ class Source(BaseModel):
     team_map: dict[str, str] = Field(default_factory=dict)
     columns: dict[str, ColumnType] = Field(default_factory=dict)
 
+    @field_validator("period")
+    @classmethod
+    def _a_period(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_period(value)
+            except PeriodError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Source:
         if (self.file is None) == (self.url is None):
@@ -107,11 +117,6 @@ class Source(BaseModel):
             raise ValueError("table and query are for database sources (url); a file source has neither")
         if (self.when is None) == (self.period is None):
             raise ValueError("give either `when` (a date column) or `period` (a fixed period for a snapshot)")
-        if self.period is not None:
-            try:
-                parse_period(self.period)
-            except PeriodError as exc:
-                raise ValueError(str(exc)) from None
         if self.employee is None and self.team is None:
             raise ValueError("give an employee column, a team column or both (who each row is about)")
         if self.team_match is TeamMatch.MAP and not self.team_map:
