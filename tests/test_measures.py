@@ -152,6 +152,29 @@ def test_a_filter_on_a_column_with_a_space_computes(tmp_path):
     assert value(result, "won_revenue", "2025Q2", "rd", "R1") == 700.0
 
 
+def test_every_kpi_with_a_problem_is_named_at_once(tmp_path):
+    measures = {"deals": ("count", {"aggregate": {"source": "deals", "function": "count", "where": 'stag == "won"'}}),
+                "revenue": ("currency", {"aggregate": {"source": "deals", "function": "sum", "column": "amont"}}),
+                "people": ("count", {"aggregate": {"source": "staff", "function": "count"}})}
+    framework = measured_framework(measures)
+    root = write_workspace(tmp_path / "ws", framework)
+    with pytest.raises(InputError) as caught:
+        compute(root, framework, load_employees(root, framework))
+    assert [(p.entry, p.field) for p in caught.value.problems] == [
+        ("KPI 'deals'", "measure.aggregate.where"), ("KPI 'revenue'", "measure.aggregate.column"),
+        ("KPI 'people'", "measure")]
+
+
+def test_a_bad_source_is_told_once_whatever_number_of_kpis_use_it(tmp_path):
+    root = write_workspace(tmp_path / "ws", deals_csv=DEALS.replace("won,100,", "won,1 00,"))
+    framework = load_framework(root)
+    with pytest.raises(InputError) as caught:
+        compute(root, framework, load_employees(root, framework))
+    assert [str(p) for p in caught.value.problems] == [
+        "exports/deals.csv, row 2, field 'amount': not a number: write a plain number with a decimal point and no "
+        "thousands separator or % sign (1234.5) (got '1 00')"]
+
+
 def test_derived_expressions_allow_only_arithmetic():
     parse_derived("(a + b) / c * 100")
     for bad in ("a ** 2", "f(a)", "a.b", "'x'"):

@@ -86,6 +86,7 @@ class _Run:
         self.outputs: dict[object, _Output] = {}
         self.rows: dict[str, ir.Table] = {}
         self.on_table: dict[str, tuple[object, Any, Any]] = {}
+        self.unreadable: set[str] = set()
 
     def _source(self, kpi: KpiDefinition, name: str) -> ReadSource:
         if name not in self.read:
@@ -93,7 +94,14 @@ class _Run:
                 raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi.id}'", field="measure",
                                          message=f"unknown source '{name}' (sources.yaml has: "
                                                  f"{', '.join(self.sources) or 'none'})"))
-            self.read[name] = read_source(self.sources[name], self.root, self.framework, self.employees, self.con)
+            if name in self.unreadable:  # read once: its problems are told once, whichever KPIs use it
+                raise InputError([])
+            try:
+                self.read[name] = read_source(self.sources[name], self.root, self.framework, self.employees,
+                                              self.con)
+            except InputError:
+                self.unreadable.add(name)
+                raise
         return self.read[name]
 
     def plan(self, kpi: KpiDefinition) -> None:
@@ -209,9 +217,15 @@ def compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpi
     con.raw_sql("SET arrow_large_buffer_size = true")  # large_string: what pandas' str columns hold
     try:
         run = _Run(Path(root), framework, employees, sources, span, store, con)
-        for kpi in order:
+        problems: list[Problem] = []
+        for kpi in order:  # every KPI's problems at once, as validate lists them
             if kpi.measure.derived is None:
-                run.plan(kpi)
+                try:
+                    run.plan(kpi)
+                except InputError as exc:
+                    problems += exc.problems
+        if problems:
+            raise InputError(problems)
         run.run_queries()
         for index, kpi in enumerate(order):
             (run.add_measured if kpi.measure.derived is None else run.add_derived)(index, kpi)
