@@ -183,3 +183,12 @@ def test_a_bad_snapshot_period_names_the_field_and_the_value(tmp_path):
     text = str(caught.value)
     assert "sources.yaml, source 'orders', field 'period': '2025-Q5' is not a period; write e.g." in text
     assert text.endswith("(got '2025-Q5')") and "Value error" not in text
+
+
+def test_unknown_teams_of_a_parquet_source_say_how_many_rows_each(tmp_path):
+    regions = ["Sales West", "Northwest", "Atlantis", "Northwest"]
+    pd.DataFrame({"day": [dt.date(2025, 1, 5)] * 4, "region": regions,
+                  "amount": [1.0] * 4}).to_parquet(tmp_path / "o.parquet")
+    lines = problems(tmp_path, "x\n", file="o.parquet", employee=None, team="region", team_match="name").splitlines()
+    assert [line.split(": not a team name")[0].split("field 'region': ")[1] for line in lines] == [
+        "unknown team 'Northwest' in 2 rows", "unknown team 'Atlantis' in 1 row"]

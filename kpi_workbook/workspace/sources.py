@@ -27,6 +27,7 @@ import datetime as dt
 import difflib
 import io
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -222,10 +223,11 @@ def closest_teams(value: object, framework: Framework) -> str:
     return f"closest team ids: {', '.join(ids)}" if ids else f"team ids: {', '.join(sorted(set(by_text.values())))}"
 
 
-def _unknown_team(source: Source, framework: Framework, value: object, where: str) -> Problem:
+def _unknown_team(source: Source, framework: Framework, value: object, where: str, rows: int | None = None) -> Problem:
     how = {"id": "a team id", "name": "a team name (case and accents ignored)", "map": "a value of team_map"}
+    count = f" in {_rows(rows)}" if rows is not None else ""
     return Problem(file=source.location, entry=where, field=source.team or "",
-                   message=f"unknown team {value!r}: not {how[source.team_match.value]}; "
+                   message=f"unknown team {value!r}{count}: not {how[source.team_match.value]}; "
                            f"{closest_teams(value, framework)} (or map it in team_map)")
 
 
@@ -468,13 +470,35 @@ def _unknown_employees(source: Source, table: ir.Table, staff: set[str]) -> list
     only when some are unknown are the rows of each counted. Empty cells are told apart by _empty_cells."""
     if all(employee in staff for employee in _distinct(table, source.employee) if employee is not None):
         return []
-    key = table[source.employee].cast("string")
-    counts = table.group_by(__value=key).aggregate(__rows=table.count()).to_pyarrow()
-    unknown = [(v, n) for v, n in zip(counts["__value"].to_pylist(), counts["__rows"].to_pylist(), strict=True)
-               if v is not None and v not in staff]
+    unknown = _most_rows(table, source.employee, lambda value: value not in staff)
     return [Problem(file=source.location, field=source.employee,
-                    message=f"unknown employee (not in employees.csv) (got {value!r} in {count} rows)")
-            for value, count in sorted(unknown, key=lambda item: (-item[1], str(item[0])))[:SHOWN_PER_COLUMN]]
+                    message=f"unknown employee (not in employees.csv) (got {value!r} in {_rows(count)})")
+            for value, count in unknown[:SHOWN_PER_COLUMN]]
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
+
+
+def _most_rows(table: ir.Table, column: str, wanted: Callable[[str], bool]) -> list[tuple[str, int]]:
+    """The column's values (as text, empty cells aside) that are `wanted`, with their numbers of rows, the most
+    rows first (one grouped query where the records are)."""
+    counts = table.group_by(__value=table[column].cast("string")).aggregate(__rows=table.count()).to_pyarrow()
+    found = [(v, n) for v, n in zip(counts["__value"].to_pylist(), counts["__rows"].to_pylist(), strict=True)
+             if v is not None and wanted(v)]
+    return sorted(found, key=lambda item: (-item[1], item[0]))
+
+
+def _unknown_teams(source: Source, framework: Framework, table: ir.Table, unknown: set[str]) -> list[Problem]:
+    """One problem per unknown team value with its number of rows (the most rows first, the first few)."""
+    if not unknown:
+        return []
+    found = _most_rows(table, source.team, lambda value: value in unknown)
+    problems = [_unknown_team(source, framework, value, "", rows=count) for value, count in found[:SHOWN_PER_COLUMN]]
+    if len(found) > SHOWN_PER_COLUMN:
+        problems.append(Problem(file=source.location, field=source.team,
+                                message=f"... and {len(found) - SHOWN_PER_COLUMN} more unknown team values"))
+    return problems
 
 
 def read_engine_source(source: Source, root: Path, framework: Framework, employees: pd.DataFrame,
@@ -499,7 +523,7 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
         lookup = team_lookup(source, framework)
         mapping = {v: lookup.get(_team_key(source, v)) for v in sorted(_distinct(table, source.team), key=str)
                    if v is not None}  # empty cells are told apart by _empty_cells
-        problems += [_unknown_team(source, framework, v, "") for v, team in mapping.items() if team is None]
+        problems += _unknown_teams(source, framework, table, {v for v, team in mapping.items() if team is None})
         renamed = {k: v for k, v in mapping.items() if v and k != v}  # team ids used as they are need no CASE
         extra[TEAM] = table[source.team].cast("string")
         extra[TEAM] = extra[TEAM].substitute(renamed) if renamed else extra[TEAM]
