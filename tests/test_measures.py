@@ -175,6 +175,15 @@ def test_a_bad_source_is_told_once_whatever_number_of_kpis_use_it(tmp_path):
         "thousands separator or % sign (1234.5) (got '1 00')"]
 
 
+def test_a_misspelled_operand_suggests_the_closest_kpi(tmp_path):
+    measures = dict(MEASURES) | {"team_deal_size": ("currency", {"derived": "team_revenu / team_deals", "per": "team"})}
+    framework = measured_framework(measures)
+    root = write_workspace(tmp_path / "ws", framework)
+    with pytest.raises(InputError, match=r"KPI 'team_deal_size', field 'measure.derived': unknown KPI 'team_revenu'; "
+                                         r"did you mean 'team_revenue'\?"):
+        compute(root, framework, load_employees(root, framework))
+
+
 def test_derived_expressions_allow_only_arithmetic():
     parse_derived("(a + b) / c * 100")
     for bad in ("a ** 2", "f(a)", "a.b", "'x'"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from kpi_workbook.analysis.checks.common import suggest
 from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.core.errors import InputError
@@ -74,8 +75,9 @@ def filters_parse(framework: Framework, found: Found) -> Iterator[Finding]:
                 continue
             for name in names:
                 if framework.kpi(name) is None:
-                    yield found(ERROR, f"derived from unknown KPI '{name}'", "use KPI ids from kpis.yaml",
-                                file=KPIS_FILE, kpi=kpi.id, field="measure.derived")
+                    yield found(ERROR, f"derived from unknown KPI '{name}'",
+                                suggest(name, [k.id for k in framework.kpis], "KPI"), file=KPIS_FILE, kpi=kpi.id,
+                                field="measure.derived")
 
 
 def _unit_problem(kpi: KpiDefinition) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import FilterError, derived_kpis, parse_derived
@@ -57,8 +58,10 @@ def evaluation_order(framework: Framework, wanted: list[str] | None) -> list[Kpi
             for operand in operands(kpi):
                 known = framework.kpi(operand)
                 if known is None:
+                    close = difflib.get_close_matches(operand, [k.id for k in framework.kpis], n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
                     raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi_id}'", field="measure.derived",
-                                             message=f"unknown KPI '{operand}'"))
+                                             message=f"unknown KPI '{operand}'{hint}"))
                 if known.measure is not None:
                     visit(operand)
         visiting.pop()
