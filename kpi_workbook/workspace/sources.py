@@ -453,22 +453,28 @@ def _distinct(table: ir.Table, column: str) -> list[str | None]:
     return table.select(__value=table[column].cast("string")).distinct().to_pyarrow()["__value"].to_pylist()
 
 
-def _empty_cells(source: Source, table: ir.Table) -> tuple[int, list[Problem]]:
-    """The number of rows, and one problem per when, employee or team column with empty cells (NULL), from one
-    query where the records are (a database table has no row numbers to name)."""
-    columns = {role: column for role in _EMPTY_CELL_MESSAGES if (column := getattr(source, role)) is not None}
-    counts = table.aggregate(__rows=table.count(), **{
-        f"__{role}": table[column].isnull().sum() for role, column in columns.items()}).to_pyarrow().to_pylist()[0]
-    problems = [Problem(file=source.location, field=column, message=(
-        f"{_EMPTY_CELL_MESSAGES[role]} (got an empty cell in {counts[f'__{role}']:,} of {counts['__rows']:,} rows)"))
-        for role, column in columns.items() if counts[f"__{role}"]]
-    return int(counts["__rows"]), problems
+def _rows_and_empty_dates(source: Source, table: ir.Table) -> tuple[int, int]:
+    """The number of rows, and of rows without a `when` date, from one query where the records are."""
+    when = {} if source.when is None else {"__empty": table[source.when].isnull().sum()}
+    counts = table.aggregate(__rows=table.count(), **when).to_pyarrow().to_pylist()[0]
+    return int(counts["__rows"]), int(counts.get("__empty") or 0)
 
 
-def _unknown_employees(source: Source, table: ir.Table, staff: set[str]) -> list[Problem]:
-    """One problem per unknown employee id (the most rows first, the first few): the distinct ids are checked, and
-    only when some are unknown are the rows of each counted. Empty cells are told apart by _empty_cells."""
-    if all(employee in staff for employee in _distinct(table, source.employee) if employee is not None):
+def _empty_cells(source: Source, table: ir.Table, roles: list[str], rows: int) -> list[Problem]:
+    """One problem per when, employee or team column (by role) known to have empty cells (NULL), with how many;
+    a database table has no row numbers to name."""
+    columns = {role: getattr(source, role) for role in roles}
+    counts = table.aggregate(**{f"__{role}": table[column].isnull().sum() for role, column in columns.items()}
+                             ).to_pyarrow().to_pylist()[0]
+    return [Problem(file=source.location, field=column, message=(
+        f"{_EMPTY_CELL_MESSAGES[role]} (got an empty cell in {counts[f'__{role}']:,} of {rows:,} rows)"))
+        for role, column in columns.items()]
+
+
+def _unknown_employees(source: Source, table: ir.Table, seen: list[str | None], staff: set[str]) -> list[Problem]:
+    """One problem per unknown employee id among the distinct ones `seen` (the most rows first, the first few); only
+    when some are unknown are the rows of each counted. Empty cells are told apart by _empty_cells."""
+    if all(employee in staff for employee in seen if employee is not None):
         return []
     unknown = _most_rows(table, source.employee, lambda value: value not in staff)
     return [Problem(file=source.location, field=source.employee,
@@ -511,22 +517,28 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
     problems = _check_schema(source, table)
     if problems:
         raise InputError(problems)
-    rows, problems = _empty_cells(source, table)
+    rows, empty_dates = _rows_and_empty_dates(source, table)
     if rows == 0:
         raise InputError(Problem(file=source.location, message="empty source: no rows"))
     extra: dict[str, Any] = {}
     people = employees.drop_duplicates("employee_id").set_index("employee_id")["team"]
+    empty = ["when"] if empty_dates else []
     if source.employee is not None:
-        problems += _unknown_employees(source, table, set(people.index))
+        seen = _distinct(table, source.employee)
+        empty += ["employee"] if None in seen else []
+        problems += _unknown_employees(source, table, seen, set(people.index))
         extra[EMPLOYEE] = table[source.employee].cast("string")
     if source.team is not None:
         lookup = team_lookup(source, framework)
-        mapping = {v: lookup.get(_team_key(source, v)) for v in sorted(_distinct(table, source.team), key=str)
-                   if v is not None}  # empty cells are told apart by _empty_cells
+        seen = _distinct(table, source.team)
+        empty += ["team"] if None in seen else []
+        mapping = {v: lookup.get(_team_key(source, v)) for v in sorted(seen, key=str) if v is not None}
         problems += _unknown_teams(source, framework, table, {v for v, team in mapping.items() if team is None})
         renamed = {k: v for k, v in mapping.items() if v and k != v}  # team ids used as they are need no CASE
         extra[TEAM] = table[source.team].cast("string")
         extra[TEAM] = extra[TEAM].substitute(renamed) if renamed else extra[TEAM]
+    if empty:
+        problems = _empty_cells(source, table, empty, rows) + problems
     if problems:
         raise InputError(problems)
     if source.when is not None:
