@@ -173,21 +173,43 @@ def test_skip_invalid_imports_good_slices_and_writes_the_rest_with_reasons(works
                  "2025Q1,legal,E1,win_rate,20")
     result = import_actuals(path, workspace, skip_invalid=True)
     assert result.rejects_path == default_rejects_path(path) == tmp_path / "mixed.rejects.csv"
-    # E1's sales_cycle_days shares its period × team × KPI with the rejected row 7, so it waits with it
-    assert result.imported == 4
+    # E1's sales_cycle_days shares its period × team × KPI with the rejected row 7, so it waits with it; row 8's
+    # team cannot be read, so 2025Q1's win rates of every team wait with it (it may belong to any of them)
+    assert result.imported == 2
     rejects = pd.read_csv(result.rejects_path, dtype=str, keep_default_na=False)
     assert list(rejects.columns) == ["row", "period", "team", "employee_id", "kpi_id", "value", "reason"]
-    assert rejects["row"].tolist() == ["4", "7", "8"]
-    assert rejects["reason"].tolist()[0].startswith("kpi_id: held back with rejected row 7")
-    assert rejects["reason"].tolist()[1] == "value: not a number"
-    assert rejects["reason"].tolist()[2].startswith("team: unknown team")
+    assert rejects["row"].tolist() == ["2", "3", "4", "7", "8"]
+    reasons = rejects["reason"].tolist()
+    assert reasons[0] == reasons[1] == ("kpi_id: held back with rejected row 8 (its team cannot be read, so every row "
+                                        "with the same period and KPI waits with it); fix that row and import the "
+                                        "rejects file")
+    assert reasons[2].startswith("kpi_id: held back with rejected row 7 (same period, team and KPI)")
+    assert reasons[3] == "value: not a number" and reasons[4].startswith("team: unknown team")
     assert set(stored(workspace)["kpi_id"]) == {"win_rate", "pipeline_coverage"}
+    assert set(stored(workspace)["period"]) == {"2025Q1", "2025Q2"} and len(stored(workspace)) == 2
 
-    fixed = rejects.iloc[:2].assign(value=["80", "85"])
-    fixed.to_csv(tmp_path / "fixed.csv", index=False)
+    fixed = rejects.drop(columns="reason").iloc[:4].assign(value=["24", "31.5", "80", "85"])  # row 8 was junk
+    fixed.drop(columns="row").to_csv(tmp_path / "fixed.csv", index=False)
     import_actuals(tmp_path / "fixed.csv", workspace)
     cycle = stored(workspace).query("kpi_id == 'sales_cycle_days'")
     assert cycle["employee_id"].tolist() == ["E1", "E2"] and cycle["value"].tolist() == [80, 85]
+    wins = stored(workspace).query("kpi_id == 'win_rate' and period == '2025Q1'")
+    assert wins["employee_id"].tolist() == ["E1", "E2"] and wins["value"].tolist() == [24, 31.5]
+
+
+def test_a_rejected_row_with_an_unknown_kpi_holds_back_its_whole_period_and_team(workspace, tmp_path):
+    path = write(tmp_path / "typo.csv", HEADER, *GOOD, "2025Q1,sales,E2,win_rat,28")
+    result = import_actuals(path, workspace, skip_invalid=True)
+    rejects = pd.read_csv(result.rejects_path, dtype=str, keep_default_na=False)
+    assert rejects["row"].tolist() == ["2", "3", "4", "5", "7"]  # every 2025Q1 sales row; 2025Q2 goes in
+    assert set(stored(workspace)["period"]) == {"2025Q2"}
+    fixed = rejects.drop(columns=["row", "reason"]).replace({"win_rat": "win_rate"})
+    fixed = fixed[~((fixed["employee_id"] == "E2") & (fixed["kpi_id"] == "win_rate") & (fixed["value"] == "31.5"))]
+    fixed.to_csv(tmp_path / "fixed.csv", index=False)  # the typo was E2's corrected win rate
+    import_actuals(tmp_path / "fixed.csv", workspace)
+    wins = stored(workspace).query("kpi_id == 'win_rate' and period == '2025Q1'")
+    assert wins["employee_id"].tolist() == ["E1", "E2"] and wins["value"].tolist() == [24, 28]
+    assert len(stored(workspace)) == 5  # nothing of the slices lost on the way
 
 
 def test_rejects_path_can_be_given_and_is_written_without_skipping(workspace, tmp_path):
@@ -266,7 +288,7 @@ def test_teams_by_name_ignore_case_accents_and_spaces(workspace, tmp_path):
     teams = workspace / "teams.yaml"
     teams.write_text(teams.read_text().replace("name: HR", "name: Ressources Humaines & Développement"))
     path = write(tmp_path / "names.csv", HEADER, "2025Q1,SALES,E1,win_rate,24",
-                 "2025Q1,  ressources  humaines & developpement ,H1,win_rate,20", "2025Q1,Saless,E2,win_rate,30")
+                 "2025Q1,  ressources  humaines & developpement ,H1,win_rate,20", "2025Q2,Saless,E2,win_rate,30")
     report = rejected(path, workspace)
     assert report[["row", "column", "value"]].values.tolist() == [[4, "team", "Saless"]]
     assert import_actuals(path, workspace, skip_invalid=True).imported == 2
@@ -296,6 +318,33 @@ def test_skip_invalid_hint_says_what_it_would_import_and_hold_back(workspace, tm
         assert code == 1 and "No row can be imported" in err, err
         assert "use --skip-invalid" not in err and "imports nothing" not in err
     assert not (workspace / ACTUALS_DB).exists()
+
+
+def test_skip_invalid_says_how_many_rows_were_invalid_and_how_many_wait_with_them(workspace, tmp_path, cli):
+    bad = write(tmp_path / "bad.csv", HEADER, *GOOD, "2025Q1,sales,E2,sales_cycle_days,12%")
+    code, out, err = cli("import-actuals", bad, "-w", workspace, "--skip-invalid")
+    assert code == 0, err
+    assert (f"rejected 1 invalid row(s) and held back 1 valid row(s) that may share a period, team and KPI with "
+            f"them; all are in {tmp_path / 'bad.rejects.csv'}") in out
+    code, _, err = cli("import-actuals", bad, "-w", workspace, "--rejects", tmp_path / "given.csv")
+    assert code == 1 and f"the rejected rows are in {tmp_path / 'given.csv'}" in err
+    assert (tmp_path / "given.csv").is_file()
+
+
+def test_an_import_into_a_workspace_whose_store_is_not_built_keeps_its_actuals_csv(workspace, tmp_path, cli):
+    write(workspace / "actuals.csv", HEADER, *GOOD[:2])  # the workspace's history, not yet in a store
+    code, out, err = cli("import-actuals", write(tmp_path / "q2.csv", HEADER, GOOD[4]), "-w", workspace)
+    assert code == 0 and "built the actuals store" in err and "(2 values) before importing" in err, err
+    assert sorted(stored(workspace)["period"]) == ["2025Q1", "2025Q1", "2025Q2"]
+
+
+def test_team_ids_in_other_case_and_future_periods(workspace, tmp_path, cli):
+    code, out, err = cli("import-actuals", write(tmp_path / "t.csv", HEADER, "2025Q1,SALES,E1,win_rate,24",
+                                                 "2025Q1,Hr,H1,win_rate,30", "2062Q1,sales,E2,win_rate,1"),
+                         "-w", workspace)
+    assert code == 0, err
+    assert sorted(stored(workspace)["team"]) == ["hr", "sales", "sales"]
+    assert "note: period(s) not begun yet (today is " in err and "): 2062Q1; their values are stored" in err
 
 
 @pytest.mark.parametrize("store", ["corrupt", "folder"])
@@ -396,7 +445,7 @@ def test_cli_exit_codes_and_messages(workspace, tmp_path, cli):
 
     code, out, err = cli("import-actuals", bad, "-w", workspace, "--skip-invalid")
     assert code == 0, err
-    assert "see " in out and (tmp_path / "bad.rejects.csv").exists()
+    assert f"all are in {tmp_path / 'bad.rejects.csv'}" in out and (tmp_path / "bad.rejects.csv").exists()
 
     code, out, err = cli("import-actuals", tmp_path / "missing.xlsx", "-w", workspace)
     assert code == 2 and "missing.xlsx: file not found" in err and "Traceback" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,9 +11,11 @@ import typer
 
 from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
 from kpi_workbook.core.errors import KpiWorkbookError
+from kpi_workbook.core.periods import parse_period
 from kpi_workbook.workspace.actuals_reader import ColumnMap
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError
-from kpi_workbook.workspace.importer import import_actuals
+from kpi_workbook.workspace.files import ACTUALS_CSV
+from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
 
 EXIT_REJECTED = 1
 SHOWN_PROBLEMS = 50
@@ -94,11 +97,26 @@ def import_actuals_command(
         if len(exc.problems) > SHOWN_PROBLEMS:
             typer.echo(f"... and {len(exc.problems) - SHOWN_PROBLEMS} more problems", err=True)
         typer.echo(_rejected_summary(exc, skip_invalid), err=True)
+        written = rejects if rejects is not None else default_rejects_path(file) if skip_invalid else None
+        if written is not None:
+            typer.echo(f"the rejected rows are in {written}", err=True)
         raise typer.Exit(EXIT_REJECTED) from None
     except KpiWorkbookError as exc:
         fail(exc)
     periods = ", ".join(result.periods)
+    if result.built:
+        typer.echo(f"kpi-workbook: built the actuals store from {opened.root / ACTUALS_CSV} ({result.built} values) "
+                   "before importing", err=True)
     typer.echo(f"imported {result.imported} value(s) for {periods} from {result.file} "
                f"(replaced {result.replaced} stored value(s))")
+    future = [label for label in result.periods if parse_period(label).start > dt.date.today()]
+    if future:
+        typer.echo(f"note: period(s) not begun yet (today is {dt.date.today()}): {', '.join(future)}; their values are "
+                   "stored, but check the period column: score and the reports show the latest period by default",
+                   err=True)
     if result.rejects_path is not None:
-        typer.echo(f"skipped {result.report['row'].nunique()} invalid row(s); see {result.rejects_path}")
+        invalid = result.report["row"].nunique() - result.held_back
+        held = (f" and held back {result.held_back} valid row(s) that may share a period, team and KPI with them"
+                if result.held_back else "")
+        typer.echo(f"rejected {invalid} invalid row(s){held}; all are in {result.rejects_path} with the reasons: fix "
+                   "them there and import that file")

@@ -216,11 +216,11 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def team_ids(values: pd.Series, framework: Framework) -> pd.Series:
-    """Team values as team ids: an id stays, a team name (case, accents and spaces ignored) becomes its id, any
-    other value is kept for the schema to reject (the same rules as a source's `team_match: name`)."""
+    """Team values as team ids: an id stays, a team name or id in other case, accents or spacing (`SALES`,
+    `Customer_Support`) becomes its id (a name first), any other value is kept for the schema to reject."""
     ids = {t.id for t in framework.teams}
-    names = {fold(t.name): t.id for t in framework.teams}
-    lookup = {v: v if v in ids else names.get(fold(v), v) for v in pd.unique(values.astype(str))}
+    folded = {fold(t.id): t.id for t in framework.teams} | {fold(t.name): t.id for t in framework.teams}
+    lookup = {v: v if v in ids else folded.get(fold(v), v) for v in pd.unique(values.astype(str))}
     return values.astype(str).map(lookup)
 
 

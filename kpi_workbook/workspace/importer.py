@@ -9,6 +9,7 @@ import pandas as pd
 
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, RawActuals, read_actuals_file
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
@@ -16,7 +17,7 @@ from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import ACTUALS_CSV, EMPLOYEES_FILE, load_framework
 from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sources import parse_dates
-from kpi_workbook.workspace.store import workspace_store
+from kpi_workbook.workspace.store import build_missing, workspace_store
 
 REJECT_COLUMNS = ["row", *LONG_COLUMNS, "reason"]
 SHOWN_PROBLEMS = 20
@@ -34,6 +35,8 @@ class ImportResult:
     periods: list[str]
     report: pd.DataFrame
     rejects_path: Path | None
+    held_back: int = 0  # valid rows written to the rejects file with the rejected rows they share a slice with
+    built: int = 0  # values of the workspace's actuals.csv stored first, when the store was not built yet
 
 
 def default_rejects_path(path: str | Path) -> Path:
@@ -67,27 +70,59 @@ def write_rejects(validated: ValidatedActuals, path: str | Path) -> Path:
     return path
 
 
-def hold_back_slices(validated: ValidatedActuals) -> ValidatedActuals:
+_SLICE_FIELDS = {"period": "period", "team": "team", "kpi_id": "KPI"}
+
+
+def _held_sql(valid: str, known: tuple[str, ...]) -> str:
+    """The valid rows that may share a slice with a rejected row whose readable slice fields are exactly `known`:
+    equal in those, whatever the others (the first such rejected row named)."""
+    unknown = [f for f in _SLICE_FIELDS if f not in known]
+    exactly = " AND ".join([*(f"{f} IS NOT NULL" for f in known), *(f"{f} IS NULL" for f in unknown)])
+    grouped = f"SELECT {', '.join([*known, 'min(row) AS first_row'])} FROM rejected_keys WHERE {exactly}"
+    if known:
+        grouped += " GROUP BY ALL"
+    if not unknown:
+        why = "(same period, team and KPI)"
+    else:
+        why = (f"(its {' and '.join(_SLICE_FIELDS[f] for f in unknown)} cannot be read, so every row with the same "
+               f"{' and '.join(_SLICE_FIELDS[f] for f in known) or 'file'} waits with it)")
+    join = f"JOIN ({grouped}) s USING ({', '.join(known)})" if known else f"CROSS JOIN ({grouped}) s"
+    return (f"SELECT v.id, v.row, v.kpi_id, s.first_row, {literal(why)} AS why FROM {valid} v {join} "
+            "WHERE s.first_row IS NOT NULL")
+
+
+def hold_back_slices(validated: ValidatedActuals, framework: Framework) -> ValidatedActuals:
     """Move valid rows to the rejected ones when a row of the same period × team × KPI was rejected.
 
     An import replaces whole period × team × KPI slices, so a slice goes in complete or not at all; the
-    rejects file then holds every row of the slice, and importing it once fixed restores the slice whole.
+    rejects file then holds every row of the slice, and importing it once fixed restores the slice whole. A
+    rejected row whose period, team or KPI cannot be read (an unknown KPI id, say) may belong to any slice that
+    agrees with its other fields: the valid rows of all of those wait with it.
     """
     scratch = validated.scratch
     if not validated.rejected_count:
         return validated
+    valid = validated.valid_table
+    scratch.table("known_teams", pd.DataFrame({"team": [t.id for t in framework.teams]}, dtype=str))
+    scratch.table("known_kpis", pd.DataFrame({"kpi_id": [k.id for k in framework.kpis]}, dtype=str))
+    scratch.con.execute(f"""CREATE OR REPLACE TABLE rejected_keys AS
+        SELECT r.row, p.label AS period,
+               CASE WHEN r.team IN (SELECT team FROM known_teams) THEN r.team END AS team,
+               CASE WHEN r.kpi_id IN (SELECT kpi_id FROM known_kpis) THEN r.kpi_id END AS kpi_id
+        FROM {validated.rejected_table} r LEFT JOIN periods p USING (period)""")
+    patterns = scratch.frame("SELECT DISTINCT period IS NOT NULL AS p, team IS NOT NULL AS t, "
+                             "kpi_id IS NOT NULL AS k FROM rejected_keys")
+    parts = [_held_sql(valid, tuple(f for f, on in zip(_SLICE_FIELDS, flags, strict=True) if on))
+             for flags in patterns.itertuples(index=False)]
     scratch.con.execute(f"""CREATE OR REPLACE TABLE held AS
-        SELECT v.id, v.row, v.kpi_id, 'held back with rejected row ' || s.first_row
-               || ' (same period, team and KPI); fix that row and import the rejects file' AS reason
-        FROM {validated.valid_table} v JOIN (
-            SELECT p.label AS period, r.team, r.kpi_id, min(r.row) AS first_row
-            FROM {validated.rejected_table} r JOIN periods p USING (period) WHERE p.label IS NOT NULL GROUP BY ALL
-        ) s USING (period, team, kpi_id)""")
+        SELECT id, row, kpi_id, 'held back with rejected row ' || arg_min(first_row, first_row) || ' '
+               || arg_min(why, first_row) || '; fix that row and import the rejects file' AS reason
+        FROM ({" UNION ALL ".join(parts)}) GROUP BY id, row, kpi_id""")
     held = scratch.frame("SELECT row, 'kpi_id' AS \"column\", kpi_id AS value, reason FROM held ORDER BY row, id")
     if held.empty:
         return validated
     scratch.con.execute(f"""CREATE OR REPLACE VIEW valid_kept AS
-        SELECT * FROM {validated.valid_table} v WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.id = v.id)""")
+        SELECT * FROM {valid} v WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.id = v.id)""")
     scratch.con.execute(f"""CREATE OR REPLACE TABLE rejected_kept AS
         SELECT * FROM {validated.rejected_table}
         UNION ALL BY NAME SELECT r.*, 'kpi_id: ' || h.reason AS reason FROM raw r JOIN held h USING (id)""")
@@ -140,12 +175,13 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
     if rejects is not None:
         check_rejects_path(rejects, workspace, overwrite_rejects)
     framework = load_framework(workspace)
+    employees = load_employees(workspace, framework)
     with Scratch() as scratch:
         raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns,
                                 kpis={k.id for k in framework.kpis}, scratch=scratch)
         raw = dates_to_periods(raw, date_formats or [])
-        checked = validate_actuals(raw, framework, load_employees(workspace, framework))
-        kept = hold_back_slices(checked)
+        checked = validate_actuals(raw, framework, employees)
+        kept = hold_back_slices(checked, framework)
         validated = kept if skip_invalid else checked
         rejected = validated.rejected_count
         rejects_path = None
@@ -155,10 +191,14 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
             raise RejectedRowsError(validated, importable=kept.valid_count,
                                     held_back=kept.rejected_count - checked.rejected_count)
         read, rows = len(raw), validated.valid_rows()
+        held_back = rejected - checked.rejected_count
         periods = scratch.frame(f"SELECT DISTINCT period FROM read_parquet({literal(str(rows))})")["period"]
         scratch.close_database()  # the store's own work needs the memory
-        result = workspace_store(workspace).replace_periods(rows)
+        store = workspace_store(workspace)
+        built = build_missing(store, Path(workspace) / ACTUALS_CSV, framework, employees)  # the history first
+        result = store.replace_periods(rows)
         return ImportResult(
             file=raw.file, read=read, imported=result.inserted, rejected=rejected, replaced=result.removed,
             periods=sort_periods(periods), report=validated.report, rejects_path=rejects_path,
+            held_back=held_back, built=built,
         )

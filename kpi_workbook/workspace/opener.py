@@ -24,7 +24,7 @@ from kpi_workbook.core.model import Framework
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR, SAMPLE_WORKSPACE_NAME
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB, FRAMEWORK_FILE, load_framework
-from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, build_from_csv, open_store
+from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, build_missing, open_store
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.scope import Scope
@@ -118,10 +118,7 @@ class Workspace:
     def build_store(self, store: DuckDBStore) -> bool:
         """Build `store` from actuals.csv when the CSV exists and the store does not; True if this call built it."""
         csv = self.root / ACTUALS_CSV
-        if store.path.exists() or not csv.exists():
-            return False
-        store.path.parent.mkdir(parents=True, exist_ok=True)
-        built = build_from_csv(store, csv, self.framework, self.employees)
+        built = build_missing(store, csv, self.framework, self.employees)
         if built:
             self.notice(f"built the actuals store {store.path} from {csv} ({built} values)")
         return bool(built)

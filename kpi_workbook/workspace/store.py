@@ -402,6 +402,15 @@ def workspace_store(location: str | Path) -> DuckDBStore:
     return DuckDBStore(path if path.suffix == ".duckdb" else path / ACTUALS_DB)
 
 
+def build_missing(store: DuckDBStore, csv: Path, framework: Framework, employees: pd.DataFrame) -> int:
+    """Build `store` from `csv` when the CSV exists and the store does not (see build_from_csv); the number of
+    values stored, 0 when there was nothing to build."""
+    if store.path.exists() or not csv.exists():
+        return 0
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    return build_from_csv(store, csv, framework, employees)
+
+
 def build_from_csv(store: DuckDBStore, csv: Path, framework: Framework, employees: pd.DataFrame) -> int:
     """Validate `csv` (the long import format) and build `store` from it, unless another process made it first.
 
