@@ -258,6 +258,17 @@ def test_cli_maps_columns_and_refuses_malformed_pairs(workspace, tmp_path, cli):
     assert code == 2 and "--column 'Quarter': expected NAME=VALUE" in err and "Traceback" not in err
 
 
+def test_wide_kpi_columns_may_name_kpis_by_name_or_id_in_any_case(workspace, tmp_path):
+    path = write(tmp_path / "bi.csv", "period,team,employee_id,Win rate, SALES-CYCLE-DAYS ,Pipeline Coverage Ratio",
+                 "2025Q1,sales,E1,24,80,", "2025Q1,sales,,,,3.2")
+    assert import_actuals(path, workspace, layout="wide").imported == 3
+    actuals = stored(workspace).set_index(["employee_id", "kpi_id"])["value"]
+    assert actuals.to_dict() == {("E1", "win_rate"): 24, ("E1", "sales_cycle_days"): 80, ("", "pipeline_coverage"): 3.2}
+    twice = write(tmp_path / "twice.csv", "period,team,employee_id,win_rate,Win rate", "2025Q1,sales,E1,24,25")
+    with pytest.raises(InputError, match="columns 'win_rate', 'Win rate' all name the KPI 'win_rate'"):
+        import_actuals(twice, workspace, layout="wide")
+
+
 def test_wide_layout_reports_the_kpi_column_of_a_bad_cell(workspace, tmp_path):
     path = write(tmp_path / "wide.csv", "period,team,employee_id,win_rate,sales_cycle_days", "2025Q1,sales,E1,2x,7")
     report = rejected(path, workspace, layout="wide")

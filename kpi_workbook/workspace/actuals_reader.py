@@ -9,7 +9,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -240,22 +240,46 @@ def _read_excel(path: Path, file: str, required: list[str], header_row: int | No
     return names, header
 
 
+def kpi_headers(kpis: Collection[str] | Mapping[str, str]) -> dict[str, str]:
+    """Header text (as normalize_header gives it) → KPI id, for the KPI columns of a wide file: each id, and each
+    name when `kpis` maps ids to names (`Win rate`, `WIN-RATE` and `win_rate` all name win_rate); an id wins."""
+    names = {normalize_header(name): kpi for kpi, name in kpis.items()} if isinstance(kpis, Mapping) else {}
+    return names | {normalize_header(kpi): kpi for kpi in kpis}
+
+
+def _kpi_of_columns(kpi_columns: list[str], kpis: Collection[str] | Mapping[str, str] | None, header: int,
+                    file: str) -> dict[str, str]:
+    """Each KPI column of a wide file → the KPI id it names (itself when `kpis` is None); InputError with one
+    problem per column that names no KPI, or per KPI that two columns name."""
+    if kpis is None:
+        return {c: c for c in kpi_columns}
+    by_header = kpi_headers(kpis)
+    found = {c: c if c in kpis else by_header.get(normalize_header(c)) for c in kpi_columns}
+    problems = _unknown_kpi_columns([c for c, kpi in found.items() if kpi is None], kpis, header, file)
+    for kpi in dict.fromkeys(k for k in found.values() if k):
+        named = [c for c, k in found.items() if k == kpi]
+        if len(named) > 1:
+            problems.append(Problem(file=file, entry=f"row {header}", field=named[1], message=(
+                f"columns {', '.join(repr(c) for c in named)} all name the KPI '{kpi}'; keep one (--ignore the rest)")))
+    if problems:
+        raise InputError(problems)
+    return {c: kpi for c, kpi in found.items() if kpi}
+
+
 def _unknown_kpi_columns(kpi_columns: list[str], kpis: Collection[str], header: int, file: str) -> list[Problem]:
-    """One problem per column of a wide file that names no KPI id, with the closest ids."""
+    """One problem per column of a wide file that names no KPI id or name, with the closest ids."""
     problems = []
     for column in kpi_columns:
-        if column in kpis:
-            continue
         close = difflib.get_close_matches(normalize_header(column), list(kpis), n=3, cutoff=0.5)
         hint = f"closest KPI ids: {', '.join(close)}; " if close else ""
         problems.append(Problem(file=file, entry=f"row {header}", field=column, message=(
-            f"column is not a KPI id of kpis.yaml ({hint}map it with --column '{column}=KPI_ID' or leave it out "
-            f"with --ignore '{column}')")))
+            f"column is not a KPI id or name of kpis.yaml ({hint}map it with --column '{column}=KPI_ID' or leave it "
+            f"out with --ignore '{column}')")))
     return problems
 
 
 def _long_sql(names: list[str], layout: str, header: int, file: str, columns: ColumnMap,
-              kpis: Collection[str] | None) -> str:
+              kpis: Collection[str] | Mapping[str, str] | None) -> str:
     """SQL over the scratch table `cells` giving one row per value (RAW_COLUMNS and a unique `id`).
 
     In the wide layout every column that is not an id column must be a KPI id of `kpis` (when given); an
@@ -284,13 +308,11 @@ def _long_sql(names: list[str], layout: str, header: int, file: str, columns: Co
         return (f"SELECT row AS id, row, 'value' AS \"column\", {fields} FROM cells WHERE NOT ({blank})")
     kpi_columns = [n for n in given if n not in {"extra", *WIDE_ID_COLUMNS, *WIDE_IGNORED}
                    and not n.startswith("unnamed_")]
-    unknown = _unknown_kpi_columns(kpi_columns, kpis, header, file) if kpis is not None else []
-    if unknown:
-        raise InputError(unknown)
+    kpi_of = _kpi_of_columns(kpi_columns, kpis, header, file)
     if not kpi_columns:
         return f"SELECT 0::BIGINT AS id, 0::BIGINT AS row, {EMPTY_TEXT} WHERE false"
     ids = ", ".join(f"{text[c]} AS {c}" for c in [*WIDE_ID_COLUMNS, "extra"])
-    melted = (f"SELECT row, {ids}, unnest([{', '.join(literal(k) for k in kpi_columns)}]) AS kpi_id, "
+    melted = (f"SELECT row, {ids}, unnest([{', '.join(literal(kpi_of[k]) for k in kpi_columns)}]) AS kpi_id, "
               f"unnest([{', '.join(source[k] for k in kpi_columns)}]) AS cell, "
               f"unnest(range({len(kpi_columns)})) AS position FROM cells")
     filled = f"SELECT *, {strip('cell')} AS value FROM ({melted}) WHERE cell <> ''"  # most cells are empty
@@ -305,14 +327,16 @@ def strip_text(value: Any) -> str:
 
 def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None = None,
                       header_row: int | None = None, columns: ColumnMap | None = None,
-                      kpis: Collection[str] | None = None, scratch: Scratch | None = None) -> RawActuals:
+                      kpis: Collection[str] | Mapping[str, str] | None = None,
+                      scratch: Scratch | None = None) -> RawActuals:
     """Read a CSV or Excel file of actuals into the scratch table `raw`; raise InputError (naming the file) when it
     cannot be read.
 
     `layout` is "long" (columns period, team, employee_id, kpi_id, value; other columns are ignored) or
     "wide" (period, team, optionally employee_id, then one column per KPI id; empty cells are no data, a file
     without employee_id holds team-level values; columns name, employee_name, role, row and reason are ignored;
-    with `kpis`, each other column that is not a KPI id is one InputError problem). Header names ignore case,
+    with `kpis` (ids, or ids → names), each other column names a KPI by id or name, case and spacing aside, or is
+    one InputError problem). Header names ignore case,
     spaces and a byte-order mark; the header row is found among the first 20 rows (title rows above it are
     skipped) unless `header_row` (1-based) is given. `sheet` picks an Excel sheet (default: the first).
     `columns` maps other header names onto these and fixes a period, team or employee for files without that

@@ -178,7 +178,7 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
     employees = load_employees(workspace, framework)
     with Scratch() as scratch:
         raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns,
-                                kpis={k.id for k in framework.kpis}, scratch=scratch)
+                                kpis={k.id: k.name for k in framework.kpis}, scratch=scratch)
         raw = dates_to_periods(raw, date_formats or [])
         checked = validate_actuals(raw, framework, employees)
         kept = hold_back_slices(checked, framework)
