@@ -313,6 +313,11 @@ def test_date_formats_given_with_an_option_read_the_period_column(workspace, tmp
     assert report["row"].tolist() == [2, 4] and "--date-format '%m/%d/%Y'" in report["reason"].iloc[0]
     result = import_actuals(path, workspace, date_formats=["%m/%d/%Y", "%d-%m-%y"])
     assert result.imported == 3 and result.periods == ["2016-08", "2025-04", "2025-05"]
+    wrong = write(tmp_path / "wrong.csv", HEADER, "15/04/2025,sales,E1,win_rate,24")
+    report = rejected(wrong, workspace, date_formats=["%m/%d/%Y"])
+    assert report["reason"].tolist() == ["not a period, nor a date in the format %m/%d/%Y (periods are written e.g. "
+                                         "2026Q3 (quarter), 2026-09 (month), 2026H2 (half year), 2026 (year) or "
+                                         "2026-W05 (ISO week))"]
     ambiguous = write(tmp_path / "ambiguous.csv", HEADER, "4/5/2025,sales,E1,win_rate,24")
     with pytest.raises(InputError, match="row 2, field 'period': ambiguous date '4/5/2025'"):
         import_actuals(ambiguous, workspace, date_formats=["%m/%d/%Y", "%d/%m/%Y"])

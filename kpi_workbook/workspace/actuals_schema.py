@@ -11,6 +11,7 @@ onto the rows that hold those values, so the report names the same rows, columns
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,13 @@ NOT_IN_TEAM = "team-level value (no employee id) for a KPI that no role of the t
 DUPLICATE = "duplicate: another row has the same period, team, employee and KPI"
 NOT_A_PERIOD = (f"not a period (write e.g. {EXAMPLES}; give dates in another format, such as 4/15/2025, with "
                 "--date-format '%m/%d/%Y')")
+
+
+def not_a_period(date_formats: Sequence[str] = ()) -> str:
+    """Why a period cell is rejected: with date formats given, that it is no date in any of them either."""
+    if not date_formats:
+        return NOT_A_PERIOD
+    return f"not a period, nor a date in the format {' or '.join(date_formats)} (periods are written e.g. {EXAMPLES})"
 ROW_CHECK_COLUMNS = {OTHER_TEAM: "employee_id", NOT_IN_ROLE: "kpi_id", NOT_IN_TEAM: "kpi_id"}
 PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"  # DuckDB reads these as pandas does
 
@@ -139,8 +147,9 @@ class ActualsSchema:
         return {reason: rank for rank, reason in enumerate([*reasons, DUPLICATE])}
 
 
-def actuals_schema(framework: Framework, employees: pd.DataFrame) -> ActualsSchema:
-    """The pandera schemas of an actuals table for this framework and these employees."""
+def actuals_schema(framework: Framework, employees: pd.DataFrame, date_formats: Sequence[str] = ()) -> ActualsSchema:
+    """The pandera schemas of an actuals table for this framework and these employees (`date_formats`: those the
+    period cells' dates were read with, for the message of a cell that is neither)."""
     teams = sorted(t.id for t in framework.teams)
     kpis = {k.id for k in framework.kpis}
     people = employees.drop_duplicates("employee_id").set_index("employee_id")
@@ -169,7 +178,7 @@ def actuals_schema(framework: Framework, employees: pd.DataFrame) -> ActualsSche
         return ~team_level | _pair(frame["team"], frame["kpi_id"]).isin(team_kpis)
 
     period = pa.DataFrameSchema({"period": pa.Column(str, pa.Check(
-        lambda s: period_table(s)["label"].notna(), ignore_na=False, error=NOT_A_PERIOD))})
+        lambda s: period_table(s)["label"].notna(), ignore_na=False, error=not_a_period(date_formats)))})
     keys = pa.DataFrameSchema(
         {
             "team": pa.Column(str, [
@@ -260,14 +269,15 @@ def _duplicates(scratch: Scratch) -> str:
           ON d.label = p.label AND d.team = r.team AND d.employee_id = r.employee_id AND d.kpi_id = r.kpi_id"""
 
 
-def validate_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFrame) -> ValidatedActuals:
+def validate_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFrame,
+                     date_formats: Sequence[str] = ()) -> ValidatedActuals:
     """Check every row of the scratch table `raw`; the valid rows (ready for the store) and the rejected ones go to
     scratch tables, the problems to a report (row, column, value, reason) ordered by row.
 
     Teams may be given by id or by name (see team_ids). Each rule runs on the distinct values it reads; a value
     that is plainly a finite number (PLAIN_NUMBER) passes without one."""
     scratch = raw.scratch
-    schema = actuals_schema(framework, employees)
+    schema = actuals_schema(framework, employees, date_formats)
     ranks = schema.ranks()
     teams = _distinct(scratch, "team")["team"]
     scratch.table("team_ids", pd.DataFrame({"team": teams, "id": team_ids(teams, framework).astype(str)}))

@@ -180,7 +180,7 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
         raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns,
                                 kpis={k.id: k.name for k in framework.kpis}, scratch=scratch)
         raw = dates_to_periods(raw, date_formats or [])
-        checked = validate_actuals(raw, framework, employees)
+        checked = validate_actuals(raw, framework, employees, date_formats or ())
         kept = hold_back_slices(checked, framework)
         validated = kept if skip_invalid else checked
         rejected = validated.rejected_count
