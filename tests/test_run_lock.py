@@ -46,10 +46,18 @@ def wait_for(condition, timeout: float = 180) -> None:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Ctrl-C for the runner's whole session (runner, workers, kernels)."""
+    """Ctrl-C for the runner's whole session (runner, workers, kernels); a runner that does not end is killed, and
+    the test fails with what its processes were doing."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGINT)
-    proc.communicate(timeout=60)
+    try:
+        proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        processes = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        tree = [f"{p.pid} {p.status()} {' '.join(p.cmdline())[:160]}" for p in processes]
+        os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate()
+        pytest.fail("the runner did not end within 60 s of Ctrl-C; its processes:\n" + "\n".join(tree) + "\n" + err)
 
 
 def test_a_second_runner_on_the_same_period_folder_is_refused(setup, tmp_path):

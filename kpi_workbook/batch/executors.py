@@ -35,6 +35,7 @@ from kpi_workbook.core.errors import InputError, Problem
 
 Event = tuple[str, object]  # ("started", (scope key, notebook)) or ("finished", RunResult)
 POLL_SECONDS = 0.5
+STOP_SECONDS = 5  # how long an interrupted worker may take to stop its kernels before it is killed
 DASK_SCHEDULER_ENV = "KPI_WORKBOOK_DASK_SCHEDULER"
 
 
@@ -109,6 +110,20 @@ def _init_worker(events: multiprocessing.Queue) -> None:
     prepare_process()
 
 
+def _stop_processes(processes: set[multiprocessing.process.BaseProcess]) -> None:
+    """SIGTERM for each worker (it kills its kernels and leaves), then SIGKILL for any still there after
+    STOP_SECONDS (its fork server, and so its kernels, end with it), so that Ctrl-C always ends the run."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join(STOP_SECONDS)
+
+
 def _run_local_batch(batch: Batch, scratch: str) -> list[RunResult]:
     return execute_batch(batch, scratch, _notify)
 
@@ -149,6 +164,7 @@ class LocalExecutor:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
                                    initargs=(events,))
         reported = _Reported()
+        interrupted = False
         try:
             pending = {pool.submit(_run_local_batch, batch, scratch.name): batch for batch in batches}
             while pending:
@@ -164,11 +180,11 @@ class LocalExecutor:
                     batch = pending.pop(future)
                     yield from reported.rest(_batch_results(batch, future))
         except (KeyboardInterrupt, GeneratorExit):
-            for process in set(multiprocessing.active_children()) - others:
-                process.terminate()
+            interrupted = True
+            _stop_processes(set(multiprocessing.active_children()) - others)
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=not interrupted, cancel_futures=True)  # stopped workers leave nothing to wait for
             events.close()
             scratch.cleanup()
 
