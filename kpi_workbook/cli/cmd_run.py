@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 EXIT_FAILED_RUNS = 1
 EXIT_INTERRUPTED = 130
+INTERRUPTED = "interrupted: the runs that finished are recorded in runs.json and the index"
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -75,6 +76,7 @@ def run(
     notebooks. Exit 0 when every run succeeded, 1 when some failed (the others still ran), 2 for unusable input or
     when another run is writing the same period folder, 130 when interrupted.
     """
+    from kpi_workbook.batch.interrupts import watch_interrupts
     from kpi_workbook.batch.runner import RunRequest, run_reports  # papermill and nbconvert load slowly; only for `run`
 
     teams, departments = _split(team), _split(department)
@@ -90,12 +92,13 @@ def run(
         retry_failed=retry_failed, progress=progress, executor=executor, scheduler=scheduler,
         **{k: v for k, v in limits.items() if v is not None},
     )
+    watch_interrupts(INTERRUPTED)
     try:
         summary = run_reports(request)
     except UnknownTeamError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        typer.echo("interrupted: the runs that finished are recorded in runs.json and the index", err=True)
+        typer.echo(INTERRUPTED, err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     if not summary.results:
         echo_table(f"nothing to retry: no failed runs in {summary.period_dir}")
