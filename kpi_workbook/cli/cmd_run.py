@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -93,6 +94,9 @@ def run(
         **{k: v for k, v in limits.items() if v is not None},
     )
     watch_interrupts(INTERRUPTED)
+    # Ctrl-C must reach this process: a SIGINT blocked in the mask it inherited (a parent's thread had blocked it)
+    # would never be delivered; an ignored one (nohup, a background job) stays ignored
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
         summary = run_reports(request)
     except UnknownTeamError as exc:
