@@ -82,23 +82,8 @@ def run_lock(folder: Path) -> Iterator[Path]:
                 with contextlib.suppress(FileExistsError):
                     os.link(stale, path)
             stale.unlink()
-    _held.add(path)
     try:
         yield path
     finally:
-        _held.discard(path)
-        _release(path)
-
-
-_held: set[Path] = set()  # the locks this process holds, for release_held_locks
-
-
-def _release(path: Path) -> None:
-    if (_read(path) or {}).get("pid") == os.getpid():
-        path.unlink(missing_ok=True)
-
-
-def release_held_locks() -> None:
-    """Release every run lock this process holds (when it must leave without unwinding, see interrupts.py)."""
-    for path in list(_held):
-        _release(path)
+        if (_read(path) or {}).get("pid") == os.getpid():
+            path.unlink(missing_ok=True)

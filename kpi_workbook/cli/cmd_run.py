@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 EXIT_FAILED_RUNS = 1
 EXIT_INTERRUPTED = 130
-INTERRUPTED = "interrupted: the runs that finished are recorded in runs.json and the index"
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -77,7 +76,6 @@ def run(
     notebooks. Exit 0 when every run succeeded, 1 when some failed (the others still ran), 2 for unusable input or
     when another run is writing the same period folder, 130 when interrupted.
     """
-    from kpi_workbook.batch.interrupts import watch_interrupts
     from kpi_workbook.batch.runner import RunRequest, run_reports  # papermill and nbconvert load slowly; only for `run`
 
     teams, departments = _split(team), _split(department)
@@ -93,7 +91,6 @@ def run(
         retry_failed=retry_failed, progress=progress, executor=executor, scheduler=scheduler,
         **{k: v for k, v in limits.items() if v is not None},
     )
-    watch_interrupts(INTERRUPTED)
     # Ctrl-C must reach this process: a SIGINT blocked in the mask it inherited (a parent's thread had blocked it)
     # would never be delivered; an ignored one (nohup, a background job) stays ignored
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -102,7 +99,7 @@ def run(
     except UnknownTeamError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        typer.echo(INTERRUPTED, err=True)
+        typer.echo("interrupted: the runs that finished are recorded in runs.json and the index", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     if not summary.results:
         echo_table(f"nothing to retry: no failed runs in {summary.period_dir}")
