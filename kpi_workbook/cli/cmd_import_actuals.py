@@ -16,6 +16,7 @@ from kpi_workbook.workspace.actuals_reader import ColumnMap
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError
 from kpi_workbook.workspace.files import ACTUALS_CSV
 from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
+from kpi_workbook.workspace.store import built_message, workspace_store
 
 EXIT_REJECTED = 1
 SHOWN_PROBLEMS = 50
@@ -105,8 +106,9 @@ def import_actuals_command(
         fail(exc)
     periods = ", ".join(result.periods)
     if result.built:
-        typer.echo(f"kpi-workbook: built the actuals store from {opened.root / ACTUALS_CSV} ({result.built} values) "
-                   "before importing", err=True)
+        store = workspace_store(opened.root)
+        typer.echo(f"kpi-workbook: {built_message(store, opened.root / ACTUALS_CSV, result.built)} before importing",
+                   err=True)
     typer.echo(f"imported {result.imported} value(s) for {periods} from {result.file} "
                f"(replaced {result.replaced} stored value(s))")
     future = [label for label in result.periods if parse_period(label).start > dt.date.today()]

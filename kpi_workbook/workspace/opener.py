@@ -24,7 +24,7 @@ from kpi_workbook.core.model import Framework
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR, SAMPLE_WORKSPACE_NAME
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB, FRAMEWORK_FILE, load_framework
-from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, build_missing, open_store
+from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, build_missing, built_message, open_store
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.scope import Scope
@@ -120,7 +120,7 @@ class Workspace:
         csv = self.root / ACTUALS_CSV
         built = build_missing(store, csv, self.framework, self.employees)
         if built:
-            self.notice(f"built the actuals store {store.path} from {csv} ({built} values)")
+            self.notice(built_message(store, csv, built))
         return bool(built)
 
     def scope(self, team: object = "", department: object = "", period: object = "") -> Scope:

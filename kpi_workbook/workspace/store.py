@@ -402,6 +402,11 @@ def workspace_store(location: str | Path) -> DuckDBStore:
     return DuckDBStore(path if path.suffix == ".duckdb" else path / ACTUALS_DB)
 
 
+def built_message(store: DuckDBStore, csv: Path, values: int) -> str:
+    """What a command says when it built `store` from `csv`."""
+    return f"built the actuals store {store.path} from {csv} ({values} values)"
+
+
 def build_missing(store: DuckDBStore, csv: Path, framework: Framework, employees: pd.DataFrame) -> int:
     """Build `store` from `csv` when the CSV exists and the store does not (see build_from_csv); the number of
     values stored, 0 when there was nothing to build."""
