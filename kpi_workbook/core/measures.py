@@ -15,6 +15,17 @@ A measure is one of four kinds, written in a KPI definition's ``measure`` field:
     measure:                                  # derived from other KPIs of the same scope
       derived: new_business_revenue / headcount
       per: team
+    measure:                                  # leavers ÷ average headcount over the trailing 4 quarters
+      ratio:
+        numerator: {source: roster, function: count, date: termination_date}
+        denominator: {source: roster, function: headcount, at: average}
+      per: team
+      scale: 100
+      window: 4
+
+A headcount counts the rows of a source with validity spans (`start`/`end` in sources.yaml) that are active on given
+days of each period; `date` places each row in a period by another date column than the source's `when` (rows
+without a date there are not events yet); `window` aggregates the trailing periods instead of one.
 
 Filters (``where``) and derived expressions are parsed with Python's ``ast`` into small trees; nothing is ever
 evaluated as code.
@@ -47,12 +58,25 @@ class Function(StrEnum):
     MEDIAN = "median"
     MIN = "min"
     MAX = "max"
+    HEADCOUNT = "headcount"
 
 
 #: Aggregations that are 0 (not "no data") over a group where the filter matches no row.
-ZERO_WHEN_NONE_MATCH = frozenset({Function.SUM, Function.COUNT, Function.COUNT_DISTINCT})
+ZERO_WHEN_NONE_MATCH = frozenset({Function.SUM, Function.COUNT, Function.COUNT_DISTINCT, Function.HEADCOUNT})
+#: Aggregations that add up across periods and scopes (a window of them is their sum).
+ADDITIVE_FUNCTIONS = frozenset({Function.SUM, Function.COUNT})
 #: Aggregations that need a number column.
 NUMERIC_FUNCTIONS = frozenset({Function.SUM, Function.MEAN, Function.MEDIAN, Function.MIN, Function.MAX})
+
+
+class At(StrEnum):
+    """On which days of a period a headcount counts the active rows: its last day, its first day, the average of the
+    two (SHRM's average headcount) or the average of every month's last day in the period."""
+
+    END = "end"
+    START = "start"
+    AVERAGE = "average"
+    MONTH_ENDS = "month_ends"
 
 
 class Per(StrEnum):
@@ -74,23 +98,44 @@ class _Strict(Strict):
 
 
 class Aggregate(_Strict):
-    """An aggregation of a source's rows: `function` of `column` over the rows matching `where`."""
+    """An aggregation of a source's rows: `function` of `column` over the rows matching `where`, each row placed in
+    a period by its `date` (the source's `when` unless given). A headcount counts the rows active on the days `at`
+    says (or sums `column` over them, e.g. FTE)."""
 
     source: SourceName
     function: Function
     column: ColumnName | None = None
     where: str | None = None
+    date: ColumnName | None = None
+    at: At | None = None
 
     @model_validator(mode="after")
     def _column_needed(self) -> Aggregate:
-        if self.column is None and self.function is not Function.COUNT:
-            raise ValueError(f"'{self.function}' needs a column (only count may leave it out)")
+        if self.column is None and self.function not in (Function.COUNT, Function.HEADCOUNT):
+            raise ValueError(f"'{self.function}' needs a column (only count and headcount may leave it out)")
+        if self.at is not None and self.function is not Function.HEADCOUNT:
+            raise ValueError("`at` is for function: headcount")
+        if self.date is not None and self.function is Function.HEADCOUNT:
+            raise ValueError("a headcount counts the rows active on the days `at` says; it takes no `date`")
         return self
+
+    @property
+    def counted_at(self) -> At:
+        """The days a headcount counts (the average of a period's first and last day unless `at` says)."""
+        return self.at or At.AVERAGE
 
     def describe(self) -> str:
         """The aggregation in words, e.g. 'sum of amount in crm_opportunities where stage == "won"'."""
-        what = f"{self.function.value.replace('_', ' ')} of {self.column}" if self.column else "number of rows"
-        return f"{what} in {self.source}" + (f" where {self.where}" if self.where else "")
+        if self.function is Function.HEADCOUNT:
+            days = {At.END: "on the period's last day", At.START: "on the period's first day",
+                    At.AVERAGE: "averaged over the period's first and last day",
+                    At.MONTH_ENDS: "averaged over the month ends"}[self.counted_at]
+            what = f"sum of {self.column} of the rows active" if self.column else "rows active"
+            text = f"{what} {days} in {self.source}"
+        else:
+            what = f"{self.function.value.replace('_', ' ')} of {self.column}" if self.column else "number of rows"
+            text = f"{what} in {self.source}" + (f" by {self.date}" if self.date else "")
+        return text + (f" where {self.where}" if self.where else "")
 
 
 class Ratio(_Strict):
@@ -128,6 +173,7 @@ class Measure(_Strict):
     scale: float = Field(default=1.0, allow_inf_nan=False, gt=0)
     unit: str | None = None
     polarity: str | None = None
+    window: int | None = Field(default=None, ge=2, le=120)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Measure:
@@ -135,6 +181,8 @@ class Measure(_Strict):
         if len(kinds) != 1:
             found = ", ".join(kinds) or "none"
             raise ValueError(f"give exactly one of aggregate, ratio, duration or derived (found: {found})")
+        if self.window is not None and self.derived is not None:
+            raise ValueError("a derived measure takes its operands' windows; give `window` to the operands")
         return self
 
     @property
@@ -168,7 +216,8 @@ class Measure(_Strict):
                     + (f" where {d.where}" if d.where else ""))
         else:
             text = f"derived: {self.derived}"
-        return f"{text}{scale}, per {self.per.value}"
+        window = f" over the trailing {self.window} periods" if self.window else ""
+        return f"{text}{scale}{window}, per {self.per.value}"
 
     def digest(self, extra: object = None) -> str:
         """A short hash of the definition (and of `extra`, e.g. the sources and frequency it depends on)."""

@@ -126,3 +126,48 @@ def period_table(values: pd.Series) -> pd.DataFrame:
     result = lookup.iloc[index].reset_index(drop=True)
     result.index = values.index
     return result
+
+
+# --- the calendar: every period of a frequency, with its bounds ---------------------------------------------------
+
+_MONTHS_PER = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.HALF_YEARLY: 6, Frequency.YEARLY: 12}
+
+
+def period_of(day: dt.date, frequency: Frequency) -> Period:
+    """The period of the frequency that a day falls in."""
+    if frequency is Frequency.WEEKLY:
+        year, week, _ = day.isocalendar()
+        return _build(frequency, year, week)
+    months = _MONTHS_PER[frequency]
+    return _build(frequency, day.year, (day.month - 1) // months + 1)
+
+
+def next_period(period: Period, steps: int = 1) -> Period:
+    """The period `steps` periods after `period` (before it for a negative number), of the same frequency."""
+    if period.frequency is Frequency.WEEKLY:
+        return period_of(period.start + dt.timedelta(days=7 * steps), period.frequency)
+    months = _MONTHS_PER[period.frequency] * steps
+    index = period.start.year * 12 + period.start.month - 1 + months
+    return period_of(dt.date(index // 12, index % 12 + 1, 1), period.frequency)
+
+
+def calendar(frequency: Frequency, first_day: dt.date, last_day: dt.date) -> list[Period]:
+    """Every period of the frequency that overlaps the days from `first_day` to `last_day`, in order (a time spine:
+    a period without records is still a period)."""
+    periods: list[Period] = []
+    period = period_of(first_day, frequency)
+    while period.start <= last_day:
+        periods.append(period)
+        period = next_period(period)
+    return periods
+
+
+def month_ends(period: Period) -> list[dt.date]:
+    """The last day of every month in a period (for a week: its last day)."""
+    if period.frequency is Frequency.WEEKLY:
+        return [period.end]
+    ends, month = [], period_of(period.start, Frequency.MONTHLY)
+    while month.start <= period.end:
+        ends.append(month.end)
+        month = next_period(month)
+    return ends

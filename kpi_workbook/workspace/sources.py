@@ -13,11 +13,19 @@ database given by an ibis URL (``postgres://user@host/db``, ``duckdb:///file.duc
       team_match: name                # id (default), name (case- and accent-insensitive) or map
       team_map: {EMEA West: sales}    # explicit values, used with any team_match
       columns: {amount: number, stage: text, created_on: date}
+      where: 'stage != "Test"'         # rows every measure of the source leaves out first
+    - name: roster                    # an HRIS roster: one row per person and employment spell
+      file: exports/roster.csv
+      start: hire_date                # each row is valid from `start` to `end` (an empty end: still employed)
+      end: termination_date
+      as_of: 2025-06-30               # the day of the export (default: the latest date in it)
+      team: department
+      team_match: name
 
 Reading is strict: a missing column, an unparseable or ambiguous date, text in a number column, an unknown team or
 employee, or an empty source is an error naming the file, row, column and value. A read source is an ibis table
-with the standard columns ``__when`` (date), ``__team`` (team id) and ``__employee`` (employee id, when given),
-plus its typed value columns.
+with the standard columns ``__when`` (date), ``__team`` (team id), ``__employee`` (employee id, when given) and
+``__span_start``/``__span_end`` (the validity span, when given), plus its typed value columns.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ SOURCES_FILE = "sources.yaml"
 #: What to do about a column a measure names that a source does not declare (its file may well have it).
 UNDECLARED_COLUMN_FIX = f"declare the column under `columns` in {SOURCES_FILE} or fix the name"
 WHEN, TEAM, EMPLOYEE = "__when", "__team", "__employee"
+SPAN_START, SPAN_END = "__span_start", "__span_end"
 SHOWN_PER_COLUMN = 5
 DELIMITERS = (",", ";", "\t")
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -91,6 +100,11 @@ class Source(BaseModel):
     query: str | None = None
     when: str | None = None
     period: str | None = None
+    start: str | None = None
+    end: str | None = None
+    as_of: dt.date | None = None
+    where: str | None = None
+    skip_undated: bool = False
     date_formats: list[Annotated[str, Field(min_length=2)]] = Field(default_factory=lambda: ["%Y-%m-%d"])
     employee: str | None = None
     team: str | None = None
@@ -116,8 +130,21 @@ class Source(BaseModel):
             raise ValueError("a database source needs either a table or a query")
         if self.file is not None and (self.table or self.query):
             raise ValueError("table and query are for database sources (url); a file source has neither")
-        if (self.when is None) == (self.period is None):
+        if self.when is not None and self.period is not None:
             raise ValueError("give either `when` (a date column) or `period` (a fixed period for a snapshot)")
+        if self.when is None and self.period is None and self.start is None:
+            raise ValueError("give `when` (a date column), `period` (a fixed period for a snapshot) or `start` and "
+                             "`end` (the columns of each row's validity span)")
+        if self.end is not None and self.start is None:
+            raise ValueError("`end` goes with `start`: the first day of each row's validity span")
+        if self.start is not None and self.period is not None:
+            raise ValueError("a source with validity spans (`start`/`end`) is not a snapshot of one `period`")
+        if self.skip_undated and self.when is None:
+            raise ValueError("skip_undated is about empty cells of the `when` column; give `when`")
+        for role in ("start", "end"):
+            column = getattr(self, role)
+            if column is not None and self.columns.get(column, ColumnType.DATE) not in DATE_TYPES:
+                raise ValueError(f"`{role}` column '{column}' must be a date or datetime column")
         if self.employee is None and self.team is None:
             raise ValueError("give an employee column, a team column or both (who each row is about)")
         if self.team_match is TeamMatch.MAP and not self.team_map:
@@ -135,9 +162,15 @@ class Source(BaseModel):
     def value_types(self) -> dict[str, ColumnType]:
         """Every typed column a measure may use, including the `when` column (a date unless declared)."""
         types = dict(self.columns)
-        if self.when is not None:
-            types.setdefault(self.when, ColumnType.DATE)
+        for column in (self.when, self.start, self.end):
+            if column is not None:
+                types.setdefault(column, ColumnType.DATE)
         return types
+
+    @property
+    def has_spans(self) -> bool:
+        """Whether each row is valid over a span of days (an HRIS roster), so that headcounts can be taken."""
+        return self.start is not None
 
     @property
     def fixed_period(self) -> Period | None:
@@ -234,7 +267,8 @@ def _unknown_team(source: Source, framework: Framework, value: object, where: st
 # --- reading files ---------------------------------------------------------------------------------------------
 
 #: What an empty cell of a source's when, employee or team column leaves out (files and engine sources alike).
-_EMPTY_CELL_MESSAGES = {"when": "no date in the `when` column", "employee": "no employee id", "team": "no team"}
+_EMPTY_CELL_MESSAGES = {"when": "no date in the `when` column (give skip_undated: true to leave such rows out)",
+                        "start": "no date in the `start` column", "employee": "no employee id", "team": "no team"}
 
 @dataclass(frozen=True)
 class ReadSource:
@@ -246,7 +280,7 @@ class ReadSource:
 
 
 def _missing_columns(source: Source, present: list[str]) -> list[Problem]:
-    wanted = [c for c in (source.when, source.employee, source.team, *source.columns) if c]
+    wanted = [c for c in (source.when, source.start, source.end, source.employee, source.team, *source.columns) if c]
     problems = []
     for column in dict.fromkeys(wanted):
         if column not in present:
@@ -390,18 +424,26 @@ def read_text_source(source: Source, root: Path, framework: Framework, employees
         raise InputError(problems)
     if frame.empty:
         raise InputError(Problem(file=source.location, message="empty source: no rows below the header"))
+    if source.skip_undated:
+        frame = frame[_as_text(frame[source.when]) != ""]
+        if frame.empty:
+            raise InputError(Problem(file=source.location, field=source.when,
+                                     message="no row has a date in the `when` column"))
     typed, problems = _typed_columns(source, frame)
     who = _who(source, frame, framework, employees, problems)
-    if source.when is not None:
-        blank = typed[source.when].isna() & (_as_text(frame[source.when]) == "")
-        problems += _bad(source, source.when, frame[source.when][blank], _EMPTY_CELL_MESSAGES["when"])
+    for role in ("when", "start"):
+        column = getattr(source, role)
+        if column is not None:
+            blank = typed[column].isna() & (_as_text(frame[column]) == "")
+            problems += _bad(source, column, frame[column][blank], _EMPTY_CELL_MESSAGES[role])
     if problems:
         raise InputError(problems)
     table = pd.DataFrame(typed, index=frame.index)
     for column, values in who.items():
         table[column] = values
-    if source.when is not None:
-        table[WHEN] = typed[source.when]
+    for standard, column in ((WHEN, source.when), (SPAN_START, source.start), (SPAN_END, source.end)):
+        if column is not None:
+            table[standard] = typed[column].dt.normalize()
     return table.reset_index(drop=True)
 
 
@@ -453,11 +495,13 @@ def _distinct(table: ir.Table, column: str) -> list[str | None]:
     return table.select(__value=table[column].cast("string")).distinct().to_pyarrow()["__value"].to_pylist()
 
 
-def _rows_and_empty_dates(source: Source, table: ir.Table) -> tuple[int, int]:
-    """The number of rows, and of rows without a `when` date, from one query where the records are."""
-    when = {} if source.when is None else {"__empty": table[source.when].isnull().sum()}
-    counts = table.aggregate(__rows=table.count(), **when).to_pyarrow().to_pylist()[0]
-    return int(counts["__rows"]), int(counts.get("__empty") or 0)
+def _rows_and_empty_dates(source: Source, table: ir.Table) -> tuple[int, list[str]]:
+    """The number of rows, and which of the when and start columns have empty cells, from one query where the
+    records are."""
+    dated = {role: getattr(source, role) for role in ("when", "start") if getattr(source, role) is not None}
+    counts = table.aggregate(__rows=table.count(), **{f"__{role}": table[column].isnull().sum()
+                                                      for role, column in dated.items()}).to_pyarrow().to_pylist()[0]
+    return int(counts["__rows"]), [role for role in dated if counts[f"__{role}"]]
 
 
 def _empty_cells(source: Source, table: ir.Table, roles: list[str], rows: int) -> list[Problem]:
@@ -517,12 +561,13 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
     problems = _check_schema(source, table)
     if problems:
         raise InputError(problems)
-    rows, empty_dates = _rows_and_empty_dates(source, table)
+    if source.skip_undated:
+        table = table.filter(table[source.when].notnull())
+    rows, empty = _rows_and_empty_dates(source, table)
     if rows == 0:
         raise InputError(Problem(file=source.location, message="empty source: no rows"))
     extra: dict[str, Any] = {}
     people = employees.drop_duplicates("employee_id").set_index("employee_id")["team"]
-    empty = ["when"] if empty_dates else []
     if source.employee is not None:
         seen = _distinct(table, source.employee)
         empty += ["employee"] if None in seen else []
@@ -541,9 +586,9 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
         problems = _empty_cells(source, table, empty, rows) + problems
     if problems:
         raise InputError(problems)
-    if source.when is not None:
-        extra[WHEN] = table[source.when].cast("date") if table[source.when].type().is_timestamp() \
-            else table[source.when]
+    for standard, column in ((WHEN, source.when), (SPAN_START, source.start), (SPAN_END, source.end)):
+        if column is not None:
+            extra[standard] = table[column].cast("date") if table[column].type().is_timestamp() else table[column]
     table = table.mutate(**extra)
     if source.team is None and table._find_backend().name == "duckdb":
         staff = ibis.memtable(pd.DataFrame({"__staff": people.index.astype(str), TEAM: people.to_numpy()}))
@@ -566,8 +611,9 @@ def read_source(source: Source, root: str | Path, framework: Framework, employee
     if source.file is not None and suffix != ".parquet":
         frame = read_text_source(source, root, framework, employees)
         table = ibis.memtable(frame)
-        if WHEN in frame:
-            table = table.mutate(**{WHEN: table[WHEN].cast("date")})
+        dates = [c for c in (WHEN, SPAN_START, SPAN_END) if c in frame]
+        if dates:
+            table = table.mutate(**{c: table[c].cast("date") for c in dates})
         return ReadSource(source, table, len(frame))
     table, rows = read_engine_source(source, root, framework, employees, duckdb_con)
     return ReadSource(source, table, rows)

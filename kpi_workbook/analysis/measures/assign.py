@@ -8,10 +8,11 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from kpi_workbook.analysis.measures.evaluate import HOME, ROLE
 from kpi_workbook.core.measures import Per
 from kpi_workbook.core.model import Framework
 
+#: Columns of the staff table: the employee's home team and role (for assignments).
+HOME, ROLE = "__home", "__role"
 OTHER_TEAM = "the employee belongs to another team in employees.csv"
 NOT_THE_ROLE = "KPI not assigned to the role"
 NOT_THE_TEAM = "KPI not assigned to any role of the team"
@@ -46,6 +47,10 @@ class Assignments:
     def teams_with(self, kpi: str) -> tuple[str, ...]:
         """The teams (ids, sorted) where a role has the KPI."""
         return tuple(sorted(self._teams.get(kpi, set())))
+
+    def roles_with(self, kpi: str) -> tuple[str, ...]:
+        """The roles (ids, sorted) that have the KPI."""
+        return tuple(sorted(self._roles.get(kpi, set())))
 
     def team_has(self, team: Any, kpi: str) -> Any:
         """Whether a role of the team has the KPI."""

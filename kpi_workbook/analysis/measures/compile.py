@@ -12,6 +12,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from kpi_workbook.analysis.measures.placement import WEIGHT
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import (
     Aggregate,
@@ -26,7 +27,14 @@ from kpi_workbook.core.measures import (
     parse_filter,
 )
 from kpi_workbook.core.model import Frequency
-from kpi_workbook.workspace.sources import DATE_TYPES, UNDECLARED_COLUMN_FIX, WHEN, ColumnType, Source
+from kpi_workbook.workspace.sources import (
+    DATE_TYPES,
+    SOURCES_FILE,
+    UNDECLARED_COLUMN_FIX,
+    WHEN,
+    ColumnType,
+    Source,
+)
 
 #: Names of the grouping columns a measure's query returns.
 YEAR, NUMBER, WEEK = "__year", "__n", "__week"
@@ -103,6 +111,29 @@ def filter_of(table: ir.Table, source: Source, text: str | None, kpi: str, field
     except FilterError as exc:
         raise InputError(Problem(message=str(exc), **_where(kpi, field))) from None
     return predicate(table, source, condition, kpi, field)
+
+
+def source_filter(table: ir.Table, source: Source) -> ir.Table:
+    """The rows of a source that its own `where` keeps (all without one); InputError naming sources.yaml."""
+    if not source.where:
+        return table
+    try:
+        return table.filter(predicate(table, source, parse_filter(source.where), "", "where"))
+    except (FilterError, InputError) as exc:
+        messages = [p.message for p in exc.problems] if isinstance(exc, InputError) else [str(exc)]
+        raise InputError([Problem(file=SOURCES_FILE, entry=f"source '{source.name}'", field="where", message=m)
+                          for m in messages]) from None
+
+
+def headcount(table: ir.Table, source: Source, spec: Aggregate, kpi: str, field: str) -> tuple[Any, Any]:
+    """(the weighted number of active rows, or weighted sum of `column` over them; the number of (row, day) pairs
+    counted) of a headcount over a table placed on the days it counts."""
+    where = filter_of(table, source, spec.where, kpi, f"{field}.where")
+    weight = table[WEIGHT]
+    if spec.column is not None:
+        values = column(table, source, spec.column, kpi, f"{field}.column")
+        return (weight * values).sum(where=where), table.count(where=_both(where, values.notnull()))
+    return weight.sum(where=where), table.count(where=where)
 
 
 def _both(first: ir.BooleanValue | None, second: ir.BooleanValue | None) -> ir.BooleanValue | None:

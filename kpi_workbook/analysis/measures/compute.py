@@ -32,6 +32,7 @@ from kpi_workbook.analysis.measures.evaluate import (
     specs,
     temp_name,
 )
+from kpi_workbook.analysis.measures.placement import Placement, coverage, placement_of
 from kpi_workbook.analysis.measures.plan import evaluation_order, operands
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Per
@@ -80,9 +81,11 @@ class _Run:
         self.span, self.store, self.con = span, store, con
         self.assignments = Assignments(framework, employees)
         self.read: dict[str, ReadSource] = {}
-        self.queries: dict[tuple[str, Grain], SourceQuery] = {}
+        self.queries: dict[tuple[str, Grain, Placement], SourceQuery] = {}
         self.columns: dict[str, dict[str, tuple[str, str]]] = {}
-        self.grouped: dict[tuple[str, Grain], ir.Table] = {}
+        self.query_keys: dict[str, list[tuple[str, Grain, Placement]]] = {}
+        self.covered: dict[tuple[str, str | None], tuple[dt.date, dt.date] | None] = {}
+        self.grouped: dict[object, ir.Table] = {}
         self.outputs: dict[object, _Output] = {}
         self.rows: dict[str, ir.Table] = {}
         self.on_table: dict[str, tuple[object, Any, Any]] = {}
@@ -109,19 +112,27 @@ class _Run:
         grain = Grain(self.framework.frequency_of(kpi), kpi.measure.per)
         for name in kpi.measure.sources:
             check_kpi(kpi, self._source(kpi, name), grain.frequency)
-        columns = {}
+        columns, keys = {}, []
         for spec_name, spec in specs(kpi.measure):
-            key = (spec.source, grain)
-            if key not in self.queries:
-                self.queries[key] = SourceQuery(self.read[spec.source], grain, self.span)
             field = spec_name if spec_name in ("aggregate", "duration") else f"ratio.{spec_name}"
+            read = self.read[spec.source]
+            placement = placement_of(spec, kpi.measure, read.source, kpi.id, field)
+            key = (spec.source, grain, placement)
+            if key not in self.queries:
+                covered = (spec.source, placement.date)
+                if covered not in self.covered:
+                    self.covered[covered] = coverage(read, placement.date)
+                self.queries[key] = SourceQuery(read, grain, self.span, placement, self.covered[covered],
+                                                prefix=f"{spec.source}_q{len(self.queries)}")
             columns[spec_name] = self.queries[key].add(spec, kpi.id, field)
+            keys.append(key)
         self.columns[kpi.id] = columns
+        self.query_keys[kpi.id] = list(dict.fromkeys(keys))
 
     def run_queries(self) -> None:
         """Run each source's grouped query once, into a temporary table."""
         for key, query in self.queries.items():
-            self.grouped[key] = query.materialize(self.con, self.assignments.staff)
+            self.grouped[key] = query.materialize(self.con, self.assignments)
 
     def _hash(self, kpi: KpiDefinition) -> str:
         return definition_hash(kpi, self.framework, self.sources)
@@ -146,10 +157,10 @@ class _Run:
 
     def add_measured(self, index: int, kpi: KpiDefinition) -> None:
         """The KPI's rows: value, reason and rows used for each group of its sources."""
-        grain = Grain(self.framework.frequency_of(kpi), kpi.measure.per)
-        key = (tuple(kpi.measure.sources), grain)
+        keys = self.query_keys[kpi.id]
+        key = tuple(keys)
         if key not in self.grouped:
-            self.grouped[key] = joined([self.grouped[(s, grain)] for s in kpi.measure.sources], self.con)
+            self.grouped[key] = joined([self.grouped[k] for k in keys], self.con)
         table = self.grouped[key]
         value, reason, rows = measured(table, kpi.measure, self.columns[kpi.id])
         self._add(key, table, index, kpi, value, reason, rows, ", ".join(kpi.measure.sources))

@@ -14,19 +14,38 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pandas as pd
 from ibis.common.exceptions import IbisError
 
-from kpi_workbook.analysis.measures.compile import aggregation, duration, period_keys, period_of_keys
+from kpi_workbook.analysis.measures.assign import HOME, ROLE, Assignments
+from kpi_workbook.analysis.measures.compile import (
+    aggregation,
+    duration,
+    headcount,
+    period_keys,
+    period_of_keys,
+    source_filter,
+)
+from kpi_workbook.analysis.measures.placement import (
+    LABEL,
+    PERIOD_START,
+    Placement,
+    dated,
+    periods_frame,
+    placed,
+    target_periods,
+)
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.core.measures import ZERO_WHEN_NONE_MATCH, Aggregate, Duration, Measure, Per
+from kpi_workbook.core.measures import ZERO_WHEN_NONE_MATCH, Aggregate, Duration, Function, Measure, Per
 from kpi_workbook.core.model import Frequency, KpiDefinition
+from kpi_workbook.core.periods import Period
 from kpi_workbook.workspace.sources import EMPLOYEE, TEAM, WHEN, ReadSource
 
 KEYS = ["period", "team", "employee_id"]
 VALUE_COLUMNS = [*KEYS, "kpi_id", "value", "source", "source_rows"]
 NO_DATA_COLUMNS = [*KEYS, "kpi_id", "reason"]
-#: The first day of a row's period (for ordering); the employee's home team and role (for assignments).
-START, HOME, ROLE = "__start", "__home", "__role"
+#: The first day of a row's period (for ordering).
+START = "__start"
 #: The order of a grouped table's rows: at one grain a period's first day stands for its label (no text to compare).
 GROUP_ORDER = [START, "team", "employee_id"]
 
@@ -57,59 +76,116 @@ def _local(expr: ir.Table, con: Any) -> ir.Table:
 
 @dataclass
 class SourceQuery:
-    """The grouped aggregation of one source at one grain; KPIs add their aggregates, identical ones are shared."""
+    """The grouped aggregation of one source at one grain and placement; KPIs add their aggregates, identical ones
+    are shared. Its groups are every (period, team or employee) the records cover, rows or not (see placement.py)."""
 
     read: ReadSource
     grain: Grain
     span: tuple[dt.date, dt.date] | None
+    placement: Placement
+    covered: tuple[dt.date, dt.date] | None
+    prefix: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
+    kpis: set[str] = field(default_factory=set)
     _columns: dict[Any, str] = field(default_factory=dict)
     _table: ir.Table | None = None
+    _periods: list[Period] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        table = self.read.table
+        table = dated(source_filter(self.read.table, self.read.source), self.placement)
         snapshot = self.read.source.fixed_period
         if snapshot is not None:
-            if self.span is not None and not (self.span[0] <= snapshot.start and snapshot.end <= self.span[1]):
+            inside = self.span is None or (self.span[0] <= snapshot.start and snapshot.end <= self.span[1])
+            self._periods = [snapshot] if inside else []
+            table = table if inside else table.filter(ibis.literal(False))
+        else:
+            self._periods = target_periods(self.grain.frequency, self.covered, self.span, self.placement)
+            if self.placement.by_calendar:
+                table = placed(table, self.placement, self._periods)
+            elif self._periods:
+                first, last = self._periods[0].start, self._periods[-1].end
+                table = table.filter((table[WHEN] >= first) & (table[WHEN] <= last))
+            else:
                 table = table.filter(ibis.literal(False))
-        elif self.span is not None:
-            table = table.filter((table[WHEN] >= self.span[0]) & (table[WHEN] <= self.span[1]))
         self._table = table
 
     def add(self, spec: Aggregate | Duration, kpi: str, field_name: str) -> tuple[str, str]:
         """The columns of `spec`'s aggregate and of its number of rows; InputError naming the KPI. Aggregates that
         several KPIs share (the same expression) are one column."""
         table, source = self._table, self.read.source
-        value, used = (duration(table, source, spec, kpi) if isinstance(spec, Duration)
-                       else aggregation(table, source, spec, kpi, field_name))
+        if isinstance(spec, Duration):
+            value, used = duration(table, source, spec, kpi)
+        elif spec.function is Function.HEADCOUNT:
+            value, used = headcount(table, source, spec, kpi, field_name)
+        else:
+            value, used = aggregation(table, source, spec, kpi, field_name)
+        self.kpis.add(kpi)
         return self._column(value), self._column(used)
 
     def _column(self, expr: Any) -> str:
         node = expr.op()
         if node not in self._columns:
-            self._columns[node] = f"{self.read.source.name}__m{len(self._columns)}"
+            self._columns[node] = f"{self.prefix or self.read.source.name}__m{len(self._columns)}"
             self.metrics[self._columns[node]] = expr
         return self._columns[node]
 
-    def materialize(self, con: Any, staff: ir.Table) -> ir.Table:
+    def materialize(self, con: Any, assignments: Assignments) -> ir.Table:
         """Run the aggregation; a temporary table of `con` keyed by period, team and employee (with home and role),
-        in the order of the periods' first days, then team and employee."""
+        in the order of the periods' first days, then team and employee, with a group for every team or employee of
+        the query's KPIs in every period the records cover (counts and sums 0 there)."""
         table, snapshot = self._table, self.read.source.fixed_period
-        keys = {} if snapshot is not None else period_keys(table, self.grain.frequency)
+        if snapshot is not None:
+            keys = {}
+        elif self.placement.by_calendar:
+            keys = {LABEL: table[LABEL], PERIOD_START: table[PERIOD_START]}
+        else:
+            keys = period_keys(table, self.grain.frequency)
         keys[TEAM] = table[TEAM]
         if self.grain.per is Per.EMPLOYEE:
             keys[EMPLOYEE] = table[EMPLOYEE]
         grouped = _local(table.group_by(**keys).aggregate(**self.metrics), con)
         if snapshot is not None:
             label, start = ibis.literal(snapshot.label, "string"), ibis.literal(snapshot.start, "date")
+        elif self.placement.by_calendar:
+            label, start = grouped[LABEL].cast("string"), grouped[PERIOD_START].cast("date")
         else:
             label, start = period_of_keys(grouped, self.grain.frequency)
         employee = grouped[EMPLOYEE].cast("string") if self.grain.per is Per.EMPLOYEE else ibis.literal("", "string")
         shaped = grouped.select(period=label, team=grouped[TEAM].cast("string"), employee_id=employee,
                                 **{START: start}, **{name: grouped[name] for name in self.metrics})
+        staff = assignments.staff
         if self.grain.per is Per.EMPLOYEE:
             shaped = shaped.left_join(staff, shaped.employee_id == staff["__staff"]).drop("__staff")
+        shaped = self._with_empty_groups(shaped, assignments)
         return con.create_table(temp_name(self.read.source.name), shaped.order_by(GROUP_ORDER), temp=True)
+
+    def _with_empty_groups(self, shaped: ir.Table, assignments: Assignments) -> ir.Table:
+        """`shaped` and a group without rows for each team of the query's KPIs (per team), or each of their people
+        from the period of the person's first row in the source on (per employee), in every period it covers."""
+        if not self._periods:
+            return shaped
+        periods = ibis.memtable(periods_frame(self._periods))
+        periods = periods.mutate(**{PERIOD_START: periods[PERIOD_START].cast("date")})
+        if self.grain.per is Per.TEAM:
+            teams = sorted({t for k in self.kpis for t in assignments.teams_with(k)})
+            if not teams:
+                return shaped
+            spine = periods.cross_join(ibis.memtable(pd.DataFrame({"team": teams}))).select(
+                "period", "team", employee_id=ibis.literal("", "string"), **{START: periods[PERIOD_START]})
+        else:
+            roles = sorted({r for k in self.kpis for r in assignments.roles_with(k)})
+            staff = assignments.staff.filter(assignments.staff[ROLE].isin(roles)) if roles else None
+            if staff is None:
+                return shaped
+            firsts = shaped.group_by(__who="employee_id").aggregate(__first=shaped[START].min())
+            pairs = staff.join(firsts, staff["__staff"] == firsts["__who"]).cross_join(periods)
+            pairs = pairs.filter(pairs[PERIOD_START] >= pairs["__first"])
+            spine = pairs.select("period", team=pairs[HOME], employee_id=pairs["__staff"],
+                                 **{START: pairs[PERIOD_START], HOME: pairs[HOME], ROLE: pairs[ROLE]})
+        missing = spine.anti_join(shaped, ["period", "team", "employee_id"])
+        empty = {name: ibis.null(shaped[name].type()) for name in self.metrics}
+        return shaped.union(missing.select(*[missing[c] if c in missing.columns else empty[c].name(c)
+                                             for c in shaped.columns]), distinct=False)
 
 
 def check_kpi(kpi: KpiDefinition, read: ReadSource, frequency: Frequency) -> None:

@@ -1,0 +1,162 @@
+"""Placing a source's rows in periods, against the period calendar (a time spine).
+
+A row is placed by a date column (the source's `when`, or the aggregate's own `date`), over one period or over each
+trailing window that holds it; a headcount instead counts the rows whose validity span holds the days it counts.
+The periods a query gives are those the source's records cover (from their first date to the export's `as_of` day
+or their last date) within the span asked for, so a period without rows is still a period: counts and sums in it
+are 0, not missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.measures import Aggregate, At, Duration, Function, Measure
+from kpi_workbook.core.model import Frequency
+from kpi_workbook.core.periods import Period, calendar, month_ends, next_period
+from kpi_workbook.workspace.sources import SOURCES_FILE, SPAN_END, SPAN_START, WHEN, ReadSource, Source
+
+#: Columns a calendar join adds to each row: its period's label and first day, and its weight in a headcount.
+LABEL, PERIOD_START, WEIGHT = "__label", "__period_start", "__weight"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """How one query places its source's rows: by the date column `date`, or (a headcount) on the days `at`; in
+    one period, or in each trailing window of `window` periods that holds it."""
+
+    date: str | None = None
+    at: At | None = None
+    window: int | None = None
+
+    @property
+    def by_calendar(self) -> bool:
+        """Whether rows are placed by a join with the calendar (headcounts and windows) rather than by the period
+        keys of their date."""
+        return self.at is not None or self.window is not None
+
+
+def placement_of(spec: Aggregate | Duration, measure: Measure, source: Source, kpi: str, field: str) -> Placement:
+    """The placement of one aggregation of a measure; InputError naming the KPI when the source cannot place it."""
+    where = {"file": "kpis.yaml", "entry": f"KPI '{kpi}'", "field": f"measure.{field}"}
+    if isinstance(spec, Aggregate) and spec.function is Function.HEADCOUNT:
+        if not source.has_spans:
+            raise InputError(Problem(message=(
+                f"a headcount needs a source whose rows are valid over spans of days, but source '{source.name}' "
+                f"has no `start` (and `end`) column in {SOURCES_FILE}"), **where))
+        return Placement(at=spec.counted_at, window=measure.window)
+    date = spec.date if isinstance(spec, Aggregate) else None
+    if date is None and source.when is None and source.fixed_period is None:
+        raise InputError(Problem(message=(
+            f"source '{source.name}' has validity spans but no `when` column: name the date column that places each "
+            f"row in a period, e.g. `date: {source.end or source.start}` for leavers, `date: {source.start}` for "
+            "hires"), **where))
+    if date is not None and source.fixed_period is not None:
+        raise InputError(Problem(message=f"source '{source.name}' is a snapshot of {source.period}: its rows are "
+                                         "placed in that period, not by a `date`", **where))
+    if measure.window is not None and source.fixed_period is not None:
+        raise InputError(Problem(message=f"a window of {measure.window} periods needs dated rows, but source "
+                                         f"'{source.name}' is a snapshot of {source.period}", **where))
+    return Placement(date=date, window=measure.window)
+
+
+def coverage(read: ReadSource, date: str | None = None) -> tuple[dt.date, dt.date] | None:
+    """The first and last day the source's records cover (None: it has no dated row): from its earliest date (of
+    `when`, the validity spans and the `date` column a measure places rows by) to its `as_of` day, or else its latest
+    date (one query where the records are)."""
+    source, table = read.source, read.table
+    snapshot = source.fixed_period
+    if snapshot is not None:
+        return snapshot.start, snapshot.end
+    dates = [table[c] for c in (WHEN, SPAN_START, SPAN_END) if c in table.columns]
+    if date is not None:
+        dates.append(table[date].cast("date") if table[date].type().is_timestamp() else table[date])
+    bounds = table.aggregate(**{f"__min{i}": d.min() for i, d in enumerate(dates)},
+                             **{f"__max{i}": d.max() for i, d in enumerate(dates)}).to_pyarrow().to_pylist()[0]
+    firsts = [_day(v) for k, v in bounds.items() if k.startswith("__min") and v is not None]
+    lasts = [_day(v) for k, v in bounds.items() if k.startswith("__max") and v is not None]
+    if not firsts:
+        return None
+    return min(firsts), source.as_of or max(lasts)
+
+
+def _day(value: Any) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def target_periods(frequency: Frequency, covered: tuple[dt.date, dt.date] | None,
+                   span: tuple[dt.date, dt.date] | None, placement: Placement) -> list[Period]:
+    """The periods a query gives values for: those the records cover within `span`; a window's first periods only
+    once the window lies inside the records, a headcount's only when the records reach the days it counts."""
+    if covered is None:
+        return []
+    periods = calendar(frequency, *covered)
+    if placement.window:
+        periods = periods[placement.window - 1:]
+    if placement.at is not None:
+        periods = [p for p in periods if max(_points(p, placement.at))[0] <= covered[1]]
+    if span is not None:
+        periods = [p for p in periods if span[0] <= p.start and p.end <= span[1]]
+    return periods
+
+
+def _points(period: Period, at: At) -> list[tuple[dt.date, float]]:
+    """The days a headcount counts in a period, each with its weight in the period's value."""
+    if at is At.END:
+        return [(period.end, 1.0)]
+    if at is At.START:
+        return [(period.start, 1.0)]
+    if at is At.AVERAGE:
+        return [(period.start, 0.5), (period.end, 0.5)]
+    ends = month_ends(period)
+    return [(day, 1.0 / len(ends)) for day in ends]
+
+
+def _window(period: Period, size: int | None) -> list[Period]:
+    """The periods of the trailing window that ends with `period` (the period alone without a window)."""
+    return [next_period(period, -back) for back in range((size or 1) - 1, -1, -1)]
+
+
+def placed(table: ir.Table, placement: Placement, periods: list[Period]) -> ir.Table:
+    """The rows of `table` each with the label and first day of every target period it counts in (LABEL,
+    PERIOD_START) and, for a headcount, its weight there (WEIGHT): a calendar join run where the records are."""
+    if placement.at is not None:
+        frame = pd.DataFrame([(p.label, p.start, day, weight / (placement.window or 1))
+                              for p in periods for w in _window(p, placement.window)
+                              for day, weight in _points(w, placement.at)],
+                             columns=[LABEL, PERIOD_START, "__day", WEIGHT])
+        days = ibis.memtable(frame.astype({"__day": "datetime64[s]", PERIOD_START: "datetime64[s]"}))
+        days = days.mutate(__day=days["__day"].cast("date"), **{PERIOD_START: days[PERIOD_START].cast("date")})
+        start, end = table[SPAN_START], table[SPAN_END] if SPAN_END in table.columns else None
+        active = start <= days["__day"]
+        if end is not None:
+            active = active & (end.isnull() | (end >= days["__day"]))
+        return table.join(days, active).drop("__day")
+    frame = pd.DataFrame([(p.label, p.start, _window(p, placement.window)[0].start, p.end) for p in periods],
+                         columns=[LABEL, PERIOD_START, "__first", "__last"])
+    bounds = ibis.memtable(frame.astype({c: "datetime64[s]" for c in (PERIOD_START, "__first", "__last")}))
+    bounds = bounds.mutate(**{c: bounds[c].cast("date") for c in (PERIOD_START, "__first", "__last")})
+    when = table[WHEN]
+    return table.join(bounds, (when >= bounds["__first"]) & (when <= bounds["__last"])).drop("__first", "__last")
+
+
+def dated(table: ir.Table, placement: Placement) -> ir.Table:
+    """`table` with WHEN taken from the placement's date column (rows without a date there left out: not yet)."""
+    if placement.date is None:
+        return table
+    day = table[placement.date]
+    day = day.cast("date") if day.type().is_timestamp() else day
+    return table.mutate(**{WHEN: day}).filter(day.notnull())
+
+
+def periods_frame(periods: list[Period]) -> pd.DataFrame:
+    """Label and first day of each period, for the spine of zero groups."""
+    return pd.DataFrame({"period": [p.label for p in periods],
+                         PERIOD_START: pd.to_datetime([p.start for p in periods]).astype("datetime64[s]")})
