@@ -80,4 +80,5 @@ def compute(
     except KpiWorkbookError as exc:
         fail(str(exc))
     typer.echo(f"stored {stored.inserted} computed value(s) in {stored.slices} period × team × KPI slice(s) "
-               f"(replaced {stored.removed} stored value(s))")
+               f"(replaced {stored.removed} stored value(s)), and {len(result.scopes)} value(s) of departments and "
+               "the organization")

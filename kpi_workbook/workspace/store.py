@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS lineage (
     source_rows BIGINT NOT NULL, computed_at TIMESTAMP NOT NULL, definition_hash TEXT NOT NULL
 )"""
 
+SCOPE_VALUE_COLUMNS = ["level", "scope", "period", "kpi_id", "value", "source_rows"]
+CREATE_SCOPE_VALUES = """
+CREATE TABLE IF NOT EXISTS scope_values (
+    level TEXT NOT NULL, scope TEXT NOT NULL, period TEXT NOT NULL, kpi_id TEXT NOT NULL, value DOUBLE NOT NULL,
+    source_rows BIGINT NOT NULL
+)"""
+
 
 @dataclass(frozen=True)
 class ReplaceResult:
@@ -169,18 +176,43 @@ class DuckDBStore(ActualsStore):
             return con.execute("SELECT count(*) FROM actuals").fetchone()[0]
 
     def replace_periods(self, frame: pd.DataFrame, slices: pd.DataFrame | None = None,
-                        lineage: pd.DataFrame | None = None) -> ReplaceResult:
+                        lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None) -> ReplaceResult:
         """Store the rows of `frame`; the stored rows of each period × team × KPI it holds are replaced.
 
         All or nothing: the change is made on a copy of the file in one transaction and the copy is renamed
         over the store. Raises InputError if `frame` has two rows for the same period, team, employee and KPI.
         `slices` (period, team, kpi_id) are replaced too, even where `frame` has no row for them; `lineage`
         (LINEAGE_COLUMNS) says where computed values come from; replaced slices lose their old lineage.
+        `scopes` (SCOPE_VALUE_COLUMNS) are computed values of departments and the organization: each level ×
+        period × KPI they hold replaces the stored one.
         `frame` may also be the path of a Parquet file of rows in store form (see _incoming), as an import writes.
         """
         incoming = _incoming(frame)
         with _exclusive(self.lock_path):
-            return self._rewrite(incoming, replace_existing=True, slices=slices, lineage=lineage)
+            return self._rewrite(incoming, replace_existing=True, slices=slices, lineage=lineage, scopes=scopes)
+
+    def read_scope_values(self, level: str | None = None, scope: str | None = None,
+                          kpis: str | Iterable[str] | None = None) -> pd.DataFrame:
+        """Computed values of departments and the organization (SCOPE_VALUE_COLUMNS), oldest period first; empty if
+        none were computed."""
+        empty = pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else "object")
+                              for c in SCOPE_VALUE_COLUMNS})
+        if not self.path.exists():
+            return empty
+        wanted = _as_list(kpis)
+        with self._connect() as con:
+            if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'scope_values'"
+                               ).fetchone()[0]:
+                return empty
+            frame = con.execute(
+                "SELECT level, scope, period, kpi_id, value, source_rows FROM scope_values WHERE "
+                "(? IS NULL OR level = ?) AND (? IS NULL OR scope = ?) AND (? IS NULL OR list_contains(?, kpi_id))",
+                [level, level, scope, scope, wanted, wanted]).df()
+        if frame.empty:
+            return empty
+        order = {label: i for i, label in enumerate(sort_periods(frame["period"].unique()))}
+        return frame.sort_values(["level", "scope", "kpi_id"]).sort_values(
+            "period", key=lambda p: p.map(order), kind="stable").reset_index(drop=True)
 
     def read_lineage(self, kpis: str | Iterable[str] | None = None) -> pd.DataFrame:
         """Where computed values come from (LINEAGE_COLUMNS; employee_id "" for team values); empty if none."""
@@ -216,7 +248,7 @@ class DuckDBStore(ActualsStore):
             stale.unlink(missing_ok=True)
 
     def _rewrite(self, incoming: pd.DataFrame, replace_existing: bool, slices: pd.DataFrame | None = None,
-                 lineage: pd.DataFrame | None = None) -> ReplaceResult:
+                 lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None) -> ReplaceResult:
         if self.path.is_dir():
             raise InputError(Problem(file=str(self.path), message="the actuals store is a folder, not a DuckDB file: "
                                      "move it away and import again"))
@@ -226,7 +258,7 @@ class DuckDBStore(ActualsStore):
                 if replace_existing and self.path.exists():
                     shutil.copyfile(self.path, tmp)
                 with duckdb.connect(str(tmp), config={"memory_limit": WRITE_MEMORY_LIMIT}) as con:
-                    result = _replace(con, incoming, slices, lineage)
+                    result = _replace(con, incoming, slices, lineage, scopes)
                     con.execute("CHECKPOINT")
             except duckdb.Error as exc:
                 message = str(exc).splitlines()[0].replace(str(tmp), str(self.path))
@@ -263,10 +295,14 @@ def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path, extra_slices: pd.DataFrame | None = None,
-             lineage: pd.DataFrame | None = None) -> ReplaceResult:
-    """In one transaction: delete the slices incoming (and extra_slices) cover, insert it, refuse duplicates."""
+             lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None) -> ReplaceResult:
+    """In one transaction: delete the slices incoming (and extra_slices) cover, insert it, refuse duplicates; the
+    same for the scope values of each level × period × KPI in `scopes`."""
     con.execute(CREATE_TABLE)
     con.execute(CREATE_LINEAGE)
+    con.execute(CREATE_SCOPE_VALUES)
+    con.register("incoming_scopes", scopes[SCOPE_VALUE_COLUMNS] if scopes is not None
+                 else pd.DataFrame({c: pd.Series(dtype="object") for c in SCOPE_VALUE_COLUMNS}))
     if isinstance(incoming, Path):  # read by DuckDB itself, within its memory limit
         parquet = str(incoming).replace("'", "''")
         con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT * FROM read_parquet('{parquet}')")
@@ -289,6 +325,11 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path, extr
             con.execute("""INSERT INTO lineage SELECT period, team, nullif(employee_id, ''), kpi_id, source,
                            source_rows, computed_at, definition_hash FROM incoming_lineage""")
         con.execute("DROP TABLE replaced")
+        if scopes is not None and len(scopes):
+            con.execute("""DELETE FROM scope_values WHERE (level, period, kpi_id) IN
+                           (SELECT DISTINCT level, period, kpi_id FROM incoming_scopes)""")
+            con.execute("""INSERT INTO scope_values SELECT level, scope, period, kpi_id, value, source_rows
+                           FROM incoming_scopes""")
         inserted = con.execute("""
             INSERT INTO actuals SELECT period, period_start::DATE, team, nullif(employee_id, ''), kpi_id, value
             FROM incoming
@@ -305,7 +346,7 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path, extr
         con.execute("ROLLBACK")
         raise
     finally:
-        for name in ("incoming", "extra_slices", "incoming_lineage"):
+        for name in ("incoming", "extra_slices", "incoming_lineage", "incoming_scopes"):
             con.unregister(name)
     return ReplaceResult(removed=removed, inserted=inserted, slices=slices)
 

@@ -44,6 +44,16 @@ class Assignments:
             HOME: people["team"].astype(str).to_numpy(),
             ROLE: people["role"].astype(str).to_numpy()}))
 
+    def in_scopes(self, scope_of: dict[str, str]) -> Assignments:
+        """The assignments one level up (`scope_of`: each team's department, or the organization): a scope has a
+        KPI where one of its teams does, and its value is over all its records."""
+        above = Assignments.__new__(Assignments)
+        above._roles = {}
+        above._teams = {kpi: {scope_of[t] for t in teams if t in scope_of} for kpi, teams in self._teams.items()}
+        above.staff = ibis.memtable(pd.DataFrame({"__staff": pd.Series(dtype="str"), HOME: pd.Series(dtype="str"),
+                                                  ROLE: pd.Series(dtype="str")}))
+        return above
+
     def teams_with(self, kpi: str) -> tuple[str, ...]:
         """The teams (ids, sorted) where a role has the KPI."""
         return tuple(sorted(self._teams.get(kpi, set())))

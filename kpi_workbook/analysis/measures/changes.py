@@ -40,4 +40,5 @@ def write(computation: Computation, store: DuckDBStore) -> ReplaceResult:
     values = computation.values
     lineage = values[[*KEYS, "kpi_id", "source", "source_rows"]].assign(
         computed_at=pd.Timestamp(computation.computed_at), definition_hash=values["definition_hash"])
-    return store.replace_periods(values[[*KEYS, "kpi_id", "value"]], slices=computation.slices, lineage=lineage)
+    return store.replace_periods(values[[*KEYS, "kpi_id", "value"]], slices=computation.slices, lineage=lineage,
+                                 scopes=computation.scopes)

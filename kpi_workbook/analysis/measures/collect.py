@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,13 @@ from kpi_workbook.analysis.measures.evaluate import KEYS, NO_DATA_COLUMNS, VALUE
 
 SLICE = ["period", "team", "kpi_id"]
 SKIPPED_COLUMNS = ["kpi_id", "reason", "values"]
+#: Values of departments and of the organization: level, scope id, period, KPI, value and source rows.
+SCOPE_COLUMNS = ["level", "scope", "period", "kpi_id", "value", "source_rows"]
+
+
+def _no_scopes() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else "int64" if c == "source_rows" else "str")
+                         for c in SCOPE_COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class Computation:
     slices: pd.DataFrame
     skipped: pd.DataFrame
     computed_at: dt.datetime
+    scopes: pd.DataFrame = field(default_factory=_no_scopes)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ back, as Arrow (one query per table); the long tables are assembled from them wi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kpi_workbook.analysis.measures.assign import Assignments
-from kpi_workbook.analysis.measures.collect import Computation, KpiColumns, collect
+from kpi_workbook.analysis.measures.collect import SCOPE_COLUMNS, Computation, KpiColumns, collect
 from kpi_workbook.analysis.measures.derived import derived_columns, derived_table
 from kpi_workbook.analysis.measures.evaluate import (
     KEYS,
@@ -38,7 +39,8 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Per
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
-from kpi_workbook.workspace.sources import ReadSource, Source, definition_hash, load_sources, read_source
+from kpi_workbook.workspace.scope import ScopeKind, departments
+from kpi_workbook.workspace.sources import TEAM, ReadSource, Source, definition_hash, load_sources, read_source
 from kpi_workbook.workspace.store import ActualsStore
 
 OPERAND_SCHEMA = ibis.schema({"period": "string", "team": "string", "employee_id": "string", "kpi_id": "string",
@@ -76,10 +78,13 @@ class _Run:
     """One computation: the sources read, their grouped queries, and each KPI's rows as a table of `con`."""
 
     def __init__(self, root: Path, framework: Framework, employees: pd.DataFrame, sources: dict[str, Source],
-                 span: tuple[dt.date, dt.date] | None, store: ActualsStore | None, con: Any):
+                 span: tuple[dt.date, dt.date] | None, store: ActualsStore | None, con: Any,
+                 scopes: dict[str, str] | None = None):
         self.root, self.framework, self.employees, self.sources = root, framework, employees, sources
-        self.span, self.store, self.con = span, store, con
+        self.span, self.store, self.con, self.scopes = span, store, con, scopes
         self.assignments = Assignments(framework, employees)
+        if scopes is not None:
+            self.assignments = self.assignments.in_scopes(scopes)
         self.read: dict[str, ReadSource] = {}
         self.queries: dict[tuple[str, Grain, Placement], SourceQuery] = {}
         self.columns: dict[str, dict[str, tuple[str, str]]] = {}
@@ -100,8 +105,8 @@ class _Run:
             if name in self.unreadable:  # read once: its problems are told once, whichever KPIs use it
                 raise InputError([])
             try:
-                self.read[name] = read_source(self.sources[name], self.root, self.framework, self.employees,
-                                              self.con)
+                read = read_source(self.sources[name], self.root, self.framework, self.employees, self.con)
+                self.read[name] = read if self.scopes is None else _in_scopes(read, self.scopes)
             except InputError:
                 self.unreadable.add(name)
                 raise
@@ -214,20 +219,62 @@ class _Run:
         return [(table, kpi) for _, table, kpi in sorted(parts, key=lambda part: part[0])]
 
 
+def _in_scopes(read: ReadSource, scopes: dict[str, str]) -> ReadSource:
+    """A read source whose team column holds each row's scope (department or organization) instead of its team;
+    rows of teams in no scope are left out."""
+    table = read.table
+    scope = table[TEAM].substitute(scopes, else_=ibis.null("string"))
+    return ReadSource(read.source, table.mutate(**{TEAM: scope}).filter(scope.notnull()), read.rows)
+
+
+def _per_scope(framework: Framework) -> Framework:
+    """The framework with every measure per team: a scope's value is over all its records, whoever they are of."""
+    kpis = [k if k.measure is None or k.measure.per is Per.TEAM
+            else k.model_copy(update={"measure": k.measure.model_copy(update={"per": Per.TEAM})})
+            for k in framework.kpis]
+    return framework.model_copy(update={"kpis": kpis})
+
+
+def scope_levels(framework: Framework) -> dict[str, dict[str, str]]:
+    """For each level above teams (department, organization): each team's scope id at that level."""
+    by_department = {team: key for key, (_, teams) in departments(framework).items() for team in teams}
+    return {ScopeKind.DEPARTMENT.value: by_department,
+            ScopeKind.ORGANIZATION.value: {t.id: ScopeKind.ORGANIZATION.value for t in framework.teams}}
+
+
 def compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpis: list[str] | None = None,
             span: tuple[dt.date, dt.date] | None = None, store: ActualsStore | None = None,
-            sources: dict[str, Source] | None = None) -> Computation:
-    """Evaluate the measured KPIs (all, or `kpis`) in `span` (all periods when None).
+            sources: dict[str, Source] | None = None, scopes: bool = True) -> Computation:
+    """Evaluate the measured KPIs (all, or `kpis`) in `span` (all periods when None), per team and employee, and
+    (with `scopes`) per department and for the organization, each over all its records.
 
     Derived KPIs use this run's values of the KPIs they name, and the store's for KPIs entered by hand.
     """
+    sources = load_sources(root) if sources is None else sources
+    result = _computation(Path(root), framework, employees, kpis, span, store, sources, None)
+    if not scopes:
+        return result
+    parts = []
+    for level, teams in scope_levels(framework).items():
+        if not teams:
+            continue
+        found = _computation(Path(root), _per_scope(framework), employees, kpis, span, None, sources, teams)
+        parts.append(found.values[["period", "team", "kpi_id", "value", "source_rows"]].astype(
+            {"period": "str", "team": "str", "kpi_id": "str"}).rename(columns={"team": "scope"}).assign(level=level))
+    frame = pd.concat(parts, ignore_index=True)[SCOPE_COLUMNS] if parts else result.scopes
+    return dataclasses.replace(result, scopes=frame)
+
+
+def _computation(root: Path, framework: Framework, employees: pd.DataFrame, kpis: list[str] | None,
+                 span: tuple[dt.date, dt.date] | None, store: ActualsStore | None, sources: dict[str, Source],
+                 scopes: dict[str, str] | None) -> Computation:
+    """One run of the engine, per team and employee or (`scopes`: each team's scope id) per scope."""
     order = evaluation_order(framework, kpis)
     wanted = set(kpis) if kpis else {k.id for k in order}
-    sources = load_sources(root) if sources is None else sources
     con = ibis.duckdb.connect()
     con.raw_sql("SET arrow_large_buffer_size = true")  # large_string: what pandas' str columns hold
     try:
-        run = _Run(Path(root), framework, employees, sources, span, store, con)
+        run = _Run(root, framework, employees, sources, span, store, con, scopes)
         problems: list[Problem] = []
         for kpi in order:  # every KPI's problems at once, as validate lists them
             if kpi.measure.derived is None:

@@ -164,25 +164,28 @@ class SourceQuery:
         from the period of the person's first row in the source on (per employee), in every period it covers."""
         if not self._periods:
             return shaped
-        periods = ibis.memtable(periods_frame(self._periods))
-        periods = periods.mutate(**{PERIOD_START: periods[PERIOD_START].cast("date")})
+        frame = periods_frame(self._periods)
         if self.grain.per is Per.TEAM:
             teams = sorted({t for k in self.kpis for t in assignments.teams_with(k)})
             if not teams:
                 return shaped
-            spine = periods.cross_join(ibis.memtable(pd.DataFrame({"team": teams}))).select(
-                "period", "team", employee_id=ibis.literal("", "string"), **{START: periods[PERIOD_START]})
+            grid = frame.merge(pd.DataFrame({"team": teams}), how="cross").assign(employee_id="")
+            spine = ibis.memtable(grid.rename(columns={PERIOD_START: START}))
+            spine = spine.mutate(**{START: spine[START].cast("date")})
         else:
             roles = sorted({r for k in self.kpis for r in assignments.roles_with(k)})
-            staff = assignments.staff.filter(assignments.staff[ROLE].isin(roles)) if roles else None
-            if staff is None:
+            if not roles:
                 return shaped
+            periods = ibis.memtable(frame)
+            periods = periods.mutate(**{PERIOD_START: periods[PERIOD_START].cast("date")})
+            staff = assignments.staff.filter(assignments.staff[ROLE].isin(roles))
             firsts = shaped.group_by(__who="employee_id").aggregate(__first=shaped[START].min())
             pairs = staff.join(firsts, staff["__staff"] == firsts["__who"]).cross_join(periods)
             pairs = pairs.filter(pairs[PERIOD_START] >= pairs["__first"])
             spine = pairs.select("period", team=pairs[HOME], employee_id=pairs["__staff"],
                                  **{START: pairs[PERIOD_START], HOME: pairs[HOME], ROLE: pairs[ROLE]})
-        missing = spine.anti_join(shaped, ["period", "team", "employee_id"])
+        keys = shaped.select("period", "team", "employee_id")
+        missing = spine.anti_join(keys, [spine[k] == keys[k] for k in ("period", "team", "employee_id")])
         empty = {name: ibis.null(shaped[name].type()) for name in self.metrics}
         return shaped.union(missing.select(*[missing[c] if c in missing.columns else empty[c].name(c)
                                              for c in shaped.columns]), distinct=False)
