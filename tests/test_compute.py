@@ -25,10 +25,10 @@ def store(root: Path) -> DuckDBStore:
 def test_dry_run_shows_new_values_and_stores_nothing(cli, workspace):
     code, out, err = cli("compute", "-w", workspace, "--dry-run")
     assert code == 0, err
-    assert "won_revenue    4" in out and "dry run: nothing stored" in out
+    assert "won_revenue    7" in out and "dry run: nothing stored" in out  # 4 from deals, 3 zeros
     assert not (workspace / ACTUALS_DB).exists()
     # why a group has no value, per KPI and reason, with the first such group (E3 closed no deal in 2025Q1)
-    assert ('note: win_rate: no data in 1 group(s): division by zero: number of rows in deals where stage in ("won", '
+    assert ('note: win_rate: no data in 4 group(s): division by zero: number of rows in deals where stage in ("won", '
             '"lost") is 0 (first: 2025Q1 sales E3)') in err.splitlines()
 
 
@@ -36,10 +36,11 @@ def test_compute_stores_values_with_lineage_and_a_rerun_never_duplicates(cli, wo
     assert cli("compute", "-w", workspace)[0] == 0
     first = store(workspace).read_actuals()
     code, out, _ = cli("compute", "-w", workspace)
-    assert code == 0 and "replaced 39 stored value(s)" in out
+    assert code == 0 and "replaced 53 stored value(s)" in out
     again = store(workspace).read_actuals()
-    assert len(first) == len(again) == 39 and first.equals(again)
-    lineage = store(workspace).read_lineage("won_revenue").set_index("employee_id")
+    assert len(first) == len(again) == 53 and first.equals(again)
+    lineage = store(workspace).read_lineage("won_revenue")
+    lineage = lineage[lineage["period"] == "2025Q1"].set_index("employee_id")
     assert lineage.loc["E1", "source"] == "deals" and lineage.loc["E1", "source_rows"] == 2
     assert lineage["definition_hash"].nunique() == 1 and lineage["computed_at"].notna().all()
 
@@ -54,10 +55,13 @@ def test_a_corrected_export_changes_and_removes_exactly_its_slices(cli, workspac
         warnings.filterwarnings("error", "'str' is not supported as a fill value", pd.errors.Pandas4Warning)
         code, out, _ = cli("compute", "-w", workspace, "--dry-run", "--kpi", "won_revenue")
     assert code == 0
-    assert "won_revenue    0        1        1          2        0" in out  # E1 changed, E2 removed
+    # E1 changed; E2, whose only deal is gone, loses its 2025Q1 value and its 2025Q2 zero
+    assert "won_revenue    0        1        2          4        0" in out
     assert cli("compute", "-w", workspace)[0] == 0
-    values = store(workspace).read_actuals(kpis="won_revenue").set_index("employee_id")["value"]
-    assert values.to_dict() == {"E1": 410.0, "E3": 0.0, "R1": 700.0}
+    values = store(workspace).read_actuals(kpis="won_revenue")
+    assert sorted(zip(values["period"], values["employee_id"], values["value"], strict=True)) == [
+        ("2025Q1", "E1", 410.0), ("2025Q1", "E3", 0.0), ("2025Q2", "E1", 0.0), ("2025Q2", "E3", 0.0),
+        ("2025Q2", "R1", 700.0)]
     entered = store(workspace).read_actuals(kpis="deals", periods="2024Q4")
     assert entered["value"].tolist() == [9.0]  # a period no source covers is untouched
 
@@ -65,7 +69,7 @@ def test_a_corrected_export_changes_and_removes_exactly_its_slices(cli, workspac
 def test_a_team_left_without_rows_in_a_period_the_export_covers_loses_its_values(cli, workspace):
     assert cli("compute", "-w", workspace)[0] == 0
     revenue = store(workspace).read_actuals(kpis="team_revenue", periods="2025Q2")
-    assert dict(zip(revenue["team"], revenue["value"], strict=True)) == {"rd": 700.0}
+    assert dict(zip(revenue["team"], revenue["value"], strict=True)) == {"rd": 700.0, "sales": 0.0}
     moved = DEALS  # R1's deals were labelled with the wrong region: the corrected export puts them in Sales West
     for region in ("Recherche & Développement", "recherche & developpement", "Recherche et Développement"):
         moved = moved.replace(f"R1,{region},", "R1,Sales West,")
@@ -73,12 +77,12 @@ def test_a_team_left_without_rows_in_a_period_the_export_covers_loses_its_values
     code, out, _ = cli("compute", "-w", workspace, "--dry-run", "--kpi", "team_revenue")
     assert code == 0
     row = next(line.split() for line in out.splitlines() if line.startswith("team_revenue"))
-    assert row[1:] == ["1", "0", "1", "1", "0"]  # sales' 2025Q2 new, rd's removed, sales' 2025Q1 unchanged
+    assert row[1:] == ["0", "2", "0", "2", "0"]  # 2025Q2: sales 0 → 700, rd 700 → 0; 2025Q1 unchanged
     assert cli("compute", "-w", workspace)[0] == 0
     revenue = store(workspace).read_actuals(kpis="team_revenue", periods="2025Q2")
-    assert dict(zip(revenue["team"], revenue["value"], strict=True)) == {"sales": 700.0}
-    r1 = store(workspace).read_actuals(kpis="won_revenue", periods="2025Q2")
-    assert r1.empty  # R1's own deals now say another team: left out, and the old value is gone
+    assert dict(zip(revenue["team"], revenue["value"], strict=True)) == {"sales": 700.0, "rd": 0.0}
+    r1 = store(workspace).read_actuals(kpis="won_revenue", periods="2025Q2", team="rd")
+    assert r1["value"].tolist() == [0.0]  # R1's own deals now say another team: left out; in rd R1 closed nothing
     headcount = store(workspace).read_actuals(kpis="headcount")
     assert set(headcount["team"]) == {"sales", "rd"}  # its own export still has both teams
 

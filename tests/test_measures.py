@@ -72,7 +72,7 @@ def test_empty_groups_and_division_by_zero_are_no_data_with_a_reason(computed):
     assert "division by zero" in reason(computed, "win_rate", "2025Q1", "sales", "E3")
     assert "no rows for the duration" in reason(computed, "cycle_days", "2025Q1", "sales", "E3")
     assert "division by zero" in reason(computed, "revenue_per_head", "2025Q2", "rd")
-    assert reason(computed, "revenue_per_head", "2025Q2", "sales") == "no value of KPI team_revenue"
+    assert reason(computed, "revenue_per_head", "2025Q1", "sales") == "no value of KPI headcount"
     assert computed.values["value"].map(math.isfinite).all()
     no_value = computed.no_data.merge(computed.values, on=["period", "team", "employee_id", "kpi_id"])
     assert no_value.empty
@@ -87,7 +87,16 @@ def test_lineage_names_source_rows_and_definition(computed):
     row = computed.values[(computed.values["kpi_id"] == "won_revenue") & (computed.values["employee_id"] == "E1")]
     assert row["source"].iloc[0] == "deals" and row["source_rows"].iloc[0] == 2
     hashes = computed.values.groupby("kpi_id")["definition_hash"].nunique()
-    assert (hashes == 1).all() and computed.values["definition_hash"].nunique() == len(MEASURES) - 1
+    assert (hashes == 1).all() and computed.values["definition_hash"].nunique() == len(MEASURES)
+
+
+def test_a_team_or_person_without_rows_in_a_covered_period_has_zero_counts_and_sums(computed):
+    values = computed.values.set_index(["period", "team", "employee_id", "kpi_id"])["value"]
+    assert values[("2025Q2", "sales", "", "team_revenue")] == 0  # sales closed nothing in 2025Q2
+    assert values[("2025Q2", "sales", "", "revenue_per_head")] == 0  # 0 won revenue over 3 people
+    assert values[("2025Q2", "sales", "E1", "deals")] == 0 and values[("2025Q1", "sales", "E3", "won_revenue")] == 0
+    assert ("2025Q1", "rd", "R1", "deals") not in values.index  # R1's first row is in 2025Q2: no zeros before it
+    assert "no rows of deals in this period" in reason(computed, "mean_won", "2025Q2", "sales", "E1")
 
 
 def test_a_changed_definition_changes_its_hash():
@@ -104,7 +113,8 @@ def test_period_follows_the_kpi_frequency(tmp_path):
     root = write_workspace(tmp_path / "ws", framework)
     result = compute(root, framework, load_employees(root, framework))
     e1 = result.values[result.values["employee_id"] == "E1"].set_index("period")["value"]
-    assert e1.to_dict() == {"2025-01": 1, "2025-02": 1, "2025-03": 1}
+    # the deals cover January to June: the months E1 closed nothing in are 0
+    assert e1.to_dict() == {"2025-01": 1, "2025-02": 1, "2025-03": 1, "2025-04": 0, "2025-05": 0, "2025-06": 0}
 
 
 def test_span_limits_the_periods(tmp_path):
@@ -272,4 +282,6 @@ def test_a_ratio_of_two_sources_joins_their_groups(tmp_path):
     assert reason(result, "won_per_head", "2025Q1", "sales") == (  # deals, but no headcount rows for the mean
         "no rows of headcount in this period for this team or employee")
     assert reason(result, "won_per_head", "2025Q2", "rd") == "division by zero: mean of people in headcount is 0"
-    assert len(result.values) == 1 and len(result.no_data) == 2
+    assert reason(result, "won_per_head", "2025Q1", "rd") == (  # neither deals nor headcount rows: 0 ÷ nothing
+        "no rows of headcount in this period for this team or employee")
+    assert len(result.values) == 1 and len(result.no_data) == 3

@@ -114,7 +114,7 @@ def test_sources_yaml_is_strict(tmp_path):
     with pytest.raises(InputError, match=r"sources.yaml, source 'orders', field 'wen'"):
         load_sources(tmp_path)
     (tmp_path / "sources.yaml").write_text("sources:\n- name: orders\n  file: a.csv\n  team: t\n")
-    with pytest.raises(InputError, match="give either `when`"):
+    with pytest.raises(InputError, match=r"give `when` \(a date column\), `period`"):
         load_sources(tmp_path)
 
 
@@ -153,7 +153,7 @@ def test_empty_when_and_team_cells_of_a_parquet_source_are_errors_with_their_cou
     pd.DataFrame({"day": days, "region": ["sales", None, "rd", "sales"],
                   "amount": [1.0] * 4}).to_parquet(tmp_path / "o.parquet")
     text = problems(tmp_path, "x\n", file="o.parquet", employee=None, team="region")
-    assert "o.parquet, field 'day': no date in the `when` column (got an empty cell in 2 of 4 rows)" in text
+    assert "o.parquet, field 'day': no date in the `when` column (give skip_undated: true to leave such rows out) (got an empty cell in 2 of 4 rows)" in text
     assert "o.parquet, field 'region': no team (got an empty cell in 1 of 4 rows)" in text
     assert "unknown team" not in text
 

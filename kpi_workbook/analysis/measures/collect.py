@@ -156,7 +156,8 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         # that moved rows to another team leaves nothing behind)
         later += [(p, t) for p in groups.periods for t in kpi.teams if (p, t) not in seen]
         later_slices += [(p, t, kpi.kpi_id) for p, t in later]
-        counts = pc.value_counts(left_out.filter(pc.and_(ok, pc.is_valid(left_out))))
+        from_rows = pc.greater(table[kpi.rows], 0)  # zeros of groups without rows are not values left out
+        counts = pc.value_counts(left_out.filter(pc.and_(pc.and_(ok, pc.is_valid(left_out)), from_rows)))
         found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                        key=lambda pair: -pair[1])
         skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found]

@@ -187,7 +187,7 @@ class _Run:
         names = operands(kpi)
         keys = {self.on_table[n][0] for n in names if n in self.on_table}
         key = next(iter(keys)) if len(keys) == 1 and all(n in self.on_table for n in names) else None
-        if isinstance(key, tuple) and key[1].per is kpi.measure.per:  # all operands measured on one table
+        if isinstance(key, tuple) and key[0][1].per is kpi.measure.per:  # all operands measured on one table
             value, reason = derived_columns(kpi, lambda name: self.on_table[name][1])
             exists = self.on_table[names[0]][2]
             for name in names[1:]:
