@@ -153,7 +153,8 @@ def test_empty_when_and_team_cells_of_a_parquet_source_are_errors_with_their_cou
     pd.DataFrame({"day": days, "region": ["sales", None, "rd", "sales"],
                   "amount": [1.0] * 4}).to_parquet(tmp_path / "o.parquet")
     text = problems(tmp_path, "x\n", file="o.parquet", employee=None, team="region")
-    assert "o.parquet, field 'day': no date in the `when` column (give skip_undated: true to leave such rows out) (got an empty cell in 2 of 4 rows)" in text
+    assert ("o.parquet, field 'day': no date in the `when` column (give skip_undated: true to leave such rows out) "
+            "(got an empty cell in 2 of 4 rows)") in text
     assert "o.parquet, field 'region': no team (got an empty cell in 1 of 4 rows)" in text
     assert "unknown team" not in text
 

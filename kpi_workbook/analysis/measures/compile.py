@@ -56,7 +56,8 @@ def column(table: ir.Table, source: Source, name: str, kpi: str, field: str) -> 
     if name not in known:
         raise InputError(Problem(message=f"source '{source.name}' has no column '{name}' (its columns: "
                                          f"{', '.join(known)}); {UNDECLARED_COLUMN_FIX}", **_where(kpi, field)))
-    return table[name]
+    # a warehouse's numeric(p, s) is aggregated as a float: Arrow cannot rescale every decimal mean or product
+    return table[name].cast("float64") if table[name].type().is_decimal() else table[name]
 
 
 def _literal(value: object, kind: ColumnType | None) -> Any:

@@ -21,7 +21,16 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Aggregate, At, Duration, Function, Measure
 from kpi_workbook.core.model import Frequency
 from kpi_workbook.core.periods import Period, calendar, month_ends, next_period
-from kpi_workbook.workspace.sources import SOURCES_FILE, SPAN_END, SPAN_START, WHEN, ReadSource, Source
+from kpi_workbook.workspace.sources import (
+    DATE_TYPES,
+    SOURCES_FILE,
+    SPAN_END,
+    SPAN_START,
+    UNDECLARED_COLUMN_FIX,
+    WHEN,
+    ReadSource,
+    Source,
+)
 
 #: Columns a calendar join adds to each row: its period's label and first day, and its weight in a headcount.
 LABEL, PERIOD_START, WEIGHT = "__label", "__period_start", "__weight"
@@ -58,6 +67,12 @@ def placement_of(spec: Aggregate | Duration, measure: Measure, source: Source, k
             f"source '{source.name}' has validity spans but no `when` column: name the date column that places each "
             f"row in a period, e.g. `date: {source.end or source.start}` for leavers, `date: {source.start}` for "
             "hires"), **where))
+    if date is not None and source.value_types.get(date) not in DATE_TYPES:
+        known = [c for c, kind in source.value_types.items() if kind in DATE_TYPES]
+        problem = "is not a date column" if date in source.value_types else "is not a column"
+        raise InputError(Problem(message=(
+            f"`date: {date}` {problem} of source '{source.name}' (its date columns: {', '.join(known) or 'none'}); "
+            f"{UNDECLARED_COLUMN_FIX}"), **where))
     if date is not None and source.fixed_period is not None:
         raise InputError(Problem(message=f"source '{source.name}' is a snapshot of {source.period}: its rows are "
                                          "placed in that period, not by a `date`", **where))
