@@ -235,3 +235,20 @@ def test_roster_measures_on_postgresql_equal_duckdb(tmp_path, postgres_url):
     (remote / "sources.yaml").write_text(text, encoding="utf-8")
     assert_same(computed(remote), expected(frame))
     assert_same(computed(local), expected(frame))
+
+
+def test_validate_names_a_headcount_without_spans_an_unknown_date_and_a_bad_source_filter(tmp_path):
+    from kpi_workbook.analysis.checks.measures import source_findings
+
+    root = write(tmp_path / "ws", roster(7))
+    text = SOURCES.replace("  start: hire_date\n  end: termination_date\n", "  when: hire_date\n").replace(
+        'where: \'status != "Contractor"\'', 'where: \'state != "Contractor"\'').replace(
+        "columns: {status: text, fte: number}", "columns: {status: text, fte: number, termination_date: text}")
+    (root / "sources.yaml").write_text(text, encoding="utf-8")
+    found = {(f.kpi or f.entry, f.field, f.message) for f in source_findings(root, load_framework(root))}
+    assert ("headcount_end", "measure.aggregate", "a headcount needs validity spans, but source 'roster' has no "
+            "`start` column") in found
+    assert ("leavers", "measure.aggregate.date", "`date: termination_date` is not a date column of source "
+            "'roster'") in found
+    assert any(entry == "source 'roster'" and field == "where" and "no column 'state'" in message
+               for entry, field, message in found)

@@ -133,6 +133,33 @@ def _column_findings(kpi: str, source: Source, field: str, spec: Aggregate | Non
                        "aggregate a number column, or count the rows", kpi, f"{field}.column")
 
 
+def _placement_findings(kpi: str, source: Source, field: str, spec: Aggregate) -> Iterator[Finding]:
+    """A headcount needs validity spans; a `date` must be a date column of the source."""
+    if spec.function is Function.HEADCOUNT and not source.has_spans:
+        yield _finding(f"a headcount needs validity spans, but source '{source.name}' has no `start` column",
+                       f"give the source `start` and `end` columns in {SOURCES_FILE}", kpi, field)
+    if spec.date is not None and source.value_types.get(spec.date) not in DATE_TYPES:
+        yield _finding(f"`date: {spec.date}` is not a date column of source '{source.name}'", UNDECLARED_COLUMN_FIX,
+                       kpi, f"{field}.date")
+
+
+def _source_filter_findings(sources: dict[str, Source]) -> Iterator[Finding]:
+    """A source's own `where` parses and names its columns."""
+    for source in sources.values():
+        if not source.where:
+            continue
+        place = {"file": SOURCES_FILE, "entry": f"source '{source.name}'", "field": "where"}
+        try:
+            used = filter_columns(parse_filter(source.where))
+        except FilterError as exc:
+            yield Finding(ERROR, "measures.source", str(exc), "fix the filter", **place)
+            continue
+        known = {**{c: ColumnType.TEXT for c in (source.employee, source.team) if c}, **source.value_types}
+        for column in sorted(used - set(known)):
+            yield Finding(ERROR, "measures.source", f"source '{source.name}' has no column '{column}' (its columns: "
+                          f"{', '.join(known)})", UNDECLARED_COLUMN_FIX, **place)
+
+
 def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
     """Measures against sources.yaml: unknown sources and columns, aggregations of text columns, date columns."""
     measured = list(_measured(framework))
@@ -143,7 +170,7 @@ def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
     except InputError as exc:
         return [Finding(ERROR, "measures.source", p.message, f"fix {SOURCES_FILE}", file=p.file, entry=p.entry,
                         field=p.field) for p in exc.problems]
-    findings: list[Finding] = []
+    findings: list[Finding] = list(_source_filter_findings(sources))
     for kpi in measured:
         measure = kpi.measure
         parts = [(f"ratio.{n}" if measure.ratio else "aggregate", a) for n, a in
@@ -153,8 +180,10 @@ def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
                 findings.append(_finding(f"unknown source '{spec.source}'", f"declare it in {SOURCES_FILE} "
                                          f"({', '.join(sources) or 'no sources yet'})", kpi.id, f"measure.{field}"))
                 continue
-            findings += _column_findings(kpi.id, sources[spec.source], f"measure.{field}", spec,
+            source = sources[spec.source]
+            findings += _column_findings(kpi.id, source, f"measure.{field}", spec,
                                          [spec.column] if spec.column else [], spec.where)
+            findings += _placement_findings(kpi.id, source, f"measure.{field}", spec)
         duration = measure.duration
         if duration is not None:
             source = sources.get(duration.source)
