@@ -201,8 +201,7 @@ class DuckDBStore(ActualsStore):
             return empty
         wanted = _as_list(kpis)
         with self._connect() as con:
-            if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'scope_values'"
-                               ).fetchone()[0]:
+            if not _has_table(con, "scope_values"):
                 return empty
             frame = con.execute(
                 "SELECT level, scope, period, kpi_id, value, source_rows FROM scope_values WHERE "
@@ -221,8 +220,7 @@ class DuckDBStore(ActualsStore):
             return empty
         wanted = _as_list(kpis)
         with self._connect() as con:
-            if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'lineage'"
-                               ).fetchone()[0]:
+            if not _has_table(con, "lineage"):
                 return empty
             sql = ("SELECT period, team, coalesce(employee_id, '') AS employee_id, kpi_id, source, source_rows, "
                    "computed_at, definition_hash FROM lineage"
@@ -267,6 +265,12 @@ class DuckDBStore(ActualsStore):
             finally:
                 Path(f"{tmp}.wal").unlink(missing_ok=True)
         return result
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the store has the table (older stores lack the newer ones)."""
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+                            ).fetchone()[0])
 
 
 def _incoming(frame: pd.DataFrame | Path) -> pd.DataFrame | Path:
