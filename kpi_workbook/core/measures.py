@@ -63,8 +63,6 @@ class Function(StrEnum):
 
 #: Aggregations that are 0 (not "no data") over a group where the filter matches no row.
 ZERO_WHEN_NONE_MATCH = frozenset({Function.SUM, Function.COUNT, Function.COUNT_DISTINCT, Function.HEADCOUNT})
-#: Aggregations that add up across periods and scopes (a window of them is their sum).
-ADDITIVE_FUNCTIONS = frozenset({Function.SUM, Function.COUNT})
 #: Aggregations that need a number column.
 NUMERIC_FUNCTIONS = frozenset({Function.SUM, Function.MEAN, Function.MEDIAN, Function.MIN, Function.MAX})
 

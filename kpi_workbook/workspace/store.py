@@ -197,17 +197,12 @@ class DuckDBStore(ActualsStore):
         none were computed."""
         empty = pd.DataFrame({c: pd.Series(dtype="float64" if c == "value" else "object")
                               for c in SCOPE_VALUE_COLUMNS})
-        if not self.path.exists():
-            return empty
         wanted = _as_list(kpis)
-        with self._connect() as con:
-            if not _has_table(con, "scope_values"):
-                return empty
-            frame = con.execute(
-                "SELECT level, scope, period, kpi_id, value, source_rows FROM scope_values WHERE "
-                "(? IS NULL OR level = ?) AND (? IS NULL OR scope = ?) AND (? IS NULL OR list_contains(?, kpi_id))",
-                [level, level, scope, scope, wanted, wanted]).df()
-        if frame.empty:
+        frame = self._select("scope_values", (
+            "SELECT level, scope, period, kpi_id, value, source_rows FROM scope_values WHERE "
+            "(? IS NULL OR level = ?) AND (? IS NULL OR scope = ?) AND (? IS NULL OR list_contains(?, kpi_id))"),
+            [level, level, scope, scope, wanted, wanted])
+        if frame is None or frame.empty:
             return empty
         order = {label: i for i, label in enumerate(sort_periods(frame["period"].unique()))}
         return frame.sort_values(["level", "scope", "kpi_id"]).sort_values(
@@ -215,18 +210,21 @@ class DuckDBStore(ActualsStore):
 
     def read_lineage(self, kpis: str | Iterable[str] | None = None) -> pd.DataFrame:
         """Where computed values come from (LINEAGE_COLUMNS; employee_id "" for team values); empty if none."""
-        empty = pd.DataFrame({c: pd.Series(dtype="object") for c in LINEAGE_COLUMNS})
-        if not self.path.exists():
-            return empty
         wanted = _as_list(kpis)
+        sql = ("SELECT period, team, coalesce(employee_id, '') AS employee_id, kpi_id, source, source_rows, "
+               "computed_at, definition_hash FROM lineage"
+               + (" WHERE list_contains(?, kpi_id)" if wanted is not None else "")
+               + " ORDER BY kpi_id, period, team, employee_id")
+        frame = self._select("lineage", sql, [wanted] if wanted is not None else [])
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in LINEAGE_COLUMNS}) if frame is None else frame
+
+    def _select(self, table: str, sql: str, parameters: list[object]) -> pd.DataFrame | None:
+        """What `sql` selects, or None where the store or its `table` does not exist yet (older stores lack the
+        newer tables)."""
+        if not self.path.exists():
+            return None
         with self._connect() as con:
-            if not _has_table(con, "lineage"):
-                return empty
-            sql = ("SELECT period, team, coalesce(employee_id, '') AS employee_id, kpi_id, source, source_rows, "
-                   "computed_at, definition_hash FROM lineage"
-                   + (" WHERE list_contains(?, kpi_id)" if wanted is not None else "")
-                   + " ORDER BY kpi_id, period, team, employee_id")
-            return con.execute(sql, [wanted] if wanted is not None else []).df()
+            return con.execute(sql, parameters).df() if _has_table(con, table) else None
 
     def create_from(self, frame: pd.DataFrame) -> bool:
         """Build the store from `frame` unless another process made it first; True if this call made it."""

@@ -78,13 +78,10 @@ class _Run:
     """One computation: the sources read, their grouped queries, and each KPI's rows as a table of `con`."""
 
     def __init__(self, root: Path, framework: Framework, employees: pd.DataFrame, sources: dict[str, Source],
-                 span: tuple[dt.date, dt.date] | None, store: ActualsStore | None, con: Any,
-                 scopes: dict[str, str] | None = None):
+                 span: tuple[dt.date, dt.date] | None, store: ActualsStore | None, con: Any):
         self.root, self.framework, self.employees, self.sources = root, framework, employees, sources
-        self.span, self.store, self.con, self.scopes = span, store, con, scopes
+        self.span, self.store, self.con = span, store, con
         self.assignments = Assignments(framework, employees)
-        if scopes is not None:
-            self.assignments = self.assignments.in_scopes(scopes)
         self.read: dict[str, ReadSource] = {}
         self.queries: dict[tuple[str, Grain, Placement], SourceQuery] = {}
         self.columns: dict[str, dict[str, tuple[str, str]]] = {}
@@ -105,12 +102,39 @@ class _Run:
             if name in self.unreadable:  # read once: its problems are told once, whichever KPIs use it
                 raise InputError([])
             try:
-                read = read_source(self.sources[name], self.root, self.framework, self.employees, self.con)
-                self.read[name] = read if self.scopes is None else _in_scopes(read, self.scopes)
+                self.read[name] = read_source(self.sources[name], self.root, self.framework, self.employees,
+                                              self.con)
             except InputError:
                 self.unreadable.add(name)
                 raise
         return self.read[name]
+
+    def above(self, scope_of: dict[str, str]) -> _Run:
+        """A run one level up (`scope_of`: each team's department, or the organization) on this run's connection,
+        sources as read and coverage: every measure per scope, over all the scope's records."""
+        run = _Run(self.root, _per_scope(self.framework), self.employees, self.sources, self.span, None, self.con)
+        run.assignments = self.assignments.in_scopes(scope_of)
+        run.read = {name: _in_scopes(read, scope_of) for name, read in self.read.items()}
+        run.covered = self.covered  # the records' days do not depend on the level
+        return run
+
+    def evaluate(self, kpis: list[str] | None) -> list[tuple[pa.Table, KpiColumns]]:
+        """Plan, run and fetch the measured KPIs (all, or `kpis`); every KPI's problems at once, as validate lists
+        them."""
+        order = evaluation_order(self.framework, kpis)
+        problems: list[Problem] = []
+        for kpi in order:
+            if kpi.measure.derived is None:
+                try:
+                    self.plan(kpi)
+                except InputError as exc:
+                    problems += exc.problems
+        if problems:
+            raise InputError(problems)
+        self.run_queries()
+        for index, kpi in enumerate(order):
+            (self.add_measured if kpi.measure.derived is None else self.add_derived)(index, kpi)
+        return self.fetch(set(kpis) if kpis else {k.id for k in order})
 
     def plan(self, kpi: KpiDefinition) -> None:
         """Read the KPI's sources and add its aggregations to their grouped queries (errors name the KPI)."""
@@ -124,9 +148,11 @@ class _Run:
             placement = placement_of(spec, kpi.measure, read.source, kpi.id, field)
             key = (spec.source, grain, placement)
             if key not in self.queries:
-                covered = (spec.source, placement.date)
+                source = read.source  # a date the records' days already include needs no query of its own
+                extra = None if placement.date in (source.when, source.start, source.end) else placement.date
+                covered = (spec.source, extra)
                 if covered not in self.covered:
-                    self.covered[covered] = coverage(read, placement.date)
+                    self.covered[covered] = coverage(read, extra)
                 self.queries[key] = SourceQuery(read, grain, self.span, placement, self.covered[covered],
                                                 prefix=f"{spec.source}_q{len(self.queries)}")
             columns[spec_name] = self.queries[key].add(spec, kpi.id, field)
@@ -248,46 +274,23 @@ def compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpi
     """Evaluate the measured KPIs (all, or `kpis`) in `span` (all periods when None), per team and employee, and
     (with `scopes`) per department and for the organization, each over all its records.
 
-    Derived KPIs use this run's values of the KPIs they name, and the store's for KPIs entered by hand.
+    Derived KPIs use this run's values of the KPIs they name, and the store's for KPIs entered by hand (team and
+    employee values only). Each source is read once for every level.
     """
     sources = load_sources(root) if sources is None else sources
-    result = _computation(Path(root), framework, employees, kpis, span, store, sources, None)
-    if not scopes:
-        return result
-    parts = []
-    for level, teams in scope_levels(framework).items():
-        if not teams:
-            continue
-        found = _computation(Path(root), _per_scope(framework), employees, kpis, span, None, sources, teams)
-        parts.append(found.values[["period", "team", "kpi_id", "value", "source_rows"]].astype(
-            {"period": "str", "team": "str", "kpi_id": "str"}).rename(columns={"team": "scope"}).assign(level=level))
-    frame = pd.concat(parts, ignore_index=True)[SCOPE_COLUMNS] if parts else result.scopes
-    return dataclasses.replace(result, scopes=frame)
-
-
-def _computation(root: Path, framework: Framework, employees: pd.DataFrame, kpis: list[str] | None,
-                 span: tuple[dt.date, dt.date] | None, store: ActualsStore | None, sources: dict[str, Source],
-                 scopes: dict[str, str] | None) -> Computation:
-    """One run of the engine, per team and employee or (`scopes`: each team's scope id) per scope."""
-    order = evaluation_order(framework, kpis)
-    wanted = set(kpis) if kpis else {k.id for k in order}
+    levels = {level: teams for level, teams in scope_levels(framework).items() if teams} if scopes else {}
     con = ibis.duckdb.connect()
     con.raw_sql("SET arrow_large_buffer_size = true")  # large_string: what pandas' str columns hold
     try:
-        run = _Run(root, framework, employees, sources, span, store, con, scopes)
-        problems: list[Problem] = []
-        for kpi in order:  # every KPI's problems at once, as validate lists them
-            if kpi.measure.derived is None:
-                try:
-                    run.plan(kpi)
-                except InputError as exc:
-                    problems += exc.problems
-        if problems:
-            raise InputError(problems)
-        run.run_queries()
-        for index, kpi in enumerate(order):
-            (run.add_measured if kpi.measure.derived is None else run.add_derived)(index, kpi)
-        parts = run.fetch(wanted)
+        run = _Run(Path(root), framework, employees, sources, span, store, con)
+        parts = run.evaluate(kpis)
+        above = {level: run.above(teams).evaluate(kpis) for level, teams in levels.items()}
     finally:
         con.disconnect()  # the engine's memory goes before the long tables are built
-    return collect(parts)
+    result = collect(parts)
+    if not above:
+        return result
+    frames = [collect(found).values[["period", "team", "kpi_id", "value", "source_rows"]].astype(
+        {"period": "str", "team": "str", "kpi_id": "str"}).rename(columns={"team": "scope"}).assign(level=level)
+        for level, found in above.items()]
+    return dataclasses.replace(result, scopes=pd.concat(frames, ignore_index=True)[SCOPE_COLUMNS])

@@ -92,7 +92,7 @@ def coverage(read: ReadSource, date: str | None = None) -> tuple[dt.date, dt.dat
         return snapshot.start, snapshot.end
     dates = [table[c] for c in (WHEN, SPAN_START, SPAN_END) if c in table.columns]
     if date is not None:
-        dates.append(table[date].cast("date") if table[date].type().is_timestamp() else table[date])
+        dates.append(_as_date(table[date]))
     bounds = table.aggregate(**{f"__min{i}": d.min() for i, d in enumerate(dates)},
                              **{f"__max{i}": d.max() for i, d in enumerate(dates)}).to_pyarrow().to_pylist()[0]
     firsts = [_day(v) for k, v in bounds.items() if k.startswith("__min") and v is not None]
@@ -100,6 +100,11 @@ def coverage(read: ReadSource, date: str | None = None) -> tuple[dt.date, dt.dat
     if not firsts:
         return None
     return min(firsts), source.as_of or max(lasts)
+
+
+def _as_date(column: Any) -> Any:
+    """A date or date-time column as dates."""
+    return column.cast("date") if column.type().is_timestamp() else column
 
 
 def _day(value: Any) -> dt.date:
@@ -166,8 +171,7 @@ def dated(table: ir.Table, placement: Placement) -> ir.Table:
     """`table` with WHEN taken from the placement's date column (rows without a date there left out: not yet)."""
     if placement.date is None:
         return table
-    day = table[placement.date]
-    day = day.cast("date") if day.type().is_timestamp() else day
+    day = _as_date(table[placement.date])
     return table.mutate(**{WHEN: day}).filter(day.notnull())
 
 
