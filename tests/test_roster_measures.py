@@ -204,6 +204,9 @@ def test_a_period_when_nobody_left_is_zero_and_turnover_zero(tmp_path):
     assert found[("organization", "organization", "2024Q2", "turnover")] == 0
 
 
+NO_SPANS = "a headcount needs rows valid over spans of days, but source 'roster' has no `start` (and `end`) column"
+
+
 def test_a_headcount_on_a_source_without_spans_is_an_input_error(tmp_path):
     from kpi_workbook.core.errors import InputError
 
@@ -211,9 +214,14 @@ def test_a_headcount_on_a_source_without_spans_is_an_input_error(tmp_path):
     text = SOURCES.replace("  start: hire_date\n  end: termination_date\n", "  when: hire_date\n")
     (root / "sources.yaml").write_text(text, encoding="utf-8")
     fw = load_framework(root)
-    with pytest.raises(InputError, match=r"KPI 'headcount_end', field 'measure.aggregate': a headcount needs a "
-                                         r"source whose rows are valid over spans"):
+    with pytest.raises(InputError) as raised:
         compute(root, fw, load_employees(root, fw))
+    said = str(raised.value)
+    assert f"KPI 'headcount_end', field 'measure.aggregate': {NO_SPANS}" in said
+    from kpi_workbook.analysis.checks.measures import source_findings  # validate says the same
+
+    assert ("headcount_end", "measure.aggregate", NO_SPANS) in {
+        (f.kpi, f.field, f.message) for f in source_findings(root, fw)}
 
 
 def test_roster_measures_on_postgresql_equal_duckdb(tmp_path, postgres_url):
@@ -246,9 +254,8 @@ def test_validate_names_a_headcount_without_spans_an_unknown_date_and_a_bad_sour
         "columns: {status: text, fte: number}", "columns: {status: text, fte: number, termination_date: text}")
     (root / "sources.yaml").write_text(text, encoding="utf-8")
     found = {(f.kpi or f.entry, f.field, f.message) for f in source_findings(root, load_framework(root))}
-    assert ("headcount_end", "measure.aggregate", "a headcount needs validity spans, but source 'roster' has no "
-            "`start` column") in found
+    assert ("headcount_end", "measure.aggregate", NO_SPANS) in found
     assert ("leavers", "measure.aggregate.date", "`date: termination_date` is not a date column of source "
-            "'roster'") in found
+            "'roster' (its date columns: hire_date)") in found
     assert any(entry == "source 'roster'" and field == "where" and "no column 'state'" in message
                for entry, field, message in found)

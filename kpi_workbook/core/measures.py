@@ -22,10 +22,21 @@ A measure is one of four kinds, written in a KPI definition's ``measure`` field:
       per: team
       scale: 100
       window: 4
+    measure:                                  # mean order value: each order's lines summed, then averaged
+      aggregate: {source: order_lines, function: mean, column: amount, per_entity: {column: order_id, function: sum}}
+    measure:                                  # share of tickets resolved within 2 days
+      ratio:
+        numerator: {source: tickets, function: count, where: 'days(opened_at, resolved_at) <= 2'}
+        denominator: {source: tickets, function: count}
+      scale: 100
+    measure:                                  # the same measure a year earlier (for growth as a derived KPI)
+      aggregate: {source: crm_opportunities, function: sum, column: amount}
+      offset: year
 
 A headcount counts the rows of a source with validity spans (`start`/`end` in sources.yaml) that are active on given
 days of each period; `date` places each row in a period by another date column than the source's `when` (rows
-without a date there are not events yet); `window` aggregates the trailing periods instead of one.
+without a date there are not events yet); `window` aggregates the trailing periods instead of one, `year_to_date`
+the periods of the year so far; `offset` gives a period the value of the period `offset` periods (or a year) before.
 
 Filters (``where``) and derived expressions are parsed with Python's ``ast`` into small trees; nothing is ever
 evaluated as code.
@@ -36,6 +47,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import typing
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
@@ -95,6 +107,25 @@ class _Strict(Strict):
     model_config = ConfigDict(frozen=True)  # a measure is a value: hashed into each computed value's lineage
 
 
+class PerEntity(_Strict):
+    """Aggregate the rows of each entity first (e.g. the lines of one order, by `column: order_id`) with `function`,
+    then the entities' values with the measure's own function: a mean over orders, not over order lines."""
+
+    column: ColumnName
+    function: Function
+
+    @model_validator(mode="after")
+    def _per_row(self) -> PerEntity:
+        if self.function in (Function.HEADCOUNT, Function.COUNT_DISTINCT):
+            raise ValueError(f"an entity's rows are aggregated with sum, count, mean, median, min or max, not "
+                             f"'{self.function}'")
+        return self
+
+    def describe(self) -> str:
+        """E.g. 'per order_id (sum)'."""
+        return f"per {self.column} ({self.function.value.replace('_', ' ')})"
+
+
 class Aggregate(_Strict):
     """An aggregation of a source's rows: `function` of `column` over the rows matching `where`, each row placed in
     a period by its `date` (the source's `when` unless given). A headcount counts the rows active on the days `at`
@@ -106,9 +137,18 @@ class Aggregate(_Strict):
     where: str | None = None
     date: ColumnName | None = None
     at: At | None = None
+    per_entity: PerEntity | None = None
 
     @model_validator(mode="after")
     def _column_needed(self) -> Aggregate:
+        if self.per_entity is not None:
+            if self.function in (Function.HEADCOUNT, Function.COUNT_DISTINCT):
+                raise ValueError(f"'{self.function}' is not taken over entities; per_entity goes with sum, count, "
+                                 "mean, median, min or max")
+            if self.column is None and self.per_entity.function is not Function.COUNT:
+                raise ValueError(f"per_entity function '{self.per_entity.function}' needs a column (only count may "
+                                 "leave it out)")
+            return self
         if self.column is None and self.function not in (Function.COUNT, Function.HEADCOUNT):
             raise ValueError(f"'{self.function}' needs a column (only count and headcount may leave it out)")
         if self.at is not None and self.function is not Function.HEADCOUNT:
@@ -130,6 +170,11 @@ class Aggregate(_Strict):
                     At.MONTH_ENDS: "averaged over the month ends"}[self.counted_at]
             what = f"sum of {self.column} of the rows active" if self.column else "rows active"
             text = f"{what} {days} in {self.source}"
+        elif self.per_entity is not None:
+            inner = self.per_entity
+            what = f"{inner.function.value} of {self.column}" if self.column else "number of rows"
+            text = (f"{self.function.value} of the {what} per {inner.column} in {self.source}"
+                    + (f" by {self.date}" if self.date else ""))
         else:
             what = f"{self.function.value.replace('_', ' ')} of {self.column}" if self.column else "number of rows"
             text = f"{what} in {self.source}" + (f" by {self.date}" if self.date else "")
@@ -152,12 +197,20 @@ class Duration(_Strict):
     function: Function = Function.MEDIAN
     unit: DurationUnit = DurationUnit.DAYS
     where: str | None = None
+    per_entity: PerEntity | None = None
 
     @model_validator(mode="after")
     def _numeric(self) -> Duration:
-        if self.function not in NUMERIC_FUNCTIONS:
-            raise ValueError(f"a duration is aggregated with sum, mean, median, min or max, not '{self.function}'")
+        for function in (self.function, *([self.per_entity.function] if self.per_entity else [])):
+            if function not in NUMERIC_FUNCTIONS:
+                raise ValueError(f"a duration is aggregated with sum, mean, median, min or max, not '{function}'")
         return self
+
+    def describe(self) -> str:
+        """The duration in words."""
+        each = f" {self.per_entity.describe()}" if self.per_entity else ""
+        return (f"{self.function.value} {self.unit.value} from {self.start} to {self.end}{each} in {self.source}"
+                + (f" where {self.where}" if self.where else ""))
 
 
 class Measure(_Strict):
@@ -172,6 +225,8 @@ class Measure(_Strict):
     unit: str | None = None
     polarity: str | None = None
     window: int | None = Field(default=None, ge=2, le=120)
+    year_to_date: bool = False
+    offset: Annotated[int, Field(ge=1, le=120)] | typing.Literal["year"] | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Measure:
@@ -179,8 +234,11 @@ class Measure(_Strict):
         if len(kinds) != 1:
             found = ", ".join(kinds) or "none"
             raise ValueError(f"give exactly one of aggregate, ratio, duration or derived (found: {found})")
-        if self.window is not None and self.derived is not None:
-            raise ValueError("a derived measure takes its operands' windows; give `window` to the operands")
+        if self.derived is not None and (self.window or self.year_to_date or self.offset):
+            raise ValueError("a derived measure takes its operands' periods; give `window`, `year_to_date` or "
+                             "`offset` to the KPIs it is derived from")
+        if self.window is not None and self.year_to_date:
+            raise ValueError("give either `window` (trailing periods) or `year_to_date`, not both")
         return self
 
     @property
@@ -196,6 +254,14 @@ class Measure(_Strict):
         return [self.ratio.numerator, self.ratio.denominator] if self.ratio is not None else []
 
     @property
+    def parts(self) -> list[tuple[str, Aggregate | Duration]]:
+        """(field below `measure.`, aggregation) of each aggregation it needs: aggregate, ratio.numerator and
+        ratio.denominator, or duration (none for derived)."""
+        if self.ratio is not None:
+            return [("ratio.numerator", self.ratio.numerator), ("ratio.denominator", self.ratio.denominator)]
+        return [(k, getattr(self, k)) for k in ("aggregate", "duration") if getattr(self, k) is not None]
+
+    @property
     def sources(self) -> list[str]:
         """Names of the sources it reads, in order, without repeats."""
         names = [a.source for a in self.aggregates] + ([self.duration.source] if self.duration else [])
@@ -209,17 +275,17 @@ class Measure(_Strict):
         elif self.ratio is not None:
             text = f"({self.ratio.numerator.describe()}) / ({self.ratio.denominator.describe()})"
         elif self.duration is not None:
-            d = self.duration
-            text = (f"{d.function.value} {d.unit.value} from {d.start} to {d.end} in {d.source}"
-                    + (f" where {d.where}" if d.where else ""))
+            text = self.duration.describe()
         else:
             text = f"derived: {self.derived}"
         window = f" over the trailing {self.window} periods" if self.window else ""
-        return f"{text}{scale}{window}, per {self.per.value}"
+        window += " over the year to date" if self.year_to_date else ""
+        offset = {None: "", "year": ", a year before"}.get(self.offset, f", {self.offset} period(s) before")
+        return f"{text}{scale}{window}{offset}, per {self.per.value}"
 
     def digest(self, extra: object = None) -> str:
         """A short hash of the definition (and of `extra`, e.g. the sources and frequency it depends on)."""
-        payload = json.dumps([self.model_dump(mode="json"), extra], sort_keys=True, default=str)
+        payload = json.dumps([self.model_dump(mode="json", exclude_defaults=True), extra], sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -244,12 +310,21 @@ class Literal:
 
 
 @dataclass(frozen=True)
+class Span:
+    """The time from one date column to another in a filter, `days(start, end)` or `hours(start, end)`."""
+
+    unit: str
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
 class Compare:
     """`left op right`; op is one of ==, !=, <, <=, >, >=, in, not in."""
 
-    left: Column | Literal
+    left: Column | Literal | Span
     op: str
-    right: Column | Literal
+    right: Column | Literal | Span
 
 
 @dataclass(frozen=True)
@@ -266,12 +341,26 @@ _COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.G
                 ast.In: "in", ast.NotIn: "not in"}
 _NAMED_CONSTANTS = {"null": None, "true": True, "false": False}
 FILTER_HELP = ('write comparisons of columns with text in quotes, numbers, true, false or null, joined by and, or, '
-               'not, e.g. stage == "won" and amount >= 1000, or region in ("West", "North"); a column name with '
-               'spaces or symbols goes in backticks, e.g. `Ship Mode` == "First Class"')
+               'not, e.g. stage == "won" and amount >= 1000, or region in ("West", "North"), or the time between two '
+               'date columns with a number, e.g. days(opened_on, closed_on) <= 30 (or hours(...)); a column name '
+               'with spaces or symbols goes in backticks, e.g. `Ship Mode` == "First Class"')
+SPAN_UNITS = ("days", "hours")
 _QUOTED_NAME = "__column_{}"  # what a backticked column name stands as while Python's parser reads the filter
 
 
-def _operand(node: ast.expr, text: str) -> Column | Literal:
+def _span(node: ast.Call, text: str) -> Span:
+    unit = node.func.id if isinstance(node.func, ast.Name) else ""
+    if unit not in SPAN_UNITS or getattr(node.func, "quoted", False):
+        raise FilterError(f"'{text}': '{ast.unparse(node.func)}' is not a function of filters (only days(start, end) "
+                          f"and hours(start, end)); {FILTER_HELP}")
+    if node.keywords or len(node.args) != 2 or not all(isinstance(a, ast.Name) for a in node.args):
+        raise FilterError(f"'{text}': {unit}() takes two date columns, e.g. {unit}(opened_on, closed_on)")
+    return Span(unit, node.args[0].id, node.args[1].id)
+
+
+def _operand(node: ast.expr, text: str) -> Column | Literal | Span:
+    if isinstance(node, ast.Call):
+        return _span(node, text)
     if isinstance(node, ast.Name):
         if node.id in _NAMED_CONSTANTS and not getattr(node, "quoted", False):
             return Literal(_NAMED_CONSTANTS[node.id])
@@ -304,9 +393,15 @@ def _condition(node: ast.expr, text: str) -> Condition:
                 raise FilterError(f"'{text}': '{ast.unparse(node)}' uses an operator filters do not have; "
                                   f"{FILTER_HELP}")
             a, b = _operand(left, text), _operand(right, text)
-            if not isinstance(a, Column) and not isinstance(b, Column):
+            if not isinstance(a, Column | Span) and not isinstance(b, Column | Span):
                 raise FilterError(f"'{text}': '{ast.unparse(node)}' compares no column")
             symbol = _COMPARISONS[type(op)]
+            spans = [side for side in (a, b) if isinstance(side, Span)]
+            number = next((s.value for s in (a, b) if isinstance(s, Literal)), None)
+            if spans and (len(spans) == 2 or not isinstance(number, int | float) or isinstance(number, bool)
+                          or symbol in ("in", "not in")):
+                raise FilterError(f"'{text}': {spans[0].unit}(...) is compared with a number, e.g. "
+                                  f"{spans[0].unit}({spans[0].start}, {spans[0].end}) <= 2")
             if symbol in ("in", "not in") and not (isinstance(b, Literal) and isinstance(b.value, tuple)):
                 raise FilterError(f"'{text}': '{symbol}' needs a list such as (\"won\", \"lost\")")
             items.append(Compare(a, symbol, b))
@@ -377,7 +472,13 @@ def filter_columns(condition: Condition) -> set[str]:
     """The columns a condition reads."""
     if isinstance(condition, Logical):
         return set().union(*(filter_columns(c) for c in condition.items))
-    return {side.name for side in (condition.left, condition.right) if isinstance(side, Column)}
+    names = set()
+    for side in (condition.left, condition.right):
+        if isinstance(side, Column):
+            names.add(side.name)
+        elif isinstance(side, Span):
+            names |= {side.start, side.end}
+    return names
 
 
 # --- derived expressions -------------------------------------------------------------------------------------

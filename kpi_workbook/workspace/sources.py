@@ -87,6 +87,37 @@ class TeamMatch(StrEnum):
     MAP = "map"
 
 
+class TextToNumber(BaseModel):
+    """A number column made from a text column by a declared table, e.g. ratings: {Exceeds: 4, Fully Meets: 3}.
+    Texts match with case and extra spaces ignored; an empty cell is no value; any other text is an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str = Field(min_length=1)
+    values: dict[str, float] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _distinct_texts(cls, values: dict[str, float]) -> dict[str, float]:
+        folded: dict[str, str] = {}
+        for text in values:
+            if not _fold_case(text):
+                raise ValueError("an empty text cannot be mapped (an empty cell is no value)")
+            if _fold_case(text) in folded:
+                raise ValueError(f"'{folded[_fold_case(text)]}' and '{text}' are the same text (case and extra "
+                                 "spaces are ignored)")
+            folded[_fold_case(text)] = text
+        return values
+
+    def lookup(self) -> dict[str, float]:
+        """Text in lower case with single spaces → number."""
+        return {_fold_case(text): number for text, number in self.values.items()}
+
+
+def _fold_case(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 class Source(BaseModel):
     """One entry of sources.yaml: where the records are, and which columns say when, who and what."""
 
@@ -111,6 +142,7 @@ class Source(BaseModel):
     team_match: TeamMatch = TeamMatch.ID
     team_map: dict[str, str] = Field(default_factory=dict)
     columns: dict[str, ColumnType] = Field(default_factory=dict)
+    text_to_number: dict[str, TextToNumber] = Field(default_factory=dict)
 
     @field_validator("period")
     @classmethod
@@ -151,6 +183,11 @@ class Source(BaseModel):
             raise ValueError("team_match: map needs a team_map")
         if self.when is not None and self.columns.get(self.when, ColumnType.DATE) not in DATE_TYPES:
             raise ValueError(f"`when` column '{self.when}' must be a date or datetime column")
+        for name, mapping in self.text_to_number.items():
+            if name in self.value_types or name in (self.employee, self.team):
+                raise ValueError(f"text_to_number: '{name}' is already a column; name the number column anew")
+            if self.columns.get(mapping.column, ColumnType.TEXT) is not ColumnType.TEXT:
+                raise ValueError(f"text_to_number '{name}': '{mapping.column}' must be a text column")
         return self
 
     @property
@@ -160,12 +197,22 @@ class Source(BaseModel):
 
     @property
     def value_types(self) -> dict[str, ColumnType]:
-        """Every typed column a measure may use, including the `when` column (a date unless declared)."""
+        """Every typed column of the records a measure may use, including the `when` column (a date unless declared)
+        and the text columns that text_to_number maps."""
         types = dict(self.columns)
         for column in (self.when, self.start, self.end):
             if column is not None:
                 types.setdefault(column, ColumnType.DATE)
+        for mapping in self.text_to_number.values():
+            types.setdefault(mapping.column, ColumnType.TEXT)
         return types
+
+    @property
+    def measure_types(self) -> dict[str, ColumnType]:
+        """The columns a measure may name: the typed ones, the employee and team columns as text, and the numbers
+        text_to_number makes."""
+        extra = {c: ColumnType.TEXT for c in (self.employee, self.team) if c and c not in self.value_types}
+        return {**self.value_types, **extra, **{name: ColumnType.NUMBER for name in self.text_to_number}}
 
     @property
     def has_spans(self) -> bool:
@@ -280,7 +327,8 @@ class ReadSource:
 
 
 def _missing_columns(source: Source, present: list[str]) -> list[Problem]:
-    wanted = [c for c in (source.when, source.start, source.end, source.employee, source.team, *source.columns) if c]
+    wanted = [c for c in (source.when, source.start, source.end, source.employee, source.team, *source.value_types)
+              if c]
     problems = []
     for column in dict.fromkeys(wanted):
         if column not in present:
@@ -614,6 +662,37 @@ def read_source(source: Source, root: str | Path, framework: Framework, employee
         dates = [c for c in (WHEN, SPAN_START, SPAN_END) if c in frame]
         if dates:
             table = table.mutate(**{c: table[c].cast("date") for c in dates})
-        return ReadSource(source, table, len(frame))
-    table, rows = read_engine_source(source, root, framework, employees, duckdb_con)
-    return ReadSource(source, table, rows)
+        rows = len(frame)
+    else:
+        table, rows = read_engine_source(source, root, framework, employees, duckdb_con)
+    return ReadSource(source, _numbers_from_text(source, table), rows)
+
+
+def _folded(column: ir.StringValue) -> ir.StringValue:
+    """Text in lower case with single spaces, where the records are (as TextToNumber's lookup)."""
+    return column.strip().re_replace(r"\s+", " ").lower()
+
+
+def _numbers_from_text(source: Source, table: ir.Table) -> ir.Table:
+    """The table with each text_to_number column added; InputError naming every text the table does not map (one
+    query where the records are)."""
+    if not source.text_to_number:
+        return table
+    import ibis
+
+    added, problems = {}, []
+    for name, mapping in source.text_to_number.items():
+        lookup = mapping.lookup()
+        text = _folded(table[mapping.column].cast("string"))
+        unmapped = _most_rows(table.filter(text.notin(list(lookup)) & (text != "")), mapping.column, lambda _: True)
+        problems += [Problem(file=source.location, field=mapping.column, message=(
+            f"{value!r} in {_rows(count)} is not in text_to_number '{name}' (it maps: {', '.join(mapping.values)}); "
+            f"add it to `values` in {SOURCES_FILE}, or leave the cell empty for no value"))
+            for value, count in unmapped[:SHOWN_PER_COLUMN]]
+        if len(unmapped) > SHOWN_PER_COLUMN:
+            problems.append(Problem(file=source.location, field=mapping.column, message=(
+                f"... and {len(unmapped) - SHOWN_PER_COLUMN} more texts text_to_number '{name}' does not map")))
+        added[name] = text.substitute(lookup, else_=ibis.null("float64")).cast("float64")
+    if problems:
+        raise InputError(problems)
+    return table.mutate(**added)

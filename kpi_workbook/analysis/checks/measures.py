@@ -12,31 +12,25 @@ from pathlib import Path
 from kpi_workbook.analysis.checks.common import suggest
 from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.analysis.checks.registry import Found, rule
+from kpi_workbook.analysis.measures.shapes import spec_misfits, where_misfits
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.measures import (
-    NUMERIC_FUNCTIONS,
-    Aggregate,
     FilterError,
     Function,
     derived_kpis,
-    filter_columns,
     parse_derived,
     parse_filter,
 )
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.workspace.files import KPIS_FILE
 from kpi_workbook.workspace.sources import (
-    DATE_TYPES,
     SOURCES_FILE,
-    UNDECLARED_COLUMN_FIX,
-    ColumnType,
     Source,
     load_sources,
 )
 
 ERROR = Severity.ERROR
 _PERCENT = ("%", "percent")
-_COUNTS = ("count", "number")
 
 
 def _measured(framework: Framework) -> Iterator[KpiDefinition]:
@@ -45,13 +39,7 @@ def _measured(framework: Framework) -> Iterator[KpiDefinition]:
 
 def _filters(kpi: KpiDefinition) -> Iterator[tuple[str, str, str]]:
     """(field, filter text, source) of every filter of a measure."""
-    measure = kpi.measure
-    named = [("aggregate", measure.aggregate)] if measure.aggregate else []
-    if measure.ratio is not None:
-        named += [("ratio.numerator", measure.ratio.numerator), ("ratio.denominator", measure.ratio.denominator)]
-    if measure.duration is not None:
-        named.append(("duration", measure.duration))
-    for field, spec in named:
+    for field, spec in kpi.measure.parts:
         if spec.where:
             yield f"measure.{field}.where", spec.where, spec.source
 
@@ -116,31 +104,15 @@ def _finding(message: str, fix: str, kpi: str, field: str) -> Finding:
     return Finding(ERROR, "measures.source", message, fix, file=KPIS_FILE, kpi=kpi, field=field)
 
 
-def _column_findings(kpi: str, source: Source, field: str, spec: Aggregate | None, columns: list[str],
-                     where: str | None) -> Iterator[Finding]:
-    types = {**{c: ColumnType.TEXT for c in (source.employee, source.team) if c}, **source.value_types}
-    try:
-        used = filter_columns(parse_filter(where)) if where else set()
-    except FilterError:
-        used = set()  # measures.parse reports it
-    for column in [*columns, *sorted(used)]:
-        if column not in types:
-            yield _finding(f"source '{source.name}' has no column '{column}' (its columns: {', '.join(types)})",
-                           UNDECLARED_COLUMN_FIX, kpi, field)
-    if spec is not None and spec.column in types and spec.function in NUMERIC_FUNCTIONS \
-            and types[spec.column] not in (ColumnType.NUMBER, ColumnType.INTEGER):
-        yield _finding(f"{spec.function.value} of '{spec.column}', a {types[spec.column].value} column",
-                       "aggregate a number column, or count the rows", kpi, f"{field}.column")
-
-
-def _placement_findings(kpi: str, source: Source, field: str, spec: Aggregate) -> Iterator[Finding]:
-    """A headcount needs validity spans; a `date` must be a date column of the source."""
-    if spec.function is Function.HEADCOUNT and not source.has_spans:
-        yield _finding(f"a headcount needs validity spans, but source '{source.name}' has no `start` column",
-                       f"give the source `start` and `end` columns in {SOURCES_FILE}", kpi, field)
-    if spec.date is not None and source.value_types.get(spec.date) not in DATE_TYPES:
-        yield _finding(f"`date: {spec.date}` is not a date column of source '{source.name}'", UNDECLARED_COLUMN_FIX,
-                       kpi, f"{field}.date")
+def _spec_findings(kpi: KpiDefinition, sources: dict[str, Source]) -> Iterator[Finding]:
+    """Each aggregation of a measure against its source: the same misfits `compute` refuses, in its words."""
+    for field, spec in kpi.measure.parts:
+        if spec.source not in sources:
+            yield _finding(f"unknown source '{spec.source}'", f"declare it in {SOURCES_FILE} "
+                           f"({', '.join(sources) or 'no sources yet'})", kpi.id, f"measure.{field}")
+            continue
+        for misfit in spec_misfits(sources[spec.source], spec, kpi.measure, field):
+            yield _finding(misfit.message, misfit.fix, kpi.id, f"measure.{misfit.field}")
 
 
 def _source_filter_findings(sources: dict[str, Source]) -> Iterator[Finding]:
@@ -150,14 +122,12 @@ def _source_filter_findings(sources: dict[str, Source]) -> Iterator[Finding]:
             continue
         place = {"file": SOURCES_FILE, "entry": f"source '{source.name}'", "field": "where"}
         try:
-            used = filter_columns(parse_filter(source.where))
+            parse_filter(source.where)
         except FilterError as exc:
             yield Finding(ERROR, "measures.source", str(exc), "fix the filter", **place)
             continue
-        known = {**{c: ColumnType.TEXT for c in (source.employee, source.team) if c}, **source.value_types}
-        for column in sorted(used - set(known)):
-            yield Finding(ERROR, "measures.source", f"source '{source.name}' has no column '{column}' (its columns: "
-                          f"{', '.join(known)})", UNDECLARED_COLUMN_FIX, **place)
+        for misfit in where_misfits(source, source.where, "where"):
+            yield Finding(ERROR, "measures.source", misfit.message, misfit.fix, **place)
 
 
 def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
@@ -172,29 +142,6 @@ def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
                         field=p.field) for p in exc.problems]
     findings: list[Finding] = list(_source_filter_findings(sources))
     for kpi in measured:
-        measure = kpi.measure
-        parts = [(f"ratio.{n}" if measure.ratio else "aggregate", a) for n, a in
-                 zip(("numerator", "denominator"), measure.aggregates, strict=False)]
-        for field, spec in parts:
-            if spec.source not in sources:
-                findings.append(_finding(f"unknown source '{spec.source}'", f"declare it in {SOURCES_FILE} "
-                                         f"({', '.join(sources) or 'no sources yet'})", kpi.id, f"measure.{field}"))
-                continue
-            source = sources[spec.source]
-            findings += _column_findings(kpi.id, source, f"measure.{field}", spec,
-                                         [spec.column] if spec.column else [], spec.where)
-            findings += _placement_findings(kpi.id, source, f"measure.{field}", spec)
-        duration = measure.duration
-        if duration is not None:
-            source = sources.get(duration.source)
-            if source is None:
-                findings.append(_finding(f"unknown source '{duration.source}'", f"declare it in {SOURCES_FILE}",
-                                         kpi.id, "measure.duration"))
-                continue
-            findings += _column_findings(kpi.id, source, "measure.duration", None, [duration.start, duration.end],
-                                         duration.where)
-            for column in (duration.start, duration.end):
-                if column in source.value_types and source.value_types[column] not in DATE_TYPES:
-                    findings.append(_finding(f"'{column}' is not a date column of source '{source.name}'",
-                                             "measure durations between date columns", kpi.id, "measure.duration"))
+        if kpi.measure.derived is None:
+            findings += _spec_findings(kpi, sources)
     return findings

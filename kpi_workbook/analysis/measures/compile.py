@@ -24,6 +24,7 @@ from kpi_workbook.core.measures import (
     Function,
     Literal,
     Logical,
+    Span,
     parse_filter,
 )
 from kpi_workbook.core.model import Frequency
@@ -40,19 +41,13 @@ from kpi_workbook.workspace.sources import (
 YEAR, NUMBER, WEEK = "__year", "__n", "__week"
 
 
-def usable_columns(source: Source) -> dict[str, ColumnType]:
-    """The columns a measure may name: the typed ones, plus the employee and team columns as text."""
-    extra = {c: ColumnType.TEXT for c in (source.employee, source.team) if c and c not in source.value_types}
-    return {**source.value_types, **extra}
-
-
 def _where(kpi: str, field: str) -> dict[str, str]:
     return {"file": "kpis.yaml", "entry": f"KPI '{kpi}'", "field": f"measure.{field}"}
 
 
 def column(table: ir.Table, source: Source, name: str, kpi: str, field: str) -> ir.Column:
     """A column of a source, or InputError naming the KPI and the known columns."""
-    known = usable_columns(source)
+    known = source.measure_types
     if name not in known:
         raise InputError(Problem(message=f"source '{source.name}' has no column '{name}' (its columns: "
                                          f"{', '.join(known)}); {UNDECLARED_COLUMN_FIX}", **_where(kpi, field)))
@@ -67,11 +62,25 @@ def _literal(value: object, kind: ColumnType | None) -> Any:
     return ibis.literal(value)
 
 
-def _side(table: ir.Table, source: Source, side: Column | Literal, other: Column | Literal, kpi: str,
+def span(table: ir.Table, source: Source, start_name: str, end_name: str, hours: bool, kpi: str, field: str) -> Any:
+    """The time from one date column to another of each row, in days or hours (a float; NULL without both)."""
+    start = column(table, source, start_name, kpi, field)
+    end = column(table, source, end_name, kpi, field)
+    types = source.measure_types
+    if ColumnType.DATETIME in (types[start_name], types[end_name]):
+        seconds = end.cast("timestamp").epoch_seconds() - start.cast("timestamp").epoch_seconds()
+        return seconds.cast("float64") / (3600.0 if hours else 86400.0)
+    days = end.cast("date").delta(start.cast("date"), unit="day").cast("float64")
+    return days * 24.0 if hours else days
+
+
+def _side(table: ir.Table, source: Source, side: Column | Literal | Span, other: Column | Literal | Span, kpi: str,
           field: str) -> Any:
+    if isinstance(side, Span):
+        return span(table, source, side.start, side.end, side.unit == "hours", kpi, field)
     if isinstance(side, Column):
         return column(table, source, side.name, kpi, field)
-    kind = usable_columns(source).get(other.name) if isinstance(other, Column) else None
+    kind = source.measure_types.get(other.name) if isinstance(other, Column) else None
     try:
         return _literal(side.value, kind)
     except ValueError:
@@ -95,7 +104,7 @@ def predicate(table: ir.Table, source: Source, condition: Condition, kpi: str, f
             raise InputError(Problem(message="null is compared only with == or !=", **_where(kpi, field)))
         return left.isnull() if condition.op == "==" else left.notnull()
     if condition.op in ("in", "not in"):
-        kind = usable_columns(source).get(getattr(condition.left, "name", ""))
+        kind = source.measure_types.get(getattr(condition.left, "name", ""))
         values = [_literal(v, kind) for v in condition.right.value]
         return left.isin(values) if condition.op == "in" else left.notin(values)
     right = _side(table, source, condition.right, condition.left, kpi, field)
@@ -164,18 +173,10 @@ def aggregation(table: ir.Table, source: Source, spec: Aggregate, kpi: str, fiel
 
 def duration(table: ir.Table, source: Source, spec: Duration, kpi: str) -> tuple[Any, Any]:
     """(the aggregated duration, the number of rows it uses): time from `start` to `end` in days or hours."""
-    start = column(table, source, spec.start, kpi, "duration.start")
-    end = column(table, source, spec.end, kpi, "duration.end")
-    types = usable_columns(source)
-    if ColumnType.DATETIME in (types[spec.start], types[spec.end]):
-        seconds = end.cast("timestamp").epoch_seconds() - start.cast("timestamp").epoch_seconds()
-        span = seconds.cast("float64") / (86400.0 if spec.unit is DurationUnit.DAYS else 3600.0)
-    else:
-        span = end.cast("date").delta(start.cast("date"), unit="day").cast("float64")
-        span = span if spec.unit is DurationUnit.DAYS else span * 24.0
-    where = _both(filter_of(table, source, spec.where, kpi, "duration.where"), start.notnull() & end.notnull())
-    functions = {Function.SUM: span.sum, Function.MEAN: span.mean, Function.MEDIAN: span.median,
-                 Function.MIN: span.min, Function.MAX: span.max}
+    time = span(table, source, spec.start, spec.end, spec.unit is DurationUnit.HOURS, kpi, "duration")
+    where = _both(filter_of(table, source, spec.where, kpi, "duration.where"), time.notnull())
+    functions = {Function.SUM: time.sum, Function.MEAN: time.mean, Function.MEDIAN: time.median,
+                 Function.MIN: time.min, Function.MAX: time.max}
     return functions[spec.function](where=where), table.count(where=where)
 
 
@@ -209,3 +210,52 @@ def period_of_keys(table: ir.Table, frequency: Frequency) -> tuple[Any, Any]:
     }
     label, month = labels[frequency]
     return label, ibis.date(year, month, 1)
+
+
+# --- aggregating per entity first (order lines → orders) -----------------------------------------------------------
+
+#: Columns of a table of entities: each entity's value and its number of source rows.
+ENTITY_VALUE, ENTITY_ROWS = "__entity_value", "__entity_rows"
+
+_FUNCTIONS = {Function.SUM: "sum", Function.COUNT: "count", Function.MEAN: "mean", Function.MEDIAN: "median",
+              Function.MIN: "min", Function.MAX: "max"}
+
+
+def _inner(table: ir.Table, source: Source, spec: Aggregate | Duration, kpi: str, field: str) -> tuple[Any, Any]:
+    """(each entity's value by the per_entity function, its number of rows) as aggregates over an entity's rows."""
+    function = spec.per_entity.function
+    if isinstance(spec, Duration):
+        values = span(table, source, spec.start, spec.end, spec.unit is DurationUnit.HOURS, kpi, field)
+        where = _both(filter_of(table, source, spec.where, kpi, f"{field}.where"), values.notnull())
+    else:
+        where = filter_of(table, source, spec.where, kpi, f"{field}.where")
+        if spec.column is None:
+            return table.count(where=where), table.count(where=where)
+        values = column(table, source, spec.column, kpi, f"{field}.column")
+        where = _both(where, values.notnull())
+    used = table.count(where=where)
+    if function is Function.COUNT:
+        return used, used
+    return getattr(values, _FUNCTIONS[function])(where=where), used
+
+
+def entities(table: ir.Table, source: Source, spec: Aggregate | Duration, kpi: str, field: str, keys: dict[str, Any],
+             keep: dict[str, Any]) -> ir.Table:
+    """One row per group (`keys`) and entity (the per_entity column; rows without one are left out) with the
+    entity's value (ENTITY_VALUE) and rows (ENTITY_ROWS), and the `keep` aggregates."""
+    name = spec.per_entity.column
+    entity = column(table, source, name, kpi, f"{field}.per_entity")
+    value, used = _inner(table, source, spec, kpi, field)
+    rows = table.filter(entity.notnull())
+    return rows.group_by(**keys, __entity=entity).aggregate(
+        **{ENTITY_VALUE: value.cast("float64"), ENTITY_ROWS: used}, **keep)
+
+
+def over_entities(table: ir.Table, spec: Aggregate | Duration) -> tuple[Any, Any]:
+    """(the measure's function over the entities that have rows, the number of source rows) of a table of
+    entities."""
+    has_rows = table[ENTITY_ROWS] > 0
+    used = table[ENTITY_ROWS].sum()
+    if spec.function is Function.COUNT:
+        return table.count(where=has_rows), used
+    return getattr(table[ENTITY_VALUE], _FUNCTIONS[spec.function])(where=has_rows), used

@@ -36,7 +36,7 @@ from kpi_workbook.analysis.measures.evaluate import (
 from kpi_workbook.analysis.measures.placement import Placement, coverage, placement_of
 from kpi_workbook.analysis.measures.plan import evaluation_order, operands
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.core.measures import Per
+from kpi_workbook.core.measures import Aggregate, Duration, Per
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
 from kpi_workbook.workspace.scope import ScopeKind, departments
@@ -53,6 +53,10 @@ def _in_span(frame: pd.DataFrame, span: tuple[dt.date, dt.date] | None) -> pd.Da
     inside = {p: span[0] <= parse_period(p).start and parse_period(p).end <= span[1]
               for p in frame["period"].unique()}
     return frame[frame["period"].map(inside).astype(bool).to_numpy()]
+
+
+#: A grouped query: the source, grain and placement, and the aggregation it is of if that goes per entity first.
+_QueryKey = tuple[str, Grain, Placement, Aggregate | Duration | None]
 
 
 @dataclass
@@ -83,9 +87,9 @@ class _Run:
         self.span, self.store, self.con = span, store, con
         self.assignments = Assignments(framework, employees)
         self.read: dict[str, ReadSource] = {}
-        self.queries: dict[tuple[str, Grain, Placement], SourceQuery] = {}
+        self.queries: dict[_QueryKey, SourceQuery] = {}
         self.columns: dict[str, dict[str, tuple[str, str]]] = {}
-        self.query_keys: dict[str, list[tuple[str, Grain, Placement]]] = {}
+        self.query_keys: dict[str, list[_QueryKey]] = {}
         self.covered: dict[tuple[str, str | None], tuple[dt.date, dt.date] | None] = {}
         self.grouped: dict[object, ir.Table] = {}
         self.outputs: dict[object, _Output] = {}
@@ -146,7 +150,8 @@ class _Run:
             field = spec_name if spec_name in ("aggregate", "duration") else f"ratio.{spec_name}"
             read = self.read[spec.source]
             placement = placement_of(spec, kpi.measure, read.source, kpi.id, field)
-            key = (spec.source, grain, placement)
+            entity = (spec, kpi.id, field) if spec.per_entity is not None else None
+            key = (spec.source, grain, placement, entity and spec)
             if key not in self.queries:
                 source = read.source  # a date the records' days already include needs no query of its own
                 extra = None if placement.date in (source.when, source.start, source.end) else placement.date
@@ -154,7 +159,7 @@ class _Run:
                 if covered not in self.covered:
                     self.covered[covered] = coverage(read, extra)
                 self.queries[key] = SourceQuery(read, grain, self.span, placement, self.covered[covered],
-                                                prefix=f"{spec.source}_q{len(self.queries)}")
+                                                prefix=f"{spec.source}_q{len(self.queries)}", entity=entity)
             columns[spec_name] = self.queries[key].add(spec, kpi.id, field)
             keys.append(key)
         self.columns[kpi.id] = columns

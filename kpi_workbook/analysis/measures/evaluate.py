@@ -21,7 +21,9 @@ from kpi_workbook.analysis.measures.assign import HOME, ROLE, Assignments
 from kpi_workbook.analysis.measures.compile import (
     aggregation,
     duration,
+    entities,
     headcount,
+    over_entities,
     period_keys,
     period_of_keys,
     source_filter,
@@ -85,6 +87,7 @@ class SourceQuery:
     placement: Placement
     covered: tuple[dt.date, dt.date] | None
     prefix: str = ""
+    entity: tuple[Aggregate | Duration, str, str] | None = None  # (spec aggregated per entity, KPI, field)
     metrics: dict[str, Any] = field(default_factory=dict)
     kpis: set[str] = field(default_factory=set)
     _columns: dict[Any, str] = field(default_factory=dict)
@@ -107,13 +110,27 @@ class SourceQuery:
                 table = table.filter((table[WHEN] >= first) & (table[WHEN] <= last))
             else:
                 table = table.filter(ibis.literal(False))
-        self._table = table
+        self._table = table if self.entity is None else self._entities(table)
+
+    def _entities(self, table: ir.Table) -> ir.Table:
+        """The placed rows as one row per group and entity (see compile.entities), keeping what places them."""
+        spec, kpi, field_name = self.entity
+        keys = {TEAM: table[TEAM]} | ({EMPLOYEE: table[EMPLOYEE]} if self.grain.per is Per.EMPLOYEE else {})
+        keep = {}
+        if self.placement.by_calendar:
+            keys |= {LABEL: table[LABEL], PERIOD_START: table[PERIOD_START]}
+        elif self.read.source.fixed_period is None:
+            keys |= period_keys(table, self.grain.frequency)
+            keep[WHEN] = table[WHEN].min()  # every row of a group is in one period: its first day places it there
+        return entities(table, self.read.source, spec, kpi, field_name, keys, keep)
 
     def add(self, spec: Aggregate | Duration, kpi: str, field_name: str) -> tuple[str, str]:
         """The columns of `spec`'s aggregate and of its number of rows; InputError naming the KPI. Aggregates that
         several KPIs share (the same expression) are one column."""
         table, source = self._table, self.read.source
-        if isinstance(spec, Duration):
+        if self.entity is not None:
+            value, used = over_entities(table, spec)
+        elif isinstance(spec, Duration):
             value, used = duration(table, source, spec, kpi)
         elif spec.function is Function.HEADCOUNT:
             value, used = headcount(table, source, spec, kpi, field_name)

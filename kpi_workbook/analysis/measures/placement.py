@@ -1,7 +1,8 @@
 """Placing a source's rows in periods, against the period calendar (a time spine).
 
 A row is placed by a date column (the source's `when`, or the aggregate's own `date`), over one period or over each
-trailing window that holds it; a headcount instead counts the rows whose validity span holds the days it counts.
+window that holds it (trailing periods, the year to date, or periods before, for an offset); a headcount instead
+counts the rows whose validity span holds the days it counts.
 The periods a query gives are those the source's records cover (from their first date to the export's `as_of` day
 or their last date) within the span asked for, so a period without rows is still a period: counts and sums in it
 are 0, not missing.
@@ -17,20 +18,12 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from kpi_workbook.analysis.measures.shapes import spec_misfits
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Aggregate, At, Duration, Function, Measure
 from kpi_workbook.core.model import Frequency
 from kpi_workbook.core.periods import Period, calendar, month_ends, next_period
-from kpi_workbook.workspace.sources import (
-    DATE_TYPES,
-    SOURCES_FILE,
-    SPAN_END,
-    SPAN_START,
-    UNDECLARED_COLUMN_FIX,
-    WHEN,
-    ReadSource,
-    Source,
-)
+from kpi_workbook.workspace.sources import SPAN_END, SPAN_START, WHEN, ReadSource, Source
 
 #: Columns a calendar join adds to each row: its period's label and first day, and its weight in a headcount.
 LABEL, PERIOD_START, WEIGHT = "__label", "__period_start", "__weight"
@@ -39,47 +32,48 @@ LABEL, PERIOD_START, WEIGHT = "__label", "__period_start", "__weight"
 @dataclass(frozen=True)
 class Placement:
     """How one query places its source's rows: by the date column `date`, or (a headcount) on the days `at`; in
-    one period, or in each trailing window of `window` periods that holds it."""
+    one period, or in each window that holds it: the trailing `window` periods, the year to date, and `offset`
+    periods (or a year) before the period the value is for."""
 
     date: str | None = None
     at: At | None = None
     window: int | None = None
+    year_to_date: bool = False
+    offset: int | str | None = None
 
     @property
     def by_calendar(self) -> bool:
-        """Whether rows are placed by a join with the calendar (headcounts and windows) rather than by the period
-        keys of their date."""
-        return self.at is not None or self.window is not None
+        """Whether rows are placed by a join with the calendar (headcounts, windows, offsets) rather than by the
+        period keys of their date."""
+        return self.at is not None or bool(self.window or self.year_to_date or self.offset)
+
+    def sources(self, period: Period) -> list[Period]:
+        """The periods whose rows make `period`'s value, in order (the period alone unless windowed or offset)."""
+        back = self.offset if isinstance(self.offset, int) else _PER_YEAR[period.frequency] if self.offset else 0
+        last = next_period(period, -back)
+        if self.year_to_date:
+            periods = [last]
+            while next_period(periods[0], -1).label[:4] == last.label[:4]:
+                periods.insert(0, next_period(periods[0], -1))
+            return periods
+        return [next_period(last, -before) for before in range((self.window or 1) - 1, -1, -1)]
+
+
+#: Periods in a year, for `offset: year` (a week 52 weeks before).
+_PER_YEAR = {Frequency.YEARLY: 1, Frequency.HALF_YEARLY: 2, Frequency.QUARTERLY: 4, Frequency.MONTHLY: 12,
+             Frequency.WEEKLY: 52}
 
 
 def placement_of(spec: Aggregate | Duration, measure: Measure, source: Source, kpi: str, field: str) -> Placement:
     """The placement of one aggregation of a measure; InputError naming the KPI when the source cannot place it."""
-    where = {"file": "kpis.yaml", "entry": f"KPI '{kpi}'", "field": f"measure.{field}"}
+    misfits = spec_misfits(source, spec, measure, field)
+    if misfits:
+        raise InputError([Problem(file="kpis.yaml", entry=f"KPI '{kpi}'", field=f"measure.{m.field}",
+                                  message=f"{m.message}; {m.fix}") for m in misfits])
+    shifts = {"window": measure.window, "year_to_date": measure.year_to_date, "offset": measure.offset}
     if isinstance(spec, Aggregate) and spec.function is Function.HEADCOUNT:
-        if not source.has_spans:
-            raise InputError(Problem(message=(
-                f"a headcount needs a source whose rows are valid over spans of days, but source '{source.name}' "
-                f"has no `start` (and `end`) column in {SOURCES_FILE}"), **where))
-        return Placement(at=spec.counted_at, window=measure.window)
-    date = spec.date if isinstance(spec, Aggregate) else None
-    if date is None and source.when is None and source.fixed_period is None:
-        raise InputError(Problem(message=(
-            f"source '{source.name}' has validity spans but no `when` column: name the date column that places each "
-            f"row in a period, e.g. `date: {source.end or source.start}` for leavers, `date: {source.start}` for "
-            "hires"), **where))
-    if date is not None and source.value_types.get(date) not in DATE_TYPES:
-        known = [c for c, kind in source.value_types.items() if kind in DATE_TYPES]
-        problem = "is not a date column" if date in source.value_types else "is not a column"
-        raise InputError(Problem(message=(
-            f"`date: {date}` {problem} of source '{source.name}' (its date columns: {', '.join(known) or 'none'}); "
-            f"{UNDECLARED_COLUMN_FIX}"), **where))
-    if date is not None and source.fixed_period is not None:
-        raise InputError(Problem(message=f"source '{source.name}' is a snapshot of {source.period}: its rows are "
-                                         "placed in that period, not by a `date`", **where))
-    if measure.window is not None and source.fixed_period is not None:
-        raise InputError(Problem(message=f"a window of {measure.window} periods needs dated rows, but source "
-                                         f"'{source.name}' is a snapshot of {source.period}", **where))
-    return Placement(date=date, window=measure.window)
+        return Placement(at=spec.counted_at, **shifts)
+    return Placement(date=spec.date if isinstance(spec, Aggregate) else None, **shifts)
 
 
 def coverage(read: ReadSource, date: str | None = None) -> tuple[dt.date, dt.date] | None:
@@ -118,10 +112,10 @@ def target_periods(frequency: Frequency, covered: tuple[dt.date, dt.date] | None
     if covered is None:
         return []
     periods = calendar(frequency, *covered)
-    if placement.window:
-        periods = periods[placement.window - 1:]
+    first = periods[0].start if periods else covered[0]
+    periods = [p for p in periods if placement.sources(p)[0].start >= first]
     if placement.at is not None:
-        periods = [p for p in periods if max(_points(p, placement.at))[0] <= covered[1]]
+        periods = [p for p in periods if max(_points(placement.sources(p)[-1], placement.at))[0] <= covered[1]]
     if span is not None:
         periods = [p for p in periods if span[0] <= p.start and p.end <= span[1]]
     return periods
@@ -139,17 +133,12 @@ def _points(period: Period, at: At) -> list[tuple[dt.date, float]]:
     return [(day, 1.0 / len(ends)) for day in ends]
 
 
-def _window(period: Period, size: int | None) -> list[Period]:
-    """The periods of the trailing window that ends with `period` (the period alone without a window)."""
-    return [next_period(period, -back) for back in range((size or 1) - 1, -1, -1)]
-
-
 def placed(table: ir.Table, placement: Placement, periods: list[Period]) -> ir.Table:
     """The rows of `table` each with the label and first day of every target period it counts in (LABEL,
     PERIOD_START) and, for a headcount, its weight there (WEIGHT): a calendar join run where the records are."""
     if placement.at is not None:
-        frame = pd.DataFrame([(p.label, p.start, day, weight / (placement.window or 1))
-                              for p in periods for w in _window(p, placement.window)
+        frame = pd.DataFrame([(p.label, p.start, day, weight / len(placement.sources(p)))
+                              for p in periods for w in placement.sources(p)
                               for day, weight in _points(w, placement.at)],
                              columns=[LABEL, PERIOD_START, "__day", WEIGHT])
         days = ibis.memtable(frame.astype({"__day": "datetime64[s]", PERIOD_START: "datetime64[s]"}))
@@ -159,7 +148,8 @@ def placed(table: ir.Table, placement: Placement, periods: list[Period]) -> ir.T
         if end is not None:
             active = active & (end.isnull() | (end >= days["__day"]))
         return table.join(days, active).drop("__day")
-    frame = pd.DataFrame([(p.label, p.start, _window(p, placement.window)[0].start, p.end) for p in periods],
+    frame = pd.DataFrame([(p.label, p.start, placement.sources(p)[0].start, placement.sources(p)[-1].end)
+                          for p in periods],
                          columns=[LABEL, PERIOD_START, "__first", "__last"])
     bounds = ibis.memtable(frame.astype({c: "datetime64[s]" for c in (PERIOD_START, "__first", "__last")}))
     bounds = bounds.mutate(**{c: bounds[c].cast("date") for c in (PERIOD_START, "__first", "__last")})
