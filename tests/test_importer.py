@@ -21,6 +21,7 @@ from kpi_workbook.core.model import Framework, KpiDefinition, Team
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
 from kpi_workbook.workspace.actuals_schema import PLAIN_NUMBER, RejectedRowsError
+from kpi_workbook.workspace.assignments import NOT_THE_ROLE, NOT_THE_TEAM, OTHER_TEAM, UNKNOWN_EMPLOYEE
 from kpi_workbook.workspace.files import ACTUALS_DB, load_framework, save_framework
 from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
 from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels
@@ -134,12 +135,12 @@ def test_numbers_in_other_plain_forms_are_accepted(workspace, tmp_path):
     ("soon,sales,E1,win_rate,20", "period", "not a period"),
     ("2025Q1,legal,E1,win_rate,20", "team", "unknown team: not a team id or name of teams.yaml (ids: hr, sales)"),
     ("2025Q1,,E1,win_rate,20", "team", "team is empty"),
-    ("2025Q1,sales,E77,win_rate,20", "employee_id", "unknown employee"),
-    ("2025Q1,sales,H1,win_rate,20", "employee_id", "employee belongs to another team"),
+    ("2025Q1,sales,E77,win_rate,20", "employee_id", UNKNOWN_EMPLOYEE),
+    ("2025Q1,sales,H1,win_rate,20", "employee_id", OTHER_TEAM),
     ("2025Q1,sales,E1,win_rat,20", "kpi_id", "unknown KPI id"),
     ("2025Q1,sales,E1,,20", "kpi_id", "KPI id is empty"),
-    ("2025Q1,sales,E1,nps,20", "kpi_id", "KPI is not assigned to the employee's role"),
-    ("2025Q1,sales,,nps,20", "kpi_id", "team-level value (no employee id) for a KPI that no role of the team has"),
+    ("2025Q1,sales,E1,nps,20", "kpi_id", NOT_THE_ROLE),
+    ("2025Q1,sales,,nps,20", "kpi_id", NOT_THE_TEAM),
     ("2025Q1,sales,E2,sales_cycle_days,1,5", "extra", "more cells than the header has columns"),
 ])
 def test_bad_rows_are_reported_with_row_column_value_and_reason(workspace, tmp_path, line, column, reason):

@@ -1,7 +1,9 @@
-"""Who a value counts for: actuals joined to the roles they measure (one rule, used by targets, charts and steps).
+"""Actuals joined to the roles they count for (one table, used by targets, charts and steps).
 
-A person's value counts for the person's role (from employees.csv). A value with an empty employee id is a
-**team-level** value: it counts for every role of that team that has the KPI assigned.
+Who a value counts for is the rule of `kpi_workbook.workspace.assignments`: a person's value counts for the
+person's role when the row is of the person's team; a team-level value (empty employee id) counts for every role
+of the team that holds the KPI, the team's roles being those listed for it in the role files and those its
+employees hold.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ import numpy as np
 import pandas as pd
 
 from kpi_workbook.core.model import Framework
+from kpi_workbook.workspace.assignments import KpiHolders, is_team_level
 
 HISTORY_COLUMNS = ["period", "employee_id", "value"]
-TEAM_LEVEL = ""  # the employee id of a team-level value
+Codes = tuple[np.ndarray, np.ndarray]  # integer codes per row and the distinct values (or rows and role codes)
 
 
-def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _codes(column: pd.Series) -> Codes:
     """Integer codes (-1 where missing) and the distinct values as text, of a text or categorical column."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.codes.to_numpy(), column.cat.categories.astype(str).to_numpy(dtype=object)
@@ -23,42 +26,50 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, pd.Index(uniques).astype(str).to_numpy(dtype=object)
 
 
+def _person_rows(holders: KpiHolders, roles: pd.Index, employees: Codes, teams: Codes) -> Codes:
+    """The rows of a known employee in the employee's own team, and the employee's role (a code of `roles`)."""
+    (e_codes, e_values), (t_codes, t_values), staff = employees, teams, holders.staff
+    known = pd.Index(staff["employee_id"]).get_indexer(e_values)
+    home = pd.Index(t_values).get_indexer(staff["team"])
+    home[home < 0] = -2  # a team no row names: never equal to a row's code (-1 for a missing team)
+    role_of_value = np.append(np.where(known >= 0, roles.get_indexer(staff["role"])[known], -1), -1)
+    home_of_value = np.append(np.where(known >= 0, home[known], -2), -2)  # last slot: missing id
+    is_person = ~np.append(is_team_level(pd.Series(e_values, dtype=object)), True)[e_codes]
+    rows = np.flatnonzero(is_person & (role_of_value[e_codes] >= 0) & (home_of_value[e_codes] == t_codes))
+    return rows, role_of_value[e_codes[rows]]
+
+
+def _team_rows(holders: KpiHolders, roles: pd.Index, employees: Codes, teams: Codes) -> Codes:
+    """Each team-level row once per role of its team, and that role (a code of `roles`)."""
+    (e_codes, e_values), (t_codes, t_values) = employees, teams
+    team_roles = [roles.get_indexer(holders.roles_of(team)) for team in t_values] + [np.array([], dtype=int)]
+    per_team = np.array([len(x) for x in team_roles])
+    first = np.cumsum(per_team) - per_team
+    flat = np.concatenate(team_roles).astype(int)
+    team_rows = np.flatnonzero(np.append(is_team_level(pd.Series(e_values, dtype=object)), True)[e_codes])
+    reps = per_team[t_codes[team_rows]]
+    offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    return np.repeat(team_rows, reps), flat[np.repeat(first[t_codes[team_rows]], reps) + offsets]
+
+
 def role_history(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
     """Actuals with the role they count for: DataFrame[role, team, period, employee_id, kpi_id, value].
 
-    A person's value counts for the person's role (from employees); a team-level value (empty employee id)
-    counts for every role of that team that has the KPI assigned. Rows of unassigned (role, KPI) pairs are dropped.
-    Vectorized over integer codes; the columns keep the dtypes of `actuals` and role is a categorical.
+    A value counts by the rule of `workspace.assignments`: a person's value for the person's role (rows of another
+    team are dropped), a team-level value (empty employee id) for every role of the team. Rows of roles that do not
+    hold the KPI are dropped. Vectorized over integer codes; the columns keep the dtypes of `actuals` and role is a
+    categorical.
     """
-    roles = pd.Index([r.id for r in framework.roles])
-    people = employees.drop_duplicates("employee_id")
-    employee_role = roles.get_indexer(people["role"].astype(str))
-    e_codes, e_values = _codes(actuals["employee_id"])
-    known = pd.Index(people["employee_id"].astype(str)).get_indexer(e_values)
-    role_of_value = np.append(np.where(known >= 0, employee_role[known], -1), -1)  # last slot: missing id
-    is_team = np.append(e_values == TEAM_LEVEL, True)[e_codes]
-    row_role = role_of_value[e_codes]
-    person_rows = np.flatnonzero(~is_team & (row_role >= 0))
-
-    t_codes, t_values = _codes(actuals["team"])
-    team_roles = [[i for i, r in enumerate(framework.roles) if team in r.teams] for team in t_values] + [[]]
-    per_team = np.array([len(x) for x in team_roles])
-    first = np.cumsum(per_team) - per_team
-    flat = np.array([i for x in team_roles for i in x], dtype=int)
-    team_rows = np.flatnonzero(is_team)
-    reps = per_team[t_codes[team_rows]]
-    offsets = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-    team_role = flat[np.repeat(first[t_codes[team_rows]], reps) + offsets]
-
-    rows = np.concatenate([person_rows, np.repeat(team_rows, reps)])
-    row_roles = np.concatenate([row_role[person_rows], team_role])
+    holders = KpiHolders.of(framework, employees)
+    roles = pd.Index(holders.roles)
+    codes = _codes(actuals["employee_id"]), _codes(actuals["team"])
+    person_rows, person_roles = _person_rows(holders, roles, *codes)
+    team_rows, team_roles = _team_rows(holders, roles, *codes)
+    rows = np.concatenate([person_rows, team_rows])
+    row_roles = np.concatenate([person_roles, team_roles])
     k_codes, k_values = _codes(actuals["kpi_id"])
-    assigned = np.zeros((len(roles), len(k_values) + 1), dtype=bool)
-    pairs = [(a.role, a.kpi.kpi) for a in framework.assignments]
-    kpi_slot = pd.Index(k_values).get_indexer([k for _, k in pairs])
-    role_slot = roles.get_indexer([r for r, _ in pairs])
-    assigned[role_slot[kpi_slot >= 0], kpi_slot[kpi_slot >= 0]] = True
-    keep = assigned[row_roles, k_codes[rows]]
+    held = np.append(holders.holds(roles, k_values), np.zeros((len(roles), 1), dtype=bool), axis=1)
+    keep = held[row_roles, k_codes[rows]]
     frame = actuals.iloc[rows[keep]][["team", "period", "employee_id", "kpi_id", "value"]].reset_index(drop=True)
     frame.insert(0, "role", pd.Categorical.from_codes(row_roles[keep], categories=roles))
     return frame

@@ -36,9 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kpi_workbook.analysis.history import TEAM_LEVEL
 from kpi_workbook.core.model import Framework, Polarity
 from kpi_workbook.core.periods import period_table, sort_periods
+from kpi_workbook.workspace.assignments import KpiHolders, is_team_level
 
 STATUSES = ("green", "amber", "red", "grey")
 SCORE_COLUMNS = ["period", "team", "employee_id", "role", "kpi_id", "value", "achievement", "score", "status",
@@ -239,10 +239,12 @@ def score_actuals(actuals: pd.DataFrame, employees: pd.DataFrame, framework: Fra
     """Score every employee × assigned KPI × period; assigned KPIs without an actual are grey with NaN score.
 
     `actuals` has period, team, employee_id, kpi_id and value (one value per period, employee and KPI, as the
-    store keeps them). A row with an empty employee_id is a team-level value: it applies to every employee of
-    that team whose role has the KPI, unless the employee has an own value, which wins. `employees` has
+    store keeps them). Who a value counts for is the rule of `workspace.assignments`: a person's value counts in
+    the person's own team; a row with an empty employee_id is a team-level value: it applies to every employee
+    of that team whose role has the KPI, unless the employee has an own value, which wins. `employees` has
     employee_id, team and role. `periods` defaults to the periods present in `actuals`. Employees whose role
-    has no KPIs, and actuals of unknown employees, unassigned KPIs or other periods, are left out.
+    has no KPIs, and actuals of unknown employees, of another team than the employee's, of unassigned KPIs or of
+    other periods, are left out.
 
     Returns SCORE_COLUMNS, ordered by period, employee (as in `employees`) and KPI (as in the role file); the
     text columns are categoricals (period ordered chronologically).
@@ -250,7 +252,7 @@ def score_actuals(actuals: pd.DataFrame, employees: pd.DataFrame, framework: Fra
     bands = band_table(framework)
     roles = pd.Index(pd.unique(bands["role"]))
     kpis = pd.Index(pd.unique(bands["kpi_id"]))
-    people = employees.drop_duplicates("employee_id")
+    people = KpiHolders.of(framework, employees).staff
     people = people[people["role"].isin(roles)].reset_index(drop=True)
     ids = pd.Index(people["employee_id"].astype("object"))
     teams = pd.Index(list(dict.fromkeys([*(t.id for t in framework.teams), *people["team"].astype(str)])))
@@ -265,21 +267,21 @@ def score_actuals(actuals: pd.DataFrame, employees: pd.DataFrame, framework: Fra
         p = _codes_in(actuals["period"], labels, periods=True)
         k = _codes_in(actuals["kpi_id"], kpis)
         e = _codes_in(actuals["employee_id"], ids)
+        t = _codes_in(actuals["team"], teams)
         raw = actuals["value"].to_numpy(dtype="float64")
-        # own values: straight into the employee's slot for the KPI
+        # own values of the employee's own team: straight into the employee's slot for the KPI
         at = np.flatnonzero((p >= 0) & (e >= 0))
+        at = at[t[at] == emp_team[e[at]]]
         slot = grid.slot_of[emp_role[e[at]], k[at]]
         at, slot = at[slot >= 0], slot[slot >= 0]
         value[p[at] * grid.per_period + grid.first_slot[e[at]] + slot] = raw[at]
         # team-level values (empty employee_id): a period × team × KPI cube, read where an own value is missing
         codes, uniques = _factor(actuals["employee_id"])
-        team_level = pd.Series(uniques, dtype="object").fillna(TEAM_LEVEL).eq(TEAM_LEVEL).to_numpy()
-        at = np.flatnonzero(np.append(team_level, True)[codes])
+        at = np.flatnonzero(np.append(is_team_level(pd.Series(uniques, dtype="object")), True)[codes])
         if at.size:
-            t = _codes_in(actuals["team"].iloc[at], teams)
-            known = (p[at] >= 0) & (k[at] >= 0) & (t >= 0)
+            at = at[(p[at] >= 0) & (k[at] >= 0) & (t[at] >= 0)]
             cube = np.full((len(labels), len(teams), len(kpis)), np.nan)
-            cube[p[at[known]], t[known], k[at[known]]] = raw[at[known]]
+            cube[p[at], t[at], k[at]] = raw[at]
             empty = np.flatnonzero(np.isnan(value))
             value[empty] = cube[grid.period[empty], emp_team[grid.employee[empty]], band_kpi[grid.band[empty]]]
 

@@ -3,6 +3,7 @@
 Values must be plain numbers with a decimal point ("12.5", "-3", "1e3"). Rejected on purpose, because they
 are ambiguous: a decimal comma or thousands separator ("1,5", "1,200"), a percent sign ("12%": give the
 number in the KPI's unit), text, an empty value (leave the row out when there is no data) and NaN/infinity.
+A value must count for someone by the rule of `workspace.assignments`, whose reasons the report gives.
 
 The rows stay in the import's scratch DuckDB database: each pandera schema checks the distinct values it reads
 (a few hundred periods, teams, people and KPIs rather than millions of rows), and SQL joins the failures back
@@ -23,14 +24,19 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import EXAMPLES, period_table
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, RawActuals
+from kpi_workbook.workspace.assignments import (
+    NOT_THE_ROLE,
+    NOT_THE_TEAM,
+    OTHER_TEAM,
+    TEAM_LEVEL,
+    UNKNOWN_EMPLOYEE,
+    KpiHolders,
+)
 from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sources import fold
 
 STORE_COLUMNS = ["period", "period_start", "team", "employee_id", "kpi_id", "value"]
 REPORT_COLUMNS = ["row", "column", "value", "reason"]
-OTHER_TEAM = "employee belongs to another team in employees.csv"
-NOT_IN_ROLE = "KPI is not assigned to the employee's role"
-NOT_IN_TEAM = "team-level value (no employee id) for a KPI that no role of the team has"
 DUPLICATE = "duplicate: another row has the same period, team, employee and KPI"
 NOT_A_PERIOD = (f"not a period (write e.g. {EXAMPLES}; give dates in another format, such as 4/15/2025, with "
                 "--date-format '%m/%d/%Y')")
@@ -41,7 +47,7 @@ def not_a_period(date_formats: Sequence[str] = ()) -> str:
     if not date_formats:
         return NOT_A_PERIOD
     return f"not a period, nor a date in the format {' or '.join(date_formats)} (periods are written e.g. {EXAMPLES})"
-ROW_CHECK_COLUMNS = {OTHER_TEAM: "employee_id", NOT_IN_ROLE: "kpi_id", NOT_IN_TEAM: "kpi_id"}
+ROW_CHECK_COLUMNS = {OTHER_TEAM: "employee_id", NOT_THE_ROLE: "kpi_id", NOT_THE_TEAM: "kpi_id"}
 PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"  # DuckDB reads these as pandas does
 
 
@@ -123,10 +129,6 @@ def _value_checks() -> list[pa.Check]:
     ]
 
 
-def _pair(left: pd.Series, right: pd.Series) -> pd.Series:
-    return left.astype(str) + "\x1f" + right.astype(str)
-
-
 @dataclass(frozen=True)
 class ActualsSchema:
     """The pandera schemas of an actuals table, split by the cells each rule reads, so that each runs once per
@@ -152,30 +154,23 @@ def actuals_schema(framework: Framework, employees: pd.DataFrame, date_formats: 
     period cells' dates were read with, for the message of a cell that is neither)."""
     teams = sorted(t.id for t in framework.teams)
     kpis = {k.id for k in framework.kpis}
-    people = employees.drop_duplicates("employee_id").set_index("employee_id")
-    kpis_of_role: dict[str, set[str]] = {}
-    for assignment in framework.assignments:
-        kpis_of_role.setdefault(assignment.role, set()).add(assignment.kpi.kpi)
-    team_roles = {(team, r.id) for r in framework.roles for team in r.teams}
-    team_roles |= set(zip(people["team"], people["role"], strict=True))
-    team_kpis = pd.Index({f"{t}\x1f{k}" for t, r in team_roles for k in kpis_of_role.get(r, ())})
-    role_kpis = pd.Index({f"{r}\x1f{k}" for r, ks in kpis_of_role.items() for k in ks})
+    holders = KpiHolders.of(framework, employees)
     known_teams = ", ".join(teams) if len(teams) <= 12 else f"{len(teams)} teams in teams.yaml"
 
     def person(frame: pd.DataFrame) -> pd.Series:
-        return frame["employee_id"].isin(people.index)
+        return pd.Series(holders.knows(frame["employee_id"]), index=frame.index)
 
+    # each rule across columns speaks only when the cells it reads are valid on their own (else those are reported)
     def in_team(frame: pd.DataFrame) -> pd.Series:
-        return ~person(frame) | ~frame["team"].isin(teams) | (frame["employee_id"].map(people["team"]) == frame["team"])
+        return ~person(frame) | ~frame["team"].isin(teams) | holders.in_home_team(frame["team"], frame["employee_id"])
 
     def role_has_kpi(frame: pd.DataFrame) -> pd.Series:
         known = frame["kpi_id"].isin(kpis) & person(frame)
-        role = frame["employee_id"].map(people["role"])
-        return ~known | _pair(role, frame["kpi_id"]).isin(role_kpis)
+        return ~known | holders.role_holds(frame["employee_id"], frame["kpi_id"])
 
     def team_has_kpi(frame: pd.DataFrame) -> pd.Series:
-        team_level = (frame["employee_id"] == "") & frame["kpi_id"].isin(kpis) & frame["team"].isin(teams)
-        return ~team_level | _pair(frame["team"], frame["kpi_id"]).isin(team_kpis)
+        team_level = (frame["employee_id"] == TEAM_LEVEL) & frame["kpi_id"].isin(kpis) & frame["team"].isin(teams)
+        return ~team_level | holders.team_holds(frame["team"], frame["kpi_id"])
 
     period = pa.DataFrameSchema({"period": pa.Column(str, pa.Check(
         lambda s: period_table(s)["label"].notna(), ignore_na=False, error=not_a_period(date_formats)))})
@@ -186,8 +181,8 @@ def actuals_schema(framework: Framework, employees: pd.DataFrame, date_formats: 
                 pa.Check(lambda s: (s == "") | s.isin(teams),
                          error=f"unknown team: not a team id or name of teams.yaml (ids: {known_teams})"),
             ]),
-            "employee_id": pa.Column(str, pa.Check(lambda s: (s == "") | s.isin(people.index),
-                                                   error="unknown employee (not in employees.csv)")),
+            "employee_id": pa.Column(str, pa.Check(lambda s: (s == TEAM_LEVEL) | holders.knows(s),
+                                                   error=UNKNOWN_EMPLOYEE)),
             "kpi_id": pa.Column(str, [
                 pa.Check(lambda s: s != "", error="KPI id is empty"),
                 pa.Check(lambda s: (s == "") | s.isin(kpis), error="unknown KPI id (not in kpis.yaml)"),
@@ -197,8 +192,8 @@ def actuals_schema(framework: Framework, employees: pd.DataFrame, date_formats: 
         },
         checks=[
             pa.Check(in_team, error=OTHER_TEAM),
-            pa.Check(role_has_kpi, error=NOT_IN_ROLE),
-            pa.Check(team_has_kpi, error=NOT_IN_TEAM),
+            pa.Check(role_has_kpi, error=NOT_THE_ROLE),
+            pa.Check(team_has_kpi, error=NOT_THE_TEAM),
         ],
         strict=False,
         coerce=False,
