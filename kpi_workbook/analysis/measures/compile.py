@@ -246,9 +246,9 @@ def entities(table: ir.Table, source: Source, spec: Aggregate | Duration, kpi: s
     name = spec.per_entity.column
     entity = column(table, source, name, kpi, f"{field}.per_entity")
     value, used = _inner(table, source, spec, kpi, field)
-    rows = table.filter(entity.notnull())
-    return rows.group_by(**keys, __entity=entity).aggregate(
+    grouped = table.group_by(**keys, __entity=entity).aggregate(
         **{ENTITY_VALUE: value.cast("float64"), ENTITY_ROWS: used}, **keep)
+    return grouped.filter(grouped["__entity"].notnull())
 
 
 def over_entities(table: ir.Table, spec: Aggregate | Duration) -> tuple[Any, Any]:

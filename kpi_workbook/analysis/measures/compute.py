@@ -166,9 +166,17 @@ class _Run:
         self.query_keys[kpi.id] = list(dict.fromkeys(keys))
 
     def run_queries(self) -> None:
-        """Run each source's grouped query once, into a temporary table."""
+        """Run each source's grouped query once, into a temporary table; an engine's error names the source and
+        KPIs."""
         for key, query in self.queries.items():
-            self.grouped[key] = query.materialize(self.con, self.assignments)
+            try:
+                self.grouped[key] = query.materialize(self.con, self.assignments)
+            except InputError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - ibis, DuckDB, pyarrow and drivers raise their own types
+                source = query.read.source
+                raise InputError(Problem(file=source.location, entry=f"source '{source.name}'", message=(
+                    f"the engine could not compute {', '.join(sorted(query.kpis))}: {_first_line(exc)}"))) from None
 
     def _hash(self, kpi: KpiDefinition) -> str:
         return definition_hash(kpi, self.framework, self.sources)
@@ -248,6 +256,10 @@ class _Run:
             table = self.con.con.sql(sql).to_arrow_table()
             parts += [(i, table, k) for i, k in kpis]
         return [(table, kpi) for _, table, kpi in sorted(parts, key=lambda part: part[0])]
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _in_scopes(read: ReadSource, scopes: dict[str, str]) -> ReadSource:

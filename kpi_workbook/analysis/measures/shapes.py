@@ -156,7 +156,8 @@ def aggregate_misfits(source: Source, spec: Aggregate, field: str) -> list[Misfi
     """Everything about an aggregation that does not fit its source."""
     types = source.measure_types
     found = [_unknown(source, spec.column, f"{field}.column")] if spec.column and spec.column not in types else []
-    found += _numeric(source, spec.column, spec.function, f"{field}.column")
+    if spec.per_entity is None:  # else the function is of the entities' values, numbers by the per_entity function
+        found += _numeric(source, spec.column, spec.function, f"{field}.column")
     found += where_misfits(source, spec.where, f"{field}.where") + _entity_misfits(source, spec, field)
     if spec.function is Function.HEADCOUNT and not source.has_spans:
         found.append(Misfit(field, f"a headcount needs rows valid over spans of days, but source '{source.name}' "
