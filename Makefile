@@ -49,6 +49,7 @@ bench: setup-dev
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_runner.py
 	$(BIN)/python benchmarks/bench_compute.py
+	$(BIN)/python benchmarks/bench_roster.py
 
 clean:
 	rm -rf $(VENV) $(REPORTS) .pytest_cache

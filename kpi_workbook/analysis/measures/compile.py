@@ -12,7 +12,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from kpi_workbook.analysis.measures.placement import WEIGHT
+from kpi_workbook.analysis.measures.placement import weight_column
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import (
     Aggregate,
@@ -138,8 +138,8 @@ def source_filter(table: ir.Table, source: Source) -> ir.Table:
 def headcount(table: ir.Table, source: Source, spec: Aggregate, kpi: str, field: str) -> tuple[Any, Any]:
     """(the weighted number of active rows, or weighted sum of `column` over them; the number of (row, day) pairs
     counted) of a headcount over a table placed on the days it counts."""
-    where = filter_of(table, source, spec.where, kpi, f"{field}.where")
-    weight = table[WEIGHT]
+    weight = table[weight_column(spec.counted_at)]
+    where = _both(filter_of(table, source, spec.where, kpi, f"{field}.where"), weight > 0)
     if spec.column is not None:
         values = column(table, source, spec.column, kpi, f"{field}.column")
         return (weight * values).sum(where=where), table.count(where=_both(where, values.notnull()))

@@ -36,7 +36,7 @@ from kpi_workbook.analysis.measures.evaluate import (
 from kpi_workbook.analysis.measures.placement import Placement, coverage, placement_of
 from kpi_workbook.analysis.measures.plan import evaluation_order, operands
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.core.measures import Aggregate, Duration, Per
+from kpi_workbook.core.measures import Aggregate, At, Duration, Function, Measure, Per
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
 from kpi_workbook.workspace.scope import ScopeKind, departments
@@ -96,6 +96,7 @@ class _Run:
         self.rows: dict[str, ir.Table] = {}
         self.on_table: dict[str, tuple[object, Any, Any]] = {}
         self.unreadable: set[str] = set()
+        self.counted: dict[tuple[str, Grain, tuple], frozenset[At]] = {}
 
     def _source(self, kpi: KpiDefinition, name: str) -> ReadSource:
         if name not in self.read:
@@ -126,6 +127,7 @@ class _Run:
         """Plan, run and fetch the measured KPIs (all, or `kpis`); every KPI's problems at once, as validate lists
         them."""
         order = evaluation_order(self.framework, kpis)
+        self.counted = _headcounts(order, self.framework)
         problems: list[Problem] = []
         for kpi in order:
             if kpi.measure.derived is None:
@@ -149,7 +151,8 @@ class _Run:
         for spec_name, spec in specs(kpi.measure):
             field = spec_name if spec_name in ("aggregate", "duration") else f"ratio.{spec_name}"
             read = self.read[spec.source]
-            placement = placement_of(spec, kpi.measure, read.source, kpi.id, field)
+            placement = placement_of(spec, kpi.measure, read.source, kpi.id, field,
+                                     self.counted.get((spec.source, grain, _shifts(kpi.measure)), frozenset()))
             entity = (spec, kpi.id, field) if spec.per_entity is not None else None
             key = (spec.source, grain, placement, entity and spec)
             if key not in self.queries:
@@ -256,6 +259,23 @@ class _Run:
             table = self.con.con.sql(sql).to_arrow_table()
             parts += [(i, table, k) for i, k in kpis]
         return [(table, kpi) for _, table, kpi in sorted(parts, key=lambda part: part[0])]
+
+
+def _shifts(measure: Measure) -> tuple:
+    return measure.window, measure.year_to_date, measure.offset
+
+
+def _headcounts(kpis: list[KpiDefinition], framework: Framework) -> dict[tuple[str, Grain, tuple], frozenset[At]]:
+    """The ways of counting of the headcounts of each source, grain and window: one calendar join serves those that
+    go together (placement.counted_together)."""
+    counted: dict[tuple[str, Grain, tuple], frozenset[At]] = {}
+    for kpi in kpis:
+        grain = Grain(framework.frequency_of(kpi), kpi.measure.per)
+        for spec in kpi.measure.aggregates:
+            if spec.function is Function.HEADCOUNT:
+                key = (spec.source, grain, _shifts(kpi.measure))
+                counted[key] = counted.get(key, frozenset()) | {spec.counted_at}
+    return counted
 
 
 def _first_line(exc: BaseException) -> str:

@@ -222,11 +222,7 @@ def check_kpi(kpi: KpiDefinition, read: ReadSource, frequency: Frequency) -> Non
 
 def specs(measure: Measure) -> list[tuple[str, Aggregate | Duration]]:
     """(name, spec) of each aggregation a measure needs: aggregate, numerator and denominator, or duration."""
-    if measure.aggregate is not None:
-        return [("aggregate", measure.aggregate)]
-    if measure.ratio is not None:
-        return [("numerator", measure.ratio.numerator), ("denominator", measure.ratio.denominator)]
-    return [("duration", measure.duration)]
+    return [(field.removeprefix("ratio."), spec) for field, spec in measure.parts]
 
 
 def joined(tables: list[ir.Table], con: Any) -> ir.Table:

@@ -25,18 +25,29 @@ from kpi_workbook.core.model import Frequency
 from kpi_workbook.core.periods import Period, calendar, month_ends, next_period
 from kpi_workbook.workspace.sources import SPAN_END, SPAN_START, WHEN, ReadSource, Source
 
-#: Columns a calendar join adds to each row: its period's label and first day, and its weight in a headcount.
-LABEL, PERIOD_START, WEIGHT = "__label", "__period_start", "__weight"
+#: Columns a calendar join adds to each row: its period's label and first day.
+LABEL, PERIOD_START = "__label", "__period_start"
+
+
+def weight_column(at: At) -> str:
+    """The column of a row's weight in a headcount counted `at` (0 on the days that headcount does not count)."""
+    return f"__weight_{at.value}"
+
+
+def counted_together(at: At) -> frozenset[At]:
+    """The headcounts whose days one calendar join serves: those counted on a period's last day or its month ends
+    (a period counts only once the records reach its last day), and those on its first day."""
+    return frozenset({At.START}) if at is At.START else frozenset({At.END, At.AVERAGE, At.MONTH_ENDS})
 
 
 @dataclass(frozen=True)
 class Placement:
-    """How one query places its source's rows: by the date column `date`, or (a headcount) on the days `at`; in
-    one period, or in each window that holds it: the trailing `window` periods, the year to date, and `offset`
-    periods (or a year) before the period the value is for."""
+    """How one query places its source's rows: by the date column `date`, or (headcounts) on the days of the ways of
+    counting `at`, one weight column each; in one period, or in each window that holds it: the trailing `window`
+    periods, the year to date, and `offset` periods (or a year) before the period the value is for."""
 
     date: str | None = None
-    at: At | None = None
+    at: frozenset[At] | None = None
     window: int | None = None
     year_to_date: bool = False
     offset: int | str | None = None
@@ -64,15 +75,17 @@ _PER_YEAR = {Frequency.YEARLY: 1, Frequency.HALF_YEARLY: 2, Frequency.QUARTERLY:
              Frequency.WEEKLY: 52}
 
 
-def placement_of(spec: Aggregate | Duration, measure: Measure, source: Source, kpi: str, field: str) -> Placement:
-    """The placement of one aggregation of a measure; InputError naming the KPI when the source cannot place it."""
+def placement_of(spec: Aggregate | Duration, measure: Measure, source: Source, kpi: str, field: str,
+                 counted: frozenset[At] = frozenset()) -> Placement:
+    """The placement of one aggregation of a measure; InputError naming the KPI when the source cannot place it. A
+    headcount's query also serves the `counted` ways of counting of the run's other headcounts that go together."""
     misfits = spec_misfits(source, spec, measure, field)
     if misfits:
         raise InputError([Problem(file="kpis.yaml", entry=f"KPI '{kpi}'", field=f"measure.{m.field}",
                                   message=f"{m.message}; {m.fix}") for m in misfits])
     shifts = {"window": measure.window, "year_to_date": measure.year_to_date, "offset": measure.offset}
     if isinstance(spec, Aggregate) and spec.function is Function.HEADCOUNT:
-        return Placement(at=spec.counted_at, **shifts)
+        return Placement(at=frozenset({spec.counted_at}) | (counted & counted_together(spec.counted_at)), **shifts)
     return Placement(date=spec.date if isinstance(spec, Aggregate) else None, **shifts)
 
 
@@ -115,7 +128,8 @@ def target_periods(frequency: Frequency, covered: tuple[dt.date, dt.date] | None
     first = periods[0].start if periods else covered[0]
     periods = [p for p in periods if placement.sources(p)[0].start >= first]
     if placement.at is not None:
-        periods = [p for p in periods if max(_points(placement.sources(p)[-1], placement.at))[0] <= covered[1]]
+        periods = [p for p in periods if max(day for at in placement.at
+                                             for day, _ in _points(placement.sources(p)[-1], at)) <= covered[1]]
     if span is not None:
         periods = [p for p in periods if span[0] <= p.start and p.end <= span[1]]
     return periods
@@ -135,12 +149,19 @@ def _points(period: Period, at: At) -> list[tuple[dt.date, float]]:
 
 def placed(table: ir.Table, placement: Placement, periods: list[Period]) -> ir.Table:
     """The rows of `table` each with the label and first day of every target period it counts in (LABEL,
-    PERIOD_START) and, for a headcount, its weight there (WEIGHT): a calendar join run where the records are."""
+    PERIOD_START) and, for headcounts, its weight there in each (weight_column): a calendar join run where the
+    records are."""
     if placement.at is not None:
-        frame = pd.DataFrame([(p.label, p.start, day, weight / len(placement.sources(p)))
-                              for p in periods for w in placement.sources(p)
-                              for day, weight in _points(w, placement.at)],
-                             columns=[LABEL, PERIOD_START, "__day", WEIGHT])
+        ats = sorted(placement.at)
+        weights: dict[tuple[str, dt.date, dt.date], list[float]] = {}
+        for p in periods:
+            windows = placement.sources(p)
+            for index, at in enumerate(ats):
+                for w in windows:
+                    for day, weight in _points(w, at):
+                        weights.setdefault((p.label, p.start, day), [0.0] * len(ats))[index] += weight / len(windows)
+        frame = pd.DataFrame([(*key, *values) for key, values in weights.items()],
+                             columns=[LABEL, PERIOD_START, "__day", *map(weight_column, ats)])
         days = ibis.memtable(frame.astype({"__day": "datetime64[s]", PERIOD_START: "datetime64[s]"}))
         days = days.mutate(__day=days["__day"].cast("date"), **{PERIOD_START: days[PERIOD_START].cast("date")})
         start, end = table[SPAN_START], table[SPAN_END] if SPAN_END in table.columns else None
