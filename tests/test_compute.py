@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from measure_fixtures import DEALS, write_workspace
 
-from kpi_workbook.workspace.files import ACTUALS_DB
+from kpi_workbook.workspace.employees import load_employees
+from kpi_workbook.workspace.files import ACTUALS_DB, load_framework
 from kpi_workbook.workspace.store import DuckDBStore
 
 
@@ -66,6 +67,16 @@ def test_a_corrected_export_changes_and_removes_exactly_its_slices(cli, workspac
     assert entered["value"].tolist() == [9.0]  # a period no source covers is untouched
 
 
+def _zeros_without_rows(root: Path) -> list[tuple[str, str]]:
+    """The (period, team) groups whose team_revenue would be 0 from no rows at all."""
+    from kpi_workbook.analysis.measures import compute
+
+    fw = load_framework(root)
+    values = compute(root, fw, load_employees(root, fw), kpis=["team_revenue"], scopes=False).values
+    zeros = values[(values["value"] == 0) & (values["source_rows"] == 0)]
+    return sorted(zip(zeros["period"].astype(str), zeros["team"].astype(str), strict=True))
+
+
 def test_a_team_left_without_rows_in_a_period_the_export_covers_loses_its_values(cli, workspace):
     assert cli("compute", "-w", workspace)[0] == 0
     revenue = store(workspace).read_actuals(kpis="team_revenue", periods="2025Q2")
@@ -77,7 +88,8 @@ def test_a_team_left_without_rows_in_a_period_the_export_covers_loses_its_values
     code, out, _ = cli("compute", "-w", workspace, "--dry-run", "--kpi", "team_revenue")
     assert code == 0
     row = next(line.split() for line in out.splitlines() if line.startswith("team_revenue"))
-    assert row[1:] == ["0", "2", "0", "2", "0"]  # 2025Q2: sales 0 → 700, rd 700 → 0; 2025Q1 unchanged
+    assert row[1:] == ["0", "2", "0", "2", "2", "0"]  # 2025Q2: sales 0 → 700, rd 700 → 0; 2025Q1 unchanged
+    assert _zeros_without_rows(workspace) == [("2025Q1", "rd"), ("2025Q2", "rd")]  # the dry run counts true zeros
     assert cli("compute", "-w", workspace)[0] == 0
     revenue = store(workspace).read_actuals(kpis="team_revenue", periods="2025Q2")
     assert dict(zip(revenue["team"], revenue["value"], strict=True)) == {"sales": 700.0, "rd": 0.0}

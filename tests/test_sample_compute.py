@@ -53,7 +53,7 @@ def test_compute_on_a_copy_of_the_sample_gives_its_actuals_exactly(tmp_path, cli
     assert set(lineage["source"]) == EXPORTS
     code, stdout, stderr = cli("compute", "-w", root, "--dry-run")
     assert code == 0 and "dry run: nothing stored" in stdout, stderr
-    rows = re.findall(r"^\s*(\w+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", stdout, re.M)
+    rows = re.findall(r"^\s*(\w+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$", stdout, re.M)
     assert {r[0] for r in rows} == _measured(root)
     assert all(r[1:4] == ("0", "0", "0") and int(r[4]) > 0 for r in rows)  # new, changed, removed; unchanged
 

@@ -9,11 +9,12 @@ from kpi_workbook.analysis.measures.collect import SLICE, Computation
 from kpi_workbook.analysis.measures.evaluate import KEYS
 from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, ReplaceResult
 
-CHANGE_COLUMNS = ["kpi_id", "new", "changed", "removed", "unchanged", "no_data"]
+CHANGE_COLUMNS = ["kpi_id", "new", "changed", "removed", "unchanged", "zero_no_rows", "no_data"]
 
 
 def changes(computation: Computation, store: ActualsStore) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per KPI: new, changed, removed, unchanged and no-data counts; every value that would change).
+    """(per KPI: new, changed, removed and unchanged values, zeros of groups without rows, and groups with no data;
+    every value that would change).
 
     The detail has period, team, employee_id, kpi_id, old, new and change ('new', 'changed' or 'removed').
     """
@@ -29,6 +30,9 @@ def changes(computation: Computation, store: ActualsStore) -> tuple[pd.DataFrame
     counts = merged.groupby(["kpi_id", "change"]).size().unstack(fill_value=0)
     counts = counts.reindex(columns=["new", "changed", "removed", "unchanged"], fill_value=0)
     counts = counts.reindex(kpi_ids, fill_value=0)
+    values = computation.values
+    zeros = values[(values["value"] == 0) & (values["source_rows"] == 0)]
+    counts["zero_no_rows"] = zeros.groupby("kpi_id").size().reindex(counts.index, fill_value=0)
     counts["no_data"] = computation.no_data.groupby("kpi_id").size().reindex(counts.index, fill_value=0)
     summary = counts.rename_axis("kpi_id").reset_index()
     detail = merged[merged["change"] != "unchanged"].reset_index(drop=True)
