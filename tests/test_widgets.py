@@ -252,6 +252,20 @@ def test_bands_form_previews_against_history(editor):
     assert (kpi.threshold, kpi.target, kpi.stretch) == (21, 25, 29)
 
 
+@pytest.mark.parametrize(("typed", "applied"), [("160,000", None), ("1,5", None), ("12%", None),
+                                                ("160000", 160000.0), ("160 000", 160000.0), ("2.5", 2.5)])
+def test_bands_form_reads_typed_levels_as_strictly_as_the_import(editor, typed, applied):
+    form = BandsForm(editor, *_sales_history(), team="sales")
+    form.role.value, form.kpi.value = "account_executive", "win_rate"
+    before = _assignment(editor, "account_executive", "win_rate").stretch
+    form.fields["stretch"].value = typed
+    kpi = _assignment(editor, "account_executive", "win_rate")
+    if applied is None:  # a comma or a % sign is refused, never guessed: the level stays as it was
+        assert kpi.stretch == before and f'"{typed}"' in html.unescape(form.status.value)
+    else:
+        assert kpi.stretch == applied
+
+
 def test_bands_form_uses_ranges_for_within_range_kpis(editor):
     role = next(r for r in editor.framework.roles
                 if any(editor.framework.kpi(k.kpi).polarity == "within_range" for k in r.kpis))

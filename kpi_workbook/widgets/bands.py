@@ -12,7 +12,7 @@ from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Polarity, RoleKpi
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.reports.charts import history_chart
-from kpi_workbook.widgets.common import STYLE, attempt, dropdown, plain, role_options, set_status
+from kpi_workbook.widgets.common import STYLE, attempt, dropdown, plain, role_options, set_status, typed_number
 
 LEVELS = ("threshold", "target", "stretch")
 RANGE_ENDS = ("target_low", "target_high", "threshold_low", "threshold_high")
@@ -27,13 +27,7 @@ def _number(name: str) -> w.Text:
 
 def _parse(name: str, text: str) -> float | None:
     """The number typed in a level field (blank: not set); InputError in plain words otherwise."""
-    text = text.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        raise InputError(f"{_LABELS[name]}: \"{text}\" is not a number; type digits such as 25 or 0.5.") from None
+    return typed_number(_LABELS[name], text)
 
 
 def _shown(value: float | None) -> str:

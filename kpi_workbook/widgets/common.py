@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import ipywidgets as w
 
-from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.editing.messages import FORM
 
 NEW = ""  # the "(new …)" choice of a picker
 WIDTH = "36em"
 STYLE = {"description_width": "10em"}
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def typed_number(label: str, typed: str, example: str = "25 or 0.5") -> float | None:
+    """The number typed in a field (blank: None), read as strictly as the actuals import reads a file: a comma is
+    either a decimal comma or a thousands separator ("1,200"), so it is refused rather than guessed."""
+    text = typed.strip().replace(" ", "").replace("\u202f", "").replace("\u00a0", "")
+    if not text:
+        return None
+    if _PLAIN_NUMBER.fullmatch(text):
+        return float(text)
+    if "," in text:
+        raise InputError(Problem(file=FORM, field="value", message=(
+            f'{label}: "{typed.strip()}" is ambiguous (a comma may separate thousands or decimals): type '
+            f"{text.replace(',', '')} or {text.replace(',', '.')}, without a comma.")))
+    raise InputError(Problem(file=FORM, field="value", message=(
+        f'{label}: "{typed.strip()}" is not a number; type digits such as {example}'
+        + (" (without the % sign)." if "%" in text else "."))))
 
 
 def text(description: str, value: str = "", placeholder: str = "", area: bool = False) -> w.Text | w.Textarea:

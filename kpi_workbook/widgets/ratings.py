@@ -6,22 +6,24 @@ import html
 
 import ipywidgets as w
 
-from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
-from kpi_workbook.editing.messages import FORM
+from kpi_workbook.core.errors import InputError, KpiWorkbookError
 from kpi_workbook.editing.ratings import RatingSheet, is_rated
-from kpi_workbook.widgets.common import STYLE, button, clear_on_change, dropdown, plain, set_status, text
+from kpi_workbook.widgets.common import (
+    STYLE,
+    button,
+    clear_on_change,
+    dropdown,
+    plain,
+    set_status,
+    text,
+    typed_number,
+)
 from kpi_workbook.workspace.opener import Workspace
 
 
 def _parse(name: str, typed: str) -> float | None:
-    typed = typed.strip().replace(",", ".")
-    if not typed:
-        return None
-    try:
-        return float(typed)
-    except ValueError:
-        raise InputError(Problem(file=FORM, field="value", message=(
-            f'{name}: "{typed}" is not a rating; type a number such as 4 or 3.5, or leave it blank.'))) from None
+    """A typed rating (blank: none); InputError in plain words otherwise."""
+    return typed_number(name, typed, "4 or 3.5, or leave it blank")
 
 
 class RatingsForm(w.VBox):
