@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kpi_workbook.analysis.measures.assign import Assignments
+from kpi_workbook.analysis.measures.attribution import attributed
 from kpi_workbook.analysis.measures.collect import SCOPE_COLUMNS, Computation, KpiColumns, collect
 from kpi_workbook.analysis.measures.derived import derived_columns, derived_table
 from kpi_workbook.analysis.measures.evaluate import (
@@ -107,8 +108,9 @@ class _Run:
             if name in self.unreadable:  # read once: its problems are told once, whichever KPIs use it
                 raise InputError([])
             try:
-                self.read[name] = read_source(self.sources[name], self.root, self.framework, self.employees,
-                                              self.con)
+                read = read_source(self.sources[name], self.root, self.framework, self.employees, self.con)
+                history = self.sources[name].team_as_of
+                self.read[name] = read if history is None else attributed(read, self._source(kpi, history))
             except InputError:
                 self.unreadable.add(name)
                 raise
