@@ -25,6 +25,7 @@ from kpi_workbook.workspace.sample import (
     generate_actuals,
     generate_employees,
     quarter_labels,
+    team_level_kpis,
     write_sample,
 )
 from kpi_workbook.workspace.sources import SOURCES_FILE
@@ -90,7 +91,7 @@ def test_every_role_has_a_complete_job_description_and_kpi_set(framework):
     for role in framework.roles:
         assert role.purpose and 3 <= len(role.responsibilities) <= 5, role.id
         assert all(r.description and r.expected_outcome for r in role.responsibilities), role.id
-        assert 4 <= len(role.kpis) <= 7, role.id
+        assert 4 <= len(role.kpis) <= framework.metadata.settings.max_kpis_per_role, role.id
         assert sum(k.weight for k in role.kpis) == 100, role.id
         kpis = [framework.kpi(k.kpi) for k in role.kpis]
         assert any(k.category is Category.DEVELOPMENT for k in kpis), role.id
@@ -196,22 +197,23 @@ def test_regular_kpis_have_both_good_and_bad_quarters(scored):
     assert (sign * regular["value"] < sign * regular["threshold"]).mean() > 0.03
 
 
-def test_team_level_kpis_have_one_value_per_team_and_period(actuals):
+def test_team_level_kpis_have_one_value_per_team_and_period(actuals, framework):
+    team_level = team_level_kpis(framework)
     team_rows = actuals[actuals["employee_id"] == ""]
-    assert set(team_rows["kpi_id"]) == TEAM_LEVEL_KPIS
-    assert not actuals[(actuals["employee_id"] != "") & actuals["kpi_id"].isin(TEAM_LEVEL_KPIS)].size
-    assert (team_rows.groupby(["team", "kpi_id"])["period"].nunique() == 8).all()
+    assert set(team_rows["kpi_id"]) == team_level > TEAM_LEVEL_KPIS  # entered per team, and measured per team
+    assert not actuals[(actuals["employee_id"] != "") & actuals["kpi_id"].isin(team_level)].size
+    periods = team_rows.groupby(["team", "kpi_id"])["period"].nunique()
+    windows = {k.id: k.measure.window for k in framework.kpis if k.measure is not None and k.measure.window}
+    expected = [8 - windows.get(kpi, 1) + 1 for _, kpi in periods.index]  # a window's first periods have none
+    assert periods.tolist() == expected and windows == {"voluntary_turnover_rate_t12m": 4}
     assert set(team_rows.loc[team_rows["kpi_id"] == "deployment_frequency", "team"]) == {"it", "product"}
 
 
 def test_gaps_flat_kpi_and_discontinued_kpi(actuals, employees, framework):
-    expected = sum(
-        (employees["role"] == a.role).sum() * len(SAMPLE_PERIODS) for a in framework.assignments
-        if a.kpi.kpi not in ALWAYS_EXCEEDED_KPIS | NEVER_MET_KPIS | FLAT_KPIS | TEAM_LEVEL_KPIS
-        | set(DISCONTINUED_KPIS)
-    )
-    regular = actuals[~actuals["kpi_id"].isin(ALWAYS_EXCEEDED_KPIS | NEVER_MET_KPIS | FLAT_KPIS | TEAM_LEVEL_KPIS
-                                              | set(DISCONTINUED_KPIS))]
+    special = ALWAYS_EXCEEDED_KPIS | NEVER_MET_KPIS | FLAT_KPIS | team_level_kpis(framework) | set(DISCONTINUED_KPIS)
+    expected = sum((employees["role"] == a.role).sum() * len(SAMPLE_PERIODS) for a in framework.assignments
+                   if a.kpi.kpi not in special)
+    regular = actuals[~actuals["kpi_id"].isin(special)]
     assert 0.01 < 1 - len(regular) / expected < 0.04
     for kpi, last in DISCONTINUED_KPIS.items():
         periods = set(actuals.loc[actuals["kpi_id"] == kpi, "period"])
@@ -247,7 +249,8 @@ def test_generator_scales_to_twenty_thousand_employees(framework):
     actuals = generate_actuals(framework, people, periods, seed=3)
     assert people["employee_id"].iloc[-1] == "E20000" and people["employee_id"].is_unique
     assert actuals["employee_id"].dtype == "category" and actuals["value"].dtype == np.float64
-    kpis_per_role = {r.id: len([k for k in r.kpis if k.kpi not in TEAM_LEVEL_KPIS]) for r in framework.roles}
+    team_level = team_level_kpis(framework)
+    kpis_per_role = {r.id: len([k for k in r.kpis if k.kpi not in team_level]) for r in framework.roles}
     full = people["role"].map(kpis_per_role).sum() * len(periods)
     assert 0.9 * full < (actuals["employee_id"] != "").sum() < full
     assert actuals["employee_id"].nunique() == 20_001  # every employee plus the empty team-level id

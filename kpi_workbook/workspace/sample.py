@@ -20,6 +20,7 @@ import pandas as pd
 
 from kpi_workbook.core.atomic_files import staged_path, write_files_atomically
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.measures import Per
 from kpi_workbook.core.model import Category, Framework, Frequency, KpiDefinition, MeasureType, Polarity, Role, RoleKpi
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.core.periods import PeriodError, parse_period
@@ -32,7 +33,7 @@ from kpi_workbook.workspace.files import (
     framework_files,
     load_framework,
 )
-from kpi_workbook.workspace.sample_exports import EXPORTS_DIR, SOURCES_YAML, generate_exports
+from kpi_workbook.workspace.sample_exports import EXPORTS_DIR, generate_exports, sources_yaml
 from kpi_workbook.workspace.sources import SOURCES_FILE
 
 ACTUALS_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
@@ -65,7 +66,7 @@ ROLE_SHARES = {
 STAFF_SHARE, LEAD_SHARE = 4, 1
 _LEAD_ROLE = re.compile(r"manager|lead|head|director|chief")
 
-#: KPIs measured once per team and period (employee_id empty) rather than per person.
+#: KPIs entered once per team and period (employee_id empty) rather than per person; so are those measured per team.
 TEAM_LEVEL_KPIS = frozenset({"system_availability", "deployment_frequency", "net_promoter_score"})
 #: KPIs whose targets are too easy: every value is at or beyond the stretch level.
 ALWAYS_EXCEEDED_KPIS = frozenset({"meetings_booked", "system_availability"})
@@ -223,6 +224,11 @@ def generate_employees(framework: Framework, n: int, seed: int) -> pd.DataFrame:
     }, columns=EMPLOYEE_COLUMNS).astype("str")
 
 
+def team_level_kpis(framework: Framework) -> frozenset[str]:
+    """The KPIs with one value per team and period: TEAM_LEVEL_KPIS and every KPI whose measure is per team."""
+    return TEAM_LEVEL_KPIS | {k.id for k in framework.kpis if k.measure is not None and k.measure.per is Per.TEAM}
+
+
 def _season_table(teams: list[str], periods: list[str]) -> np.ndarray:
     """Seasonal offset per team (rows) and period (columns), in band units."""
     quarters = [(parse_period(p).start.month - 1) // 3 for p in periods]
@@ -293,7 +299,7 @@ def _concatenate(blocks: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
 def generate_actuals(framework: Framework, employees: pd.DataFrame, periods: list[str], seed: int) -> pd.DataFrame:
     """Actuals in the long import format (period, team, employee_id, kpi_id, value), one loop per assignment.
 
-    String columns are categoricals; team-level KPIs (TEAM_LEVEL_KPIS) have an empty employee_id and one value
+    String columns are categoricals; team-level KPIs (team_level_kpis) have an empty employee_id and one value
     per team and period. Rows are ordered by period, team, employee and the KPI's place in the role.
     """
     problems = employee_problems(employees, framework)
@@ -307,6 +313,7 @@ def generate_actuals(framework: Framework, employees: pd.DataFrame, periods: lis
     season = _season_table(teams, periods)
     skill = np.random.default_rng([seed, 0]).normal(0.0, 1.0, len(employees))
     kpi_ids = list(dict.fromkeys([k.id for k in framework.kpis] + [a.kpi.kpi for a in framework.assignments]))
+    team_level_ids = team_level_kpis(framework)
     blocks: list[tuple[np.ndarray, ...]] = []
     measured_teams: set[tuple[int, str]] = set()
     for number, assignment in enumerate(framework.assignments):
@@ -317,7 +324,7 @@ def generate_actuals(framework: Framework, employees: pd.DataFrame, periods: lis
             raise InputError(Problem(message="unknown KPI (not defined in kpis.yaml)", field="kpi", **where))
         scale = _scale(kpi, assignment.kpi, where)
         members = np.flatnonzero(role_code == [r.id for r in framework.roles].index(assignment.role))
-        team_level = kpi.id in TEAM_LEVEL_KPIS
+        team_level = kpi.id in team_level_ids
         if team_level:  # one value per team the role works in, measured once even if several roles share it
             entity_teams = np.array([t for t in np.unique(team_code[members]) if (t, kpi.id) not in measured_teams],
                                     dtype=np.int64)
@@ -404,7 +411,7 @@ def write_sample(out_dir: str | Path, employees: int = 180, periods: int = 8, se
     files = framework_files(framework)
     files[EMPLOYEES_FILE] = people.to_csv(index=False, lineterminator="\n")
     if exports.files:
-        files[SOURCES_FILE] = SOURCES_YAML
+        files[SOURCES_FILE] = sources_yaml(parse_period(labels[-1]).end)
         files.update(exports.files)
     stale = [f for f in (root / ROLES_DIR).glob("*.yaml") if f"{ROLES_DIR}/{f.name}" not in files]
     stale += [f for f in (root / EXPORTS_DIR).glob("*.csv") if f"{EXPORTS_DIR}/{f.name}" not in files]

@@ -1,10 +1,12 @@
-"""Raw exports of the sample organization's systems (CRM, HRIS, recruiting, help desk, deployments), seeded.
+"""Raw exports of the sample organization's systems (CRM, HRIS, recruiting, help desk, deployments, time tracking,
+learning), seeded.
 
 The records are drawn around the actual values `sample.generate_actuals` gave the KPIs they measure, and those
 KPIs' actuals are then replaced by what the records give (the answer of each KPI's `measure` in kpis.yaml), so
 that `kpi-workbook compute` on the sample reproduces its actuals.csv exactly. Durations are whole days, whole
-minutes or quarter hours and medians are taken over odd counts, so every engine computes the same floating-point
-numbers.
+minutes or quarter hours, medians are taken over odd counts, FTE are 1, 0.75 or 0.5 and training hours whole or
+half hours (binary fractions, so sums do not depend on the order of addition), so every engine computes the same
+floating-point numbers.
 """
 
 from __future__ import annotations
@@ -17,15 +19,34 @@ import numpy as np
 import pandas as pd
 
 from kpi_workbook.core.model import Framework
-from kpi_workbook.core.periods import parse_period
+from kpi_workbook.core.periods import Period, parse_period
 
 EXPORTS_DIR = "exports"
 VALUE_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 US_DATE, EU_DATE, ISO_MINUTES = "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M"
 QUARTER_HOUR = 900  # seconds
 
-#: The sample's sources.yaml: where each export is and which columns say when, who and what.
-SOURCES_YAML = f"""\
+#: Status of an employment spell in the HRIS roster: still employed, or why it ended (voluntary or not).
+ACTIVE = "Active"
+VOLUNTARY = ("Voluntarily Terminated", "Retired")
+INVOLUNTARY = ("Terminated for Cause", "Position Eliminated")
+#: Full-time equivalents of the spells and how common each is.
+FTES, FTE_SHARES = (1.0, 0.75, 0.5), (0.82, 0.12, 0.06)
+#: Scheduled working days of one FTE in a quarter (250 a year): the absence rate is absence days over these.
+WORKING_DAYS = 62.5
+#: KPIs computed from the roster (alone or as the FTE denominator).
+ROSTER_KPIS = ("headcount", "turnover_rate", "voluntary_turnover_rate_t12m", "absenteeism_rate",
+               "training_hours_per_fte")
+ABSENCE_REASONS, ABSENCE_SHARES = ("Illness", "Sick child care", "Work accident"), (0.88, 0.09, 0.03)
+COURSES = ("Workplace safety refresher", "Data protection basics", "AlderLink product update", "Negotiation skills",
+           "Lean manufacturing", "Leading remote teams", "Spreadsheet modelling", "Customer conversations",
+           "Secure coding", "First aid")
+
+
+def sources_yaml(as_of: dt.date) -> str:
+    """The sample's sources.yaml: where each export is and which columns say when, who and what; `as_of` is the day
+    the HRIS roster was exported."""
+    return f"""\
 # Raw exports of Alderbrook's systems, written by `kpi-workbook sample` (see README, "Computed KPIs").
 sources:
 - name: crm_opportunities
@@ -61,6 +82,28 @@ sources:
   employee: engineer_id
   team: team
   columns: {{deployment_id: text, committed_at: datetime, deployed_at: datetime, change_failed: text}}
+# The HRIS report of the employment spells in the reporting window: one row per spell, valid from its first day
+# in the window (the hire date, or the window's first day for people hired before) to its termination date (empty
+# while employed). Its records cover the window only, so the spells start in it (see README, "HR rosters").
+- name: hris_roster
+  file: {EXPORTS_DIR}/hris_roster.csv
+  start: valid_from
+  end: termination_date
+  as_of: {as_of.isoformat()}
+  date_formats: ['{EU_DATE}']
+  team: department
+  team_match: name
+  columns: {{employee_id: text, hire_date: date, status: text, fte: number}}
+- name: absences
+  file: {EXPORTS_DIR}/absences.csv
+  when: first_day
+  team: team
+  columns: {{employee_id: text, days: integer, reason: text}}
+- name: training
+  file: {EXPORTS_DIR}/training.csv
+  when: completed_on
+  team: team
+  columns: {{employee_id: text, course: text, hours: number}}
 """
 
 
@@ -78,16 +121,18 @@ class SampleExports:
 
 
 class _Draw:
-    """What the generator needs: the drawn values, who holds which KPI, the quarters and a random generator."""
+    """What the generator needs: the drawn values (of people, and of teams for team-level KPIs), who holds which KPI,
+    the quarters, the employment spells (see _spells) and a random generator."""
 
     def __init__(self, framework: Framework, employees: pd.DataFrame, actuals: pd.DataFrame, periods: list[str],
-                 rng: np.random.Generator):
-        self.framework, self.employees, self.rng = framework, employees, rng
+                 rng: np.random.Generator, spells: pd.DataFrame | None = None):
+        self.framework, self.employees, self.rng, self.spells = framework, employees, rng, spells
         self.periods = [parse_period(p) for p in periods]
-        people = actuals[actuals["employee_id"].astype(str) != ""]
-        keys = zip(people["period"].astype(str), people["employee_id"].astype(str), people["kpi_id"].astype(str),
-                   strict=True)
-        self.drawn = dict(zip(keys, people["value"].astype(float), strict=True))
+        whose = actuals["employee_id"].astype(str)
+        self.drawn, self.team_drawn = (
+            dict(zip(zip(rows["period"].astype(str), rows[who].astype(str), rows["kpi_id"].astype(str), strict=True),
+                     rows["value"].astype(float), strict=True))
+            for rows, who in ((actuals[whose != ""], "employee_id"), (actuals[whose == ""], "team")))
         self.role = dict(zip(employees["employee_id"], employees["role"], strict=True))
         self.team = dict(zip(employees["employee_id"], employees["team"], strict=True))
         self.kpis_of_role: dict[str, set[str]] = {}
@@ -104,14 +149,31 @@ class _Draw:
     def value(self, period: str, employee: str, kpi: str) -> float | None:
         return self.drawn.get((period, employee, kpi))
 
+    def team_value(self, period: str, team: str, kpi: str) -> float | None:
+        """The value drawn for a team-level KPI of the team."""
+        return self.team_drawn.get((period, team, kpi))
+
     def typical(self, kpi: str, default: float) -> float:
-        """The median drawn value of a KPI (for records of people whose role does not hold it)."""
-        values = [v for (_, _, k), v in self.drawn.items() if k == kpi]
+        """The median drawn value of a KPI (for records of people or teams whose roles do not hold it)."""
+        values = [v for drawn in (self.drawn, self.team_drawn) for (_, _, k), v in drawn.items() if k == kpi]
         return float(np.median(values)) if values else default
+
+    def teams_with(self, kpi: str) -> list[str]:
+        """The teams where a role has the KPI (those its per-team values are for), in teams.yaml order."""
+        roles = {a.role for a in self.framework.assignments if a.kpi.kpi == kpi}
+        teams = {t for r in self.framework.roles if r.id in roles for t in r.teams} | {
+            self.team[e] for e in self.holders(kpi)}
+        return [t.id for t in self.framework.teams if t.id in teams]
 
     def day(self, period: object) -> dt.date:
         start, end = period.start, period.end
         return start + dt.timedelta(days=int(self.rng.integers(0, (end - start).days + 1)))
+
+    def between(self, first: dt.date, last: dt.date) -> dt.date:
+        """A day from `first` to `last`, on a weekday when there is one."""
+        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        weekdays = [day for day in days if day.weekday() < 5] or days
+        return weekdays[int(self.rng.integers(0, len(weekdays)))]
 
     def moment(self, period: object, latest_hour: int = 17) -> dt.datetime:
         """A working-hours date-time within the period, on whole minutes."""
@@ -183,48 +245,216 @@ def _crm(d: _Draw, values: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def _hris(d: _Draw, values: list[dict]) -> pd.DataFrame:
-    """Quarterly HRIS snapshots (everyone employed in the quarter, leavers with their date and reason), each
-    person with their HR business partner (people dealt out in turn): voluntary turnover per partner."""
-    partners = d.holders("voluntary_turnover_rate")
-    if not partners:
-        return pd.DataFrame()
+def _fte(d: _Draw) -> float:
+    return float(d.rng.choice(FTES, p=FTE_SHARES))
+
+
+def _spell(employee: str, team: str, partner: str, hired: dt.date, last_day: dt.date | None, status: str,
+           fte: float) -> dict:
+    return {"employee_id": employee, "team": team, "partner": partner, "hired": hired, "last_day": last_day,
+            "status": status, "fte": fte}
+
+
+def _leaver_spells(d: _Draw, employee: str, team: str, partner: str, left: dt.date, status: str) -> list[dict]:
+    """The spells of one leaver: hired before the first quarter, during the quarters or on the day they left; some
+    left once before and were rehired."""
+    first, fte = d.periods[0].start, _fte(d)
+    draw = d.rng.random()
+    hired = (left if draw < 0.04 else first + dt.timedelta(days=int(d.rng.integers(0, (left - first).days + 1)))
+             if draw < 0.3 else first - dt.timedelta(days=int(d.rng.integers(30, 3650))))
+    earlier = []
+    if hired < first and (left - first).days > 150 and d.rng.random() < 0.15:
+        gone = first + dt.timedelta(days=int(d.rng.integers(10, (left - first).days - 120)))
+        earlier = [_spell(employee, team, partner, hired, gone, VOLUNTARY[0], fte)]
+        hired = gone + dt.timedelta(days=int(d.rng.integers(30, (left - gone).days - 30)))
+    return [*earlier, _spell(employee, team, partner, hired, left, status, fte)]
+
+
+def _spells(d: _Draw) -> pd.DataFrame:
+    """Employment spells: each employee's (hired before the first quarter or early in it, still employed) and those of
+    the people who left, each with team, HR business partner (people dealt out in turn), hire date, last day (NaT
+    while employed), status and FTE. Per partner and quarter, the voluntary leavers follow the partner's drawn
+    voluntary turnover; one in five quarters also has an involuntary leaver."""
+    partners = d.holders("voluntary_turnover_rate") or [""]
+    first = d.periods[0].start
     staff = d.employees.assign(partner=[partners[i % len(partners)] for i in range(len(d.employees))])
+    spells = [_spell(person.employee_id, person.team, person.partner,
+                     first + dt.timedelta(days=int(d.rng.integers(0, 42))) if d.rng.random() < 0.04
+                     else first - dt.timedelta(days=int(d.rng.integers(30, 3650))), None, ACTIVE, _fte(d))
+              for person in staff.itertuples(index=False)]
     teams_of = staff.groupby("partner")["team"].agg(lambda t: sorted(set(t))).to_dict()
     base_of = staff["partner"].value_counts()
-    first = d.periods[0].start
-    hired = {e: first - dt.timedelta(days=int(d.rng.integers(30, 3650))) for e in staff["employee_id"]}
-    leavers = []  # (id, team, partner, left_on, reason, quarter index)
-    number = len(d.employees)
-    for q, period in enumerate(d.periods):
+    typical, number = d.typical("voluntary_turnover_rate", 2.5), len(d.employees)
+    for period in d.periods:
         for partner in partners:
-            base = int(base_of.get(partner, 0))
-            rate = d.value(period.label, partner, "voluntary_turnover_rate")
-            voluntary = round((rate or 0.0) / 100 * base)
+            rate = d.value(period.label, partner, "voluntary_turnover_rate") if partner else typical
+            voluntary = round((rate or 0.0) / 100 * int(base_of.get(partner, 0)))
             involuntary = int(d.rng.random() < 0.2)
-            for reason in ["voluntary"] * voluntary + ["involuntary"] * involuntary:
+            for leaves_voluntarily in [True] * voluntary + [False] * involuntary:
                 number += 1
-                team = str(d.rng.choice(teams_of[partner]))
-                leavers.append((f"E{number:05d}", team, partner, d.day(period), reason, q))
-                hired[f"E{number:05d}"] = first - dt.timedelta(days=int(d.rng.integers(30, 3650)))
-    rows = []
-    for q, period in enumerate(d.periods):
-        as_of = period.end.strftime(EU_DATE)
-        for person in staff.itertuples(index=False):
-            rows.append((period.label, as_of, person.employee_id, person.team, person.partner,
-                         hired[person.employee_id].strftime(EU_DATE), "", ""))
-        for person, team, partner, left_on, reason, quarter in leavers:
-            if quarter >= q:
-                left = (left_on.strftime(EU_DATE), reason) if quarter == q else ("", "")
-                rows.append((period.label, as_of, person, team, partner, hired[person].strftime(EU_DATE), *left))
-    frame = pd.DataFrame(rows, columns=["period", "as_of", "employee_id", "team", "hr_partner_id", "hire_date",
-                                        "leave_date", "leave_reason"])
+                reasons = VOLUNTARY if leaves_voluntarily else INVOLUNTARY
+                status = reasons[int(d.rng.random() < (0.15 if leaves_voluntarily else 0.5))]
+                spells += _leaver_spells(d, f"E{number:05d}", str(d.rng.choice(teams_of[partner])), partner,
+                                         d.day(period), status)
+    frame = pd.DataFrame(spells)
+    return frame.assign(hired=pd.to_datetime(frame["hired"]), last_day=pd.to_datetime(frame["last_day"]))
+
+
+def _active(spells: pd.DataFrame, day: dt.date) -> pd.Series:
+    """Which spells are active on the day: hired by then and not gone before it (the last day still counts)."""
+    day = pd.Timestamp(day)
+    return (spells["hired"] <= day) & (spells["last_day"].isna() | (spells["last_day"] >= day))
+
+
+def _in_period(spells: pd.DataFrame, period: Period) -> pd.Series:
+    """Which spells are active on some day of the period."""
+    return (spells["hired"] <= pd.Timestamp(period.end)) & (
+        spells["last_day"].isna() | (spells["last_day"] >= pd.Timestamp(period.start)))
+
+
+def _left_in(spells: pd.DataFrame, period: Period) -> pd.Series:
+    """Which spells ended in the period (their last day is in it)."""
+    return spells["last_day"].between(pd.Timestamp(period.start), pd.Timestamp(period.end))
+
+
+def _average(spells: pd.DataFrame, period: Period, fte: bool = False) -> float:
+    """The mean of the headcount (or FTE) on the period's first and last day (SHRM's average headcount)."""
+    def on(day: dt.date) -> float:
+        active = spells[_active(spells, day)]
+        return float(active["fte"].sum()) if fte else float(len(active))
+
+    return 0.5 * on(period.start) + 0.5 * on(period.end)
+
+
+def _eu(days: pd.Series) -> pd.Series:
+    """Dates as the HRIS writes them (31.03.2024); empty for no date."""
+    return days.dt.strftime(EU_DATE).fillna("")
+
+
+def _hris(d: _Draw, values: list[dict]) -> pd.DataFrame:
+    """Quarterly HRIS snapshots (every spell active in the quarter, leavers with their last day and whether they left
+    voluntarily), each person with their HR business partner: voluntary turnover per partner."""
+    spells = d.spells[d.spells["partner"] != ""]
+    if spells.empty:
+        return pd.DataFrame()
+    parts = []
+    for period in d.periods:
+        rows = spells[_in_period(spells, period)]
+        left = _left_in(rows, period)
+        parts.append(pd.DataFrame({
+            "period": period.label, "as_of": period.end.strftime(EU_DATE), "employee_id": rows["employee_id"],
+            "team": rows["team"], "hr_partner_id": rows["partner"], "hire_date": _eu(rows["hired"]),
+            "leave_date": _eu(rows["last_day"].where(left)),
+            "leave_reason": np.where(left, np.where(rows["status"].isin(VOLUNTARY), "voluntary", "involuntary"), "")}))
+    frame = pd.concat(parts, ignore_index=True)
     rates = frame.assign(voluntary=frame["leave_reason"] == "voluntary").groupby(
         ["period", "hr_partner_id"], sort=False)["voluntary"].agg(["sum", "size"])
     for (label, partner), (voluntary, headcount) in rates.iterrows():
         rate = int(voluntary) / int(headcount) * 100
         _value(values, label, partner, d.team[partner], "voluntary_turnover_rate", rate)
     return frame.drop(columns="period")
+
+
+def _messy(d: _Draw, name: str) -> str:
+    """A department name as people type it into an HRIS: mostly as in teams.yaml, else with stray spaces or case."""
+    return [name, name, name, f"{name} ", name.upper(), f" {name.lower()}", name.replace(" ", "  ")][
+        int(d.rng.integers(0, 7))]
+
+
+def _team_values(d: _Draw, values: list[dict], team: str, label: str, results: dict[str, float]) -> None:
+    """The results of the KPIs a role of the team holds, as the team's values of the period."""
+    for kpi, value in results.items():
+        if team in d.teams_with(kpi):
+            _value(values, label, "", team, kpi, value)
+
+
+def _turnover(d: _Draw, values: list[dict], team: str, spells: pd.DataFrame) -> None:
+    """Headcount at each quarter's end, turnover (leavers ÷ average headcount × 100) and voluntary turnover over the
+    trailing four quarters of one team's spells."""
+    averages, quits = [], []
+    voluntary = spells["status"].isin(VOLUNTARY)
+    for period in d.periods:
+        left = _left_in(spells, period)
+        averages.append(_average(spells, period))
+        quits.append(int((left & voluntary).sum()))
+        results = {"headcount": float(_active(spells, period.end).sum())}
+        if averages[-1]:
+            results["turnover_rate"] = int(left.sum()) / averages[-1] * 100
+        if len(averages) >= 4 and sum(averages[-4:]):
+            results["voluntary_turnover_rate_t12m"] = sum(quits[-4:]) / (sum(averages[-4:]) / 4) * 100
+        _team_values(d, values, team, period.label, results)
+
+
+def _roster(d: _Draw, values: list[dict]) -> pd.DataFrame:
+    """The HRIS roster of the quarters' employment spells: department as typed, hire date, first day in the window,
+    termination date (empty while employed), status and FTE; headcount and turnover per team."""
+    if not d.holders(*ROSTER_KPIS):
+        return pd.DataFrame()
+    spells = d.spells.sort_values(["employee_id", "hired"], kind="stable")
+    names = {t.id: t.name for t in d.framework.teams}
+    for team in names:
+        _turnover(d, values, team, spells[spells["team"] == team])
+    return pd.DataFrame({
+        "employee_id": spells["employee_id"], "department": [_messy(d, names[t]) for t in spells["team"]],
+        "hire_date": _eu(spells["hired"]),
+        "valid_from": _eu(spells["hired"].clip(lower=pd.Timestamp(d.periods[0].start))),
+        "termination_date": _eu(spells["last_day"]), "status": spells["status"], "fte": spells["fte"]})
+
+
+def _someone(d: _Draw, spells: pd.DataFrame, period: Period) -> tuple[str, dt.date]:
+    """One of the spells (at random) and a weekday of the period it is active on."""
+    spell = spells.iloc[int(d.rng.integers(0, len(spells)))]
+    last = period.end if pd.isna(spell["last_day"]) else min(period.end, spell["last_day"].date())
+    return spell["employee_id"], d.between(max(period.start, spell["hired"].date()), last)
+
+
+def _absences(d: _Draw, values: list[dict]) -> pd.DataFrame:
+    """Unplanned absences from the time-tracking system, one row per absence (first day, working days), placed in the
+    quarter of their first day: absence rate per team, days ÷ (average FTE × working days) × 100."""
+    if not d.holders("absenteeism_rate"):
+        return pd.DataFrame()
+    rows, typical = [], d.typical("absenteeism_rate", 3.5)
+    for period in d.periods:
+        for team in [t.id for t in d.framework.teams]:
+            spells = d.spells[d.spells["team"] == team]
+            fte = _average(spells, period, fte=True)
+            present = spells[_in_period(spells, period)]
+            if not fte or present.empty:
+                continue
+            rate = d.team_value(period.label, team, "absenteeism_rate") or typical * d.rng.uniform(0.7, 1.3)
+            total = max(1, round(rate / 100 * fte * WORKING_DAYS))
+            lengths = d.split(total, max(1, total // 3))
+            for length in lengths:
+                employee, first_day = _someone(d, present, period)
+                rows.append({"employee_id": employee, "team": team, "first_day": first_day.isoformat(),
+                             "days": int(length), "reason": str(d.rng.choice(ABSENCE_REASONS, p=ABSENCE_SHARES))})
+            _team_values(d, values, team, period.label, {"absenteeism_rate": float(lengths.sum()) / fte
+                                                         * (100 / WORKING_DAYS)})
+    return pd.DataFrame(rows)
+
+
+def _training(d: _Draw, values: list[dict]) -> pd.DataFrame:
+    """Completed courses from the learning management system, one row per course (whole or half hours): training
+    hours per FTE per team, hours ÷ average FTE."""
+    if not d.holders("training_hours_per_fte"):
+        return pd.DataFrame()
+    rows, typical = [], d.typical("training_hours_per_fte", 8.0)
+    for period in d.periods:
+        for team in [t.id for t in d.framework.teams]:
+            spells = d.spells[d.spells["team"] == team]
+            fte = _average(spells, period, fte=True)
+            present = spells[_in_period(spells, period)]
+            if not fte or present.empty:
+                continue
+            hours = d.team_value(period.label, team, "training_hours_per_fte") or typical * d.rng.uniform(0.6, 1.4)
+            halves = max(2, round(2 * hours * fte))
+            parts = d.split(halves, max(1, halves // 8), low=2)  # half hours, a course of 4 hours on average
+            for part in parts:
+                employee, day = _someone(d, present, period)
+                rows.append({"employee_id": employee, "team": team, "completed_on": day.isoformat(),
+                             "course": str(d.rng.choice(COURSES)), "hours": part / 2})
+            _team_values(d, values, team, period.label, {"training_hours_per_fte": float(parts.sum()) / 2 / fte})
+    return pd.DataFrame(rows)
 
 
 def _requisitions(d: _Draw, values: list[dict]) -> pd.DataFrame:
@@ -314,6 +544,9 @@ EXPORTS: dict[str, Callable[[_Draw, list[dict]], pd.DataFrame]] = {
     "requisitions.csv": _requisitions,
     "helpdesk_tickets.csv": _tickets,
     "deployments.csv": _deployments,
+    "hris_roster.csv": _roster,
+    "absences.csv": _absences,
+    "training.csv": _training,
 }
 
 
@@ -325,8 +558,10 @@ def generate_exports(framework: Framework, employees: pd.DataFrame, actuals: pd.
     """
     files: dict[str, str] = {}
     values: list[dict] = []
+    spells = _spells(_Draw(framework, employees, actuals, periods, np.random.default_rng([seed, 3])))
     for number, (name, make) in enumerate(EXPORTS.items()):
-        frame = make(_Draw(framework, employees, actuals, periods, np.random.default_rng([seed, 2, number])), values)
+        frame = make(_Draw(framework, employees, actuals, periods, np.random.default_rng([seed, 2, number]), spells),
+                     values)
         if len(frame):
             files[f"{EXPORTS_DIR}/{name}"] = frame.to_csv(index=False, lineterminator="\n")
     return SampleExports(files, pd.DataFrame(values, columns=VALUE_COLUMNS))
