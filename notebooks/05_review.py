@@ -11,8 +11,9 @@
 #
 # At the end of each period the actual values come in from the HR and business systems, and the framework
 # meets reality. This notebook scores the period's actuals against the targets, per person, role and team, shows
-# the trends over past periods, and **flags what to change**: targets that are always exceeded or never met,
-# KPIs without data or without variation, objectives whose KPIs are all red, roles without a development KPI.
+# a department's or the whole organization's KPI values over all its records, the trends over past periods, and
+# **flags what to change**: targets that are always exceeded or never met, KPIs without data or without
+# variation, objectives whose KPIs are all red, roles without a development KPI.
 
 # %% [markdown] tags=["workshop"]
 # **How to use this notebook**
@@ -105,6 +106,11 @@ display(step.kpi_table(kpis, ctx.framework))
 if ctx.team:
     for (team_id, role_id), rows in kpis.groupby(["team", "role"], observed=True):
         display(charts.scorecard_chart(rows, label="kpi_id", title=f"{team_id} / {role_id}, {ctx.period}"))
+
+# %%
+# A department's or the organization's KPI values over all its records, beside their scores (nothing for a team)
+values = step.scope_values(ctx, scores)
+step.scope_values_section(values, ctx)
 
 # %% [markdown]
 # ## Trends

@@ -1,4 +1,5 @@
-"""The periodic review: scorecards per employee, role and team, trends, and flags with recommendations.
+"""The periodic review: scorecards per employee, role and team, trends, the KPIs' values over a whole department or
+the organization, and flags with recommendations.
 
 Flags (one row each: flag, severity, objective, role, team, kpi_id, message, recommendation). The data flags
 look at each team's people of a role (a *group*) and the group's median value per period:
@@ -30,7 +31,7 @@ import pandas as pd
 
 from kpi_workbook.analysis.scoring import ORGANIZATION, band_table, roll_up
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.core.model import Category, Framework, Polarity
+from kpi_workbook.core.model import Category, Framework, Polarity, Role
 from kpi_workbook.core.periods import parse_period, sort_periods
 
 FLAG_COLUMNS = ["flag", "severity", "objective", "role", "team", "kpi_id", "message", "recommendation"]
@@ -101,6 +102,43 @@ def kpi_scorecard(scores: pd.DataFrame, framework: Framework, period: str) -> pd
     names = pd.DataFrame([(k.id, k.name, k.unit) for k in framework.kpis], columns=["kpi_id", "kpi_name", "unit"])
     table = rows.merge(names, on="kpi_id", how="left").merge(bands, on=["role", "kpi_id"], how="left")
     return table.reset_index(drop=True)
+
+
+SCOPE_KPI_COLUMNS = ["kpi_id", "measured", "period", "value", "previous_period", "previous_value", "change",
+                     "score", "status"]
+
+
+def scope_kpis(framework: Framework, roles: Sequence[Role]) -> list[str]:
+    """The KPIs assigned to `roles`, in the framework's order."""
+    assigned = {a.kpi for role in roles for a in role.kpis}
+    return [k.id for k in framework.kpis if k.id in assigned]
+
+
+def scope_kpi_values(values: pd.DataFrame, scores: pd.DataFrame, framework: Framework, kpis: Sequence[str],
+                     period: str) -> pd.DataFrame:
+    """One row per KPI of `kpis` (SCOPE_KPI_COLUMNS, in that order): its value over a whole department or the
+    organization in `period` and in the period before it (the scores' periods), the change, and the KPI's score in
+    the period rolled up over the scope's people (NaN, grey without data).
+
+    `values` are the scope's stored values (the store's read_scope_values for one level and scope); `measured` says
+    whether the KPI has a measure: a KPI entered by hand has no scope value.
+    """
+    label, upto = _check_period(scores, period)
+    previous = upto[-2] if len(upto) > 1 else ""
+    stored = values.astype({"period": str, "kpi_id": str})
+    now = stored[stored["period"] == label].set_index("kpi_id")["value"]
+    before = stored[stored["period"] == previous].set_index("kpi_id")["value"]
+    rolled = roll_up(scores[scores["period"] == label], ("kpi_id",)).astype({"kpi_id": str, "status": str})
+    rolled = rolled.set_index("kpi_id")
+    measured = {k.id for k in framework.kpis if k.measure is not None}
+    table = pd.DataFrame({"kpi_id": pd.Series(list(kpis), dtype="object")})
+    table = table.assign(
+        measured=table["kpi_id"].isin(measured), period=label, value=table["kpi_id"].map(now),
+        previous_period=previous, previous_value=table["kpi_id"].map(before),
+        score=table["kpi_id"].map(rolled["score"]), status=table["kpi_id"].map(rolled["status"]).fillna("grey"),
+    )
+    table["change"] = table["value"] - table["previous_value"]
+    return table[SCOPE_KPI_COLUMNS]
 
 
 def trends(scores: pd.DataFrame, level: str = "team") -> pd.DataFrame:

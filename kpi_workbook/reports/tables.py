@@ -26,7 +26,8 @@ TABLE_STYLES = [
                               " border-collapse: collapse;"},
     {"selector": "th", "props": "text-align: left; vertical-align: bottom; white-space: normal; padding: 4px 8px;"
                                 " background: #f6f8fa; border-bottom: 1px solid #d1d9e0;"},
-    {"selector": "td", "props": "vertical-align: top; white-space: normal; overflow-wrap: break-word; padding: 4px 8px;"
+    # no white-space here: "#table td" would outweigh the cells' own nowrap (numbers, status); text wraps by default
+    {"selector": "td", "props": "vertical-align: top; overflow-wrap: break-word; padding: 4px 8px;"
                                 " border-bottom: 1px solid #eaeef2; max-width: none;"},
     {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: 600; padding: 0 0 4px 0;"},
 ]
@@ -98,8 +99,11 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "level": _level,
     "yesno": _yes_no,
     "timestamp": _timestamp,
+    # a number already written with its unit (reports/units.py): aligned as a number; it may wrap at its spaces,
+    # never at the no-break space between the number and its unit
+    "figure": _text,
 }
-NUMERIC_KINDS = {"count", "number", "decimal1", "score", "percent", "share", "money", "level"}
+NUMERIC_KINDS = {"count", "number", "decimal1", "score", "percent", "share", "money", "level", "figure"}
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,9 @@ def styled(frame: pd.DataFrame, columns: Mapping[str, Col], caption: str = "") -
     numeric = [label for label, spec in specs.items() if spec.kind in NUMERIC_KINDS]
     text = [label for label in specs if label not in numeric]
     if numeric:
-        style = style.set_properties(subset=numeric, **{"text-align": "right", "white-space": "nowrap"})
+        style = style.set_properties(subset=numeric, **{"text-align": "right"})
+        whole = [label for label in numeric if specs[label].kind != "figure"]
+        style = style.set_properties(subset=whole, **{"white-space": "nowrap"}) if whole else style
     if text:
         style = style.set_properties(subset=text, **{"text-align": "left"})
     for label, spec in specs.items():

@@ -8,12 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from kpi_workbook.analysis.review import scope_kpi_values, scope_kpis
 from kpi_workbook.core.model import Framework
+from kpi_workbook.reports.scope_values import ScopeValues, scope_values_view
 from kpi_workbook.reports.summary import ReportSummary, scope_figures
 from kpi_workbook.reports.tables import EMPTY_TEXT, Col, ReportTable
+from kpi_workbook.steps.context import StepContext
 from kpi_workbook.workspace.changelog import read_changelog
+from kpi_workbook.workspace.scope import ScopeKind, departments
 from kpi_workbook.workspace.sources import definition_hash, load_sources
-from kpi_workbook.workspace.store import LINEAGE_COLUMNS, ActualsStore, DuckDBStore
+from kpi_workbook.workspace.store import LINEAGE_COLUMNS, SCOPE_VALUE_COLUMNS, ActualsStore, DuckDBStore
 
 SCORE = Col("Score", "score")
 VALUE_KEYS = ["period", "team", "employee_id", "kpi_id"]
@@ -192,3 +196,23 @@ def computed_values_table(lineage: pd.DataFrame, employees: pd.DataFrame, framew
         "value": Col("Value", "level"), "source_rows": Col("Source rows", "count"),
     }, noun=("computed value", "computed values"), empty="No value of this period was computed: all were imported.",
         group_by="kpi_label", group_above=0)
+
+
+def scope_values(ctx: StepContext, scores: pd.DataFrame) -> pd.DataFrame:
+    """The KPIs of a department's or the organization's roles with their values over all the scope's records, as
+    `kpi-workbook compute` stored them, and their scores (analysis.review.scope_kpi_values); no rows for a team."""
+    kpis = [] if ctx.kind is ScopeKind.TEAM else scope_kpis(ctx.framework, ctx.roles)
+    stored = pd.DataFrame(columns=SCOPE_VALUE_COLUMNS)
+    if kpis and isinstance(ctx.store, DuckDBStore):
+        stored = ctx.store.read_scope_values(ctx.kind.value, ctx.key or ctx.kind.value, kpis)
+    return scope_kpi_values(stored, scores, ctx.framework, kpis, ctx.period)
+
+
+def scope_values_section(values: pd.DataFrame, ctx: StepContext) -> ScopeValues | None:
+    """The report section of `values` (see scope_values) for a department or the organization: a table of the
+    computed KPIs' values, how they are computed, and which KPIs are entered by hand; None for a team."""
+    if ctx.kind is ScopeKind.TEAM:
+        return None
+    whose = (f"the {departments(ctx.framework)[ctx.key][0]} department" if ctx.kind is ScopeKind.DEPARTMENT
+             else ctx.framework.metadata.organization)
+    return scope_values_view(values, ctx.framework, ctx.kind.value, whose, f"KPI values · {ctx.name} · {ctx.period}")

@@ -1,0 +1,150 @@
+"""The KPIs' values over a whole department or the organization, as a review report shows them: the period's value
+and the one before with the KPI's unit, the change (better or worse by the KPI's polarity), the KPI's rolled-up
+score, how the value is computed over all the scope's records, and which KPIs are entered by hand (they have none)."""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kpi_workbook.core.measures import Function, Measure
+from kpi_workbook.core.model import Framework, KpiDefinition, Polarity
+from kpi_workbook.reports.tables import REPORT_CSS, Col, ReportTable
+from kpi_workbook.reports.units import NO_CHANGE, change_text, shows_unit, value_text
+
+LISTED_BY_HAND = 10  # more KPIs entered by hand than this are counted, not named
+TOTALS = {Function.SUM, Function.COUNT, Function.COUNT_DISTINCT}
+OF_ALL_RECORDS = {Function.MEAN: "mean", Function.MEDIAN: "median", Function.MIN: "lowest",
+                  Function.MAX: "highest"}
+
+
+def _over_records(function: Function) -> str:
+    return "total" if function in TOTALS else f"{OF_ALL_RECORDS[function]} of all records"
+
+
+def computed_as(measure: Measure) -> str:
+    """How a department's or the organization's value of the measure is computed from all its records, in a few
+    words: 'ratio of totals', 'total', 'median of all records'."""
+    if measure.ratio is not None:
+        text = "ratio of totals"
+    elif measure.duration is not None:
+        text = _over_records(measure.duration.function)
+    elif measure.derived is not None:
+        text = "formula of its values"
+    elif measure.aggregate.function is Function.HEADCOUNT:
+        text = "headcount"
+    else:
+        text = _over_records(measure.aggregate.function)
+    return ", ".join([text, *_periods(measure)])
+
+
+def _periods(measure: Measure) -> list[str]:
+    """Which periods' records a value covers, when not only its own: 'last 4 periods', 'year to date', 'a year
+    before'."""
+    spans = [f"last {measure.window} periods" if measure.window else "", "year to date" if measure.year_to_date else ""]
+    if measure.offset is not None:
+        spans.append("a year before" if measure.offset == "year" else f"{measure.offset} period(s) before")
+    return [span for span in spans if span]
+
+
+def kpi_label(kpi: KpiDefinition) -> str:
+    """The KPI's name, with its unit when the values are shown without it: 'New business revenue (currency)'."""
+    if shows_unit(kpi.unit) or not kpi.unit:
+        return kpi.name
+    return f"{kpi.name}, {kpi.unit}" if "(" in kpi.unit else f"{kpi.name} ({kpi.unit})"
+
+
+def _direction(change: float, polarity: Polarity) -> str:
+    """'better' or 'worse' for a change of a KPI with this polarity ("" within a range: either way can be good)."""
+    if polarity is Polarity.WITHIN_RANGE:
+        return ""
+    return "better" if (change > 0) == (polarity is Polarity.HIGHER_IS_BETTER) else "worse"
+
+
+def _change(change: float, value: float, kpi: KpiDefinition) -> str:
+    """The change to `value` with its unit and whether it is better or worse: '+3.1 pts, better'."""
+    text = change_text(change, kpi.unit, value)
+    direction = _direction(change, kpi.polarity) if not math.isnan(change) and text != NO_CHANGE else ""
+    return f"{text}, {direction}" if direction else text
+
+
+def _shown(values: pd.DataFrame, framework: Framework) -> pd.DataFrame:
+    """The measured KPIs' rows with their label, values, change and how they are computed as text."""
+    kpis = {k.id: k for k in framework.kpis}
+    rows = values[values["measured"]]
+    defined = [kpis[k] for k in rows["kpi_id"]]
+    return rows.assign(
+        kpi_label=[kpi_label(k) for k in defined],
+        value_text=[value_text(v, k.unit) for v, k in zip(rows["value"], defined, strict=True)],
+        previous_text=[value_text(v, k.unit) for v, k in zip(rows["previous_value"], defined, strict=True)],
+        change_text=[_change(c, v, k) for c, v, k in zip(rows["change"], rows["value"], defined, strict=True)],
+        how=[computed_as(k.measure) for k in defined],
+    )
+
+
+def _columns(period: str, previous: str) -> dict[str, Col]:
+    before = {"previous_text": Col(previous, "figure"), "value_text": Col(period, "figure"),
+              "change_text": Col("Change", "figure")} if previous else {"value_text": Col(period, "figure")}
+    return {"kpi_label": Col("KPI"), **before, "score": Col("Score", "score"), "status": Col("Status", "status"),
+            "how": Col("Computed as")}
+
+
+def _intro(level: str, whose: str) -> str:
+    return (f"Computed over all records of {whose}: a rate is the ratio of the {level}'s totals (a turnover rate is "
+            f"all its leavers ÷ its whole headcount), not an average of its teams' or people's rates; a count or an "
+            f"amount is its total; a mean or a median is taken over all its records. The score is the KPI's score "
+            f"over the {level}'s people, as in the tables above.")
+
+
+def _by_hand_text(values: pd.DataFrame, framework: Framework, level: str, whose: str) -> str:
+    """What the KPIs entered by hand (no measure) have instead of a value, naming them when they are few."""
+    by_hand = values.loc[~values["measured"], "kpi_id"]
+    if by_hand.empty:
+        return ""
+    if by_hand.size == len(values):
+        return (f"None of the {len(values)} KPIs of {whose} is computed from records: all are entered by hand "
+                f"(imported or rated), so none has a value of the {level}; their scores are in the tables above.")
+    names = {k.id: k.name for k in framework.kpis}
+    listed = (": " + ", ".join(names[k] for k in by_hand) if by_hand.size <= LISTED_BY_HAND
+              else ", and the KPI design report (step 3) lists them")
+    return (f"{by_hand.size} of the {len(values)} KPIs of {whose} are entered by hand (imported or rated), so they "
+            f"have no value of the {level}; their scores are in the tables above{listed}.")
+
+
+@dataclass(frozen=True)
+class ScopeValues:
+    """The section of a department's or the organization's review with its KPIs' values; shows as HTML."""
+
+    title: str
+    before: str  # plain text, above the table
+    table: ReportTable | None = None
+    after: str = ""  # plain text, below the table
+
+    def _repr_html_(self) -> str:
+        parts = [f"<h2>{html.escape(self.title)}</h2>", f"<p>{html.escape(self.before)}</p>",
+                 self.table._repr_html_() if self.table is not None else "",
+                 f"<p>{html.escape(self.after)}</p>" if self.after else ""]
+        return f'{REPORT_CSS}<div class="kpi-scope-values">{"".join(parts)}</div>'
+
+    def __repr__(self) -> str:
+        table = repr(self.table) if self.table is not None else ""
+        return " ".join(part for part in (self.title, self.before, table, self.after) if part)
+
+
+def scope_values_view(values: pd.DataFrame, framework: Framework, level: str, whose: str, title: str) -> ScopeValues:
+    """The section titled `title` for `values` (analysis.review.scope_kpi_values) of a department or the
+    organization (`level`), `whose` naming it in a sentence ('the Commercial department')."""
+    if values.empty:
+        return ScopeValues(title, f"No role of {whose} has KPIs.")
+    by_hand = _by_hand_text(values, framework, level, whose)
+    if not values["measured"].any():
+        return ScopeValues(title, by_hand)
+    if values[["value", "previous_value"]].isna().all(axis=None):
+        return ScopeValues(title, f"No value of {whose} is stored yet: kpi-workbook compute computes each KPI's "
+                                  f"value over all the {level}'s records.", after=by_hand)
+    period, previous = values["period"].iloc[0], values["previous_period"].iloc[0]
+    table = ReportTable(_shown(values, framework), _columns(period, previous), noun=("KPI", "KPIs"))
+    return ScopeValues(title, _intro(level, whose), table, by_hand)
