@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from kpi_workbook.analysis.measures.kinds import describe_measure
 from kpi_workbook.core.model import KpiDefinition
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.steps import kpi_design, open_step, review
@@ -52,7 +53,7 @@ def test_every_sample_kpi_shows_its_measure_in_words_or_entered_by_hand():
     measured = [k for k in table.index if "measure" in kpis[k]]
     assert len(measured) >= 9 and set(table.loc[measured, "origin"]) == {"computed"}
     for kpi_id in measured:
-        assert table.loc[kpi_id, "measure"] == KpiDefinition.model_validate(kpis[kpi_id]).measure.describe()
+        assert table.loc[kpi_id, "measure"] == describe_measure(KpiDefinition.model_validate(kpis[kpi_id]).measure)
         names = _measure_sources(kpis[kpi_id]["measure"])
         assert table.loc[kpi_id, "source"] == ", ".join(f"{n} ({sources[n]['file']})" for n in names)
     entered = table.drop(index=measured)

@@ -8,6 +8,7 @@ import pytest
 from measure_fixtures import DEALS, MEASURES, SOURCES, measured_framework, write_workspace
 
 from kpi_workbook.analysis.measures import compute
+from kpi_workbook.analysis.measures.kinds import describe_measure
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.measures import (
     Column,
@@ -229,7 +230,7 @@ def test_measure_needs_exactly_one_kind():
 
 
 def test_describe_in_words():
-    text = Measure.model_validate(MEASURES["win_rate"][1]).describe()
+    text = describe_measure(Measure.model_validate(MEASURES["win_rate"][1]))
     assert text == ('(number of rows in deals where stage == "won") / (number of rows in deals where stage in '
                     '("won", "lost")) × 100, per employee')
 

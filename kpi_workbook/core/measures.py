@@ -213,6 +213,10 @@ class Duration(_Strict):
                 + (f" where {self.where}" if self.where else ""))
 
 
+#: The kinds of measure, one field of Measure each (analysis.measures.kinds has a module per kind).
+MEASURE_KINDS = ("aggregate", "ratio", "duration", "derived")
+
+
 class Measure(_Strict):
     """How a KPI's value is computed: exactly one of aggregate, ratio, duration or derived, per employee or team."""
 
@@ -230,7 +234,7 @@ class Measure(_Strict):
 
     @model_validator(mode="after")
     def _one_kind(self) -> Measure:
-        kinds = [k for k in ("aggregate", "ratio", "duration", "derived") if getattr(self, k) is not None]
+        kinds = [k for k in MEASURE_KINDS if getattr(self, k) is not None]
         if len(kinds) != 1:
             found = ", ".join(kinds) or "none"
             raise ValueError(f"give exactly one of aggregate, ratio, duration or derived (found: {found})")
@@ -244,7 +248,7 @@ class Measure(_Strict):
     @property
     def kind(self) -> str:
         """aggregate, ratio, duration or derived."""
-        return next(k for k in ("aggregate", "ratio", "duration", "derived") if getattr(self, k) is not None)
+        return next(k for k in MEASURE_KINDS if getattr(self, k) is not None)
 
     @property
     def aggregates(self) -> list[Aggregate]:
@@ -254,34 +258,10 @@ class Measure(_Strict):
         return [self.ratio.numerator, self.ratio.denominator] if self.ratio is not None else []
 
     @property
-    def parts(self) -> list[tuple[str, Aggregate | Duration]]:
-        """(field below `measure.`, aggregation) of each aggregation it needs: aggregate, ratio.numerator and
-        ratio.denominator, or duration (none for derived)."""
-        if self.ratio is not None:
-            return [("ratio.numerator", self.ratio.numerator), ("ratio.denominator", self.ratio.denominator)]
-        return [(k, getattr(self, k)) for k in ("aggregate", "duration") if getattr(self, k) is not None]
-
-    @property
     def sources(self) -> list[str]:
         """Names of the sources it reads, in order, without repeats."""
         names = [a.source for a in self.aggregates] + ([self.duration.source] if self.duration else [])
         return list(dict.fromkeys(names))
-
-    def describe(self) -> str:
-        """The measure in words, for step 3's tables and reports."""
-        scale = f" × {self.scale:g}" if self.scale != 1 else ""
-        if self.aggregate is not None:
-            text = self.aggregate.describe()
-        elif self.ratio is not None:
-            text = f"({self.ratio.numerator.describe()}) / ({self.ratio.denominator.describe()})"
-        elif self.duration is not None:
-            text = self.duration.describe()
-        else:
-            text = f"derived: {self.derived}"
-        window = f" over the trailing {self.window} periods" if self.window else ""
-        window += " over the year to date" if self.year_to_date else ""
-        offset = {None: "", "year": ", a year before"}.get(self.offset, f", {self.offset} period(s) before")
-        return f"{text}{scale}{window}{offset}, per {self.per.value}"
 
     def digest(self, extra: object = None) -> str:
         """A short hash of the definition (and of `extra`, e.g. the sources and frequency it depends on)."""

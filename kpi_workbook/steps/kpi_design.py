@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from kpi_workbook.analysis.checks import check_framework, findings_frame
 from kpi_workbook.analysis.library import rank_kpis
+from kpi_workbook.analysis.measures.kinds import describe_measure
 from kpi_workbook.core.measures import derived_kpis, parse_derived
 from kpi_workbook.core.model import Category, Framework, Indicator, KpiDefinition, MeasureType, Role
 from kpi_workbook.reports.figures import ChartFigure
@@ -146,7 +147,7 @@ def measure_table(framework: Framework, roles: Sequence[Role] | None = None, roo
         rows.append({
             "kpi": kpi_id, "name": definition.name, "unit": definition.unit, "roles": ", ".join(dict.fromkeys(titles)),
             "origin": ENTERED if measure is None else COMPUTED,
-            "measure": ENTERED if measure is None else measure.describe(),
+            "measure": ENTERED if measure is None else describe_measure(measure),
             "how": _how(definition), "source": _source_text(definition, framework, sources),
         })
     frame = pd.DataFrame(rows, columns=MEASURE_COLUMNS)

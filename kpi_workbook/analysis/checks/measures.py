@@ -12,7 +12,8 @@ from pathlib import Path
 from kpi_workbook.analysis.checks.common import suggest
 from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.analysis.checks.registry import Found, rule
-from kpi_workbook.analysis.measures.shapes import spec_misfits, where_misfits
+from kpi_workbook.analysis.measures.kinds import kind_of
+from kpi_workbook.analysis.measures.shapes import where_misfits
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.measures import (
     FilterError,
@@ -39,7 +40,7 @@ def _measured(framework: Framework) -> Iterator[KpiDefinition]:
 
 def _filters(kpi: KpiDefinition) -> Iterator[tuple[str, str, str]]:
     """(field, filter text, source) of every filter of a measure."""
-    for field, spec in kpi.measure.parts:
+    for field, spec in kind_of(kpi.measure).parts(kpi.measure):
         if spec.where:
             yield f"measure.{field}.where", spec.where, spec.source
 
@@ -105,14 +106,9 @@ def _finding(message: str, fix: str, kpi: str, field: str) -> Finding:
 
 
 def _spec_findings(kpi: KpiDefinition, sources: dict[str, Source]) -> Iterator[Finding]:
-    """Each aggregation of a measure against its source: the same misfits `compute` refuses, in its words."""
-    for field, spec in kpi.measure.parts:
-        if spec.source not in sources:
-            yield _finding(f"unknown source '{spec.source}'", f"declare it in {SOURCES_FILE} "
-                           f"({', '.join(sources) or 'no sources yet'})", kpi.id, f"measure.{field}")
-            continue
-        for misfit in spec_misfits(sources[spec.source], spec, kpi.measure, field):
-            yield _finding(misfit.message, misfit.fix, kpi.id, f"measure.{misfit.field}")
+    """The measure against its sources: the same misfits `compute` refuses, in its words."""
+    for misfit in kind_of(kpi.measure).misfits(kpi.measure, sources):
+        yield _finding(misfit.message, misfit.fix, kpi.id, f"measure.{misfit.field}")
 
 
 def _source_filter_findings(sources: dict[str, Source]) -> Iterator[Finding]:
@@ -142,6 +138,5 @@ def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
                         field=p.field) for p in exc.problems]
     findings: list[Finding] = list(_source_filter_findings(sources))
     for kpi in measured:
-        if kpi.measure.derived is None:
-            findings += _spec_findings(kpi, sources)
+        findings += _spec_findings(kpi, sources)
     return findings

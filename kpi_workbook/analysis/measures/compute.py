@@ -24,16 +24,8 @@ from kpi_workbook.analysis.measures.assign import Assignments
 from kpi_workbook.analysis.measures.attribution import attributed
 from kpi_workbook.analysis.measures.collect import SCOPE_COLUMNS, Computation, KpiColumns, collect
 from kpi_workbook.analysis.measures.derived import derived_columns, derived_table
-from kpi_workbook.analysis.measures.evaluate import (
-    KEYS,
-    Grain,
-    SourceQuery,
-    check_kpi,
-    joined,
-    measured,
-    specs,
-    temp_name,
-)
+from kpi_workbook.analysis.measures.evaluate import KEYS, Grain, SourceQuery, check_kpi, joined, temp_name
+from kpi_workbook.analysis.measures.kinds import kind_of
 from kpi_workbook.analysis.measures.placement import Placement, coverage, placement_of
 from kpi_workbook.analysis.measures.plan import evaluation_order, operands
 from kpi_workbook.core.errors import InputError, Problem
@@ -150,12 +142,11 @@ class _Run:
         for name in kpi.measure.sources:
             check_kpi(kpi, self._source(kpi, name), grain.frequency)
         columns, keys = {}, []
-        for spec_name, spec in specs(kpi.measure):
-            field = spec_name if spec_name in ("aggregate", "duration") else f"ratio.{spec_name}"
+        for part, spec in kind_of(kpi.measure).parts(kpi.measure):
             read = self.read[spec.source]
-            placement = placement_of(spec, kpi.measure, read.source, kpi.id, field,
+            placement = placement_of(spec, kpi.measure, read.source, kpi.id, part,
                                      self.counted.get((spec.source, grain, _shifts(kpi.measure)), frozenset()))
-            entity = (spec, kpi.id, field) if spec.per_entity is not None else None
+            entity = (spec, kpi.id, part) if spec.per_entity is not None else None
             key = (spec.source, grain, placement, entity and spec)
             if key not in self.queries:
                 source = read.source  # a date the records' days already include needs no query of its own
@@ -165,7 +156,7 @@ class _Run:
                     self.covered[covered] = coverage(read, extra)
                 self.queries[key] = SourceQuery(read, grain, self.span, placement, self.covered[covered],
                                                 prefix=f"{spec.source}_q{len(self.queries)}", entity=entity)
-            columns[spec_name] = self.queries[key].add(spec, kpi.id, field)
+            columns[part] = self.queries[key].add(spec, kpi.id, part)
             keys.append(key)
         self.columns[kpi.id] = columns
         self.query_keys[kpi.id] = list(dict.fromkeys(keys))
@@ -211,7 +202,7 @@ class _Run:
         if key not in self.grouped:
             self.grouped[key] = joined([self.grouped[k] for k in keys], self.con)
         table = self.grouped[key]
-        value, reason, rows = measured(table, kpi.measure, self.columns[kpi.id])
+        value, reason, rows = kind_of(kpi.measure).value(table, kpi.measure, self.columns[kpi.id])
         self._add(key, table, index, kpi, value, reason, rows, ", ".join(kpi.measure.sources))
 
     def _operands(self, names: list[str]) -> ir.Table:

@@ -8,7 +8,8 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from kpi_workbook.analysis.measures.evaluate import KEYS, not_finite
+from kpi_workbook.analysis.measures.evaluate import KEYS
+from kpi_workbook.analysis.measures.kinds.base import not_finite
 from kpi_workbook.core.measures import Column, Literal, Per, Term, derived_kpis, parse_derived
 from kpi_workbook.core.model import KpiDefinition
 

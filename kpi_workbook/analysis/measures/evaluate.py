@@ -38,7 +38,7 @@ from kpi_workbook.analysis.measures.placement import (
     target_periods,
 )
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.core.measures import ZERO_WHEN_NONE_MATCH, Aggregate, Duration, Function, Measure, Per
+from kpi_workbook.core.measures import Aggregate, Duration, Function, Per
 from kpi_workbook.core.model import Frequency, KpiDefinition
 from kpi_workbook.core.periods import Period
 from kpi_workbook.workspace.sources import EMPLOYEE, TEAM, WHEN, ReadSource
@@ -220,11 +220,6 @@ def check_kpi(kpi: KpiDefinition, read: ReadSource, frequency: Frequency) -> Non
             f"the KPI is {frequency.value} but source '{source.name}' is a snapshot of {snapshot.label}")))
 
 
-def specs(measure: Measure) -> list[tuple[str, Aggregate | Duration]]:
-    """(name, spec) of each aggregation a measure needs: aggregate, numerator and denominator, or duration."""
-    return [(field.removeprefix("ratio."), spec) for field, spec in measure.parts]
-
-
 def joined(tables: list[ir.Table], con: Any) -> ir.Table:
     """The grouped tables of several sources side by side: every group of any of them (outer join, as a table)."""
     result = tables[0]
@@ -237,51 +232,3 @@ def joined(tables: list[ir.Table], con: Any) -> ir.Table:
     if len(tables) == 1:
         return result
     return con.create_table(temp_name("joined"), result.order_by(GROUP_ORDER), temp=True)
-
-
-def _what(spec: Aggregate | Duration) -> str:
-    if isinstance(spec, Aggregate):
-        return spec.describe()
-    return f"the duration from {spec.start} to {spec.end} in {spec.source}" + (f" where {spec.where}" if spec.where
-                                                                               else "")
-
-
-def _metric(table: ir.Table, columns: tuple[str, str], spec: Aggregate | Duration) -> tuple[Any, Any, Any]:
-    """(value, reason it has none or NULL, rows used) of one aggregate; groups where no row matched are 0 for sum
-    and counts, and a source without rows for the group is "no data" for the other functions."""
-    value, used = table[columns[0]].cast("float64"), table[columns[1]]
-    absent = used.isnull()
-    zero_ok = isinstance(spec, Aggregate) and spec.function in ZERO_WHEN_NONE_MATCH
-    if zero_ok:
-        value = ibis.ifelse(used.fill_null(0) > 0, value, 0.0)
-    missing = value.isnull() | value.isnan()
-    absent_reason = ibis.null("string") if zero_ok else ibis.literal(
-        f"no rows of {spec.source} in this period for this team or employee")
-    reason = ibis.cases((absent, absent_reason), (missing, ibis.literal(f"no rows for {_what(spec)}")),
-                        else_=ibis.null("string"))
-    return value, reason, used.fill_null(0)
-
-
-def not_finite(value: Any) -> Any:
-    """Whether a float value is NULL, NaN or ±inf."""
-    return value.isnull() | value.isnan() | value.isinf()
-
-
-def measured(table: ir.Table, measure: Measure, columns: dict[str, tuple[str, str]]) -> tuple[Any, Any, Any]:
-    """(value, reason for no data or NULL, number of source rows) of an aggregate, ratio or duration measure.
-
-    `columns` gives the columns of `table` that hold each of the measure's aggregations and its number of rows (by
-    spec name)."""
-    parts = {name: _metric(table, columns[name], spec) for name, spec in specs(measure)}
-    if measure.ratio is not None:
-        (numerator, why_n, _), (denominator, why_d, _) = parts["numerator"], parts["denominator"]
-        reason = ibis.coalesce(why_d, why_n)
-        zero = f"division by zero: {measure.ratio.denominator.describe()} is 0"
-        reason = ibis.ifelse(reason.isnull() & (denominator == 0), ibis.literal(zero), reason)
-        value = numerator / ibis.ifelse(denominator == 0, ibis.null("float64"), denominator)
-    else:
-        value, reason, _ = next(iter(parts.values()))
-    value = value * measure.scale
-    reason = ibis.ifelse(reason.isnull() & not_finite(value), ibis.literal("not a finite number"), reason)
-    rows = sum((used for _, _, used in parts.values()), ibis.literal(0, "int64"))
-    return value, reason, rows.cast("int64")
