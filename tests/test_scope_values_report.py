@@ -14,8 +14,9 @@ import yaml
 
 from kpi_workbook.analysis.scoring import score_actuals
 from kpi_workbook.core.measures import Measure
-from kpi_workbook.reports.scope_values import computed_as
-from kpi_workbook.reports.units import change_text, value_text
+from kpi_workbook.core.model import KpiDefinition
+from kpi_workbook.reports.scope_values import computed_as, kpi_label
+from kpi_workbook.reports.units import change_text, decimals, value_text
 from kpi_workbook.steps import open_step
 from kpi_workbook.steps import review as step
 
@@ -161,12 +162,15 @@ def test_values_show_with_their_unit_and_separators(value, unit, text):
     assert value_text(value, unit) == text
 
 
-@pytest.mark.parametrize(("change", "unit", "reference", "text"), [
-    (-0.438, "%", 9.9, f"\u22120.4{NB}pts"), (357073.0, "currency", 4852451.0, "+357,073"),
-    (7.0333, "hours", 57.18, f"+7.0{NB}hours"), (0.01, "days", 54.1, "no change"), (float("nan"), "%", 1.0, "—"),
+@pytest.mark.parametrize(("value", "previous", "unit", "text"), [
+    (9.935, 10.373, "%", f"\u22120.5{NB}pts"), (12.38, 12.33, "%", f"+0.1{NB}pts"),
+    (4852451.0, 4495378.0, "currency", "+357,073"), (57.18, 50.22, "hours", f"+7.0{NB}hours"),
+    (11.9, 9.94, "hours", f"+2.0{NB}hours"), (9.98, 9.97, "minutes", f"+0.01{NB}minutes"),
+    (54.11, 54.1, "days", "no change"), (180.0, 186.0, "count", "\u22126"),
+    (float("nan"), 1.0, "%", "—"), (1.0, float("nan"), "%", "—"),
 ])
-def test_changes_show_their_sign_and_unit(change, unit, reference, text):
-    assert change_text(change, unit, reference) == text
+def test_changes_are_those_of_the_figures_shown_with_their_sign_and_unit(value, previous, unit, text):
+    assert change_text(value, previous, unit, decimals([value, previous], unit)) == text
 
 
 @pytest.mark.parametrize(("measure", "text"), [
@@ -181,3 +185,13 @@ def test_changes_show_their_sign_and_unit(change, unit, reference, text):
 ])
 def test_each_kind_of_measure_says_how_a_scope_value_is_computed(measure, text):
     assert computed_as(Measure.model_validate(measure)) == text
+
+
+@pytest.mark.parametrize(("unit", "label"), [
+    ("%", "A KPI"), ("count", "A KPI"), ("", "A KPI"), ("currency", "A KPI (currency)"), ("EUR", "A KPI"),
+    ("rating (1-5)", "A KPI, rating (1-5)"),
+])
+def test_a_label_names_the_unit_only_where_the_values_do_not(unit, label):
+    kpi = KpiDefinition(id="a", name="A KPI", unit=unit, polarity="higher_is_better", category="output",
+                        indicator="lagging")
+    assert kpi_label(kpi) == label

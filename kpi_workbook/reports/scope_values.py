@@ -5,15 +5,14 @@ score, how the value is computed over all the scope's records, and which KPIs ar
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from kpi_workbook.core.measures import Function, Measure
 from kpi_workbook.core.model import Framework, KpiDefinition, Polarity
-from kpi_workbook.reports.tables import REPORT_CSS, Col, ReportTable
-from kpi_workbook.reports.units import NO_CHANGE, change_text, shows_unit, value_text
+from kpi_workbook.reports.tables import EMPTY_TEXT, REPORT_CSS, Col, ReportTable
+from kpi_workbook.reports.units import NO_CHANGE, change_text, decimals, label_unit, value_text
 
 LISTED_BY_HAND = 10  # more KPIs entered by hand than this are counted, not named
 TOTALS = {Function.SUM, Function.COUNT, Function.COUNT_DISTINCT}
@@ -52,9 +51,10 @@ def _periods(measure: Measure) -> list[str]:
 
 def kpi_label(kpi: KpiDefinition) -> str:
     """The KPI's name, with its unit when the values are shown without it: 'New business revenue (currency)'."""
-    if shows_unit(kpi.unit) or not kpi.unit:
+    unit = label_unit(kpi.unit)
+    if not unit:
         return kpi.name
-    return f"{kpi.name}, {kpi.unit}" if "(" in kpi.unit else f"{kpi.name} ({kpi.unit})"
+    return f"{kpi.name}, {unit}" if "(" in unit else f"{kpi.name} ({unit})"
 
 
 def _direction(change: float, polarity: Polarity) -> str:
@@ -64,11 +64,14 @@ def _direction(change: float, polarity: Polarity) -> str:
     return "better" if (change > 0) == (polarity is Polarity.HIGHER_IS_BETTER) else "worse"
 
 
-def _change(change: float, value: float, kpi: KpiDefinition) -> str:
-    """The change to `value` with its unit and whether it is better or worse: '+3.1 pts, better'."""
-    text = change_text(change, kpi.unit, value)
-    direction = _direction(change, kpi.polarity) if not math.isnan(change) and text != NO_CHANGE else ""
-    return f"{text}, {direction}" if direction else text
+def _figures(value: float, previous: float, kpi: KpiDefinition) -> tuple[str, str, str]:
+    """The value, the previous value and the change between them as text, with as many decimals each: the change
+    with whether it is better or worse ('+3.1 pts, better')."""
+    places = decimals([value, previous], kpi.unit)
+    change = change_text(value, previous, kpi.unit, places)
+    direction = _direction(value - previous, kpi.polarity) if change not in (NO_CHANGE, EMPTY_TEXT) else ""
+    return (value_text(value, kpi.unit, places), value_text(previous, kpi.unit, places),
+            f"{change}, {direction}" if direction else change)
 
 
 def _shown(values: pd.DataFrame, framework: Framework) -> pd.DataFrame:
@@ -76,11 +79,10 @@ def _shown(values: pd.DataFrame, framework: Framework) -> pd.DataFrame:
     kpis = {k.id: k for k in framework.kpis}
     rows = values[values["measured"]]
     defined = [kpis[k] for k in rows["kpi_id"]]
+    figures = [_figures(v, p, k) for v, p, k in zip(rows["value"], rows["previous_value"], defined, strict=True)]
     return rows.assign(
-        kpi_label=[kpi_label(k) for k in defined],
-        value_text=[value_text(v, k.unit) for v, k in zip(rows["value"], defined, strict=True)],
-        previous_text=[value_text(v, k.unit) for v, k in zip(rows["previous_value"], defined, strict=True)],
-        change_text=[_change(c, v, k) for c, v, k in zip(rows["change"], rows["value"], defined, strict=True)],
+        kpi_label=[kpi_label(k) for k in defined], value_text=[f[0] for f in figures],
+        previous_text=[f[1] for f in figures], change_text=[f[2] for f in figures],
         how=[computed_as(k.measure) for k in defined],
     )
 
