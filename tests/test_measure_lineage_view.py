@@ -74,7 +74,8 @@ def test_a_team_sees_only_its_roles_kpis_with_the_roles_that_use_them():
         for a in role["kpis"]:
             users.setdefault(a["kpi"], set()).add(role["title"])
     assert {k: set(t.split(", ")) for k, t in table["roles"].items()} == users
-    assert set(table.index[table["origin"] == "computed"]) == {"new_business_revenue", "win_rate"}
+    assert set(table.index[table["origin"] == "computed"]) == {"new_business_revenue", "win_rate", "headcount",
+                                                               "turnover_rate"}
 
 
 def test_the_report_table_has_a_section_for_computed_and_one_for_entered_kpis():
@@ -82,7 +83,7 @@ def test_the_report_table_has_a_section_for_computed_and_one_for_entered_kpis():
     page = kpi_design.measures_report(kpi_design.measure_table(ctx.framework, ctx.roles, ctx.root))._repr_html_()
     assert "row_heading" not in page, "no index column"
     text = html.unescape(page)
-    assert "Computed from the systems' records · 2 KPIs" in text and "Entered by hand · 13 KPIs" in text
+    assert "Computed from the systems' records · 4 KPIs" in text and "Entered by hand · 13 KPIs" in text
     assert "crm_opportunities (exports/crm_opportunities.csv)" in text
     assert 'sum of amount in crm_opportunities where stage == "Closed Won", per employee' in text
     assert "How the values come in" in text
@@ -171,8 +172,8 @@ def test_report_tables_name_source_rows_time_and_short_hash(computed):
     detail = html.unescape(review.computed_values_table(lineage, ctx.employees, ctx.framework)._repr_html_())
     assert "Win rate (%), computed from crm_opportunities · 21 computed values" in detail
     people = ctx.employees.set_index("employee_id")["name"]
-    first = lineage[lineage["origin"] == "computed"].iloc[0]
-    assert f"{people[first['employee_id']]} ({first['employee_id']})" in detail
+    first = lineage[(lineage["origin"] == "computed") & (lineage["employee_id"] != "")].iloc[0]
+    assert f"{people[first['employee_id']]} ({first['employee_id']})" in detail and "team value" in detail
 
 
 def test_a_workspace_never_computed_shows_every_value_as_imported(sample_workspace):

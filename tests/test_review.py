@@ -93,7 +93,10 @@ def test_sample_flags_find_the_deliberate_patterns(scored_sample):
     flags = review_flags(framework, scores, LAST)
     assert list(flags.columns) == FLAG_COLUMNS
     assert keys(flags, "target_too_easy") == {("sales", "sales_development_rep", "meetings_booked"),
-                                              ("it", "site_reliability_engineer", "system_availability")}
+                                              ("it", "site_reliability_engineer", "system_availability"),
+                                              # one drawn headcount per team, inside its staffing plan's range
+                                              ("sales", "sales_manager", "headcount"),
+                                              ("marketing", "marketing_manager", "headcount")}
     assert keys(flags, "never_met") == {("hr", "recruiter", "time_to_hire"),
                                         ("finance", "accounts_receivable_specialist", "days_sales_outstanding")}
     assert ("marketing", "marketing_specialist", "content_engagement_rate") in keys(flags, "no_data")
@@ -200,7 +203,7 @@ def test_flags_come_from_data_without_python_loops_over_rows(scored_sample):
     employees = generate_employees(framework, 1500, 7)
     actuals = generate_actuals(framework, employees, PERIODS, 7)
     flags = review_flags(framework, score_actuals(actuals, employees, framework), LAST)
-    assert {k for _, _, k in keys(flags, "target_too_easy")} == {"meetings_booked", "system_availability"}
+    assert {k for _, _, k in keys(flags, "target_too_easy")} == {"meetings_booked", "system_availability", "headcount"}
     assert not np.isin(flags["severity"].astype(str), ["warning", "info"], invert=True).any()
 
 

@@ -252,7 +252,7 @@ def test_suggest_for_framework_covers_every_assignment_and_method(sample):
     assert list(table.columns) == SUGGESTION_COLUMNS
     assert len(table) == 2 * len(framework.assignments)
     judged = table["probability"].dropna()
-    assert judged.between(0, 1).all() and len(judged) >= len(table) - 10
+    assert judged.between(0, 1).all() and len(judged) >= len(table) - 12  # no peers for the 12 team-level ones
     by_kpi = table[table["method"] == "percentile"].set_index(["role", "kpi_id"])
     assert by_kpi.loc[("sales_development_rep", "meetings_booked"), "current_verdict"] == TOO_EASY
     assert by_kpi.loc[("recruiter", "time_to_hire"), "current_verdict"] == UNREALISTIC

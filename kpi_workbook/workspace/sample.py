@@ -314,9 +314,12 @@ def generate_actuals(framework: Framework, employees: pd.DataFrame, periods: lis
     skill = np.random.default_rng([seed, 0]).normal(0.0, 1.0, len(employees))
     kpi_ids = list(dict.fromkeys([k.id for k in framework.kpis] + [a.kpi.kpi for a in framework.assignments]))
     team_level_ids = team_level_kpis(framework)
+    # KPIs measured per team are drawn last (the records' values replace theirs), so that measuring one leaves the
+    # draws of every other assignment as they were
+    drawn_last = team_level_ids - TEAM_LEVEL_KPIS
     blocks: list[tuple[np.ndarray, ...]] = []
     measured_teams: set[tuple[int, str]] = set()
-    for number, assignment in enumerate(framework.assignments):
+    for number, assignment in enumerate(sorted(framework.assignments, key=lambda a: a.kpi.kpi in drawn_last)):
         where = {"file": f"{ROLES_DIR}/{assignment.role}.yaml",
                  "entry": f"role '{assignment.role}', KPI #{assignment.index + 1} ({assignment.kpi.kpi})"}
         kpi = framework.kpi(assignment.kpi.kpi)
