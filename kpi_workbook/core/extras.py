@@ -4,7 +4,7 @@ from __future__ import annotations
 
 # The module a missing optional part raises ImportError for → the extra of kpi-workbook that installs it.
 EXTRAS = {
-    "psycopg2": "postgres",
+    "psycopg": "postgres",
     "ibis.backends.postgres": "postgres",
     "distributed": "dask",
 }

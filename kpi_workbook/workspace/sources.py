@@ -1,7 +1,8 @@
 """Sources of KPI measures: `sources.yaml` in a workspace, and strict readers of the records each source names.
 
-A source is a file (CSV, Excel sheet, Parquet; its path relative to the workspace) or a table or query of a
-database given by an ibis URL (``postgres://user@host/db``, ``duckdb:///file.duckdb``, ...)::
+A source is a file (CSV, Excel sheet, Parquet; its path relative to the workspace) or a table (``table:``, in
+``schema:``) or ``query:`` of a database given by an ibis URL (``postgres://user@host/db`` in any spelling,
+``duckdb:///file.duckdb``, ...; see database_urls and database_tables)::
 
     sources:
     - name: crm_opportunities
@@ -49,6 +50,8 @@ from kpi_workbook.core.measures import SourceName
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import Period, PeriodError, parse_period
 from kpi_workbook.workspace.actuals_reader import excel_rows
+from kpi_workbook.workspace.database_tables import UnreadableTable, database_table, first_line
+from kpi_workbook.workspace.database_urls import redact
 from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.yaml_io import read_yaml
 
@@ -128,6 +131,7 @@ class Source(BaseModel):
     sheet: str | None = None
     url: str | None = None
     table: str | None = None
+    db_schema: str | None = Field(default=None, alias="schema", min_length=1)  # `schema:` of the table
     query: str | None = None
     when: str | None = None
     period: str | None = None
@@ -162,6 +166,8 @@ class Source(BaseModel):
             raise ValueError("a database source needs either a table or a query")
         if self.file is not None and (self.table or self.query):
             raise ValueError("table and query are for database sources (url); a file source has neither")
+        if self.db_schema is not None and self.table is None:
+            raise ValueError("`schema` names the schema of a `table`; a query names its schemas itself")
         if self.when is not None and self.period is not None:
             raise ValueError("give either `when` (a date column) or `period` (a fixed period for a snapshot)")
         if self.when is None and self.period is None and self.start is None:
@@ -192,8 +198,11 @@ class Source(BaseModel):
 
     @property
     def location(self) -> str:
-        """The file or the database table/query, for messages."""
-        return self.file or f"{self.table or 'query'} at {_hide_password(self.url or '')}"
+        """The file or the database table/query, for messages (the URL without its password)."""
+        if self.file is not None:
+            return self.file
+        table = f"{self.db_schema}.{self.table}" if self.db_schema and self.table else self.table
+        return f"{table or 'query'} at {redact(self.url or '')}"
 
     @property
     def value_types(self) -> dict[str, ColumnType]:
@@ -223,14 +232,6 @@ class Source(BaseModel):
     def fixed_period(self) -> Period | None:
         """The snapshot's period, if the source has one."""
         return parse_period(self.period) if self.period else None
-
-
-def _hide_password(url: str) -> str:
-    head, sep, tail = url.partition("@")
-    if not sep or ":" not in head.split("//", 1)[-1]:
-        return url
-    scheme, _, credentials = head.partition("//")
-    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
 
 
 def load_sources(root: str | Path) -> dict[str, Source]:
@@ -504,8 +505,6 @@ _IBIS_KINDS = {
 
 
 def _engine_table(source: Source, root: Path, duckdb_con: Any) -> ir.Table:
-    import ibis
-
     if source.file is not None:
         path = root / source.file
         if not path.is_file():
@@ -513,17 +512,13 @@ def _engine_table(source: Source, root: Path, duckdb_con: Any) -> ir.Table:
         try:
             return duckdb_con.read_parquet(str(path))
         except Exception as exc:  # noqa: BLE001 - any reader error becomes a message naming the file
-            message = f"cannot be read as Parquet: {_first_line(exc)}"
+            message = f"cannot be read as Parquet: {first_line(exc)}"
             raise InputError(Problem(file=source.file, message=message)) from None
     try:
-        con = ibis.connect(source.url)
-        return con.table(source.table) if source.table else con.sql(source.query)
-    except Exception as exc:  # noqa: BLE001 - drivers raise their own types; the message names the source
-        raise InputError(Problem(file=source.location, message=f"cannot read the source: {_first_line(exc)}")) from None
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return database_table(source.url or "", table=source.table, schema=source.db_schema, query=source.query)
+    except UnreadableTable as exc:
+        raise InputError(Problem(file=source.location, entry=f"source '{source.name}'", field=exc.field,
+                                 message=f"cannot read the source: {exc}")) from None
 
 
 def _check_schema(source: Source, table: ir.Table) -> list[Problem]:

@@ -13,15 +13,16 @@ import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import duckdb
 import pandas as pd
 
 from kpi_workbook.core.atomic_files import staged_path
 from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
-from kpi_workbook.core.extras import EXTRAS
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
+from kpi_workbook.workspace.database_urls import missing_driver_hint, normalize_url, redact, scrub
 from kpi_workbook.workspace.files import ACTUALS_DB
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
@@ -356,7 +357,9 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path, extr
 class SqlStore(ActualsStore):
     """Actuals read through SQLAlchemy from any database (e.g. a PostgreSQL warehouse); read only.
 
-    No connection is held between reads (a DuckDB file is opened read-only).
+    No connection is held between reads (a DuckDB file is opened read-only). A PostgreSQL URL may be spelled
+    ``postgres://``, ``postgresql://`` or ``postgresql+psycopg://`` (see database_urls); messages show it without
+    its password.
 
     `query` must return the columns period, team, employee_id, kpi_id and value (default: the table
     ``actuals``); periods in any accepted spelling are turned into canonical labels.
@@ -368,18 +371,21 @@ class SqlStore(ActualsStore):
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
         from sqlalchemy.pool import NullPool
 
+        self._url = url.strip()
+        self.location = redact(self._url)
         try:
-            parsed = make_url(url)
+            parsed = make_url(normalize_url(self._url, "sqlalchemy"))
             options = {"read_only": True} if parsed.get_backend_name() == "duckdb" else {}
             self._engine = create_engine(parsed, poolclass=NullPool, connect_args=options)
         except ImportError as exc:  # the database driver is an optional part
-            extra = EXTRAS.get(exc.name or "", "")
-            hint = f"; install it with: pip install 'kpi-workbook[{extra}]'" if extra else ""
-            raise InputError(Problem(file="actuals URL", message=f"cannot use {url!r}: {exc}{hint}")) from None
+            self._refuse(f"{exc}{missing_driver_hint(exc)}")
         except (ArgumentError, NoSuchModuleError) as exc:
-            raise InputError(Problem(file="actuals URL", message=f"cannot use {url!r}: {exc}")) from None
-        self.location = parsed.render_as_string(hide_password=True)
+            self._refuse(str(exc))
         self.query = (query or DEFAULT_QUERY).strip().rstrip(";")
+
+    def _refuse(self, reason: str) -> NoReturn:
+        message = scrub(f"cannot use {self.location!r}: {reason}", self._url)
+        raise InputError(Problem(file="actuals URL", message=message)) from None
 
     def _query(self, sql: str, params: dict[str, list[str]]) -> pd.DataFrame:
         """Run `sql` over the source query (as `source`); list parameters expand to IN lists."""
@@ -393,7 +399,7 @@ class SqlStore(ActualsStore):
                 return pd.read_sql(statement, con, params=params)
         except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
             cause = getattr(exc, "orig", None) or exc.__cause__ or exc
-            message = str(getattr(cause, "orig", None) or cause).splitlines()[0]
+            message = scrub(str(getattr(cause, "orig", None) or cause).splitlines()[0], self._url)
             raise InputError(Problem(file=self.location, message=f"cannot read actuals: {message}")) from None
 
     def _labels(self, periods: pd.Series) -> pd.DataFrame:

@@ -1,0 +1,135 @@
+"""A table or query of a database as an ibis table, read where the records are and creating nothing there.
+
+ibis learns a query's columns by creating a temporary view (which needs PostgreSQL's TEMP privilege, and which
+recent sqlglot releases drop with a statement missing its name) or by DuckDB calls that DuckDB 2 renamed. For
+PostgreSQL and DuckDB the columns are asked of the database here instead: PostgreSQL describes the query's result
+without running it (``LIMIT 0``), DuckDB with ``DESCRIBE``. A read-only user with CONNECT and SELECT is enough.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from kpi_workbook.workspace.database_urls import missing_driver_hint, normalize_url, scrub
+
+if TYPE_CHECKING:
+    import ibis.expr.schema as sch
+    import ibis.expr.types as ir
+    from ibis.backends import BaseBackend
+
+_IN_MEMORY = frozenset({"", ":memory:"})
+# PostgreSQL's name of each result column's type (as ibis reads a table's: enums as 'enum'), in the columns' order.
+_POSTGRES_TYPE_NAMES = """
+SELECT CASE WHEN t.typtype = 'e' THEN 'enum' ELSE pg_catalog.format_type(c.oid, c.typmod) END
+FROM unnest(%s::oid[], %s::integer[]) WITH ORDINALITY AS c(oid, typmod, position)
+JOIN pg_catalog.pg_type AS t ON t.oid = c.oid
+ORDER BY c.position"""
+
+
+class UnreadableTable(Exception):
+    """A database table or query that cannot be read; the message hides the URL's password, `field` names the
+    source's setting at fault ('' when it is the database or the URL)."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+def database_table(url: str, table: str | None = None, schema: str | None = None,
+                   query: str | None = None) -> ir.Table:
+    """The table (in `schema`, default: the connection's) or the query's rows at `url`; UnreadableTable saying why
+    not, without a password."""
+    from ibis.common.exceptions import TableNotFound
+
+    con = _connect(url)
+    try:
+        return _query_table(con, query) if query is not None else con.table(table, database=schema)
+    except TableNotFound:
+        raise UnreadableTable(_no_table(table or "", schema), field="table") from None
+    except UnreadableTable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - drivers raise their own types; the message names the source
+        raise UnreadableTable(scrub(first_line(exc), url), field="query" if query is not None else "table") from None
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _no_table(table: str, schema: str | None) -> str:
+    if schema is not None:
+        return f"no table '{table}' in schema '{schema}'"
+    if "." in table:
+        first, rest = table.split(".", 1)
+        return f"no table '{table}' in the default schema; for a table of schema '{first}' write `schema: {first}` " \
+               f"and `table: {rest}`"
+    return f"no table '{table}' in the default schema (give `schema:` for a table of another schema)"
+
+
+def _connect(url: str) -> BaseBackend:
+    """A connection to the database at `url` (any accepted spelling); UnreadableTable saying why not."""
+    import ibis
+
+    spelled = normalize_url(url, "ibis")
+    try:
+        return ibis.connect(spelled, **_connect_options(spelled))
+    except ImportError as exc:
+        message = f"the database driver is missing: {exc}{missing_driver_hint(exc)}"
+    except Exception as exc:  # noqa: BLE001 - drivers raise their own types
+        message = first_line(exc)
+    raise UnreadableTable(scrub(scrub(message, spelled), url), field="url")
+
+
+def _connect_options(url: str) -> dict[str, bool]:
+    """A DuckDB file opens read-only: a source is only read, other readers may open it at the same time, and a
+    mistyped path is an error rather than a new empty database."""
+    parsed = urlparse(url)
+    where = (parsed.netloc + parsed.path).strip("/")
+    if parsed.scheme != "duckdb" or where in _IN_MEMORY or where.startswith(("md:", "motherduck:")):
+        return {}
+    return {"read_only": True}
+
+
+def _query_table(con: BaseBackend, query: str) -> ir.Table:
+    """The query's rows as a table whose columns the database describes (ibis's own way for other backends)."""
+    query = query.strip().rstrip(";").rstrip()
+    describe = _DESCRIBERS.get(con.name)
+    return con.sql(query, schema=describe(con, query) if describe else None)
+
+
+def _schema(con: BaseBackend, names: list[str], types: list[str]) -> sch.Schema:
+    """The columns as ibis types by the backend's own type names; UnreadableTable for a name used twice."""
+    import ibis
+
+    twice = [name for name, count in Counter(names).items() if count > 1]
+    if twice:
+        raise UnreadableTable(f"the query returns more than one column named {', '.join(map(repr, twice))}; "
+                              "name each column once (… AS another_name)", field="query")
+    mapper = con.compiler.type_mapper
+    return ibis.schema({name: mapper.from_string(kind) for name, kind in zip(names, types, strict=True)})
+
+
+def _postgres_columns(con: BaseBackend, query: str) -> sch.Schema:
+    """The query's columns from PostgreSQL's description of its result (run with LIMIT 0: no rows read)."""
+    with con.con.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM (\n{query}\n) AS source_query LIMIT 0")
+        names = [column.name for column in cursor.description]
+        result = cursor.pgresult
+        oids = [result.ftype(i) for i in range(result.nfields)]
+        modifiers = [result.fmod(i) for i in range(result.nfields)]
+        types = [row[0] for row in cursor.execute(_POSTGRES_TYPE_NAMES, (oids, modifiers)).fetchall()]
+    return _schema(con, names, types)
+
+
+def _duckdb_columns(con: BaseBackend, query: str) -> sch.Schema:
+    """The query's columns by DuckDB's DESCRIBE (the query is planned, not run)."""
+    rows = con.con.sql(f"DESCRIBE SELECT * FROM (\n{query}\n) AS source_query").fetchall()
+    return _schema(con, [row[0] for row in rows], [row[1] for row in rows])
+
+
+_DESCRIBERS: dict[str, Callable[[BaseBackend, str], sch.Schema]] = {
+    "postgres": _postgres_columns, "duckdb": _duckdb_columns}
