@@ -103,7 +103,6 @@ kpis:
   target_range: [10, 14]
   threshold_range: [7, 20]
   objectives: [on_time]
-  review_period: ''
 """,
 }
 

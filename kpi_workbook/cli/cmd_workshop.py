@@ -6,11 +6,16 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import nbformat
 import typer
@@ -22,6 +27,8 @@ from kpi_workbook.workspace.opener import Workspace
 
 NOTEBOOKS_FOLDER = "notebooks"
 HOST = "127.0.0.1"
+MAX_PORT = 65535
+POLL_SECONDS = 0.3
 TEAM_LINE = re.compile(r"^team(: str)? = .*$", re.M)
 
 
@@ -52,14 +59,76 @@ def workshop_notebooks(opened: Workspace, team: str) -> list[Path]:
     return copies
 
 
-def server_command(folder: Path, port: int, token: str, as_app: bool, browser: bool) -> list[str]:
-    """The command that serves `folder` on 127.0.0.1:`port` with `token`: JupyterLab, or Voilà for `as_app`."""
+def server_command(folder: Path, port: int, token: str, as_app: bool, browser: bool,
+                   as_root: bool = False) -> list[str]:
+    """The command that serves `folder` on 127.0.0.1:`port` with `token`: JupyterLab, or Voilà for `as_app`.
+
+    JupyterLab refuses to run as root unless told to (`as_root`); Voilà does not ask.
+    """
     if as_app:
         return [sys.executable, "-m", "voila", str(folder), f"--Voila.ip={HOST}", f"--port={port}",
                 f"--token={token}", "--Voila.port_retries=0", *([] if browser else ["--no-browser"])]
     return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", f"--ServerApp.ip={HOST}",
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-            f"--ServerApp.open_browser={browser}"]
+            f"--ServerApp.open_browser={browser}", *(["--ServerApp.allow_root=True"] if as_root else [])]
+
+
+def chosen_port(given: str) -> int:
+    """The port --port names: a whole number from 1 to 65535, or 0 (the default) for a free one; exit 2 otherwise,
+    or when something listens there already."""
+    text = given.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_PORT:
+        fail(f"--port must be a whole number from 1 to {MAX_PORT}, or 0 for a free one (got {given!r})")
+    port = int(text)
+    if port == 0:
+        return free_port()
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            fail(f"--port {port}: cannot listen on {HOST}:{port} ({exc.strerror}); choose another port, or leave "
+                 "--port out for a free one")
+    return port
+
+
+def _answers(url: str) -> bool:
+    """Whether a web server answers at `url` (any HTTP status), asked directly, never through a proxy."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        opener.open(url, timeout=5).close()
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def serve(command: list[str], url: str) -> NoReturn:
+    """Run the server `command`; print `url` once the server answers there; stop it on SIGTERM, SIGINT or SIGHUP
+    (sent to this process or its process group); exit with the server's exit code."""
+    server = subprocess.Popen(command)
+    stopped: list[int] = []
+
+    def forward(received: int, _frame: object) -> None:
+        stopped.append(received)
+        server.send_signal(received)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
+    while not _answers(url):
+        if server.poll() is not None:
+            if not stopped:
+                fail(f"the server stopped before it answered (exit {server.returncode}); its messages are above",
+                     code=1)
+            raise typer.Exit(_exit_code(server.returncode))
+        time.sleep(POLL_SECONDS)
+    typer.echo(f"open: {url}")
+    raise typer.Exit(_exit_code(server.wait()))
+
+
+def _exit_code(code: int) -> int:
+    """A server's exit code as a shell gives it: 128 + N when signal N stopped it."""
+    return code if code >= 0 else 128 - code
 
 
 @app.command()
@@ -69,7 +138,7 @@ def workshop(
     = "",
     as_app: Annotated[bool, typer.Option("--app", help="Serve the notebooks as a Voilà app: forms and results, "
                                          "no code (for projecting to a room).")] = False,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (default: a free one).")] = 0,
+    port: Annotated[str, typer.Option(help="Port on 127.0.0.1, 1-65535 (default, or 0: a free one).")] = "0",
     token: Annotated[str, typer.Option(help="Token that the address must carry (default: a new random one).")]
     = "",
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a web browser.")] = True,
@@ -77,8 +146,10 @@ def workshop(
     """Open the step notebooks on a workspace of your own, for one team, in JupyterLab or as a Voilà app.
 
     The notebooks are copied into the workspace's notebooks/ folder the first time, pointing at the workspace;
-    the server listens on 127.0.0.1 only and runs until you stop it (Ctrl+C).
+    the server listens on 127.0.0.1 only, its address is printed once it answers, and it runs until you stop it
+    (Ctrl+C, or a signal to this process). As root, JupyterLab is started with --allow-root (and says so).
     """
+    number = chosen_port(port)
     opened = open_workspace_option(workspace)
     if opened.is_sample:
         fail("a workshop saves what the room decides, and the bundled sample is read only: make a workspace of "
@@ -88,10 +159,12 @@ def workshop(
     if as_app and find_spec("voila") is None:
         fail("--app needs Voilà: install it with: pip install voila")
     copies = workshop_notebooks(opened, team)
-    port, token = port or free_port(), token or secrets.token_urlsafe(16)
-    path = "" if as_app else "lab"
+    token = token or secrets.token_urlsafe(16)
+    as_root = os.geteuid() == 0 and not as_app
     typer.echo(f"{len(copies)} step notebooks for {team or 'the whole organization'} in {copies[0].parent}")
-    typer.echo(f"open: http://{HOST}:{port}/{path}?token={token}")
-    command = server_command(copies[0].parent, port, token, as_app, browser)
+    if as_root:
+        typer.echo("running as root: JupyterLab is started with --allow-root", err=True)
+    typer.echo(f"starting {'Voilà' if as_app else 'JupyterLab'} on {HOST}:{number} ...")
     sys.stdout.flush()
-    os.execv(command[0], command)  # the server takes this process over: its PID is the one to stop
+    url = f"http://{HOST}:{number}/{'' if as_app else 'lab'}?token={token}"
+    serve(server_command(copies[0].parent, number, token, as_app, browser, as_root), url)

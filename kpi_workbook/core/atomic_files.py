@@ -13,7 +13,8 @@ and :func:`consistent_folder` (what loaders read under), first replay a journal 
 repeated) and delete the leftovers of interrupted writes: staged files, temporary journals, and the ``.bak`` and
 temporary files of the earlier rename-one-by-one scheme. Writers hold an exclusive lock on the folder (``flock``
 on the folder itself), readers a shared one, so nobody reads a half-applied transaction and only leftovers of
-dead writers are cleaned.
+dead writers are cleaned. :func:`writing_folder` holds the writer lock over a whole block (read, compare, then
+write): reads and writes of that folder inside the block, by the same thread, run under the lock it holds.
 
 Private seam for the crash tests: ``_after_step``, when set, is called after every file-system operation of a
 write or a replay with a short description; a test sets it in a subprocess to kill that process at a chosen step.
@@ -25,6 +26,7 @@ import fcntl
 import json
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -39,6 +41,7 @@ _LEFTOVER = re.compile(rf"^\..+\.[0-9a-f]{{12}}{re.escape(STAGED_SUFFIX)}$|^{re.
                        r"|^\.(?P<name>.+)(?:\.bak|\.[a-z0-9_]{8}\.tmp)$")
 
 _after_step: Callable[[str], None] | None = None
+_held = threading.local()  # .folders: (process id, device, inode) of a folder -> descriptor holding its writer lock
 
 
 def _step(what: str) -> None:
@@ -77,14 +80,34 @@ def _write_durably(path: Path, data: bytes, mode: int) -> None:
     _step(f"write {path.name}")
 
 
+def _held_folders() -> dict[tuple[int, int, int], int]:
+    """The writer locks this thread holds; keyed by process too, as a forked child holds none of its parent's."""
+    if not hasattr(_held, "folders"):
+        _held.folders = {}
+    return _held.folders
+
+
 @contextmanager
 def _locked(folder: Path, exclusive: bool) -> Iterator[int]:
-    """Hold a lock on a folder: exclusive for writers, shared for readers (released when the process dies)."""
+    """Hold a lock on a folder: exclusive for writers, shared for readers (released when the process dies).
+
+    Inside a block of this thread that holds the folder's writer lock, the lock is already there: no second lock.
+    """
     fd = os.open(folder, os.O_RDONLY)
+    stat = os.fstat(fd)
+    key, held = (os.getpid(), stat.st_dev, stat.st_ino), _held_folders()
+    if key in held:
+        os.close(fd)
+        yield held[key]
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        if exclusive:
+            held[key] = fd
         yield fd
     finally:
+        if held.get(key) == fd:
+            del held[key]
         os.close(fd)
 
 
@@ -173,6 +196,19 @@ def consistent_folder(folder: Path) -> Iterator[None]:
             except OSError as exc:
                 raise InputError(Problem(file=str(folder), message="cannot finish or clean up an interrupted save "
                                          f"({exc.strerror or exc}); make the folder writable and retry")) from None
+        yield
+
+
+@contextmanager
+def writing_folder(folder: Path) -> Iterator[None]:
+    """Hold a folder's writer lock over a block, after finishing or cleaning interrupted writes into it.
+
+    Nobody else writes into the folder meanwhile, so what the block reads there stays true until its own writes
+    (``write_files_atomically`` and ``consistent_folder`` inside the block use the lock it holds).
+    """
+    folder = Path(folder)
+    with _locked(folder, exclusive=True):
+        _recover(folder)
         yield
 
 

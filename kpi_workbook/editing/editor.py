@@ -2,6 +2,13 @@
 
 Every edit is validated before it changes anything, so a rejected edit leaves the state as it was; saving
 checks the whole framework first and writes the files atomically.
+
+Several editors may work on one workspace at once (two people, two notebooks). Each remembers the framework it
+loaded and the content hashes of its files. A save first looks whether the files are still those: if someone saved
+meanwhile, the changes made here and there are merged entry by entry (see `editing.merge`) when they touch
+different entries; when they touch the same entry the save is refused, naming the entries and both values, and
+nothing is written. `reload` then takes the files as they are now, keeping the changes made here that do not
+clash. Every save that changes the framework moves its version on (see `editing.versions`).
 """
 
 from __future__ import annotations
@@ -14,15 +21,20 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from kpi_workbook.analysis.checks import Finding, check_framework, has_errors
+from kpi_workbook.analysis.diff import changes_in_words, diff_frameworks
 from kpi_workbook.analysis.library import load_library
+from kpi_workbook.core.atomic_files import writing_folder
 from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
 from kpi_workbook.core.model import Framework, KpiDefinition, Objective, Role, RoleKpi
+from kpi_workbook.editing.merge import merge_frameworks
 from kpi_workbook.editing.messages import FORM, plain_problems
+from kpi_workbook.editing.versions import with_next_version
 from kpi_workbook.workspace.employees import read_employees
-from kpi_workbook.workspace.files import save_framework
+from kpi_workbook.workspace.files import framework_hashes, load_framework, load_framework_and_hashes, save_framework
 from kpi_workbook.workspace.opener import Workspace, open_workspace
 
 M = TypeVar("M", bound=BaseModel)
+SHOWN_CHANGES = 8  # changes saved elsewhere that a merged save names, at most
 
 
 class EditError(InputError):
@@ -31,12 +43,14 @@ class EditError(InputError):
 
 @dataclass(frozen=True)
 class SaveResult:
-    """What a save did: whether files were written, as a draft or not, and the findings of the checks."""
+    """What a save did: whether files were written, as a draft or not, the findings of the checks, and the entries
+    that were changed both here and in the files (the save was then refused: see `FrameworkEditor.reload`)."""
 
     saved: bool
     draft: bool
     findings: list[Finding] = field(default_factory=list)
     message: str = ""
+    clashes: list[str] = field(default_factory=list)
 
 
 def _problem(entry: str, message: str, field_name: str = "") -> EditError:
@@ -72,10 +86,22 @@ class FrameworkEditor:
     """Holds a working copy of a workspace's framework; forms call its methods, `save` writes the files."""
 
     def __init__(self, workspace: Workspace | str | Path, framework: Framework | None = None):
+        """Edit the framework of `workspace` (its files as opened); `framework`, when given, is the working copy to
+        start from instead (its differences from the files are unsaved changes)."""
         self.opened = workspace if isinstance(workspace, Workspace) else open_workspace(workspace)
         self.workspace = self.opened.root
-        self.framework = (framework if framework is not None else self.opened.framework).model_copy(deep=True)
-        self._saved = self.framework.model_copy(deep=True)
+        self._saved = self.opened.framework.model_copy(deep=True)
+        self._hashes = self._hashes_of(self._saved)
+        self.framework = (framework if framework is not None else self._saved).model_copy(deep=True)
+
+    def _hashes_of(self, loaded: Framework) -> dict[str, str]:
+        """The content hashes of the files `loaded` came from; none ({}) when the files hold something else now
+        (or cannot be read now), so that the first save merges with them (or says why it cannot)."""
+        try:
+            on_disk, hashes = load_framework_and_hashes(self.workspace)
+        except InputError:
+            return {}
+        return hashes if on_disk == loaded else {}
 
     @property
     def dirty(self) -> bool:
@@ -268,24 +294,81 @@ class FrameworkEditor:
         return check_framework(self.framework)
 
     def save(self, draft: bool = False) -> SaveResult:
-        """Check, then write the framework files atomically.
+        """Check, then write the framework files atomically, merged with changes saved meanwhile by others.
 
-        With errors among the findings nothing is written unless `draft` is true. A failed write leaves
-        the files and the working copy as they were.
+        With errors among the findings nothing is written unless `draft` is true. When the files changed since they
+        were loaded, changes to different entries are merged (the editor then holds the merged framework) and
+        changes to the same entry refuse the save, naming them (`SaveResult.clashes`). A save that changes the
+        framework moves its version on. A failed or refused save leaves the files and the working copy as they were.
         """
         findings = self.findings()
-        errors = has_errors(findings)
-        if errors and not draft:
+        if has_errors(findings) and not draft:
             return SaveResult(False, False, findings, "not saved: fix the errors below, or save as a draft")
         try:
             self.opened.require_writable()
-            save_framework(self.framework, self.workspace)
+            with writing_folder(self.workspace):
+                return self._save_locked(findings, draft)
         except (OSError, KpiWorkbookError) as exc:
             return SaveResult(False, draft, findings, f"not saved: {exc}")
-        self._saved = self.framework.model_copy(deep=True)
+
+    def _save_locked(self, findings: list[Finding], draft: bool) -> SaveResult:
+        """The save, under the workspace's writer lock: compare, merge when needed, write, remember the new files."""
+        framework, on_disk, incoming = self.framework, self._saved, []
+        if framework_hashes(self.workspace) != self._hashes:
+            on_disk = load_framework(self.workspace)
+            merge = merge_frameworks(self._saved, self.framework, on_disk)
+            if merge.clashes:
+                return SaveResult(False, draft, findings, clash_message(merge.clashes), merge.clashes)
+            framework, incoming = merge.framework, changes_made(self._saved, on_disk)
+            if framework != self.framework:
+                findings = check_framework(framework)
+                if has_errors(findings) and not draft:
+                    return SaveResult(False, False, findings, "not saved: with the changes saved elsewhere "
+                                      "meanwhile, the checks find errors (below); press Reload to take those changes "
+                                      "in here, then fix the errors, or save as a draft")
+        framework = with_next_version(framework, on_disk)
+        save_framework(framework, self.workspace)
+        self._take(framework, framework_hashes(self.workspace))
+        errors = has_errors(findings)
         kind = "draft saved (with errors)" if errors else "saved"
-        return SaveResult(True, draft and errors, findings, f"{kind} to {self.workspace}")
+        version = f", version {framework.metadata.version}" if framework != on_disk else " (nothing had changed)"
+        merged = f"; merged with changes saved elsewhere meanwhile: {incoming}" if incoming else ""
+        return SaveResult(True, draft and errors, findings, f"{kind} to {self.workspace}{version}{merged}")
+
+    def _take(self, framework: Framework, hashes: dict[str, str], saved: Framework | None = None) -> None:
+        """Hold `framework`, with `saved` (default: the same) as the files' content and `hashes` as their hashes."""
+        self.framework = framework.model_copy(deep=True)
+        self._saved = (saved if saved is not None else framework).model_copy(deep=True)
+        self._hashes = hashes
+
+    def reload(self) -> list[str]:
+        """Take the framework files as they are now, keeping the changes made here that do not clash with them.
+
+        Returns the clashes: the entries where the files' version replaced what was changed here (empty when none
+        did). InputError when the files cannot be read.
+        """
+        on_disk, hashes = load_framework_and_hashes(self.workspace)
+        merge = merge_frameworks(self._saved, self.framework, on_disk)
+        self._take(merge.framework, hashes, saved=on_disk)
+        return merge.clashes
 
     def discard(self) -> None:
         """Forget unsaved edits: back to the files last loaded or saved."""
         self.framework = self._saved.model_copy(deep=True)
+
+
+def clash_message(clashes: list[str]) -> str:
+    """Why a save was refused, in plain words: the entries changed both here and in the files, and what to do."""
+    listed = "\n".join(f"- {clash}" for clash in clashes)
+    return ("not saved: someone saved the framework since you loaded it, and changed the same entries as you:\n"
+            f"{listed}\nNothing was written. Press Reload to take the files as they are now (your other changes "
+            "stay), then make these changes again if they should stand.")
+
+
+def changes_made(before: Framework, after: Framework) -> str:
+    """The changes from `before` to `after` in words, the version left out; at most SHOWN_CHANGES, then a count."""
+    table = diff_frameworks(before, after)
+    table = table[~((table["kind"] == "metadata") & (table["field"] == "version"))]
+    lines = changes_in_words(table, after)
+    more = f"; and {len(lines) - SHOWN_CHANGES} more" if len(lines) > SHOWN_CHANGES else ""
+    return "; ".join(lines[:SHOWN_CHANGES]) + more

@@ -3,7 +3,11 @@ period, checked against the KPI's scale, and stored through the actuals import, 
 
 Each period × team × KPI is one file, ``ratings/<period>_<team>_<kpi>.csv`` in the workspace (columns period,
 team, employee_id, kpi_id, value, rated_by, rated_at): the record of the meeting, imported like any actuals file,
-so the store's slice for that period, team and KPI becomes exactly what the file holds.
+so the store's slice for that period, team and KPI becomes exactly what the file holds. Only the ratings entered
+(new or changed) are recorded as rated by the person saving, now; the others keep what was recorded for them
+(nothing, for ratings that came from an actuals import). The texts typed in (``rated_by``) are written so that a
+spreadsheet never reads them as a formula (see ``reports.safe_cells``); the ids are the import's keys and are
+checked by it against employees.csv and the framework.
 """
 
 from __future__ import annotations
@@ -19,11 +23,14 @@ from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Category, KpiDefinition, MeasureType
 from kpi_workbook.editing.messages import FORM
+from kpi_workbook.reports.safe_cells import neutralize
 from kpi_workbook.workspace.importer import ImportResult, import_actuals
 from kpi_workbook.workspace.opener import Workspace
 
 RATINGS_FOLDER = "ratings"
 RATING_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value", "rated_by", "rated_at"]
+TYPED_COLUMNS = ["rated_by", "rated_at"]
+NOT_RECORDED = ("", "")
 SCALE = re.compile(r"(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)")
 
 
@@ -92,7 +99,8 @@ class RatingSheet:
     def save(self, ratings: dict[str, float | None], rated_by: str) -> ImportResult:
         """Store the sheet: `ratings` (blank = no rating) for every person on it, replacing the stored slice.
 
-        The ratings file records who rated and when for each rating that changed (unchanged ones keep theirs).
+        The ratings file records who rated and when for each rating entered, new or changed (unchanged ones keep
+        what was recorded for them, or nothing).
         InputError, with nothing written or imported, for a rating off the scale or an empty `rated_by`;
         KpiWorkbookError for the read-only bundled sample.
         """
@@ -104,22 +112,12 @@ class RatingSheet:
                 "each rating.")))
         if problems:
             raise InputError(problems)
-        stored, earlier = self.current(), self._recorded()
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        rows = []
-        for person in self.people()["employee_id"]:
-            value = ratings.get(person, stored.get(person))
-            if value is None:
-                continue
-            same = person in stored and stored[person] == value and person in earlier
-            who, when = earlier[person] if same else (rated_by.strip(), now)
-            rows.append((self.period, self.team, person, self.kpi.id, value, who, when))
-        frame = pd.DataFrame(rows, columns=RATING_COLUMNS)
+        frame = self._rows(ratings, (rated_by.strip(), dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
         if frame.empty:
             raise InputError(Problem(file=FORM, field="value", message=(
                 "There is no rating to save: type at least one rating.")))
         previous = self.path.read_text() if self.path.exists() else None
-        write_text_atomically(self.path, frame.to_csv(index=False))
+        write_text_atomically(self.path, ratings_csv(frame))
         try:
             return import_actuals(self.path, self.workspace.root)
         except InputError:
@@ -129,9 +127,31 @@ class RatingSheet:
                 write_text_atomically(self.path, previous)
             raise
 
+    def _rows(self, ratings: dict[str, float | None], entered: tuple[str, str]) -> pd.DataFrame:
+        """The sheet's rows: a rating entered (not the one stored) gets `entered` (who, when); the others keep what
+        was recorded for them, or nothing."""
+        stored, earlier = self.current(), self._recorded()
+        rows = []
+        for person in self.people()["employee_id"]:
+            value = ratings.get(person, stored.get(person))
+            if value is None:
+                continue
+            unchanged = person in stored and stored[person] == value
+            who, when = earlier.get(person, NOT_RECORDED) if unchanged else entered
+            rows.append((self.period, self.team, person, self.kpi.id, value, who, when))
+        return pd.DataFrame(rows, columns=RATING_COLUMNS)
+
     def _recorded(self) -> dict[str, tuple[str, str]]:
         """Who rated each person and when, from the sheet's file as last saved."""
         if not self.path.exists():
             return {}
         frame = pd.read_csv(self.path, dtype=str, keep_default_na=False)
         return {row.employee_id: (row.rated_by, row.rated_at) for row in frame.itertuples()}
+
+
+def ratings_csv(frame: pd.DataFrame) -> str:
+    """A ratings sheet as CSV text, its typed-in texts never read as a formula by a spreadsheet."""
+    safe = frame.copy()
+    for column in TYPED_COLUMNS:
+        safe[column] = safe[column].astype(object).map(neutralize)
+    return safe.to_csv(index=False)

@@ -1,4 +1,5 @@
-"""The save panel: check the framework, show the findings, and write the files (or a draft, when asked)."""
+"""The save panel: check the framework, show the findings, and write the files (or a draft, when asked); reload
+the files when someone else saved the same entries meanwhile."""
 
 from __future__ import annotations
 
@@ -7,12 +8,19 @@ import html
 import ipywidgets as w
 
 from kpi_workbook.analysis.checks import Finding, has_errors, sort_findings, summary
+from kpi_workbook.core.errors import InputError
 from kpi_workbook.editing.editor import FrameworkEditor, SaveResult
-from kpi_workbook.widgets.common import button, set_status
+from kpi_workbook.widgets.common import button, plain, set_status
+
+RERUN = "re-run this cell (in the app: reload the page) to show it in the forms"
 
 
 class SavePanel(w.VBox):
-    """Check, then save: errors block a normal save; "Save draft" writes anyway, on purpose; nothing typed is lost."""
+    """Check, then save: errors block a normal save; "Save draft" writes anyway, on purpose; nothing typed is lost.
+
+    "Reload" takes the files as they are now (after someone else saved the same entries), keeping the changes made
+    here that do not clash.
+    """
 
     def __init__(self, editor: FrameworkEditor):
         self.editor = editor
@@ -21,6 +29,8 @@ class SavePanel(w.VBox):
         self.draft_button = button("Save draft (with errors)", "warning",
                                    "save even though the checks found errors, to finish later")
         self.discard_button = button("Discard changes", "danger", "go back to the files as last saved")
+        self.reload_button = button("Reload", tooltip="take the files as they are now (saved by someone else "
+                                    "meanwhile), keeping your changes that do not clash with them")
         self.status = w.HTML()
         self.findings = w.HTML()
         self.last_result: SaveResult | None = None
@@ -28,8 +38,9 @@ class SavePanel(w.VBox):
         self.save_button.on_click(lambda _b: self._save(draft=False))
         self.draft_button.on_click(lambda _b: self._save(draft=True))
         self.discard_button.on_click(lambda _b: self._discard())
+        self.reload_button.on_click(lambda _b: self._reload())
         super().__init__([
-            w.HBox([self.check_button, self.save_button, self.draft_button, self.discard_button]),
+            w.HBox([self.check_button, self.save_button, self.draft_button, self.discard_button, self.reload_button]),
             self.status, self.findings,
         ])
 
@@ -51,6 +62,25 @@ class SavePanel(w.VBox):
         self.editor.discard()
         set_status(self.status, "changes discarded; re-run this cell to reload the forms")
         self.findings.value = ""
+
+    def _reload(self) -> None:
+        try:
+            clashes = self.editor.reload()
+        except InputError as exc:
+            set_status(self.status, f"not reloaded: the files cannot be read:\n{plain(exc)}", ok=False)
+            return
+        set_status(self.status, reload_message(self.editor, clashes))
+        self.findings.value = ""
+
+
+def reload_message(editor: FrameworkEditor, clashes: list[str]) -> str:
+    """What a reload did, in plain words: the version now loaded, what the files' version replaced, what stays."""
+    lines = [f"reloaded the files as they are now (version {editor.framework.metadata.version})"]
+    if clashes:
+        lines += ["the files' version replaced your changes to:", *(f"- {clash}" for clash in clashes)]
+    if editor.dirty:
+        lines.append("your other changes are kept here, not saved yet: press Save to save them")
+    return "\n".join([*lines, RERUN])
 
 
 def findings_table(findings: list[Finding]) -> str:

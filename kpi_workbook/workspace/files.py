@@ -14,12 +14,14 @@ A workspace is a folder::
 Every file above but the last three is required (a file may be empty, meaning no entries; ``roles/`` may
 be empty): a missing one is an error, never an empty list. Saving is one transaction (see
 ``core.atomic_files``): a failed or killed save leaves the previous version or the new one, whole, and
-loading first finishes or cleans up a save that was interrupted.
+loading first finishes or cleans up a save that was interrupted. ``load_framework_and_hashes`` also gives the
+content hash of every framework file read, so a writer can tell later whether the files are still those it loaded.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import reprlib
 from pathlib import Path
 from typing import Any
@@ -136,6 +138,12 @@ def _missing(root: Path, name: str, what: str = "file", hint: str = "") -> Probl
 
 def load_framework(path: str | Path) -> Framework:
     """Load a workspace folder into a Framework; every problem found is raised in one InputError."""
+    return load_framework_and_hashes(path)[0]
+
+
+def load_framework_and_hashes(path: str | Path) -> tuple[Framework, dict[str, str]]:
+    """Load a workspace folder (see `load_framework`) with the `framework_hashes` of the files read, both taken
+    under one read lock, so the hashes are those of the files the framework came from."""
     root = Path(path)
     if root.is_file():
         raise InputError(Problem(file=str(root), message="expected a workspace folder, not a file "
@@ -144,9 +152,18 @@ def load_framework(path: str | Path) -> Framework:
         raise InputError(Problem(file=str(root), message="workspace folder not found"))
     try:
         with consistent_folder(root):
-            return _read_framework(root)
+            return _read_framework(root), framework_hashes(root)
     except PermissionError as exc:
         raise InputError(Problem(file=str(root), message=f"cannot be read: {exc.strerror}")) from None
+
+
+def framework_hashes(path: str | Path) -> dict[str, str]:
+    """The SHA-256 of every framework file in a workspace folder, by path relative to it (absent files left out)."""
+    root = Path(path)
+    names = [FRAMEWORK_FILE, *(file for file, _ in _LIST_FILES.values())]
+    paths = [root / name for name in names] + sorted((root / ROLES_DIR).glob("*.yaml"))
+    return {path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in paths if path.is_file()}
 
 
 def _read_framework(root: Path) -> Framework:
@@ -218,8 +235,15 @@ def framework_files(framework: Framework) -> dict[str, str]:
     for key, (file, _) in _LIST_FILES.items():
         files[file] = dump_yaml({key: [dump(entry) for entry in getattr(framework, key)]})
     for role in framework.roles:
-        files[f"{ROLES_DIR}/{role.id}.yaml"] = dump_yaml(dump(role))
+        files[f"{ROLES_DIR}/{role.id}.yaml"] = dump_yaml(_role_data(dump(role)))
     return files
+
+
+def _role_data(role: dict) -> dict:
+    """A role as written: an assignment without its own review period has no review_period key (it is reviewed
+    on the framework's review_cycle), never an empty one."""
+    role["kpis"] = [{k: v for k, v in kpi.items() if k != "review_period" or v} for kpi in role.get("kpis", [])]
+    return role
 
 
 def save_framework(framework: Framework, path: str | Path) -> None:

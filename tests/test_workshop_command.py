@@ -1,0 +1,87 @@
+"""`kpi-workbook workshop` starts its server (as root too), prints the address only once the server answers there,
+stops with its process group, and refuses a port that cannot be one."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import CLI_SCRIPT, cli_environment
+
+from kpi_workbook.cli.cmd_workshop import free_port
+
+START_SECONDS = 240
+
+
+def _line_starting(stream, prefix: str, process: subprocess.Popen, seconds: float) -> str:
+    """The first line of `stream` that starts with `prefix`, read as the process writes it."""
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stream], daemon=True).start()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            line = lines.get(timeout=1)
+        except queue.Empty:
+            continue
+        if line.startswith(prefix):
+            return line.strip()
+    raise AssertionError(f"no line starting with {prefix!r} (exit {process.poll()})")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop the command by its PID's process group, as a supervisor would."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def test_the_workshop_starts_as_root_and_prints_its_address_once_it_answers(sample_workspace: Path, tmp_path):
+    port = free_port()
+    process = subprocess.Popen(
+        [str(CLI_SCRIPT), "workshop", "-w", str(sample_workspace), "--team", "sales", "--no-browser", "--port",
+         str(port)], stdout=subprocess.PIPE, stderr=(tmp_path / "stderr.log").open("w"), text=True,
+        env=cli_environment(), start_new_session=True)
+    try:
+        line = _line_starting(process.stdout, "open: ", process, START_SECONDS)
+        url = line.removeprefix("open: ")
+        assert url.startswith(f"http://127.0.0.1:{port}/lab?token=")
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 only, never a proxy
+        with direct.open(url, timeout=30) as answer:
+            assert answer.status == 200
+    finally:
+        _stop(process)
+    log = (tmp_path / "stderr.log").read_text()
+    as_root = "running as root: JupyterLab is started with --allow-root"
+    assert (as_root in log) == (os.geteuid() == 0)
+    assert "Use --allow-root" not in log and "Traceback" not in log
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "eighty", "80.5"])
+def test_a_port_that_cannot_be_one_is_refused(cli, sample_workspace, port):
+    code, out, err = cli("workshop", "-w", sample_workspace, "--no-browser", "--port", port)
+    assert code == 2 and out == ""
+    assert err.startswith("error: --port must be a whole number from 1 to 65535") and "Traceback" not in err
+
+
+def test_a_port_in_use_is_refused(cli, sample_workspace):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _out, err = cli("workshop", "-w", sample_workspace, "--no-browser", "--port", port)
+    assert code == 2 and err.startswith(f"error: --port {port}: cannot listen on 127.0.0.1:{port}")
