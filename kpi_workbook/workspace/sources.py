@@ -147,6 +147,7 @@ class Source(BaseModel):
     team_map: dict[str, str] = Field(default_factory=dict)
     columns: dict[str, ColumnType] = Field(default_factory=dict)
     text_to_number: dict[str, TextToNumber] = Field(default_factory=dict)
+    team_as_of: SourceName | None = None  # the source of team histories that places each row's team
 
     @field_validator("period")
     @classmethod
@@ -189,6 +190,9 @@ class Source(BaseModel):
             raise ValueError("team_match: map needs a team_map")
         if self.when is not None and self.columns.get(self.when, ColumnType.DATE) not in DATE_TYPES:
             raise ValueError(f"`when` column '{self.when}' must be a date or datetime column")
+        if self.team_as_of is not None and (self.employee is None or self.when is None or self.team is not None):
+            raise ValueError("team_as_of places each row under the team its employee was in on the row's date: it "
+                             "needs an employee column and `when`, and no team column")
         for name, mapping in self.text_to_number.items():
             if name in self.value_types or name in (self.employee, self.team):
                 raise ValueError(f"text_to_number: '{name}' is already a column; name the number column anew")
@@ -255,7 +259,23 @@ def load_sources(root: str | Path) -> dict[str, Source]:
             raise InputError(Problem(file=SOURCES_FILE, entry=f"source '{source.name}'", field="name",
                                      message="the name is used twice"))
         seen[source.name] = source
+    problems = [_history_problem(source, seen) for source in sources if source.team_as_of is not None]
+    if any(problems):
+        raise InputError([p for p in problems if p is not None])
     return seen
+
+
+def _history_problem(source: Source, sources: dict[str, Source]) -> Problem | None:
+    """Why the source `team_as_of` names cannot give each employee's team on a day (None: it can)."""
+    history = sources.get(source.team_as_of)
+    where = {"file": SOURCES_FILE, "entry": f"source '{source.name}'", "field": "team_as_of"}
+    if history is None:
+        return Problem(message=f"unknown source '{source.team_as_of}' (sources.yaml has: {', '.join(sources)})",
+                       **where)
+    if not (history.has_spans and history.employee and history.team) or history.team_as_of is not None:
+        return Problem(message=f"source '{history.name}' is not a team history: it needs `start` (and `end`), an "
+                               "employee column and a team column", **where)
+    return None
 
 
 def definition_hash(kpi: KpiDefinition, framework: Framework, sources: dict[str, Source]) -> str:
