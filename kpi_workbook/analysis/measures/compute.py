@@ -32,6 +32,8 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Aggregate, At, Duration, Function, Measure, Per
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
+from kpi_workbook.workspace.database_tables import first_line
+from kpi_workbook.workspace.database_urls import scrub
 from kpi_workbook.workspace.scope import ScopeKind, departments
 from kpi_workbook.workspace.sources import TEAM, ReadSource, Source, definition_hash, load_sources, read_source
 from kpi_workbook.workspace.store import ActualsStore
@@ -172,7 +174,8 @@ class _Run:
             except Exception as exc:  # noqa: BLE001 - ibis, DuckDB, pyarrow and drivers raise their own types
                 source = query.read.source
                 raise InputError(Problem(file=source.location, entry=f"source '{source.name}'", message=(
-                    f"the engine could not compute {', '.join(sorted(query.kpis))}: {_first_line(exc)}"))) from None
+                    f"the engine could not compute {', '.join(sorted(query.kpis))}: "
+                    f"{scrub(first_line(exc), source.url or '')}"))) from None
 
     def _hash(self, kpi: KpiDefinition) -> str:
         return definition_hash(kpi, self.framework, self.sources)
@@ -269,10 +272,6 @@ def _headcounts(kpis: list[KpiDefinition], framework: Framework) -> dict[tuple[s
                 key = (spec.source, grain, _shifts(kpi.measure))
                 counted[key] = counted.get(key, frozenset()) | {spec.counted_at}
     return counted
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _in_scopes(read: ReadSource, scopes: dict[str, str]) -> ReadSource:
