@@ -170,3 +170,57 @@ def test_a_mini_workshop_in_the_browser(workshop_app, page, sample_workspace, tm
     page.wait_for_timeout(1000)
     assert _field(page, "text", "Target").input_value() == "27"
     _no_python_wording(page)
+
+
+def _another_session(page):
+    """A tab in a browser session of its own (its own cookies and Voilà kernel), as a second person has."""
+    tab = page.context.browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    tab.set_default_timeout(20_000)
+    return tab
+
+
+def _set_target(page, value: str) -> None:
+    """Step 4 on the account executive's win rate: type the target (no Enter) and wait for the preview."""
+    _choose(_field(page, "dropdown", "Role"), "Account Executive (account_executive)")
+    _choose(_field(page, "dropdown", "KPI"), "Win rate")
+    page.wait_for_timeout(1000)
+    target = _field(page, "text", "Target")
+    target.fill("")
+    target.press_sequentially(value, delay=50)
+    page.wait_for_selector(f"text=target {value}, stretch", timeout=20_000)
+
+
+def test_two_facilitators_saving_at_once_lose_nothing(workshop_app, page, sample_workspace, tmp_path):
+    other, goals = _another_session(page), _another_session(page)  # a second person; step 1 open beside step 4
+    for tab, notebook in ((page, "04_targets.ipynb"), (other, "04_targets.ipynb"), (goals, "01_strategic_goals.ipynb")):
+        _open(tab, workshop_app, notebook)  # all three load the files before anyone saves
+
+    _set_target(page, "26")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_selector("text=saved to", timeout=30_000)
+
+    _set_target(other, "27")  # the same entry: refused, both values named, nothing written
+    other.get_by_role("button", name="Save", exact=True).click()
+    other.wait_for_selector("text=changed elsewhere", timeout=30_000)
+    refused = other.locator("body").inner_text().replace("\xa0", " ")
+    assert "role 'account_executive': KPI 'win_rate' target was changed elsewhere (on disk 26, here 27)" in refused
+    assert "Press Reload" in refused
+    _forms(other).last.screenshot(path=tmp_path / "step4_refused.png")
+    other.get_by_role("button", name="Reload", exact=True).click()
+    other.wait_for_selector("text=reloaded the files as they are now", timeout=30_000)
+    _forms(other).last.screenshot(path=tmp_path / "step4_reloaded.png")
+    _no_python_wording(other)
+
+    _field(goals, "text", "Id").fill("open_asia")  # a different entry: merged with the target saved meanwhile
+    _field(goals, "text", "Title").fill("Open two offices in Asia")
+    assert "added objective open_asia" in _status_after(goals, "Add objective", "Add objective")
+    goals.get_by_role("button", name="Save", exact=True).click()
+    goals.wait_for_selector("text=merged with changes saved elsewhere", timeout=30_000)
+    _forms(goals).last.screenshot(path=tmp_path / "step1_merged.png")
+    _no_python_wording(goals)
+
+    saved = yaml.safe_load((sample_workspace / "roles" / "account_executive.yaml").read_text())["kpis"]
+    assert next(k for k in saved if k["kpi"] == "win_rate")["target"] == 26
+    objectives = yaml.safe_load((sample_workspace / "objectives.yaml").read_text())["objectives"]
+    assert any(o["id"] == "open_asia" for o in objectives)
+    assert yaml.safe_load((sample_workspace / "framework.yaml").read_text())["version"] == "2024.3"

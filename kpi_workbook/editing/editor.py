@@ -362,7 +362,7 @@ def clash_message(clashes: list[str]) -> str:
     listed = "\n".join(f"- {clash}" for clash in clashes)
     return ("not saved: someone saved the framework since you loaded it, and changed the same entries as you:\n"
             f"{listed}\nNothing was written. Press Reload to take the files as they are now (your other changes "
-            "stay), then make these changes again if they should stand.")
+            "stay), then make these changes again if they should stand")
 
 
 def changes_made(before: Framework, after: Framework) -> str:
