@@ -81,7 +81,7 @@ def _connect(url: str) -> BaseBackend:
         message = f"the database driver is missing: {exc}{missing_driver_hint(exc)}"
     except Exception as exc:  # noqa: BLE001 - drivers raise their own types
         message = first_line(exc)
-    raise UnreadableTable(scrub(scrub(message, spelled), url), field="url")
+    raise UnreadableTable(scrub(message, spelled), field="url")
 
 
 def _connect_options(url: str) -> dict[str, bool]:
