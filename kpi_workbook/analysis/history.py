@@ -29,14 +29,13 @@ def _codes(column: pd.Series) -> Codes:
 def _person_rows(holders: KpiHolders, roles: pd.Index, employees: Codes, teams: Codes) -> Codes:
     """The rows of a known employee in the employee's own team, and the employee's role (a code of `roles`)."""
     (e_codes, e_values), (t_codes, t_values), staff = employees, teams, holders.staff
-    known = pd.Index(staff["employee_id"]).get_indexer(e_values)
-    home = pd.Index(t_values).get_indexer(staff["team"])
-    home[home < 0] = -2  # a team no row names: never equal to a row's code (-1 for a missing team)
-    role_of_value = np.append(np.where(known >= 0, roles.get_indexer(staff["role"])[known], -1), -1)
-    home_of_value = np.append(np.where(known >= 0, home[known], -2), -2)  # last slot: missing id
-    is_person = ~np.append(is_team_level(pd.Series(e_values, dtype=object)), True)[e_codes]
-    rows = np.flatnonzero(is_person & (role_of_value[e_codes] >= 0) & (home_of_value[e_codes] == t_codes))
-    return rows, role_of_value[e_codes[rows]]
+    known = pd.Index(staff["employee_id"]).get_indexer(e_values)  # -1: not in employees.csv
+    role = np.append(roles.get_indexer(staff["role"]), -1)[known]
+    home = np.append(pd.Index(t_values).get_indexer(staff["team"]), -1)[known]
+    # -2 is never a row's team code (-1 for a missing team): no person of a role, or a team no row names
+    home[(role < 0) | (home < 0) | is_team_level(pd.Series(e_values, dtype=object))] = -2
+    rows = np.flatnonzero(np.append(home, -2)[e_codes] == t_codes)  # last slot: a missing employee id
+    return rows, role[e_codes[rows]]
 
 
 def _team_rows(holders: KpiHolders, roles: pd.Index, employees: Codes, teams: Codes) -> Codes:

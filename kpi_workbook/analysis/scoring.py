@@ -269,9 +269,8 @@ def score_actuals(actuals: pd.DataFrame, employees: pd.DataFrame, framework: Fra
         e = _codes_in(actuals["employee_id"], ids)
         t = _codes_in(actuals["team"], teams)
         raw = actuals["value"].to_numpy(dtype="float64")
-        # own values of the employee's own team: straight into the employee's slot for the KPI
-        at = np.flatnonzero((p >= 0) & (e >= 0))
-        at = at[t[at] == emp_team[e[at]]]
+        # own values in the employee's own team: straight into the employee's slot for the KPI (-2: not an employee)
+        at = np.flatnonzero((p >= 0) & (np.append(emp_team, -2)[e] == t))
         slot = grid.slot_of[emp_role[e[at]], k[at]]
         at, slot = at[slot >= 0], slot[slot >= 0]
         value[p[at] * grid.per_period + grid.first_slot[e[at]] + slot] = raw[at]

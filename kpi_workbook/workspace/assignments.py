@@ -61,11 +61,11 @@ class KpiHolders:
     @classmethod
     def of(cls, framework: Framework, employees: pd.DataFrame) -> KpiHolders:
         """The holders of a framework's KPIs with these employees (employee_id, team, role)."""
-        people = employees.drop_duplicates("employee_id")
-        staff = pd.DataFrame({c: people[c].astype(str).to_numpy(dtype=object) for c in STAFF_COLUMNS})
+        staff = employees.drop_duplicates("employee_id")[STAFF_COLUMNS].astype(str).reset_index(drop=True)
         roles = tuple(r.id for r in framework.roles)
         pairs = {(team, r.id) for r in framework.roles for team in r.teams}
-        pairs |= set(zip(staff["team"], staff["role"], strict=True))
+        held = staff[["team", "role"]].drop_duplicates()
+        pairs |= set(zip(held["team"].tolist(), held["role"].tolist(), strict=True))
         team_roles = {team: tuple(r for r in roles if (team, r) in pairs) for team in sorted({t for t, _ in pairs})}
         kpi_roles: dict[str, set[str]] = {}
         for assignment in framework.assignments:
