@@ -12,7 +12,7 @@ floating-point numbers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,12 +169,6 @@ class _Draw:
         start, end = period.start, period.end
         return start + dt.timedelta(days=int(self.rng.integers(0, (end - start).days + 1)))
 
-    def between(self, first: dt.date, last: dt.date) -> dt.date:
-        """A day from `first` to `last`, on a weekday when there is one."""
-        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-        weekdays = [day for day in days if day.weekday() < 5] or days
-        return weekdays[int(self.rng.integers(0, len(weekdays)))]
-
     def moment(self, period: object, latest_hour: int = 17) -> dt.datetime:
         """A working-hours date-time within the period, on whole minutes."""
         day = self.day(period)
@@ -260,8 +254,12 @@ def _leaver_spells(d: _Draw, employee: str, team: str, partner: str, left: dt.da
     left once before and were rehired."""
     first, fte = d.periods[0].start, _fte(d)
     draw = d.rng.random()
-    hired = (left if draw < 0.04 else first + dt.timedelta(days=int(d.rng.integers(0, (left - first).days + 1)))
-             if draw < 0.3 else first - dt.timedelta(days=int(d.rng.integers(30, 3650))))
+    if draw < 0.04:  # gone the day they came
+        hired = left
+    elif draw < 0.3:
+        hired = first + dt.timedelta(days=int(d.rng.integers(0, (left - first).days + 1)))
+    else:
+        hired = first - dt.timedelta(days=int(d.rng.integers(30, 3650)))
     earlier = []
     if hired < first and (left - first).days > 150 and d.rng.random() < 0.15:
         gone = first + dt.timedelta(days=int(d.rng.integers(10, (left - first).days - 120)))
@@ -401,11 +399,28 @@ def _roster(d: _Draw, values: list[dict]) -> pd.DataFrame:
         "termination_date": _eu(spells["last_day"]), "status": spells["status"], "fte": spells["fte"]})
 
 
-def _someone(d: _Draw, spells: pd.DataFrame, period: Period) -> tuple[str, dt.date]:
-    """One of the spells (at random) and a weekday of the period it is active on."""
-    spell = spells.iloc[int(d.rng.integers(0, len(spells)))]
-    last = period.end if pd.isna(spell["last_day"]) else min(period.end, spell["last_day"].date())
-    return spell["employee_id"], d.between(max(period.start, spell["hired"].date()), last)
+def _team_quarters(d: _Draw) -> Iterator[tuple[Period, str, float, pd.DataFrame]]:
+    """Each quarter and team with people in it: the team's average FTE and its spells active in the quarter."""
+    for period in d.periods:
+        for team in [t.id for t in d.framework.teams]:
+            spells = d.spells[d.spells["team"] == team]
+            fte = _average(spells, period, fte=True)
+            present = spells[_in_period(spells, period)]
+            if fte and not present.empty:
+                yield period, team, fte, present
+
+
+def _someone(d: _Draw, spells: pd.DataFrame, period: Period, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """`n` of the spells (at random, with repeats) as employee ids, and for each a weekday of the period it is active
+    on (its first day there if that span has no weekday) as ISO dates."""
+    picked = spells.iloc[d.rng.integers(0, len(spells), n)]
+    first = np.maximum(picked["hired"].to_numpy("datetime64[D]"), np.datetime64(period.start))
+    last = np.minimum(picked["last_day"].fillna(pd.Timestamp(period.end)).to_numpy("datetime64[D]"),
+                      np.datetime64(period.end))
+    weekdays = np.busday_count(first, last + 1)
+    offsets = np.floor(d.rng.random(n) * weekdays).astype(np.int64)
+    days = np.where(weekdays > 0, np.busday_offset(first, offsets, roll="forward"), first)
+    return picked["employee_id"].to_numpy(), np.datetime_as_string(days)
 
 
 def _absences(d: _Draw, values: list[dict]) -> pd.DataFrame:
@@ -413,24 +428,17 @@ def _absences(d: _Draw, values: list[dict]) -> pd.DataFrame:
     quarter of their first day: absence rate per team, days ÷ (average FTE × working days) × 100."""
     if not d.holders("absenteeism_rate"):
         return pd.DataFrame()
-    rows, typical = [], d.typical("absenteeism_rate", 3.5)
-    for period in d.periods:
-        for team in [t.id for t in d.framework.teams]:
-            spells = d.spells[d.spells["team"] == team]
-            fte = _average(spells, period, fte=True)
-            present = spells[_in_period(spells, period)]
-            if not fte or present.empty:
-                continue
-            rate = d.team_value(period.label, team, "absenteeism_rate") or typical * d.rng.uniform(0.7, 1.3)
-            total = max(1, round(rate / 100 * fte * WORKING_DAYS))
-            lengths = d.split(total, max(1, total // 3))
-            for length in lengths:
-                employee, first_day = _someone(d, present, period)
-                rows.append({"employee_id": employee, "team": team, "first_day": first_day.isoformat(),
-                             "days": int(length), "reason": str(d.rng.choice(ABSENCE_REASONS, p=ABSENCE_SHARES))})
-            _team_values(d, values, team, period.label, {"absenteeism_rate": float(lengths.sum()) / fte
-                                                         * (100 / WORKING_DAYS)})
-    return pd.DataFrame(rows)
+    frames, typical = [], d.typical("absenteeism_rate", 3.5)
+    for period, team, fte, present in _team_quarters(d):
+        rate = d.team_value(period.label, team, "absenteeism_rate") or typical * d.rng.uniform(0.7, 1.3)
+        total = max(1, round(rate / 100 * fte * WORKING_DAYS))
+        lengths = d.split(total, max(1, total // 3))
+        employees, days = _someone(d, present, period, len(lengths))
+        frames.append(pd.DataFrame({"employee_id": employees, "team": team, "first_day": days, "days": lengths,
+                                    "reason": d.rng.choice(ABSENCE_REASONS, len(lengths), p=ABSENCE_SHARES)}))
+        _team_values(d, values, team, period.label, {"absenteeism_rate": float(lengths.sum()) / fte
+                                                     * (100 / WORKING_DAYS)})
+    return pd.concat(frames, ignore_index=True)
 
 
 def _training(d: _Draw, values: list[dict]) -> pd.DataFrame:
@@ -438,23 +446,16 @@ def _training(d: _Draw, values: list[dict]) -> pd.DataFrame:
     hours per FTE per team, hours ÷ average FTE."""
     if not d.holders("training_hours_per_fte"):
         return pd.DataFrame()
-    rows, typical = [], d.typical("training_hours_per_fte", 8.0)
-    for period in d.periods:
-        for team in [t.id for t in d.framework.teams]:
-            spells = d.spells[d.spells["team"] == team]
-            fte = _average(spells, period, fte=True)
-            present = spells[_in_period(spells, period)]
-            if not fte or present.empty:
-                continue
-            hours = d.team_value(period.label, team, "training_hours_per_fte") or typical * d.rng.uniform(0.6, 1.4)
-            halves = max(2, round(2 * hours * fte))
-            parts = d.split(halves, max(1, halves // 8), low=2)  # half hours, a course of 4 hours on average
-            for part in parts:
-                employee, day = _someone(d, present, period)
-                rows.append({"employee_id": employee, "team": team, "completed_on": day.isoformat(),
-                             "course": str(d.rng.choice(COURSES)), "hours": part / 2})
-            _team_values(d, values, team, period.label, {"training_hours_per_fte": float(parts.sum()) / 2 / fte})
-    return pd.DataFrame(rows)
+    frames, typical = [], d.typical("training_hours_per_fte", 8.0)
+    for period, team, fte, present in _team_quarters(d):
+        hours = d.team_value(period.label, team, "training_hours_per_fte") or typical * d.rng.uniform(0.6, 1.4)
+        halves = max(2, round(2 * hours * fte))
+        parts = d.split(halves, max(1, halves // 8), low=2)  # half hours, a course of 4 hours on average
+        employees, days = _someone(d, present, period, len(parts))
+        frames.append(pd.DataFrame({"employee_id": employees, "team": team, "completed_on": days,
+                                    "course": d.rng.choice(COURSES, len(parts)), "hours": parts / 2}))
+        _team_values(d, values, team, period.label, {"training_hours_per_fte": float(parts.sum()) / 2 / fte})
+    return pd.concat(frames, ignore_index=True)
 
 
 def _requisitions(d: _Draw, values: list[dict]) -> pd.DataFrame:
