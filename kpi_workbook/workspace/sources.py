@@ -281,8 +281,9 @@ def _history_problem(source: Source, sources: dict[str, Source]) -> Problem | No
 def definition_hash(kpi: KpiDefinition, framework: Framework, sources: dict[str, Source]) -> str:
     """The hash a computed value's lineage keeps: the KPI's measure, its frequency and the settings of its sources
     (a stored value whose hash differs from today's was computed by a definition that has changed since)."""
-    extra = {"frequency": framework.frequency_of(kpi).value,
-             "sources": [sources[s].model_dump(mode="json") for s in kpi.measure.sources if s in sources]}
+    extra = {"frequency": framework.frequency_of(kpi).value,  # settings left at their defaults are not hashed, so a
+             "sources": [sources[s].model_dump(mode="json", exclude_defaults=True)  # new setting changes no hash
+                         for s in kpi.measure.sources if s in sources]}
     return kpi.measure.digest(extra)
 
 
