@@ -249,6 +249,13 @@ def _spell(employee: str, team: str, partner: str, hired: dt.date, last_day: dt.
             "status": status, "fte": fte}
 
 
+def _staff_hire(d: _Draw, first: dt.date) -> dt.date:
+    """The hire date of someone still employed: in the first six weeks for a few, up to ten years before for most."""
+    if d.rng.random() < 0.04:
+        return first + dt.timedelta(days=int(d.rng.integers(0, 42)))
+    return first - dt.timedelta(days=int(d.rng.integers(30, 3650)))
+
+
 def _leaver_spells(d: _Draw, employee: str, team: str, partner: str, left: dt.date, status: str) -> list[dict]:
     """The spells of one leaver: hired before the first quarter, during the quarters or on the day they left; some
     left once before and were rehired."""
@@ -276,9 +283,7 @@ def _spells(d: _Draw) -> pd.DataFrame:
     partners = d.holders("voluntary_turnover_rate") or [""]
     first = d.periods[0].start
     staff = d.employees.assign(partner=[partners[i % len(partners)] for i in range(len(d.employees))])
-    spells = [_spell(person.employee_id, person.team, person.partner,
-                     first + dt.timedelta(days=int(d.rng.integers(0, 42))) if d.rng.random() < 0.04
-                     else first - dt.timedelta(days=int(d.rng.integers(30, 3650))), None, ACTIVE, _fte(d))
+    spells = [_spell(person.employee_id, person.team, person.partner, _staff_hire(d, first), None, ACTIVE, _fte(d))
               for person in staff.itertuples(index=False)]
     teams_of = staff.groupby("partner")["team"].agg(lambda t: sorted(set(t))).to_dict()
     base_of = staff["partner"].value_counts()
