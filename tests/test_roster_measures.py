@@ -153,9 +153,9 @@ def by_hand(rows: pd.DataFrame, periods: list[Quarter]) -> dict[str, dict[str, f
     return out
 
 
-def expected(frame: pd.DataFrame) -> pd.DataFrame:
+def expected(frame: pd.DataFrame, first: dt.date | None = None) -> pd.DataFrame:
     periods = [Quarter(f"{q.year}Q{q.quarter}", q.start_time.date(), q.end_time.date())
-               for q in pd.period_range(frame["hire_date"].min(), AS_OF, freq="Q")]
+               for q in pd.period_range(first or frame["hire_date"].min(), AS_OF, freq="Q")]
     scopes = {("team", t): [t] for t in TEAMS}
     scopes |= {("department", d.lower()): [t for t, (_, dd) in TEAMS.items() if dd == d]
                for d in {d for _, d in TEAMS.values()}}
@@ -193,6 +193,17 @@ def test_roster_measures_equal_pandas_at_every_level_zeros_included(tmp_path, se
     assert_same(found, wanted)
     quiet = found[(found["scope"] == "quiet") & (found["kpi_id"] == "leavers")]
     assert len(quiet) and (quiet["value"] == 0).all()  # a team nobody works in: zeros, every quarter
+
+
+def test_covers_from_starts_the_periods_where_the_export_is_complete(tmp_path):
+    frame = roster(8)  # hires from mid-2022 on; say the export is complete (every leaver in it) from 2024 only
+    root = write(tmp_path / "ws", frame)
+    (root / "sources.yaml").write_text(SOURCES.replace("  as_of:", "  covers_from: 2024-01-01\n  as_of:"),
+                                       encoding="utf-8")
+    found = computed(root)
+    assert_same(found, expected(frame, dt.date(2024, 1, 1)))
+    assert found["period"].min() == "2024Q1"
+    assert found.loc[found["kpi_id"] == "turnover_t12m", "period"].min() == "2024Q4"
 
 
 def test_a_period_when_nobody_left_is_zero_and_turnover_zero(tmp_path):

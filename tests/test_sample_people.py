@@ -43,8 +43,7 @@ def roster(framework) -> pd.DataFrame:
     frame = _export("hris_roster.csv")
     by_name = {" ".join(t.name.lower().split()): t.id for t in framework.teams}
     return frame.assign(team=frame["department"].map(lambda d: by_name[" ".join(d.lower().split())]),
-                        hired=_days(frame["hire_date"], "%d.%m.%Y"), start=_days(frame["valid_from"], "%d.%m.%Y"),
-                        last=_days(frame["termination_date"], "%d.%m.%Y"), fte=frame["fte"].astype(float))
+                        hired=_days(frame["hire_date"], "%d.%m.%Y"), last=_days(frame["termination_date"], "%d.%m.%Y"), fte=frame["fte"].astype(float))
 
 
 @pytest.fixture(scope="module")
@@ -115,14 +114,13 @@ def expected(framework, roster) -> pd.DataFrame:
 # --- the exports -------------------------------------------------------------------------------------------
 
 def test_the_roster_has_one_row_per_employment_spell_as_an_hris_exports_it(roster, framework):
-    assert list(roster.columns[:7]) == ["employee_id", "department", "hire_date", "valid_from", "termination_date",
-                                        "status", "fte"]
+    assert list(roster.columns[:6]) == ["employee_id", "department", "hire_date", "termination_date", "status",
+                                        "fte"]
     assert set(roster["status"]) == {"Active", "Voluntarily Terminated", "Retired", "Terminated for Cause",
                                      "Position Eliminated"}
     assert ((roster["status"] == "Active") == roster["last"].isna()).all()  # blank while employed
     assert set(roster["fte"]) == {1.0, 0.75, 0.5}
     assert (roster["hired"] < WINDOW_START).sum() > 100 and (roster["hired"] >= WINDOW_START).sum() > 5
-    assert (roster["start"] == roster["hired"].clip(lower=WINDOW_START)).all()
     assert (roster["hired"] == roster["last"]).any()  # hired and gone the same day
     assert (roster["employee_id"].value_counts() > 1).sum() >= 3  # rehired: a row per spell
     assert (roster["last"].dropna() <= AS_OF).all()
@@ -155,7 +153,8 @@ def test_the_roster_and_the_quarterly_snapshots_name_the_same_leavers(roster):
 
 def test_the_roster_source_is_declared_with_spans_and_its_export_day():
     roster = load_sources(SAMPLE_ORG_DIR)["hris_roster"]
-    assert (roster.start, roster.end, roster.as_of) == ("valid_from", "termination_date", AS_OF)
+    assert (roster.start, roster.end, roster.as_of) == ("hire_date", "termination_date", AS_OF)
+    assert roster.covers_from == WINDOW_START  # complete from the first quarter on: no values before it
     assert (roster.team, roster.team_match.value) == ("department", "name")
 
 

@@ -414,7 +414,7 @@ def write_sample(out_dir: str | Path, employees: int = 180, periods: int = 8, se
     files = framework_files(framework)
     files[EMPLOYEES_FILE] = people.to_csv(index=False, lineterminator="\n")
     if exports.files:
-        files[SOURCES_FILE] = sources_yaml(parse_period(labels[-1]).end)
+        files[SOURCES_FILE] = sources_yaml(parse_period(labels[0]).start, parse_period(labels[-1]).end)
         files.update(exports.files)
     stale = [f for f in (root / ROLES_DIR).glob("*.yaml") if f"{ROLES_DIR}/{f.name}" not in files]
     stale += [f for f in (root / EXPORTS_DIR).glob("*.csv") if f"{EXPORTS_DIR}/{f.name}" not in files]

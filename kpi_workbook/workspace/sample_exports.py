@@ -43,9 +43,9 @@ COURSES = ("Workplace safety refresher", "Data protection basics", "AlderLink pr
            "Secure coding", "First aid")
 
 
-def sources_yaml(as_of: dt.date) -> str:
-    """The sample's sources.yaml: where each export is and which columns say when, who and what; `as_of` is the day
-    the HRIS roster was exported."""
+def sources_yaml(covers_from: dt.date, as_of: dt.date) -> str:
+    """The sample's sources.yaml: where each export is and which columns say when, who and what; the HRIS roster
+    lists every spell from `covers_from` on and was exported on `as_of`."""
     return f"""\
 # Raw exports of Alderbrook's systems, written by `kpi-workbook sample` (see README, "Computed KPIs").
 sources:
@@ -82,18 +82,19 @@ sources:
   employee: engineer_id
   team: team
   columns: {{deployment_id: text, committed_at: datetime, deployed_at: datetime, change_failed: text}}
-# The HRIS report of the employment spells in the reporting window: one row per spell, valid from its first day
-# in the window (the hire date, or the window's first day for people hired before) to its termination date (empty
-# while employed). Its records cover the window only, so the spells start in it (see README, "HR rosters").
+# The HRIS report of the employment spells in the reporting window: one row per spell, from its hire date to its
+# termination date (empty while employed). People who left before the window are not in it, so its records are
+# complete from the window's first day on (see README, "HR rosters").
 - name: hris_roster
   file: {EXPORTS_DIR}/hris_roster.csv
-  start: valid_from
+  start: hire_date
   end: termination_date
   as_of: {as_of.isoformat()}
+  covers_from: {covers_from.isoformat()}
   date_formats: ['{EU_DATE}']
   team: department
   team_match: name
-  columns: {{employee_id: text, hire_date: date, status: text, fte: number}}
+  columns: {{employee_id: text, status: text, fte: number}}
 - name: absences
   file: {EXPORTS_DIR}/absences.csv
   when: first_day
@@ -389,8 +390,8 @@ def _turnover(d: _Draw, values: list[dict], team: str, spells: pd.DataFrame) -> 
 
 
 def _roster(d: _Draw, values: list[dict]) -> pd.DataFrame:
-    """The HRIS roster of the quarters' employment spells: department as typed, hire date, first day in the window,
-    termination date (empty while employed), status and FTE; headcount and turnover per team."""
+    """The HRIS roster of the quarters' employment spells: department as typed, hire date, termination date (empty
+    while employed), status and FTE; headcount and turnover per team."""
     if not d.holders(*ROSTER_KPIS):
         return pd.DataFrame()
     spells = d.spells.sort_values(["employee_id", "hired"], kind="stable")
@@ -399,9 +400,7 @@ def _roster(d: _Draw, values: list[dict]) -> pd.DataFrame:
         _turnover(d, values, team, spells[spells["team"] == team])
     return pd.DataFrame({
         "employee_id": spells["employee_id"], "department": [_messy(d, names[t]) for t in spells["team"]],
-        "hire_date": _eu(spells["hired"]),
-        "valid_from": _eu(spells["hired"].clip(lower=pd.Timestamp(d.periods[0].start))),
-        "termination_date": _eu(spells["last_day"]), "status": spells["status"], "fte": spells["fte"]})
+        "hire_date": _eu(spells["hired"]), "termination_date": _eu(spells["last_day"]), "status": spells["status"], "fte": spells["fte"]})
 
 
 def _team_quarters(d: _Draw) -> Iterator[tuple[Period, str, float, pd.DataFrame]]:

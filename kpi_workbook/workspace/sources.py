@@ -20,6 +20,7 @@ A source is a file (CSV, Excel sheet, Parquet; its path relative to the workspac
       start: hire_date                # each row is valid from `start` to `end` (an empty end: still employed)
       end: termination_date
       as_of: 2025-06-30               # the day of the export (default: the latest date in it)
+      covers_from: 2024-01-01         # the first day it is complete for (default: the earliest date in it)
       team: department
       team_match: name
 
@@ -138,6 +139,7 @@ class Source(BaseModel):
     start: str | None = None
     end: str | None = None
     as_of: dt.date | None = None
+    covers_from: dt.date | None = None  # the first day the records are complete for
     where: str | None = None
     skip_undated: bool = False
     date_formats: list[Annotated[str, Field(min_length=2)]] = Field(default_factory=lambda: ["%Y-%m-%d"])
@@ -193,6 +195,10 @@ class Source(BaseModel):
         if self.team_as_of is not None and (self.employee is None or self.when is None or self.team is not None):
             raise ValueError("team_as_of places each row under the team its employee was in on the row's date: it "
                              "needs an employee column and `when`, and no team column")
+        if self.covers_from is not None and self.as_of is not None and self.covers_from > self.as_of:
+            raise ValueError(f"covers_from ({self.covers_from}) is after as_of ({self.as_of})")
+        if self.covers_from is not None and self.fixed_period is not None:
+            raise ValueError("a snapshot covers its `period`; covers_from is for dated records")
         for name, mapping in self.text_to_number.items():
             if name in self.value_types or name in (self.employee, self.team):
                 raise ValueError(f"text_to_number: '{name}' is already a column; name the number column anew")

@@ -90,9 +90,9 @@ def placement_of(spec: Aggregate | Duration, measure: Measure, source: Source, k
 
 
 def coverage(read: ReadSource, date: str | None = None) -> tuple[dt.date, dt.date] | None:
-    """The first and last day the source's records cover (None: it has no dated row): from its earliest date (of
-    `when`, the validity spans and the `date` column a measure places rows by) to its `as_of` day, or else its latest
-    date (one query where the records are)."""
+    """The first and last day the source's records cover (None: it has no dated row): from its `covers_from` day, or
+    else its earliest date (of `when`, the validity spans and the `date` column a measure places rows by), to its
+    `as_of` day, or else its latest date (one query where the records are)."""
     source, table = read.source, read.table
     snapshot = source.fixed_period
     if snapshot is not None:
@@ -106,7 +106,7 @@ def coverage(read: ReadSource, date: str | None = None) -> tuple[dt.date, dt.dat
     lasts = [_day(v) for k, v in bounds.items() if k.startswith("__max") and v is not None]
     if not firsts:
         return None
-    return min(firsts), source.as_of or max(lasts)
+    return source.covers_from or min(firsts), source.as_of or max(lasts)
 
 
 def _as_date(column: Any) -> Any:
