@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_roster_measures import assert_same
+from test_roster_measures import assert_same, computed
 
 from kpi_workbook.analysis.checks.measures import source_findings
 from kpi_workbook.analysis.measures import compute
@@ -145,14 +145,6 @@ def expected(frame: pd.DataFrame) -> pd.DataFrame:
         for kpi, values in by_hand(frame[frame["team"].isin(teams)], quarters).items():
             rows += [(level, scope, f"{q.year}Q{q.quarter}", kpi, v) for q, v in values.items()]
     return pd.DataFrame(rows, columns=["level", "scope", "period", "kpi_id", "value"])
-
-
-def computed(root: Path) -> pd.DataFrame:
-    fw = load_framework(root)
-    result = compute(root, fw, load_employees(root, fw))
-    teams = result.values.astype({"period": str, "team": str, "kpi_id": str}).rename(columns={"team": "scope"})
-    teams = teams.assign(level="team")[["level", "scope", "period", "kpi_id", "value"]]
-    return pd.concat([teams, result.scopes[["level", "scope", "period", "kpi_id", "value"]]], ignore_index=True)
 
 
 @pytest.mark.parametrize("seed", [1, 2])

@@ -43,7 +43,8 @@ def roster(framework) -> pd.DataFrame:
     frame = _export("hris_roster.csv")
     by_name = {" ".join(t.name.lower().split()): t.id for t in framework.teams}
     return frame.assign(team=frame["department"].map(lambda d: by_name[" ".join(d.lower().split())]),
-                        hired=_days(frame["hire_date"], "%d.%m.%Y"), last=_days(frame["termination_date"], "%d.%m.%Y"), fte=frame["fte"].astype(float))
+                        hired=_days(frame["hire_date"], "%d.%m.%Y"),
+                        last=_days(frame["termination_date"], "%d.%m.%Y"), fte=frame["fte"].astype(float))
 
 
 @pytest.fixture(scope="module")

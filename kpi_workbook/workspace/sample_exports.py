@@ -400,7 +400,8 @@ def _roster(d: _Draw, values: list[dict]) -> pd.DataFrame:
         _turnover(d, values, team, spells[spells["team"] == team])
     return pd.DataFrame({
         "employee_id": spells["employee_id"], "department": [_messy(d, names[t]) for t in spells["team"]],
-        "hire_date": _eu(spells["hired"]), "termination_date": _eu(spells["last_day"]), "status": spells["status"], "fte": spells["fte"]})
+        "hire_date": _eu(spells["hired"]), "termination_date": _eu(spells["last_day"]), "status": spells["status"],
+        "fte": spells["fte"]})
 
 
 def _team_quarters(d: _Draw) -> Iterator[tuple[Period, str, float, pd.DataFrame]]:

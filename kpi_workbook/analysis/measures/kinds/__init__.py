@@ -1,4 +1,5 @@
-"""The measure kinds, one module each: what each needs, what does not fit, its value and its words.
+"""The measure kinds: what each needs, what does not fit, its value and its words (aggregate and duration share a
+module: each is one aggregation).
 
 Adding a kind: its typed model in `core.measures` (and its name in `MEASURE_KINDS`), and one module here registered
 in `KINDS`; `tests/test_measure_kinds.py` checks every kind is registered with all it must provide.
@@ -6,15 +7,14 @@ in `KINDS`; `tests/test_measure_kinds.py` checks every kind is registered with a
 
 from __future__ import annotations
 
-from kpi_workbook.analysis.measures.kinds.aggregate import AggregateKind
 from kpi_workbook.analysis.measures.kinds.base import MeasureKind
 from kpi_workbook.analysis.measures.kinds.derived import DerivedKind
-from kpi_workbook.analysis.measures.kinds.duration import DurationKind
 from kpi_workbook.analysis.measures.kinds.ratio import RatioKind
+from kpi_workbook.analysis.measures.kinds.single import SingleKind
 from kpi_workbook.core.measures import Measure
 
-KINDS: dict[str, MeasureKind] = {kind.name: kind for kind in (AggregateKind(), RatioKind(), DurationKind(),
-                                                             DerivedKind())}
+KINDS: dict[str, MeasureKind] = {kind.name: kind for kind in (SingleKind("aggregate"), RatioKind(),
+                                                             SingleKind("duration"), DerivedKind())}
 
 
 def kind_of(measure: Measure) -> MeasureKind:
