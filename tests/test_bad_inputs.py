@@ -182,6 +182,23 @@ CASES = [
          ("kpis.yaml", "kpi 'quota_attainment'", "field 'frequency'")),
     Case("unknown indicator", (replace("kpis.yaml", "indicator: lagging", "indicator: late"),), UNREADABLE,
          ("kpis.yaml", "kpi 'quota_attainment'", "field 'indicator'")),
+    # --- measures that do not fit their sources' columns (validate says what compute would refuse)
+    Case("filter compares a number column with text",
+         (replace("kpis.yaml", '      column: amount\n      where: stage == "Closed Won"',
+                  '      column: amount\n      where: amount == "Closed Won"'),), FINDINGS,
+         ("kpis.yaml", "new_business_revenue", "measure.aggregate.where", "compares the number column 'amount'")),
+    Case("sum of a text column",
+         (replace("kpis.yaml", '      column: amount\n      where: stage == "Closed Won"',
+                  '      column: stage\n      where: stage == "Closed Won"'),), FINDINGS,
+         ("kpis.yaml", "new_business_revenue", "measure.aggregate.column", "sum of 'stage', a text column")),
+    Case("days() of a text column",
+         (replace("kpis.yaml", '      where: stage == "Closed Won"', '      where: days(created_on, stage) <= 30'),),
+         FINDINGS, ("kpis.yaml", "win_rate", "measure.ratio.numerator.where", "needs two date columns")),
+    Case("text_to_number of a number column",
+         (replace("sources.yaml", "  columns: {deal_id: text, stage: text, amount: number, created_on: date}",
+                  "  columns: {deal_id: text, stage: text, amount: number, created_on: date}\n"
+                  "  text_to_number: {points: {column: amount, values: {high: 1}}}"),), FINDINGS,
+         ("sources.yaml", "crm_opportunities", "'amount' must be a text column")),
     # --- roles and their KPI assignments
     Case("weight quoted", (replace(AE, "weight: 30", "weight: '30'"),), UNREADABLE,
          (AE, "role 'account_executive'", "kpis[1] (quota_attainment).weight", "valid number")),

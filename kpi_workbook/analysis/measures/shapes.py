@@ -74,28 +74,32 @@ def _literal_misfit(column: str, kind: ColumnType, value: object) -> str | None:
     return None
 
 
-def _compare_misfits(compare: Compare, types: dict[str, ColumnType]) -> Iterator[str]:
+def _compare_misfits(compare: Compare, types: dict[str, ColumnType]) -> Iterator[tuple[str, str]]:
     sides = (compare.left, compare.right)
     for side in sides:
         if isinstance(side, Span):
             for name in (side.start, side.end):
                 if name in types and types[name] not in DATE_TYPES:
                     yield (f"{side.unit}({side.start}, {side.end}) needs two date columns, but '{name}' is a "
-                           f"{_kind(types[name])} column")
+                           f"{_kind(types[name])} column", f"name two date columns in {side.unit}()")
     columns = [s for s in sides if isinstance(s, Column) and s.name in types]
     literal = next((s for s in sides if isinstance(s, Literal)), None)
     if len(columns) == 2 and _kind(types[columns[0].name]) != _kind(types[columns[1].name]):
         first, second = columns
         yield (f"compares the {_kind(types[first.name])} column '{first.name}' with the {_kind(types[second.name])} "
-               f"column '{second.name}'")
+               f"column '{second.name}'", _SAME_TYPE)
     elif len(columns) == 1 and literal is not None:
         misfit = _literal_misfit(columns[0].name, types[columns[0].name], literal.value)
         if misfit:
-            yield misfit
+            yield misfit, _SAME_TYPE
 
 
-def filter_misfits(condition: Condition, types: dict[str, ColumnType]) -> list[str]:
-    """What in a parsed filter compares values of different types (unknown columns are told apart elsewhere)."""
+_SAME_TYPE = "compare values of the same type"
+
+
+def filter_misfits(condition: Condition, types: dict[str, ColumnType]) -> list[tuple[str, str]]:
+    """(what, fix) of each comparison in a parsed filter of values of different types (unknown columns are told
+    apart elsewhere)."""
     if isinstance(condition, Logical):
         return [m for item in condition.items for m in filter_misfits(item, types)]
     return list(_compare_misfits(condition, types))
@@ -128,7 +132,7 @@ def where_misfits(source: Source, text: str | None, field: str) -> list[Misfit]:
         return []
     types = source.measure_types
     found = [_unknown(source, c, field) for c in dict.fromkeys(_names(condition)) if c not in types]
-    return found + [Misfit(field, m, "compare values of the same type") for m in filter_misfits(condition, types)]
+    return found + [Misfit(field, message, fix) for message, fix in filter_misfits(condition, types)]
 
 
 def _numeric(source: Source, column: str | None, function: Function, field: str) -> list[Misfit]:
