@@ -33,7 +33,7 @@ REASONS = (UNKNOWN_EMPLOYEE, OTHER_TEAM, NOT_THE_ROLE, NOT_THE_TEAM)
 
 def is_team_level(employee_ids: pd.Series) -> np.ndarray:
     """Whether each employee id marks a team-level value (empty or missing)."""
-    return employee_ids.astype(object).fillna(TEAM_LEVEL).astype(str).eq(TEAM_LEVEL).to_numpy()
+    return employee_ids.astype(object).fillna(TEAM_LEVEL).eq(TEAM_LEVEL).to_numpy(dtype=bool)
 
 
 def _pairs(left: Iterable[object], right: Iterable[object]) -> pd.MultiIndex:
