@@ -9,11 +9,8 @@
 # %% [markdown]
 # # Step 5 · Review
 #
-# At the end of each period the actual values come in from the HR and business systems, and the framework
-# meets reality. This notebook scores the period's actuals against the targets, per person, role and team, shows
-# a department's or the whole organization's KPI values over all its records, the trends over past periods, and
-# **flags what to change**: targets that are always exceeded or never met, KPIs without data or without
-# variation, objectives whose KPIs are all red, roles without a development KPI.
+# The period's actuals against the targets: first what a manager acts on, then the scorecards, the trends, where
+# the numbers come from, and **the flags** (targets always exceeded or never met, data gaps, framework gaps).
 
 # %% [markdown] tags=["workshop"]
 # **How to use this notebook**
@@ -53,7 +50,8 @@ ctx.describe()
 scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
 flags = review.review_flags(ctx.framework, scores, ctx.period, teams=[ctx.team] if ctx.team else None)
 record(flags=flags["flag"].value_counts().to_dict())
-step.summary(ctx.name, scores, ctx.period, flags, ctx.framework, ctx.root)
+board = step.kpi_board(ctx, scores)
+step.summary(ctx, scores, flags, board, step.scope_values(ctx, scores))
 
 # %% [markdown]
 # ## How a period is scored
@@ -63,6 +61,13 @@ step.summary(ctx.name, scores, ctx.period, flags, ctx.framework, ctx.root)
 # and within-range KPIs are scored the same way in their own direction. A person's score is the weighted mean of
 # their KPI scores; roles and teams are scored over all their people's KPIs. **Green** means the target was met,
 # **amber** between threshold and target, **red** below the threshold, **grey** no data (never counted as zero).
+#
+# **Actual against target.** A team's actual of a KPI is the team's own value when the KPI is measured per team,
+# else the median of the role's people; its status is that actual scored against the bands. The gap is signed in the
+# KPI's good direction, so a negative gap is short of the target whether higher or lower is better; within a range
+# it is the distance outside the target range. *What needs attention* ranks the KPIs by weight × shortfall (the gap
+# in band widths, target to threshold), then those that worsened most since the previous period. The last column
+# repeats step 4's verdict where past values met the target too seldom (*unrealistic*) or too often (*too easy*).
 #
 # **Good reviews** look at trends, not a single period; ask first whether the data is right; and change a target
 # only with the evidence of step 4. **Common mistakes:** reading a red score as a verdict on the person without
@@ -90,27 +95,24 @@ record(role_scores={f"{t}/{r}": s for t, r, s in zip(roles["team"], roles["role"
 display(step.role_table(roles, ctx.framework))
 
 # %%
-labels = roles["team"].astype(str) + " / " + roles["role"].astype(str)
-charts.scorecard_chart(roles.assign(label=labels), label="label", title=f"Role scores, {ctx.period}")
+named = step.with_names(roles, ctx.framework)
+labels = named["team_name"] + " / " + named["role_name"]
+charts.scorecard_chart(named.assign(label=labels), label="label", title=f"Role scores, {ctx.period}")
 
 # %% [markdown]
 # ## Each role's KPIs in the period
 #
-# The mean score of each KPI across the role's people. A KPI that is red for the whole role points to the
-# target or to an obstacle, rarely to the people. For a team, one chart per role follows the table.
+# Each team's role KPIs against their targets (for a team, the table at the top). A KPI that is short for the whole
+# role points to the target or to an obstacle, rarely to the people. For a team, one chart per role follows with the
+# mean score of each KPI across the role's people.
 
 # %%
 kpis = scoring.roll_up(scores[scores["period"].astype(str) == ctx.period], ("team", "role", "kpi_id"))
 record(kpi_status=kpis["status"].astype(str).value_counts().to_dict())
-display(step.kpi_table(kpis, ctx.framework))
+display(step.kpi_section(board, ctx))
 if ctx.team:
-    for (team_id, role_id), rows in kpis.groupby(["team", "role"], observed=True):
-        display(charts.scorecard_chart(rows, label="kpi_id", title=f"{team_id} / {role_id}, {ctx.period}"))
-
-# %%
-# A department's or the organization's KPI values over all its records, beside their scores (nothing for a team)
-values = step.scope_values(ctx, scores)
-step.scope_values_section(values, ctx)
+    for (team_name, role_name), rows in step.with_names(kpis, ctx.framework).groupby(["team_name", "role_name"]):
+        display(charts.scorecard_chart(rows, label="kpi_id_name", title=f"{team_name} / {role_name}, {ctx.period}"))
 
 # %% [markdown]
 # ## Trends
@@ -119,7 +121,8 @@ step.scope_values_section(values, ctx)
 
 # %%
 level = "role" if ctx.team else "team"
-charts.trend_chart(review.trends(scores, level), group=level, title="Weighted score by period")
+trend = step.with_names(review.trends(scores, level), ctx.framework)
+charts.trend_chart(trend, group=f"{level}_name", title="Weighted score by period")
 
 # %% [markdown]
 # ## Scorecards per person

@@ -13,7 +13,7 @@ from kpi_workbook.analysis.review import review_flags
 from kpi_workbook.analysis.scoring import score_actuals
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.steps import open_step
-from kpi_workbook.steps.review import summary
+from kpi_workbook.steps.review import kpi_board, scope_values, summary
 from kpi_workbook.workspace.changelog import CHANGELOG_FILE, read_changelog
 
 GIT = shutil.which("git")
@@ -44,7 +44,8 @@ def test_a_review_cycle_is_recorded_from_git_and_shown_in_the_summary(sample_wor
     step = open_step(sample_workspace, "sales")
     scores = score_actuals(step.actuals_to_date, step.employees, step.framework)
     flags = review_flags(step.framework, scores, step.period, teams=["sales"])
-    page = summary(step.name, scores, step.period, flags, step.framework, step.root)._repr_html_()
+    board = kpi_board(step, scores)
+    page = summary(step, scores, flags, board, scope_values(step, scores))._repr_html_()
     assert "What changed in the framework" in page and "Targets doubled after the review" in page
     assert first["kpi"] in page
 

@@ -131,8 +131,8 @@ def test_the_summary_opens_the_review_and_is_photographed(pages):
     for key, page in _reports(pages).items():
         if key.endswith("05_review"):
             text = page["text"]
-            assert text.index("Summary ·") < text.index("How a period is scored"), key
-            assert re.search(r"Score \d+\.\d", text) and "Top flags" in text, key
+            assert text.index("Summary ·") < text.index("What needs attention") < text.index("How a period is scored")
+            assert re.search(r"Score \d+\.\d", text) and "Data quality" in text, key
     shots = pages["screenshots"]["folder"]
     for team in SUMMARY_TEAMS:
         assert (shots / f"{team}_summary.png").stat().st_size > 10_000

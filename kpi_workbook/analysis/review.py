@@ -1,5 +1,13 @@
-"""The periodic review: scorecards per employee, role and team, trends, the KPIs' values over a whole department or
-the organization, and flags with recommendations.
+"""The periodic review: scorecards per employee, role and team, each KPI's actual against its target, trends, the
+KPIs' values over a whole department or the organization, what needs attention first, and flags with
+recommendations.
+
+Actual against target (`kpi_actuals`), per team, role and KPI: the *actual* is the team's own value of a KPI measured
+per team (a value without an employee), else the median of the role's people's values. Its *gap* to the target is
+signed in the KPI's good direction (negative: short of the target, for higher- and lower-is-better alike; within a
+range: the distance outside the target range, negative, or 0 inside it). The *shortfall* is that gap in band widths
+(target to threshold), so KPIs of any unit compare; `attention` ranks weight × shortfall, and the KPIs that worsened
+most since the previous period (in band widths) after them.
 
 Flags (one row each: flag, severity, objective, role, team, kpi_id, message, recommendation). The data flags
 look at each team's people of a role (a *group*) and the group's median value per period:
@@ -29,11 +37,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from kpi_workbook.analysis.scoring import ORGANIZATION, band_table, roll_up
+from kpi_workbook.analysis.scoring import BAND_COLUMNS, ORGANIZATION, band_table, banded_scores, roll_up, status_of
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.core.model import Category, Framework, Polarity, Role
+from kpi_workbook.core.measures import Function, Measure, Per
+from kpi_workbook.core.model import Category, Framework, KpiDefinition, Polarity, Role
 from kpi_workbook.core.periods import parse_period, sort_periods
+from kpi_workbook.workspace.assignments import is_team_level
 
+DATA_FLAGS = ("no_data", "no_variation", "not_judged")  # flags about the data rather than the targets or the work
 FLAG_COLUMNS = ["flag", "severity", "objective", "role", "team", "kpi_id", "message", "recommendation"]
 SEVERITIES = ("warning", "info")
 NO_VARIATION_SHARE = 0.05
@@ -105,7 +116,10 @@ def kpi_scorecard(scores: pd.DataFrame, framework: Framework, period: str) -> pd
 
 
 SCOPE_KPI_COLUMNS = ["kpi_id", "measured", "period", "value", "previous_period", "previous_value", "change",
-                     "score", "status"]
+                     "score", "status", "roles", "compared", *BAND_COLUMNS[2:], "gap", "gap_share"]
+# How a scope's value relates to its KPI's target (column `compared`): compared with it, or not, and why.
+COMPARED, BY_ROLE, PER_PERSON, PER_TEAM = "compared", "by role", "per person", "per team"
+SUMS = frozenset({Function.SUM, Function.COUNT, Function.COUNT_DISTINCT, Function.HEADCOUNT})
 
 
 def scope_kpis(framework: Framework, roles: Sequence[Role]) -> list[str]:
@@ -114,14 +128,52 @@ def scope_kpis(framework: Framework, roles: Sequence[Role]) -> list[str]:
     return [k.id for k in framework.kpis if k.id in assigned]
 
 
+def _sums_up(measure: Measure) -> bool:
+    """Whether a scope's value of the measure adds up its people's or teams' values (a total, a count, a headcount,
+    a formula): such a value is not compared with a target set per person or per team."""
+    if measure.ratio is not None:
+        return False
+    if measure.duration is not None:
+        return measure.duration.function in SUMS
+    return measure.derived is not None or measure.aggregate.function in SUMS
+
+
+def _compared(kpi: KpiDefinition, bands: pd.DataFrame) -> str:
+    """How a scope's value of the KPI relates to the targets of the scope's roles that hold it (`bands`)."""
+    if len(bands[BAND_COLUMNS[4:]].drop_duplicates()) > 1:
+        return BY_ROLE
+    if kpi.measure is not None and _sums_up(kpi.measure):
+        return PER_TEAM if kpi.measure.per is Per.TEAM else PER_PERSON
+    return COMPARED
+
+
+def _scope_targets(framework: Framework, roles: Sequence[Role], kpis: Sequence[str]) -> pd.DataFrame:
+    """Per KPI of `kpis`: the roles of `roles` that hold it, how the scope's value relates to their targets, and
+    the bands of the first of them."""
+    bands = band_table(framework)
+    bands = bands[bands["role"].isin([r.id for r in roles])].drop(columns="weight")
+    defined = {k.id: k for k in framework.kpis}
+    rows = []
+    for kpi in kpis:
+        held = bands[bands["kpi_id"] == kpi]
+        first = held.drop(columns=["role", "kpi_id"]).head(1).to_dict("records") or [{}]
+        rows.append({"kpi_id": kpi, "roles": ", ".join(held["role"]), "compared": _compared(defined[kpi], held),
+                     **first[0]})
+    return pd.DataFrame(rows, columns=["kpi_id", "roles", "compared", *BAND_COLUMNS[2:]]).astype(
+        dict.fromkeys(BAND_COLUMNS[4:], float))
+
+
 def scope_kpi_values(values: pd.DataFrame, scores: pd.DataFrame, framework: Framework, kpis: Sequence[str],
-                     period: str) -> pd.DataFrame:
+                     period: str, roles: Sequence[Role] = ()) -> pd.DataFrame:
     """One row per KPI of `kpis` (SCOPE_KPI_COLUMNS, in that order): its value over a whole department or the
     organization in `period` and in the period before it (the scores' periods), the change, and the KPI's score in
     the period rolled up over the scope's people (NaN, grey without data).
 
     `values` are the scope's stored values (the store's read_scope_values for one level and scope); `measured` says
-    whether the KPI has a measure: a KPI entered by hand has no scope value.
+    whether the KPI has a measure: a KPI entered by hand has no scope value. With the scope's `roles`: the roles
+    holding each KPI, the bands of the first, and `compared`: COMPARED when the value is compared with the target
+    (then `gap` and `gap_share` are set, signed as in kpi_actuals), BY_ROLE when the roles' targets differ,
+    PER_PERSON or PER_TEAM when the value is a total of the scope and the target one person's or team's.
     """
     label, upto = _check_period(scores, period)
     previous = upto[-2] if len(upto) > 1 else ""
@@ -138,7 +190,91 @@ def scope_kpi_values(values: pd.DataFrame, scores: pd.DataFrame, framework: Fram
         score=table["kpi_id"].map(rolled["score"]), status=table["kpi_id"].map(rolled["status"]).fillna("grey"),
     )
     table["change"] = table["value"] - table["previous_value"]
+    table = table.merge(_scope_targets(framework, roles, kpis), on="kpi_id", how="left")
+    gap, _ = target_gaps(table["value"].astype(float), table)
+    shown = table["compared"] == COMPARED
+    table["gap"] = gap.where(shown)
+    table["gap_share"] = (gap / table["target"].abs().where(table["target"] != 0)).where(shown)
     return table[SCOPE_KPI_COLUMNS]
+
+
+TEAM_VALUE, MEDIAN = "team value", "median"
+KPI_ACTUAL_COLUMNS = [*GROUP, *BAND_COLUMNS[2:], "actual", "basis", "people", "short_people", "red_people",
+                      "previous_period", "previous_actual", "gap", "gap_share", "shortfall", "movement", "status"]
+STATUS_ORDER = ("red", "amber", "grey", "green")  # worst first
+ATTENTION_SHORT = 5  # KPIs short of target in "what needs attention"
+ATTENTION_MOVERS = 3  # and KPIs that worsened most since the previous period
+MOVED = 0.25  # a worsening of at least this many band widths counts as a move
+
+
+def _group_actuals(scores: pd.DataFrame, actuals: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Per team, role and KPI of the period's scores: the actual (the team's own value of the KPI, else the median
+    of the people's values), its basis, how many people have a value, and how many are short of the target (amber or
+    red) and below the threshold (red)."""
+    rows = scores[scores["period"] == period]
+    status = rows["status"].astype(str)
+    groups = rows.assign(short=status.isin(["amber", "red"]), red=status.eq("red")).groupby(
+        GROUP, observed=True, sort=False)
+    table = groups.agg(actual=("value", "median"), people=("value", "count"), short_people=("short", "sum"),
+                       red_people=("red", "sum")).reset_index().astype(dict.fromkeys(GROUP, str))
+    mine = actuals[(actuals["period"].astype(str) == period) & is_team_level(actuals["employee_id"])]
+    team_values = mine.astype({"team": str, "kpi_id": str}).set_index(["team", "kpi_id"])["value"]
+    found = pd.MultiIndex.from_frame(table[["team", "kpi_id"]]).map(team_values.to_dict().get).to_numpy(dtype=float)
+    own = ~np.isnan(found)
+    return table.assign(actual=np.where(own, found, table["actual"]), basis=np.where(own, TEAM_VALUE, MEDIAN))
+
+
+def target_gaps(actual: pd.Series, table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The gap to the target in the good direction (negative: short; within a range: the distance outside the target
+    range) and the band width it is measured in (target to threshold, else the target's own size)."""
+    sign = table["polarity"].map({Polarity.HIGHER_IS_BETTER.value: 1.0, Polarity.LOWER_IS_BETTER.value: -1.0})
+    gap = sign * (actual - table["target"])
+    span = (table["target"] - table["threshold"]).abs()
+    low, high = table["range_low"], table["range_high"]
+    below, above = actual < low, actual > high
+    inside = (actual >= low) & (actual <= high)
+    range_gap = np.select([below, above, inside], [actual - low, high - actual, 0.0], np.nan)
+    range_span = np.where(above, table["threshold_high"] - high, low - table["threshold_low"])
+    within = table["polarity"] == Polarity.WITHIN_RANGE.value
+    gap = gap.where(~within, range_gap)
+    span = span.where(~within, range_span)
+    edge = table["target"].where(~within, np.where(above, high, low)).abs()
+    return gap, span.where(span > 0, edge).where(lambda s: s > 0)
+
+
+def kpi_actuals(scores: pd.DataFrame, actuals: pd.DataFrame, framework: Framework, period: str) -> pd.DataFrame:
+    """Each KPI's actual against its target per team and role in `period` (KPI_ACTUAL_COLUMNS; see the module
+    docstring): the bands, the actual and its basis, the people behind it, the previous period's actual, the gap
+    (gap_share: as a share of the target), the shortfall and movement in band widths, and the status of the actual
+    scored against the bands (grey without data).
+
+    `scores` come from `scoring.score_actuals` of `actuals` (the scope's actuals to date, team values included)."""
+    label, upto = _check_period(scores, period)
+    previous = upto[-2] if len(upto) > 1 else ""
+    bands = band_table(framework).drop_duplicates(["role", "kpi_id"])
+    table = _group_actuals(scores, actuals, label).merge(bands, on=["role", "kpi_id"], how="left")
+    before = _group_actuals(scores, actuals, previous) if previous else pd.DataFrame(columns=[*GROUP, "actual"])
+    table = table.merge(before[[*GROUP, "actual"]].rename(columns={"actual": "previous_actual"}), on=GROUP,
+                        how="left").assign(previous_period=previous)
+    gap, span = target_gaps(table["actual"], table)
+    previous_gap, _ = target_gaps(table["previous_actual"].astype(float), table)
+    _, score = banded_scores(table["actual"].to_numpy(dtype=float), table, np.arange(len(table)))
+    table = table.assign(
+        gap=gap, gap_share=gap / table["target"].abs().where(table["target"] != 0),
+        shortfall=(-gap).clip(lower=0) / span, movement=(gap - previous_gap) / span, status=status_of(score))
+    table.loc[table["polarity"] == Polarity.WITHIN_RANGE.value, "gap_share"] = np.nan
+    return table[KPI_ACTUAL_COLUMNS]
+
+
+def attention(board: pd.DataFrame, short: int = ATTENTION_SHORT, movers: int = ATTENTION_MOVERS) -> pd.DataFrame:
+    """What needs attention first, from `kpi_actuals` rows: the `short` KPIs furthest short of their target by weight ×
+    shortfall, then the `movers` others that worsened most since the previous period (by weight × band widths, at
+    least MOVED); `reason` says which ("short" or "worse"), `priority` the product."""
+    ranked = board.assign(priority=board["weight"] * board["shortfall"])
+    first = ranked[ranked["priority"] > 0].sort_values("priority", ascending=False, kind="stable").head(short)
+    worse = ranked.drop(first.index).assign(priority=lambda f: -f["weight"] * f["movement"])
+    worse = worse[worse["movement"] <= -MOVED].sort_values("priority", ascending=False, kind="stable").head(movers)
+    return pd.concat([first.assign(reason="short"), worse.assign(reason="worse")])
 
 
 def trends(scores: pd.DataFrame, level: str = "team") -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -48,19 +49,32 @@ REPORT_TEMPLATE = """\
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block extra_css -%}
+{%- set report = resources.get('kpi_report') -%}
 <style type="text/css">
 .kpi-report-header { font-family: var(--jp-ui-font-family); color: var(--jp-ui-font-color1);
   border-bottom: 1px solid var(--jp-border-color2); padding: 8px 0 10px; margin-bottom: 12px; }
 .kpi-report-header a { color: var(--jp-content-link-color); }
 .kpi-report-header .kpi-report-meta { color: var(--jp-ui-font-color2); font-size: 0.9em; }
-@page { size: A4; margin: 14mm 12mm; }
-@media print {
-  .jp-MarkdownCell h1 { break-before: page; }
-  main > .jp-Cell:first-of-type h1 { break-before: auto; }
-  .jp-MarkdownCell h2, .jp-MarkdownCell h3 { break-after: avoid; }
-  main .jp-OutputArea-child { break-inside: auto; }  /* long outputs run on; rows, charts, flags do not split */
-  .jp-OutputArea-output img, .kpi-summary li, tr { break-inside: avoid; }
-  thead { display: table-header-group; }
+@page { size: A4; margin: 12mm 10mm 14mm 10mm;
+  @bottom-left { content: {{ report.footer_css if report else '""' }}; font: 8pt sans-serif; color: #59636e; }
+  @bottom-right { content: "page " counter(page) " of " counter(pages); font: 8pt sans-serif; color: #59636e; } }
+@media print {  /* "html" first: these rules outweigh the lab stylesheet that comes after them */
+  html .kpi-screen-only { display: none; }  /* links to other files: a PDF would turn them into file:// addresses */
+  html body.jp-Notebook { margin: 0; padding: 0; }
+  html .jp-Cell { padding: 2px 0; }
+  html .jp-MarkdownCell h1 { break-before: page; }
+  html main > .jp-Cell:first-of-type h1 { break-before: auto; }
+  html :is(h1, h2, h3, h4), html .jp-MarkdownCell { break-after: avoid; }  /* stays with what follows */
+  html main .jp-OutputArea-child { break-inside: auto; }  /* long outputs run on; rows, charts, the summary do not */
+  html :is(.jp-OutputArea-output img, .kpi-summary, .kpi-first li, tr) { break-inside: avoid; }
+  html thead { display: table-header-group; }
+  /* every table fits the page: no prompt column, smaller type, text wraps between words and after underscores and
+     slashes (_BreakableCells) in any cell, nothing is clipped */
+  html :is(.jp-OutputArea-child, .jp-OutputArea-output) { display: block; width: auto; padding: 0; overflow: visible; }
+  html .jp-OutputArea-prompt { display: none; }
+  html .jp-OutputArea-output table { font-size: 8pt; max-width: 100%; }
+  html .jp-OutputArea-output :is(td, th) { padding: 2px 4px !important; white-space: normal !important; }
+  html .jp-OutputArea-output table:has(th:nth-child(9)) { font-size: 7pt; }
 }
 </style>
 {%- endblock extra_css -%}
@@ -70,8 +84,8 @@ REPORT_TEMPLATE = """\
 {%- if report %}
 <header class="kpi-report-header">
   <div><strong>{{ report.team | e }}</strong> · {{ report.notebook | e }}</div>
-  <div class="kpi-report-meta">Period {{ report.period | e }} ·
-    <a href="{{ report.index_href | e }}">all reports</a></div>
+  <div class="kpi-report-meta">Period {{ report.period | e }}<span class="kpi-screen-only"> ·
+    <a href="{{ report.index_href | e }}">all reports</a></span></div>
 </header>
 {%- endif %}
 {%- endblock body_header -%}
@@ -98,16 +112,30 @@ _LOADING_CSS_FUNCTIONS = {"url", "image", "image-set", "-webkit-image-set", "cro
 # Report mode: cells tagged workshop (how-to text, live-form headings and cells) stay in JupyterLab, not in reports.
 REMOVE_CELL_TAGS = {"remove-cell", "remove_cell", "workshop"}
 REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
+BREAK_CHARACTERS = ("_", "/")  # a table cell's text may wrap after these, besides its spaces
+BREAK_AFTER = re.compile(r"(?<=[_/])")
+
+
+def css_string(text: str) -> str:
+    """Text as a CSS string literal that cannot end the string, its rule or the <style> element (every character but
+    letters, digits, spaces and a few marks is written as a CSS escape)."""
+    return '"' + "".join(c if c.isalnum() or c in " ·.,_-()" else f"\\{ord(c):x} " for c in text) + '"'
 
 
 @dataclass(frozen=True)
 class ReportHeading:
-    """What the heading of a report says: whose it is, which step and period, and where the index is."""
+    """What the heading of a report says: whose it is, which step and period, and where the index is (a link shown
+    on screen only)."""
 
     team: str
     notebook: str
     period: str
     index_href: str = "../index.html"
+
+    @property
+    def footer_css(self) -> str:
+        """The printed footer's text as a CSS string: whose report and which period."""
+        return css_string(f"{self.team} · {self.period}")
 
 
 def _css_loads_nothing(css: str) -> bool:
@@ -149,6 +177,25 @@ class _DropLoadingStylesheets(Filter):
                 yield token
 
 
+class _BreakableCells(Filter):
+    """Puts a line-break opportunity (<wbr>) after each underscore and slash of a table cell's text, so that an id
+    such as sales_development_rep or levels such as 214000/222000/248000 can wrap in a narrow column of a printed
+    page instead of widening the table past its edge."""
+
+    def __iter__(self):
+        depth = 0
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EndTag") and token["name"] in ("td", "th"):
+                depth = max(0, depth + (1 if token["type"] == "StartTag" else -1))
+            if depth and token["type"] == "Characters" and BREAK_AFTER.search(token["data"]):
+                for part in filter(None, BREAK_AFTER.split(token["data"])):
+                    yield {"type": "Characters", "data": part}
+                    if part.endswith(BREAK_CHARACTERS):
+                        yield {"type": "EmptyTag", "name": "wbr", "data": {}}
+            else:
+                yield token
+
+
 def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     if name not in _GLOBAL_ATTRIBUTES and name not in _TAG_ATTRIBUTES.get(tag, ()):
         return False
@@ -161,7 +208,7 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
 
 _CLEANER = bleach.Cleaner(
     tags=ALLOWED_TAGS, attributes=_allowed_attribute, protocols={"http", "https", "mailto", "data"},
-    strip=False, strip_comments=True, filters=[_DropLoadingStylesheets],
+    strip=False, strip_comments=True, filters=[_DropLoadingStylesheets, _BreakableCells],
     css_sanitizer=_ReportCssSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES),
 )
 

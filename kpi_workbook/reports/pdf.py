@@ -1,5 +1,6 @@
 """Reports for handing out: each scope's executed notebooks as one pack (the review with its summary first), saved as
-one self-contained HTML page and printed to an A4 PDF with headless Chromium."""
+one self-contained HTML page and printed to an A4 PDF with headless Chromium: tagged, with an outline (bookmarks)
+from the headings and "page N of M" in the footer (the report's @page rules)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from kpi_workbook.reports.html import ReportHeading, notebook_to_html
 CHROMIUM_ENV = "KPI_WORKBOOK_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                  "--disable-background-networking", "--disable-component-update", "--no-first-run")
+                  "--generate-pdf-document-outline", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run")
 PRINT_TIMEOUT = 180.0
 PACKS_FOLDER = "pdf"  # <period>/pdf/<scope>.pdf and .html: the files to hand out
 FIRST_NOTEBOOK = "05_review"  # a pack opens with the review: its summary is what a manager reads first

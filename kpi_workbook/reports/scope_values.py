@@ -1,6 +1,7 @@
-"""The KPIs' values over a whole department or the organization, as a review report shows them: the period's value
-and the one before with the KPI's unit, the change (better or worse by the KPI's polarity), the KPI's rolled-up
-score, how the value is computed over all the scope's records, and which KPIs are entered by hand (they have none)."""
+"""The KPIs' values over a whole department or the organization, as a review report shows them: the roles holding
+each KPI, the period's value and the one before with the KPI's unit, the change (better or worse by the KPI's
+polarity), the target and the gap to it where the value compares with the roles' target, the KPI's rolled-up score,
+how the value is computed over all the scope's records, and which KPIs are entered by hand (they have none)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from kpi_workbook.analysis.review import BY_ROLE, COMPARED
 from kpi_workbook.core.measures import Function, Measure
 from kpi_workbook.core.model import Framework, KpiDefinition, Polarity
 from kpi_workbook.reports.tables import EMPTY_TEXT, REPORT_CSS, Col, ReportTable
-from kpi_workbook.reports.units import NO_CHANGE, change_text, decimals, label_unit, value_text
+from kpi_workbook.reports.units import (
+    NO_CHANGE,
+    change_text,
+    decimals,
+    gap_text,
+    label_unit,
+    level_text,
+    range_text,
+    value_text,
+)
 
 LISTED_BY_HAND = 10  # more KPIs entered by hand than this are counted, not named
 TOTALS = {Function.SUM, Function.COUNT, Function.COUNT_DISTINCT}
@@ -74,31 +85,60 @@ def _figures(value: float, previous: float, kpi: KpiDefinition) -> tuple[str, st
             f"{change}, {direction}" if direction else change)
 
 
+def _target(row: dict, unit: str) -> str:
+    """The target the scope's value is read against: '25 %', '40–60 %'; 'differs by role'; '200,000 per person' for
+    a total of the scope (see analysis.review.scope_kpi_values)."""
+    if row["compared"] == BY_ROLE:
+        return "differs by role"
+    within = row["polarity"] == Polarity.WITHIN_RANGE.value
+    level = range_text(row["range_low"], row["range_high"], unit) if within else level_text(row["target"], unit)
+    return level if row["compared"] == COMPARED or level == EMPTY_TEXT else f"{level} {row['compared']}"
+
+
+def _gap(row: dict, unit: str) -> str:
+    """The gap of the scope's value to the target, in the value's decimals, where they compare."""
+    if row["compared"] != COMPARED:
+        return EMPTY_TEXT
+    side = None
+    if row["polarity"] == Polarity.WITHIN_RANGE.value:
+        value = row["value"]
+        side = "below" if value < row["range_low"] else "above" if value > row["range_high"] else ""
+    places = decimals([row["value"], row["previous_value"]], unit)
+    return gap_text(row["gap"], row["gap_share"], unit, places, side)
+
+
 def _shown(values: pd.DataFrame, framework: Framework) -> pd.DataFrame:
-    """The measured KPIs' rows with their label, values, change and how they are computed as text."""
+    """The measured KPIs' rows with their label, roles, values, change, target, gap and how they are computed as
+    text."""
     kpis = {k.id: k for k in framework.kpis}
+    titles = {r.id: r.title for r in framework.roles}
     rows = values[values["measured"]]
     defined = [kpis[k] for k in rows["kpi_id"]]
+    records = rows.to_dict("records")
     figures = [_figures(v, p, k) for v, p, k in zip(rows["value"], rows["previous_value"], defined, strict=True)]
     return rows.assign(
         kpi_label=[kpi_label(k) for k in defined], value_text=[f[0] for f in figures],
         previous_text=[f[1] for f in figures], change_text=[f[2] for f in figures],
         how=[computed_as(k.measure) for k in defined],
+        role_names=[", ".join(titles.get(r, r) for r in str(roles).split(", ") if r) for roles in rows["roles"]],
+        target_text=[_target(r, k.unit) for r, k in zip(records, defined, strict=True)],
+        gap_text=[_gap(r, k.unit) for r, k in zip(records, defined, strict=True)],
     )
 
 
 def _columns(period: str, previous: str) -> dict[str, Col]:
     before = {"previous_text": Col(previous, "figure"), "value_text": Col(period, "figure"),
               "change_text": Col("Change", "figure")} if previous else {"value_text": Col(period, "figure")}
-    return {"kpi_label": Col("KPI"), **before, "score": Col("Score", "score"), "status": Col("Status", "status"),
-            "how": Col("Computed as")}
+    return {"kpi_label": Col("KPI"), "role_names": Col("Roles"), **before, "target_text": Col("Target", "figure"),
+            "gap_text": Col("Gap to target (− short of it)", "figure"), "score": Col("Score", "score"),
+            "status": Col("Status", "status"), "how": Col("Computed as")}
 
 
 def _intro(level: str, whose: str) -> str:
-    return (f"Computed over all records of {whose}: a rate is the ratio of the {level}'s totals (a turnover rate is "
-            f"all its leavers ÷ its whole headcount), not an average of its teams' or people's rates; a count or an "
-            f"amount is its total; a mean or a median is taken over all its records. The score is the KPI's score "
-            f"over the {level}'s people, as in the tables above.")
+    return (f"Over all records of {whose}: a rate is the ratio of the {level}'s totals (all its leavers ÷ its whole "
+            f"headcount), not an average of rates; a count or an amount is its total. The gap compares a rate or an "
+            f"average with the roles' target, never a total; the score and status are the KPI's over the {level}'s "
+            f"people, as in the tables below.")
 
 
 def _by_hand_text(values: pd.DataFrame, framework: Framework, level: str, whose: str) -> str:
@@ -108,12 +148,12 @@ def _by_hand_text(values: pd.DataFrame, framework: Framework, level: str, whose:
         return ""
     if by_hand.size == len(values):
         return (f"None of the {len(values)} KPIs of {whose} is computed from records: all are entered by hand "
-                f"(imported or rated), so none has a value of the {level}; their scores are in the tables above.")
+                f"(imported or rated), so none has a value of the {level}; their scores are in the tables below.")
     names = {k.id: k.name for k in framework.kpis}
     listed = (": " + ", ".join(names[k] for k in by_hand) if by_hand.size <= LISTED_BY_HAND
               else ", and the KPI design report (step 3) lists them")
     return (f"{by_hand.size} of the {len(values)} KPIs of {whose} are entered by hand (imported or rated), so they "
-            f"have no value of the {level}; their scores are in the tables above{listed}.")
+            f"have no value of the {level}; their scores are in the tables below{listed}.")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
-"""The summary a report opens with: the scope's score and status for the period, the change from the previous
-period, how many KPIs and people are green, amber, red or grey, and the top flags with their recommendations."""
+"""The first section of a review, what a manager acts on: the scope's score and status for the period with the change
+from the previous period, how many KPIs and people are green, amber, red or grey and why, each KPI's actual against
+its target, what needs attention first (one next action each), the data-quality flags, and what changed in the
+framework."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ import pandas as pd
 
 from kpi_workbook.analysis.review import GROUP
 from kpi_workbook.analysis.scoring import roll_up
-from kpi_workbook.reports.tables import REPORT_CSS, STATUS_COLOURS, status_counts
+from kpi_workbook.reports.tables import REPORT_CSS, STATUS_COLOURS, STATUS_SYMBOLS, status_counts
+from kpi_workbook.reports.units import MINUS
 from kpi_workbook.workspace.changelog import ChangeEntry
 
-TOP_FLAGS = 5
+TOP_FLAGS = 5  # data-quality flags listed in the first section
 STEADY = 0.5  # a change of the score smaller than this (points) shows as steady
 
 
@@ -68,8 +71,10 @@ def scope_figures(scores: pd.DataFrame, period: str) -> ScopeFigures:
 
 
 def _chip(status: str, text: str) -> str:
+    """A status chip: its colour, and its symbol before the text (never colour alone)."""
     background, colour = STATUS_COLOURS.get(status, STATUS_COLOURS["grey"])
-    return f'<span class="kpi-chip" style="background-color:{background};color:{colour}">{html.escape(text)}</span>'
+    shown = f"{STATUS_SYMBOLS.get(status, '')} {text}".strip()
+    return f'<span class="kpi-chip" style="background-color:{background};color:{colour}">{html.escape(shown)}</span>'
 
 
 def _counts(counts: dict[str, int], noun: str) -> str:
@@ -83,8 +88,8 @@ def _score_line(figures: ScopeFigures) -> str:
     if math.isnan(figures.change):
         change = "no earlier period to compare with"
     else:
-        change = f"{figures.trend} {figures.change:+.1f} points from {figures.previous_period} " \
-                 f"({figures.previous_score:.1f})"
+        points = f"{figures.change:+.1f}".replace("-", MINUS)
+        change = f"{figures.trend} {points} points from {figures.previous_period} ({figures.previous_score:.1f})"
     return (f'<p class="kpi-score">Score <strong>{figures.score:.1f}</strong> {_chip(figures.status, figures.status)}'
             f' <span class="kpi-change">{html.escape(change)}</span></p>')
 
@@ -100,7 +105,7 @@ def _prose(text: str) -> str:
 
 def _flag_items(flags: pd.DataFrame, names: dict[str, dict[str, str]]) -> str:
     if flags.empty:
-        return "<p>No flags: nothing to change this period.</p>"
+        return "<p>No data-quality flag: the period's data can be read as it is.</p>"
     top = flags.head(TOP_FLAGS)
     items = []
     for row in top.itertuples():
@@ -110,7 +115,7 @@ def _flag_items(flags: pd.DataFrame, names: dict[str, dict[str, str]]) -> str:
                      f"{html.escape(' / '.join(parts))}: {_prose(row.message)}.<br>"
                      f"<em>Recommendation:</em> {_prose(row.recommendation)}.</li>")
     more = len(flags) - len(top)
-    rest = f"<p>{_plural(more, 'more flag')} in the table of flags below.</p>" if more else ""
+    rest = f"<p>{_plural(more, 'more flag')} in the table of flags at the end.</p>" if more else ""
     return f"<ol>{''.join(items)}</ol>{rest}"
 
 
@@ -126,27 +131,39 @@ def _change_items(change: ChangeEntry | None) -> str:
 
 @dataclass(frozen=True)
 class ReportSummary:
-    """The summary box at the top of a review report; shows as HTML."""
+    """The first section of a review report, opening with the summary box; shows as HTML.
+
+    `kpis` counts the statuses of the KPI table's rows (the figures' roll-up counts without one), `why` lists (HTML
+    list items) why the status is what it is, `table` is the KPI table (anything that shows as HTML),
+    `attention` the list of what needs attention (HTML) and `flags` the data-quality flags.
+    """
 
     name: str
     figures: ScopeFigures
     flags: pd.DataFrame
     names: dict[str, dict[str, str]] = field(default_factory=dict)  # "team"/"role"/"kpi_id" → id → name
     change: ChangeEntry | None = None  # the framework's latest change log entry
+    kpis: dict[str, int] | None = None
+    why: str = ""
+    table: object | None = None
+    table_title: str = ""
+    attention: str = ""
+
+    def _box(self) -> str:
+        """The summary box: score, change, counts and why; kept on one page in print."""
+        why = f'<ul class="kpi-why">{self.why}</ul>' if self.why else ""
+        return (f'<div class="kpi-summary"><h2>Summary · {html.escape(self.name)} · '
+                f'{html.escape(self.figures.period)}</h2>{_score_line(self.figures)}'
+                f"{_counts(self.kpis if self.kpis is not None else self.figures.kpis, 'KPIs (per team and role)')}"
+                f"{_counts(self.figures.people, 'people')}{why}</div>")
 
     def _repr_html_(self) -> str:
-        warnings = int((self.flags["severity"].astype(str) == "warning").sum()) if len(self.flags) else 0
-        return (
-            f'{REPORT_CSS}<div class="kpi-summary">'
-            f'<h2>Summary · {html.escape(self.name)} · {html.escape(self.figures.period)}</h2>'
-            f"{_score_line(self.figures)}"
-            f"{_counts(self.figures.kpis, 'KPIs (per team and role)')}"
-            f"{_counts(self.figures.people, 'people')}"
-            f"<h3>Top flags ({len(self.flags)} in all, {_plural(warnings, 'warning')})</h3>"
-            f"{_flag_items(self.flags, self.names)}"
-            f"{_change_items(self.change)}"
-            "</div>"
-        )
+        table = getattr(self.table, "_repr_html_", lambda: "")()
+        title = f"<h3>{html.escape(self.table_title)}</h3>" if self.table_title and table else ""
+        attention = f"<h3>What needs attention</h3>{self.attention}" if self.attention else ""
+        return (f'{REPORT_CSS}<div class="kpi-first">{self._box()}{title}{table}{attention}'
+                f"<h3>Data quality ({_plural(len(self.flags), 'flag')})</h3>{_flag_items(self.flags, self.names)}"
+                f"{_change_items(self.change)}</div>")
 
     def __repr__(self) -> str:
         return f"<summary of {self.name}, {self.figures.period}: score {self.figures.score:.1f}>"

@@ -18,6 +18,8 @@ STATUS_COLOURS = {  # background, text: readable on screen and in print
     "grey": ("#eaeef2", "#424a53"),
 }
 SEVERITY_COLOURS = {"error": STATUS_COLOURS["red"], "warning": STATUS_COLOURS["amber"], "info": STATUS_COLOURS["grey"]}
+# A status is never told by colour alone: its word, and a symbol read in black and white too.
+STATUS_SYMBOLS = {"green": "\u2713", "amber": "!", "red": "\u2717", "grey": "?"}
 GROUP_ABOVE = 40  # a table longer than this is shown in one open, collapsible section per group
 EMPTY_TEXT = "—"
 
@@ -43,7 +45,9 @@ REPORT_CSS = """<style>
 .kpi-summary h2 { margin-top: 0; }
 .kpi-summary .kpi-score { font-size: 1.4em; margin: 0.2em 0; }
 .kpi-summary .kpi-change { font-size: 0.7em; color: #424a53; }
-.kpi-summary li { margin-bottom: 0.4em; }
+.kpi-first li { margin-bottom: 0.4em; }
+.kpi-summary .kpi-why { margin: 0.4em 0 0 0; padding-left: 1.2em; }
+.kpi-summary .kpi-why li { margin-bottom: 0.1em; }
 </style>"""
 
 
@@ -120,6 +124,15 @@ class Col:
         return f"{self.label} ({self.unit})" if self.unit and self.kind in NUMERIC_KINDS else self.label
 
 
+def _status_text(palette: Mapping[str, str]) -> Callable[[Any], str]:
+    """A status cell's text with the symbol of its colour in front: '✓ green', '✗ unrealistic'."""
+    def show(value: Any) -> str:
+        text = _text(value)
+        symbol = STATUS_SYMBOLS.get(palette.get(text, text))
+        return f"{symbol}\u00a0{text}" if symbol else text  # a no-break space: the symbol stays with its word
+    return show
+
+
 def _status_css(colours: Mapping[str, tuple[str, str]], palette: Mapping[str, str]) -> Callable[[Any], str]:
     def css(value: Any) -> str:
         found = colours.get(palette.get(str(value), str(value)))
@@ -136,7 +149,8 @@ def styled(frame: pd.DataFrame, columns: Mapping[str, Col], caption: str = "") -
     shown.columns = [columns[c].heading for c in columns]
     specs = dict(zip(shown.columns, columns.values(), strict=True))
     style = shown.style.hide(axis="index").set_table_styles(TABLE_STYLES)
-    style = style.format({label: FORMATS[spec.kind] for label, spec in specs.items()}, escape="html")
+    style = style.format({label: _status_text(spec.palette) if spec.kind == "status" else FORMATS[spec.kind]
+                          for label, spec in specs.items()}, escape="html")
     style = style.format_index(escape="html", axis=1)
     numeric = [label for label, spec in specs.items() if spec.kind in NUMERIC_KINDS]
     text = [label for label in specs if label not in numeric]

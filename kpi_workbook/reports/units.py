@@ -1,6 +1,7 @@
 """KPI values as a manager reads them: the KPI's unit beside the number (30.6 %, 54.1 days, 4,852,451 EUR), thousands
-separators, as many decimals as the size of the numbers needs (the same for figures read side by side), and changes
-with their sign (+0.8 pts for a percentage)."""
+separators, as many decimals as the size of the numbers needs (the same for figures read side by side), changes with
+their sign (+0.8 pts for a percentage), band levels as they are set (10 min, 3.5) and gaps to a target signed in the
+KPI's good direction (−1.3 min (−13 %) short). Never scientific notation."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ BARE_UNITS = {*PLAIN_UNITS, CURRENCY, "ratio"}  # shown as bare numbers
 MINUS = "\u2212"
 UNIT_SPACE = "\u00a0"  # no-break space: a number and its unit stay on one line
 NO_CHANGE = "no change"
+ON_TARGET = "on target"
+IN_RANGE = "in range"
+LEVEL_DECIMALS = 2  # at most, for a band level
 
 
 def _is_money(unit: str) -> bool:
@@ -76,3 +80,41 @@ def change_text(value: float, previous: float, unit: str, places: int) -> str:
         return EMPTY_TEXT
     change = round(round(value, places) - round(previous, places), places)
     return NO_CHANGE if change == 0 else _number(change, places, sign=True) + _suffix(unit, change=True)
+
+
+def level_text(value: float | None, unit: str) -> str:
+    """A band level as it is set, with its unit: '10\u00a0min', '3.5', '200,000' (up to LEVEL_DECIMALS decimals)."""
+    if not _known(value):
+        return EMPTY_TEXT
+    text = _number(value, LEVEL_DECIMALS)
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + _suffix(unit)
+
+
+def range_text(low: float | None, high: float | None, unit: str) -> str:
+    """A range of levels with its unit once: '40 to 60\u00a0%', '−3 to 3\u00a0%'."""
+    if not (_known(low) and _known(high)):
+        return EMPTY_TEXT
+    return f"{level_text(low, '')} to {level_text(high, unit)}"
+
+
+def _share_text(share: float | None) -> str:
+    """A share of the target as a signed percentage: '−13 %', '+2.5 %' (one decimal below 10 %)."""
+    if not _known(share):
+        return ""
+    percent = 100 * share
+    return f" ({_number(percent, 1 if abs(percent) < 10 else 0, sign=True)}{UNIT_SPACE}%)"
+
+
+def gap_text(gap: float | None, share: float | None, unit: str, places: int, side: str | None = None) -> str:
+    """A gap to the target in the KPI's good direction, as the figures are shown with `places` decimals: '−1.3 min
+    (−13 %) short', '+2.0 pts (+2.2 %) ahead', 'on target'. For a within-range KPI `side` is 'below' or 'above' the
+    target range ("" inside it): '−2.0 pts below range', 'in range'."""
+    if not _known(gap):
+        return EMPTY_TEXT
+    shown = round(gap, places)
+    change = _number(shown, places, sign=True) + _suffix(unit, change=True)
+    if side is not None:
+        return f"{change} {side} range" if side and shown else IN_RANGE
+    if shown == 0:
+        return ON_TARGET
+    return f"{change}{_share_text(share)} {'short' if shown < 0 else 'ahead'}"

@@ -1,18 +1,24 @@
-"""Step 5, review: the report's summary and the scorecards and flags as tables a manager reads (names, formats,
-RAG colours), built on `analysis.review`."""
+"""Step 5, review: the report's first section (summary, each KPI's actual against its target, what needs attention,
+data quality) and the scorecards and flags as tables a manager reads (names, formats, RAG colours), built on
+`analysis.review` and step 4's verdicts on the targets (`analysis.targets`)."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+from IPython.display import Markdown
 
-from kpi_workbook.analysis.review import scope_kpi_values, scope_kpis
+from kpi_workbook.analysis.review import DATA_FLAGS, attention, kpi_actuals, scope_kpi_values, scope_kpis
+from kpi_workbook.analysis.targets import TOO_EASY, UNREALISTIC, suggest_for_framework
 from kpi_workbook.core.model import Framework
 from kpi_workbook.reports.scope_values import ScopeValues, scope_values_view
+from kpi_workbook.reports.scorecard import attention_items, kpi_actuals_table, next_action, row_gap_text
 from kpi_workbook.reports.summary import ReportSummary, scope_figures
-from kpi_workbook.reports.tables import EMPTY_TEXT, Col, ReportTable
+from kpi_workbook.reports.tables import EMPTY_TEXT, Col, ReportTable, status_counts
+from kpi_workbook.reports.units import level_text, range_text
 from kpi_workbook.steps.context import StepContext
 from kpi_workbook.workspace.changelog import read_changelog
 from kpi_workbook.workspace.scope import ScopeKind, departments
@@ -50,13 +56,111 @@ def with_names(frame: pd.DataFrame, framework: Framework, employees: pd.DataFram
     return out
 
 
-def summary(name: str, scores: pd.DataFrame, period: str, flags: pd.DataFrame, framework: Framework,
-            workspace: Path | None = None) -> ReportSummary:
-    """The summary a review report opens with (score, change, status counts, top flags, and what changed in the
-    framework: the latest entry of the workspace's change log)."""
-    log = read_changelog(workspace) if workspace is not None else []
-    return ReportSummary(name=name, figures=scope_figures(scores, period), flags=flags, names=names(framework),
-                         change=log[-1] if log else None)
+VERDICT_COLUMNS = ["role", "kpi_id", "current_probability", "current_verdict", "target", "target_range"]
+FURTHEST_SHORT = 3  # KPIs the summary names
+VERDICTS_WHERE = {False: "the table", True: "the table of each team's KPIs below"}  # where step 4's verdicts are
+
+
+def kpi_board(ctx: StepContext, scores: pd.DataFrame) -> pd.DataFrame:
+    """Each KPI's actual against its target per team and role in the period (analysis.review.kpi_actuals), with
+    step 4's verdict on the current target (percentile evidence of the scope's history, as step 4 judges it: the
+    chance past values met it, the verdict, and the target step 4 suggests)."""
+    board = kpi_actuals(scores, ctx.actuals_to_date, ctx.framework, ctx.period)
+    evidence = suggest_for_framework(ctx.framework, ctx.actuals_to_date, ctx.employees, method="percentile",
+                                     roles=[r.id for r in ctx.roles])
+    verdicts = evidence[VERDICT_COLUMNS].rename(columns={"target": "suggested_target",
+                                                         "target_range": "suggested_range"})
+    return board.merge(verdicts.drop_duplicates(["role", "kpi_id"]), on=["role", "kpi_id"], how="left")
+
+
+def _where(rows: pd.DataFrame, framework: Framework, with_team: bool) -> pd.Series:
+    """Whose KPI each row is, in words: the role's title, and the team's name for a department or organization."""
+    known = names(framework)
+    where = rows["role"].map(known["role"])
+    return where + ", " + rows["team"].map(known["team"]) if with_team else where
+
+
+def _suggested(rows: pd.DataFrame, framework: Framework) -> pd.Series:
+    """Step 4's suggested target (or range) of each row as text with the KPI's unit."""
+    units = {k.id: k.unit for k in framework.kpis}
+    texts = [range_text(*r, units[k]) if isinstance(r, tuple | list) else level_text(t, units[k])
+             for k, t, r in zip(rows["kpi_id"], rows["suggested_target"], rows["suggested_range"], strict=True)]
+    return pd.Series(texts, index=rows.index, dtype=object)
+
+
+def _never_met(rows: pd.DataFrame, flags: pd.DataFrame) -> pd.Series:
+    """Whether each row's team, role and KPI has a never_met flag."""
+    missed = flags[flags["flag"] == "never_met"]
+    keys = set(zip(missed["team"], missed["role"], missed["kpi_id"], strict=True))
+    return pd.Series([k in keys for k in zip(rows["team"], rows["role"], rows["kpi_id"], strict=True)],
+                     index=rows.index)
+
+
+def ranked_attention(board: pd.DataFrame, flags: pd.DataFrame, framework: Framework, with_team: bool) -> pd.DataFrame:
+    """What needs attention first (analysis.review.attention) with what its next actions need: whose KPI it is in
+    words, step 4's suggested target as text, and whether a never_met flag stands on it."""
+    ranked = attention(board)
+    return ranked.assign(where=_where(ranked, framework, with_team), suggested=_suggested(ranked, framework),
+                         never_met=_never_met(ranked, flags))
+
+
+def why_text(board: pd.DataFrame, ranked: pd.DataFrame, framework: Framework, many_teams: bool) -> str:
+    """Why the scope's status is what it is, as HTML list items: how many KPIs meet their target and how many are
+    short, the ones furthest short by weight, how many targets step 4 finds unrealistic or too easy, and the first
+    thing to do (from `ranked`, see ranked_attention); nothing without KPIs."""
+    if board.empty:
+        return ""
+    counts = status_counts(board["status"])
+    short, total = counts["amber"] + counts["red"], len(board)
+    red = f", {counts['red']} of them below the threshold" if counts["red"] else ""
+    grey = f"; {counts['grey']} without data" if counts["grey"] else ""
+    items = [f"{counts['green']} of {total} KPIs meet their target, {short} are short of it{red}{grey}."]
+    units = {k.id: k.unit for k in framework.kpis}
+    kpis = {k.id: k for k in framework.kpis}
+    furthest = ranked[ranked["reason"] == "short"].head(FURTHEST_SHORT)
+    if len(furthest):
+        listed = [f"{kpis[row['kpi_id']].name} ({row['where']}) {row_gap_text(row, units[row['kpi_id']])}"
+                  for _, row in furthest.iterrows()]
+        items.append(f"Furthest short, by weight: {'; '.join(listed)}.")
+    verdicts = board["current_verdict"].value_counts()
+    unrealistic, easy = int(verdicts.get(UNREALISTIC, 0)), int(verdicts.get(TOO_EASY, 0))
+    if unrealistic or easy:
+        low = framework.metadata.settings.achievable_low
+        items.append(f"On past values {unrealistic} of {total} targets are unrealistic (met less than "
+                     f"{100 * low:.0f} % of the time) and {easy} too easy "
+                     f"(last column of {VERDICTS_WHERE[many_teams]}).")
+    if len(ranked):
+        top = ranked.iloc[0]
+        kpi = kpis[top["kpi_id"]]
+        items.append(f"Start with {kpi.name} ({top['where']}): {next_action(top, kpi)}.")
+    return "".join(f"<li>{html.escape(item)}</li>" for item in items)
+
+
+def summary(ctx: StepContext, scores: pd.DataFrame, flags: pd.DataFrame, board: pd.DataFrame,
+            values: pd.DataFrame) -> ReportSummary:
+    """The first section of the review: the summary box (score, change, status counts of the KPI table and people,
+    why, the first thing to do), each KPI's actual against its target (for a department or the organization: its
+    KPI values with their targets, see scope_values_section), what needs attention with one next action each, the
+    data-quality flags, and what changed in the framework (the latest entry of the workspace's change log)."""
+    many_teams = ctx.kind is not ScopeKind.TEAM
+    ranked = ranked_attention(board, flags, ctx.framework, many_teams)
+    log = read_changelog(ctx.root)
+    table = scope_values_section(values, ctx) if many_teams else kpi_actuals_table(board, ctx.framework,
+                                                                                    names(ctx.framework))
+    return ReportSummary(
+        name=ctx.name, figures=scope_figures(scores, ctx.period), flags=flags[flags["flag"].isin(DATA_FLAGS)],
+        names=names(ctx.framework), change=log[-1] if log else None, kpis=status_counts(board["status"]),
+        why=why_text(board, ranked, ctx.framework, many_teams), table=table,
+        table_title="" if many_teams else "Actual against target", attention=attention_items(ranked, ctx.framework),
+    )
+
+
+def kpi_section(board: pd.DataFrame, ctx: StepContext) -> ReportTable | Markdown:
+    """Each team's role KPIs against their targets, one section per team when long (a department or the
+    organization); for a team, a line pointing to the table at the top of the report."""
+    if ctx.kind is ScopeKind.TEAM:
+        return Markdown("The table of each KPI's actual against its target is at the top of this report.")
+    return kpi_actuals_table(board, ctx.framework, names(ctx.framework), with_team=True)
 
 
 def team_table(teams: pd.DataFrame, framework: Framework) -> ReportTable:
@@ -71,14 +175,6 @@ def role_table(roles: pd.DataFrame, framework: Framework) -> ReportTable:
     return ReportTable(with_names(roles, framework), {
         "team_name": Col("Team"), "role_name": Col("Role"), "score": SCORE, "coverage": COVERAGE, "status": STATUS,
     }, noun=("role", "roles"), empty="No role has people in this scope.", group_by="team_name")
-
-
-def kpi_table(kpis: pd.DataFrame, framework: Framework) -> ReportTable:
-    """Each role's KPIs in the period (mean score across the role's people), grouped by team when long."""
-    return ReportTable(with_names(kpis, framework), {
-        "team_name": Col("Team"), "role_name": Col("Role"), "kpi_id_name": Col("KPI"), "score": SCORE,
-        "coverage": COVERAGE, "status": STATUS,
-    }, noun=("KPI", "KPIs"), empty="No role KPI in this scope.", group_by="team_name")
 
 
 def people_table(people: pd.DataFrame, employees: pd.DataFrame, framework: Framework) -> ReportTable:
@@ -205,7 +301,7 @@ def scope_values(ctx: StepContext, scores: pd.DataFrame) -> pd.DataFrame:
     stored = pd.DataFrame(columns=SCOPE_VALUE_COLUMNS)
     if kpis and isinstance(ctx.store, DuckDBStore):
         stored = ctx.store.read_scope_values(ctx.kind.value, ctx.key or ctx.kind.value, kpis)
-    return scope_kpi_values(stored, scores, ctx.framework, kpis, ctx.period)
+    return scope_kpi_values(stored, scores, ctx.framework, kpis, ctx.period, ctx.roles)
 
 
 def scope_values_section(values: pd.DataFrame, ctx: StepContext) -> ScopeValues | None:
