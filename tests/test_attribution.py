@@ -122,3 +122,24 @@ def test_validate_names_a_team_history_that_is_not_one(tmp_path):
     found = [(f.entry, f.field, f.message) for f in source_findings(root, load_framework(root))]
     assert found == [("source 'tickets'", "team_as_of", "source 'tickets' is not a team history: it needs `start` "
                       "(and `end`), an employee column and a team column")]
+
+
+def test_a_warehouse_source_with_a_file_history_is_an_error_with_the_way_out(tmp_path, postgres_url):
+    import psycopg
+
+    spells, tickets = records(5)
+    with psycopg.connect(postgres_url.replace("postgres://", "postgresql://")) as con:
+        con.execute("DROP TABLE IF EXISTS tickets")
+        con.execute("CREATE TABLE tickets (agent text, opened_on date, minutes double precision)")
+        with con.cursor() as cursor:
+            cursor.executemany("INSERT INTO tickets VALUES (%s, %s, %s)",
+                               [(r.agent, r.opened_on, r.minutes) for r in tickets.itertuples(index=False)])
+    root = write(tmp_path / "ws", spells, tickets)
+    (root / "sources.yaml").write_text(SOURCES.replace("  file: exports/tickets.csv\n",
+                                                       f"  url: {postgres_url}\n  table: tickets\n"), encoding="utf-8")
+    fw = load_framework(root)
+    with pytest.raises(InputError) as raised:
+        compute(root, fw, load_employees(root, fw))
+    [problem] = raised.value.problems
+    assert (problem.entry, problem.field) == ("source 'tickets'", "team_as_of")
+    assert "both must be files, or tables of one database" in problem.message

@@ -2,7 +2,8 @@
 date, from a team history (one row per employee and spell in a team: `start`, `end`, employee, team).
 
 A row whose employee has no spell on its date, or two spells (overlapping history rows), is an error naming the
-source, the employee and the date: a guess would move values between teams silently.
+source, the employee and the date: a guess would move values between teams silently. The two sources are joined
+where they are: both files (CSV, Excel, Parquet) or tables of one database.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import ibis
 
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.workspace.database_tables import first_line
+from kpi_workbook.workspace.database_urls import scrub
 from kpi_workbook.workspace.sources import EMPLOYEE, SOURCES_FILE, SPAN_END, SPAN_START, TEAM, WHEN, ReadSource
 
 SHOWN = 5
@@ -28,7 +31,14 @@ def attributed(events: ReadSource, history: ReadSource) -> ReadSource:
     matches = joined.group_by("__row").aggregate(__spells=joined["__team"].count(), __who=joined[EMPLOYEE].first(),
                                                  __day=joined[WHEN].first())
     wrong = matches.filter(matches["__spells"] != 1).order_by(["__day", "__who"])
-    found = wrong.aggregate(__n=wrong.count()).to_pyarrow()["__n"][0].as_py()
+    try:
+        found = wrong.aggregate(__n=wrong.count()).to_pyarrow()["__n"][0].as_py()
+    except Exception as exc:  # noqa: BLE001 - engines raise their own types; the message names both sources
+        said = scrub(first_line(exc), events.source.url or history.source.url or "")
+        raise InputError(Problem(file=SOURCES_FILE, entry=f"source '{events.source.name}'", field="team_as_of",
+                                 message=(f"cannot join it with the team history '{history.source.name}' ({said}): "
+                                          "both must be files, or tables of one database; in a warehouse, join the "
+                                          "history in the source's `query:`"))) from None
     if found:
         raise InputError(_problems(events, history, wrong, found))
     placed = joined.select(*[c for c in numbered.columns if c != "__row"], **{TEAM: joined["__team"]})
