@@ -19,6 +19,7 @@ MAIN = "main"
 CONDA_NAMES = {
     ("duckdb", ()): "python-duckdb",
     ("build", ()): "python-build",
+    ("graphviz", ()): "python-graphviz",
     ("ibis-framework", ("duckdb",)): "ibis-duckdb",
     ("ibis-framework", ("postgres",)): "ibis-postgres",
     ("bleach", ("css",)): "bleach-with-css",
