@@ -328,7 +328,13 @@ def _objectives(framework: Framework) -> pd.DataFrame:
 
 
 def _fmt(value: float) -> str:
-    return "-" if pd.isna(value) else f"{value:.4g}"
+    """A value in a flag's message: four significant digits, never scientific notation (230,774 not 2.308e+05)."""
+    if pd.isna(value):
+        return "-"
+    short = f"{value:.4g}"
+    if "e" not in short:
+        return short
+    return f"{value:,.0f}" if abs(value) >= 1 else f"{value:.8f}".rstrip("0")
 
 
 def _streak_flags(stats: pd.DataFrame, upto: list[str], n: int) -> pd.DataFrame:
