@@ -11,22 +11,23 @@
 #
 # Every KPI in the framework exists to show progress on a **strategic objective**. Before anyone talks about
 # KPIs, write down what the organization wants to achieve, so each KPI chosen later can point to the objective
-# it serves. This notebook shows the objectives by perspective, which role KPIs serve each of them, and where
-# the strategy has no measure yet.
+# it serves. This notebook shows the strategy map, the objectives by perspective, which role KPIs serve each of
+# them, and where the strategy has no measure yet.
 
 # %% [markdown] tags=["workshop"]
 # **How to use this notebook**
 #
 # - *In a workshop:* open it in JupyterLab and run all cells. The forms at the end add, edit and remove
-#   objectives; **Save** checks the framework first and writes the framework files. Re-run the notebook to
-#   see the tables and charts with the changes.
+#   objectives; **Save** checks the framework first and writes the framework files. The strategy map beside
+#   the forms is drawn again at each change; re-run the notebook to see the tables and charts with the changes.
 # - *In batch:* `papermill notebooks/01_strategic_goals.ipynb out.ipynb -p team sales -p interactive False`,
 #   or `kpi-workbook run --notebooks 01 --all-teams` for every team. Pass team ids that look like numbers as
 #   raw text: `-r team 007` (with `-p`, papermill would read `007` as the number 7).
 # - *Parameters:* `workspace` is the framework folder (absolute, or relative to the current folder; `sample` is
 #   the bundled sample organization, read only); `team` limits the KPIs counted to one team's roles and
 #   `department` to a department's teams (both empty mean the whole organization);
-#   `period` is not used in this step; `interactive` shows the forms. `papermill --help-notebook` lists them.
+#   `period` is the period whose KPI scores colour the strategy map (empty: the latest with actuals);
+#   `interactive` shows the forms. `papermill --help-notebook` lists them.
 
 # %% tags=["parameters"]
 workspace: str = "sample"  # workspace folder (relative to the current folder); "sample": the bundled sample
@@ -47,6 +48,21 @@ from kpi_workbook.steps import open_step, strategic_goals
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
 ctx.describe()
+
+# %% [markdown]
+# ## Strategy map
+#
+# The objectives by perspective, the cascade and the KPIs serving each objective, coloured by status.
+
+# %%
+strategic_goals.strategy_map(ctx)
+
+# %% [markdown]
+# An objective's status is the weighted score of the KPIs serving it in the period, scored as the review scores
+# them: **✓ green** on target, **! amber** between the threshold and the target, **✗ red** below the threshold,
+# **? no data** without scores (or *no KPI* when no KPI serves it). Each KPI carries its own symbol. For a team or a
+# department, the map shows the objectives its roles' KPIs serve, with the objectives above them, scored over its
+# people.
 
 # %% [markdown]
 # ## Why it matters
@@ -121,7 +137,9 @@ display(strategic_goals.unlinked_report(unlinked))
 # %% tags=["workshop"]
 if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
-    display(widgets.ObjectivesForm(editor), widgets.SavePanel(editor))
+    form = widgets.ObjectivesForm(editor)
+    live_map = form.redrawn(lambda framework: strategic_goals.strategy_map(ctx, framework))
+    display(form, widgets.SavePanel(editor), live_map)
 
 # %% [markdown]
 # ## What to do next

@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
+from IPython.display import Markdown
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from kpi_workbook.core.model import Framework, Perspective, Role
+from kpi_workbook.analysis.scoring import score_actuals
+from kpi_workbook.analysis.strategy_map import strategy_map as strategy_map_data
+from kpi_workbook.core.model import Framework, Role
 from kpi_workbook.reports.figures import ChartFigure
+from kpi_workbook.reports.strategy_map import PERSPECTIVE_LABELS, StrategyMapSVG, strategy_map_view
 from kpi_workbook.reports.tables import Col, ReportTable
+from kpi_workbook.steps.context import StepContext
 
-PERSPECTIVE_LABELS = {
-    Perspective.FINANCIAL: "Financial",
-    Perspective.CUSTOMER: "Customer",
-    Perspective.INTERNAL_PROCESS: "Internal process",
-    Perspective.LEARNING_GROWTH: "Learning & growth",
-}
 PERSPECTIVE_COLORS = {
     "Financial": "#1f77b4",
     "Customer": "#2ca02c",
@@ -25,6 +24,23 @@ PERSPECTIVE_COLORS = {
     "Learning & growth": "#9467bd",
 }
 _PERSPECTIVE_ORDER = pd.CategoricalDtype(list(PERSPECTIVE_LABELS.values()), ordered=True)
+
+
+def _scope_roles(ctx: StepContext, framework: Framework) -> list[Role] | None:
+    """The roles of the scope's teams in `framework` (None for the whole organization: every objective shows)."""
+    if ctx.is_organization:
+        return None
+    return [r for r in framework.roles if set(r.teams) & set(ctx.team_ids)]
+
+
+def strategy_map(ctx: StepContext, framework: Framework | None = None) -> StrategyMapSVG | Markdown:
+    """The strategy map of the scope (analysis.strategy_map), statuses of the scope's period from its people's scores;
+    `framework` is one being edited (default: the workspace's)."""
+    framework = framework or ctx.framework
+    scores = (score_actuals(ctx.actuals_to_date, ctx.employees, framework, periods=[ctx.period]) if ctx.period
+              else None)
+    data = strategy_map_data(framework, scores, ctx.period, _scope_roles(ctx, framework))
+    return strategy_map_view(data, ctx.name)
 
 
 def _ancestors(framework: Framework) -> pd.DataFrame:

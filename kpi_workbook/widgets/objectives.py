@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import ipywidgets as w
+from collections.abc import Callable
 
-from kpi_workbook.core.model import Perspective
+import ipywidgets as w
+from IPython.display import display
+
+from kpi_workbook.core.model import Framework, Perspective
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.steps.strategic_goals import PERSPECTIVE_LABELS
 from kpi_workbook.widgets.common import NEW, attempt, button, clear_on_change, dropdown, text
@@ -29,6 +32,7 @@ class ObjectivesForm(w.VBox):
         self.update_button = button("Update objective", "primary")
         self.remove_button = button("Remove objective", "danger")
         self.status = w.HTML()
+        self._on_change: list[Callable[[], None]] = []
         self.choice.observe(self._load, names="value")
         clear_on_change(self.status, self.choice, self.id, self.title, self.perspective, self.parent)
         self.add_button.on_click(self._add)
@@ -47,6 +51,21 @@ class ObjectivesForm(w.VBox):
         self.parent.value = NEW
         self.choice.value = selected
         self._load()
+        for callback in self._on_change:
+            callback()
+
+    def redrawn(self, draw: Callable[[Framework], object]) -> w.Output:
+        """An output showing `draw(framework)` of the framework being edited, drawn again after each change."""
+        output = w.Output()
+
+        def show() -> None:
+            output.clear_output(wait=True)
+            with output:
+                display(draw(self.editor.framework))
+
+        self._on_change.append(show)
+        show()
+        return output
 
     def _load(self, _change: object = None) -> None:
         objective = self.editor.framework.objective(self.choice.value or "")
