@@ -310,7 +310,7 @@ def test_ctrl_c_stops_every_worker_and_kernel_and_keeps_the_record(tmp_path):
     while time.monotonic() < deadline and len(kernels_of(runner)) < 2:
         time.sleep(0.2)
     started = runner.children(recursive=True)
-    assert len(kernels_of(runner)) == 2
+    assert len(kernels_of(runner)) >= 2  # two jobs' kernels (a fork server may be forking a third at this moment)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
