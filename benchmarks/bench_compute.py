@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_compute.py [--rows 1000000] [--employees 100000] [--repeat 3]
 
 Writes the order lines as Parquet, then in each repeat computes every measure with
-kpi_workbook.analysis.measures.compute (DuckDB backend) and the same values with hand-written DuckDB SQL: one query
-giving a wide frame of the values only, and one giving what compute gives (a row per value with its number of source
+kpi_workbook.analysis.measures.compute (DuckDB backend, team and employee values) and the same values with
+hand-written DuckDB SQL, zeros of each employee's quarters without orders included: one query giving a wide frame of
+the values only, and one giving what compute gives (a row per value with its number of source
 rows), each in a fresh process of its own (alternating the order) so that time and peak RSS are each side's own;
 checks the values (and source rows) agree and prints the median times, the ratios and each side's peak RSS.
 Goal: ratio <= 1.2, peak RSS <= 2 GB.
@@ -48,26 +49,41 @@ MEASURES = {
     "days_to_ship": ("days", {"duration": {"source": "orders", "start": "ordered_on", "end": "shipped_on"}}),
     "revenue_per_order": ("currency", {"derived": "revenue / orders"}),
 }
+#: Every employee's groups from the quarter of their first order on: a quarter without orders is a group too, where
+#: sums and counts are 0 (as compute gives them) and the other measures have no value.
+SPINE = """
+quarters AS (SELECT year(d) AS y, quarter(d) AS q
+             FROM range(DATE '2023-01-01', DATE '2025-07-01', INTERVAL 3 MONTH) t(d)),
+firsts AS (SELECT team, employee, min(y * 4 + q) AS first FROM grouped GROUP BY ALL),
+grid AS (SELECT quarters.y, quarters.q, team, employee
+         FROM firsts JOIN quarters ON quarters.y * 4 + quarters.q >= first)
+"""
 HAND_WRITTEN = """
-SELECT year(ordered_on) AS y, quarter(ordered_on) AS q, team, employee,
-    coalesce(sum(amount) FILTER (WHERE status = 'won'), 0) AS revenue,
-    count(*) AS orders,
-    count(DISTINCT customer) AS customers,
-    avg(amount) AS mean_order,
-    median(amount) AS median_order,
-    min(amount) AS smallest_order,
-    max(amount) AS largest_order,
-    100 * count(*) FILTER (WHERE status = 'won') / nullif(count(*) FILTER (WHERE status IN ('won', 'lost')), 0)
-        AS win_rate,
-    median(date_diff('day', ordered_on, shipped_on)::DOUBLE) FILTER (WHERE shipped_on IS NOT NULL) AS days_to_ship,
-    coalesce(sum(amount) FILTER (WHERE status = 'won'), 0) / count(*) AS revenue_per_order
-FROM read_parquet('{path}') GROUP BY ALL
+WITH grouped AS (
+    SELECT year(ordered_on) AS y, quarter(ordered_on) AS q, team, employee,
+        coalesce(sum(amount) FILTER (WHERE status = 'won'), 0) AS revenue,
+        count(*) AS orders,
+        count(DISTINCT customer) AS customers,
+        avg(amount) AS mean_order,
+        median(amount) AS median_order,
+        min(amount) AS smallest_order,
+        max(amount) AS largest_order,
+        100 * count(*) FILTER (WHERE status = 'won') / nullif(count(*) FILTER (WHERE status IN ('won', 'lost')), 0)
+            AS win_rate,
+        median(date_diff('day', ordered_on, shipped_on)::DOUBLE) FILTER (WHERE shipped_on IS NOT NULL) AS days_to_ship,
+        coalesce(sum(amount) FILTER (WHERE status = 'won'), 0) / count(*) AS revenue_per_order
+    FROM read_parquet('{path}') GROUP BY ALL),
+""" + SPINE + """
+SELECT grid.y, grid.q, grid.team, grid.employee, coalesce(revenue, 0) AS revenue, coalesce(orders, 0) AS orders,
+    coalesce(customers, 0) AS customers, mean_order, median_order, smallest_order, largest_order, win_rate,
+    days_to_ship, revenue_per_order
+FROM grid LEFT JOIN grouped USING (y, q, team, employee)
 """
 #: The same values with what compute gives besides them: one row per value (no-data groups left out) with the number
 #: of source rows it uses, as compute's result and the store hold them.
 HAND_WRITTEN_LONG = """
 WITH grouped AS (
-    SELECT year(ordered_on)::VARCHAR || 'Q' || quarter(ordered_on)::VARCHAR AS period, team, employee AS employee_id,
+    SELECT year(ordered_on) AS y, quarter(ordered_on) AS q, team, employee,
         coalesce(sum(amount) FILTER (WHERE status = 'won'), 0) AS revenue,
         count(amount) FILTER (WHERE status = 'won') AS revenue_rows,
         count(*) AS orders, count(DISTINCT customer) AS customers, count(customer) AS customers_rows,
@@ -78,13 +94,17 @@ WITH grouped AS (
             AS days_to_ship,
         count(*) FILTER (WHERE shipped_on IS NOT NULL) AS days_to_ship_rows
     FROM read_parquet('{path}') GROUP BY ALL),
+""" + SPINE + """,
 measured AS (
-    SELECT period, team, employee_id, revenue, revenue_rows, orders::DOUBLE AS orders, orders AS orders_rows,
-        customers::DOUBLE AS customers, customers_rows, mean_order, amount_rows AS mean_order_rows, median_order,
-        amount_rows AS median_order_rows, smallest_order, amount_rows AS smallest_order_rows, largest_order,
-        amount_rows AS largest_order_rows, 100 * won / nullif(closed, 0) AS win_rate, won + closed AS win_rate_rows,
-        days_to_ship, days_to_ship_rows, revenue / orders AS revenue_per_order, 2 AS revenue_per_order_rows
-    FROM grouped)
+    SELECT grid.y::VARCHAR || 'Q' || grid.q::VARCHAR AS period, grid.team, grid.employee AS employee_id,
+        coalesce(revenue, 0) AS revenue, coalesce(revenue_rows, 0) AS revenue_rows,
+        coalesce(orders, 0)::DOUBLE AS orders, coalesce(orders, 0) AS orders_rows,
+        coalesce(customers, 0)::DOUBLE AS customers, coalesce(customers_rows, 0) AS customers_rows,
+        mean_order, amount_rows AS mean_order_rows, median_order, amount_rows AS median_order_rows, smallest_order,
+        amount_rows AS smallest_order_rows, largest_order, amount_rows AS largest_order_rows,
+        100 * won / nullif(closed, 0) AS win_rate, won + closed AS win_rate_rows, days_to_ship, days_to_ship_rows,
+        revenue / orders AS revenue_per_order, 2 AS revenue_per_order_rows
+    FROM grid LEFT JOIN grouped USING (y, q, team, employee))
 SELECT * FROM (UNPIVOT measured ON {pairs} INTO NAME kpi_id VALUE value, source_rows) WHERE value IS NOT NULL
 """
 
