@@ -44,6 +44,7 @@ import pandas as pd
 
 from kpi_workbook.analysis.history import HISTORY_COLUMNS, role_history
 from kpi_workbook.core.model import Framework, Polarity, RoleKpi
+from kpi_workbook.core.numbers import number_text
 from kpi_workbook.core.periods import parse_period
 
 METHODS = ("baseline", "percentile", "trend", "peer", "fixed")
@@ -259,10 +260,10 @@ def _baseline(ev: _Evidence, polarity: Polarity, *, last: int = 1, improvement: 
         ev.notes.append("baseline is 0: a relative improvement changes nothing; set absolute bands (method fixed) "
                         "or use the percentile method")
     elif raw < 0:
-        ev.notes.append(f"baseline is negative ({raw:g}): the improvement is applied to its magnitude, "
+        ev.notes.append(f"baseline is negative ({number_text(raw)}): the improvement is applied to its magnitude, "
                         "in the good direction")
     if improvement < 0:
-        ev.notes.append(f"improvement is negative ({improvement:g}): the target is below the baseline")
+        ev.notes.append(f"improvement is negative ({number_text(improvement)}): the target is below the baseline")
     step = abs(base) * improvement
     if polarity is Polarity.WITHIN_RANGE:
         return _Bands(target_range=(raw - step, raw + step),
@@ -307,7 +308,8 @@ def _trend(ev: _Evidence, polarity: Polarity, *, window: int | None = 8, horizon
     if len(medians) == 2:
         ev.notes.append("trend from 2 periods only")
     median = round(ev.sign * float(np.median(projected)), 9)
-    ev.notes.append(f"trend {ev.sign * slope:+.3g} per period; projected median {median:.4g}")
+    ev.notes.append(f"trend {number_text(ev.sign * slope, 3, sign=True)} per period; "
+                    f"projected median {number_text(median)}")
     if slope < 0:
         ev.notes.append("the trend goes the wrong way: the projection is worse than today; consider the baseline "
                         "method")
@@ -400,7 +402,7 @@ def _into_band(bands: _Bands, reference: np.ndarray, polarity: Polarity, low: fl
         reason = (f"only {values.size} distinct past value(s)" if values.size < MIN_OBSERVATIONS else
                   "the past values cluster on a few levels (a bounded scale or a cap)")
         ev.notes.append(f"no target can land in the achievable band ({band}): {reason}; the nearest is "
-                        f"{values[nearest]:g}, met by {_percent(shares[nearest])} of past values")
+                        f"{number_text(values[nearest])}, met by {_percent(shares[nearest])} of past values")
         return bands
     candidates = np.flatnonzero(inside)
     best = candidates[int(np.argmin(np.abs(shares[candidates] - aim)))]
@@ -414,8 +416,8 @@ def _into_band(bands: _Bands, reference: np.ndarray, polarity: Polarity, low: fl
     stretch = bands.stretch if bands.stretch is not None and sign * bands.stretch > sign * target else None
     if stretch is None:
         stretch = min(better, key=lambda v: sign * v) if better else target
-    ev.notes.append(f"target moved from {bands.target:g} ({_percent(probability)} of past values met it) to "
-                    f"{target:g} ({_percent(shares[best])}), inside the achievable band ({band})")
+    ev.notes.append(f"target moved from {number_text(bands.target)} ({_percent(probability)} of past values met it) to "
+                    f"{number_text(target)} ({_percent(shares[best])}), inside the achievable band ({band})")
     return _Bands(threshold=threshold, target=target, stretch=stretch)
 
 
@@ -431,7 +433,7 @@ def _range_into_band(bands: _Bands, reference: np.ndarray, low: float, high: flo
                         "a few levels")
         return bands
     outer = bands.threshold_range or target_range
-    ev.notes.append(f"target range re-cut to {target_range[0]:g} to {target_range[1]:g} "
+    ev.notes.append(f"target range re-cut to {number_text(target_range[0])} to {number_text(target_range[1])} "
                     f"({_percent(share)} of past values inside), in the achievable band ({band})")
     return _Bands(target_range=target_range,
                   threshold_range=(min(outer[0], target_range[0]), max(outer[1], target_range[1])))
@@ -600,7 +602,7 @@ def apply_suggestion(assignment: RoleKpi, suggestion: TargetSuggestion) -> RoleK
 
 
 def _number(value: Any) -> str:
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else number_text(value)
 
 
 def _pair(pair: Any) -> str:

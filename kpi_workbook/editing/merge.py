@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from kpi_workbook.core.model import Framework, Metadata, Role, RoleKpi
+from kpi_workbook.core.numbers import number_text
 from kpi_workbook.editing.messages import label
 
 E = TypeVar("E", bound=BaseModel)
@@ -177,7 +178,7 @@ def _shown(value: Any) -> str:
     if value is None:
         return "(none)"
     if isinstance(value, float):
-        return f"{value:g}"
+        return number_text(value, 6)
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_shown(v) for v in value) + "]"
     if isinstance(value, str):

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kpi_workbook.core.errors import Problem
+from kpi_workbook.core.numbers import number_text
 
 FORM = "form"
 ID_RULE = ('use only letters, digits, "_", "." and "-" (no spaces or other signs), starting with a letter or '
@@ -28,7 +29,7 @@ def suggest_id(text: str) -> str:
 
 
 def _shown(value: Any) -> str:
-    return f'"{value}"' if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+    return f'"{value}"' if isinstance(value, str) else number_text(value, 6) if isinstance(value, float) else str(value)
 
 
 def _id_message(field: str, value: Any, data: dict[str, Any]) -> str:
@@ -52,7 +53,8 @@ def _sentence(error: dict[str, Any], field: str, data: dict[str, Any]) -> str:
     if kind in limits:
         words, key = limits[kind]
         extra = " (it is a share of the role's total weight)" if field == "weight" else ""
-        return (f"The {name} {_shown(value)} is out of range: it must be {words} {ctx.get(key):g}{extra}. "
+        limit = number_text(ctx.get(key), 6)
+        return (f"The {name} {_shown(value)} is out of range: it must be {words} {limit}{extra}. "
                 "Nothing was changed; type a value in range.")
     if kind == "enum":
         return f"The {name} {_shown(value)} is not one of the choices: {ctx.get('expected')}."

@@ -1,5 +1,4 @@
 """Key figures a notebook records, so tests and the runner can read them back from the executed notebook."""
-
 from __future__ import annotations
 
 import json
@@ -9,6 +8,8 @@ from typing import Any
 
 import numpy as np
 from IPython.display import display
+
+from kpi_workbook.core.numbers import number_text
 
 RECORD_MIME = "application/vnd.kpi-workbook.record+json"
 
@@ -31,7 +32,7 @@ def _readable(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_readable(v) for v in value) or "none"
     if isinstance(value, float):
-        return f"{value:g}"
+        return number_text(value, 6)
     return str(value) if value != "" else "(whole organization)"
 
 

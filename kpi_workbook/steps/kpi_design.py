@@ -13,6 +13,7 @@ from kpi_workbook.analysis.library import rank_kpis
 from kpi_workbook.analysis.measures.kinds import describe_measure
 from kpi_workbook.core.measures import derived_kpis, parse_derived
 from kpi_workbook.core.model import Category, Framework, Indicator, KpiDefinition, MeasureType, Role
+from kpi_workbook.core.numbers import number_text
 from kpi_workbook.reports.figures import ChartFigure
 from kpi_workbook.reports.tables import Col, ReportTable
 from kpi_workbook.workspace.sources import Source, load_sources
@@ -35,7 +36,7 @@ CATEGORY_COLORS = {"output": "#1f77b4", "quality": "#2ca02c", "efficiency": "#ff
 
 
 def _range(value: tuple[float, float] | None) -> str:
-    return f"{value[0]:g}–{value[1]:g}" if value else ""
+    return f"{number_text(value[0], 6)}–{number_text(value[1], 6)}" if value else ""
 
 
 def role_kpi_table(framework: Framework, roles: Sequence[Role] | None = None) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from kpi_workbook.analysis.history import HISTORY_COLUMNS, role_history
 from kpi_workbook.analysis.targets import attainment_probability, verdict
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Polarity, RoleKpi
+from kpi_workbook.core.numbers import number_text
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.reports.charts import history_chart
 from kpi_workbook.widgets.common import STYLE, attempt, dropdown, plain, role_options, set_status, typed_number
@@ -31,14 +32,14 @@ def _parse(name: str, text: str) -> float | None:
 
 
 def _shown(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    return "" if value is None else number_text(value, 15, grouped=False)
 
 
 def _levels(value: object) -> str:
     """A level or a range as the status line says it: 25, 20 to 30, or "not set"."""
     if value is None:
         return "not set"
-    return " to ".join(f"{v:g}" for v in value) if isinstance(value, tuple) else f"{value:g}"
+    return " to ".join(number_text(v, 6) for v in value) if isinstance(value, tuple) else number_text(value, 6)
 
 
 class BandsForm(w.VBox):

@@ -9,6 +9,7 @@ from kpi_workbook.analysis.checks.common import resolved, role_file
 from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.core.model import Framework, Frequency, KpiDefinition, Polarity, RoleKpi
+from kpi_workbook.core.numbers import number_text
 from kpi_workbook.workspace.files import KPIS_FILE
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -111,14 +112,16 @@ def _level_problems(a: RoleKpi, polarity: Polarity) -> Iterator[BandProblem]:
     sign = 1 if polarity is Polarity.HIGHER_IS_BETTER else -1
     wrong = "target" if sign * (a.target - a.threshold) < 0 else "stretch" if sign * (a.stretch - a.target) < 0 else ""
     if wrong:
-        yield ERROR, wrong, f"bands out of order: threshold {a.threshold:g}, target {a.target:g}, " \
-            f"stretch {a.stretch:g}; a {polarity} KPI needs {order}", f"change the values so that {order}"
+        yield ERROR, wrong, f"bands out of order: threshold {number_text(a.threshold, 6)}, " \
+            f"target {number_text(a.target, 6)}, stretch {number_text(a.stretch, 6)}; a {polarity} KPI needs {order}", \
+            f"change the values so that {order}"
     elif a.threshold == a.target == a.stretch:
-        yield WARNING, "target", f"threshold, target and stretch are all {a.target:g}: any value past it scores " \
-            "the full 100 and nothing earns more, nothing in between earns part", \
+        yield WARNING, "target", f"threshold, target and stretch are all {number_text(a.target, 6)}: any value past " \
+            "it scores the full 100 and nothing earns more, nothing in between earns part", \
             "spread the levels: threshold the least acceptable value, stretch a value reached only by the best"
     elif a.stretch == a.target:
-        yield WARNING, "stretch", f"stretch equals target ({a.target:g}): exceeding the target earns nothing more", \
+        yield WARNING, "stretch", f"stretch equals target ({number_text(a.target, 6)}): exceeding the target earns " \
+            "nothing more", \
             "set stretch to an exceptional value beyond the target, one the best reach in a good period"
 
 
