@@ -152,6 +152,16 @@ def _both(first: ir.BooleanValue | None, second: ir.BooleanValue | None) -> ir.B
     return first & second
 
 
+#: The ibis reduction of each function of a column's values (a headcount is not one: see `headcount`).
+_REDUCTIONS = {Function.SUM: "sum", Function.COUNT: "count", Function.COUNT_DISTINCT: "nunique",
+               Function.MEAN: "mean", Function.MEDIAN: "median", Function.MIN: "min", Function.MAX: "max"}
+
+
+def _reduced(values: ir.Column, function: Function, where: ir.BooleanValue | None) -> Any:
+    """`function` of `values` over the rows `where` holds (all when None)."""
+    return getattr(values, _REDUCTIONS[function])(where=where)
+
+
 def aggregation(table: ir.Table, source: Source, spec: Aggregate, kpi: str, field: str) -> tuple[Any, Any]:
     """(the aggregate, the number of rows it uses) of an aggregation over `table`."""
     where = filter_of(table, source, spec.where, kpi, f"{field}.where")
@@ -159,25 +169,14 @@ def aggregation(table: ir.Table, source: Source, spec: Aggregate, kpi: str, fiel
         return table.count(where=where), table.count(where=where)
     values = column(table, source, spec.column, kpi, f"{field}.column")
     used = table.count(where=_both(where, values.notnull()))
-    functions = {
-        Function.SUM: lambda: values.sum(where=where),
-        Function.COUNT: lambda: values.count(where=where),
-        Function.COUNT_DISTINCT: lambda: values.nunique(where=where),
-        Function.MEAN: lambda: values.mean(where=where),
-        Function.MEDIAN: lambda: values.median(where=where),
-        Function.MIN: lambda: values.min(where=where),
-        Function.MAX: lambda: values.max(where=where),
-    }
-    return functions[spec.function](), used
+    return _reduced(values, spec.function, where), used
 
 
 def duration(table: ir.Table, source: Source, spec: Duration, kpi: str) -> tuple[Any, Any]:
     """(the aggregated duration, the number of rows it uses): time from `start` to `end` in days or hours."""
     time = span(table, source, spec.start, spec.end, spec.unit is DurationUnit.HOURS, kpi, "duration")
     where = _both(filter_of(table, source, spec.where, kpi, "duration.where"), time.notnull())
-    functions = {Function.SUM: time.sum, Function.MEAN: time.mean, Function.MEDIAN: time.median,
-                 Function.MIN: time.min, Function.MAX: time.max}
-    return functions[spec.function](where=where), table.count(where=where)
+    return _reduced(time, spec.function, where), table.count(where=where)
 
 
 def period_keys(table: ir.Table, frequency: Frequency) -> dict[str, Any]:
@@ -217,10 +216,6 @@ def period_of_keys(table: ir.Table, frequency: Frequency) -> tuple[Any, Any]:
 #: Columns of a table of entities: each entity's value and its number of source rows.
 ENTITY_VALUE, ENTITY_ROWS = "__entity_value", "__entity_rows"
 
-_FUNCTIONS = {Function.SUM: "sum", Function.COUNT: "count", Function.MEAN: "mean", Function.MEDIAN: "median",
-              Function.MIN: "min", Function.MAX: "max"}
-
-
 def _inner(table: ir.Table, source: Source, spec: Aggregate | Duration, kpi: str, field: str) -> tuple[Any, Any]:
     """(each entity's value by the per_entity function, its number of rows) as aggregates over an entity's rows."""
     function = spec.per_entity.function
@@ -236,7 +231,7 @@ def _inner(table: ir.Table, source: Source, spec: Aggregate | Duration, kpi: str
     used = table.count(where=where)
     if function is Function.COUNT:
         return used, used
-    return getattr(values, _FUNCTIONS[function])(where=where), used
+    return _reduced(values, function, where), used
 
 
 def entities(table: ir.Table, source: Source, spec: Aggregate | Duration, kpi: str, field: str, keys: dict[str, Any],
@@ -258,4 +253,4 @@ def over_entities(table: ir.Table, spec: Aggregate | Duration) -> tuple[Any, Any
     used = table[ENTITY_ROWS].sum()
     if spec.function is Function.COUNT:
         return table.count(where=has_rows), used
-    return getattr(table[ENTITY_VALUE], _FUNCTIONS[spec.function])(where=has_rows), used
+    return _reduced(table[ENTITY_VALUE], spec.function, has_rows), used

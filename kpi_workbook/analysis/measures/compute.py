@@ -148,8 +148,8 @@ class _Run:
             read = self.read[spec.source]
             placement = placement_of(spec, kpi.measure, read.source, kpi.id, part,
                                      self.counted.get((spec.source, grain, _shifts(kpi.measure)), frozenset()))
-            entity = (spec, kpi.id, part) if spec.per_entity is not None else None
-            key = (spec.source, grain, placement, entity and spec)
+            each = spec if spec.per_entity is not None else None
+            key = (spec.source, grain, placement, each)
             if key not in self.queries:
                 source = read.source  # a date the records' days already include needs no query of its own
                 extra = None if placement.date in (source.when, source.start, source.end) else placement.date
@@ -157,7 +157,8 @@ class _Run:
                 if covered not in self.covered:
                     self.covered[covered] = coverage(read, extra)
                 self.queries[key] = SourceQuery(read, grain, self.span, placement, self.covered[covered],
-                                                prefix=f"{spec.source}_q{len(self.queries)}", entity=entity)
+                                                prefix=f"{spec.source}_q{len(self.queries)}",
+                                                entity=(spec, kpi.id, part) if each else None)
             columns[part] = self.queries[key].add(spec, kpi.id, part)
             keys.append(key)
         self.columns[kpi.id] = columns
