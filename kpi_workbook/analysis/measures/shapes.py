@@ -57,20 +57,21 @@ def _is_iso_date(value: object) -> bool:
     return True
 
 
-def _literal_misfit(column: str, kind: ColumnType, value: object) -> str | None:
-    """Why a constant cannot be compared with a column of this type (None: it can)."""
+def _literal_misfit(column: str, kind: ColumnType, value: object) -> tuple[str, str] | None:
+    """(why, fix) a constant cannot be compared with a column of this type (None: it can)."""
     values = value if isinstance(value, tuple) else (value,)
     for item in values:
         if item is None:
             continue
         if kind in NUMBER_TYPES and (isinstance(item, bool) or not isinstance(item, int | float)):
-            return (f"compares the number column '{column}' with {item!r}; write a number without quotes, or "
-                    f"declare '{column}' as text in {SOURCES_FILE} (or map its texts with text_to_number)")
+            return (f"compares the number column '{column}' with {item!r}",
+                    f"write a number without quotes, or declare '{column}' as text in {SOURCES_FILE} (or map its "
+                    "texts with text_to_number)")
         if kind is ColumnType.TEXT and not isinstance(item, str):
-            return (f"compares the text column '{column}' with {item!r}, which is not text; put it in quotes "
-                    f"(\"{item}\"), or declare '{column}' as a number in {SOURCES_FILE}")
+            return (f"compares the text column '{column}' with {item!r}, which is not text",
+                    f"put it in quotes (\"{item}\"), or declare '{column}' as a number in {SOURCES_FILE}")
         if kind in DATE_TYPES and not _is_iso_date(item):
-            return f"compares the date column '{column}' with {item!r}; write the date as \"YYYY-MM-DD\""
+            return f"compares the date column '{column}' with {item!r}", 'write the date as "YYYY-MM-DD"'
     return None
 
 
@@ -91,7 +92,7 @@ def _compare_misfits(compare: Compare, types: dict[str, ColumnType]) -> Iterator
     elif len(columns) == 1 and literal is not None:
         misfit = _literal_misfit(columns[0].name, types[columns[0].name], literal.value)
         if misfit:
-            yield misfit, _SAME_TYPE
+            yield misfit
 
 
 _SAME_TYPE = "compare values of the same type"
