@@ -131,7 +131,8 @@ def test_run_and_notebooks_point_at_the_workspace_folder(ws, run, sample_untouch
     for path in copies:
         cells = nbformat.read(path, as_version=4).cells
         [parameters] = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
-        assert f'workspace: str = "{ws}"' in parameters.source, path.name
+        assert 'workspace: str = ".."' in parameters.source, path.name  # relative to the copies' folder
+        assert (path.parent / "..").resolve() == ws.resolve()
 
 
 def test_an_import_into_the_workspace_replaces_its_own_values_only(ws, run, sample_untouched):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
-from kpi_workbook.steps.notebook_copies import copy_step_notebooks
+from kpi_workbook.cli.git_workspace import echo_git_setup
 
 NOTEBOOKS_FOLDER = "notebooks"
 
@@ -19,13 +19,34 @@ def notebooks(
     out: Annotated[Path | None, typer.Option(
         help="Folder for the copies (default: the workspace's notebooks/ folder).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace copies that exist already.")] = False,
+    git_setup: Annotated[bool, typer.Option("--git-setup", help="Copy nothing: configure the git repository that "
+                                            "holds the workspace (after git init, or in a new clone) to commit "
+                                            "notebooks without outputs and diff them with nbdime.")] = False,
 ) -> None:
-    """Copy the five step notebooks into a folder of the workspace, each pointing at that workspace."""
+    """Copy the five step notebooks into a folder of the workspace, each pointing at that workspace.
+
+    Each copy is paired with a percent-format Python file (jupytext), and the workspace is set up for git:
+    .gitignore, .gitattributes and, when it is in a repository, the repository's nbstripout filter and nbdime
+    drivers.
+    """
     opened = open_workspace_option(workspace)
+    if git_setup:
+        from kpi_workbook.workspace.git_setup import repository_of
+
+        opened.require_writable()
+        if repository_of(opened.root) is None:
+            fail(f"{opened.root}: not in a git repository; run git init there first (or clone the repository)")
+        echo_git_setup(opened.root)
+        return
+    from kpi_workbook.steps.notebook_copies import copy_step_notebooks
+
     if out is None:
         if opened.is_sample:
             fail("the bundled sample is read only: give --out DIR for the copies, or make a workspace of your own "
                  "with: kpi-workbook init my_org --sample")
         out = opened.root / NOTEBOOKS_FOLDER
     written = copy_step_notebooks(opened, out, force=force)
-    typer.echo(f"copied {len(written)} step notebooks to {out}; open them with: jupyter lab {out}")
+    typer.echo(f"copied {len(written)} step notebooks (with their .py pairs) to {out}; open them with: "
+               f"jupyter lab {out}")
+    if not opened.is_sample:
+        echo_git_setup(opened.root)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import secrets
 import signal
 import socket
@@ -17,19 +15,16 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import nbformat
 import typer
 
 from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
-from kpi_workbook.core.atomic_files import write_text_atomically
-from kpi_workbook.steps.notebook_copies import NOTEBOOK_GLOB, copy_step_notebooks
+from kpi_workbook.cli.git_workspace import echo_git_setup
 from kpi_workbook.workspace.opener import Workspace
 
 NOTEBOOKS_FOLDER = "notebooks"
 HOST = "127.0.0.1"
 MAX_PORT = 65535
 POLL_SECONDS = 0.3
-TEAM_LINE = re.compile(r"^team(: str)? = .*$", re.M)
 
 
 def free_port() -> int:
@@ -42,20 +37,17 @@ def free_port() -> int:
 def workshop_notebooks(opened: Workspace, team: str) -> list[Path]:
     """The workspace's step notebooks (copied into its notebooks/ folder on first use), their team set to `team`.
 
-    Copies made earlier are kept as they are, apart from the team parameter when a team is given.
+    Copies made earlier are kept as they are, apart from the team parameter (in each notebook and its jupytext
+    pair) when a team is given.
     """
+    from kpi_workbook.steps.notebook_copies import NOTEBOOK_GLOB, copy_step_notebooks, set_team
+
     folder = opened.root / NOTEBOOKS_FOLDER
     copies = sorted(folder.glob(NOTEBOOK_GLOB))
     if not copies:
         copies = copy_step_notebooks(opened, folder)
     if team:
-        line = f"team: str = {json.dumps(team)}  # the team this workshop is for"
-        for path in copies:
-            notebook = nbformat.read(path, as_version=4)
-            cell = next((c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])), None)
-            if cell is not None and TEAM_LINE.search(cell.source):
-                cell.source = TEAM_LINE.sub(lambda _: line, cell.source, count=1)
-                write_text_atomically(path, nbformat.writes(notebook))
+        set_team(copies, team)
     return copies
 
 
@@ -159,6 +151,7 @@ def workshop(
     if as_app and find_spec("voila") is None:
         fail("--app needs Voilà: install it with: pip install voila")
     copies = workshop_notebooks(opened, team)
+    echo_git_setup(opened.root)
     token = token or secrets.token_urlsafe(16)
     as_root = os.geteuid() == 0 and not as_app
     typer.echo(f"{len(copies)} step notebooks for {team or 'the whole organization'} in {copies[0].parent}")

@@ -1,0 +1,15 @@
+"""The git set-up that `init`, `notebooks` and `workshop` share: run it on a workspace and say what it did."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def echo_git_setup(root: Path) -> None:
+    """Set `root` up for review in git (see workspace.git_setup) and print what was done on stderr."""
+    from kpi_workbook.workspace.git_setup import set_up_for_git
+
+    for line in set_up_for_git(root).notes(root):
+        typer.echo(line, err=True)
