@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from kpi_workbook.cli.app import app, echo_table, fail
 from kpi_workbook.core.errors import InputError, KpiWorkbookError
 from kpi_workbook.core.periods import PeriodError
-from kpi_workbook.workspace.opener import open_workspace
-from kpi_workbook.workspace.store import DuckDBStore
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SHOWN_CHANGES = 20
 
@@ -49,6 +49,8 @@ def compute(
     """
     from kpi_workbook.analysis.measures import changes, span_of, write
     from kpi_workbook.analysis.measures import compute as run
+    from kpi_workbook.workspace.opener import open_workspace
+    from kpi_workbook.workspace.store import DuckDBStore
 
     if period is not None and (first is not None or last is not None):
         fail("give either --period or --from/--to, not both")

@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
 from kpi_workbook.core.errors import KpiWorkbookError
 from kpi_workbook.core.periods import parse_period
-from kpi_workbook.workspace.actuals_reader import ColumnMap
-from kpi_workbook.workspace.actuals_schema import RejectedRowsError
 from kpi_workbook.workspace.files import ACTUALS_CSV
-from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
-from kpi_workbook.workspace.store import built_message, workspace_store
+
+if TYPE_CHECKING:
+    from kpi_workbook.workspace.actuals_schema import RejectedRowsError
 
 EXIT_REJECTED = 1
 SHOWN_PROBLEMS = 50
@@ -84,6 +83,11 @@ def import_actuals_command(
     Exit codes: 0 imported; 1 rows rejected, nothing imported; 2 the file or the workspace cannot be read, or
     the workspace is the read-only bundled sample.
     """
+    from kpi_workbook.workspace.actuals_reader import ColumnMap
+    from kpi_workbook.workspace.actuals_schema import RejectedRowsError
+    from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
+    from kpi_workbook.workspace.store import built_message, workspace_store
+
     columns = ColumnMap(rename=_pairs(column or [], "--column"), fixed=_pairs(fixed or [], "--set"),
                         ignore=tuple(ignore or ()))
     try:

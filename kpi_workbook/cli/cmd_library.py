@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from kpi_workbook.analysis.library import FAMILIES, library_frame, load_library, search_library, suggest_kpis
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.paths import LIBRARY_FILE
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLE_COLUMNS = ["id", "name", "family", "category", "polarity", "unit"]
 

@@ -10,7 +10,6 @@ import typer
 from kpi_workbook.cli.app import app, fail
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
-from kpi_workbook.workspace.sample import quarter_labels, write_sample
 
 
 @app.command()
@@ -24,6 +23,8 @@ def sample(
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
     """Generate a sample workspace: the template framework plus employees.csv and actuals.csv (seeded)."""
+    from kpi_workbook.workspace.sample import quarter_labels, write_sample
+
     if out.exists() and not out.is_dir():
         fail(f"{out}: exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not force:

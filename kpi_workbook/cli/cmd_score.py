@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
-from kpi_workbook.analysis.scoring import roll_up, score_actuals, with_departments
 from kpi_workbook.cli.app import (
     OutputFormat,
     WorkspaceOption,
@@ -18,6 +16,9 @@ from kpi_workbook.cli.app import (
     open_workspace_option,
     render_table,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Level(StrEnum):
@@ -42,6 +43,8 @@ GROUPS = {
 
 
 def _text(frame: pd.DataFrame) -> str:
+    import pandas as pd
+
     shown = frame.copy()
     for column, pattern in PATTERNS.items():
         if column in shown:
@@ -63,6 +66,8 @@ def score(
 
     Missing actuals are 'no data' (grey), never zero; coverage is the share of KPI weight that has data.
     """
+    from kpi_workbook.analysis.scoring import roll_up, score_actuals, with_departments
+
     opened = open_workspace_option(workspace)
     scope = opened.scope(team=team, department=department, period="" if period == "all" else period)
     if not scope.periods:

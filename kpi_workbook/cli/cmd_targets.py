@@ -5,7 +5,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from kpi_workbook.analysis.targets import METHODS
@@ -15,6 +14,8 @@ Method = StrEnum("Method", {m.upper(): m for m in METHODS})
 
 
 def _percent(value: float | None) -> str:
+    import pandas as pd
+
     return "-" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
@@ -32,6 +33,8 @@ def targets(
 ) -> None:
     """Suggest bands per role KPI from the actuals, with the probability of attainment of the current and the
     suggested target and a verdict (too easy / challenging but achievable / unrealistic)."""
+    import pandas as pd
+
     from kpi_workbook.analysis.targets import bands_text, suggest_for_framework
 
     step = open_workspace_option(workspace).scope(team=team, department=department)

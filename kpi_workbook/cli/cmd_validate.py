@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.analysis.checks import check_workspace, findings_frame, format_findings, has_errors
 from kpi_workbook.cli.app import (
     OutputFormat,
     WorkspaceOption,
@@ -33,6 +32,8 @@ def validate(
     report: Annotated[Path | None, typer.Option(help="Also write the readable report (markdown) here.")] = None,
 ) -> None:
     """Check a workspace: SMART per KPI assignment, structure, coverage and balance of the framework."""
+    from kpi_workbook.analysis.checks import check_workspace, findings_frame, format_findings, has_errors
+
     opened = open_workspace_option(workspace)
     findings = check_workspace(opened)
     echo_table(render_table(findings_frame(findings), output, lambda: format_findings(findings)))
