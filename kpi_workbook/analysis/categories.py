@@ -28,25 +28,35 @@ SECTIONS: dict[str, type[StrEnum]] = {
 class Term(BaseModel):
     """One value of the taxonomy: how to call it, what it means, examples and how to use it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     label: str
+    """How the value is called in reports."""
     description: str
+    """What it means."""
     examples: list[str]
+    """Example KPIs or uses."""
     guidance: str
+    """How to use it when designing KPIs."""
 
 
 class Taxonomy(BaseModel):
     """Every documented value of every classification a KPI or objective uses, keyed by its model value."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     categories: dict[Category, Term]
+    """The five KPI categories."""
     indicators: dict[Indicator, Term]
+    """Leading and lagging indicators."""
     measure_types: dict[MeasureType, Term]
+    """Quantitative and qualitative measures."""
     polarities: dict[Polarity, Term]
+    """The three polarities."""
     perspectives: dict[Perspective, Term]
+    """The four balanced-scorecard perspectives."""
     frequencies: dict[Frequency, Term]
+    """The measurement frequencies."""
 
     @model_validator(mode="after")
     def _complete(self) -> Taxonomy:

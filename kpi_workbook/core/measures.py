@@ -112,7 +112,9 @@ class PerEntity(_Strict):
     then the entities' values with the measure's own function: a mean over orders, not over order lines."""
 
     column: ColumnName
+    """The column that names each entity, e.g. `order_id`."""
     function: Function
+    """How each entity's rows are aggregated first: sum, count, mean, median, min or max."""
 
     @model_validator(mode="after")
     def _per_row(self) -> PerEntity:
@@ -132,12 +134,19 @@ class Aggregate(_Strict):
     says (or sums `column` over them, e.g. FTE)."""
 
     source: SourceName
+    """Name of the source in sources.yaml."""
     function: Function
+    """sum, count, count_distinct, mean, median, min, max or headcount."""
     column: ColumnName | None = None
+    """The column aggregated (count and headcount may leave it out; a headcount with a column sums it, e.g. FTE)."""
     where: str | None = None
+    """A filter: comparisons joined by and, or, not, e.g. `stage == "won"` (parsed, never run as code)."""
     date: ColumnName | None = None
+    """The date column placing each row in a period instead of the source's `when` (e.g. `termination_date`)."""
     at: At | None = None
+    """For a headcount: the days it counts on, `end`, `start`, `average` (default) or `month_ends`."""
     per_entity: PerEntity | None = None
+    """Aggregate each entity's rows first (e.g. the lines of one order), then the entities' values."""
 
     @model_validator(mode="after")
     def _column_needed(self) -> Aggregate:
@@ -185,19 +194,28 @@ class Ratio(_Strict):
     """A ratio of two aggregations; no data when the denominator is 0."""
 
     numerator: Aggregate
+    """The aggregation above the line."""
     denominator: Aggregate
+    """The aggregation below the line; a group where it is 0 has no value."""
 
 
 class Duration(_Strict):
     """Time from a start date column to an end date column of each row, aggregated (rows without both are left out)."""
 
     source: SourceName
+    """Name of the source in sources.yaml."""
     start: ColumnName
+    """The date (or date-time) column where each row's duration starts."""
     end: ColumnName
+    """The date (or date-time) column where it ends."""
     function: Function = Function.MEDIAN
+    """How the durations are aggregated: sum, mean, median (default), min or max."""
     unit: DurationUnit = DurationUnit.DAYS
+    """`days` (default) or `hours`."""
     where: str | None = None
+    """A filter on the rows, as for an aggregate."""
     per_entity: PerEntity | None = None
+    """Aggregate each entity's rows first, then the entities' values."""
 
     @model_validator(mode="after")
     def _numeric(self) -> Duration:
@@ -221,16 +239,27 @@ class Measure(_Strict):
     """How a KPI's value is computed: exactly one of aggregate, ratio, duration or derived, per employee or team."""
 
     aggregate: Aggregate | None = None
+    """An aggregation of one source's rows."""
     ratio: Ratio | None = None
+    """A ratio of two aggregations."""
     duration: Duration | None = None
+    """A duration between two date columns, aggregated."""
     derived: str | None = None
+    """Arithmetic over other KPIs of the same period and team or employee, e.g. `revenue / headcount`."""
     per: Per = Per.EMPLOYEE
+    """Whose values it gives: each `employee`'s (default) or each `team`'s."""
     scale: float = Field(default=1.0, allow_inf_nan=False, gt=0)
+    """A factor applied to the value, e.g. 100 for a percentage."""
     unit: str | None = None
+    """The unit of the computed values, if it must be checked against the KPI's unit."""
     polarity: str | None = None
+    """The polarity the measure assumes, if it must be checked against the KPI's polarity."""
     window: int | None = Field(default=None, ge=2, le=120)
+    """Compute each period's value over the trailing N periods (2-120) ending with it."""
     year_to_date: bool = False
+    """Compute each period's value over the calendar year's periods up to and including it."""
     offset: Annotated[int, Field(ge=1, le=120)] | typing.Literal["year"] | None = None
+    """Give each period the value of the period N before it, or `year` for the same period a year before."""
 
     @model_validator(mode="after")
     def _one_kind(self) -> Measure:

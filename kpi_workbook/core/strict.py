@@ -8,4 +8,5 @@ from pydantic import BaseModel, ConfigDict
 class Strict(BaseModel):
     """Base for framework entries: unknown fields are errors, values are checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False,
+                              use_attribute_docstrings=True)  # each field's docstring is its description

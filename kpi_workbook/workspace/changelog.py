@@ -25,9 +25,13 @@ class ChangeEntry(Strict):
     """One review cycle's change to the framework."""
 
     version: Text
+    """The framework's version the entry records."""
     date: dt.date
+    """When it was recorded (YYYY-MM-DD)."""
     why: Text
+    """The reason for the changes, as given to `kpi-workbook diff --record`."""
     changes: list[str] = Field(default_factory=list)
+    """The changes in words, from the diff."""
 
 
 def read_changelog(workspace: str | Path) -> list[ChangeEntry]:

@@ -95,10 +95,12 @@ class TextToNumber(BaseModel):
     """A number column made from a text column by a declared table, e.g. ratings: {Exceeds: 4, Fully Meets: 3}.
     Texts match with case and extra spaces ignored; an empty cell is no value; any other text is an error."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     column: str = Field(min_length=1)
+    """The text column read, e.g. `rating`."""
     values: dict[str, float] = Field(min_length=1)
+    """Each text and its number, e.g. `{Exceeds: 4, Fully Meets: 3}`; case and extra spaces are ignored."""
 
     @field_validator("values")
     @classmethod
@@ -125,31 +127,54 @@ def _fold_case(text: str) -> str:
 class Source(BaseModel):
     """One entry of sources.yaml: where the records are, and which columns say when, who and what."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     name: SourceName
+    """The source's name, used by measures (letters, digits and `_`)."""
     file: str | None = None
+    """A CSV, Excel (.xlsx) or Parquet file, relative to the workspace; or give `url`."""
     sheet: str | None = None
+    """The sheet of an Excel file (default: the first)."""
     url: str | None = None
+    """A database URL instead of a file: `postgres://reader@host/db`, `duckdb:///file.duckdb`, any ibis URL."""
     table: str | None = None
+    """The table a database source reads."""
     db_schema: str | None = Field(default=None, alias="schema", min_length=1)  # `schema:` of the table
+    """`schema:` the schema of `table` (default: the connection's)."""
     query: str | None = None
+    """A SELECT a database source reads instead of a table."""
     when: str | None = None
+    """The date column that places each row in a period."""
     period: str | None = None
+    """A fixed period for every row (a snapshot), instead of `when`."""
     start: str | None = None
+    """The date column where each row's validity span starts (an HRIS roster's hire date)."""
     end: str | None = None
+    """The date column where the span ends (its last day); an empty cell: still valid."""
     as_of: dt.date | None = None
+    """The day of the export (default: the latest date in it)."""
     covers_from: dt.date | None = None  # the first day the records are complete for
+    """The first day the records are complete for (default: the earliest date in them)."""
     where: str | None = None
+    """A filter every measure of this source applies first, e.g. `status != "Contractor"`."""
     skip_undated: bool = False
+    """Leave out rows whose `when` cell is empty instead of refusing them."""
     date_formats: list[Annotated[str, Field(min_length=2)]] = Field(default_factory=lambda: ["%Y-%m-%d"])
+    """The formats dates are read with (default `%Y-%m-%d`); each date must match one."""
     employee: str | None = None
+    """The column holding employee ids."""
     team: str | None = None
+    """The column holding teams."""
     team_match: TeamMatch = TeamMatch.ID
+    """How team values become team ids: `id` (default), `name` (case- and accent-insensitive) or `map`."""
     team_map: dict[str, str] = Field(default_factory=dict)
+    """Explicit team values and their team ids, e.g. `{EMEA West: sales}`."""
     columns: dict[str, ColumnType] = Field(default_factory=dict)
+    """Types of the other columns measures use: number, integer, text, date or datetime."""
     text_to_number: dict[str, TextToNumber] = Field(default_factory=dict)
+    """Number columns made from text columns by a table of values, by new column name."""
     team_as_of: SourceName | None = None  # the source of team histories that places each row's team
+    """A source of team histories (`start`/`end`): each row counts for its employee's team on its date."""
 
     @field_validator("period")
     @classmethod
