@@ -17,16 +17,17 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
-from kpi_workbook.analysis.diff import changes_in_words, diff_frameworks, format_diff
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import load_framework
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GIT_SETUP = """# let git show framework files as changes in words (run once per clone):
 git config diff.kpi-workbook.command "kpi-workbook diff --git-driver"
@@ -58,6 +59,7 @@ def _load(side: str, given: str, workspace: str, folders: bool) -> tuple[Framewo
 
 def _file_pair(path: str, old: str, new: str) -> None:
     """Print one framework file's changes in words (git passes the file name and its two versions)."""
+    from kpi_workbook.analysis.diff import changes_in_words, diff_frameworks
     from kpi_workbook.analysis.git_versions import framework_part
 
     before, after = framework_part(old, path), framework_part(new, path)
@@ -68,6 +70,7 @@ def _file_pair(path: str, old: str, new: str) -> None:
 
 def _record(table: pd.DataFrame, after: Framework, workspace: str, not_the_files_now: bool, why: str) -> None:
     """Append a change log entry for the workspace's files now, with the diff's changes in words."""
+    from kpi_workbook.analysis.diff import changes_in_words
     from kpi_workbook.workspace.changelog import ChangeEntry, record_change
     from kpi_workbook.workspace.opener import open_workspace
 
@@ -109,6 +112,8 @@ def diff(
 
     Exit code 0 whenever both versions load (with or without differences), 2 when either cannot be read.
     """
+    from kpi_workbook.analysis.diff import changes_in_words, diff_frameworks, format_diff
+
     if git_setup:
         typer.echo(GIT_SETUP, nl=False)
         return
