@@ -13,13 +13,15 @@ import urllib.error
 import urllib.request
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
 from kpi_workbook.cli.git_workspace import echo_git_setup
-from kpi_workbook.workspace.opener import Workspace
+
+if TYPE_CHECKING:
+    from kpi_workbook.workspace.opener import Workspace
 
 NOTEBOOKS_FOLDER = "notebooks"
 HOST = "127.0.0.1"
