@@ -9,7 +9,6 @@ import typer
 
 from kpi_workbook.cli.app import app, echo_table, fail
 from kpi_workbook.core.errors import InputError, KpiWorkbookError
-from kpi_workbook.core.periods import PeriodError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,6 +48,7 @@ def compute(
     """
     from kpi_workbook.analysis.measures import changes, span_of, write
     from kpi_workbook.analysis.measures import compute as run
+    from kpi_workbook.core.periods import PeriodError
     from kpi_workbook.workspace.opener import open_workspace
     from kpi_workbook.workspace.store import DuckDBStore
 

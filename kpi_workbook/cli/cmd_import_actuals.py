@@ -11,7 +11,6 @@ import typer
 
 from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
 from kpi_workbook.core.errors import KpiWorkbookError
-from kpi_workbook.core.periods import parse_period
 from kpi_workbook.workspace.files import ACTUALS_CSV
 
 if TYPE_CHECKING:
@@ -83,6 +82,7 @@ def import_actuals_command(
     Exit codes: 0 imported; 1 rows rejected, nothing imported; 2 the file or the workspace cannot be read, or
     the workspace is the read-only bundled sample.
     """
+    from kpi_workbook.core.periods import parse_period
     from kpi_workbook.workspace.actuals_reader import ColumnMap
     from kpi_workbook.workspace.actuals_schema import RejectedRowsError
     from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
