@@ -12,8 +12,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 from platformdirs import user_cache_dir
 from pydantic import TypeAdapter, ValidationError
 
@@ -25,6 +23,7 @@ from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.yaml_io import read_yaml
 
 if TYPE_CHECKING:
+    import pandas as pd
     from scipy.sparse import spmatrix
     from sklearn.pipeline import FeatureUnion
 
@@ -72,6 +71,8 @@ def _default_frame() -> pd.DataFrame:
 
 
 def _frame(defs: Iterable[KpiDefinition]) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [kpi.model_dump(mode="json") for kpi in defs]
     return pd.DataFrame(rows, columns=list(FIELDS)).fillna("").astype(str)
 
@@ -116,6 +117,8 @@ def search_library(
     listing the valid ones. text: keywords that must all occur (case-insensitive) in the id, name, description
     or formula. frame: the table to search (default: the bundled library).
     """
+    import pandas as pd
+
     frame = library_frame() if frame is None else frame
     mask = pd.Series(True, index=frame.index)
     filters = {
@@ -214,6 +217,8 @@ def _model_file() -> Path:
 
 def _save_model(path: Path, vectorizer: FeatureUnion, matrix: spmatrix) -> None:
     """Cache the fitted vocabularies, idf weights and library vectors as plain arrays (no pickle), atomically."""
+    import numpy as np
+
     arrays = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "shape": np.array(matrix.shape)}
     for name, part in vectorizer.transformer_list:
         arrays[f"{name}_terms"], arrays[f"{name}_idf"] = part.get_feature_names_out().astype(str), part.idf_
@@ -223,6 +228,7 @@ def _save_model(path: Path, vectorizer: FeatureUnion, matrix: spmatrix) -> None:
 
 def _load_model(path: Path) -> tuple[FeatureUnion, spmatrix]:
     """The vectorizer and library vectors of a cache file written by `_save_model`."""
+    import numpy as np
     from scipy.sparse import csr_matrix
 
     vectorizer = _vectorizer()
@@ -266,6 +272,8 @@ def rank_kpis(
 ) -> list[pd.DataFrame]:
     """`suggest_kpis` for several texts at once (one table per text, in order): the library and the candidates
     are turned into vectors once for all of them."""
+    import numpy as np
+    import pandas as pd
     from sklearn.metrics.pairwise import linear_kernel
     from sklearn.preprocessing import normalize
 
