@@ -286,3 +286,23 @@ def test_a_ratio_of_two_sources_joins_their_groups(tmp_path):
     assert reason(result, "won_per_head", "2025Q1", "rd") == (  # neither deals nor headcount rows: 0 ÷ nothing
         "no rows of headcount in this period for this team or employee")
     assert len(result.values) == 1 and len(result.no_data) == 3
+
+
+@pytest.mark.parametrize(("text", "parse", "said"), [
+    (" or ".join(["contacts == 1"] * 3000), parse_filter, "longer than 20,000 characters"),
+    (" or ".join(["contacts == 1"] * 250), parse_filter, "has 251 operations; at most 200"),
+    ("not " * 400 + "won == 1", parse_filter, "operations; at most 200"),
+    ("contacts == " + "9" * 4000, parse_filter, "is too large for any engine"),
+    ("contacts < 1e999", parse_filter, "is too large for any engine"),
+    ("1" + "0" * 5000 + " * revenue", parse_derived, "does not parse (Exceeds the limit"),
+    (" + ".join(["revenue"] * 1500), parse_derived, "has 1,499 operations; at most 200"),
+])
+def test_an_expression_no_engine_could_run_is_refused_with_its_size(text, parse, said):
+    with pytest.raises(FilterError) as refused:
+        parse(text)
+    message = str(refused.value)
+    assert said in message and len(message) < 500  # the expression is shortened, never echoed whole
+
+
+def test_the_largest_whole_number_an_engine_stores_is_accepted():
+    assert parse_filter(f"amount <= {2**63 - 1}") == Compare(Column("amount"), "<=", Literal(2**63 - 1))

@@ -47,6 +47,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import math
 import typing
 from dataclasses import dataclass
 from enum import StrEnum
@@ -463,12 +464,43 @@ class _Renamed(ast.NodeTransformer):
         return renamed
 
 
+MAX_EXPRESSION_CHARS = 20_000
+MAX_EXPRESSION_PARTS = 200  # conditions of a filter, operations of a derived expression
+_LARGEST_INTEGER = 2**63 - 1  # what every engine stores as a whole number
+
+
+def _short(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else f"{text[:width - 1]}… ({len(text):,} characters)"
+
+
+def _parsed_expression(text: str, helper: str) -> ast.expr:
+    """Python's parse of `text` (mode eval), refusing what no engine could run: too long, too deep, numbers too
+    large."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise FilterError(f"'{_short(text)}' is longer than {MAX_EXPRESSION_CHARS:,} characters; split the rule into "
+                          "smaller measures (e.g. a source's where: and the KPI's filter)")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise FilterError(f"'{_short(text)}' does not parse ({exc.msg}); {helper}") from None
+    except (RecursionError, MemoryError, ValueError) as exc:  # nesting too deep, an integer of > 4300 digits
+        raise FilterError(f"'{_short(text)}' does not parse ({exc}); {helper}") from None
+    parts = sum(isinstance(n, ast.cmpop | ast.UnaryOp | ast.BinOp | ast.BoolOp) for n in ast.walk(tree))
+    if parts > MAX_EXPRESSION_PARTS:
+        raise FilterError(f"'{_short(text)}' has {parts:,} operations; at most {MAX_EXPRESSION_PARTS} are allowed: "
+                          "use `in (...)` for a list of values, or split the rule into smaller measures")
+    for node in ast.walk(tree):
+        number = node.value if isinstance(node, ast.Constant) else None
+        if isinstance(number, int) and not isinstance(number, bool) and abs(number) > _LARGEST_INTEGER or (
+                isinstance(number, float) and not math.isfinite(number)):
+            raise FilterError(f"'{_short(text)}': the number {_short(str(number), 24)} is too large for any "
+                              f"engine; numbers are at most {_LARGEST_INTEGER:,}")
+    return tree
+
+
 def _parse(text: str) -> ast.expr:
     plain, names = _backticked_names(text)
-    try:
-        tree = ast.parse(plain.strip(), mode="eval").body
-    except SyntaxError as exc:
-        raise FilterError(f"'{text}' does not parse ({exc.msg}); {FILTER_HELP}") from None
+    tree = _parsed_expression(plain, FILTER_HELP)
     return _Renamed(names).visit(tree) if names else tree
 
 
@@ -519,10 +551,7 @@ def _term(node: ast.expr, text: str) -> Term:
 
 def parse_derived(text: str) -> Term:
     """The arithmetic tree of a derived measure; its names (Column) are KPI ids. FilterError if it does not parse."""
-    try:
-        return _term(ast.parse(text.strip(), mode="eval").body, text)
-    except SyntaxError as exc:
-        raise FilterError(f"'{text}' does not parse ({exc.msg}); {DERIVED_HELP}") from None
+    return _term(_parsed_expression(text, DERIVED_HELP), text)
 
 
 def derived_kpis(term: Term) -> list[str]:
