@@ -273,7 +273,7 @@ def test_bands_form_uses_ranges_for_within_range_kpis(editor):
     form = BandsForm(editor, pd.DataFrame(columns=["period", "team", "employee_id", "kpi_id", "value"]),
                      pd.DataFrame(columns=["employee_id", "name", "team", "role"]))
     form.role.value, form.kpi.value = role.id, kpi.kpi
-    assert form.fields["target"].layout.display == "none" and form.fields["target_low"].layout.display == ""
+    assert form.rows["target"].layout.display == "none" and form.rows["target_low"].layout.display == ""
     assert "no history" in form.probability.value
     low, high = kpi.target_range
     form.fields["target_high"].value = f"{high + 1:g}"
@@ -377,7 +377,8 @@ def test_save_panel_shows_findings_in_full_and_names_the_objective(editor):
     panel = SavePanel(editor)
     panel.check_button.click()
     finding = next(f for f in editor.findings() if f.rule == "coverage.objective" and "open_asia" in f.entry)
-    assert "objective 'open_asia'" in panel.findings.value
+    assert "objective Open two offices in Asia" in panel.findings.value
+    assert "open_asia" not in panel.findings.value and ".yaml" not in panel.findings.value
     assert html.escape(finding.message, quote=False) in panel.findings.value
     assert html.escape(finding.fix, quote=False) in panel.findings.value
 

@@ -1,7 +1,8 @@
 """FrameworkEditor: the editable state behind the forms (objectives, roles, responsibilities, role KPIs, bands).
 
 Every edit is validated before it changes anything, so a rejected edit leaves the state as it was; saving
-checks the whole framework first and writes the files atomically.
+checks the whole framework first and writes the files atomically. Every edit, save, discard and reload is told to
+the subscribed listeners (`editing.observers`), so the forms of a notebook follow one state.
 
 Several editors may work on one workspace at once (two people, two notebooks). Each remembers the framework it
 loaded and the content hashes of its files. A save first looks whether the files are still those: if someone saved
@@ -28,6 +29,7 @@ from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
 from kpi_workbook.core.model import Framework, KpiDefinition, Objective, Role, RoleKpi
 from kpi_workbook.editing.merge import merge_frameworks
 from kpi_workbook.editing.messages import FORM, plain_problems
+from kpi_workbook.editing.observers import Event, Observable, notifies
 from kpi_workbook.editing.versions import with_next_version
 from kpi_workbook.workspace.employees import read_employees
 from kpi_workbook.workspace.files import framework_hashes, load_framework, load_framework_and_hashes, save_framework
@@ -82,12 +84,17 @@ def _index(items: list, ident: str, attr: str, entry: str) -> int:
     raise _problem(f"{entry} '{ident}'", f"There is no {entry.split()[-1]} '{ident}' (it may have been removed).")
 
 
-class FrameworkEditor:
-    """Holds a working copy of a workspace's framework; forms call its methods, `save` writes the files."""
+class FrameworkEditor(Observable):
+    """Holds a working copy of a workspace's framework; forms call its methods, `save` writes the files.
+
+    Forms, tables and charts `subscribe` to it: every edit, save, discard and reload tells them (see `Event`), so
+    every form on one editor shows the same state.
+    """
 
     def __init__(self, workspace: Workspace | str | Path, framework: Framework | None = None):
         """Edit the framework of `workspace` (its files as opened); `framework`, when given, is the working copy to
         start from instead (its differences from the files are unsaved changes)."""
+        super().__init__()
         self.opened = workspace if isinstance(workspace, Workspace) else open_workspace(workspace)
         self.workspace = self.opened.root
         self._saved = self.opened.framework.model_copy(deep=True)
@@ -109,6 +116,7 @@ class FrameworkEditor:
         return self.framework != self._saved
 
     # objectives -------------------------------------------------------------------------------------------
+    @notifies
     def add_objective(self, id: str, title: str, perspective: str, **fields: Any) -> Objective:
         """Add an objective (fields: description, owner, horizon, parent)."""
         if self.framework.objective(id) is not None:
@@ -120,6 +128,7 @@ class FrameworkEditor:
         self.framework.objectives.append(objective)
         return objective
 
+    @notifies
     def update_objective(self, id: str, **changes: Any) -> Objective:
         """Change fields of an objective (its id stays)."""
         i = _index(self.framework.objectives, id, "id", "objective")
@@ -141,6 +150,7 @@ class FrameworkEditor:
             seen.add(parent)
             parent = current.parent
 
+    @notifies
     def remove_objective(self, id: str) -> None:
         """Remove an objective; role KPIs stop referring to it and its children move up to its parent."""
         i = _index(self.framework.objectives, id, "id", "objective")
@@ -156,6 +166,7 @@ class FrameworkEditor:
         """The role with this id (EditError if there is none)."""
         return self.framework.roles[_index(self.framework.roles, id, "id", "role")]
 
+    @notifies
     def add_role(self, id: str, title: str, teams: Iterable[str] = (), purpose: str = "") -> Role:
         """Add a role without responsibilities or KPIs yet."""
         if self.framework.role(id) is not None:
@@ -166,6 +177,7 @@ class FrameworkEditor:
         self.framework.roles.append(role)
         return role
 
+    @notifies
     def update_role(self, id: str, **changes: Any) -> Role:
         """Change title, teams or purpose of a role."""
         i = _index(self.framework.roles, id, "id", "role")
@@ -183,6 +195,7 @@ class FrameworkEditor:
             raise _problem(f"role '{role}'", f"There is no such team (unknown team(s) {', '.join(unknown)}): "
                            f"choose among {known}.", "teams")
 
+    @notifies
     def remove_role(self, id: str) -> None:
         """Remove a role; refused while people in employees.csv still hold it."""
         i = _index(self.framework.roles, id, "id", "role")
@@ -192,6 +205,7 @@ class FrameworkEditor:
                                            "give them another role first.")
         self.framework.roles.pop(i)
 
+    @notifies
     def add_responsibility(self, role: str, id: str, description: str, expected_outcome: str = "") -> None:
         """Add a key responsibility and its expected outcome to a role's job description."""
         current = self.role(role)
@@ -200,6 +214,7 @@ class FrameworkEditor:
         responsibility = {"id": id, "description": description, "expected_outcome": expected_outcome}
         self._replace_role(role, responsibilities=[*current.model_dump()["responsibilities"], responsibility])
 
+    @notifies
     def update_responsibility(self, role: str, id: str, **changes: Any) -> None:
         """Change the description or expected outcome of a responsibility."""
         current = self.role(role)
@@ -208,6 +223,7 @@ class FrameworkEditor:
         items[i] = {**items[i], **changes, "id": id}
         self._replace_role(role, responsibilities=items)
 
+    @notifies
     def remove_responsibility(self, role: str, id: str) -> None:
         """Remove a responsibility; the role's KPIs that measured it no longer name it."""
         current = self.role(role)
@@ -222,6 +238,7 @@ class FrameworkEditor:
         self.framework.roles[i] = _rebuild(self.framework.roles[i], f"role '{role}'", changes)
 
     # role KPIs --------------------------------------------------------------------------------------------
+    @notifies
     def add_kpi(self, role: str, kpi: str, weight: float = 0, **fields: Any) -> RoleKpi:
         """Assign a KPI to a role (fields: objectives, responsibility, bands, review_period).
 
@@ -244,6 +261,7 @@ class FrameworkEditor:
             raise _problem(f"KPI '{kpi}'", "This KPI is not defined in the framework nor in the KPI library.", "kpi")
         return found
 
+    @notifies
     def update_kpi(self, role: str, kpi: str, **changes: Any) -> RoleKpi:
         """Change fields of a role's KPI assignment (weight, bands, objectives, responsibility, review period)."""
         current = self.role(role)
@@ -253,6 +271,7 @@ class FrameworkEditor:
         self._replace_role(role, kpis=items)
         return self.role(role).kpis[i]
 
+    @notifies
     def remove_kpi(self, role: str, kpi: str) -> None:
         """Take a KPI off a role (its definition stays in the framework for other roles)."""
         current = self.role(role)
@@ -281,6 +300,7 @@ class FrameworkEditor:
         """Set the category of a KPI definition (output, quality, efficiency, behaviour, development)."""
         return self.update_definition(kpi, category=category)
 
+    @notifies
     def update_definition(self, kpi: str, **changes: Any) -> KpiDefinition:
         """Change fields of a KPI definition (category, indicator, unit, formula, ...)."""
         i = _index(self.framework.kpis, kpi, "id", "KPI")
@@ -307,9 +327,12 @@ class FrameworkEditor:
         try:
             self.opened.require_writable()
             with writing_folder(self.workspace):
-                return self._save_locked(findings, draft)
+                result = self._save_locked(findings, draft)
         except (OSError, KpiWorkbookError) as exc:
             return SaveResult(False, draft, findings, f"not saved: {exc}")
+        if result.saved:
+            self.notify(Event.SAVED)
+        return result
 
     def _save_locked(self, findings: list[Finding], draft: bool) -> SaveResult:
         """The save, under the workspace's writer lock: compare, merge when needed, write, remember the new files."""
@@ -333,7 +356,7 @@ class FrameworkEditor:
         kind = "draft saved (with errors)" if errors else "saved"
         version = f", version {framework.metadata.version}" if framework != on_disk else " (nothing had changed)"
         merged = f"; merged with changes saved elsewhere meanwhile: {incoming}" if incoming else ""
-        return SaveResult(True, draft and errors, findings, f"{kind} to {self.workspace}{version}{merged}")
+        return SaveResult(True, draft and errors, findings, f"{kind}{version}{merged}")
 
     def _take(self, framework: Framework, hashes: dict[str, str], saved: Framework | None = None) -> None:
         """Hold `framework`, with `saved` (default: the same) as the files' content and `hashes` as their hashes."""
@@ -350,11 +373,13 @@ class FrameworkEditor:
         on_disk, hashes = load_framework_and_hashes(self.workspace)
         merge = merge_frameworks(self._saved, self.framework, on_disk)
         self._take(merge.framework, hashes, saved=on_disk)
+        self.notify(Event.RELOADED)
         return merge.clashes
 
     def discard(self) -> None:
         """Forget unsaved edits: back to the files last loaded or saved."""
         self.framework = self._saved.model_copy(deep=True)
+        self.notify(Event.DISCARDED)
 
 
 def clash_message(clashes: list[str]) -> str:

@@ -12,8 +12,12 @@ from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Polarity, RoleKpi
 from kpi_workbook.core.numbers import number_text
 from kpi_workbook.editing.editor import FrameworkEditor
+from kpi_workbook.editing.observers import Event
 from kpi_workbook.reports.charts import history_chart
-from kpi_workbook.widgets.common import STYLE, attempt, dropdown, plain, role_options, set_status, typed_number
+from kpi_workbook.reports.units import level_text
+from kpi_workbook.widgets.band_order import order_problems
+from kpi_workbook.widgets.common import STYLE, dropdown, plain, role_options, set_status, typed_number
+from kpi_workbook.widgets.following import Following, refresh_options
 
 LEVELS = ("threshold", "target", "stretch")
 RANGE_ENDS = ("target_low", "target_high", "threshold_low", "threshold_high")
@@ -23,7 +27,15 @@ _LABELS = {"threshold": "Threshold", "target": "Target", "stretch": "Stretch", "
 
 def _number(name: str) -> w.Text:
     return w.Text(description=_LABELS[name], placeholder="not set", continuous_update=True, style=STYLE,
-                  layout=w.Layout(width="22em"))
+                  layout=w.Layout(width="20em"))
+
+
+def _quiet(name: str, text: str) -> float | None | str:
+    """The number typed, or the text itself when it is not one (for comparing without raising)."""
+    try:
+        return _parse(name, text)
+    except InputError:
+        return text
 
 
 def _parse(name: str, text: str) -> float | None:
@@ -42,24 +54,30 @@ def _levels(value: object) -> str:
     return " to ".join(number_text(v, 6) for v in value) if isinstance(value, tuple) else number_text(value, 6)
 
 
-class BandsForm(w.VBox):
+class BandsForm(Following, w.VBox):
     """Threshold, target and stretch of a role's KPI with a live preview: the history chart with the typed bands
     and the share of past values that would have met the typed target (its probability of attainment).
 
     It opens on the first role that has KPIs and its first KPI, showing their current levels; every valid value
-    typed is applied to the editor at once (Save writes it). `actuals` and `employees` are the history the
-    preview uses (e.g. one team's, from the step context); `role` is a role picker shared with another form.
+    typed is applied to the editor at once (Save writes it), echoed in the KPI's unit, and flagged with its fix when
+    the levels are out of order. `actuals` and `employees` are the history the preview uses (e.g. one team's, from
+    the step context); `role` is a role picker shared with another form. It follows the editor: a discard or a
+    reload shows the levels as they are then, and a KPI added in another form is offered at once.
     """
 
     def __init__(self, editor: FrameworkEditor, actuals: pd.DataFrame, employees: pd.DataFrame, team: str = "",
                  role: w.Dropdown | None = None):
         self.editor = editor
+        self.team = team
+        self.own_role = role is None
         self.history = role_history(editor.framework, actuals, employees)
         self.role = role if role is not None else dropdown("Role", role_options(editor, team))
         self.kpi = dropdown("KPI", [])
         self.fields = {name: _number(name) for name in LEVELS + RANGE_ENDS}
+        self.echoes = {name: w.HTML(layout=w.Layout(width="14em")) for name in self.fields}
+        self.rows = {name: w.HBox([field, self.echoes[name]]) for name, field in self.fields.items()}
         self.probability = w.HTML()
-        self.preview = w.Image(format="png", layout=w.Layout(max_width="100%"))  # a value, not an output stream
+        self.preview = w.Image(format="png", layout=w.Layout(width="100%"))  # a value, not an output stream
         self.figure: Figure | None = None
         self.status = w.HTML()
         self._loading = False
@@ -68,8 +86,23 @@ class BandsForm(w.VBox):
         for field in self.fields.values():
             field.observe(self._typed, names="value")
         self._load_role()
-        children = [] if role is not None else [self.role]
-        super().__init__([*children, self.kpi, *self.fields.values(), self.status, self.probability, self.preview])
+        self.follow()
+        fields = w.VBox([*([self.role] if self.own_role else []), self.kpi, *self.rows.values(), self.status,
+                         self.probability], layout=w.Layout(flex="0 0 36em"))
+        super().__init__([w.HBox([fields, w.Box([self.preview], layout=w.Layout(flex="1 1 auto", min_width="0"))],
+                                 layout=w.Layout(width="100%", align_items="flex-start"))])
+
+    def redraw(self, event: Event) -> None:
+        """The role's KPIs and the chosen KPI's levels as the editor holds them; a field whose text reads as the
+        level held is left as typed."""
+        if self.own_role:
+            refresh_options(self.role, role_options(self.editor, self.team))
+        role = self.editor.framework.role(self.role.value or "")
+        options = [(getattr(self.editor.framework.kpi(k.kpi), "name", k.kpi), k.kpi) for k in role.kpis] if role else []
+        self._loading = True
+        refresh_options(self.kpi, options)
+        self._loading = False
+        self._load_kpi(keep_typed=True)
 
     def _assignment(self) -> RoleKpi | None:
         role = self.editor.framework.role(self.role.value or "")
@@ -88,12 +121,12 @@ class BandsForm(w.VBox):
         self._loading = False
         self._load_kpi()
 
-    def _load_kpi(self, _change: object = None) -> None:
+    def _load_kpi(self, _change: object = None, keep_typed: bool = False) -> None:
         """Show the chosen KPI's current levels (blank where none is set) and clear any earlier message."""
         assignment = self._assignment()
         ranged = self._polarity() is Polarity.WITHIN_RANGE
         for name, field in self.fields.items():
-            field.layout.display = "" if (name in RANGE_ENDS) == ranged else "none"
+            self.rows[name].layout.display = "" if (name in RANGE_ENDS) == ranged else "none"
             field.disabled = assignment is None
         values: dict[str, float | None] = dict.fromkeys(LEVELS + RANGE_ENDS)
         if assignment is not None:
@@ -103,8 +136,10 @@ class BandsForm(w.VBox):
                 values |= {f"{prefix}_low": pair[0], f"{prefix}_high": pair[1]}
         self._loading = True
         for name, value in values.items():
-            self.fields[name].value = _shown(value)
+            if not (keep_typed and _quiet(name, self.fields[name].value) == value):
+                self.fields[name].value = _shown(value)
         self._loading = False
+        self._echo()
         self.status.value = ""
         if assignment is None:
             self.probability.value = "<i>This role has no KPIs yet: add some in step 3.</i>"
@@ -131,10 +166,23 @@ class BandsForm(w.VBox):
             return {f"{prefix}_range": None if None in pair else pair for prefix, pair in pairs.items()}
         return {name: values[name] for name in LEVELS}
 
+    def _unit(self) -> str:
+        return getattr(self.editor.framework.kpi(self.kpi.value or ""), "unit", "")
+
+    def _echo(self) -> None:
+        """Beside each field, the number as it was understood, in the KPI's unit ("understood: 160,000 EUR")."""
+        for name, field in self.fields.items():
+            value = _quiet(name, field.value)
+            echo = "" if value is None else (
+                f"understood: <b>{level_text(value, self._unit())}</b>" if isinstance(value, float) else
+                '<span style="color:#c62828">not a number</span>')
+            self.echoes[name].value = f'<span style="line-height:28px">{echo}</span>'
+
     def _typed(self, _change: object = None) -> None:
-        """Apply what was typed when it is a set of numbers, then redraw the preview."""
+        """Apply what was typed when it is a set of numbers, flag levels out of order, then redraw the preview."""
         if self._loading or self._assignment() is None:
             return
+        self._echo()
         try:
             bands = self.bands()
         except InputError as exc:
@@ -144,10 +192,14 @@ class BandsForm(w.VBox):
         typed = ", ".join(f"{name.replace('_', ' ')} {_levels(value)}" for name, value in bands.items())
         success = f"levels of {self._name()} applied ({typed}); press Save to write them"
         if "target_range" in bands:
-            attempt(self.status, lambda: self.editor.set_ranges(role, kpi, bands["target_range"],
-                                                                bands["threshold_range"]), success)
+            applied = self.edit(self.status, lambda: self.editor.set_ranges(role, kpi, bands["target_range"],
+                                                                            bands["threshold_range"]), success)
         else:
-            attempt(self.status, lambda: self.editor.set_bands(role, kpi, **bands), success)
+            applied = self.edit(self.status, lambda: self.editor.set_bands(role, kpi, **bands), success)
+        problems = order_problems(bands, self._polarity(), self._unit())
+        if applied and problems:
+            set_status(self.status, "\n".join([*problems, "Not ready to save: Save refuses levels out of order."]),
+                       ok=False)
         self._refresh_preview(bands)
 
     def _name(self) -> str:

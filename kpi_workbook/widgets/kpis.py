@@ -10,11 +10,11 @@ import ipywidgets as w
 from kpi_workbook.analysis.library import FAMILIES, library_frame, search_library
 from kpi_workbook.core.model import Category, Indicator, Polarity
 from kpi_workbook.editing.editor import FrameworkEditor
+from kpi_workbook.editing.observers import Event
 from kpi_workbook.widgets.common import (
     NEW,
     STYLE,
     WIDTH,
-    attempt,
     button,
     clear_on_change,
     dropdown,
@@ -22,18 +22,21 @@ from kpi_workbook.widgets.common import (
     set_status,
     text,
 )
+from kpi_workbook.widgets.following import Following, refresh_options
 
 ANY = ""
 
 
-class KpiPicker(w.VBox):
+class KpiPicker(Following, w.VBox):
     """Filter the library by family, category, polarity and words; add the chosen KPI to a role.
 
-    Also takes a KPI off a role, and sets the category and leading/lagging of a role's KPI.
+    Also takes a KPI off a role, and sets the category and leading/lagging of a role's KPI. It follows the editor:
+    weights typed in another form, a discard or a reload show in the role's list at once.
     """
 
     def __init__(self, editor: FrameworkEditor, team: str = ""):
         self.editor = editor
+        self.team = team
         self.role = dropdown("Role", role_options(editor, team))
         self.family = dropdown("Family", [("(any)", ANY), *[(f, f) for f in FAMILIES]], ANY)
         self.category = dropdown("Category", [("(any)", ANY), *[(c.value, c.value) for c in Category]], ANY)
@@ -63,6 +66,7 @@ class KpiPicker(w.VBox):
         self.objectives.options = [(o.title, o.id) for o in editor.framework.objectives]
         self._filter()
         self._load_role()
+        self.follow()
         super().__init__([
             w.HTML("<b>Find KPIs in the library</b>"), self.role, self.family, self.category, self.polarity,
             self.search, self.results, self.details, self.responsibility, self.objectives, self.weight,
@@ -88,12 +92,21 @@ class KpiPicker(w.VBox):
         items = "".join(f"<li><b>{f}</b>: {html.escape(str(kpi[f]))}</li>" for f in fields)
         self.details.value = f"<b>{html.escape(kpi['name'])}</b> (<code>{kpi['id']}</code>)<ul>{items}</ul>"
 
+    def redraw(self, event: Event) -> None:
+        """The roles, objectives and the role's KPIs as the editor holds them, choices kept where they exist."""
+        refresh_options(self.role, role_options(self.editor, self.team))
+        chosen = [o for o in self.objectives.value if self.editor.framework.objective(o)]
+        self.objectives.options = [(o.title, o.id) for o in self.editor.framework.objectives]
+        self.objectives.value = chosen
+        self._load_role()
+
     def _load_role(self, _change: object = None) -> None:
         role = self.editor.framework.role(self.role.value or "")
-        self.responsibility.options = [("(none)", NEW)] + [
-            (r.description[:60], r.id) for r in (role.responsibilities if role else [])
-        ]
-        self.assigned.options = [(f"{k.kpi} (weight {k.weight:g})", k.kpi) for k in (role.kpis if role else [])]
+        refresh_options(self.responsibility, [("(none)", NEW)] + [
+            (r.description, r.id) for r in (role.responsibilities if role else [])
+        ])
+        refresh_options(self.assigned, [(f"{getattr(self.editor.framework.kpi(k.kpi), 'name', k.kpi)} "
+                                         f"(weight {k.weight:g})", k.kpi) for k in (role.kpis if role else [])])
         self._load_assigned()
 
     def _load_assigned(self, _change: object = None) -> None:
@@ -109,39 +122,61 @@ class KpiPicker(w.VBox):
             set_status(self.status, "choose a KPI in the library list first", ok=False)
             return
         fields = {"objectives": list(self.objectives.value), "responsibility": self.responsibility.value or None}
-        attempt(self.status, lambda: self.editor.add_kpi(role, kpi, self.weight.value, **fields),
-                f"added {kpi} to {role}; set its weight and bands next", then=self._load_role)
+        self.edit(self.status, lambda: self.editor.add_kpi(role, kpi, self.weight.value, **fields),
+                  f"added {self._kpi_name(kpi)} to {self._role_title()}; set its weight below and its levels in "
+                  "step 4", then=self._load_role)
 
     def _classify(self, _button: w.Button) -> None:
         kpi = self.assigned.value
-        attempt(self.status, lambda: self.editor.update_definition(
-                kpi, category=self.kpi_category.value, indicator=self.kpi_indicator.value),
-                f"{kpi} is now {self.kpi_category.value}, {self.kpi_indicator.value} (for every role using it)",
-                then=self._load_assigned)
+        self.edit(self.status, lambda: self.editor.update_definition(
+                  kpi, category=self.kpi_category.value, indicator=self.kpi_indicator.value),
+                  f"{self._kpi_name(kpi)} is now {self.kpi_category.value}, {self.kpi_indicator.value} (for every "
+                  "role using it)", then=self._load_assigned)
 
     def _remove(self, _button: w.Button) -> None:
         role, kpi = self.role.value, self.assigned.value
-        attempt(self.status, lambda: self.editor.remove_kpi(role, kpi), f"removed {kpi} from {role}",
-                then=self._load_role)
+        name, title = self._kpi_name(kpi), self._role_title()
+        self.edit(self.status, lambda: self.editor.remove_kpi(role, kpi), f"removed {name} from {title}",
+                  then=self._load_role)
+
+    def _kpi_name(self, kpi: str) -> str:
+        """A KPI's name, from the framework or else from the library."""
+        library = library_frame()
+        named = library.loc[library["id"] == kpi, "name"]
+        return getattr(self.editor.framework.kpi(kpi), "name", None) or (named.iloc[0] if len(named) else kpi)
+
+    def _role_title(self) -> str:
+        return getattr(self.editor.framework.role(self.role.value or ""), "title", self.role.value)
 
 
-class WeightsForm(w.VBox):
+class WeightsForm(Following, w.VBox):
     """One weight per KPI of the chosen role, labelled with the KPI's name, with a live total that must reach the
     framework's weight total. A value out of range is refused with a message (the field keeps what was typed).
 
-    `role` is a role picker shared with another form (step 4 has one for weights and bands).
+    `role` is a role picker shared with another form (step 3's KPI picker, step 4's targets form). It follows the
+    editor: a KPI added or removed in another form, a discard or a reload redraw the rows and the total at once.
     """
 
     def __init__(self, editor: FrameworkEditor, team: str = "", role: w.Dropdown | None = None):
         self.editor = editor
+        self.team = team
+        self.own_role = role is None
         self.role = role if role is not None else dropdown("Role", role_options(editor, team))
         self.weights: dict[str, w.FloatText] = {}
+        self.heading = w.HTML()
         self.rows = w.VBox()
         self.total = w.HTML()
         self.status = w.HTML()
         self.role.observe(self._load, names="value")
         self._load()
-        super().__init__([*([] if role is not None else [self.role]), self.rows, self.total, self.status])
+        self.follow()
+        super().__init__([*([self.role] if self.own_role else []), self.heading, self.rows, self.total, self.status])
+
+    def redraw(self, event: Event) -> None:
+        """The chosen role's KPIs and weights as the editor holds them."""
+        if self.own_role:
+            refresh_options(self.role, role_options(self.editor, self.team))
+        self._load()
 
     def _load(self, _change: object = None) -> None:
         role = self.editor.framework.role(self.role.value or "")
@@ -151,16 +186,16 @@ class WeightsForm(w.VBox):
             field = weight_field(assignment.weight)
             field.observe(partial(self._changed, assignment.kpi, name), names="value")
             self.weights[assignment.kpi] = field
-            rows.append(w.HBox([w.HTML(f"{html.escape(name)} <small>({assignment.kpi})</small>",
-                                       layout=w.Layout(width="24em")), field]))
+            rows.append(w.HBox([w.HTML(html.escape(name), layout=w.Layout(width="24em")), field]))
+        self.heading.value = f"<b>Weights of {html.escape(role.title)}'s KPIs</b>" if role else ""
         self.rows.children = rows
         self.status.value = ""
         self._show_total()
 
     def _changed(self, kpi: str, name: str, change: dict) -> None:
         value = change["new"]
-        attempt(self.status, lambda: self.editor.set_weight(self.role.value, kpi, value),
-                f"{name}: weight {value:g}")
+        self.edit(self.status, lambda: self.editor.set_weight(self.role.value, kpi, value),
+                  f"{name}: weight {value:g}")
         self._show_total()
 
     def _show_total(self) -> None:

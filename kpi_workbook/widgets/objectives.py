@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import ipywidgets as w
-from IPython.display import display
 
 from kpi_workbook.core.model import Framework, Perspective
 from kpi_workbook.editing.editor import FrameworkEditor
+from kpi_workbook.editing.observers import Event
 from kpi_workbook.steps.strategic_goals import PERSPECTIVE_LABELS
-from kpi_workbook.widgets.common import NEW, attempt, button, clear_on_change, dropdown, text
+from kpi_workbook.widgets.common import NEW, button, clear_on_change, dropdown, text
+from kpi_workbook.widgets.following import Following
+from kpi_workbook.widgets.live import ALWAYS, redrawn
 
 TOP = "(none: a top objective)"
 
 
-class ObjectivesForm(w.VBox):
-    """Pick an objective to edit it, or "(new objective)" to add one; changes stay in the editor until saved."""
+class ObjectivesForm(Following, w.VBox):
+    """Pick an objective to edit it, or "(new objective)" to add one; changes stay in the editor until saved.
+
+    It follows the editor: a discard or a reload shows the objectives as they are then.
+    """
 
     def __init__(self, editor: FrameworkEditor):
         self.editor = editor
@@ -32,13 +37,13 @@ class ObjectivesForm(w.VBox):
         self.update_button = button("Update objective", "primary")
         self.remove_button = button("Remove objective", "danger")
         self.status = w.HTML()
-        self._on_change: list[Callable[[], None]] = []
         self.choice.observe(self._load, names="value")
         clear_on_change(self.status, self.choice, self.id, self.title, self.perspective, self.parent)
         self.add_button.on_click(self._add)
         self.update_button.on_click(self._update)
         self.remove_button.on_click(self._remove)
         self._refresh()
+        self.follow()
         super().__init__([
             self.choice, self.id, self.title, self.perspective, self.description, self.owner, self.horizon,
             self.parent, w.HBox([self.add_button, self.update_button, self.remove_button]), self.status,
@@ -51,21 +56,15 @@ class ObjectivesForm(w.VBox):
         self.parent.value = NEW
         self.choice.value = selected
         self._load()
-        for callback in self._on_change:
-            callback()
+
+    def redraw(self, event: Event) -> None:
+        """The objectives as the editor holds them, the one being edited kept while it exists."""
+        chosen = self.choice.value
+        self._refresh(chosen if self.editor.framework.objective(chosen or "") else NEW)
 
     def redrawn(self, draw: Callable[[Framework], object]) -> w.Output:
         """An output showing `draw(framework)` of the framework being edited, drawn again after each change."""
-        output = w.Output()
-
-        def show() -> None:
-            output.clear_output(wait=True)
-            with output:
-                display(draw(self.editor.framework))
-
-        self._on_change.append(show)
-        show()
-        return output
+        return redrawn(self.editor, draw, ALWAYS)
 
     def _load(self, _change: object = None) -> None:
         objective = self.editor.framework.objective(self.choice.value or "")
@@ -88,15 +87,15 @@ class ObjectivesForm(w.VBox):
 
     def _add(self, _button: w.Button) -> None:
         ident = self.id.value.strip()
-        attempt(self.status, lambda: self.editor.add_objective(ident, **self._fields()), f"added objective {ident}",
+        self.edit(self.status, lambda: self.editor.add_objective(ident, **self._fields()), f"added objective {ident}",
                 then=lambda: self._refresh(ident))
 
     def _update(self, _button: w.Button) -> None:
         ident = self.choice.value
-        attempt(self.status, lambda: self.editor.update_objective(ident, **self._fields()), f"updated {ident}",
+        self.edit(self.status, lambda: self.editor.update_objective(ident, **self._fields()), f"updated {ident}",
                 then=lambda: self._refresh(ident))
 
     def _remove(self, _button: w.Button) -> None:
         ident = self.choice.value
-        attempt(self.status, lambda: self.editor.remove_objective(ident),
+        self.edit(self.status, lambda: self.editor.remove_objective(ident),
                 f"removed objective {ident}; its KPIs and child objectives were relinked", then=self._refresh)

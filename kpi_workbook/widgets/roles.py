@@ -5,13 +5,16 @@ from __future__ import annotations
 import ipywidgets as w
 
 from kpi_workbook.editing.editor import FrameworkEditor
-from kpi_workbook.widgets.common import NEW, STYLE, attempt, button, clear_on_change, dropdown, text
+from kpi_workbook.editing.observers import Event
+from kpi_workbook.widgets.common import NEW, STYLE, button, clear_on_change, dropdown, text
+from kpi_workbook.widgets.following import Following
 
 
-class RolesForm(w.VBox):
+class RolesForm(Following, w.VBox):
     """Edit a role's title, teams and purpose, and its key responsibilities with their expected outcomes.
 
-    With a team, only that team's roles are offered and a new role belongs to the team.
+    With a team, only that team's roles are offered and a new role belongs to the team. It follows the editor: a
+    discard or a reload shows the roles as they are then.
     """
 
     def __init__(self, editor: FrameworkEditor, team: str = ""):
@@ -45,6 +48,7 @@ class RolesForm(w.VBox):
         ]:
             control.on_click(handler)
         self._refresh()
+        self.follow()
         super().__init__([
             w.HTML("<b>Role</b>"), self.choice, self.id, self.title,
             w.HBox([w.Label("Teams", layout=w.Layout(width=STYLE["description_width"])), self.teams]), self.purpose,
@@ -64,6 +68,13 @@ class RolesForm(w.VBox):
         self.choice.options = [("(new role)", NEW)] + [(f"{r.id} — {r.title}", r.id) for r in self._roles()]
         self.choice.value = selected
         self._load_role()
+
+    def redraw(self, event: Event) -> None:
+        """The roles as the editor holds them, the role and responsibility being edited kept while they exist."""
+        role, responsibility = self.choice.value, self.responsibility.value
+        self._refresh(role if self.editor.framework.role(role or "") else NEW)
+        if responsibility in [value for _label, value in self.responsibility.options]:
+            self.responsibility.value = responsibility
 
     def _load_role(self, _change: object = None) -> None:
         role = self.editor.framework.role(self.choice.value or "")
@@ -103,33 +114,33 @@ class RolesForm(w.VBox):
 
     def _add_role(self, _button: w.Button) -> None:
         ident = self.id.value.strip()
-        attempt(self.status, lambda: self.editor.add_role(ident, **self._role_fields()), f"added role {ident}",
+        self.edit(self.status, lambda: self.editor.add_role(ident, **self._role_fields()), f"added role {ident}",
                 then=lambda: self._refresh(ident))
 
     def _update_role(self, _button: w.Button) -> None:
         ident = self.choice.value
-        attempt(self.status, lambda: self.editor.update_role(ident, **self._role_fields()), f"updated {ident}",
+        self.edit(self.status, lambda: self.editor.update_role(ident, **self._role_fields()), f"updated {ident}",
                 then=lambda: self._refresh(ident))
 
     def _remove_role(self, _button: w.Button) -> None:
         ident = self.choice.value
-        attempt(self.status, lambda: self.editor.remove_role(ident), f"removed role {ident}", then=self._refresh)
+        self.edit(self.status, lambda: self.editor.remove_role(ident), f"removed role {ident}", then=self._refresh)
 
     def _responsibility_fields(self) -> dict[str, str]:
         return {"description": self.description.value.strip(), "expected_outcome": self.outcome.value.strip()}
 
     def _add_responsibility(self, _button: w.Button) -> None:
         role, ident = self.choice.value, self.responsibility_id.value.strip()
-        attempt(self.status, lambda: self.editor.add_responsibility(role, ident, **self._responsibility_fields()),
+        self.edit(self.status, lambda: self.editor.add_responsibility(role, ident, **self._responsibility_fields()),
                 f"added responsibility {ident} to {role}", then=lambda: self._refresh_responsibilities(ident))
 
     def _update_responsibility(self, _button: w.Button) -> None:
         role, ident = self.choice.value, self.responsibility.value
-        attempt(self.status,
+        self.edit(self.status,
                 lambda: self.editor.update_responsibility(role, ident, **self._responsibility_fields()),
                 f"updated responsibility {ident}", then=lambda: self._refresh_responsibilities(ident))
 
     def _remove_responsibility(self, _button: w.Button) -> None:
         role, ident = self.choice.value, self.responsibility.value
-        attempt(self.status, lambda: self.editor.remove_responsibility(role, ident),
+        self.edit(self.status, lambda: self.editor.remove_responsibility(role, ident),
                 f"removed responsibility {ident}", then=self._refresh_responsibilities)

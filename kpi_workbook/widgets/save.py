@@ -9,21 +9,23 @@ import ipywidgets as w
 
 from kpi_workbook.analysis.checks import Finding, has_errors, sort_findings, summary
 from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.model import Framework
 from kpi_workbook.editing.editor import FrameworkEditor, SaveResult
 from kpi_workbook.widgets.common import button, plain, set_status
-
-RERUN = "re-run this cell (in the app: reload the page) to show it in the forms"
+from kpi_workbook.widgets.places import concerns, place
 
 
 class SavePanel(w.VBox):
     """Check, then save: errors block a normal save; "Save draft" writes anyway, on purpose; nothing typed is lost.
 
     "Reload" takes the files as they are now (after someone else saved the same entries), keeping the changes made
-    here that do not clash.
+    here that do not clash. Every form on the editor follows a discard or a reload at once. With a `team`, the
+    findings of other teams' roles are counted, not listed.
     """
 
-    def __init__(self, editor: FrameworkEditor):
+    def __init__(self, editor: FrameworkEditor, team: str = ""):
         self.editor = editor
+        self.team = team
         self.check_button = button("Check", tooltip="run the checks without saving")
         self.save_button = button("Save", "primary", "check, then save when there are no errors")
         self.draft_button = button("Save draft (with errors)", "warning",
@@ -44,23 +46,27 @@ class SavePanel(w.VBox):
             self.status, self.findings,
         ])
 
+    def _ours(self, findings: list[Finding]) -> list[Finding]:
+        framework = self.editor.framework
+        return [f for f in findings if not self.team or concerns(f, framework, self.team)]
+
     def _show(self, findings: list[Finding]) -> None:
-        self.findings.value = findings_table(findings)
+        self.findings.value = findings_table(findings, self.editor.framework, self.team)
 
     def _check(self) -> None:
         found = self.editor.findings()
-        set_status(self.status, f"Checks: {summary(found)}", ok=not has_errors(found))
+        set_status(self.status, f"Checks: {summary(self._ours(found))}", ok=not has_errors(found))
         self._show(found)
 
     def _save(self, draft: bool) -> None:
         result = self.editor.save(draft=draft)
         self.last_result = result
-        set_status(self.status, f"{result.message}. Checks: {summary(result.findings)}", ok=result.saved)
+        set_status(self.status, f"{result.message}. Checks: {summary(self._ours(result.findings))}", ok=result.saved)
         self._show(result.findings)
 
     def _discard(self) -> None:
         self.editor.discard()
-        set_status(self.status, "changes discarded; re-run this cell to reload the forms")
+        set_status(self.status, "changes discarded: every form shows the framework as last saved")
         self.findings.value = ""
 
     def _reload(self) -> None:
@@ -80,20 +86,27 @@ def reload_message(editor: FrameworkEditor, clashes: list[str]) -> str:
         lines += ["the files' version replaced your changes to:", *(f"- {clash}" for clash in clashes)]
     if editor.dirty:
         lines.append("your other changes are kept here, not saved yet: press Save to save them")
-    return "\n".join([*lines, RERUN])
+    return "\n".join([*lines, "every form shows it now"])
 
 
-def findings_table(findings: list[Finding]) -> str:
-    """The findings as an HTML table with every text in full (wrapped, never cut): where, what, and the fix."""
-    if not findings:
-        return ""
+def findings_table(findings: list[Finding], framework: Framework, team: str = "") -> str:
+    """The findings as an HTML table with every text in full (wrapped, never cut): where (in words), what, the fix.
+
+    With a `team`, only the findings that concern it are listed and the others are counted in a line below.
+    """
+    listed = [f for f in findings if not team or concerns(f, framework, team)]
+    elsewhere = len(findings) - len(listed)
+    note = (f"<p><i>{elsewhere} finding{'s' if elsewhere != 1 else ''} concern{'s' if elsewhere == 1 else ''} other "
+            "teams.</i></p>") if elsewhere else ""
+    if not listed:
+        return note
     rows = "".join(
-        f'<tr><td style="white-space:nowrap">{_esc(str(f.severity))}</td><td>{_esc(f.where)}</td>'
-        f"<td>{_esc(f.message)}</td><td>{_esc(f.fix)}</td></tr>" for f in sort_findings(findings))
+        f'<tr><td style="white-space:nowrap">{_esc(str(f.severity))}</td><td>{_esc(place(f, framework))}</td>'
+        f"<td>{_esc(f.message)}</td><td>{_esc(f.fix)}</td></tr>" for f in sort_findings(listed))
     cell = "border:1px solid #ddd;padding:2px 6px;vertical-align:top;white-space:normal;line-height:1.35"
     return (f'<style>.kpi-findings td, .kpi-findings th {{{cell}}}</style><table class="kpi-findings" '
-            'style="border-collapse:collapse;max-width:100%;font-size:90%">'
-            f"<tr><th>severity</th><th>where</th><th>what</th><th>fix</th></tr>{rows}</table>")
+            'style="border-collapse:collapse;width:100%;font-size:90%">'
+            f"<tr><th>severity</th><th>where</th><th>what</th><th>fix</th></tr>{rows}</table>{note}")
 
 
 def _esc(text: str) -> str:

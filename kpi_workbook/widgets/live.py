@@ -1,0 +1,34 @@
+"""Tables and charts of a step drawn from the editor's framework, and drawn again when it changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import ipywidgets as w
+from IPython.display import display
+
+from kpi_workbook.core.model import Framework
+from kpi_workbook.editing.editor import FrameworkEditor
+from kpi_workbook.editing.observers import Event
+
+AFTER_SAVE = (Event.SAVED, Event.RELOADED)  # what the files hold: a table or chart of the saved framework
+ALWAYS = tuple(Event)  # the working copy, as it is typed
+
+
+def redrawn(editor: FrameworkEditor, draw: Callable[[Framework], object], on: Iterable[Event] = AFTER_SAVE) -> w.Output:
+    """An output showing `draw(editor.framework)` (a table, a chart, or several in a tuple), drawn again after each
+    event in `on`: by default after a save or a reload, so a step's tables show what was saved, with no re-run."""
+    output = w.Output(layout=w.Layout(width="100%"))
+    events = set(on)
+
+    def show(event: Event | None = None) -> None:
+        if event is not None and event not in events:
+            return
+        drawn = draw(editor.framework)
+        output.clear_output(wait=True)
+        with output:
+            display(*(drawn if isinstance(drawn, tuple) else (drawn,)))
+
+    editor.subscribe(show)
+    show()
+    return output
