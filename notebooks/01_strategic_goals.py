@@ -139,7 +139,8 @@ if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
     form = widgets.ObjectivesForm(editor)
     live_map = form.redrawn(lambda framework: strategic_goals.strategy_map(ctx, framework))
-    display(form, widgets.SavePanel(editor), live_map)
+    display(form, widgets.SavePanel(editor, team=ctx.team), live_map,
+            widgets.redrawn(editor, widgets.objectives_tables(ctx)))
 
 # %% [markdown]
 # ## What to do next

@@ -118,7 +118,8 @@ display(job_descriptions.orphans_report(orphans))
 # %% tags=["workshop"]
 if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
-    display(widgets.RolesForm(editor, team=ctx.team), widgets.SavePanel(editor))
+    display(widgets.RolesForm(editor, team=ctx.team), widgets.SavePanel(editor, team=ctx.team),
+            widgets.redrawn(editor, widgets.roles_tables(ctx)))
 
 # %% [markdown]
 # ## What to do next

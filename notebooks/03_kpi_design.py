@@ -148,8 +148,9 @@ display(kpi_design.suggestions_report(suggestions))
 # %% tags=["workshop"]
 if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
-    display(widgets.KpiPicker(editor, team=ctx.team), widgets.WeightsForm(editor, team=ctx.team),
-            widgets.SavePanel(editor))
+    picker = widgets.KpiPicker(editor, team=ctx.team)
+    display(picker, widgets.WeightsForm(editor, role=picker.role), widgets.SavePanel(editor, team=ctx.team),
+            widgets.redrawn(editor, widgets.kpi_tables(ctx)))
 
 # %% [markdown]
 # ## What to do next

@@ -114,7 +114,8 @@ for figure in charts.role_history_charts(ctx.role_history, charted):
 # %% tags=["workshop"]
 if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
-    display(widgets.TargetsForm(editor, ctx.actuals, ctx.employees, team=ctx.team), widgets.SavePanel(editor))
+    display(widgets.TargetsForm(editor, ctx.actuals, ctx.employees, team=ctx.team),
+            widgets.SavePanel(editor, team=ctx.team), widgets.redrawn(editor, widgets.targets_tables(ctx)))
 
 # %% [markdown]
 # ## What to do next
