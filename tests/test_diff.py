@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from kpi_workbook.analysis.diff import DIFF_COLUMNS, diff_frameworks, diff_workspaces, format_diff
+from kpi_workbook.analysis.diff import DIFF_COLUMNS, changes_in_words, diff_frameworks, diff_workspaces, format_diff
 from kpi_workbook.core.model import Objective, Perspective, Responsibility, RoleKpi
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import load_framework, save_framework
@@ -73,7 +73,7 @@ def test_every_kind_of_change_is_listed_with_old_and_new_values(versions):
     removed = rows(table, "assignment", "account_executive/pipeline_coverage")
     assert removed["change"].tolist() == ["removed"] and "weight 15" in removed["old"].iloc[0]
     new = rows(table, "assignment", "account_executive/average_deal_size")
-    assert new["new"].iloc[0] == "weight 5, threshold 20000, target 25000, stretch 30000"
+    assert new["new"].iloc[0] == "weight 5, threshold 20000, target 25000, stretch 30000, serves revenue_growth"
 
 
 def test_the_terminal_report_groups_changes_with_markers(versions):
@@ -83,6 +83,33 @@ def test_the_terminal_report_groups_changes_with_markers(versions):
     assert "Teams\n  - product: Product" in text
     assert "  ~ account_executive/win_rate\n      weight: 15 -> 20\n      target: 25 -> 27" in text
     assert text.index("Metadata") < text.index("Objectives") < text.index("Assignments (role/KPI)")
+
+
+def test_words_name_every_changed_link():
+    old = load_framework(SAMPLE_ORG_DIR)
+    new = old.model_copy(deep=True)
+    child = next(o for o in new.objectives if o.parent)
+    before = child.parent
+    child.parent = "cost_efficiency"
+    new.objectives.append(Objective(id="market_expansion", title="Enter two new markets",
+                                    perspective=Perspective.CUSTOMER, parent="revenue_growth"))
+    role = new.role("account_executive")
+    win_rate = next(a for a in role.kpis if a.kpi == "win_rate")
+    win_rate.objectives, win_rate.responsibility = ["revenue_growth", "new_customer_growth"], "build_pipeline"
+    dropped = next(a for a in role.kpis if a.kpi == "pipeline_coverage")
+    role.kpis.remove(dropped)
+    role.kpis.append(RoleKpi(kpi="average_deal_size", weight=5, objectives=["revenue_growth"],
+                             responsibility="close_new_business"))
+    lines = changes_in_words(diff_frameworks(old, new), new)
+    assert f"parent of objective {child.id}: {before} → cost_efficiency" in lines
+    assert "added objective market_expansion: Enter two new markets, under revenue_growth" in lines
+    assert "objectives of win_rate for account_executive: [new_customer_growth] → [revenue_growth, " \
+           "new_customer_growth]" in lines
+    assert "responsibility of win_rate for account_executive: close_new_business → build_pipeline" in lines
+    assert "added average_deal_size for account_executive: weight 5, serves revenue_growth, responsibility " \
+           "close_new_business" in lines
+    removed = next(line for line in lines if line.startswith("removed pipeline_coverage for account_executive"))
+    assert f"serves {', '.join(dropped.objectives)}, responsibility {dropped.responsibility})" in removed
 
 
 def test_range_bands_show_as_pairs():

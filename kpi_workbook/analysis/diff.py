@@ -83,11 +83,24 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
+def _links(kind: str, fields: dict[str, Any]) -> list[str]:
+    """The links an entry makes, in words: an objective's parent, an assignment's objectives and responsibility."""
+    if kind == "objective" and fields.get("parent"):
+        return [f"under {fields['parent']}"]
+    if kind != "assignment":
+        return []
+    links = [f"serves {', '.join(fields['objectives'])}"] if fields.get("objectives") else []
+    return links + ([f"responsibility {fields['responsibility']}"] if fields.get("responsibility") else [])
+
+
 def _summary(kind: str, fields: dict[str, Any]) -> str:
+    """An added or removed entry in short: its title (or an assignment's weight and bands), then its links."""
     if kind == "assignment":
         names = ("weight", "threshold", "target", "stretch", "target_range", "threshold_range")
-        return ", ".join(f"{name} {show_value(fields[name])}" for name in names if fields.get(name) is not None)
-    return show_value(fields.get(_SUMMARY_FIELDS.get(kind, ""), ""))
+        parts = [f"{name} {show_value(fields[name])}" for name in names if fields.get(name) is not None]
+    else:
+        parts = [show_value(fields.get(_SUMMARY_FIELDS.get(kind, ""), ""))]
+    return ", ".join(part for part in (*parts, *_links(kind, fields)) if part)
 
 
 def diff_frameworks(old: Framework, new: Framework) -> pd.DataFrame:

@@ -113,7 +113,7 @@ def repository_settings(python: str = sys.executable) -> dict[str, str]:
         "filter.nbstripout.smudge": "cat",
         "filter.nbstripout.required": "true",
         "filter.nbstripout.extrakeys": EXTRA_KEYS,
-        "diff.jupyternotebook.command": f"{run} nbdime.vcs.git.diffdriver diff",
+        "diff.jupyternotebook.command": f"{run} nbdime.vcs.git.diffdriver diff --use-filter",
         "merge.jupyternotebook.driver": f"{run} nbdime.vcs.git.mergedriver merge %O %A %B %L %P",
         "merge.jupyternotebook.name": "jupyter notebook merge driver",
     }
