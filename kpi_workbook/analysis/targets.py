@@ -43,11 +43,11 @@ import numpy as np
 import pandas as pd
 
 from kpi_workbook.analysis.history import HISTORY_COLUMNS, role_history
+from kpi_workbook.analysis.target_methods import METHODS
 from kpi_workbook.core.model import Framework, Polarity, RoleKpi
 from kpi_workbook.core.numbers import number_text
 from kpi_workbook.core.periods import parse_period
 
-METHODS = ("baseline", "percentile", "trend", "peer", "fixed")
 SHORT_HISTORY = 4
 MIN_OBSERVATIONS = 5
 TOO_EASY = "too easy"

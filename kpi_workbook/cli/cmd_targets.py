@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.analysis.targets import METHODS
+from kpi_workbook.analysis.target_methods import METHODS
 from kpi_workbook.cli.app import OutputFormat, WorkspaceOption, app, echo_table, open_workspace_option, render_table
 
 Method = StrEnum("Method", {m.upper(): m for m in METHODS})
