@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import time
 from pathlib import Path
 
 import psutil
 import pytest
-from batch_fixtures import CLI, PEOPLE_CELLS, make_workspace, write_notebook
+from batch_fixtures import PEOPLE_CELLS, make_workspace, write_notebook
+from run_processes import Run, finish, kill_all, start_run, stop, wait_for
 
 from kpi_workbook.batch.lock import LOCK_FILE, run_lock
 from kpi_workbook.batch.records import load_runs
@@ -31,42 +29,18 @@ def setup(tmp_path_factory):
     return workspace, notebooks
 
 
-def start_run(setup, out: Path, *args: str) -> subprocess.Popen:
+def start(setup, out: Path, *args: str) -> Run:
     workspace, notebooks = setup
-    return subprocess.Popen([str(CLI), "run", "--no-progress", "-w", str(workspace), "--notebooks-dir", str(notebooks),
-                             "--out", str(out), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-
-
-def wait_for(condition, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.2)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """Ctrl-C for the runner's whole session (runner, workers, kernels); a runner that does not end is killed, and
-    the test fails with what its processes were doing."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-    try:
-        proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        processes = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
-        tree = [f"{p.pid} {p.status()} {' '.join(p.cmdline())[:160]}" for p in processes]
-        os.killpg(proc.pid, signal.SIGKILL)
-        _, err = proc.communicate()
-        pytest.fail("the runner did not end within 60 s of Ctrl-C; its processes:\n" + "\n".join(tree) + "\n" + err)
+    return start_run("run", "--no-progress", "-w", workspace, "--notebooks-dir", notebooks, "--out", out, *args)
 
 
 def test_a_second_runner_on_the_same_period_folder_is_refused(setup, tmp_path):
     out = tmp_path / "out"
-    first = start_run(setup, out, "--team", "alpha", "--notebooks", "02")
+    first = start(setup, out, "--team", "alpha", "--notebooks", "02")
     try:
-        wait_for(lambda: (out / "2025Q4" / LOCK_FILE).exists())
-        second = start_run(setup, out, "--team", "beta", "--notebooks", "01")
-        _, err = second.communicate(timeout=120)
+        wait_for(lambda: (out / "2025Q4" / LOCK_FILE).exists(), what="the first runner's lock")
+        second = start(setup, out, "--team", "beta", "--notebooks", "01")
+        _, err = finish(second, 120)
         assert second.returncode == 2
         assert f"another kpi-workbook run (PID {first.pid}, started " in err
         assert "wait for it to finish or choose another --out" in err
@@ -80,21 +54,20 @@ def test_a_second_runner_on_the_same_period_folder_is_refused(setup, tmp_path):
 
 def test_a_killed_runner_keeps_every_finished_run_and_its_stale_lock_is_taken_over(setup, tmp_path):
     out, period_dir = tmp_path / "out", tmp_path / "out" / "2025Q4"
-    runner = start_run(setup, out, "--team", "alpha,beta", "--jobs", "2")
+    runner = start(setup, out, "--team", "alpha,beta", "--jobs", "2")
     try:
-        wait_for(lambda: len(load_runs(period_dir)) == 2 if (period_dir / "runs.json").exists() else False)
-        children = psutil.Process(runner.pid).children(recursive=True)
+        wait_for(lambda: (period_dir / "runs.json").exists() and len(load_runs(period_dir)) == 2,
+                 what="two recorded runs")
         runner.send_signal(signal.SIGKILL)  # the runner only: no chance to write anything more
-        runner.wait(timeout=30)
+        runner.wait(timeout=30)  # its workers and kernels may hold its pipes: not communicate
     finally:
-        os.killpg(runner.pid, signal.SIGKILL)  # then its workers
-        psutil.wait_procs(children, timeout=30)
+        kill_all(runner)  # then whatever it left
     kept = {(r.team, r.notebook): r.status.value for r in load_runs(period_dir)}
     assert kept == {("alpha", "01_people"): "ok", ("beta", "01_people"): "ok"}
     assert json.loads((period_dir / LOCK_FILE).read_text())["pid"] == runner.pid  # left behind by the dead runner
 
-    again = start_run(setup, out, "--team", "gamma", "--notebooks", "01")
-    _, err = again.communicate(timeout=300)
+    again = start(setup, out, "--team", "gamma", "--notebooks", "01")
+    _, err = finish(again, 300)
     assert again.returncode == 0, err
     assert {(r.team, r.notebook) for r in load_runs(period_dir)} == {*kept, ("gamma", "01_people")}
     assert not (period_dir / LOCK_FILE).exists()

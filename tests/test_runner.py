@@ -8,7 +8,6 @@ import re
 import shutil
 import signal
 import subprocess
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import nbformat
 import pandas as pd
 import psutil
 import pytest
-from conftest import CLI_SCRIPT, cli_environment
+from run_processes import finish, kill_all, start_run, wait_for
 
 from kpi_workbook.batch.records import ORGANIZATION_FOLDER, RunResult, Status, load_runs
 from kpi_workbook.batch.runner import (
@@ -299,20 +298,16 @@ def test_no_kernel_outlives_the_run(limits_run):
 def test_ctrl_c_stops_every_worker_and_kernel_and_keeps_the_record(tmp_path):
     workspace = make_workspace(tmp_path / "workspace")
     notebooks = notebook_folder(tmp_path / "notebooks", slow="slow")
-    proc = subprocess.Popen(
-        [str(CLI_SCRIPT), "run", "--no-progress", "--workspace", str(workspace), "--notebooks-dir", str(notebooks),
-         "--all-teams", "--jobs", "2", "--out", str(tmp_path / "out")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_environment(),
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as typed in a terminal
-    )
+    proc = start_run("run", "--no-progress", "--workspace", workspace, "--notebooks-dir", notebooks, "--all-teams",
+                     "--jobs", "2", "--out", tmp_path / "out")
     runner = psutil.Process(proc.pid)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(kernels_of(runner)) < 2:
-        time.sleep(0.2)
-    started = runner.children(recursive=True)
-    assert len(kernels_of(runner)) >= 2  # two jobs' kernels (a fork server may be forking a third at this moment)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    try:  # two jobs' kernels (a fork server may be forking a third at this moment)
+        wait_for(lambda: len(kernels_of(runner)) >= 2, timeout=120, what="two kernels")
+        started = runner.children(recursive=True)
+        proc.send_signal(signal.SIGINT)
+        _, err = finish(proc, 60, "end after Ctrl-C")
+    finally:
+        kill_all(proc)
     assert proc.returncode == 130
     assert "interrupted" in err
     psutil.wait_procs(started, timeout=15)
