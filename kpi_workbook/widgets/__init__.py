@@ -1,4 +1,5 @@
-"""Live forms (ipywidgets) over a FrameworkEditor: objectives, roles, KPIs, weights, bands, and saving.
+"""Live forms (ipywidgets) over a FrameworkEditor: objectives, roles, KPIs, weights, bands, and saving; and a step's
+tables, drawn again after each save.
 
 The forms are imported on first use (``widgets.ObjectivesForm``), so a notebook that imports this package and
 runs with ``interactive=False`` never loads ipywidgets.
@@ -13,23 +14,27 @@ if TYPE_CHECKING:
     from kpi_workbook.editing.editor import EditError, FrameworkEditor, SaveResult
     from kpi_workbook.widgets.bands import BandsForm
     from kpi_workbook.widgets.kpis import KpiPicker, WeightsForm
+    from kpi_workbook.widgets.live import redrawn
     from kpi_workbook.widgets.objectives import ObjectivesForm
     from kpi_workbook.widgets.ratings import RatingsForm
     from kpi_workbook.widgets.roles import RolesForm
     from kpi_workbook.widgets.save import SavePanel
+    from kpi_workbook.widgets.step_tables import kpi_tables, objectives_tables, roles_tables, targets_tables
     from kpi_workbook.widgets.targets import TargetsForm
 
 MODULE_OF = {
     "BandsForm": "widgets.bands", "EditError": "editing.editor", "FrameworkEditor": "editing.editor",
     "SaveResult": "editing.editor", "KpiPicker": "widgets.kpis", "WeightsForm": "widgets.kpis",
     "ObjectivesForm": "widgets.objectives", "RolesForm": "widgets.roles", "SavePanel": "widgets.save",
-    "TargetsForm": "widgets.targets", "RatingsForm": "widgets.ratings",
+    "TargetsForm": "widgets.targets", "RatingsForm": "widgets.ratings", "redrawn": "widgets.live",
+    "objectives_tables": "widgets.step_tables", "roles_tables": "widgets.step_tables",
+    "kpi_tables": "widgets.step_tables", "targets_tables": "widgets.step_tables",
 }
 
 __all__ = [
     "BandsForm", "EditError", "FrameworkEditor", "KpiPicker", "ObjectivesForm", "RatingsForm", "RolesForm", "SavePanel",
     "SaveResult",
-    "TargetsForm", "WeightsForm",
+    "TargetsForm", "WeightsForm", "kpi_tables", "objectives_tables", "redrawn", "roles_tables", "targets_tables",
 ]
 
 

@@ -1,0 +1,147 @@
+"""Every form of a step follows one editor: an edit in one form, a discard, a reload or a save shows in all of them
+at once; levels out of order are flagged as they are typed; a finding's place is said in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kpi_workbook.editing.observers import Event
+from kpi_workbook.widgets import BandsForm, FrameworkEditor, KpiPicker, SavePanel, TargetsForm, WeightsForm, redrawn
+
+ROLE = "account_executive"
+GREEN, RED = "#2e7d32", "#c62828"
+
+
+@pytest.fixture
+def editor(sample_workspace: Path) -> FrameworkEditor:
+    return FrameworkEditor(sample_workspace)
+
+
+def _no_history() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (pd.DataFrame(columns=["period", "team", "employee_id", "kpi_id", "value"]),
+            pd.DataFrame(columns=["employee_id", "name", "team", "role"]))
+
+
+def _step_3(editor: FrameworkEditor) -> tuple[KpiPicker, WeightsForm]:
+    picker = KpiPicker(editor, team="sales")
+    picker.role.value = ROLE
+    return picker, WeightsForm(editor, role=picker.role)
+
+
+def _add_expansion_revenue(picker: KpiPicker, weight: float = 10) -> None:
+    picker.search.value = "expansion"
+    picker.results.value = "expansion_revenue"
+    picker.weight.value = weight
+    picker.add_button.click()
+
+
+def test_the_editor_tells_its_listeners_what_happened(editor):
+    heard: list[Event] = []
+    editor.subscribe(heard.append)
+    editor.set_weight(ROLE, "win_rate", 20)
+    with pytest.raises(Exception, match="out of range"):
+        editor.set_weight(ROLE, "win_rate", 150)  # refused: nobody is told
+    editor.discard()
+    editor.set_weight(ROLE, "win_rate", 15)
+    editor.save()
+    editor.reload()
+    assert heard == [Event.CHANGED, Event.DISCARDED, Event.CHANGED, Event.SAVED, Event.RELOADED]
+
+
+def test_a_kpi_added_in_the_picker_shows_in_the_weights_form_and_its_total(editor):
+    picker, weights = _step_3(editor)
+    assert len(weights.weights) == 6 and "100 / 100" in weights.total.value
+    _add_expansion_revenue(picker)
+    assert len(weights.weights) == 7 and "expansion_revenue" in weights.weights
+    assert "110 / 100" in weights.total.value and "remove 10" in weights.total.value
+    assert "complete" not in weights.total.value
+    weights.weights["win_rate"].value = 5  # and back: the picker's list shows the weight typed below
+    assert "Win rate (weight 5)" in [label for label, _ in picker.assigned.options]
+    assert "100 / 100" in weights.total.value and "added Expansion revenue to Account Executive" in picker.status.value
+
+
+def test_a_kpi_added_in_step_4_s_role_is_offered_for_its_levels(editor):
+    form = TargetsForm(editor, *_no_history(), team="sales")
+    form.role.value = ROLE
+    editor.add_kpi(ROLE, "expansion_revenue", 0)
+    assert "expansion_revenue" in [v for _, v in form.bands.kpi.options]
+    assert "expansion_revenue" in form.weights.weights
+
+
+def test_discard_reloads_every_form_with_the_saved_values(editor):
+    picker, weights = _step_3(editor)
+    bands = BandsForm(editor, *_no_history(), team="sales", role=picker.role)
+    panel = SavePanel(editor)
+    _add_expansion_revenue(picker)
+    weights.weights["win_rate"].value = 40
+    bands.kpi.value = "win_rate"
+    bands.fields["target"].value = "27"
+    assert editor.dirty
+    panel.discard_button.click()
+    assert not editor.dirty
+    assert set(weights.weights) == {k.kpi for k in editor.role(ROLE).kpis} and len(weights.weights) == 6
+    assert weights.weights["win_rate"].value == 15 and "100 / 100" in weights.total.value
+    assert "expansion_revenue" not in [v for _, v in picker.assigned.options]
+    assert bands.fields["target"].value == "25"
+    assert "re-run" not in panel.status.value and "every form" in panel.status.value
+
+
+def test_a_target_below_the_threshold_is_flagged_with_its_fix_as_it_is_typed(editor):
+    form = BandsForm(editor, *_no_history(), team="sales")
+    form.role.value, form.kpi.value = ROLE, "win_rate"  # threshold 20, target 25, stretch 32 (%)
+    form.fields["target"].value = "15"
+    status = form.status.value
+    assert RED in status and GREEN not in status and "applied" not in status
+    assert "target (15 %) is below the threshold (20 %)" in status.replace("\xa0", " ")
+    assert "raise the target to at least 20" in status and "Save refuses" in status
+    form.fields["target"].value = "26"
+    assert GREEN in form.status.value and "applied" in form.status.value
+    form.fields["stretch"].value = "24"
+    assert "stretch (24 %) is below the target (26 %)" in form.status.value.replace("\xa0", " ")
+
+
+def test_lower_is_better_and_range_levels_are_flagged_in_their_own_direction(editor):
+    form = BandsForm(editor, *_no_history())
+    form.role.value, form.kpi.value = "accounts_receivable_specialist", "days_sales_outstanding"  # 55 / 45 / 40 days
+    form.fields["target"].value = "60"
+    assert "target (60 days) is above the threshold (55 days)" in form.status.value.replace("\xa0", " ")
+    assert "lower the target to at most 55" in form.status.value.replace("\xa0", " ")
+    form.role.value, form.kpi.value = "financial_analyst", "budget_variance"  # target range -3 to 3 (%)
+    form.fields["threshold_low"].value, form.fields["threshold_high"].value = "-2", "5"
+    status = form.status.value.replace("\xa0", " ")
+    assert RED in status and "does not contain the target range" in status and "at least −3 to 5 %" in status
+
+
+def test_a_typed_level_is_echoed_in_the_kpi_s_unit(editor):
+    form = BandsForm(editor, *_no_history(), team="sales")
+    form.role.value, form.kpi.value = ROLE, "new_business_revenue"
+    form.fields["target"].value = "160000"
+    assert "understood: <b>160,000</b>" in form.echoes["target"].value
+    form.kpi.value = "win_rate"
+    form.fields["target"].value = "27.5"
+    assert "understood: <b>27.5\xa0%</b>" in form.echoes["target"].value
+    form.fields["target"].value = "27,5"
+    assert "not a number" in form.echoes["target"].value
+
+
+def test_a_redrawn_table_follows_saves_not_typing(editor):
+    drawn: list[float] = []
+    redrawn(editor, lambda framework: drawn.append(framework.role(ROLE).kpis[0].weight) or "table")
+    editor.set_weight(ROLE, "quota_attainment", 25)
+    editor.set_weight(ROLE, "win_rate", 20)
+    assert drawn == [30]  # drawn once, as loaded; typing does not redraw what the files hold
+    assert editor.save().saved
+    assert drawn == [30, 25]
+
+
+def test_the_save_panel_says_where_in_words_and_counts_other_teams_findings(editor):
+    editor.set_weight(ROLE, "win_rate", 5)  # a sales finding: the weights no longer add up
+    panel = SavePanel(editor, team="sales")
+    panel.check_button.click()
+    shown = panel.findings.value
+    assert "Account Executive" in shown and ".yaml" not in shown and "field '" not in shown
+    assert "Support Team Lead" not in shown and "Financial Analyst" not in shown
+    assert "2 findings concern other teams" in shown  # the financial analyst's and the support team lead's
