@@ -19,6 +19,7 @@ import pandas as pd
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.workspace import csv_scan
 from kpi_workbook.workspace.scratch import Scratch, literal, strip
+from kpi_workbook.workspace.source_paths import file_kind
 
 LONG_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 WIDE_ID_COLUMNS = ["period", "team", "employee_id"]
@@ -220,14 +221,22 @@ def excel_rows(path: Path, file: str, sheet: str | None) -> list[list[Any]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(Problem(file=file, message=f"cannot be read as an Excel workbook (.xlsx): {exc}")) from None
+        raise _not_a_workbook(file, exc) from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise InputError(Problem(file=file, field="sheet",
                                      message=f"no sheet '{sheet}'; the sheets are: {', '.join(book.sheetnames)}"))
         return [list(r) for r in book[sheet or book.sheetnames[0]].iter_rows(values_only=True)]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:  # a sheet's XML, read row by row
+        raise _not_a_workbook(file, exc) from None
     finally:
         book.close()
+
+
+def _not_a_workbook(file: str, exc: Exception) -> InputError:
+    """The error for a file openpyxl cannot read; its own message is left out, as it may quote a cell."""
+    why = "not a zip archive" if isinstance(exc, zipfile.BadZipFile) else "its parts are not a workbook's"
+    return InputError(Problem(file=file, message=f"cannot be read as an Excel workbook (.xlsx): {why}"))
 
 
 def _read_excel(path: Path, file: str, required: list[str], header_row: int | None, sheet: str | None,
@@ -347,8 +356,10 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
     file = path.name
     columns = columns or ColumnMap()
     required = columns.required(layout)
-    if not path.is_file():
-        raise InputError(Problem(file=str(path), message="file not found"))
+    kind = file_kind(path)
+    if kind:
+        message = "file not found" if kind == "missing" else f"not a regular file but {kind}"
+        raise InputError(Problem(file=str(path), message=message))
     scratch = scratch or Scratch()
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:

@@ -3,7 +3,9 @@
 DuckDB reads every cell as text. Its rows are kept only when they match the file's physical lines one to one
 (no quoted line breaks, no lone carriage returns, no row with more cells than it was given room for): the number
 of rows it read is checked against the lines of the file, and blank lines (which DuckDB skips but Python counts)
-shift the row numbers after them. Otherwise `scan` returns False and the caller reads the file with the csv module.
+shift the row numbers after them. Otherwise `scan` returns False and the caller reads the file with the csv module,
+as it does for a path DuckDB would take as a glob pattern and for a CSV error DuckDB words otherwise (its messages
+quote the line at fault).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.workspace.scratch import Scratch, literal, strip
+from kpi_workbook.workspace.source_paths import has_glob_characters
 
 SPARE_CELLS = 8  # room for cells beyond the header's width (they go to `extra`); a row filling it is read by Python
 BLOCK = 1 << 24
@@ -64,25 +67,26 @@ def _finds(window: bytes, pattern: bytes, tail: int) -> list[int]:
     return positions
 
 
-def _read_error(exc: duckdb.Error, file: str) -> InputError:
-    """A DuckDB CSV error as the message the csv module's reading gives (file, row, reason)."""
+def _read_error(exc: duckdb.Error, file: str) -> InputError | None:
+    """A DuckDB CSV error that the csv module's reading would also give, in its words (file, row, reason); None for
+    any other (the csv module then reads the file and says what is wrong). DuckDB's message quotes the line at
+    fault, so nothing of it but the row number is shown."""
     text = str(exc)
     if "unicode" in text.lower():
         return InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'"))
     line = LINE.search(text)
-    reason = next((s.strip() for s in text.splitlines()[1:] if s.strip() and not s.startswith("Original Line")),
-                  text.splitlines()[0])
-    if "maximum line size" in text.lower():
-        reason = f"field larger than field limit ({csv.field_size_limit()})"
-    return InputError(Problem(file=file, entry=f"row {line.group(1)}" if line else "",
-                              message=f"cannot be read as CSV: {reason}"))
+    if "maximum line size" in text.lower() and line:
+        return InputError(Problem(file=file, entry=f"row {line.group(1)}",
+                                  message=f"cannot be read as CSV: field larger than field limit "
+                                          f"({csv.field_size_limit()})"))
+    return None
 
 
 def scan(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, header: int, width: int) -> bool:
     """Read the rows after the first `skip` lines (header row number `header`, `width` cells) into the scratch view
     `cells` (row, c0…, extra); False when DuckDB's rows do not match the file's lines (nothing is then kept)."""
     lines = _lines(path)
-    if lines.lone_cr:
+    if lines.lone_cr or has_glob_characters(path):  # DuckDB would read a path holding * ? [ as a pattern
         return False
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_CELLS)) + "}"
     try:
@@ -91,9 +95,10 @@ def scan(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, hea
             escape = '"', nullstr = {literal(chr(0))}, null_padding = true, strict_mode = false, skip = {skip},
             parallel = true)""")
     except duckdb.Error as exc:
-        if "quoted new lines" in str(exc):
+        known = None if "quoted new lines" in str(exc) else _read_error(exc, file)
+        if known is None:
             return False
-        raise _read_error(exc, file) from None
+        raise known from None
     blank = [b for b in lines.blank if b > skip]
     read = scratch.value("SELECT count(*) FROM csv_cells")
     full = scratch.value(f"SELECT count(*) FROM csv_cells WHERE c{width + SPARE_CELLS - 1} IS NOT NULL")

@@ -33,6 +33,7 @@ with the standard columns ``__when`` (date), ``__team`` (team id), ``__employee`
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import difflib
 import io
@@ -54,6 +55,14 @@ from kpi_workbook.workspace.actuals_reader import excel_rows
 from kpi_workbook.workspace.database_tables import UnreadableTable, database_table, first_line
 from kpi_workbook.workspace.database_urls import redact
 from kpi_workbook.workspace.files import validation_problems
+from kpi_workbook.workspace.source_paths import (
+    ALLOWED_FOLDERS,
+    SourcePathError,
+    confined,
+    has_glob_characters,
+    readable_folders,
+    regular_file,
+)
 from kpi_workbook.workspace.yaml_io import read_yaml
 
 if TYPE_CHECKING:
@@ -270,20 +279,27 @@ class Source(BaseModel):
 
 
 def load_sources(root: str | Path) -> dict[str, Source]:
-    """The sources of a workspace by name (empty without sources.yaml); InputError naming entry and field."""
-    path = Path(root) / SOURCES_FILE
-    if not path.exists():
+    """The sources of a workspace by name (empty without sources.yaml); InputError naming entry and field, also for a
+    `file` outside the folders the workspace may read (see source_paths)."""
+    data = _sources_yaml(Path(root))
+    if data is None:
         return {}
-    data = read_yaml(path, SOURCES_FILE)
-    if not isinstance(data, dict) or set(data) != {"sources"} or not isinstance(data["sources"], list):
-        raise InputError(Problem(file=SOURCES_FILE, message="expected a mapping with the single key 'sources' "
-                                 "holding a list of sources"))
     try:
         sources = TypeAdapter(list[Source]).validate_python(data["sources"])
     except ValidationError as exc:
         named = [{"id": e.get("name"), **e} if isinstance(e, dict) else e for e in data["sources"]]
         problems = validation_problems(exc, SOURCES_FILE, named, "source", list_key="sources")
         raise InputError(problems) from None
+    folders = readable_folders(Path(root), data.get(ALLOWED_FOLDERS), SOURCES_FILE)
+    problems = []
+    for source in sources:
+        if source.file is not None:
+            try:
+                confined(folders, source.file, _file_field(source))
+            except SourcePathError as exc:
+                problems += exc.problems
+    if problems:
+        raise SourcePathError(problems)
     seen: dict[str, Source] = {}
     for source in sources:
         if source.name in seen:
@@ -294,6 +310,36 @@ def load_sources(root: str | Path) -> dict[str, Source]:
     if any(problems):
         raise InputError([p for p in problems if p is not None])
     return seen
+
+
+def _sources_yaml(root: Path) -> dict[str, Any] | None:
+    """sources.yaml as read (None when there is none); InputError unless it holds `sources` (and `allowed_folders`)."""
+    path = root / SOURCES_FILE
+    if not path.exists():
+        return None
+    data = read_yaml(path, SOURCES_FILE)
+    if (not isinstance(data, dict) or "sources" not in data or not set(data) <= {"sources", ALLOWED_FOLDERS}
+            or not isinstance(data["sources"], list)):
+        raise InputError(Problem(file=SOURCES_FILE, message=(
+            f"expected a mapping with the key 'sources' holding a list of sources (and, if the workspace reads files "
+            f"outside its folder, '{ALLOWED_FOLDERS}' listing the folders it may read)")))
+    return data
+
+
+def _file_field(source: Source) -> Problem:
+    """Where a problem with the source's `file` is: its entry of sources.yaml (the message is filled in)."""
+    return Problem(file=SOURCES_FILE, entry=f"source '{source.name}'", field="file", message="")
+
+
+def source_path(source: Source, root: str | Path) -> Path:
+    """The regular file a file source reads, resolved; InputError naming the source's `file` in sources.yaml when
+    it is outside the folders the workspace may read (its own and `allowed_folders`), missing or not a regular
+    file (a folder, a FIFO, a device: never opened)."""
+    root = Path(root)
+    data = _sources_yaml(root)
+    folders = readable_folders(root, data.get(ALLOWED_FOLDERS) if data else None, SOURCES_FILE)
+    where = _file_field(source)
+    return regular_file(confined(folders, source.file or "", where), source.file or "", where)
 
 
 def _history_problem(source: Source, sources: dict[str, Source]) -> Problem | None:
@@ -406,14 +452,16 @@ def _csv_rows(path: Path, file: str) -> list[list[str]]:
 
 def _text_table(source: Source, root: Path) -> pd.DataFrame:
     """A CSV or Excel source's cells (object dtype), indexed by their row number in the file."""
-    path = root / source.file
-    if not path.is_file():
-        raise InputError(Problem(file=source.file, message="file not found" if not path.exists() else "not a file"))
-    rows = (excel_rows(path, source.file, source.sheet) if path.suffix.lower() in EXCEL_SUFFIXES
-            else _csv_rows(path, source.file))
+    path = source_path(source, root)
+    file = source.location
+    rows = excel_rows(path, file, source.sheet) if path.suffix.lower() in EXCEL_SUFFIXES else _csv_rows(path, file)
     if not rows or not any(str(c or "").strip() for c in rows[0]):
-        raise InputError(Problem(file=source.file, message="empty source: no header row"))
+        raise InputError(Problem(file=file, message="empty source: no header row"))
     header = [str(c or "").strip() for c in rows[0]]
+    twice = [name for name in dict.fromkeys(header) if name and header.count(name) > 1]
+    if twice:
+        raise InputError(Problem(file=file, entry="row 1", field="header", message=(
+            f"column(s) named twice: {', '.join(twice)}; give each column its own name")))
     body = [r for r in rows[1:] if any(str(c if c is not None else "").strip() for c in r)]
     frame = pd.DataFrame([[*r[:len(header)], *[None] * (len(header) - len(r))] for r in body],
                          columns=header, dtype="object")
@@ -558,9 +606,11 @@ _IBIS_KINDS = {
 
 def _engine_table(source: Source, root: Path, duckdb_con: Any) -> ir.Table:
     if source.file is not None:
-        path = root / source.file
-        if not path.is_file():
-            raise InputError(Problem(file=source.file, message="file not found"))
+        path = source_path(source, root)
+        if has_glob_characters(path):
+            raise InputError(dataclasses.replace(_file_field(source), message=(
+                f"the path {path} holds one of the characters * ? [ that the Parquet reader takes as a pattern "
+                "matching other files; rename the file or its folders")))
         try:
             return duckdb_con.read_parquet(str(path))
         except Exception as exc:  # noqa: BLE001 - any reader error becomes a message naming the file

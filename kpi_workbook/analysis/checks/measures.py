@@ -24,6 +24,7 @@ from kpi_workbook.core.measures import (
 )
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.workspace.files import KPIS_FILE
+from kpi_workbook.workspace.source_paths import SourcePathError
 from kpi_workbook.workspace.sources import (
     SOURCES_FILE,
     Source,
@@ -133,6 +134,8 @@ def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
         return []
     try:
         sources = load_sources(root)
+    except SourcePathError:
+        raise  # files the workspace may not or cannot read make it unreadable, not merely wrong
     except InputError as exc:
         return [Finding(ERROR, "measures.source", p.message, f"fix {SOURCES_FILE}", file=p.file, entry=p.entry,
                         field=p.field) for p in exc.problems]
