@@ -13,7 +13,7 @@ SAMPLE_COPY := $(REPORTS)/sample_org
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet
 LATEST_PIP := PYTHONWARNINGS="ignore:Editable installation" $(LATEST_VENV)/bin/python -m pip
 
-.PHONY: run test test-latest setup setup-dev lint bench clean
+.PHONY: run test test-latest setup setup-dev lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,5 +66,9 @@ bench: setup-dev
 	$(BIN)/python benchmarks/bench_compute.py
 	$(BIN)/python benchmarks/bench_roster.py
 
+# The documentation site, built offline in strict mode (a warning is an error) into site/: open site/index.html.
+docs: setup-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) $(REPORTS) .pytest_cache
+	rm -rf $(VENV) $(LATEST_VENV) $(REPORTS) .pytest_cache site
