@@ -8,6 +8,7 @@ are unchanged.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,26 @@ def make_folder(name: str) -> Edit:
         delete(name)(root)
         (root / name).mkdir()
     return edit
+
+
+def symlink(name: str, target: str) -> Edit:
+    def edit(root: Path) -> None:
+        (root / name).symlink_to(target)
+    return edit
+
+
+def named_pipe(name: str) -> Edit:
+    def edit(root: Path) -> None:
+        os.mkfifo(root / name)
+    return edit
+
+
+CRM_FILE_FIELD = ("sources.yaml", "source 'crm_opportunities'", "field 'file'")
+
+
+def crm_file(file: str) -> Edit:
+    """Point the sample's CRM source at another file."""
+    return replace("sources.yaml", "file: exports/crm_opportunities.csv", f"file: {file}")
 
 
 def validate_command(root: Path) -> list[str]:
@@ -199,6 +220,20 @@ CASES = [
                   "  columns: {deal_id: text, stage: text, amount: number, created_on: date}\n"
                   "  text_to_number: {points: {column: amount, values: {high: 1}}}"),), FINDINGS,
          ("sources.yaml", "crm_opportunities", "'amount' must be a text column")),
+    # --- files sources.yaml names: inside the workspace (or an allowed folder), and regular files
+    Case("source file outside the workspace", (crm_file("../../outside.csv"),), UNREADABLE,
+         (*CRM_FILE_FIELD, "outside the workspace", "allowed_folders")),
+    Case("source file /etc/passwd", (crm_file("/etc/passwd"),), UNREADABLE, (*CRM_FILE_FIELD, "outside the workspace")),
+    Case("source file a symlink out of the workspace", (symlink("exports/crm.csv", "/etc/passwd"),
+                                                        crm_file("exports/crm.csv")),
+         UNREADABLE, (*CRM_FILE_FIELD, "resolves to /etc/passwd")),
+    Case("source file a FIFO", (named_pipe("exports/crm.csv"), crm_file("exports/crm.csv")), UNREADABLE,
+         (*CRM_FILE_FIELD, "not a regular file")),
+    Case("source file a folder", (crm_file("exports"),), UNREADABLE, (*CRM_FILE_FIELD, "not a regular file")),
+    Case("allowed folder not a folder", (replace("sources.yaml", "sources:\n", "allowed_folders: [x]\nsources:\n"),),
+         UNREADABLE, ("sources.yaml", "field 'allowed_folders[1]'", "not a folder")),
+    Case("allowed_folders not a list", (replace("sources.yaml", "sources:\n", "allowed_folders: x\nsources:\n"),),
+         UNREADABLE, ("sources.yaml", "field 'allowed_folders'", "list of folders")),
     # --- roles and their KPI assignments
     Case("weight quoted", (replace(AE, "weight: 30", "weight: '30'"),), UNREADABLE,
          (AE, "role 'account_executive'", "kpis[1] (quota_attainment).weight", "valid number")),
