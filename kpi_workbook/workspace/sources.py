@@ -24,8 +24,12 @@ A source is a file (CSV, Excel sheet, Parquet; its path relative to the workspac
       team: department
       team_match: name
 
-Reading is strict: a missing column, an unparseable or ambiguous date, text in a number column, an unknown team or
-employee, or an empty source is an error naming the file, row, column and value. A read source is an ibis table
+A `file` must resolve (symlinks followed) inside the workspace, or inside a folder listed under a top-level
+``allowed_folders:`` (absolute or relative to the workspace), and be a regular file; see source_paths.
+
+Reading is strict: a missing column, a column name used twice in the header, an unparseable or ambiguous date,
+text in a number column, an unknown team or employee, or an empty source is an error naming the file, row, column
+and value. A read source is an ibis table
 with the standard columns ``__when`` (date), ``__team`` (team id), ``__employee`` (employee id, when given) and
 ``__span_start``/``__span_end`` (the validity span, when given), plus its typed value columns.
 """
