@@ -148,6 +148,22 @@ class DuckDBStore(ActualsStore):
         except duckdb.Error as exc:
             raise InputError(Problem(file=self.path.name, message=f"cannot open the actuals store: {exc}")) from None
 
+    def _connect_checked(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to a store whose actuals table has the expected columns and a number value."""
+        con = self._connect()
+        types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                 "WHERE table_name = 'actuals'").fetchall())
+        missing = [c for c in ("period", "period_start", *ACTUALS_COLUMNS[1:]) if c not in types]
+        problem = ("it has no table 'actuals'" if not types else
+                   f"its table 'actuals' lacks the column(s) {', '.join(missing)}" if missing else
+                   f"its column 'value' holds {types['value']}, not numbers"
+                   if types["value"] not in NUMBER_TYPES and not types["value"].startswith("DECIMAL") else "")
+        if problem:
+            con.close()
+            raise InputError(Problem(file=str(self.path), message=f"not an actuals store of kpi-workbook: {problem}; "
+                                     "move the file away and run compute (or import-actuals) to build it again"))
+        return con
+
     def _read(self, teams: list[str] | None, periods: list[str] | None, kpis: list[str] | None) -> pd.DataFrame:
         if not self.path.exists():
             return _empty()
@@ -159,21 +175,21 @@ class DuckDBStore(ActualsStore):
         sql = ("SELECT period, team, coalesce(employee_id, '') AS employee_id, kpi_id, value FROM actuals"
                + (f" WHERE {' AND '.join(where)}" if where else "")
                + " ORDER BY period_start, period, team, employee_id, kpi_id")
-        with self._connect() as con:
+        with self._connect_checked() as con:
             frame = con.execute(sql, params).df()
         return frame.astype({c: "str" for c in ACTUALS_COLUMNS[:-1]}) if len(frame) else _empty()
 
     def _period_labels(self) -> list[str]:
         if not self.path.exists():
             return []
-        with self._connect() as con:
+        with self._connect_checked() as con:
             return [row[0] for row in con.execute("SELECT DISTINCT period FROM actuals").fetchall()]
 
     def count(self) -> int:
         """Number of stored values."""
         if not self.path.exists():
             return 0
-        with self._connect() as con:
+        with self._connect_checked() as con:
             return con.execute("SELECT count(*) FROM actuals").fetchone()[0]
 
     def replace_periods(self, frame: pd.DataFrame, slices: pd.DataFrame | None = None,
@@ -264,6 +280,10 @@ class DuckDBStore(ActualsStore):
             finally:
                 Path(f"{tmp}.wal").unlink(missing_ok=True)
         return result
+
+
+NUMBER_TYPES = {"DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT",
+                "UINTEGER", "USMALLINT", "UTINYINT"}
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
