@@ -96,7 +96,7 @@ def type_text(annotation: object, page: str = "") -> str:
         return f"mapping of {type_text(args[0], page)} to {type_text(args[1], page)}"
     if isinstance(annotation, type):
         if issubclass(annotation, enum.Enum):
-            return " \\| ".join(f"`{m.value}`" for m in annotation)
+            return ", ".join(f"`{m.value}`" for m in annotation)
         if issubclass(annotation, BaseModel):
             return f"[{annotation.__name__}]({page}#{annotation.__name__.lower()})"
         names = {str: "text", int: "integer", float: "number", bool: "true/false"}
@@ -113,6 +113,8 @@ def _default_text(field: object) -> str:
         return "required"
     if field.default_factory is not None:
         value = field.default_factory()
+        if isinstance(value, BaseModel):
+            return "defaults below"
         return f"`{value}`" if value not in ([], {}) else "empty"
     value = field.default
     if value is None or value is PydanticUndefined:
