@@ -60,7 +60,7 @@ def test_a_kpi_added_in_the_picker_shows_in_the_weights_form_and_its_total(edito
     assert "complete" not in weights.total.value
     weights.weights["win_rate"].value = 5  # and back: the picker's list shows the weight typed below
     assert "Win rate (weight 5)" in [label for label, _ in picker.assigned.options]
-    assert "100 / 100" in weights.total.value and "added Expansion revenue to Account Executive" in picker.status.value
+    assert "100 / 100" in weights.total.value and "added Expansion revenue to Account Executive" in picker.added.value
 
 
 def test_a_kpi_added_in_step_4_s_role_is_offered_for_its_levels(editor):

@@ -1,5 +1,8 @@
 """A mini-workshop in a real browser: `kpi-workbook workshop` serves a copied workspace on 127.0.0.1 and Chromium
-(Debian's, driven by Playwright) fills the forms of steps 1 and 4 as a facilitator would, saves, and re-runs."""
+(Debian's, driven by Playwright) fills the forms of steps 1, 3 and 4 as a facilitator would, saves, and re-runs.
+
+Screenshots of step 3 and step 4 as a projector shows them (1280×800 and 1920×1080) go to $WORKSHOP_SCREENSHOTS
+when it is set (else to the test's temporary folder)."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 TOKEN = "workshop-test-token"
 PYTHON_WORDING = re.compile(r"Traceback|String should|Input should|pydantic|TraitError|KeyError|'None'|\bNone\b")
 LOAD_TIMEOUT_MS = 240_000
+PROJECTORS = ((1280, 800), (1920, 1080))
 
 
 def _free_port() -> int:
@@ -78,7 +82,7 @@ def _open(page, base: str, notebook: str) -> None:
 def _field(page, kind: str, label: str, nth: int = 0):
     """The input of the `nth` widget of `kind` (text, dropdown, ...) whose label reads `label`."""
     box = page.locator(f".widget-{kind}", has=page.locator("label.widget-label", has_text=re.compile(f"^{label}$")))
-    return box.nth(nth).locator("select" if kind == "dropdown" else "input, textarea").first
+    return box.nth(nth).locator("select" if kind in ("dropdown", "select") else "input, textarea").first
 
 
 def _labels(select) -> list[str]:
@@ -127,7 +131,7 @@ def test_a_mini_workshop_in_the_browser(workshop_app, page, sample_workspace, tm
     _field(page, "text", "Id").fill("open_asia")
     assert "added objective open_asia" in _status_after(page, "Add objective", "Add objective")
     page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_selector("text=saved to", timeout=30_000)
+    page.wait_for_selector("text=saved, version", timeout=30_000)
     assert "objective 'open_asia'" in page.locator(".kpi-findings").inner_text()
     _forms(page).last.screenshot(path=tmp_path / "step1_saved.png")
     objectives = yaml.safe_load((sample_workspace / "objectives.yaml").read_text())
@@ -137,7 +141,7 @@ def test_a_mini_workshop_in_the_browser(workshop_app, page, sample_workspace, tm
     _open(page, workshop_app, "04_targets.ipynb")
     role_file = sample_workspace / "roles" / "account_executive.yaml"
     before = yaml.safe_load(role_file.read_text())["kpis"]
-    _choose(_field(page, "dropdown", "Role"), "Account Executive (account_executive)")
+    _choose(_field(page, "dropdown", "Role"), "Account Executive")
     page.wait_for_timeout(1000)
     weight = page.locator(".widget-hbox", has_text="Win rate").locator("input").first
     weight.fill("150")
@@ -160,12 +164,12 @@ def test_a_mini_workshop_in_the_browser(workshop_app, page, sample_workspace, tm
     _forms(page).first.screenshot(path=tmp_path / "step4_levels.png")
     _no_python_wording(page)
     page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_selector("text=saved to", timeout=30_000)
+    page.wait_for_selector("text=saved, version", timeout=30_000)
     saved = next(k for k in yaml.safe_load(role_file.read_text())["kpis"] if k["kpi"] == "win_rate")
     assert saved["target"] == 27 and saved["weight"] == win["weight"]
 
     _open(page, workshop_app, "04_targets.ipynb")  # re-run: the form opens on the saved values
-    _choose(_field(page, "dropdown", "Role"), "Account Executive (account_executive)")
+    _choose(_field(page, "dropdown", "Role"), "Account Executive")
     _choose(_field(page, "dropdown", "KPI"), "Win rate")
     page.wait_for_timeout(1000)
     assert _field(page, "text", "Target").input_value() == "27"
@@ -181,7 +185,7 @@ def _another_session(page):
 
 def _set_target(page, value: str) -> None:
     """Step 4 on the account executive's win rate: type the target (no Enter) and wait for the preview."""
-    _choose(_field(page, "dropdown", "Role"), "Account Executive (account_executive)")
+    _choose(_field(page, "dropdown", "Role"), "Account Executive")
     _choose(_field(page, "dropdown", "KPI"), "Win rate")
     page.wait_for_timeout(1000)
     target = _field(page, "text", "Target")
@@ -197,7 +201,7 @@ def test_two_facilitators_saving_at_once_lose_nothing(workshop_app, page, sample
 
     _set_target(page, "26")
     page.get_by_role("button", name="Save", exact=True).click()
-    page.wait_for_selector("text=saved to", timeout=30_000)
+    page.wait_for_selector("text=saved, version", timeout=30_000)
 
     _set_target(other, "27")  # the same entry: refused, both values named, nothing written
     other.get_by_role("button", name="Save", exact=True).click()
@@ -224,3 +228,78 @@ def test_two_facilitators_saving_at_once_lose_nothing(workshop_app, page, sample
     objectives = yaml.safe_load((sample_workspace / "objectives.yaml").read_text())["objectives"]
     assert any(o["id"] == "open_asia" for o in objectives)
     assert yaml.safe_load((sample_workspace / "framework.yaml").read_text())["version"] == "2024.3"
+
+
+def _screens(page, folder: Path, name: str, anchors: list[str]) -> list[Path]:
+    """What a projector shows, at each size, with each of `anchors` (a selector) scrolled to the top of the screen."""
+    written = []
+    for width, height in PROJECTORS:
+        page.set_viewport_size({"width": width, "height": height})
+        for n, anchor in enumerate(anchors):
+            page.locator(anchor).first.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(300)
+            written.append(folder / f"{name}_{n + 1}_{width}x{height}.png")
+            page.screenshot(path=written[-1])
+    return written
+
+
+def _weights_rows(page) -> list[str]:
+    """The KPI names of the weights form's rows (the form under the picker's list of the role's KPIs)."""
+    form = page.locator(".widget-vbox", has=page.locator("text=/^Total: /")).last
+    return [row.inner_text().strip() for row in form.locator(".widget-hbox").all()]
+
+
+def test_step_3_forms_agree_after_add_and_discard_and_its_table_follows_a_save(workshop_app, page, tmp_path):
+    folder = Path(os.environ.get("WORKSHOP_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _open(page, workshop_app, "03_kpi_design.ipynb")
+    _choose(_field(page, "dropdown", "Role"), "Account Executive")
+    page.wait_for_timeout(800)
+    assert len(_weights_rows(page)) == 6 and "Total: 100 / 100 — complete" in page.locator("body").inner_text()
+    _field(page, "text", "Search").fill("expansion")
+    page.wait_for_timeout(800)
+    library = _field(page, "select", "Library")
+    library.select_option(index=next(i for i, name in enumerate(_labels(library)) if "Expansion revenue" in name))
+    page.locator(".widget-text", has=page.locator("label", has_text=re.compile("^Weight$"))).locator("input").fill("10")
+    page.get_by_role("button", name="Add KPI to role", exact=True).click()
+    page.wait_for_selector("text=Total: 110 / 100 — remove 10", timeout=20_000)  # the weights form follows the add
+    assert len(_weights_rows(page)) == 7 and any("Expansion revenue" in row for row in _weights_rows(page))
+    live = page.locator(".jp-OutputArea-output", has_text="Each role's KPIs, as saved").first
+    assert "Expansion revenue" not in live.inner_text()  # the table shows what is saved, not what is typed
+    shots = _screens(page, folder, "step3_added", ["text=Find KPIs in the library", "text=The role's KPIs"])
+    _no_python_wording(page)
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_role("button", name="Discard changes", exact=True).click()
+    page.wait_for_selector("text=Total: 100 / 100 — complete", timeout=20_000)  # every form is reloaded
+    assert len(_weights_rows(page)) == 6 and "re-run this cell" not in page.locator("body").inner_text()
+    assert "Expansion revenue" not in " ".join(_labels(_field(page, "select", "Role's KPIs")))
+
+    page.get_by_role("button", name="Add KPI to role", exact=True).click()  # again, and make room for it
+    page.wait_for_selector("text=Total: 110 / 100 — remove 10", timeout=20_000)
+    quota = page.locator(".widget-hbox", has_text="Quota attainment").locator("input").last
+    quota.fill("20")
+    page.wait_for_selector("text=Total: 100 / 100 — complete", timeout=20_000)
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_selector("text=saved, version", timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output')].some(o => "
+                           "o.innerText.includes(\"Each role's KPIs, as saved\") && "
+                           "o.innerText.includes('Expansion revenue'))", timeout=30_000)  # redrawn, no reload
+    shots += _screens(page, folder, "step3_saved",
+                      ["button:text-is('Check')", "h4:has-text(\"Each role's KPIs, as saved\")"])
+    _no_python_wording(page)
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _open(page, workshop_app, "04_targets.ipynb")
+    _choose(_field(page, "dropdown", "Role"), "Account Executive")
+    _choose(_field(page, "dropdown", "KPI"), "Win rate")
+    page.wait_for_timeout(1000)
+    target = _field(page, "text", "Target")
+    target.fill("")
+    target.press_sequentially("15", delay=50)  # below the threshold (20 %): flagged with its fix, not "applied"
+    page.wait_for_selector("text=is below the threshold", timeout=20_000)
+    assert "raise the target to at least 20" in page.locator("body").inner_text().replace("\xa0", " ")
+    assert "understood: 15" in page.locator("body").inner_text()
+    shots += _screens(page, folder, "step4_flagged", ["text=Threshold, target and stretch"])
+    assert all(path.stat().st_size > 10_000 for path in shots)

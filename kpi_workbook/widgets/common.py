@@ -47,10 +47,12 @@ def text(description: str, value: str = "", placeholder: str = "", area: bool = 
 
 
 def role_options(editor: FrameworkEditor, team: str = "") -> list[tuple[str, str]]:
-    """The roles a form offers, as (label, id): the team's roles, or every role; roles with KPIs first."""
+    """The roles a form offers, as (title, id): the team's roles, or every role; roles with KPIs first. A title two
+    roles share is told apart by the id."""
     framework = editor.framework
-    roles = framework.roles_of_team(team) if team else framework.roles
-    return [(f"{r.title} ({r.id})", r.id) for r in sorted(roles, key=lambda r: not r.kpis)]
+    roles = sorted(framework.roles_of_team(team) if team else framework.roles, key=lambda r: not r.kpis)
+    titles = [r.title for r in roles]
+    return [(r.title if titles.count(r.title) == 1 else f"{r.title} ({r.id})", r.id) for r in roles]
 
 
 def dropdown(description: str, options: Iterable[Any], value: Any = None) -> w.Dropdown:

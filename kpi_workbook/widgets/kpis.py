@@ -25,6 +25,18 @@ from kpi_workbook.widgets.common import (
 from kpi_workbook.widgets.following import Following, refresh_options
 
 ANY = ""
+DETAILS = {"description": "Description", "formula": "Formula", "unit": "Unit", "polarity": "Direction",
+           "indicator": "Indicator", "frequency": "Frequency", "data_source": "Data source"}
+
+
+def _words(value: str) -> str:
+    """A code word as people read it: higher_is_better -> higher is better."""
+    return value.replace("_", " ")
+
+
+def _beside(*children: w.Widget) -> w.HBox:
+    """Buttons and the message they cause, on one line (the message wraps in the room left)."""
+    return w.HBox(list(children), layout=w.Layout(align_items="center", width="100%"))
 
 
 class KpiPicker(Following, w.VBox):
@@ -40,7 +52,7 @@ class KpiPicker(Following, w.VBox):
         self.role = dropdown("Role", role_options(editor, team))
         self.family = dropdown("Family", [("(any)", ANY), *[(f, f) for f in FAMILIES]], ANY)
         self.category = dropdown("Category", [("(any)", ANY), *[(c.value, c.value) for c in Category]], ANY)
-        self.polarity = dropdown("Polarity", [("(any)", ANY), *[(p.value, p.value) for p in Polarity]], ANY)
+        self.polarity = dropdown("Direction", [("(any)", ANY), *[(_words(p.value), p.value) for p in Polarity]], ANY)
         self.search = text("Search", placeholder="words in name, description or formula, e.g. revenue")
         self.results = w.Select(options=[], rows=8, description="Library", layout=w.Layout(width=WIDTH))
         self.details = w.HTML()
@@ -48,18 +60,20 @@ class KpiPicker(Following, w.VBox):
         self.objectives = w.SelectMultiple(options=[], rows=4, description="Objectives", layout=w.Layout(width=WIDTH))
         self.weight = weight_field(0, "Weight")
         self.add_button = button("Add KPI to role", "success")
-        self.assigned = w.Select(options=[], rows=6, description="Role's KPIs", layout=w.Layout(width=WIDTH))
+        self.added = w.HTML(layout=w.Layout(flex="1 1 auto"))
+        self.assigned = w.Select(options=[], rows=8, description="Role's KPIs", layout=w.Layout(width=WIDTH))
         self.kpi_category = dropdown("Category", [c.value for c in Category])
         self.kpi_indicator = dropdown("Indicator", [i.value for i in Indicator])
         self.classify_button = button("Set category", "primary")
         self.remove_button = button("Remove KPI from role", "danger")
-        self.status = w.HTML()
+        self.status = w.HTML(layout=w.Layout(flex="1 1 auto"))
         for control in (self.family, self.category, self.polarity, self.search):
             control.observe(self._filter, names="value")
         self.results.observe(self._show_details, names="value")
         self.role.observe(self._load_role, names="value")
         self.assigned.observe(self._load_assigned, names="value")
         clear_on_change(self.status, self.role, self.results, self.assigned)
+        clear_on_change(self.added, self.role, self.results)
         self.add_button.on_click(self._add)
         self.classify_button.on_click(self._classify)
         self.remove_button.on_click(self._remove)
@@ -67,12 +81,13 @@ class KpiPicker(Following, w.VBox):
         self._filter()
         self._load_role()
         self.follow()
+        finder = w.VBox([self.role, self.family, self.category, self.polarity, self.search, self.results,
+                         self.responsibility, self.objectives, self.weight], layout=w.Layout(flex="0 0 37em"))
+        details = w.Box([self.details], layout=w.Layout(flex="1 1 20em", min_width="0", padding="0 0 0 1em"))
         super().__init__([
-            w.HTML("<b>Find KPIs in the library</b>"), self.role, self.family, self.category, self.polarity,
-            self.search, self.results, self.details, self.responsibility, self.objectives, self.weight,
-            self.add_button, w.HTML("<b>The role's KPIs</b>"), self.assigned,
-            w.HBox([self.kpi_category, self.kpi_indicator]), w.HBox([self.classify_button, self.remove_button]),
-            self.status,
+            w.HTML("<b>Find KPIs in the library</b>"), w.HBox([finder, details]), _beside(self.add_button, self.added),
+            w.HTML("<b>The role's KPIs</b>"), self.assigned, self.kpi_category, self.kpi_indicator,
+            _beside(self.classify_button, self.remove_button, self.status),
         ])
 
     def _filter(self, _change: object = None) -> None:
@@ -88,9 +103,8 @@ class KpiPicker(Following, w.VBox):
             self.details.value = f"<i>{len(self.results.options)} KPIs match.</i>"
             return
         kpi = row.iloc[0]
-        fields = ["description", "formula", "unit", "polarity", "indicator", "frequency", "data_source"]
-        items = "".join(f"<li><b>{f}</b>: {html.escape(str(kpi[f]))}</li>" for f in fields)
-        self.details.value = f"<b>{html.escape(kpi['name'])}</b> (<code>{kpi['id']}</code>)<ul>{items}</ul>"
+        items = "".join(f"<li><b>{label}</b>: {html.escape(_words(str(kpi[f])))}</li>" for f, label in DETAILS.items())
+        self.details.value = f"<b>{html.escape(kpi['name'])}</b><ul>{items}</ul>"
 
     def redraw(self, event: Event) -> None:
         """The roles, objectives and the role's KPIs as the editor holds them, choices kept where they exist."""
@@ -119,10 +133,10 @@ class KpiPicker(Following, w.VBox):
     def _add(self, _button: w.Button) -> None:
         role, kpi = self.role.value, self.results.value
         if not kpi:
-            set_status(self.status, "choose a KPI in the library list first", ok=False)
+            set_status(self.added, "choose a KPI in the library list first", ok=False)
             return
         fields = {"objectives": list(self.objectives.value), "responsibility": self.responsibility.value or None}
-        self.edit(self.status, lambda: self.editor.add_kpi(role, kpi, self.weight.value, **fields),
+        self.edit(self.added, lambda: self.editor.add_kpi(role, kpi, self.weight.value, **fields),
                   f"added {self._kpi_name(kpi)} to {self._role_title()}; set its weight below and its levels in "
                   "step 4", then=self._load_role)
 

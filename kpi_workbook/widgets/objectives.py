@@ -51,7 +51,7 @@ class ObjectivesForm(Following, w.VBox):
 
     def _refresh(self, selected: str = NEW) -> None:
         objectives = self.editor.framework.objectives
-        self.choice.options = [("(new objective)", NEW)] + [(f"{o.id} — {o.title}", o.id) for o in objectives]
+        self.choice.options = [("(new objective)", NEW)] + [(o.title, o.id) for o in objectives]
         self.parent.options = [(TOP, NEW)] + [(o.title, o.id) for o in objectives]
         self.parent.value = NEW
         self.choice.value = selected

@@ -65,7 +65,7 @@ class RolesForm(Following, w.VBox):
         return framework.roles_of_team(self.team) if self.team else framework.roles
 
     def _refresh(self, selected: str = NEW) -> None:
-        self.choice.options = [("(new role)", NEW)] + [(f"{r.id} — {r.title}", r.id) for r in self._roles()]
+        self.choice.options = [("(new role)", NEW)] + [(r.title, r.id) for r in self._roles()]
         self.choice.value = selected
         self._load_role()
 

@@ -13,7 +13,7 @@ from kpi_workbook.steps import job_descriptions, kpi_design, strategic_goals, ta
 from kpi_workbook.steps.context import StepContext
 
 Draw = Callable[[Framework], tuple[object, ...]]
-HEADING = "#### {what}, as saved\n*Drawn again after each **Save** (and **Reload**), with no need to re-run anything.*"
+HEADING = "#### {what}, as saved\n*Drawn again after each **Save** and **Reload**.*"
 
 
 def _roles(ctx: StepContext, framework: Framework) -> list[Role]:
@@ -51,10 +51,20 @@ def roles_tables(ctx: StepContext) -> Draw:
     return draw
 
 
+def _served(table: pd.DataFrame, framework: Framework) -> pd.DataFrame:
+    """A role KPI table whose objectives and responsibility are said by their titles and descriptions."""
+    titles = {o.id: o.title for o in framework.objectives}
+    duties = {(r.id, d.id): d.description for r in framework.roles for d in r.responsibilities}
+    return table.assign(
+        objectives=[", ".join(titles.get(o, o) for o in ids.split(", ") if o) for ids in table["objectives"]],
+        responsibility=[duties.get((role, duty), duty) for role, duty in zip(table["role"], table["responsibility"],
+                                                                             strict=True)])
+
+
 def kpi_tables(ctx: StepContext) -> Draw:
     """Step 3: each role's KPIs and the balance of their weights across categories."""
     def draw(framework: Framework) -> tuple[object, ...]:
-        table = _titled(kpi_design.role_kpi_table(framework, _roles(ctx, framework)), framework)
+        table = _titled(_served(kpi_design.role_kpi_table(framework, _roles(ctx, framework)), framework), framework)
         return (Markdown(HEADING.format(what="Each role's KPIs")), kpi_design.role_kpis_report(table),
                 kpi_design.balance_chart(table))
     return draw
