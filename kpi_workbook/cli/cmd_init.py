@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +9,7 @@ import typer
 
 from kpi_workbook.cli.app import app, fail
 from kpi_workbook.cli.git_workspace import echo_git_setup
-from kpi_workbook.core.model import Framework, Metadata
-from kpi_workbook.core.paths import SAMPLE_ORG_DIR
-from kpi_workbook.workspace.files import ACTUALS_DB, save_framework
+from kpi_workbook.core.errors import InputError
 
 
 @app.command()
@@ -29,12 +25,11 @@ def init(
     that commits notebooks without outputs and diffs them with nbdime (configured when the folder is in a
     git repository already; otherwise run kpi-workbook notebooks --git-setup after git init).
     """
-    if directory.exists() and any(entry.name != ".git" for entry in directory.iterdir()):
-        fail(f"{directory}: folder exists and is not empty; choose a new folder (or one holding only .git)")
-    if sample:
-        shutil.copytree(SAMPLE_ORG_DIR, directory, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns(ACTUALS_DB, f"{ACTUALS_DB}.wal"))
-    else:
-        save_framework(Framework(metadata=Metadata(organization=organization, date=date.today())), directory)
+    from kpi_workbook.workspace.creation import create_workspace
+
+    try:
+        create_workspace(directory, sample=sample, organization=organization)
+    except InputError as exc:
+        fail(exc)
     typer.echo(f"created workspace {directory}")
     echo_git_setup(directory)
