@@ -191,7 +191,7 @@ def test_a_new_user_makes_a_workspace_and_runs_reports_and_a_notebook_outside_th
     copies = sorted((workspace / "notebooks").glob("*.ipynb"))
     assert [path.name for path in copies] == STEP_NOTEBOOKS
     for copy in copies:
-        assert (tmp_path / str(_parameter(copy, "workspace"))).resolve() == workspace.resolve(), copy.name
+        assert (copy.parent / str(_parameter(copy, "workspace"))).resolve() == workspace.resolve(), copy.name
 
     teams = [team["id"] for team in yaml.safe_load((workspace / "teams.yaml").read_text())["teams"]][:RUN_TEAMS]
     user("kpi-workbook", "run", "-w", "my_org", *(f"--team={team}" for team in teams), "--notebooks",
@@ -203,8 +203,7 @@ def test_a_new_user_makes_a_workspace_and_runs_reports_and_a_notebook_outside_th
     assert not missing, f"reports missing under {period_dir}: {missing}"
 
     user(str(installed.bin / "python"), "-m", "papermill", "my_org/notebooks/05_review.ipynb", "out.ipynb",
-         "-p", "team", "sales", "-p", "interactive",
-         "False")
+         "--cwd", "my_org/notebooks", "-p", "team", "sales", "-p", "interactive", "False")
     assert nbformat.read(tmp_path / "out.ipynb", as_version=4).cells
 
     outputs = [*period_dir.rglob("*.html"), *period_dir.rglob("*.json"), tmp_path / "out.ipynb"]
