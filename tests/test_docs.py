@@ -53,6 +53,34 @@ def test_readme_is_a_short_front_page():
     assert "site/index.html" in text
 
 
+def _documented_command_lines() -> list[tuple[str, str]]:
+    """(page, command line) of every `kpi-workbook` command in a code block of the docs and the README."""
+    found = []
+    for page in [README, *sorted((ROOT / "docs").rglob("*.md"))]:
+        for block in re.findall(r"```[a-z]*\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                for part in re.split(r"&&|;|\|", line.split(" #")[0]):
+                    if re.match(r"\s*(\S*/)?kpi-workbook \S", part):
+                        found.append((page.name, part.strip()))
+    return found
+
+
+def test_documented_commands_and_options_exist():
+    group = _hook().cli_command()
+    lines = _documented_command_lines()
+    wrong = []
+    for page, line in lines:
+        words = line.split()
+        command = group.commands.get(words[1])
+        if command is None:
+            wrong.append(f"{page}: {line}")
+            continue
+        known = {opt for param in command.params for opt in (*param.opts, *getattr(param, "secondary_opts", []))}
+        wrong += [f"{page}: {line} ({word})" for word in words[2:]
+                  if re.fullmatch(r"--?[A-Za-z][\w-]*", word) and word.split("=")[0] not in known | {"--help"}]
+    assert len(lines) > 20 and not wrong, wrong
+
+
 def _text(page: Path) -> str:
     """A built page's text, without tags."""
     return html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")))
