@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from platformdirs import user_cache_dir
 from pydantic import TypeAdapter, ValidationError
 
+from kpi_workbook.analysis.families import FAMILIES
 from kpi_workbook.core.atomic_files import staged_path
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Category, KpiDefinition, Polarity
@@ -27,10 +28,6 @@ if TYPE_CHECKING:
     from scipy.sparse import spmatrix
     from sklearn.pipeline import FeatureUnion
 
-FAMILIES = (
-    "sales", "hr", "marketing", "operations", "it", "finance", "customer_support", "product",
-    "procurement", "project_management", "data_analytics", "legal_compliance", "general",
-)
 FIELDS = tuple(KpiDefinition.model_fields)
 CACHE_APP = "kpi-workbook"  # the user cache folder (platformdirs) holds the library's suggestion vectors
 TEXT_FIELDS = ("id", "name", "description", "formula")

@@ -23,11 +23,11 @@ import typer
 
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.core.model import Framework
-from kpi_workbook.workspace.files import load_framework
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from kpi_workbook.core.model import Framework
 
 GIT_SETUP = """# let git show framework files as changes in words (run once per clone):
 git config diff.kpi-workbook.command "kpi-workbook diff --git-driver"
@@ -47,6 +47,7 @@ def _load(side: str, given: str, workspace: str, folders: bool) -> tuple[Framewo
     """A framework version and its label: the folder `given` (with `folders`), else revision `given` of
     `workspace` (in git), or with `given` empty the workspace's files as they are now."""
     from kpi_workbook.analysis.git_versions import framework_at
+    from kpi_workbook.workspace.files import load_framework
 
     folder = Path(given) if given else Path(workspace or ".")
     if folders or not given:

@@ -11,7 +11,6 @@ import typer
 
 from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
 from kpi_workbook.core.errors import KpiWorkbookError
-from kpi_workbook.workspace.files import ACTUALS_CSV
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.actuals_schema import RejectedRowsError
@@ -85,6 +84,7 @@ def import_actuals_command(
     from kpi_workbook.core.periods import parse_period
     from kpi_workbook.workspace.actuals_reader import ColumnMap
     from kpi_workbook.workspace.actuals_schema import RejectedRowsError
+    from kpi_workbook.workspace.files import ACTUALS_CSV
     from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
     from kpi_workbook.workspace.store import built_message, workspace_store
 

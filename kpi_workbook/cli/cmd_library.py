@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kpi_workbook.analysis.library import FAMILIES, library_frame, load_library, search_library, suggest_kpis
+from kpi_workbook.analysis.families import FAMILIES
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, render_table
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.paths import LIBRARY_FILE
@@ -53,6 +53,8 @@ def library(
         "--library", metavar="FILE", help="KPI library file to read.")] = LIBRARY_FILE,
 ) -> None:
     """List the KPI library, filtered by family, category, polarity and keywords, or suggest KPIs for a text."""
+    from kpi_workbook.analysis.library import library_frame, load_library, search_library, suggest_kpis
+
     frame = library_frame() if library_file == LIBRARY_FILE else library_frame(load_library(library_file))
     try:
         found = search_library(family=family, category=category, polarity=polarity, text=search, frame=frame)
