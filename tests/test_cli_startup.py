@@ -1,4 +1,4 @@
-"""`kpi-workbook --help` and every command's `--help` load none of the slow libraries (the start-up stays fast).
+"""`kpi-workbook --help` and every command's `--help` load none of the slow modules (the start-up stays fast).
 
 A fresh interpreter runs the console script's entry point for the application's help and then for each command's
 help, and reports which of HEAVY each call loaded; every command imports the libraries it works with inside the
@@ -20,6 +20,7 @@ HEAVY = (
     "pandas", "numpy", "pyarrow", "duckdb", "ibis", "sqlglot", "pandera", "scipy", "sklearn", "matplotlib",
     "openpyxl", "nbformat", "jsonschema", "nbconvert", "papermill", "jupyter_client", "ipywidgets", "IPython",
     "dask", "psycopg",
+    "kpi_workbook.core.model",  # builds the framework's pydantic models
 )
 PROBE = """
 import contextlib, io, json, sys
