@@ -43,8 +43,8 @@ def _parameters_cell(notebook: nbformat.NotebookNode, name: str) -> nbformat.Not
 
 
 def workspace_parameter(workspace: Workspace, out: Path) -> str:
-    """The copies' `workspace` value: the sample's name, or the workspace's folder relative to `out` (the
-    folder a kernel started for a copy works in), absolute only where no relative path leads there."""
+    """The copies' `workspace` value: the workspace's folder relative to `out` (the folder a kernel started for a
+    copy works in), absolute only where no relative path leads there; the bundled sample by its name."""
     if workspace.is_sample:
         return SAMPLE_WORKSPACE_NAME
     try:
@@ -72,9 +72,8 @@ def set_team(copies: list[Path], team: str) -> None:
 
 
 def copy_targets(sources: list[Path], out: Path) -> list[Path]:
-    """Every file copying `sources` into `out` writes: each notebook, its Python pair, and the pairing settings."""
-    return [path for source in sources
-            for path in (out / source.name, (out / source.name).with_suffix(".py"))] + [out / JUPYTEXT_TOML]
+    """The copies of `sources` in `out` and their Python pairs."""
+    return [path for source in sources for path in (out / source.name, (out / source.name).with_suffix(".py"))]
 
 
 def copy_step_notebooks(workspace: Workspace, out: Path, force: bool = False) -> list[Path]:
@@ -85,11 +84,14 @@ def copy_step_notebooks(workspace: Workspace, out: Path, force: bool = False) ->
     clash. An existing `jupytext.toml` is the user's and is kept.
     """
     sources = sorted(NOTEBOOKS_DIR.glob(NOTEBOOK_GLOB))
-    clashes = [t for t in copy_targets(sources, out)[:-1] if t.exists()]
+    clashes = [t for t in copy_targets(sources, out) if t.exists()]
     if clashes and not force:
         raise InputError([Problem(file=str(t), message="exists already; add --force to replace it") for t in clashes])
     location = workspace_parameter(workspace, out)
-    line = f"workspace: str = {json.dumps(location)}  # the workspace folder, relative to this notebook's folder"
+    where = ("the bundled sample organization (read only)" if workspace.is_sample
+             else "the workspace folder, absolute" if Path(location).is_absolute()
+             else "the workspace folder, relative to this notebook's folder")
+    line = f"workspace: str = {json.dumps(location)}  # {where}"
     files: list[tuple[Path, str]] = []
     for source in sources:
         notebook = nbformat.read(source, as_version=4)
