@@ -45,8 +45,8 @@ def notebooks(
             fail("the bundled sample is read only: give --out DIR for the copies, or make a workspace of your own "
                  "with: kpi-workbook init my_org --sample")
         out = opened.root / NOTEBOOKS_FOLDER
+    if not opened.is_sample:
+        echo_git_setup(opened.root)
     written = copy_step_notebooks(opened, out, force=force)
     typer.echo(f"copied {len(written)} step notebooks (with their .py pairs) to {out}; open them with: "
                f"jupyter lab {out}")
-    if not opened.is_sample:
-        echo_git_setup(opened.root)
