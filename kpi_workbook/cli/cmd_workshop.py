@@ -152,8 +152,8 @@ def workshop(
         opened.scope(team=team)  # an unknown team is an error that lists the valid ones
     if as_app and find_spec("voila") is None:
         fail("--app needs Voilà: install it with: pip install voila")
-    copies = workshop_notebooks(opened, team)
     echo_git_setup(opened.root)
+    copies = workshop_notebooks(opened, team)
     token = token or secrets.token_urlsafe(16)
     as_root = os.geteuid() == 0 and not as_app
     typer.echo(f"{len(copies)} step notebooks for {team or 'the whole organization'} in {copies[0].parent}")
