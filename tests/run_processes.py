@@ -23,13 +23,13 @@ import pytest
 CLI = Path(sys.executable).parent / "kpi-workbook"
 MARK = "KPI_WORKBOOK_TEST_RUN"  # set in a runner's environment; every process it starts inherits it
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-AS_IN_A_TERMINAL = (
-    "import os, signal, sys\n"
-    f"for number in {[int(s) for s in STOP_SIGNALS]}:\n"
-    "    signal.signal(number, signal.SIG_DFL)\n"
-    f"signal.pthread_sigmask(signal.SIG_UNBLOCK, {[int(s) for s in STOP_SIGNALS]})\n"
-    "os.execv(sys.argv[1], sys.argv[1:])\n"
-)
+EXEC_WITH = """\
+import os, signal, sys
+for number in {stop}:
+    signal.signal(number, signal.SIG_IGN if number in {ignored} else signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {stop})
+os.execv(sys.argv[1], sys.argv[1:])
+"""
 
 
 class Run(subprocess.Popen):
@@ -38,12 +38,14 @@ class Run(subprocess.Popen):
     mark: str
 
 
-def start_run(*args: object, env: dict[str, str] | None = None) -> Run:
-    """`kpi-workbook ARGS` in a session of its own, stdout and stderr piped, Ctrl-C as in a terminal."""
+def start_run(*args: object, env: dict[str, str] | None = None, ignore: Sequence[int] = ()) -> Run:
+    """`kpi-workbook ARGS` in a session of its own, stdout and stderr piped, Ctrl-C as in a terminal; the signals
+    in `ignore` ignored (as by nohup)."""
     mark = uuid.uuid4().hex
     environment = {**os.environ, **(env or {}), MARK: mark}
     environment.pop("KPI_WORKBOOK_WORKSPACE", None)
-    proc = Run([sys.executable, "-c", AS_IN_A_TERMINAL, str(CLI), *map(str, args)], stdout=subprocess.PIPE,
+    code = EXEC_WITH.format(stop=[int(s) for s in STOP_SIGNALS], ignored=[int(s) for s in ignore])
+    proc = Run([sys.executable, "-c", code, str(CLI), *map(str, args)], stdout=subprocess.PIPE,
                stderr=subprocess.PIPE, text=True, env=environment, start_new_session=True)
     proc.mark = mark
     return proc

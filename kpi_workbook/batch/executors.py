@@ -1,12 +1,15 @@
 """Where batches run: a local process pool (the default) or an existing Dask cluster.
 
 Both take one batch per scope (see `jobs.scope_batches`) and yield events as the runs start and finish:
-``("started", job key)`` and ``("finished", RunResult)``. Results always come back to the caller, which alone
-writes the run record and the index.
+``("started", job key)`` and ``("finished", RunResult)``, and on Dask ``("lost", worker address)`` for a worker
+that left the cluster during the run. Results always come back to the caller, which alone writes the run record
+and the index.
 
 A Dask cluster is reached by its scheduler address (``tcp://HOST:8786``; dask-jobqueue starts one on a batch
 system, dask-kubernetes on Kubernetes). Its workers need the installed package (with the same notebooks) and
-must see the workspace and the output folder at the same absolute paths as the client: shared storage.
+must see the workspace and the output folder at the same absolute paths as the client: shared storage. A run
+waits at most a worker timeout (DASK_WORKER_TIMEOUT_ENV, default 60 s) for a first worker, and fails the runs
+left when the cluster has had no worker for that long during the run.
 
 Every worker process, local or Dask, forks its kernels from a fork server of its own (see `forkserver`), started
 with the worker and ended with it: a long-lived Dask worker pays the kernels' imports once, not once per run.
@@ -30,13 +33,17 @@ from typing import Protocol
 from kpi_workbook.batch.execution import execute_batch, failed_result, prepare_process
 from kpi_workbook.batch.jobs import Batch
 from kpi_workbook.batch.kernels import stop_all
+from kpi_workbook.batch.parent_death import on_death
 from kpi_workbook.batch.records import RunResult
 from kpi_workbook.core.errors import InputError, Problem
 
-Event = tuple[str, object]  # ("started", (scope key, notebook)) or ("finished", RunResult)
+Event = tuple[str, object]  # ("started", (scope key, notebook)), ("finished", RunResult) or ("lost", address)
 POLL_SECONDS = 0.5
 STOP_SECONDS = 5  # how long an interrupted worker may take to stop its kernels before it is killed
 DASK_SCHEDULER_ENV = "KPI_WORKBOOK_DASK_SCHEDULER"
+DASK_WORKER_TIMEOUT_ENV = "KPI_WORKBOOK_DASK_WORKER_TIMEOUT"
+WORKER_TIMEOUT = 60.0  # seconds a Dask run waits for a worker
+NO_WORKER_ERROR = "NoWorkerError"
 
 
 class Executor(Protocol):
@@ -92,8 +99,9 @@ def _notify(kind: str, payload: object) -> None:
     _events.put((kind, payload))
 
 
-def _stop_worker(signum: int, frame: object) -> None:
-    """SIGTERM from the parent (the run was interrupted): kill this worker's kernels and leave at once.
+def _stop_worker(signum: int, frame: object = None) -> None:
+    """SIGTERM from the runner (the run was interrupted), or the runner's death: kill this worker's kernels and
+    leave at once.
 
     An exception would not do: the pool's worker loop catches it and takes the next job.
     """
@@ -101,12 +109,16 @@ def _stop_worker(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker(events: multiprocessing.Queue) -> None:
-    """Prepare a worker process: its event queue, the engine; Ctrl-C is left to the parent, which stops workers."""
+def _init_worker(events: multiprocessing.Queue, runner: int) -> None:
+    """Prepare a worker process: its event queue, the engine. Ctrl-C and a hang-up are left to the runner, which
+    stops its workers; a worker stops as told when the runner dies, even by SIGKILL."""
     global _events
     _events = events
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):  # not on Windows
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
+    on_death(runner, lambda: _stop_worker(signal.SIGTERM))
     prepare_process()
 
 
@@ -162,7 +174,7 @@ class LocalExecutor:
         others = set(multiprocessing.active_children())
         scratch = tempfile.TemporaryDirectory(prefix="kpi-run-")  # kernel sockets; removed even if workers are stopped
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                   initargs=(events,))
+                                   initargs=(events, os.getpid()))
         reported = _Reported()
         interrupted = False
         try:
@@ -195,12 +207,14 @@ class LocalExecutor:
 class DaskExecutor:
     """The batches sent to a running Dask cluster (``distributed``), one task per batch."""
 
-    def __init__(self, scheduler: str) -> None:
+    def __init__(self, scheduler: str, worker_timeout: float = WORKER_TIMEOUT) -> None:
         self.scheduler = scheduler
+        self.worker_timeout = worker_timeout
         self.client = None
 
     def __enter__(self) -> DaskExecutor:
-        """Connect to the scheduler; InputError if `distributed` is missing or the scheduler does not answer."""
+        """Connect to the scheduler and wait for a worker; InputError if `distributed` is missing, the scheduler
+        does not answer, or no worker joins it within the worker timeout."""
         try:
             from distributed import Client
         except ImportError:
@@ -211,6 +225,13 @@ class DaskExecutor:
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(Problem(file="--scheduler", field=self.scheduler, message=(
                 f"cannot reach the Dask scheduler: {exc}"))) from None
+        try:
+            self.client.wait_for_workers(1, timeout=self.worker_timeout)
+        except TimeoutError:
+            self.client.close()
+            raise InputError(Problem(file="--scheduler", field=self.scheduler, message=(
+                f"no Dask worker joined the scheduler {self.scheduler} within {self.worker_timeout:g} s "
+                f"(--worker-timeout or {DASK_WORKER_TIMEOUT_ENV})"))) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -225,20 +246,62 @@ class DaskExecutor:
         pending = {client.submit(execute_batch, batch, key=f"kpi-run-{run_id}-{index}"): batch
                    for index, batch in enumerate(batches)}
         running: set[str] = set()
-        while pending:
-            time.sleep(POLL_SECONDS)
-            processing = {key for keys in client.processing().values() for key in keys}
-            for future, batch in pending.items():  # a batch runs one notebook at a time: its first counts
-                if future.key in processing and future.key not in running:
-                    running.add(future.key)
-                    yield "started", batch[0].key
-            for future in [f for f in pending if f.done()]:
-                batch = pending.pop(future)
-                yield from reported.rest(_batch_results(batch, future))
+        workers = _Workers(client)
+        try:
+            while pending:
+                time.sleep(POLL_SECONDS)
+                for address in workers.poll():
+                    yield "lost", address
+                if workers.absent_for() > self.worker_timeout:
+                    yield from self._no_worker(pending, reported)
+                    return
+                processing = {key for keys in client.processing().values() for key in keys}
+                for future, batch in pending.items():  # a batch runs one notebook at a time: its first counts
+                    if future.key in processing and future.key not in running:
+                        running.add(future.key)
+                        yield "started", batch[0].key
+                for future in [f for f in pending if f.done()]:
+                    batch = pending.pop(future)
+                    yield from reported.rest(_batch_results(batch, future))
+        finally:
+            client.cancel(list(pending))  # interrupted or given up: nothing of this run is left queued
+
+    def _no_worker(self, pending: dict, reported: _Reported) -> Iterator[Event]:
+        """Every job not finished yet, failed: the cluster has had no worker for the worker timeout."""
+        message = (f"no Dask worker on the scheduler {self.scheduler} for {self.worker_timeout:g} s "
+                   f"(--worker-timeout or {DASK_WORKER_TIMEOUT_ENV})")
+        for batch in pending.values():
+            yield from reported.rest([failed_result(job, NO_WORKER_ERROR, message) for job in batch])
 
 
-def make_executor(name: str, workers: int | None = None, scheduler: str = "") -> Executor:
-    """The executor called `name` ("local" or "dask"); dask needs a scheduler address (or DASK_SCHEDULER_ENV)."""
+class _Workers:
+    """The workers of a Dask cluster as a run sees them: those that left, and how long it has had none."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+        self.seen: set[str] = set()
+        self.none_since: float | None = None
+
+    def poll(self) -> list[str]:
+        """Look again; the workers seen before that are gone now (each told once)."""
+        now = set(self.client.nthreads())
+        gone = sorted(self.seen - now)
+        self.seen = (self.seen - set(gone)) | now
+        if now:
+            self.none_since = None
+        elif self.none_since is None:
+            self.none_since = time.monotonic()
+        return gone
+
+    def absent_for(self) -> float:
+        """Seconds since the cluster last had a worker (0 while it has one)."""
+        return 0.0 if self.none_since is None else time.monotonic() - self.none_since
+
+
+def make_executor(name: str, workers: int | None = None, scheduler: str = "",
+                  worker_timeout: float = WORKER_TIMEOUT) -> Executor:
+    """The executor called `name` ("local" or "dask"); dask needs a scheduler address (or DASK_SCHEDULER_ENV) and
+    waits `worker_timeout` seconds for a worker."""
     if name == "local":
         return LocalExecutor(workers)
     if name == "dask":
@@ -246,6 +309,6 @@ def make_executor(name: str, workers: int | None = None, scheduler: str = "") ->
         if not address:
             raise InputError(Problem(file="--scheduler", field="scheduler", message=(
                 f"the dask executor needs a scheduler address: --scheduler tcp://HOST:PORT or {DASK_SCHEDULER_ENV}")))
-        return DaskExecutor(address)
+        return DaskExecutor(address, worker_timeout)
     raise InputError(Problem(file="--executor", field="executor",
                              message=f"unknown executor '{name}'. Valid: local, dask"))

@@ -5,9 +5,10 @@ server pays them once per worker process, before any notebook runs, and never ru
 parameter: it only gets a kernel's connection file, folder, environment and arguments. Each kernel is a fork of
 that untouched process, so it starts with the libraries loaded and nothing of any team, exactly as a kernel
 started from scratch would. Kernels talk to the worker over their connection file as usual; the server answers
-each request with the new kernel's process id on a pipe, and ends when the worker closes that pipe (or dies).
+each request with the new kernel's process id on a pipe, and ends when the worker closes that pipe or dies (on
+Linux at once, by a parent-death signal, when the worker's main thread started it); its kernels end with it.
 
-    python -m kpi_workbook.batch.forkserver     (started by `ForkedKernelProvisioner`, not by hand)
+    python -m kpi_workbook.batch.forkserver [WORKER_PID]     (started by `ForkServer`, not by hand)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import psutil
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 
+from kpi_workbook.batch.parent_death import end_with
 from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
 KERNEL_MODULE = "ipykernel_launcher"  # the kernels a fork can stand in for: `python -m ipykernel_launcher ...`
@@ -87,9 +89,11 @@ def preload(folder: Path = NOTEBOOKS_DIR) -> None:
 # --- the server process ---------------------------------------------------------------------------------------
 
 
-def _kernel_child(request: dict[str, Any]) -> None:
-    """In the forked child: become a kernel as `python -m ipykernel_launcher ARGV` would, in its own session."""
+def _kernel_child(request: dict[str, Any], server: int) -> None:
+    """In the forked child: become a kernel as `python -m ipykernel_launcher ARGV` would, in its own session, killed
+    when its server ends."""
     os.setsid()
+    end_with(server, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel's own subprocesses are waited for as usual
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -100,14 +104,19 @@ def _kernel_child(request: dict[str, Any]) -> None:
     os.chdir(request["cwd"])
     # ipykernel read JPY_PARENT_PID when the server imported it: the kernel is told its parent (the server, which
     # ends with the worker) here, so it ends when that parent does, and prints no banner to the terminal.
-    sys.argv = [KERNEL_MODULE, *request["argv"], f"--IPKernelApp.parent_handle={os.getppid()}"]
+    sys.argv = [KERNEL_MODULE, *request["argv"], f"--IPKernelApp.parent_handle={server}"]
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
 
 
-def serve(requests: IO[str], replies: IO[str]) -> None:
-    """Preload, then fork one kernel per request line (JSON: argv, cwd, env); reply with its pid; stop at EOF."""
+def serve(requests: IO[str], replies: IO[str], worker: int | None = None) -> None:
+    """Preload, then fork one kernel per request line (JSON: argv, cwd, env); reply with its pid; stop at EOF.
+
+    worker: the process that started the server from its main thread; the server is killed when it ends.
+    """
+    if worker is not None:
+        end_with(worker, signal.SIGKILL)
     os.environ["MPLBACKEND"] = INLINE_BACKEND
     preload()
     del os.environ["MPLBACKEND"]
@@ -116,12 +125,13 @@ def serve(requests: IO[str], replies: IO[str]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels that end are reaped by the system, never zombies
     replies.write(READY + "\n")
     replies.flush()
+    server = os.getpid()
     for line in requests:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
             try:
-                _kernel_child(request)
+                _kernel_child(request, server)
             finally:
                 os._exit(0)
         replies.write(f"{pid}\n")
@@ -179,8 +189,10 @@ class ForkServer:
     def _start(cls) -> subprocess.Popen:
         if cls._process is None or cls._process.poll() is not None:
             cls._answered = False
+            # a parent-death signal follows the thread that started the server: asked for only by a main thread
+            owner = [str(os.getpid())] if threading.current_thread() is threading.main_thread() else []
             cls._process = subprocess.Popen(
-                [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                [sys.executable, "-m", __name__, *owner], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                 start_new_session=True)  # Ctrl-C goes to the runner, which stops its kernels
             _stop_at_exit()
         return cls._process
@@ -256,4 +268,4 @@ class ForkedKernelProvisioner(LocalProvisioner):
 
 
 if __name__ == "__main__":
-    serve(sys.stdin, sys.stdout)
+    serve(sys.stdin, sys.stdout, int(sys.argv[1]) if len(sys.argv) > 1 else None)

@@ -1,9 +1,10 @@
-"""The record of a period's runs: one result per scope and notebook, kept in runs.json."""
+"""The record of a period's runs: one result per scope and notebook, kept in runs.json, with the runs a runner
+planned and has not finished (a killed or stopped runner leaves them there, for --retry-failed)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -71,11 +72,26 @@ def load_runs(period_dir: Path) -> list[RunResult]:
         raise InputError(Problem(file=str(path), message=f"not a run record: {exc}")) from None
 
 
-def save_runs(period_dir: Path, runs: Sequence[RunResult], workspace: Path, period: str) -> None:
-    """Write runs.json: one record per (team, notebook), sorted, with the workspace and period."""
+def load_planned(period_dir: Path) -> set[tuple[str, str]]:
+    """The (scope key, notebook) of the runs planned and not finished, as runs.json lists them."""
+    path = period_dir / RUNS_FILE
+    if not path.exists():
+        return set()
+    try:
+        planned = json.loads(path.read_text(encoding="utf-8")).get("planned", [])
+        return {(scope, notebook) for scope, notebook in planned}
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise InputError(Problem(file=str(path), message=f"not a run record: {exc}")) from None
+
+
+def save_runs(period_dir: Path, runs: Sequence[RunResult], workspace: Path, period: str,
+              planned: Iterable[tuple[str, str]] = ()) -> None:
+    """Write runs.json: one record per (team, notebook), sorted, with the workspace and period, and the keys of the
+    runs planned and not finished yet."""
     doc = {
         "workspace": str(workspace),
         "period": period,
         "runs": [{**asdict(r), "status": r.status.value} for r in sorted(runs, key=lambda r: r.key)],
+        "planned": [list(key) for key in sorted(planned)],
     }
     write_text_atomically(period_dir / RUNS_FILE, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")

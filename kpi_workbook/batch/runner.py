@@ -9,19 +9,21 @@ Layout of a run::
 
 Each scope (a team, a department, the organization) runs its notebooks in order in one kernel of its own, reset
 between notebooks, on a local process pool or a Dask cluster (see `executors`); one failing notebook (an exception,
-bad data, a timeout, a killed kernel) never stops the others. runs.json is rewritten as each run finishes, and one
-runner at a time writes a period folder (see `lock`).
+bad data, a timeout, a killed kernel) never stops the others. runs.json is rewritten as each run finishes, with the
+runs planned and not finished yet, and one runner at a time writes a period folder (see `lock`). A stop signal
+(see `stopping`) stops the workers before the record and the index are written for the last time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kpi_workbook.batch.executors import make_executor
+from kpi_workbook.batch.executors import WORKER_TIMEOUT, make_executor
 from kpi_workbook.batch.index import write_index
 from kpi_workbook.batch.jobs import CELL_TIMEOUT, NOTEBOOK_TIMEOUT, Job, scope_batches
 from kpi_workbook.batch.lock import run_lock
@@ -30,6 +32,7 @@ from kpi_workbook.batch.records import (
     UNDATED,
     RunResult,
     Status,
+    load_planned,
     load_runs,
     save_runs,
     scope_folder,
@@ -67,6 +70,7 @@ class RunRequest:
     progress: bool = True
     executor: str = "local"  # "local" (a process pool) or "dask" (an existing cluster, see scheduler)
     scheduler: str = ""  # the Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (default: the environment)
+    worker_timeout: float = WORKER_TIMEOUT  # how long a Dask run waits for a worker, at its start or later
 
 
 @dataclass
@@ -77,6 +81,7 @@ class RunSummary:
     period_dir: Path
     results: list[RunResult]
     runs: list[RunResult]
+    lost_workers: int = 0  # Dask workers that left the cluster during the run
 
     @property
     def index(self) -> Path:
@@ -166,9 +171,9 @@ def plan_jobs(request: RunRequest) -> tuple[list[Job], str, Path, Framework]:
             period_dir=period_dir, cell_timeout=request.cell_timeout, notebook_timeout=request.notebook_timeout)
         for scope in scopes for nb in notebooks
     ]
-    if request.retry_failed:
-        failed = {r.key for r in load_runs(period_dir) if r.status is not Status.OK}
-        jobs = [job for job in jobs if job.key in failed]
+    if request.retry_failed:  # the runs that failed, and those a stopped or killed runner did not finish
+        retry = {r.key for r in load_runs(period_dir) if r.status is not Status.OK} | load_planned(period_dir)
+        jobs = [job for job in jobs if job.key in retry]
     return jobs, period, period_dir, workspace.framework
 
 
@@ -190,26 +195,38 @@ def run_reports(request: RunRequest) -> RunSummary:
     runner is writing the same period folder.
     """
     jobs, period, period_dir, framework = plan_jobs(request)
-    executor = make_executor(request.executor, request.jobs, request.scheduler)
+    executor = make_executor(request.executor, request.jobs, request.scheduler, request.worker_timeout)
     if not jobs:  # only a retry with nothing left to retry
         return RunSummary(period=period, period_dir=period_dir, results=[], runs=load_runs(period_dir))
     with executor, run_lock(period_dir):  # the executor first: a Dask scheduler that does not answer writes nothing
         previous = load_runs(period_dir)  # read under the lock: what the last runner recorded
         runs = {r.key: r for r in previous}
+        planned = load_planned(period_dir) | {job.key for job in jobs}
+
+        def record() -> None:  # a kill loses only the runs not finished, which stay planned
+            save_runs(period_dir, list(runs.values()), jobs[0].workspace, period, planned)
+
+        record()
         results: list[RunResult] = []
+        lost_workers = 0
         progress = Progress(len(jobs), request.progress)
         try:
-            for kind, payload in executor.run(scope_batches(longest_first(jobs, previous))):
-                if kind == "started":
-                    progress.started(payload)
-                    continue
-                results.append(payload)
-                runs[payload.key] = payload
-                save_runs(period_dir, list(runs.values()), jobs[0].workspace, period)  # a kill loses only those running
-                progress.finished(payload)
+            with contextlib.closing(executor.run(scope_batches(longest_first(jobs, previous)))) as events:
+                for kind, payload in events:  # closed on the way out: the workers stop before the last record
+                    if kind == "started":
+                        progress.started(payload)
+                    elif kind == "lost":
+                        lost_workers += 1
+                    else:
+                        results.append(payload)
+                        runs[payload.key] = payload
+                        planned.discard(payload.key)
+                        record()
+                        progress.finished(payload)
         finally:
             progress.close()
-            save_runs(period_dir, list(runs.values()), jobs[0].workspace, period)
+            record()
             write_index(period_dir / INDEX_FILE, list(runs.values()), organization=framework.metadata.organization,
                         period=period or UNDATED)
-    return RunSummary(period=period, period_dir=period_dir, results=results, runs=list(runs.values()))
+    return RunSummary(period=period, period_dir=period_dir, results=results, runs=list(runs.values()),
+                      lost_workers=lost_workers)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
     from kpi_workbook.batch.runner import RunResult
 
 EXIT_FAILED_RUNS = 1
-EXIT_INTERRUPTED = 130
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -66,6 +64,9 @@ def run(
     scheduler: Annotated[str, typer.Option(
         envvar="KPI_WORKBOOK_DASK_SCHEDULER",
         help="Address of the Dask scheduler for --executor dask, e.g. tcp://10.0.0.5:8786.")] = "",
+    worker_timeout: Annotated[float, typer.Option(
+        min=0.1, envvar="KPI_WORKBOOK_DASK_WORKER_TIMEOUT",
+        help="Seconds --executor dask waits for a worker: at the start, and when the cluster has none left.")] = 60.0,
     pdf: Annotated[bool, typer.Option(
         "--pdf", help="Also print each scope's report (review first) to OUT/<period>/pdf/<scope>.pdf with headless "
                       "Chromium ($KPI_WORKBOOK_CHROMIUM, or chromium on the PATH).")] = False,
@@ -74,38 +75,41 @@ def run(
 
     Each team (department, organization) runs its notebooks in order in one kernel of its own, reset between
     notebooks. Exit 0 when every run succeeded, 1 when some failed (the others still ran), 2 for unusable input or
-    when another run is writing the same period folder, 130 when interrupted.
+    when another run is writing the same period folder, 130 / 143 / 129 when stopped by Ctrl-C / SIGTERM / SIGHUP.
     """
-    from kpi_workbook.batch.runner import RunRequest, run_reports  # papermill and nbconvert load slowly; only for `run`
+    from kpi_workbook.batch.stopping import exit_code, signal_name, stop_on_signals
 
+    stop_on_signals()  # before anything slow: a stop signal from here on ends the run cleanly
     teams, departments = _split(team), _split(department)
     if teams and all_teams:
         raise typer.BadParameter("give either --team or --all-teams, not both")
     if departments and all_departments:
         raise typer.BadParameter("give either --department or --all-departments, not both")
     limits = {"cell_timeout": timeout, "notebook_timeout": notebook_timeout}
-    request = RunRequest(
-        workspace=open_workspace_option(workspace), out=out, teams=teams, all_teams=all_teams, departments=departments,
-        all_departments=all_departments, organization=organization,
-        notebooks=_split([notebooks]), notebooks_dir=notebooks_dir, period=period, jobs=jobs,
-        retry_failed=retry_failed, progress=progress, executor=executor, scheduler=scheduler,
-        **{k: v for k, v in limits.items() if v is not None},
-    )
-    # Ctrl-C must reach this process: a SIGINT blocked in the mask it inherited (a parent's thread had blocked it)
-    # would never be delivered; an ignored one (nohup, a background job) stays ignored
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     try:
+        from kpi_workbook.batch.runner import RunRequest, run_reports  # papermill and nbconvert load slowly
+
+        request = RunRequest(
+            workspace=open_workspace_option(workspace), out=out, teams=teams, all_teams=all_teams,
+            departments=departments, all_departments=all_departments, organization=organization,
+            notebooks=_split([notebooks]), notebooks_dir=notebooks_dir, period=period, jobs=jobs,
+            retry_failed=retry_failed, progress=progress, executor=executor, scheduler=scheduler,
+            worker_timeout=worker_timeout, **{k: v for k, v in limits.items() if v is not None},
+        )
         summary = run_reports(request)
     except UnknownTeamError as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        typer.echo("interrupted: the runs that finished are recorded in runs.json and the index", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt as exc:
+        typer.echo(f"interrupted ({signal_name(exc)}): the runs that finished are recorded in runs.json and the "
+                   "index; --retry-failed runs those left", err=True)
+        raise typer.Exit(exit_code(exc)) from None
     if not summary.results:
-        echo_table(f"nothing to retry: no failed runs in {summary.period_dir}")
+        echo_table(f"nothing to retry: no failed or unfinished runs in {summary.period_dir}")
         return
     ok = len(summary.results) - len(summary.failed)
     echo_table(f"{ok} of {len(summary.results)} runs ok; reports in {summary.period_dir}\nindex: {summary.index}")
+    if summary.lost_workers:
+        echo_table(f"Dask workers lost during the run: {summary.lost_workers}")
     if pdf:
         from kpi_workbook.reports.pdf import print_run_packs  # Chromium is needed only for --pdf
 
