@@ -41,13 +41,16 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 from IPython.display import display
 
 from kpi_workbook import widgets
+from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import open_step, strategic_goals
+
+mode.set_report_mode(not interactive)
 
 # %%
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
-ctx.describe()
+mode.scope_line(ctx)
 
 # %% [markdown]
 # ## Strategy map
@@ -64,7 +67,7 @@ strategic_goals.strategy_map(ctx)
 # department, the map shows the objectives its roles' KPIs serve, with the objectives above them, scored over its
 # people.
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## Why it matters
 #
 # A KPI that serves no objective measures activity, not progress, and people soon learn to optimize it for its
@@ -142,7 +145,7 @@ if interactive:
     display(form, widgets.SavePanel(editor, team=ctx.team), live_map,
             widgets.redrawn(editor, widgets.objectives_tables(ctx)))
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## What to do next
 #
 # When every objective is served (or is about to be), go to **step 2, job descriptions**

@@ -36,15 +36,18 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 from IPython.display import display
 
 from kpi_workbook import widgets
+from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import job_descriptions, open_step
+
+mode.set_report_mode(not interactive)
 
 # %%
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
-ctx.describe()
+mode.scope_line(ctx)
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## What good looks like
 #
 # - **A purpose** in one or two sentences: why the role exists ("Win new mid-market customers for our sensors").
@@ -121,7 +124,7 @@ if interactive:
     display(widgets.RolesForm(editor, team=ctx.team), widgets.SavePanel(editor, team=ctx.team),
             widgets.redrawn(editor, widgets.roles_tables(ctx)))
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## What to do next
 #
 # When every responsibility has a clear expected outcome, go to **step 3, categories and role KPIs**

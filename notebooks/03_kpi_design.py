@@ -39,13 +39,16 @@ from IPython.display import display
 
 from kpi_workbook import widgets
 from kpi_workbook.analysis.categories import load_categories
+from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import kpi_design, open_step
+
+mode.set_report_mode(not interactive)
 
 # %%
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
-ctx.describe()
+mode.scope_line(ctx)
 
 # %% [markdown]
 # ## The categories
@@ -65,7 +68,8 @@ kpi_design.categories_report(load_categories().frame("categories"))
 
 # %% [markdown]
 # ## Each role's KPIs
-#
+
+# %% [markdown] tags=["workshop"]
 # **What good looks like:** three to eight KPIs per role (a longer list dilutes attention), each tied to a
 # responsibility and an objective, weights that add up to 100, at least one development KPI, and a mix of
 # leading and lagging indicators. **Common mistakes:** a KPI nobody can measure yet ("customer happiness"), two
@@ -79,12 +83,15 @@ kpi_design.role_kpis_report(kpis)
 # %% [markdown]
 # ## Computed or entered by hand
 #
-# Where each KPI's values will come from. A **computed** KPI has a *measure*: `kpi-workbook compute` runs it on
-# the records the HR and business systems export (the sources in `sources.yaml`), the same way every period, and
-# each value keeps its lineage (step 5 shows it). Every other KPI is **entered by hand**: its finished values come
-# in through `kpi-workbook import-actuals`, and ratings (qualitative KPIs) always do. A KPI entered by hand
-# whose source system exports records is a candidate for a measure: it saves work every quarter and leaves no
-# room for copying mistakes.
+# Where each KPI's values will come from. A **computed** KPI has a *measure* that is run on the records the HR and
+# business systems export (the *sources*), the same way every period, and each value keeps its lineage (step 5
+# shows it). Every other KPI is **entered by hand** as a finished value, and ratings (qualitative KPIs) always are.
+# A KPI entered by hand whose source system exports records is a candidate for a measure: it saves work every
+# quarter and leaves no room for copying mistakes.
+
+# %% [markdown] tags=["workshop"]
+# `kpi-workbook compute` runs the measures on the sources named in `sources.yaml`; values entered by hand come in
+# through `kpi-workbook import-actuals`.
 
 # %%
 measures = kpi_design.measure_table(ctx.framework, ctx.roles, ctx.root)
@@ -152,7 +159,7 @@ if interactive:
     display(picker, widgets.WeightsForm(editor, role=picker.role), widgets.SavePanel(editor, team=ctx.team),
             widgets.redrawn(editor, widgets.kpi_tables(ctx)))
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## What to do next
 #
 # With every role's KPIs chosen and balanced, go to **step 4, targets** (`04_targets.ipynb`): weights and

@@ -40,13 +40,16 @@ from IPython.display import display
 
 from kpi_workbook import widgets
 from kpi_workbook.reports import charts
+from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import kpi_design, open_step, targets
+
+mode.set_report_mode(not interactive)
 
 # %%
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period, periods=len(ctx.periods))
-ctx.describe()
+mode.scope_line(ctx)
 
 # %% [markdown]
 # ## Targets that challenge but remain achievable
@@ -56,7 +59,8 @@ ctx.describe()
 # trends, and what the best peers reach. A useful test is the **probability of attainment**: the share of past
 # values (or of peers) that would have met the target. Between 50 % and 80 % is *challenging but achievable*;
 # above is *too easy*; below is *unrealistic* (the framework's settings can move these limits).
-#
+
+# %% [markdown] tags=["workshop"]
 # **Weights** say what matters most: they add up to 100 per role; the role's main outcome usually carries 25–40,
 # a development KPI 10–15. **Common mistakes:** the target set to last year's average (half the people miss it
 # by definition), a stretch that equals the target, bands in the wrong order for a lower-is-better KPI
@@ -94,8 +98,10 @@ display(targets.current_report(current), targets.evidence_report(evidence))
 # One chart per role, with a panel per KPI. Each panel shows the KPI's median per period across the role's people
 # (the shaded area holds the middle half), the current threshold, target and stretch (or ranges) as bold lines, and
 # the percentile suggestion as thin lines. Charts are drawn for one team at a time: for the whole organization
-# they would run into the hundreds, so run this notebook per team (`kpi-workbook run --all-teams`), or chart any
-# KPI with the live form below.
+# they would run into the hundreds, so each team's report has its own.
+
+# %% [markdown] tags=["workshop"]
+# Run this notebook per team (`kpi-workbook run --all-teams`), or chart any KPI with the live form below.
 
 # %%
 charted = current if ctx.team else current.iloc[:0]
@@ -117,7 +123,7 @@ if interactive:
     display(widgets.TargetsForm(editor, ctx.actuals, ctx.employees, team=ctx.team),
             widgets.SavePanel(editor, team=ctx.team), widgets.redrawn(editor, widgets.targets_tables(ctx)))
 
-# %% [markdown]
+# %% [markdown] tags=["workshop"]
 # ## What to do next
 #
 # Share the levels with the people they apply to before the period starts. At the end of each period, import

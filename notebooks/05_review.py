@@ -37,14 +37,17 @@ from IPython.display import display
 
 from kpi_workbook.analysis import review, scoring
 from kpi_workbook.reports import charts
+from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import open_step
 from kpi_workbook.steps import review as step
 
+mode.set_report_mode(not interactive)
+
 # %%
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period)
-ctx.describe()
+mode.scope_line(ctx)
 
 # %%
 scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
@@ -68,7 +71,8 @@ step.summary(ctx, scores, flags, board, step.scope_values(ctx, scores))
 # it is the distance outside the target range. *What needs attention* ranks the KPIs by weight × shortfall (the gap
 # in band widths, target to threshold), then those that worsened most since the previous period. The last column
 # repeats step 4's verdict where past values met the target too seldom (*unrealistic*) or too often (*too easy*).
-#
+
+# %% [markdown] tags=["workshop"]
 # **Good reviews** look at trends, not a single period; ask first whether the data is right; and change a target
 # only with the evidence of step 4. **Common mistakes:** reading a red score as a verdict on the person without
 # looking at the KPI (a target nobody meets is a target problem), ignoring grey KPIs, and changing five things at
@@ -138,14 +142,16 @@ display(step.people_table(people, ctx.employees, ctx.framework))
 # %% [markdown]
 # ## Where do the numbers come from
 #
-# Before discussing a score, check its data. A **computed** value was calculated by `kpi-workbook compute` from
-# the records a system exported (the *source*); the tables show how many source rows were behind it, when it was
-# computed, and the first characters of its *definition* hash. Values with the same hash were computed by the same
-# measure on the same source settings; a different hash means the measure, its source or the KPI's frequency
-# changed in between, and a value computed before today's definition says so: run `kpi-workbook compute` again.
-# An **imported** value was entered by hand or came from a file of finished values (`kpi-workbook import-actuals`,
-# or the ratings form): ask who supplied it. A computed value from very few source rows (a person with two deals)
-# deserves care before anyone reads much into it.
+# Before discussing a score, check its data. A **computed** value was calculated from the records a system exported
+# (the *source*); the tables show how many source rows were behind it, when it was computed, and the first
+# characters of its *definition* hash. Values with the same hash were computed by the same measure on the same
+# source settings; a different hash means the measure, its source or the KPI's frequency changed in between, and a
+# value computed before today's definition says so: it needs computing again. An **imported** value was entered by
+# hand, rated in the review or came from a file of finished values: ask who supplied it. A computed value from very
+# few source rows (a person with two deals) deserves care before anyone reads much into it.
+
+# %% [markdown] tags=["workshop"]
+# `kpi-workbook compute` computes the values again; `kpi-workbook import-actuals` imports finished values.
 
 # %%
 lineage = step.value_lineage(ctx.actuals, ctx.store, ctx.period)
@@ -182,5 +188,8 @@ if interactive and ctx.team:
 # ## What to do next
 #
 # Agree on the changes, make them in steps 1 to 4 (objectives, job descriptions, KPIs, targets), and save a new
-# version of the framework for the next review cycle; `kpi-workbook diff OLD NEW` shows what changed. The per-team
-# Excel export (`kpi-workbook export`) hands the scorecards and flags to the teams.
+# version of the framework for the next review cycle.
+
+# %% [markdown] tags=["workshop"]
+# `kpi-workbook diff OLD NEW` shows what changed. The per-team Excel export (`kpi-workbook export`) hands the
+# scorecards and flags to the teams.

@@ -15,7 +15,14 @@ from matplotlib.figure import Figure
 from kpi_workbook.analysis.history import kpi_history, role_history
 from kpi_workbook.analysis.review import kpi_scorecard, trends
 from kpi_workbook.analysis.targets import suggest_for_framework, suggest_targets
-from kpi_workbook.reports.charts import COLOURS, history_chart, role_history_charts, scorecard_chart, trend_chart
+from kpi_workbook.reports.charts import (
+    COLOURS,
+    LINE_COLOURS,
+    history_chart,
+    role_history_charts,
+    scorecard_chart,
+    trend_chart,
+)
 from kpi_workbook.workspace.sample import quarter_labels
 
 PERIODS = quarter_labels("2024Q1", 8)
@@ -96,14 +103,21 @@ def test_scorecard_chart_marks_missing_data(scored_sample, tmp_path):
     assert [t.get_text() for t in fig.axes[0].texts] == ["no data"] * len(grey)
 
 
-def test_trend_chart_has_one_line_per_team(scored_sample, tmp_path):
+def test_trend_chart_has_one_line_per_team_and_highlights_the_lowest_and_highest(scored_sample, tmp_path):
     framework, _, _, scores = scored_sample
-    fig = trend_chart(trends(scores, "team"), group="team", title="Team scores")
+    trend = trends(scores, "team")
+    fig = trend_chart(trend, group="team", title="Team scores")
     render(fig, tmp_path / "trend.png")
     ax = fig.axes[0]
     teams = {t.id for t in framework.teams}
-    assert {line.get_label() for line in ax.lines} == teams | {"target (100 %)"}
-    assert all(line.get_xdata().size == len(PERIODS) for line in ax.lines if line.get_label() in teams)
+    drawn = [line for line in ax.lines if len(line.get_xdata()) == len(PERIODS)]
+    assert len(drawn) == len(teams)
+    coloured = {line.get_label() for line in drawn if line.get_color() in LINE_COLOURS}
+    last = trend[trend["period"].astype(str) == PERIODS[-1]].sort_values("score")["team"].astype(str).tolist()
+    assert coloured == {*last[:3], *last[-3:]}, "the three lowest and the three highest in colour"
+    assert f"{len(teams) - 6} others" in [line.get_label() for line in ax.lines]
+    assert not {line.get_color() for line in ax.lines} & set(COLOURS.values()), "no status colour"
+    assert all(team in fig.alt for team in teams) and fig.alt.startswith("Line chart Team scores from")
     assert [t.get_text() for t in ax.get_xticklabels()] == PERIODS
     assert ax.get_ylabel() == "weighted score (%)"
 

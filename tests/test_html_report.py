@@ -134,8 +134,8 @@ def test_widgets_javascript_and_code_are_not_in_the_report(html):
 
 def test_report_keeps_markdown_tables_and_heading(html):
     assert "The weights" in html and "<td>E0001</td>" in html
-    assert "<strong>Sales</strong> · 04_targets" in html and "Period 2025Q4" in html
-    assert "<title>Sales · 04_targets · 2025Q4</title>" in html
+    assert "<strong>Sales</strong> · Step 4 · Targets" in html and "Period 2025Q4" in html
+    assert "<title>Sales · Step 4 · Targets · 2025Q4</title>" in html
 
 
 def test_markdown_and_html_outputs_are_sanitized_but_keep_tables_headings_and_inline_images(executed, tmp_path):

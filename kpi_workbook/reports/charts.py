@@ -17,6 +17,7 @@ from kpi_workbook.analysis.history import HISTORY_COLUMNS
 from kpi_workbook.analysis.targets import history_frame
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.core.periods import sort_periods
+from kpi_workbook.reports.alt_text import history_alt, scores_alt, trend_alt
 from kpi_workbook.reports.figures import ChartFigure
 
 if TYPE_CHECKING:
@@ -37,6 +38,12 @@ PANELS_PER_ROW = 3
 PANEL_SIZE = (4.2, 2.2)
 MARGINS = {"left": 0.7, "right": 0.1, "title": 0.3, "top": 0.75, "bottom": 0.6, "between": 0.75, "text": 0.1}
 LEGEND_ROW_HEIGHT, LEGEND_COLUMN_WIDTH = 0.22, 2.1
+# Trend lines: colours that are none of the status colours (green, amber, red, grey), each with its own marker; with
+# more lines than colours, the lowest and the highest scores of the last period are drawn in colour, the rest thin
+# and light
+LINE_COLOURS = ("#1565c0", "#6a1b9a", "#6d4c41", "#00838f", "#ad1457", "#283593")
+LINE_MARKERS = ("o", "s", "^", "D", "v", "P")
+BACKGROUND_LINE = {"color": "#cfd8dc", "linewidth": 1.0, "zorder": 1}
 
 
 def _bands(source: Any) -> dict[str, Any]:
@@ -101,7 +108,14 @@ def history_chart(history: Any, polarity: Polarity | str, bands: Any = None, sug
     ax.set_xlabel("period")
     ax.set_ylabel(unit or "value")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    fig.alt = history_alt(title or "the KPI", [(title or "the KPI", *_latest(frame), _bands(bands)["target"])])
     return fig
+
+
+def _latest(frame: pd.DataFrame) -> tuple[object, str]:
+    """The median of a history's last period with values, and that period (NaN and '' without values)."""
+    medians = frame.groupby("period", observed=False)["value"].median().dropna()
+    return (medians.iloc[-1], str(medians.index[-1])) if len(medians) else (float("nan"), "")
 
 
 def role_history_charts(history: pd.DataFrame, suggestions: pd.DataFrame, periods: Sequence[str] | None = None,
@@ -121,6 +135,7 @@ def role_history_charts(history: pd.DataFrame, suggestions: pd.DataFrame, period
     empty = history.iloc[:0]
     figures = []
     for role, rows in suggestions.groupby(suggestions["role"].astype(str), sort=False):
+        panels = []
         count = len(rows)
         width, height = min(columns, count), -(-count // min(columns, count))
         fig = ChartFigure()
@@ -131,6 +146,7 @@ def role_history_charts(history: pd.DataFrame, suggestions: pd.DataFrame, period
             frame = history_frame(by_kpi.get((role, str(row["kpi_id"])), empty)[HISTORY_COLUMNS], axis)
             current = {name: row.get(f"current_{name}") for name in BAND_NAMES}
             _draw_history(ax, frame, row["polarity"], current, row, title=str(row["kpi_name"]), markersize=4)
+            panels.append((str(row["kpi_name"]), *_latest(frame), _bands(current)["target"]))
             ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))  # few, round values
             ax.set_xticks(range(len(axis)))
             ax.set_xlim(-0.5, len(axis) - 0.5)
@@ -150,6 +166,7 @@ def role_history_charts(history: pd.DataFrame, suggestions: pd.DataFrame, period
         fig.legend(labelled.values(), labelled.keys(), loc="upper center",
                    bbox_to_anchor=(0.5, 1 - MARGINS["title"] / inches_high), ncols=columns_of_legend,
                    fontsize="small", frameon=False)
+        fig.alt = history_alt(role, panels)
         figures.append(fig)
     return figures
 
@@ -190,6 +207,7 @@ def scorecard_chart(rows: pd.DataFrame, label: str = "kpi_id", title: str = "") 
     ax.set_xlim(0, max(160.0, float(scores.max()) + 20))
     ax.set_title(title)
     fig.legend(loc="outside lower right", fontsize="small")  # below the axes: never over a bar's value label
+    fig.alt = scores_alt(title, table[label].astype(str), table["score"], table["status"].astype(str))
     return fig
 
 
@@ -204,8 +222,15 @@ def trend_chart(trend: pd.DataFrame, group: str = "team", title: str = "") -> Fi
     fig = ChartFigure(figsize=(8, 4), layout="constrained")
     ax = fig.subplots()
     positions = range(len(periods))
+    highlighted = _highlighted(wide)
     for name in wide.columns:
-        ax.plot(positions, wide[name], marker="o", label=str(name))
+        if name not in highlighted:
+            ax.plot(positions, wide[name], **BACKGROUND_LINE)
+    for index, name in enumerate(highlighted):
+        ax.plot(positions, wide[name], marker=LINE_MARKERS[index], color=LINE_COLOURS[index], linewidth=2,
+                label=str(name), zorder=2)
+    if len(highlighted) < len(wide.columns):
+        ax.plot([], [], label=f"{len(wide.columns) - len(highlighted)} others", **BACKGROUND_LINE)
     ax.axhline(TARGET_SCORE, color="#37474f", linestyle="--", linewidth=1, label="target (100 %)")
     ax.set_xticks(list(positions), periods, rotation=45 if len(periods) > 8 else 0)
     ax.set_xlabel("period")
@@ -213,4 +238,14 @@ def trend_chart(trend: pd.DataFrame, group: str = "team", title: str = "") -> Fi
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     ax.grid(axis="y", alpha=0.3)
+    fig.alt = trend_alt(title, wide)
     return fig
+
+
+def _highlighted(wide: pd.DataFrame) -> list:
+    """The lines drawn in colour: all when they are few, else the lowest and the highest in the last period."""
+    if len(wide.columns) <= len(LINE_COLOURS):
+        return list(wide.columns)
+    last = wide.ffill().iloc[-1].sort_values()
+    half = len(LINE_COLOURS) // 2
+    return [*last.index[:half], *last.index[-half:]]

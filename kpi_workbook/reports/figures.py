@@ -17,7 +17,12 @@ class ChartFigure(Figure):
     pass; the package's charts keep every label on the canvas (constrained layout or margins set in inches), so
     there is nothing to crop. A chart shows the same way whatever the matplotlib backend is, also with
     MPLBACKEND=Agg. ``savefig`` works as for any Figure.
+
+    ``alt`` says what the chart shows, in words made from its data: a report gives it to the image as its text
+    alternative.
     """
+
+    alt: str = ""
 
     def png(self) -> bytes:
         """The figure as PNG bytes, at the figure's size and dpi."""
@@ -29,7 +34,11 @@ class ChartFigure(Figure):
         """What a notebook shows: the PNG (base64) and a text line for plain-text viewers."""
         return {PNG: base64.b64encode(self.png()).decode("ascii"), "text/plain": repr(self)}
 
+    def display_metadata(self) -> dict[str, dict[str, str]]:
+        """The PNG's metadata: its text alternative."""
+        return {PNG: {"alt": self.alt}} if self.alt else {}
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self.display_bundle(), raw=True)
+        display(self.display_bundle(), metadata=self.display_metadata(), raw=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -34,6 +34,11 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 DISPLAY_PRIORITY = ["text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg", "text/latex",
                     "text/plain"]
 
+CONTENTS_MARK = "<!-- kpi-contents -->"  # where the contents list goes, once the headings are known
+HEADING = re.compile(r'<h([12]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
+STEP_STEM = re.compile(r"^(\d\d)_(\w+)$")
+ACRONYMS = {"kpi": "KPI", "kpis": "KPIs"}
+
 # What an offline report needs: its own inline styles and data: images; no script, no request, no frame, no form.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
                            "script-src 'none'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
@@ -41,7 +46,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">'
 
 # The lab template without the blocks that load require.js, MathJax, Mermaid and the widget renderer from
-# a CDN, with a heading that says whose report it is and a link back to the index.
+# a CDN, with a heading that says whose report it is, links to the scope's other reports and back to the index, a
+# contents list (filled in after the export), charts with their text alternatives and body text of at least 14 px.
 REPORT_TEMPLATE = """\
 {%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}""" + CSP_META + """{%- endblock html_head_js -%}
@@ -54,12 +60,22 @@ REPORT_TEMPLATE = """\
 .kpi-report-header { font-family: var(--jp-ui-font-family); color: var(--jp-ui-font-color1);
   border-bottom: 1px solid var(--jp-border-color2); padding: 8px 0 10px; margin-bottom: 12px; }
 .kpi-report-header a { color: var(--jp-content-link-color); }
-.kpi-report-header .kpi-report-meta { color: var(--jp-ui-font-color2); font-size: 0.9em; }
+.kpi-report-header .kpi-report-meta { color: var(--jp-ui-font-color2); }
+.kpi-report-header nav ol { display: inline; margin: 0; padding: 0; }
+.kpi-report-header nav li { display: inline; }
+.kpi-report-header nav li + li::before { content: " · "; color: var(--jp-ui-font-color2); }
+.kpi-report-header nav { margin-top: 4px; }
+@media screen {
+  html body.jp-Notebook, html .jp-RenderedHTMLCommon, html .jp-RenderedHTMLCommon :is(p, li, td, th),
+  html .kpi-report-header { font-size: 15px; }
+  html .jp-RenderedHTMLCommon :is(small, .small) { font-size: 14px; }
+}
 @page { size: A4; margin: 12mm 10mm 14mm 10mm;
   @bottom-left { content: {{ report.footer_css if report else '""' }}; font: 8pt sans-serif; color: #59636e; }
   @bottom-right { content: "page " counter(page) " of " counter(pages); font: 8pt sans-serif; color: #59636e; } }
 @media print {  /* "html" first: these rules outweigh the lab stylesheet that comes after them */
   html .kpi-screen-only { display: none; }  /* links to other files: a PDF would turn them into file:// addresses */
+  html .kpi-report-header { font-size: 10pt; }
   html body.jp-Notebook { margin: 0; padding: 0; }
   html .jp-Cell { padding: 2px 0; }
   html .jp-MarkdownCell h1 { break-before: page; }
@@ -83,12 +99,22 @@ REPORT_TEMPLATE = """\
 {%- set report = resources.get('kpi_report') -%}
 {%- if report %}
 <header class="kpi-report-header">
-  <div><strong>{{ report.team | e }}</strong> · {{ report.notebook | e }}</div>
-  <div class="kpi-report-meta">Period {{ report.period | e }}<span class="kpi-screen-only"> ·
-    <a href="{{ report.index_href | e }}">all reports</a></span></div>
+  <div><strong>{{ report.team | e }}</strong>{% if report.title %} · {{ report.title | e }}{% endif %}</div>
+  <div class="kpi-report-meta">Period {{ report.period | e }}</div>
+  <nav class="kpi-screen-only" aria-label="Reports of this scope"><a href="{{ report.index_href | e }}">All reports
+    (index)</a> · <ol>
+    {%- for label, href in report.links %}<li>{% if href %}<a href="{{ href | e }}">{{ label | e }}</a>
+    {%- else %}<strong aria-current="page">{{ label | e }}</strong>{% endif %}</li>{% endfor %}</ol></nav>
+  """ + CONTENTS_MARK + """
 </header>
 {%- endif %}
 {%- endblock body_header -%}
+{% block data_png scoped %}
+<div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
+ alt="{{ ((output | get_metadata('alt', 'image/png')) or 'Chart') | escape_html }}">
+</div>
+{%- endblock data_png %}
 """
 
 # Markup that markdown, pandas tables and the notebooks' HTML outputs use; everything else is shown as text.
@@ -122,15 +148,33 @@ def css_string(text: str) -> str:
     return '"' + "".join(c if c.isalnum() or c in " ·.,_-()" else f"\\{ord(c):x} " for c in text) + '"'
 
 
+def step_title(stem: str) -> str:
+    """A step notebook's name as a reader sees it: 03_kpi_design → 'Step 3 · KPI design'; any other name as it is."""
+    found = STEP_STEM.match(stem)
+    if not found:
+        return stem
+    words = " ".join(ACRONYMS.get(word, word) for word in found[2].split("_"))
+    return f"Step {int(found[1])} · {words[:1].upper()}{words[1:]}"
+
+
+def step_links(current: str, source_dir: str | Path) -> tuple[tuple[str, str], ...]:
+    """Links to the step reports beside a step report (one per step notebook of `source_dir`); the current one
+    without an address."""
+    stems = sorted(p.stem for p in Path(source_dir).glob("[0-9][0-9]_*.ipynb")) if str(source_dir) else []
+    return tuple((step_title(stem), "" if stem == current else f"{stem}.html") for stem in stems)
+
+
 @dataclass(frozen=True)
 class ReportHeading:
-    """What the heading of a report says: whose it is, which step and period, and where the index is (a link shown
-    on screen only)."""
+    """What the heading of a report says: whose it is, which step and period; where the index is and the links to
+    the scope's other reports (shown on screen only; by default the step reports beside a step report)."""
 
     team: str
     notebook: str
     period: str
     index_href: str = "../index.html"
+    links: tuple[tuple[str, str], ...] | None = None
+    title: str | None = None
 
     @property
     def footer_css(self) -> str:
@@ -206,9 +250,27 @@ def _allowed_attribute(tag: str, name: str, value: str) -> bool:
     return True
 
 
+class _NoContentLinks(Filter):
+    """Keeps the text of every link and drops the link: text from the framework and the data (a name holding an
+    <a> element, a URL that markdown turns into a link) never becomes something to click; the heading anchors
+    (¶) go with their text."""
+
+    def __iter__(self):
+        anchor = 0
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EndTag") and token["name"] == "a":
+                if token["type"] == "StartTag" and "anchor-link" in token["data"].get((None, "class"), ""):
+                    anchor += 1
+                elif token["type"] == "EndTag" and anchor:
+                    anchor -= 1
+                continue
+            if not anchor:
+                yield token
+
+
 _CLEANER = bleach.Cleaner(
     tags=ALLOWED_TAGS, attributes=_allowed_attribute, protocols={"http", "https", "mailto", "data"},
-    strip=False, strip_comments=True, filters=[_DropLoadingStylesheets, _BreakableCells],
+    strip=False, strip_comments=True, filters=[_DropLoadingStylesheets, _BreakableCells, _NoContentLinks],
     css_sanitizer=_ReportCssSanitizer(allowed_css_properties=ALLOWED_CSS_PROPERTIES),
 )
 
@@ -276,9 +338,21 @@ def notebook_to_html(
 
     ``source_dir`` is the folder of the source notebook, where images linked from markdown are found.
     """
-    name = f"{heading.team} · {heading.notebook} · {heading.period}" if heading else nb.metadata.get("title", "report")
+    name = (f"{heading.team} · {step_title(heading.notebook)} · {heading.period}" if heading
+            else nb.metadata.get("title", "report"))
     resources: dict = {"metadata": {"name": name, "path": str(source_dir)}}
     if heading:
-        resources["kpi_report"] = heading
+        resources["kpi_report"] = replace(
+            heading, title=step_title(heading.notebook) if heading.title is None else heading.title,
+            links=step_links(heading.notebook, source_dir) if heading.links is None else heading.links)
     html, _ = _exporter().from_notebook_node(strip_widgets(nb), resources=resources)
-    return html
+    return html.replace(CONTENTS_MARK, contents(html), 1)
+
+
+def contents(html: str) -> str:
+    """A contents list linking the page's headings: its h1 when it has several (a pack of steps), else its h2."""
+    headings = [(int(level), anchor, text) for level, anchor, text in HEADING.findall(html)]
+    level = 1 if sum(h[0] == 1 for h in headings) > 1 else 2
+    items = "".join(f'<li><a href="#{anchor}">{bleach.clean(text, tags=set(), strip=True).strip()}</a></li>'
+                    for found, anchor, text in headings if found == level)
+    return f'<nav class="kpi-screen-only" aria-label="Contents">Contents: <ol>{items}</ol></nav>' if items else ""

@@ -16,7 +16,7 @@ import nbformat
 
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import KpiWorkbookError
-from kpi_workbook.reports.html import ReportHeading, notebook_to_html
+from kpi_workbook.reports.html import ReportHeading, notebook_to_html, step_title
 
 CHROMIUM_ENV = "KPI_WORKBOOK_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -114,9 +114,11 @@ def print_packs(period_dir: Path, runs: Iterable[Run], period: str) -> list[Path
     printed = []
     for folder, found in sorted(scopes.items()):
         by_stem = {run.notebook: run for run in found}
-        notebooks = [period_dir / by_stem[stem].ipynb for stem in pack_order(list(by_stem))]
+        order = pack_order(list(by_stem))
+        notebooks = [period_dir / by_stem[stem].ipynb for stem in order]
         name = folder.lstrip("_")
-        heading = ReportHeading(team=found[0].team_name, notebook="report", period=period)
+        links = tuple((step_title(stem), f"../{by_stem[stem].ipynb.removesuffix('.ipynb')}.html") for stem in order)
+        heading = ReportHeading(team=found[0].team_name, notebook="report", period=period, links=links, title="")
         write_pack(notebooks, heading, out / f"{name}.html", out / f"{name}.pdf", chromium)
         printed.append(out / f"{name}.pdf")
     return printed

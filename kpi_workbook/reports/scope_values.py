@@ -13,6 +13,7 @@ import pandas as pd
 from kpi_workbook.analysis.review import BY_ROLE, COMPARED
 from kpi_workbook.core.measures import Function, Measure
 from kpi_workbook.core.model import Framework, KpiDefinition, Polarity
+from kpi_workbook.reports.mode import report_mode
 from kpi_workbook.reports.tables import EMPTY_TEXT, REPORT_CSS, Col, ReportTable
 from kpi_workbook.reports.units import (
     NO_CHANGE,
@@ -166,7 +167,7 @@ class ScopeValues:
     after: str = ""  # plain text, below the table
 
     def _repr_html_(self) -> str:
-        parts = [f"<h2>{html.escape(self.title)}</h2>", f"<p>{html.escape(self.before)}</p>",
+        parts = [f'<h2 id="scope-values">{html.escape(self.title)}</h2>', f"<p>{html.escape(self.before)}</p>",
                  self.table._repr_html_() if self.table is not None else "",
                  f"<p>{html.escape(self.after)}</p>" if self.after else ""]
         return f'{REPORT_CSS}<div class="kpi-scope-values">{"".join(parts)}</div>'
@@ -185,8 +186,9 @@ def scope_values_view(values: pd.DataFrame, framework: Framework, level: str, wh
     if not values["measured"].any():
         return ScopeValues(title, by_hand)
     if values[["value", "previous_value"]].isna().all(axis=None):
-        return ScopeValues(title, f"No value of {whose} is stored yet: kpi-workbook compute computes each KPI's "
-                                  f"value over all the {level}'s records.", after=by_hand)
+        how = "its KPIs are computed" if report_mode() else "kpi-workbook compute computes each KPI's value"
+        return ScopeValues(title, f"No value of {whose} is stored yet: {how} over all the {level}'s records.",
+                           after=by_hand)
     period, previous = values["period"].iloc[0], values["previous_period"].iloc[0]
     table = ReportTable(_shown(values, framework), _columns(period, previous), noun=("KPI", "KPIs"))
     return ScopeValues(title, _intro(level, whose), table, by_hand)

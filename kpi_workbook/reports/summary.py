@@ -14,6 +14,7 @@ import pandas as pd
 
 from kpi_workbook.analysis.review import GROUP
 from kpi_workbook.analysis.scoring import roll_up
+from kpi_workbook.reports.mode import for_readers, report_mode
 from kpi_workbook.reports.tables import REPORT_CSS, STATUS_COLOURS, STATUS_SYMBOLS, status_counts
 from kpi_workbook.reports.units import MINUS
 from kpi_workbook.workspace.changelog import ChangeEntry
@@ -99,8 +100,8 @@ def _plural(n: int, noun: str) -> str:
 
 
 def _prose(text: str) -> str:
-    """Text escaped for HTML, with `code` spans shown as code."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+    """Text escaped for HTML, with `code` spans shown as code (in a report, without commands and backticks)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(for_readers(text)))
 
 
 def _flag_items(flags: pd.DataFrame, names: dict[str, dict[str, str]]) -> str:
@@ -122,8 +123,9 @@ def _flag_items(flags: pd.DataFrame, names: dict[str, dict[str, str]]) -> str:
 def _change_items(change: ChangeEntry | None) -> str:
     """What changed in the framework in its latest review cycle, from the change log."""
     if change is None:
-        return ("<h3>What changed in the framework</h3><p>No change log yet: record a review cycle with "
-                "<code>kpi-workbook diff REV -w DIR --record WHY</code>.</p>")
+        how = "" if report_mode() else (": record a review cycle with "
+                                         "<code>kpi-workbook diff REV -w DIR --record WHY</code>")
+        return f"<h3>What changed in the framework</h3><p>No change log yet{how}.</p>"
     items = "".join(f"<li>{html.escape(line)}</li>" for line in change.changes) or "<li>no change to the framework</li>"
     return (f"<h3>What changed in the framework · version {html.escape(change.version)}, {change.date:%Y-%m-%d}</h3>"
             f"<p>{html.escape(change.why)}</p><ul>{items}</ul>")
@@ -152,7 +154,7 @@ class ReportSummary:
     def _box(self) -> str:
         """The summary box: score, change, counts and why; kept on one page in print."""
         why = f'<ul class="kpi-why">{self.why}</ul>' if self.why else ""
-        return (f'<div class="kpi-summary"><h2>Summary · {html.escape(self.name)} · '
+        return (f'<div class="kpi-summary"><h2 id="summary">Summary · {html.escape(self.name)} · '
                 f'{html.escape(self.figures.period)}</h2>{_score_line(self.figures)}'
                 f"{_counts(self.kpis if self.kpis is not None else self.figures.kpis, 'KPIs (per team and role)')}"
                 f"{_counts(self.figures.people, 'people')}{why}</div>")

@@ -14,7 +14,9 @@ from kpi_workbook.analysis.measures.kinds import describe_measure
 from kpi_workbook.core.measures import derived_kpis, parse_derived
 from kpi_workbook.core.model import Category, Framework, Indicator, KpiDefinition, MeasureType, Role
 from kpi_workbook.core.numbers import number_text
+from kpi_workbook.reports.alt_text import stacked_alt
 from kpi_workbook.reports.figures import ChartFigure
+from kpi_workbook.reports.mode import formula_text, report_mode
 from kpi_workbook.reports.tables import Col, ReportTable
 from kpi_workbook.workspace.sources import Source, load_sources
 
@@ -101,6 +103,7 @@ def balance_chart(table: pd.DataFrame) -> Figure:
     ax.set_xlabel("weight")
     ax.set_title("Balance of each role's KPIs across categories")
     fig.legend(loc="outside right upper", frameon=False)
+    fig.alt = stacked_alt("of each role's KPI weight by category", weights[::-1])
     return fig
 
 
@@ -112,16 +115,18 @@ def _source_text(definition: KpiDefinition, framework: Framework, sources: Mappi
     if measure.derived is not None:
         operands = [getattr(framework.kpi(k), "name", k) for k in derived_kpis(parse_derived(measure.derived))]
         return "the KPIs " + ", ".join(operands)
-    return ", ".join(f"{s} ({sources[s].location})" if s in sources else s for s in measure.sources)
+    located = not report_mode()  # a report names the source, not its file or table
+    return ", ".join(f"{s} ({sources[s].location})" if located and s in sources else s for s in measure.sources)
 
 
 def _how(definition: KpiDefinition) -> str:
-    """How a KPI's values reach the store: the command, or the ratings form for a rating."""
+    """How a KPI's values reach the store: the command, or the ratings form for a rating (in a report, in words)."""
+    words = report_mode()
     if definition.measure is not None:
-        return "kpi-workbook compute"
+        return "computed from the source's records" if words else "kpi-workbook compute"
     if definition.measure_type is MeasureType.QUALITATIVE:
-        return "rated: step 5's form or import-actuals"
-    return "kpi-workbook import-actuals"
+        return "rated in the review" if words else "rated: step 5's form or import-actuals"
+    return "imported as finished values" if words else "kpi-workbook import-actuals"
 
 
 def measure_table(framework: Framework, roles: Sequence[Role] | None = None, root: Path | None = None) -> pd.DataFrame:
@@ -148,7 +153,7 @@ def measure_table(framework: Framework, roles: Sequence[Role] | None = None, roo
         rows.append({
             "kpi": kpi_id, "name": definition.name, "unit": definition.unit, "roles": ", ".join(dict.fromkeys(titles)),
             "origin": ENTERED if measure is None else COMPUTED,
-            "measure": ENTERED if measure is None else describe_measure(measure),
+            "measure": ENTERED if measure is None else formula_text(describe_measure(measure)),
             "how": _how(definition), "source": _source_text(definition, framework, sources),
         })
     frame = pd.DataFrame(rows, columns=MEASURE_COLUMNS)

@@ -14,6 +14,7 @@ from IPython.display import Markdown
 from kpi_workbook.analysis.review import DATA_FLAGS, attention, kpi_actuals, scope_kpi_values, scope_kpis
 from kpi_workbook.analysis.targets import TOO_EASY, UNREALISTIC, suggest_for_framework
 from kpi_workbook.core.model import Framework
+from kpi_workbook.reports.mode import for_readers
 from kpi_workbook.reports.scope_values import ScopeValues, scope_values_view
 from kpi_workbook.reports.scorecard import attention_items, kpi_actuals_table, next_action, row_gap_text
 from kpi_workbook.reports.summary import ReportSummary, scope_figures
@@ -189,6 +190,7 @@ def flags_table(flags: pd.DataFrame, framework: Framework) -> ReportTable:
     """The review's flags with their recommendations, warnings first; grouped by flag when long."""
     table = with_names(flags, framework)
     table["flag_text"] = table["flag"].str.replace("_", " ")
+    table["recommendation"] = table["recommendation"].map(for_readers)
     table["kpi_id_name"] = table["kpi_id_name"].where(table["kpi_id"].astype(str) != "", "")
     table["role_name"] = table["role_name"].where(table["role"].astype(str) != "", "")
     return ReportTable(table, {

@@ -8,10 +8,12 @@ import pandas as pd
 from IPython.display import Markdown
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from kpi_workbook.analysis.scoring import score_actuals
 from kpi_workbook.analysis.strategy_map import strategy_map as strategy_map_data
 from kpi_workbook.core.model import Framework, Role
+from kpi_workbook.reports.alt_text import stacked_alt
 from kpi_workbook.reports.figures import ChartFigure
 from kpi_workbook.reports.strategy_map import PERSPECTIVE_LABELS, StrategyMapSVG, strategy_map_view
 from kpi_workbook.reports.tables import Col, ReportTable
@@ -139,8 +141,12 @@ def coverage_chart(coverage: pd.DataFrame) -> Figure:
     ax.barh(labels, frame["direct_kpis"], color=colors)
     ax.set_xlabel("role KPIs serving the objective (solid: directly, light: through child objectives)")
     ax.set_title("Objective → KPI coverage")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole ticks
     handles = [Patch(color=color, label=label) for label, color in PERSPECTIVE_COLORS.items()]
     fig.legend(handles=handles, loc="outside right upper", frameon=False)
+    counts = coverage.set_index("objective")[["direct_kpis", "cascaded_kpis"]]
+    fig.alt = stacked_alt("of the role KPIs serving each objective", counts.set_axis(
+        ["directly", "in all, with child objectives"], axis=1), unit=" KPIs")
     return fig
 
 
