@@ -13,8 +13,11 @@ An MkDocs hook (``hooks:`` in mkdocs.yml). It adds these pages to the site:
 
 from __future__ import annotations
 
+import ast
 import enum
+import functools
 import inspect
+import textwrap
 import types
 import typing
 from dataclasses import dataclass
@@ -73,6 +76,34 @@ def file_models() -> list[FileModels]:
                    "kpis.yaml", (KpiDefinition,)),
     ]
 
+
+
+# --- field descriptions ---------------------------------------------------------------------------------------
+
+@functools.cache
+def _attribute_docstrings(cls: type) -> dict[str, str]:
+    """The docstring written under each annotated attribute of a class's own body, by attribute name."""
+    try:
+        body = ast.parse(textwrap.dedent(inspect.getsource(cls))).body[0].body
+    except (OSError, TypeError, IndexError, AttributeError):
+        return {}
+    return {node.target.id: inspect.cleandoc(following.value.value)
+            for node, following in zip(body, body[1:], strict=False)
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+            and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)
+            and isinstance(following.value.value, str)}
+
+
+def description(model: type[BaseModel], name: str) -> str:
+    """A field's description: its `Field(description=...)`, else the docstring under it in its class (read here,
+    at build time, so that building the models at run time never parses their source)."""
+    given = model.model_fields[name].description
+    if given:
+        return given
+    for cls in model.__mro__:
+        if isinstance(cls, type) and issubclass(cls, BaseModel) and name in _attribute_docstrings(cls):
+            return _attribute_docstrings(cls)[name]
+    return ""
 
 
 # --- types in words -------------------------------------------------------------------------------------------
@@ -136,7 +167,7 @@ def model_table(model: type[BaseModel], page: str = "") -> str:
     for name, field in model.model_fields.items():
         key = field.alias or name
         rows.append(f"| `{key}` | {_cell(type_text(field.annotation, page))} | {_default_text(field)} "
-                    f"| {_cell(field.description or '')} |")
+                    f"| {_cell(description(model, name))} |")
     return "\n".join(rows)
 
 
@@ -199,7 +230,7 @@ def measure_kinds_page() -> str:
              "(see [Add a measure kind](../how-to/new-measure.md)).\n"]
     for name, kind in KINDS.items():
         field = Measure.model_fields[name]
-        parts.append(f"## `{name}`\n\n{field.description}\n\nModule: `{type(kind).__module__}`, class "
+        parts.append(f"## `{name}`\n\n{description(Measure, name)}\n\nModule: `{type(kind).__module__}`, class "
                      f"`{type(kind).__name__}`.\n")
         model = next((a for a in typing.get_args(field.annotation) if isinstance(a, type)
                       and issubclass(a, BaseModel)), None)
@@ -212,7 +243,7 @@ def measure_kinds_page() -> str:
     for name in shared:
         field = Measure.model_fields[name]
         parts.append(f"| `{name}` | {_cell(type_text(field.annotation, 'files.md'))} | {_default_text(field)} "
-                     f"| {_cell(field.description or '')} |")
+                     f"| {_cell(description(Measure, name))} |")
     return "\n".join(parts) + "\n"
 
 

@@ -28,7 +28,7 @@ SECTIONS: dict[str, type[StrEnum]] = {
 class Term(BaseModel):
     """One value of the taxonomy: how to call it, what it means, examples and how to use it."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     label: str
     """How the value is called in reports."""
@@ -43,7 +43,7 @@ class Term(BaseModel):
 class Taxonomy(BaseModel):
     """Every documented value of every classification a KPI or objective uses, keyed by its model value."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid")
 
     categories: dict[Category, Term]
     """The five KPI categories."""

@@ -251,7 +251,7 @@ class Metadata(Strict):
 class Assignment(BaseModel):
     """A flattened role KPI assignment: the role it belongs to plus the assignment itself."""
 
-    model_config = ConfigDict(frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True)
 
     role: str
     """Id of the role the assignment belongs to."""
@@ -264,7 +264,7 @@ class Assignment(BaseModel):
 class Framework(BaseModel):
     """A whole KPI framework: metadata, objectives, teams, KPI definitions and roles."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     metadata: Metadata
     """framework.yaml: organization, version, review cycle and settings."""

@@ -8,5 +8,4 @@ from pydantic import BaseModel, ConfigDict
 class Strict(BaseModel):
     """Base for framework entries: unknown fields are errors, values are checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False,
-                              use_attribute_docstrings=True)  # each field's docstring is its description
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)

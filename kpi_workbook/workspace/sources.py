@@ -108,7 +108,7 @@ class TextToNumber(BaseModel):
     """A number column made from a text column by a declared table, e.g. ratings: {Exceeds: 4, Fully Meets: 3}.
     Texts match with case and extra spaces ignored; an empty cell is no value; any other text is an error."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     column: str = Field(min_length=1)
     """The text column read, e.g. `rating`."""
@@ -140,7 +140,7 @@ def _fold_case(text: str) -> str:
 class Source(BaseModel):
     """One entry of sources.yaml: where the records are, and which columns say when, who and what."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: SourceName
     """The source's name, used by measures (letters, digits and `_`)."""
