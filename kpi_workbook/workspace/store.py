@@ -8,6 +8,7 @@ read-only for each query) always see a whole database, and two writers never int
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 from collections.abc import Iterable, Iterator
@@ -118,7 +119,11 @@ class ActualsStore:
 @contextlib.contextmanager
 def _exclusive(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on `path` (created if missing) for the duration of the block."""
-    with open(path, "a+b") as handle:
+    try:
+        handle = open(path, "a+b")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise _unwritable(path.parent, exc) from None
+    with handle:
         if os.name == "nt":  # pragma: no cover - exercised on Windows only
             msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
         else:
@@ -266,20 +271,45 @@ class DuckDBStore(ActualsStore):
             raise InputError(Problem(file=str(self.path), message="the actuals store is a folder, not a DuckDB file: "
                                      "move it away and import again"))
         self._remove_stale_copies()
-        with staged_path(self.path) as tmp:
-            try:
-                if replace_existing and self.path.exists():
-                    shutil.copyfile(self.path, tmp)
-                with duckdb.connect(str(tmp), config={"memory_limit": WRITE_MEMORY_LIMIT}) as con:
-                    result = _replace(con, incoming, slices, lineage, scopes)
-                    con.execute("CHECKPOINT")
-            except duckdb.Error as exc:
-                message = str(exc).splitlines()[0].replace(str(tmp), str(self.path))
-                raise InputError(Problem(file=str(self.path), message=f"the actuals store cannot be updated "
-                                         f"(corrupt or not a DuckDB file?): {message}")) from None
-            finally:
-                Path(f"{tmp}.wal").unlink(missing_ok=True)
+        try:
+            with staged_path(self.path) as tmp:
+                try:
+                    if replace_existing and self.path.exists():
+                        shutil.copyfile(self.path, tmp)
+                    with duckdb.connect(str(tmp), config={"memory_limit": WRITE_MEMORY_LIMIT}) as con:
+                        result = _replace(con, incoming, slices, lineage, scopes)
+                        con.execute("CHECKPOINT")
+                except duckdb.Error as exc:
+                    if _disk_full(self.path.parent, exc):
+                        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
+                    message = str(exc).splitlines()[0].replace(str(tmp), str(self.path))
+                    raise InputError(Problem(file=str(self.path), message=f"the actuals store cannot be updated "
+                                             f"(corrupt or not a DuckDB file?): {message}")) from None
+                finally:
+                    Path(f"{tmp}.wal").unlink(missing_ok=True)
+        except OSError as exc:
+            raise _unwritable(self.path.parent, exc) from None
         return result
+
+
+FULL_DISK_BYTES = 1 << 20  # a failed write with less free space than this is put down to a full disk
+
+
+def _disk_full(folder: Path, exc: Exception) -> bool:
+    """Whether a failed database write ran out of disk space (DuckDB may report only the rollback after it)."""
+    return "No space left" in str(exc) or shutil.disk_usage(folder).free < FULL_DISK_BYTES
+
+
+def _unwritable(folder: Path, exc: OSError) -> InputError:
+    """The error for a store that cannot be written: read-only folder, full disk, no permission; the store is
+    left as it was."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        reason += f" ({shutil.disk_usage(folder).free // 1024:,} kB free): free some space"
+    elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        reason += ": the store is written in the workspace folder; copy the workspace somewhere writable"
+    return InputError(Problem(file=str(folder), message=f"cannot write the actuals store: {reason}; the store "
+                              "is unchanged"))
 
 
 NUMBER_TYPES = {"DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT",
