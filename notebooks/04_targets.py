@@ -39,8 +39,7 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 from IPython.display import display
 
 from kpi_workbook import widgets
-from kpi_workbook.reports import charts
-from kpi_workbook.reports import mode
+from kpi_workbook.reports import charts, mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import kpi_design, open_step, targets
 

@@ -36,8 +36,7 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 from IPython.display import display
 
 from kpi_workbook.analysis import review, scoring
-from kpi_workbook.reports import charts
-from kpi_workbook.reports import mode
+from kpi_workbook.reports import charts, mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import open_step
 from kpi_workbook.steps import review as step
