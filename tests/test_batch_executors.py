@@ -6,13 +6,17 @@ import json
 import os
 import re
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 import dask
 import nbformat
 import pytest
 from batch_fixtures import CLI, PEOPLE_CELLS, make_workspace, write_notebook
+from run_processes import finish, kill_all, start_run, wait_for
 
-from kpi_workbook.batch.executors import DASK_SCHEDULER_ENV
+from kpi_workbook.batch.executors import DASK_SCHEDULER_ENV, DASK_WORKER_TIMEOUT_ENV, NO_WORKER_ERROR
 from kpi_workbook.batch.records import Status, load_runs
 from kpi_workbook.batch.runner import RunRequest, run_reports
 from kpi_workbook.core.errors import InputError
@@ -136,3 +140,71 @@ def test_progress_shows_done_failed_running_and_time_left_without_kernel_noise(s
     assert "notebooks: 6/6 done, 1 failed, 0 running [" in screen and " left]" in screen
     assert re.search(r"notebooks: [0-5]/6 done, [01] failed, [12] running \[", screen), screen
     assert "without encryption" not in screen and "Traceback" not in screen
+
+
+# --- a cluster without workers, and a worker lost during a run -------------------------------------------------
+
+RELEASE = "KPI_TEST_RELEASE"  # a file the waiting notebook waits for (never created here), and tells it started
+WAIT_CELL = (
+    "import os, pathlib, time\n"
+    f"release = pathlib.Path(os.environ['{RELEASE}'])\n"
+    "release.with_suffix('.started').touch()\n"
+    "while not release.exists():\n"
+    "    time.sleep(0.1)"
+)
+
+
+@pytest.fixture
+def empty_scheduler():
+    """A Dask scheduler no worker has joined."""
+    with distributed.LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_dask_without_a_worker_fails_after_the_worker_timeout_naming_the_scheduler(setup, empty_scheduler):
+    root, workspace, notebooks = setup
+    started = time.monotonic()
+    with pytest.raises(InputError, match=(f"no Dask worker joined the scheduler {re.escape(empty_scheduler)} "
+                                          f"within 2 s \\(--worker-timeout or {DASK_WORKER_TIMEOUT_ENV}\\)")):
+        run_reports(request(setup, "no-worker", executor="dask", scheduler=empty_scheduler, worker_timeout=2))
+    assert time.monotonic() - started < 60  # the 2 s, the connection and the planning; never a hang
+    assert not (root / "no-worker").exists()  # nothing written
+
+    run = start_run("run", "--no-progress", "-w", workspace, "--notebooks-dir", notebooks, "--notebooks", "02",
+                    "--out", root / "no-worker", "--executor", "dask", "--scheduler", empty_scheduler,
+                    env={DASK_WORKER_TIMEOUT_ENV: "2"})
+    try:
+        _, err = finish(run, 120)
+    finally:
+        kill_all(run)
+    assert run.returncode == 2
+    assert f"no Dask worker joined the scheduler {empty_scheduler} within 2 s" in " ".join(err.split())
+
+
+def test_a_lost_dask_worker_is_counted_and_its_runs_fail_after_the_worker_timeout(setup, empty_scheduler,
+                                                                                  tmp_path):
+    _, workspace, _ = setup
+    notebooks = tmp_path / "notebooks"
+    write_notebook(notebooks / "01_wait.ipynb", WAIT_CELL)
+    release = tmp_path / "release"
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "dask"), "worker", empty_scheduler, "--no-nanny",
+                               "--nthreads", "1"], env={**os.environ, RELEASE: str(release)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    run = start_run("run", "--no-progress", "-w", workspace, "--notebooks-dir", notebooks, "--team", "alpha",
+                    "--out", tmp_path / "out", "--executor", "dask", "--scheduler", empty_scheduler,
+                    "--worker-timeout", "3")
+    try:
+        wait_for(lambda: release.with_suffix(".started").exists() or run.poll() is not None, timeout=240,
+                 what="the notebook to start on the worker")
+        worker.kill()
+        out, err = finish(run, 120)
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+        kill_all(run)
+    assert run.returncode == 1, err
+    assert "Dask workers lost during the run: 1" in out
+    [record] = load_runs(tmp_path / "out" / "2025Q4")
+    assert (record.notebook, record.error) == ("01_wait", NO_WORKER_ERROR)
+    assert record.message == (f"no Dask worker on the scheduler {empty_scheduler} for 3 s "
+                              f"(--worker-timeout or {DASK_WORKER_TIMEOUT_ENV})")
