@@ -132,8 +132,10 @@ def test_a_mini_workshop_in_the_browser(workshop_app, page, sample_workspace, tm
     assert "added objective open_asia" in _status_after(page, "Add objective", "Add objective")
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_selector("text=saved, version", timeout=30_000)
-    assert "objective 'open_asia'" in page.locator(".kpi-findings").inner_text()
-    _forms(page).last.screenshot(path=tmp_path / "step1_saved.png")
+    assert "objective Open two offices in Asia" in page.locator(".kpi-findings").inner_text()
+    _screens(page, Path(os.environ.get("WORKSHOP_SCREENSHOTS") or tmp_path), "step1_saved",
+             [".widget-dropdown:has(label:text-is('Objective'))"])
+    page.set_viewport_size({"width": 1280, "height": 1000})
     objectives = yaml.safe_load((sample_workspace / "objectives.yaml").read_text())
     assert any(o["id"] == "open_asia" for o in objectives["objectives"])
 
@@ -301,5 +303,6 @@ def test_step_3_forms_agree_after_add_and_discard_and_its_table_follows_a_save(w
     page.wait_for_selector("text=is below the threshold", timeout=20_000)
     assert "raise the target to at least 20" in page.locator("body").inner_text().replace("\xa0", " ")
     assert "understood: 15" in page.locator("body").inner_text()
-    shots += _screens(page, folder, "step4_flagged", ["text=Threshold, target and stretch"])
+    shots += _screens(page, folder, "step4_flagged", ["text=Weights of Account Executive's KPIs",
+                                                     ".widget-html b:text-is('Threshold, target and stretch')"])
     assert all(path.stat().st_size > 10_000 for path in shots)

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from kpi_workbook.editing.editor import EditError, FrameworkEditor, SaveResult
     from kpi_workbook.widgets.bands import BandsForm
     from kpi_workbook.widgets.kpis import KpiPicker, WeightsForm
-    from kpi_workbook.widgets.live import redrawn
+    from kpi_workbook.widgets.live import beside, redrawn
     from kpi_workbook.widgets.objectives import ObjectivesForm
     from kpi_workbook.widgets.ratings import RatingsForm
     from kpi_workbook.widgets.roles import RolesForm
@@ -27,14 +27,15 @@ MODULE_OF = {
     "SaveResult": "editing.editor", "KpiPicker": "widgets.kpis", "WeightsForm": "widgets.kpis",
     "ObjectivesForm": "widgets.objectives", "RolesForm": "widgets.roles", "SavePanel": "widgets.save",
     "TargetsForm": "widgets.targets", "RatingsForm": "widgets.ratings", "redrawn": "widgets.live",
+    "beside": "widgets.live",
     "objectives_tables": "widgets.step_tables", "roles_tables": "widgets.step_tables",
     "kpi_tables": "widgets.step_tables", "targets_tables": "widgets.step_tables",
 }
 
 __all__ = [
     "BandsForm", "EditError", "FrameworkEditor", "KpiPicker", "ObjectivesForm", "RatingsForm", "RolesForm", "SavePanel",
-    "SaveResult",
-    "TargetsForm", "WeightsForm", "kpi_tables", "objectives_tables", "redrawn", "roles_tables", "targets_tables",
+    "SaveResult", "TargetsForm", "WeightsForm", "beside", "kpi_tables", "objectives_tables", "redrawn", "roles_tables",
+    "targets_tables",
 ]
 
 

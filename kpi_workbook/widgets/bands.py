@@ -88,8 +88,9 @@ class BandsForm(Following, w.VBox):
         self._load_role()
         self.follow()
         fields = w.VBox([*([self.role] if self.own_role else []), self.kpi, *self.rows.values(), self.status,
-                         self.probability], layout=w.Layout(flex="0 0 36em"))
-        super().__init__([w.HBox([fields, w.Box([self.preview], layout=w.Layout(flex="1 1 auto", min_width="0"))],
+                         self.probability], layout=w.Layout(flex="0 0 37em"))
+        chart = w.Box([self.preview], layout=w.Layout(flex="1 1 auto", min_width="0", max_width="60em"))
+        super().__init__([w.HBox([fields, chart],
                                  layout=w.Layout(width="100%", align_items="flex-start"))])
 
     def redraw(self, event: Event) -> None:

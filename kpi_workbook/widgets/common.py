@@ -39,11 +39,12 @@ def typed_number(label: str, typed: str, example: str = "25 or 0.5") -> float | 
 
 
 def text(description: str, value: str = "", placeholder: str = "", area: bool = False) -> w.Text | w.Textarea:
-    """A labelled text field (a text area when area is true)."""
-    kind = w.Textarea if area else w.Text
-    return kind(value=value, description=description, placeholder=placeholder, continuous_update=True,
-                layout=w.Layout(width=WIDTH),
-                style=STYLE)
+    """A labelled text field; a text area (when area is true) spans the form's width and wraps its text."""
+    if area:
+        return w.Textarea(value=value, description=description, placeholder=placeholder, continuous_update=True,
+                          rows=3, layout=w.Layout(width="100%", max_width="72em"), style=STYLE)
+    return w.Text(value=value, description=description, placeholder=placeholder, continuous_update=True,
+                  layout=w.Layout(width=WIDTH), style=STYLE)
 
 
 def role_options(editor: FrameworkEditor, team: str = "") -> list[tuple[str, str]]:

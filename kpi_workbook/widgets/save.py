@@ -4,6 +4,7 @@ the files when someone else saved the same entries meanwhile."""
 from __future__ import annotations
 
 import html
+import re
 
 import ipywidgets as w
 
@@ -13,6 +14,8 @@ from kpi_workbook.core.model import Framework
 from kpi_workbook.editing.editor import FrameworkEditor, SaveResult
 from kpi_workbook.widgets.common import button, plain, set_status
 from kpi_workbook.widgets.places import concerns, place
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # a code word such as higher_is_better
 
 
 class SavePanel(w.VBox):
@@ -110,4 +113,7 @@ def findings_table(findings: list[Finding], framework: Framework, team: str = ""
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
+    """A finding's text escaped, its code words read as words (higher_is_better, <=)."""
+    for code, word in (("<=", "≤"), (">=", "≥")):
+        text = text.replace(code, word)
+    return html.escape(SNAKE.sub(lambda found: found.group(0).replace("_", " "), text), quote=False)
