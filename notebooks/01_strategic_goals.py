@@ -142,7 +142,7 @@ if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
     form = widgets.ObjectivesForm(editor)
     live_map = form.redrawn(lambda framework: strategic_goals.strategy_map(ctx, framework))
-    display(form, widgets.SavePanel(editor, team=ctx.team), live_map,
+    display(widgets.beside(form, live_map), widgets.SavePanel(editor, team=ctx.team),
             widgets.redrawn(editor, widgets.objectives_tables(ctx)))
 
 # %% [markdown] tags=["workshop"]
