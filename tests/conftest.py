@@ -26,7 +26,7 @@ from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import ACTUALS_DB
 from kpi_workbook.workspace.opener import WORKSPACE_ENV
 
-pytest_plugins = ["postgres_cluster"]  # the `postgres_url` fixture: a throw-away PostgreSQL server
+pytest_plugins = ["postgres_cluster", "small_filesystems"]  # a throw-away PostgreSQL server; tmpfs mounts
 CLI_SCRIPT = Path(sys.executable).parent / "kpi-workbook"
 # Commands that start kernels or servers, or hold locks across processes, run as a subprocess of the console script.
 SUBPROCESS_COMMANDS = {"run", "workshop"}

@@ -7,6 +7,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from cli_in_process import run_cli_in_process
 
 from kpi_workbook.analysis.review import FLAG_COLUMNS
 from kpi_workbook.core.errors import InputError, UnknownTeamError
@@ -180,3 +181,32 @@ def test_cli_export_needs_exactly_one_of_team_and_all_teams(workspace, tmp_path,
     for extra in ([], ["--team", "it", "--all-teams"]):
         code, _, err = cli("export", "--workspace", workspace, "--out", tmp_path / "x", *extra)
         assert code == 2 and "--all-teams" in err and "Traceback" not in err
+
+
+def test_cli_export_all_teams_on_a_full_disk_writes_no_team(workspace, small_filesystem, tmp_path):
+    disk = small_filesystem("disk", size="60k")  # room for a team or two, not for every team
+    code, out, err = run_cli_in_process("export", "--workspace", str(workspace), "--all-teams", "--out",
+                                        str(disk / "x"))
+    assert code == 2 and "Traceback" not in out + err
+    assert f"error: {disk / 'x'}: cannot write the export (No space left on device); nothing was written" in err
+    assert list(disk.iterdir()) == []
+
+
+def test_cli_export_all_teams_replaces_an_earlier_export_whole(workspace, tmp_path):
+    out = tmp_path / "exports"
+    for _ in range(2):
+        code, stdout, err = run_cli_in_process("export", "--workspace", str(workspace), "--all-teams", "--out",
+                                               str(out), "--format", "csv")
+        assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports"]  # no staging folder left
+    teams = sorted(t.id for t in load_framework(workspace).teams)
+    assert sorted(p.name for p in out.iterdir()) == teams
+    assert f"wrote {out / teams[0] / 'scorecard.csv'}" in stdout
+
+
+def test_cli_export_all_teams_into_a_file_is_refused(workspace, tmp_path):
+    taken = tmp_path / "taken.xlsx"
+    taken.write_text("mine")
+    code, _out, err = run_cli_in_process("export", "--workspace", str(workspace), "--all-teams", "--out", str(taken))
+    assert code == 2 and "is a file; --all-teams writes one export per team into a folder" in err
+    assert taken.read_text() == "mine"

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from cli_in_process import run_cli_in_process
 
-pytest_plugins = ["small_filesystems"]
-
 ACTUALS = "period,team,employee_id,kpi_id,value\n2025Q1,sales,E00003,quota_attainment,1\n"
 
 

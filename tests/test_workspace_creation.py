@@ -10,8 +10,6 @@ from cli_in_process import run_cli_in_process
 
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 
-pytest_plugins = ["small_filesystems"]
-
 
 def _files(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))

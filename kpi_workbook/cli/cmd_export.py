@@ -31,24 +31,36 @@ def export(
 ) -> None:
     """Export a team's scorecard (with RAG colours), KPI definitions, targets (with attainment probability) and
     review flags; text that a spreadsheet would run as a formula is neutralized."""
+    from kpi_workbook.core.atomic_files import staged_folder
     from kpi_workbook.reports.excel import export_team
     from kpi_workbook.workspace.store import DuckDBStore
 
     if bool(team.strip()) == all_teams:
         fail("give either --team T (one team) or --all-teams: an export is made per team")
     opened = open_workspace_option(workspace)
-    if all_teams:
-        teams = [t.id for t in opened.framework.teams]
-        targets = {t: out / (t if output is ExportFormat.CSV else f"{t}.xlsx") for t in teams}
-    else:
-        targets = {team: out}
+    if all_teams and out.exists() and not out.is_dir():
+        fail(f"{out}: is a file; --all-teams writes one export per team into a folder")
+    teams = [t.id for t in opened.framework.teams] if all_teams else [team]
     store = opened.store()
     lineage = store.read_lineage() if isinstance(store, DuckDBStore) else None  # imported values have none
-    for team_id, target in targets.items():
-        step = opened.scope(team=team_id, period=period)
-        try:
-            written = export_team(step.framework, step.employees, step.actuals, step.team, target,
-                                  period=step.period, fmt=output.value, lineage=lineage)
-        except OSError as exc:
-            fail(f"{target}: cannot write the export ({exc.strerror or exc})")
-        typer.echo("wrote " + ", ".join(str(p) for p in written))
+
+    def write(folder: Path | None) -> list[Path]:
+        """Each team's export, into `folder` (all teams) or at `out` (one team); the files written."""
+        written = []
+        for team_id in teams:
+            target = out if folder is None else folder / (team_id if output is ExportFormat.CSV else f"{team_id}.xlsx")
+            step = opened.scope(team=team_id, period=period)
+            written += export_team(step.framework, step.employees, step.actuals, step.team, target,
+                                   period=step.period, fmt=output.value, lineage=lineage)
+        return written
+
+    try:
+        if all_teams:  # all or nothing: a failure half-way leaves no team's new export
+            with staged_folder(out) as staging:
+                written = [out / path.relative_to(staging) for path in write(staging)]
+        else:
+            written = write(None)
+    except OSError as exc:
+        fail(f"{out}: cannot write the export ({exc.strerror or exc}); nothing was written")
+    for path in written:
+        typer.echo(f"wrote {path}")

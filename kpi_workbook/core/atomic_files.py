@@ -26,6 +26,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -293,3 +294,34 @@ def staged_path(target: Path) -> Iterator[Path]:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _replace_entry(staged: Path, target: Path) -> None:
+    """Put `staged` (a file or folder) where `target` is, removing what was there."""
+    if target.is_dir() and not target.is_symlink():
+        old = target.with_name(f".{target.name}.{uuid.uuid4().hex}.old")
+        os.rename(target, old)
+        os.rename(staged, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staged, target)
+
+
+@contextmanager
+def staged_folder(target: Path) -> Iterator[Path]:
+    """A new temporary sibling folder of `target` for a writer of several files (one export per team).
+
+    When the block ends normally each entry of it replaces the same-named entry of `target` (made if missing) by
+    renames, which need no space; when it raises, the temporary folder is removed and `target` is left as it was.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    staging.mkdir()
+    try:
+        yield staging
+        target.mkdir(exist_ok=True)
+        for entry in sorted(staging.iterdir()):
+            _replace_entry(entry, target / entry.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
