@@ -4,8 +4,8 @@ Each run is a whole process. In every round the baseline (a Python that only imp
 application and of each command take turns, after one warm-up run of each that is not counted. The script prints,
 per command, the median wall time, the median CPU time (user + system, from the operating system's accounting of
 the finished child), the median of the rounds' wall-time ratios to the baseline, and whether the median wall time
-meets the goal (0.5 s). On a busy machine the wall times grow with the wait for a processor; the CPU times and the
-ratios hold better.
+meets the goal (0.5 s). On a busy machine (see the load average it prints) the wall times grow with the wait for a
+processor; the CPU times and the ratios hold better.
 
     .venv/bin/python benchmarks/bench_startup.py [--repeat 7]
 """
@@ -73,7 +73,8 @@ def main() -> None:
             timings[label(command)].append(run(command))
     base_wall, base_cpu = (statistics.median(t[i] for t in baseline) for i in (0, 1))
     width = max(len(name) for name in [BASELINE_LABEL, *timings])
-    print(f"medians of {args.repeat} rounds; ratio: median of each round's wall time over the baseline's")
+    print(f"medians of {args.repeat} rounds; ratio: median of each round's wall time over the baseline's; "
+          f"load average over the last minute {os.getloadavg()[0]:.1f} on {os.cpu_count()} processors")
     print(f"  {'command':<{width}}  {'wall s':>7}  {'cpu s':>7}  {'ratio':>6}")
     print(f"  {BASELINE_LABEL:<{width}}  {base_wall:7.3f}  {base_cpu:7.3f}  {1:6.2f}")
     for name, runs in timings.items():
