@@ -9,6 +9,7 @@ from pathlib import Path
 from kpi_workbook.batch.records import scope_folder, scope_key
 
 CELL_TIMEOUT = 600.0
+PEOPLE_NOTEBOOK = "05_review"  # the notebook with a `people` parameter: each person's score and values
 NOTEBOOK_TIMEOUT = 1800.0
 
 
@@ -25,6 +26,7 @@ class Job:
     cell_timeout: float = CELL_TIMEOUT
     notebook_timeout: float = NOTEBOOK_TIMEOUT
     department: str = ""
+    people: bool = False
 
     @property
     def folder(self) -> str:
@@ -37,8 +39,9 @@ class Job:
     @property
     def parameters(self) -> dict[str, object]:
         scope = {"department": self.department} if self.department else {}  # step notebooks without it still run
+        people = {"people": True} if self.people and self.notebook.stem == PEOPLE_NOTEBOOK else {}
         return {"workspace": str(self.workspace), "team": self.team, **scope, "period": self.period,
-                "interactive": False}
+                "interactive": False, **people}
 
 
 Batch = tuple[Job, ...]  # one scope's notebooks, in notebook order, run one after the other in one kernel

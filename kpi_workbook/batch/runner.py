@@ -71,6 +71,7 @@ class RunRequest:
     executor: str = "local"  # "local" (a process pool) or "dask" (an existing cluster, see scheduler)
     scheduler: str = ""  # the Dask scheduler's address, e.g. tcp://10.0.0.5:8786 (default: the environment)
     worker_timeout: float = WORKER_TIMEOUT  # how long a Dask run waits for a worker, at its start or later
+    people: bool = False  # the review shows each person's score and values
 
 
 @dataclass
@@ -168,7 +169,8 @@ def plan_jobs(request: RunRequest) -> tuple[list[Job], str, Path, Framework]:
     jobs = [
         Job(notebook=nb, team=scope.team, department=scope.department, team_name=scope.name,
             workspace=workspace.root if not workspace.is_sample else Path(SAMPLE_WORKSPACE_NAME), period=period,
-            period_dir=period_dir, cell_timeout=request.cell_timeout, notebook_timeout=request.notebook_timeout)
+            period_dir=period_dir, cell_timeout=request.cell_timeout, notebook_timeout=request.notebook_timeout,
+            people=request.people)
         for scope in scopes for nb in notebooks
     ]
     if request.retry_failed:  # the runs that failed, and those a stopped or killed runner did not finish

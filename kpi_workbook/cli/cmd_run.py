@@ -70,6 +70,8 @@ def run(
     pdf: Annotated[bool, typer.Option(
         "--pdf", help="Also print each scope's report (review first) to OUT/<period>/pdf/<scope>.pdf with headless "
                       "Chromium ($KPI_WORKBOOK_CHROMIUM, or chromium on the PATH).")] = False,
+    people: Annotated[bool, typer.Option(
+        "--people", help="Show each person's score and values in the review (left out by default).")] = False,
 ) -> None:
     """Run the step notebooks for teams with papermill; write HTML reports and an index page.
 
@@ -93,7 +95,7 @@ def run(
             workspace=open_workspace_option(workspace), out=out, teams=teams, all_teams=all_teams,
             departments=departments, all_departments=all_departments, organization=organization,
             notebooks=_split([notebooks]), notebooks_dir=notebooks_dir, period=period, jobs=jobs,
-            retry_failed=retry_failed, progress=progress, executor=executor, scheduler=scheduler,
+            retry_failed=retry_failed, progress=progress, executor=executor, scheduler=scheduler, people=people,
             worker_timeout=worker_timeout, **{k: v for k, v in limits.items() if v is not None},
         )
         summary = run_reports(request)
@@ -111,9 +113,11 @@ def run(
     if summary.lost_workers:
         echo_table(f"Dask workers lost during the run: {summary.lost_workers}")
     if pdf:
+        from kpi_workbook.batch.index import refresh_index
         from kpi_workbook.reports.pdf import print_run_packs  # Chromium is needed only for --pdf
 
         echo_table(print_run_packs(summary, on_error=fail))
+        refresh_index(summary.period_dir, summary.period)  # the index links the packs just printed
     if summary.failed:
         typer.echo(_failure_table(sorted(summary.failed, key=lambda r: r.key)), err=True)
         typer.echo("rerun only these with --retry-failed", err=True)
