@@ -30,6 +30,7 @@ team: str = ""  # team id such as sales; empty means the whole organization (or 
 department: str = ""  # department id or name such as commercial: all its teams; empty means no department
 period: str = ""  # reporting period such as 2025Q4; empty means the latest with actuals
 interactive: bool = True  # show the live forms; False for batch runs and reports
+people: bool = False  # show each person's score and values (kpi-workbook run --people); off: counts only
 
 # %%
 # %matplotlib inline
@@ -130,34 +131,13 @@ charts.trend_chart(trend, group=f"{level}_name", title="Weighted score by period
 # %% [markdown]
 # ## Scorecards per person
 #
-# One row per person of the team (everyone, for the whole organization), with their weighted score and status.
-# Discuss these one to one, not in the team meeting.
+# One row per person of the team (everyone, for the whole organization), lowest score first, with their weighted
+# score and status. Discuss these one to one, not in the team meeting.
 
 # %%
-people = review.scorecard(scores, ctx.period, "employee")
-record(people_scored=len(people), people_status=people["status"].astype(str).value_counts().to_dict())
-display(step.people_table(people, ctx.employees, ctx.framework))
-
-# %% [markdown]
-# ## Where do the numbers come from
-#
-# Before discussing a score, check its data. A **computed** value was calculated from the records a system exported
-# (the *source*); the tables show how many source rows were behind it, when it was computed, and the first
-# characters of its *definition* hash. Values with the same hash were computed by the same measure on the same
-# source settings; a different hash means the measure, its source or the KPI's frequency changed in between, and a
-# value computed before today's definition says so: it needs computing again. An **imported** value was entered by
-# hand, rated in the review or came from a file of finished values: ask who supplied it. A computed value from very
-# few source rows (a person with two deals) deserves care before anyone reads much into it.
-
-# %% [markdown] tags=["workshop"]
-# `kpi-workbook compute` computes the values again; `kpi-workbook import-actuals` imports finished values.
-
-# %%
-lineage = step.value_lineage(ctx.actuals, ctx.store, ctx.period)
-record(values_by_origin=lineage["origin"].value_counts().to_dict())
-display(step.lineage_summary_table(step.lineage_summary(lineage), ctx.framework,
-                                   step.current_definitions(ctx.root, ctx.framework)))
-step.computed_values_table(lineage, ctx.employees, ctx.framework)
+scorecards = review.scorecard(scores, ctx.period, "employee")
+record(people_scored=len(scorecards), people_status=scorecards["status"].astype(str).value_counts().to_dict())
+step.people_section(scorecards, ctx, people)
 
 # %% [markdown]
 # ## Flags and recommendations
@@ -192,3 +172,24 @@ if interactive and ctx.team:
 # %% [markdown] tags=["workshop"]
 # `kpi-workbook diff OLD NEW` shows what changed. The per-team Excel export (`kpi-workbook export`) hands the
 # scorecards and flags to the teams.
+
+# %% [markdown]
+# ## Appendix · Where the numbers come from
+#
+# Before discussing a score, check its data. A **computed** value was calculated from the records a system exported
+# (the *source*); the tables show how many source rows were behind it, when it was computed, and the first
+# characters of its *definition* hash. Values with the same hash were computed by the same measure on the same
+# source settings; a different hash means the measure, its source or the KPI's frequency changed in between, and a
+# value computed before today's definition says so: it needs computing again. An **imported** value was entered by
+# hand, rated in the review or came from a file of finished values: ask who supplied it. A computed value from very
+# few source rows (a person with two deals) deserves care before anyone reads much into it.
+
+# %% [markdown] tags=["workshop"]
+# `kpi-workbook compute` computes the values again; `kpi-workbook import-actuals` imports finished values.
+
+# %%
+lineage = step.value_lineage(ctx.actuals, ctx.store, ctx.period)
+record(values_by_origin=lineage["origin"].value_counts().to_dict())
+display(step.lineage_summary_table(step.lineage_summary(lineage), ctx.framework,
+                                   step.current_definitions(ctx.root, ctx.framework)))
+step.computed_values_section(lineage, ctx, people)

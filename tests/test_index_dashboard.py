@@ -1,5 +1,6 @@
-"""The index as a dashboard: figures per scope from the workspace, organization first, sortable in a real browser
-under the page's Content-Security-Policy, zero console errors."""
+"""The index as a dashboard: figures per scope from the workspace, organization first, teams under their
+department, each scope's printed pack linked when it exists, sortable by keyboard in a real browser under the page's
+Content-Security-Policy, zero console errors."""
 
 from __future__ import annotations
 
@@ -44,12 +45,14 @@ def dashboard(tmp_path_factory) -> tuple[Path, object]:
                       duration=1.0, html=f"x/{nb}.html") for s in scopes for nb in NOTEBOOKS]
     runs.append(RunResult(team="", team_name=scopes[0].name, notebook="03_kpi_design", status=Status.FAILED,
                           duration=2.0, error="ValueError", message="bad <value>"))
+    (folder / "pdf").mkdir()
+    (folder / "pdf" / "sales.pdf").write_bytes(b"%PDF-1.4")  # only sales has a printed pack
     write_index(folder / "index.html", runs, workspace.framework.metadata.organization, period, workspace)
     return folder / "index.html", workspace
 
 
 def _rows(html: str) -> dict[str, str]:
-    return dict(re.findall(r'<tr id="team-([^"]+)">(.*?)</tr>', html, flags=re.S))
+    return dict(re.findall(r'<tr id="team-([^"]+)"[^>]*>(.*?)</tr>', html, flags=re.S))
 
 
 def test_every_team_shows_its_score_trend_and_red_kpis_computed_from_the_workspace(dashboard):
@@ -68,7 +71,7 @@ def test_the_organization_comes_first_and_failures_are_shown_escaped(dashboard):
     path, workspace = dashboard
     html = path.read_text()
     assert list(_rows(html))[0] == "organization"
-    assert html.index('class="organization"') < html.index('id="scopes"')
+    assert html.index('class="organization"') < html.index('class="scopes"')
     assert "ValueError: bad &lt;value&gt;" in html
     assert "Commercial department" in html and scope_key("", "commercial") not in re.findall(r'id="team-([^"]+)"',
                                                                                           html)
@@ -94,16 +97,30 @@ def test_clicking_a_heading_sorts_the_scopes_in_a_browser(dashboard):
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(path.as_uri())
-        page.click("th[data-column='1']")  # score, lowest first
-        ascending = page.eval_on_selector_all("#scopes td:nth-child(2)", "cells => cells.map(c => c.dataset.value)")
-        page.click("th[data-column='1']")
-        descending = page.eval_on_selector_all("#scopes td:nth-child(2)", "cells => cells.map(c => c.dataset.value)")
+        page.focus("th[data-column='1'] button")  # score, lowest first, by keyboard
+        page.keyboard.press("Enter")
+        ascending = page.eval_on_selector_all("tr.member td:nth-child(2)", "cells => cells.map(c => c.dataset.value)")
+        sort = page.get_attribute("th[data-column='1']", "aria-sort")
+        page.click("th[data-column='1'] button")
+        descending = page.eval_on_selector_all("tr.member td:nth-child(2)", "cells => cells.map(c => c.dataset.value)")
         first = page.eval_on_selector("tbody tr", "row => row.id")
         wide = page.evaluate("document.documentElement.scrollWidth")
+        commercial = page.eval_on_selector_all("tbody:has(#team-department-commercial) tr",
+                                               "rows => rows.map(r => r.id)")
         browser.close()
     values = [float(v) for v in ascending]
-    assert values == sorted(values) and len(values) == len(workspace.framework.teams) + 1
-    assert [float(v) for v in descending] == sorted(values, reverse=True)
+    commercial_teams = ["sales", "marketing"]
+    assert commercial[0] == "team-department-commercial" and sorted(commercial[1:]) == [
+        f"team-{t}" for t in sorted(commercial_teams)], "the department's teams in its group, sorted within it"
+    within = [float(v) for v in ascending[:len(commercial_teams)]]
+    assert within == sorted(within) and len(values) == len(workspace.framework.teams) and sort == "ascending"
+    assert [float(v) for v in descending[:2]] == sorted(within, reverse=True)
     assert first == "team-organization", "the organization stays on top"
     assert errors == [], "no console error (a script the policy blocks would log one)"
     assert wide <= 1280
+
+
+def test_each_scope_links_its_printed_pack_when_there_is_one(dashboard):
+    rows = _rows(dashboard[0].read_text())
+    assert '<a href="pdf/sales.pdf">PDF</a>' in rows["sales"]
+    assert "not printed" in rows["finance"] and "pdf/finance" not in rows["finance"]

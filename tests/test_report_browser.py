@@ -1,12 +1,16 @@
 """Every report of the sample organization in headless Chromium, as a manager sees it: complete tables without an
-index column or cut-off text, nothing wider than the page at 1280 px, no workshop text, no network request, no
-console error; screenshots of two teams' summaries for a person to look at ($KPI_WORKBOOK_SCREENSHOTS keeps them).
-And the PDF packs of the same run (one run of the sample serves both, in one test worker)."""
+index column or cut-off text, nothing wider than the page at 1280 px, no workshop text, command, file name or
+scientific notation (report mode), a text alternative on every chart, no link from content, body text of at least
+14 px, no network request, no console error; the index with every team under its department and every pack linked;
+screenshots of two teams' summaries and of the first screen of two teams, a department and the organization for a
+person to look at ($KPI_WORKBOOK_SCREENSHOTS keeps them). And the PDF packs of the same run (one run of the sample
+serves both, in one test worker), with page 1 of each photographed by pdftoppm."""
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 import unicodedata
 from pathlib import Path
 
@@ -19,7 +23,8 @@ from kpi_workbook.reports.pdf import PACKS_FOLDER, PdfError, find_chromium, pack
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import load_framework
 from kpi_workbook.workspace.opener import open_workspace
-from tests.sample_reports import CHROMIUM, sample_reports
+from kpi_workbook.workspace.scope import departments
+from tests.sample_reports import CHROMIUM, DEPARTMENT, sample_reports
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pypdf = pytest.importorskip("pypdf")
@@ -27,8 +32,16 @@ pypdf = pytest.importorskip("pypdf")
 WIDTH = 1280
 SCREENSHOTS_ENV = "KPI_WORKBOOK_SCREENSHOTS"
 SUMMARY_TEAMS = ("sales", "finance")
+FIRST_SCREENS = (*SUMMARY_TEAMS, f"_department-{DEPARTMENT}", ORGANIZATION_FOLDER)  # photographed as opened
 ELLIPSIS = re.compile(r"(…|\.\.\.)$")
-WORKSHOP_TEXT = ("How to use", "(live)")
+# What a report leaves to the workshop: teaching text, live forms, commands, notebook files, the workspace folder,
+# code-like formulas and backticks
+WORKSHOP_TEXT = ("How to use", "(live)", "Why it matters", "What good looks like", "Common mistakes", "Good reviews",
+                 "go to step", "live form", "kpi-workbook", "papermill", ".ipynb", "Workspace:", "sources.yaml",
+                 "employees.csv", " == ", " != ", "`")
+SCIENTIFIC = re.compile(r"\d[eE][+-]?\d")
+CHART_ALT = re.compile(r"^(Bar|Line) charts? .{20,}|^Strategy map .{20,}")
+SMALLEST_TEXT = 14.0
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--no-first-run"]
 
@@ -41,7 +54,31 @@ INSPECT = """() => {
   const wide = Array.from(document.querySelectorAll('body *'))
     .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
     .map(e => e.tagName + '.' + e.className).slice(0, 5);
-  return {cells, indexed, wide, tables: tables.length, text: document.body.innerText};
+  const charts = Array.from(document.querySelectorAll('main img, main svg'))
+    .filter(e => !e.parentElement.closest('svg'))
+    .map(e => e.tagName === 'IMG' ? e.alt : (e.getAttribute('aria-label') || ''));
+  const links = Array.from(document.querySelectorAll('main a')).map(a => a.outerHTML.slice(0, 80));
+  const small = Array.from(document.querySelectorAll('main :is(p, li, td, th), .kpi-report-header'))
+    .filter(e => e.innerText.trim() && parseFloat(getComputedStyle(e).fontSize) < SMALLEST)
+    .map(e => e.tagName + ' ' + getComputedStyle(e).fontSize + ' ' + e.innerText.slice(0, 30)).slice(0, 5);
+  return {cells, indexed, wide, charts, links, small, tables: tables.length, text: document.body.innerText};
+}""".replace("SMALLEST", str(SMALLEST_TEXT))
+
+
+# The index: each group's head row and its teams' rows, the PDF links, the sort order of the first heading, and
+# what is wider than the window.
+INDEX = """() => {
+  const groups = {};
+  document.querySelectorAll('tbody.scopes').forEach(body => {
+    const head = body.querySelector('tr.head');
+    groups[head ? head.id.replace('team-', '') : ''] = Array.from(body.querySelectorAll('tr.member'))
+      .map(r => r.id.replace('team-', ''));
+  });
+  const pdfs = Array.from(document.querySelectorAll('a[href$=".pdf"]')).map(a => a.getAttribute('href'));
+  const sorted = document.querySelector('th[data-column="0"]').getAttribute('aria-sort');
+  const wide = Array.from(document.querySelectorAll('body *'))
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName).slice(0, 5);
+  return {groups, pdfs, sorted, wide};
 }"""
 
 
@@ -68,23 +105,35 @@ def pages(tmp_path_factory) -> dict[str, dict]:
             key = f"{html.parent.name}/{html.stem}"
             found[key] = {**page.evaluate(INSPECT), "url": html.as_uri(), "requests": list(requests),
                           "errors": list(errors)}
-            if html.parent.name in SUMMARY_TEAMS and html.stem == "05_review":
-                for folder in filter(None, (shots, keep)):
-                    folder.mkdir(parents=True, exist_ok=True)
+            for folder in filter(None, (shots, keep)) if html.stem == "05_review" else ():
+                folder.mkdir(parents=True, exist_ok=True)
+                if html.parent.name in FIRST_SCREENS:
+                    page.screenshot(path=str(folder / f"{html.parent.name.lstrip('_')}_first_screen.png"))
+                if html.parent.name in SUMMARY_TEAMS:
                     page.locator(".kpi-summary").screenshot(path=str(folder / f"{html.parent.name}_summary.png"))
+        requests.clear()
+        errors.clear()
+        index = period_dir / "index.html"
+        page.goto(index.as_uri(), wait_until="load")
+        page.keyboard.press("Tab")  # the first heading's button, by keyboard: sorts by scope name
+        page.keyboard.press("Enter")
+        found["index"] = {**page.evaluate(INDEX), "requests": list(requests), "errors": list(errors),
+                          "period_dir": period_dir}
+        for folder in filter(None, (shots, keep)):
+            page.screenshot(path=str(folder / "index.png"), full_page=True)
         browser.close()
     found["screenshots"] = {"folder": shots}
     return found
 
 
 def _reports(pages: dict) -> dict[str, dict]:
-    return {k: v for k, v in pages.items() if k != "screenshots"}
+    return {k: v for k, v in pages.items() if k not in ("screenshots", "index")}
 
 
-def test_every_team_and_the_organization_has_five_reports(pages):
+def test_every_team_the_department_and_the_organization_has_five_reports(pages):
     framework = load_framework(SAMPLE_ORG_DIR)
     folders = {key.split("/")[0] for key in _reports(pages)}
-    assert folders == {ORGANIZATION_FOLDER, *(t.id for t in framework.teams)}
+    assert folders == {ORGANIZATION_FOLDER, f"_department-{DEPARTMENT}", *(t.id for t in framework.teams)}
     assert len(_reports(pages)) == 5 * len(folders)
 
 
@@ -105,6 +154,32 @@ def test_report_mode_leaves_workshop_text_and_key_figure_lines_out(pages):
     for key, page in _reports(pages).items():
         assert [t for t in WORKSHOP_TEXT if t in page["text"]] == [], key
         assert "Key figures —" not in page["text"], key
+        assert SCIENTIFIC.findall(page["text"]) == [], f"{key}: a number in scientific notation"
+
+
+def test_every_chart_says_what_it_shows(pages):
+    for key, page in _reports(pages).items():
+        assert [alt for alt in page["charts"] if not CHART_ALT.match(alt)] == [], key
+    review = pages["sales/05_review"]["charts"]
+    assert any(alt.startswith("Line chart Weighted score by period") for alt in review)
+
+
+def test_no_link_comes_from_content_and_body_text_is_at_least_14_px(pages):
+    for key, page in _reports(pages).items():
+        assert page["links"] == [], f"{key}: a link inside the report's content"
+        assert page["small"] == [], f"{key}: text smaller than {SMALLEST_TEXT} px"
+
+
+def test_the_index_groups_teams_under_departments_and_links_every_pack(pages):
+    framework = load_framework(SAMPLE_ORG_DIR)
+    index = pages["index"]
+    expected = {f"department-{d}": teams for d, (_, teams) in departments(framework).items()}
+    assert {head: members for head, members in index["groups"].items() if head} == expected
+    packs = sorted(p.stem for p in (index["period_dir"] / PACKS_FOLDER).glob("*.pdf"))
+    assert sorted(index["pdfs"]) == sorted(f"{PACKS_FOLDER}/{stem}.pdf" for stem in packs) and len(packs) == 10
+    assert index["sorted"] == "ascending", "the first heading's button sorts by keyboard"
+    assert index["requests"] == [] and index["errors"] == []
+    assert index["wide"] == []
 
 
 def test_offline_and_without_console_errors(pages):
@@ -113,7 +188,7 @@ def test_offline_and_without_console_errors(pages):
         assert page["errors"] == [], key
 
 
-def test_every_person_and_role_kpi_of_the_scope_is_in_its_review(pages):
+def test_every_role_kpi_of_the_scope_is_in_its_review_and_no_persons_score_without_people(pages):
     framework = load_framework(SAMPLE_ORG_DIR)
     employees = load_employees(SAMPLE_ORG_DIR, framework)
     kpi_names = {k.id: k.name for k in framework.kpis}
@@ -121,8 +196,9 @@ def test_every_person_and_role_kpi_of_the_scope_is_in_its_review(pages):
         folder = team.id if team else ORGANIZATION_FOLDER
         text = pages[f"{folder}/05_review"]["text"]
         people = employees if team is None else employees[employees["team"] == team.id]
-        missing = [e for e in people["employee_id"] if e not in text]
-        assert missing == [], f"{folder}: people missing from the review"
+        section = text[text.index("Scorecards per person"):text.index("Flags and recommendations")]
+        assert "Each person's score is left out of this report" in section, folder
+        assert [e for e in people["employee_id"] if e in section] == [], f"{folder}: a person's score"
         roles = [r for r in framework.roles if team is None or team.id in r.teams]
         assert [a.kpi for r in roles for a in r.kpis if kpi_names[a.kpi] not in text] == [], folder
 
@@ -171,7 +247,7 @@ def test_a_pack_opens_with_its_name_and_score_on_a4(packs, pack, team, name):
 
 def test_every_scope_has_a_pack_and_its_offline_html(packs):
     pdfs = sorted(p.stem for p in packs.glob("*.pdf"))
-    assert len(pdfs) == 9 and "organization" in pdfs  # eight teams and the organization
+    assert len(pdfs) == 10 and "organization" in pdfs  # eight teams, a department and the organization
     assert all((packs / f"{stem}.html").is_file() for stem in pdfs)
 
 
@@ -184,3 +260,13 @@ def test_without_chromium_the_error_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("KPI_WORKBOOK_CHROMIUM", str(tmp_path / "no-chromium"))
     with pytest.raises(PdfError, match="not a file. Install Chromium"):
         find_chromium()
+
+
+def test_page_one_of_each_pack_is_photographed(packs, pages):
+    keep = os.environ.get(SCREENSHOTS_ENV)
+    shots = pages["screenshots"]["folder"]
+    for pack in ("sales", "finance", f"department-{DEPARTMENT}", "organization"):
+        for folder in filter(None, (shots, Path(keep) if keep else None)):
+            subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile",
+                            str(packs / f"{pack}.pdf"), str(folder / f"{pack}_pdf_page1")], check=True, timeout=60)
+        assert (shots / f"{pack}_pdf_page1.png").stat().st_size > 10_000

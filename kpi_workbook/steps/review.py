@@ -179,8 +179,10 @@ def role_table(roles: pd.DataFrame, framework: Framework) -> ReportTable:
 
 
 def people_table(people: pd.DataFrame, employees: pd.DataFrame, framework: Framework) -> ReportTable:
-    """One row per person: name and id, role, weighted score, data coverage and status; grouped by team when long."""
-    return ReportTable(with_names(people, framework, employees), {
+    """One row per person, lowest score first (no score last): name and id, role, weighted score, data coverage and
+    status; grouped by team when long."""
+    ranked = people.sort_values("score", kind="stable", na_position="last")
+    return ReportTable(with_names(ranked, framework, employees), {
         "team_name": Col("Team"), "person": Col("Person (id)"), "role_name": Col("Role"), "score": SCORE,
         "coverage": COVERAGE, "status": STATUS,
     }, noun=("person", "people"), empty="Nobody in this scope has KPIs.", group_by="team_name")
@@ -280,6 +282,26 @@ def lineage_summary_table(summary: pd.DataFrame, framework: Framework,
         "values": Col("Values", "count"), "source_rows": Col("Source rows", "count"),
         "computed_at": Col("Computed at", "timestamp"), "definition": Col("Definition"),
     }, noun=("KPI", "KPIs"), empty="No values in this period.", group_by="team_name")
+
+
+def people_section(people: pd.DataFrame, ctx: StepContext, shown: bool) -> ReportTable | Markdown:
+    """The people's scorecards when `shown` (the run asked for each person's score), else a line saying they are
+    left out and where the counts are."""
+    if shown:
+        return people_table(people, ctx.employees, ctx.framework)
+    return Markdown(f"Each person's score is left out of this report; the summary counts the {len(people)} people by "
+                    "status.")
+
+
+def computed_values_section(lineage: pd.DataFrame, ctx: StepContext, shown: bool) -> ReportTable | Markdown:
+    """Each computed value of the period when people are `shown`; else only the team values, or a line saying the
+    people's values are left out."""
+    if shown:
+        return computed_values_table(lineage, ctx.employees, ctx.framework)
+    teams = lineage[lineage["employee_id"].astype(str) == ""]
+    if teams.empty:
+        return Markdown("Each person's computed values are left out of this report.")
+    return computed_values_table(teams, ctx.employees, ctx.framework)
 
 
 def computed_values_table(lineage: pd.DataFrame, employees: pd.DataFrame, framework: Framework) -> ReportTable:
