@@ -57,7 +57,8 @@ INSPECT = """() => {
   const charts = Array.from(document.querySelectorAll('main img, main svg'))
     .filter(e => !e.parentElement.closest('svg'))
     .map(e => e.tagName === 'IMG' ? e.alt : (e.getAttribute('aria-label') || ''));
-  const links = Array.from(document.querySelectorAll('main a')).map(a => a.outerHTML.slice(0, 80));
+  const links = Array.from(document.querySelectorAll('main a')).filter(a => !a.closest('.kpi-report-header'))
+    .map(a => a.outerHTML.slice(0, 80));
   const small = Array.from(document.querySelectorAll('main :is(p, li, td, th), .kpi-report-header'))
     .filter(e => e.innerText.trim() && parseFloat(getComputedStyle(e).fontSize) < SMALLEST)
     .map(e => e.tagName + ' ' + getComputedStyle(e).fontSize + ' ' + e.innerText.slice(0, 30)).slice(0, 5);
