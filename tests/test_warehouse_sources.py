@@ -7,6 +7,7 @@ and for the actuals store; and no message, from Python or from the command line,
 from __future__ import annotations
 
 import datetime as dt
+import json
 import socket
 import subprocess
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from cli_in_process import run_cli_in_process
 from conftest import CLI_SCRIPT, cli_environment
 
 from kpi_workbook.analysis.measures import compute
@@ -332,3 +334,32 @@ def test_an_actuals_store_error_never_shows_the_password(tmp_path, scheme):
                           capture_output=True, text=True, env=cli_environment({"KPI_WORKBOOK_ACTUALS_URL": url}),
                           timeout=300)
     assert SECRET not in done.stdout + done.stderr
+
+
+# --- validate --connect ----------------------------------------------------------------------------------------------
+
+def test_validate_connect_reaches_every_database_source_and_names_the_ones_that_fail(tmp_path, reader_url):
+    closed = f"postgres://reader:reader-pw@127.0.0.1:{_free_port()}/postgres"  # nothing listens there
+    sources = ("sources:\n" + _source("crm", reader_url, "  schema: crm\n  table: deals\n")
+               + _source("flat", reader_url, "  table: deals\n")  # the reader may not read the default schema
+               + _source("joined", closed, "  table: deals\n"))
+    root = workspace(tmp_path / "ws", reader_url, sources)
+    code, out, err = run_cli_in_process("validate", "-w", str(root), "--connect", "--format", "json")
+    assert code == 1, out + err
+    found = {(f["entry"], f["field"]): f["message"] for f in json.loads(out) if f["rule"] == "measures.source"}
+    assert set(found) == {("source 'flat'", "table"), ("source 'joined'", "url")}, found
+    assert "permission denied" in found["source 'flat'", "table"]
+    assert "Connection refused" in found["source 'joined'", "url"]
+    assert "reader-pw" not in out + err
+    code, out, err = run_cli_in_process("validate", "-w", str(root), "--format", "json")  # without --connect
+    assert not [f for f in json.loads(out) if f["rule"] == "measures.source"], out
+
+
+def test_validate_connect_names_a_column_the_table_does_not_have(tmp_path, warehouse):
+    sources = "sources:\n" + _source("flat", warehouse, "  table: deals\n").replace("amount: number",
+                                                                                    "amount: number, region: text")
+    root = workspace(tmp_path / "ws", warehouse, sources)
+    code, out, err = run_cli_in_process("validate", "-w", str(root), "--connect", "--format", "json")
+    [finding] = [f for f in json.loads(out) if f["file"] == "sources.yaml"]  # the KPIs of crm and joined aside
+    assert (finding["entry"], code) == ("source 'flat'", 1)
+    assert "region" in finding["message"]

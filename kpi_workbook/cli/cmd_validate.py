@@ -30,12 +30,14 @@ def validate(
         OutputFormat.TEXT
     ),
     report: Annotated[Path | None, typer.Option(help="Also write the readable report (markdown) here.")] = None,
+    connect: Annotated[bool, typer.Option("--connect", help="Also reach every database source of sources.yaml and "
+                                                            "check its table's columns and types there.")] = False,
 ) -> None:
     """Check a workspace: SMART per KPI assignment, structure, coverage and balance of the framework."""
     from kpi_workbook.analysis.checks import check_workspace, findings_frame, format_findings, has_errors
 
     opened = open_workspace_option(workspace)
-    findings = check_workspace(opened)
+    findings = check_workspace(opened, connect=connect)
     echo_table(render_table(findings_frame(findings), output, lambda: format_findings(findings)))
     if report is not None:
         try:

@@ -84,10 +84,16 @@ def _connect(url: str) -> BaseBackend:
     raise UnreadableTable(scrub(message, spelled), field="url")
 
 
-def _connect_options(url: str) -> dict[str, bool]:
+CONNECT_TIMEOUT_SECONDS = 15  # a server that does not answer (a dropped packet, a wrong host) is named, not waited on
+
+
+def _connect_options(url: str) -> dict[str, bool | int]:
     """A DuckDB file opens read-only: a source is only read, other readers may open it at the same time, and a
-    mistyped path is an error rather than a new empty database."""
+    mistyped path is an error rather than a new empty database. A PostgreSQL server gets CONNECT_TIMEOUT_SECONDS
+    to answer unless the URL sets its own connect_timeout."""
     parsed = urlparse(url)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     where = (parsed.netloc + parsed.path).strip("/")
     if parsed.scheme != "duckdb" or where in _IN_MEMORY or where.startswith(("md:", "motherduck:")):
         return {}

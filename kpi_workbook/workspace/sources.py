@@ -57,7 +57,7 @@ from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import Period, PeriodError, parse_period
 from kpi_workbook.workspace.actuals_reader import excel_rows
 from kpi_workbook.workspace.database_tables import UnreadableTable, database_table, first_line
-from kpi_workbook.workspace.database_urls import redact
+from kpi_workbook.workspace.database_urls import redact, scrub
 from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.source_paths import (
     ALLOWED_FOLDERS,
@@ -625,6 +625,28 @@ def _engine_table(source: Source, root: Path, duckdb_con: Any) -> ir.Table:
     except UnreadableTable as exc:
         raise InputError(Problem(file=source.location, entry=f"source '{source.name}'", field=exc.field,
                                  message=f"cannot read the source: {exc}")) from None
+
+
+def database_source_problems(root: str | Path) -> list[Problem]:
+    """Reach every database source (`url:`) of the workspace: its table or query opened where the records are and
+    its declared columns and types checked; one problem per source that cannot be reached or does not fit."""
+    problems: list[Problem] = []
+    for source in load_sources(root).values():
+        if source.url is None:
+            continue
+        entry = f"source '{source.name}'"
+        try:
+            table = _engine_table(source, Path(root), None)
+            table.limit(0).to_pyarrow()  # the columns are described to anyone; reading them needs SELECT
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        except Exception as exc:  # noqa: BLE001 - drivers raise their own types; the message names the source
+            problems.append(Problem(file=source.location, entry=entry, field="query" if source.query else "table",
+                                    message=f"cannot read the source: {scrub(first_line(exc), source.url)}"))
+            continue
+        problems += [dataclasses.replace(p, entry=p.entry or entry) for p in _check_schema(source, table)]
+    return problems
 
 
 def _check_schema(source: Source, table: ir.Table) -> list[Problem]:

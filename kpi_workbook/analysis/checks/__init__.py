@@ -43,8 +43,9 @@ def _employee_finding(problem: Problem) -> Finding:
                    file=problem.file, entry=problem.entry, field=problem.field)
 
 
-def check_workspace(workspace: Workspace) -> list[Finding]:
-    """Check an opened workspace: its framework and, if present, its employees.csv.
+def check_workspace(workspace: Workspace, connect: bool = False) -> list[Finding]:
+    """Check an opened workspace: its framework and, if present, its employees.csv; with `connect`, also reach
+    every database source and check its columns there.
 
     Problems with employees.csv become error findings (rule ``workspace.employees``).
     """
@@ -57,4 +58,6 @@ def check_workspace(workspace: Workspace) -> list[Finding]:
             problems = exc.problems
         findings += [_employee_finding(p) for p in problems]
     findings += measures.source_findings(workspace.root, framework)
+    if connect:
+        findings += measures.connection_findings(workspace.root)
     return sort_findings(findings)

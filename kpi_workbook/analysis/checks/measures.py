@@ -28,6 +28,7 @@ from kpi_workbook.workspace.source_paths import SourcePathError
 from kpi_workbook.workspace.sources import (
     SOURCES_FILE,
     Source,
+    database_source_problems,
     load_sources,
 )
 
@@ -143,3 +144,11 @@ def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
     for kpi in measured:
         findings += _spec_findings(kpi, sources)
     return findings
+
+
+def connection_findings(root: str | Path) -> list[Finding]:
+    """Every database source reached (validate --connect): unreachable servers, missing tables, columns that are
+    not there or hold another type."""
+    return [Finding(ERROR, "measures.source", p.message, "fix the source's url, table or query, or the database's "
+                    "access", file=SOURCES_FILE, entry=p.entry, field=p.field) for p in database_source_problems(root)]
+
