@@ -58,6 +58,13 @@ def test_record_needs_a_revision_against_the_files_now(sample_workspace: Path, t
     assert not (sample_workspace / CHANGELOG_FILE).exists()
 
 
+@pytest.mark.parametrize("why", ["", "   "])
+def test_record_without_a_reason_is_refused(sample_workspace: Path, tmp_path: Path, cli, why: str) -> None:
+    code, out, err = cli("diff", "HEAD", "-w", sample_workspace, "--record", why)
+    assert code == 2 and out == "" and "--record needs the reason for this review cycle" in err
+    assert not (sample_workspace / CHANGELOG_FILE).exists()
+
+
 def test_a_bad_change_log_names_the_entry_and_field(sample_workspace: Path) -> None:
     (sample_workspace / CHANGELOG_FILE).write_text("entries:\n- version: '1'\n  date: someday\n  why: x\n")
     with pytest.raises(InputError) as error:

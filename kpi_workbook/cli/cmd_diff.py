@@ -102,9 +102,10 @@ def diff(
     difftool: Annotated[bool, typer.Option("--difftool", hidden=True)] = False,
     git_setup: Annotated[bool, typer.Option("--git-setup", help="Print the opt-in git configuration that shows "
                                             "framework files as changes in words in git diff.")] = False,
-    record: Annotated[str, typer.Option("--record", help="Record this review cycle in the workspace's change log "
-                                        "(changelog.yaml): why the framework changed; the changes in words come "
-                                        "from this diff of a revision against the files now.")] = "",
+    record: Annotated[str | None, typer.Option(
+        "--record", help="Record this review cycle in the workspace's change log (changelog.yaml): why the "
+                         "framework changed; the changes in words come from this diff of a revision against the "
+                         "files now.")] = None,
     driver_args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
 ) -> None:
     """Show added (+), removed (-) and changed (~) objectives, teams, KPIs, roles, responsibilities and
@@ -129,6 +130,8 @@ def diff(
         return
     if not old:
         fail("give two workspace folders (diff OLD NEW), or a git revision (diff HEAD~1 -w my_org)")
+    if record is not None and not record.strip():
+        fail("--record needs the reason for this review cycle, e.g. --record \"2025 Q4 review: quota raised\"")
     versions, problems = [], []
     folders = not workspace and Path(old).is_dir()  # diff OLD_DIR NEW_DIR; otherwise revisions
     for side, given in (("old", old), ("new", new)):
@@ -140,7 +143,7 @@ def diff(
         fail(InputError(problems))
     (before, old_label), (after, new_label) = versions
     table = diff_frameworks(before, after)
-    if record.strip():
+    if record is not None:
         _record(table, after, workspace, folders or bool(new), record.strip())
     if words and output is OutputFormat.TEXT:
         lines = changes_in_words(table, after)
