@@ -1,8 +1,9 @@
 """`kpi-workbook --help` and every command's `--help` load none of the slow modules (the start-up stays fast).
 
-A fresh interpreter runs the console script's entry point for the application's help and then for each command's
-help, and reports which of HEAVY each call loaded; every command imports the libraries it works with inside the
-function that runs it. Nothing is timed here: benchmarks/bench_startup.py measures the start-up.
+A fresh interpreter imports every command module, runs the console script's entry point for the application's help
+and then for each command's help, and reports after each call which of HEAVY are loaded; every command imports the
+libraries it works with inside the function that runs it. Nothing is timed here: benchmarks/bench_startup.py
+measures the start-up.
 """
 
 from __future__ import annotations
