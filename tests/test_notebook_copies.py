@@ -7,6 +7,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from cli_in_process import run_cli_in_process
 
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.steps.notebook_copies import JUPYTEXT_TOML, copy_step_notebooks, set_team
@@ -46,3 +47,17 @@ def test_an_existing_pair_clashes_and_the_user_s_jupytext_toml_is_kept(sample_wo
     assert not list(folder.glob("*.ipynb"))
     copy_step_notebooks(open_workspace(sample_workspace), folder, force=True)
     assert (folder / JUPYTEXT_TOML).read_text() == 'formats = "ipynb,md"\n'
+
+
+def test_copies_into_a_file_or_onto_a_full_disk_are_refused_and_leave_nothing(sample_workspace, tmp_path,
+                                                                             small_filesystem):
+    taken = tmp_path / "taken.txt"
+    taken.write_text("mine")
+    code, _out, err = run_cli_in_process("notebooks", "-w", str(sample_workspace), "--out", str(taken))
+    assert code == 2 and f"error: {taken}: is a file; --out names a folder for the copies" in err
+    assert taken.read_text() == "mine"
+    disk = small_filesystem("disk", size="100k")  # less than the five notebooks and their pairs
+    code, out, err = run_cli_in_process("notebooks", "-w", str(sample_workspace), "--out", str(disk / "nb"))
+    assert code == 2 and "Traceback" not in out + err
+    assert f"error: {disk / 'nb'}: cannot write the copies (No space left on device); nothing was written" in err
+    assert list(disk.iterdir()) == []

@@ -45,8 +45,16 @@ def notebooks(
             fail("the bundled sample is read only: give --out DIR for the copies, or make a workspace of your own "
                  "with: kpi-workbook init my_org --sample")
         out = opened.root / NOTEBOOKS_FOLDER
+    if out.exists() and not out.is_dir():
+        fail(f"{out}: is a file; --out names a folder for the copies")
     if not opened.is_sample:
         echo_git_setup(opened.root)
-    written = copy_step_notebooks(opened, out, force=force)
+    made = not out.exists()
+    try:
+        written = copy_step_notebooks(opened, out, force=force)
+    except OSError as exc:
+        if made and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # the folder made for the copies, empty: as if never made
+        fail(f"{out}: cannot write the copies ({exc.strerror or exc}); nothing was written")
     typer.echo(f"copied {len(written)} step notebooks (with their .py pairs) to {out}; open them with: "
                f"jupyter lab {out}")
