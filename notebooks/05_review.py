@@ -174,7 +174,7 @@ if interactive and ctx.team:
 # scorecards and flags to the teams.
 
 # %% [markdown]
-# ## Appendix · Where the numbers come from
+# ## Appendix: where the numbers come from
 #
 # Before discussing a score, check its data. A **computed** value was calculated from the records a system exported
 # (the *source*); the tables show how many source rows were behind it, when it was computed, and the first

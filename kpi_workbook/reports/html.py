@@ -109,6 +109,12 @@ REPORT_TEMPLATE = """\
 </header>
 {%- endif %}
 {%- endblock body_header -%}
+{% block data_svg scoped %}
+<div class="jp-RenderedSVG jp-OutputArea-output {{ extra_class }}">
+<img src="data:image/svg+xml;base64,{{ output.data['image/svg+xml'] | text_base64 | escape_html }}"
+ alt="{{ ((output | get_metadata('alt', 'image/svg+xml')) or output.data.get('text/plain', 'Chart')) | escape_html }}">
+</div>
+{%- endblock data_svg %}
 {% block data_png scoped %}
 <div class="jp-RenderedImage jp-OutputArea-output {{ extra_class }}">
 <img src="data:image/png;base64,{{ output.data['image/png'] | escape_html }}"
@@ -349,10 +355,16 @@ def notebook_to_html(
     return html.replace(CONTENTS_MARK, contents(html), 1)
 
 
+def _label(anchor: str, heading: str) -> str:
+    """A heading as the contents list names it: its text without markup; the summary's only as 'Summary' (its
+    heading goes on with the scope's name and period, which the page's header says)."""
+    return "Summary" if anchor == "summary" else bleach.clean(heading, tags=set(), strip=True).strip()
+
+
 def contents(html: str) -> str:
     """A contents list linking the page's headings: its h1 when it has several (a pack of steps), else its h2."""
     headings = [(int(level), anchor, text) for level, anchor, text in HEADING.findall(html)]
     level = 1 if sum(h[0] == 1 for h in headings) > 1 else 2
-    items = "".join(f'<li><a href="#{anchor}">{bleach.clean(text, tags=set(), strip=True).strip()}</a></li>'
-                    for found, anchor, text in headings if found == level)
+    items = "".join(f'<li><a href="#{anchor}">{_label(anchor, text)}</a></li>' for found, anchor, text in headings
+                    if found == level)
     return f'<nav class="kpi-screen-only" aria-label="Contents">Contents: <ol>{items}</ol></nav>' if items else ""
