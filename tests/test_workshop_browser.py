@@ -129,7 +129,7 @@ def test_a_mini_workshop_in_the_browser(workshop_app, page, sample_workspace, tm
     page.wait_for_timeout(500)
     assert "letters, digits" not in page.locator("body").inner_text()  # no stale message
     _field(page, "text", "Id").fill("open_asia")
-    assert "added objective open_asia" in _status_after(page, "Add objective", "Add objective")
+    assert "added objective “Open two offices in Asia”" in _status_after(page, "Add objective", "Add objective")
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_selector("text=saved, version", timeout=30_000)
     assert "objective Open two offices in Asia" in page.locator(".kpi-findings").inner_text()
@@ -219,7 +219,7 @@ def test_two_facilitators_saving_at_once_lose_nothing(workshop_app, page, sample
 
     _field(goals, "text", "Id").fill("open_asia")  # a different entry: merged with the target saved meanwhile
     _field(goals, "text", "Title").fill("Open two offices in Asia")
-    assert "added objective open_asia" in _status_after(goals, "Add objective", "Add objective")
+    assert "added objective “Open two offices in Asia”" in _status_after(goals, "Add objective", "Add objective")
     goals.get_by_role("button", name="Save", exact=True).click()
     goals.wait_for_selector("text=merged with changes saved elsewhere", timeout=30_000)
     _forms(goals).last.screenshot(path=tmp_path / "step1_merged.png")

@@ -34,10 +34,10 @@ def redrawn(editor: FrameworkEditor, draw: Callable[[Framework], object], on: It
     return output
 
 
-def beside(form: w.Widget, chart: w.Widget, chart_width: str = "45em") -> w.HBox:
+def beside(form: w.Widget, chart: w.Widget, chart_width: str = "760px") -> w.HBox:
     """A form with its chart to its right, the chart going under the form when the screen has no room for it at
     `chart_width` (a projector at 1280 pixels shows the chart under the form, a wide screen beside it)."""
-    form.layout.flex = "0 0 auto"
+    form.layout.flex = "0 0 38em"
     chart.layout.flex = f"1 1 {chart_width}"
     chart.layout.min_width = chart_width
     return w.HBox([form, chart], layout=w.Layout(flex_flow="row wrap", align_items="flex-start", width="100%"))

@@ -86,16 +86,16 @@ class ObjectivesForm(Following, w.VBox):
                 "horizon": self.horizon.value.strip(), "parent": self.parent.value or None}
 
     def _add(self, _button: w.Button) -> None:
-        ident = self.id.value.strip()
-        self.edit(self.status, lambda: self.editor.add_objective(ident, **self._fields()), f"added objective {ident}",
-                then=lambda: self._refresh(ident))
+        ident, title = self.id.value.strip(), self.title.value.strip()
+        self.edit(self.status, lambda: self.editor.add_objective(ident, **self._fields()),
+                  f"added objective “{title}”", then=lambda: self._refresh(ident))
 
     def _update(self, _button: w.Button) -> None:
-        ident = self.choice.value
-        self.edit(self.status, lambda: self.editor.update_objective(ident, **self._fields()), f"updated {ident}",
-                then=lambda: self._refresh(ident))
+        ident, title = self.choice.value, self.title.value.strip()
+        self.edit(self.status, lambda: self.editor.update_objective(ident, **self._fields()),
+                  f"updated objective “{title}”", then=lambda: self._refresh(ident))
 
     def _remove(self, _button: w.Button) -> None:
-        ident = self.choice.value
+        ident, title = self.choice.value, self.choice.label
         self.edit(self.status, lambda: self.editor.remove_objective(ident),
-                f"removed objective {ident}; its KPIs and child objectives were relinked", then=self._refresh)
+                  f"removed objective “{title}”; its KPIs and child objectives were relinked", then=self._refresh)

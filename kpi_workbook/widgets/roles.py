@@ -93,7 +93,7 @@ class RolesForm(Following, w.VBox):
     def _refresh_responsibilities(self, selected: str = NEW) -> None:
         role = self.editor.framework.role(self.choice.value or "")
         items = role.responsibilities if role else []
-        self.responsibility.options = [("(new responsibility)", NEW)] + [(r.description[:60], r.id) for r in items]
+        self.responsibility.options = [("(new responsibility)", NEW)] + [(r.description, r.id) for r in items]
         self.responsibility.value = selected
         self._load_responsibility()
 
@@ -113,18 +113,19 @@ class RolesForm(Following, w.VBox):
                 "purpose": self.purpose.value.strip()}
 
     def _add_role(self, _button: w.Button) -> None:
-        ident = self.id.value.strip()
-        self.edit(self.status, lambda: self.editor.add_role(ident, **self._role_fields()), f"added role {ident}",
-                then=lambda: self._refresh(ident))
+        ident, title = self.id.value.strip(), self.title.value.strip()
+        self.edit(self.status, lambda: self.editor.add_role(ident, **self._role_fields()), f"added the role {title}",
+                  then=lambda: self._refresh(ident))
 
     def _update_role(self, _button: w.Button) -> None:
-        ident = self.choice.value
-        self.edit(self.status, lambda: self.editor.update_role(ident, **self._role_fields()), f"updated {ident}",
-                then=lambda: self._refresh(ident))
+        ident, title = self.choice.value, self.title.value.strip()
+        self.edit(self.status, lambda: self.editor.update_role(ident, **self._role_fields()),
+                  f"updated the role {title}", then=lambda: self._refresh(ident))
 
     def _remove_role(self, _button: w.Button) -> None:
-        ident = self.choice.value
-        self.edit(self.status, lambda: self.editor.remove_role(ident), f"removed role {ident}", then=self._refresh)
+        ident, title = self.choice.value, self.choice.label
+        self.edit(self.status, lambda: self.editor.remove_role(ident), f"removed the role {title}",
+                  then=self._refresh)
 
     def _responsibility_fields(self) -> dict[str, str]:
         return {"description": self.description.value.strip(), "expected_outcome": self.outcome.value.strip()}
@@ -132,15 +133,17 @@ class RolesForm(Following, w.VBox):
     def _add_responsibility(self, _button: w.Button) -> None:
         role, ident = self.choice.value, self.responsibility_id.value.strip()
         self.edit(self.status, lambda: self.editor.add_responsibility(role, ident, **self._responsibility_fields()),
-                f"added responsibility {ident} to {role}", then=lambda: self._refresh_responsibilities(ident))
+                  f"added the responsibility “{self.description.value.strip()}” to {self.choice.label}",
+                  then=lambda: self._refresh_responsibilities(ident))
 
     def _update_responsibility(self, _button: w.Button) -> None:
         role, ident = self.choice.value, self.responsibility.value
         self.edit(self.status,
-                lambda: self.editor.update_responsibility(role, ident, **self._responsibility_fields()),
-                f"updated responsibility {ident}", then=lambda: self._refresh_responsibilities(ident))
+                  lambda: self.editor.update_responsibility(role, ident, **self._responsibility_fields()),
+                  f"updated the responsibility “{self.description.value.strip()}”",
+                  then=lambda: self._refresh_responsibilities(ident))
 
     def _remove_responsibility(self, _button: w.Button) -> None:
         role, ident = self.choice.value, self.responsibility.value
         self.edit(self.status, lambda: self.editor.remove_responsibility(role, ident),
-                f"removed responsibility {ident}", then=self._refresh_responsibilities)
+                  f"removed the responsibility “{self.responsibility.label}”", then=self._refresh_responsibilities)
