@@ -150,7 +150,7 @@ def test_a_workspace_never_computed_says_so_instead_of_a_table_of_dashes(sample_
     values = step.scope_values(ctx, score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework))
     shown = step.scope_values_section(values, ctx)._repr_html_()
     assert values["value"].isna().all() and "<table" not in shown
-    assert "No value of the Commercial department is stored yet: kpi-workbook compute" in shown
+    assert "No value of the Commercial department as a whole is available yet: kpi-workbook compute" in shown
 
 
 @pytest.mark.parametrize(("value", "unit", "text"), [

@@ -38,6 +38,7 @@ CONTENTS_MARK = "<!-- kpi-contents -->"  # where the contents list goes, once th
 HEADING = re.compile(r'<h([12]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
 STEP_STEM = re.compile(r"^(\d\d)_(\w+)$")
 ACRONYMS = {"kpi": "KPI", "kpis": "KPIs"}
+TITLED_SECTIONS = {"summary", "scope-values"}  # headings that go on with the scope's name and period
 
 # What an offline report needs: its own inline styles and data: images; no script, no request, no frame, no form.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
@@ -356,9 +357,10 @@ def notebook_to_html(
 
 
 def _label(anchor: str, heading: str) -> str:
-    """A heading as the contents list names it: its text without markup; the summary's only as 'Summary' (its
-    heading goes on with the scope's name and period, which the page's header says)."""
-    return "Summary" if anchor == "summary" else bleach.clean(heading, tags=set(), strip=True).strip()
+    """A heading as the contents list names it: its text without markup; the review's own sections (the summary,
+    the scope's KPI values) without the scope's name and period that follow their title, which the header says."""
+    text = bleach.clean(heading, tags=set(), strip=True).strip()
+    return text.split(" · ")[0] if anchor in TITLED_SECTIONS else text
 
 
 def contents(html: str) -> str:

@@ -186,9 +186,9 @@ def scope_values_view(values: pd.DataFrame, framework: Framework, level: str, wh
     if not values["measured"].any():
         return ScopeValues(title, by_hand)
     if values[["value", "previous_value"]].isna().all(axis=None):
-        how = "its KPIs are computed" if report_mode() else "kpi-workbook compute computes each KPI's value"
-        return ScopeValues(title, f"No value of {whose} is stored yet: {how} over all the {level}'s records.",
-                           after=by_hand)
+        how = ("" if report_mode() else
+               f": kpi-workbook compute computes each KPI's value over all the {level}'s records")
+        return ScopeValues(title, f"No value of {whose} as a whole is available yet{how}.", after=by_hand)
     period, previous = values["period"].iloc[0], values["previous_period"].iloc[0]
     table = ReportTable(_shown(values, framework), _columns(period, previous), noun=("KPI", "KPIs"))
     return ScopeValues(title, _intro(level, whose), table, by_hand)
