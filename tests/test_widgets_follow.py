@@ -9,7 +9,18 @@ import pandas as pd
 import pytest
 
 from kpi_workbook.editing.observers import Event
-from kpi_workbook.widgets import BandsForm, FrameworkEditor, KpiPicker, SavePanel, TargetsForm, WeightsForm, redrawn
+from kpi_workbook.widgets import (
+    BandsForm,
+    FrameworkEditor,
+    KpiPicker,
+    ObjectivesForm,
+    RolesForm,
+    SavePanel,
+    TargetsForm,
+    WeightsForm,
+    redrawn,
+)
+from kpi_workbook.widgets.live import ALWAYS
 
 ROLE = "account_executive"
 GREEN, RED = "#2e7d32", "#c62828"
@@ -87,6 +98,24 @@ def test_discard_reloads_every_form_with_the_saved_values(editor):
     assert "expansion_revenue" not in [v for _, v in picker.assigned.options]
     assert bands.fields["target"].value == "25"
     assert "re-run" not in panel.status.value and "every form" in panel.status.value
+
+
+def test_discard_reloads_the_objectives_and_roles_forms_and_the_live_map(editor):
+    objectives, roles, panel = ObjectivesForm(editor), RolesForm(editor, team="sales"), SavePanel(editor)
+    drawn: list[int] = []
+    redrawn(editor, lambda framework: drawn.append(len(framework.objectives)) or "map", ALWAYS)
+    objectives.id.value, objectives.title.value = "open_asia", "Open two offices in Asia"
+    objectives.add_button.click()
+    assert objectives.choice.value == "open_asia" and "added objective “Open two offices in Asia”" in \
+        objectives.status.value
+    roles.choice.value = ROLE
+    roles.title.value = "Senior Account Executive"
+    roles.update_button.click()
+    assert roles.choice.label == "Senior Account Executive"
+    panel.discard_button.click()
+    assert "open_asia" not in [v for _, v in objectives.choice.options] and objectives.choice.value == ""
+    assert roles.choice.value == ROLE and roles.title.value == "Account Executive"
+    assert drawn == [7, 8, 8, 7]  # as loaded, the objective added, the role renamed, discarded
 
 
 def test_a_target_below_the_threshold_is_flagged_with_its_fix_as_it_is_typed(editor):
