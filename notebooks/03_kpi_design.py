@@ -43,9 +43,8 @@ from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import kpi_design, open_step
 
-mode.set_report_mode(not interactive)
-
 # %%
+mode.set_report_mode(not interactive)  # a report leaves the workshop's text out
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
 mode.scope_line(ctx)

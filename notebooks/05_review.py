@@ -42,9 +42,8 @@ from kpi_workbook.reports.record import record
 from kpi_workbook.steps import open_step
 from kpi_workbook.steps import review as step
 
-mode.set_report_mode(not interactive)
-
 # %%
+mode.set_report_mode(not interactive)  # a report leaves the workshop's text out
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period)
 mode.scope_line(ctx)

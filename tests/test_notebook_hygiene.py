@@ -17,6 +17,7 @@ from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
 PARAMETERS = {"workspace": "str", "team": "str", "department": "str", "period": "str", "interactive": "bool"}
+OWN_PARAMETERS = {"05_review": {"people": "bool"}}  # each person's score: only the review has it, off by default
 
 
 def test_five_numbered_step_notebooks_with_python_twins():
@@ -50,7 +51,9 @@ def test_notebook_and_its_python_twin_are_in_sync(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_parameters_are_typed_and_documented_for_papermill(path, capsys):
     params = inspect_notebook(str(path))
-    assert {name: p["inferred_type_name"] for name, p in params.items()} == PARAMETERS
+    expected = {**PARAMETERS, **OWN_PARAMETERS.get(path.stem, {})}
+    assert {name: p["inferred_type_name"] for name, p in params.items()} == expected
+    assert all(params[name]["default"] == "False" for name in OWN_PARAMETERS.get(path.stem, {}))
     assert all(p["help"] for p in params.values())
     assert params["team"]["default"] == params["department"]["default"] == params["period"]["default"] == '""'
     assert params["workspace"]["default"] == '"sample"' and params["interactive"]["default"] == "True"
@@ -58,7 +61,7 @@ def test_parameters_are_typed_and_documented_for_papermill(path, capsys):
         papermill_cli.main(["--help-notebook", str(path)], prog_name="papermill", standalone_mode=False)
     assert not done.value.code
     printed = capsys.readouterr().out  # what `papermill --help-notebook` prints
-    assert all(f"{name}: {kind}" in printed for name, kind in PARAMETERS.items())
+    assert all(f"{name}: {kind}" in printed for name, kind in expected.items())
     assert "empty means the whole organization" in printed
 
 
