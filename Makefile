@@ -65,6 +65,7 @@ bench: setup-dev
 	$(BIN)/python benchmarks/bench_runner.py
 	$(BIN)/python benchmarks/bench_compute.py
 	$(BIN)/python benchmarks/bench_roster.py
+	$(BIN)/python benchmarks/bench_startup.py
 
 # The documentation site, built offline in strict mode (a warning is an error) into site/: open site/index.html.
 docs: setup-dev
