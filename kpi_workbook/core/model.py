@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Measure
 from kpi_workbook.core.strict import Strict
 
@@ -155,6 +156,10 @@ class KpiDefinition(Strict):
     """The role family it belongs to in the KPI library, e.g. `sales` or `general`."""
     measure: Measure | None = None  # how the value is computed from source records (see core/measures.py)
     """How `kpi-workbook compute` computes it from the raw exports in sources.yaml (optional)."""
+    leads: list[Identifier] = Field(default_factory=list, exclude_if=lambda ids: not ids)  # unwritten when empty
+    """Ids of the lagging KPIs this leading KPI is meant to drive; `kpi-workbook evidence` tests whether it does."""
+    guardrail: Identifier | None = None
+    """Id of a KPI that must not get worse while this one improves; `kpi-workbook evidence` watches the pair."""
 
 
 class RoleKpi(Strict):
@@ -285,6 +290,22 @@ class Framework(BaseModel):
             for role in self.roles
             for i, kpi in enumerate(role.kpis)
         ]
+
+    @model_validator(mode="after")
+    def _kpi_links_known(self) -> Framework:
+        """Every KPI's `leads` and `guardrail` name another KPI of kpis.yaml (InputError naming KPI and field)."""
+        known = {k.id for k in self.kpis}
+        problems = [
+            Problem(file="kpis.yaml", entry=f"KPI '{kpi.id}'", field=field,
+                    message=f"'{other}' is the KPI itself" if other == kpi.id
+                    else f"unknown KPI '{other}' (not defined in kpis.yaml)")
+            for kpi in self.kpis
+            for field, others in (("leads", kpi.leads), ("guardrail", [kpi.guardrail] if kpi.guardrail else []))
+            for other in others if other == kpi.id or other not in known
+        ]
+        if problems:
+            raise InputError(problems)
+        return self
 
     def objective(self, objective_id: str) -> Objective | None:
         return next((o for o in self.objectives if o.id == objective_id), None)
