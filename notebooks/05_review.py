@@ -130,8 +130,9 @@ charts.trend_chart(trend, group=f"{level}_name", title="Weighted score by period
 # %% [markdown]
 # ## Scorecards per person
 #
-# One row per person of the team (everyone, for the whole organization), lowest score first, with their weighted
-# score and status. Discuss these one to one, not in the team meeting.
+# Each person's weighted score and status, lowest score first, when the report is made with people's scores (one
+# row per person of the team; everyone, for the whole organization). Discuss these one to one, not in the team
+# meeting.
 
 # %%
 scorecards = review.scorecard(scores, ctx.period, "employee")
