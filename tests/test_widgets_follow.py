@@ -3,6 +3,7 @@ at once; levels out of order are flagged as they are typed; a finding's place is
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -174,3 +175,24 @@ def test_the_save_panel_says_where_in_words_and_counts_other_teams_findings(edit
     assert "Account Executive" in shown and ".yaml" not in shown and "field '" not in shown
     assert "Support Team Lead" not in shown and "Financial Analyst" not in shown
     assert "2 findings concern other teams" in shown  # the financial analyst's and the support team lead's
+
+
+def test_a_weight_typed_in_step_4_leaves_the_chart_and_levels_change_it(editor):
+    form = TargetsForm(editor, *_no_history(), team="sales")
+    form.role.value = ROLE
+    form.bands.kpi.value = "win_rate"
+    figure = form.bands.figure
+    form.weights.weights["win_rate"].value = 20
+    assert form.bands.figure is figure  # no redraw of the chart for a weight
+    editor.set_bands(ROLE, "win_rate", threshold=20, target=27, stretch=32)  # e.g. a reload or another form
+    assert form.bands.figure is not figure and form.bands.fields["target"].value == "27"
+
+
+def test_other_teams_errors_that_block_a_save_are_said(editor):
+    editor.set_bands("recruiter", "time_to_hire", threshold=50, target=60, stretch=35)  # hr: out of order
+    panel = SavePanel(editor, team="sales")
+    panel.save_button.click()
+    assert not panel.last_result.saved
+    status = html.unescape(panel.status.value)
+    assert "Checks: 0 errors" in status and "other teams' roles have errors, which block a save" in status
+    assert "Recruiter" not in panel.findings.value and "concern other teams" in panel.findings.value

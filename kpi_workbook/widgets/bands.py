@@ -47,6 +47,13 @@ def _shown(value: float | None) -> str:
     return "" if value is None else number_text(value, 15, grouped=False)
 
 
+def _levels_of(assignment: RoleKpi | None) -> tuple[object, ...] | None:
+    """The levels of an assignment (threshold, target, stretch and ranges), to see whether they changed."""
+    if assignment is None:
+        return None
+    return tuple(getattr(assignment, name) for name in (*LEVELS, "target_range", "threshold_range"))
+
+
 def _levels(value: object) -> str:
     """A level or a range as the status line says it: 25, 20 to 30, or "not set"."""
     if value is None:
@@ -79,6 +86,7 @@ class BandsForm(Following, w.VBox):
         self.probability = w.HTML()
         self.preview = w.Image(format="png", layout=w.Layout(width="100%"))  # a value, not an output stream
         self.figure: Figure | None = None
+        self._shown: tuple[object, ...] = ()  # the KPI and levels the fields and the chart show
         self.status = w.HTML()
         self._loading = False
         self.role.observe(self._load_role, names="value")
@@ -103,7 +111,8 @@ class BandsForm(Following, w.VBox):
         self._loading = True
         refresh_options(self.kpi, options)
         self._loading = False
-        self._load_kpi(keep_typed=True)
+        if self._shown != (self.kpi.value, _levels_of(self._assignment())) or event is not Event.CHANGED:
+            self._load_kpi(keep_typed=True)  # a weight typed elsewhere leaves the levels and the chart as they are
 
     def _assignment(self) -> RoleKpi | None:
         role = self.editor.framework.role(self.role.value or "")
@@ -145,6 +154,7 @@ class BandsForm(Following, w.VBox):
         if assignment is None:
             self.probability.value = "<i>This role has no KPIs yet: add some in step 3.</i>"
             self.preview.value = b""
+            self._shown = (self.kpi.value, None)
             return
         self._refresh_preview()
 
@@ -207,6 +217,7 @@ class BandsForm(Following, w.VBox):
         return getattr(self.editor.framework.kpi(self.kpi.value or ""), "name", self.kpi.value)
 
     def _refresh_preview(self, bands: dict[str, object] | None = None) -> None:
+        self._shown = (self.kpi.value, _levels_of(self._assignment()))
         if bands is None:
             bands = self.bands()
         rows = self.history[(self.history["role"] == self.role.value) & (self.history["kpi_id"] == self.kpi.value)]

@@ -56,15 +56,21 @@ class SavePanel(w.VBox):
     def _show(self, findings: list[Finding]) -> None:
         self.findings.value = findings_table(findings, self.editor.framework, self.team)
 
+    def _summary(self, findings: list[Finding]) -> str:
+        """The count of this team's findings, and a word when other teams' errors are what blocks a save."""
+        ours = self._ours(findings)
+        blocked = has_errors(findings) and not has_errors(ours)
+        return f"Checks: {summary(ours)}" + ("; other teams' roles have errors, which block a save" if blocked else "")
+
     def _check(self) -> None:
         found = self.editor.findings()
-        set_status(self.status, f"Checks: {summary(self._ours(found))}", ok=not has_errors(found))
+        set_status(self.status, self._summary(found), ok=not has_errors(found))
         self._show(found)
 
     def _save(self, draft: bool) -> None:
         result = self.editor.save(draft=draft)
         self.last_result = result
-        set_status(self.status, f"{result.message}. Checks: {summary(self._ours(result.findings))}", ok=result.saved)
+        set_status(self.status, f"{result.message}. {self._summary(result.findings)}", ok=result.saved)
         self._show(result.findings)
 
     def _discard(self) -> None:
