@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kpi_workbook.analysis.evidence.calibration import calibration
+from kpi_workbook.analysis.evidence.calibration import score_calibration
 from kpi_workbook.analysis.evidence.difficulty import Difficulty, target_difficulty
 from kpi_workbook.analysis.evidence.gaming import (
     Finding,
@@ -49,4 +49,4 @@ def framework_evidence(framework: Framework, actuals: pd.DataFrame, employees: p
     gaming = [*bunching_findings(framework, actuals, employees), *guardrail_findings(framework, actuals, seed),
               *collapse_findings(framework, actuals, employees, since)]
     return Evidence(lead_evidence(framework, actuals, seed), target_difficulty(framework, actuals, employees),
-                    calibration(framework, actuals, employees), gaming, since)
+                    score_calibration(framework, actuals, employees), gaming, since)

@@ -40,7 +40,7 @@ def _row(level: str, group: str, scores: np.ndarray, rest: np.ndarray, fences: t
             "outliers": int(np.sum((scores < fences[0]) | (scores > fences[1]))), "z": z, "mark": mark}
 
 
-def calibration(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
+def score_calibration(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
     """Score distribution per team and, when employees have a `manager` column, per manager."""
     people = person_scores(framework, actuals, employees)
     if people.empty:

@@ -20,8 +20,8 @@ probability of attainment). A group's attainment is the share of its values that
 by its weight. Every group is measured against its own history, so a gap between groups is not explained by some
 simply performing at another level: it is where their targets sit. A role or team is flagged when its attainment
 differs from the organization's by at least 15 points and by more than chance (z beyond 2.58, the margin taken
-from the spread of its people's own rates). For a flagged group, each KPI is given the target its history would
-meet as often as the organization meets its targets.
+from the spread of its people's own rates). For a flagged group, each of its KPIs on the flagged side is given
+the target its history would meet as often as the organization meets its targets.
 """
 
 GAP = 0.15
@@ -78,9 +78,12 @@ def _even_target(values: np.ndarray, polarity: str, share: float) -> float | Non
     return float(np.quantile(values, share if polarity == Polarity.LOWER_IS_BETTER.value else 1 - share))
 
 
-def _changes(group: pd.DataFrame, share: float) -> str:
+def _changes(group: pd.DataFrame, share: float, easier: bool) -> str:
+    """The target changes that bring the group's KPIs on its side of `share` to `share`, as text."""
     parts = []
     for kpi, rows in group.groupby("kpi_id", sort=False):
+        if (_attainment(rows) > share) != easier:
+            continue
         new = _even_target(rows["value"].to_numpy(), rows["polarity"].iloc[0], share)
         if new is not None:
             parts.append(f"{kpi}: {rows['target'].iloc[0]:.4g} → {new:.4g}")
@@ -107,7 +110,7 @@ def target_difficulty(framework: Framework, actuals: pd.DataFrame, employees: pd
             if abs(rate - organization) >= GAP and abs(z) >= Z:
                 flags.append({"level": level, "group": group, "people": len(units), "attainment": rate,
                               "organization": organization, "z": z, "direction": EASIER if z > 0 else HARDER,
-                              "target_changes": _changes(rows, organization)})
+                              "target_changes": _changes(rows, organization, z > 0)})
         values = np.array(list(rates.values()))
         spread[level] = float(values.max() - values.min()) if values.size else np.nan
     return Difficulty(table, organization, spread, pd.DataFrame(flags, columns=FLAG_COLUMNS))

@@ -1,0 +1,112 @@
+"""`kpi-workbook evidence`: is the framework any good? Leading KPIs that lead, equally hard targets, gaming signals."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kpi_workbook.cli.app import OutputFormat, WorkspaceOption, app, echo_table, fail, open_workspace_option
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kpi_workbook.analysis.evidence import Evidence
+    from kpi_workbook.workspace.opener import Workspace
+
+TITLES = {"leading": "1. Do the leading KPIs lead?", "targets": "2. Are targets equally hard?",
+          "calibration": "2b. Calibration: scores per team and manager", "gaming": "3. Is a KPI being gamed?"}
+
+
+def _with_managers(opened: Workspace) -> pd.DataFrame:
+    """employees.csv's people, with its `manager` column when the file has one."""
+    import pandas as pd
+
+    from kpi_workbook.workspace.files import EMPLOYEES_FILE
+
+    people = opened.employees
+    path = opened.root / EMPLOYEES_FILE
+    if people.empty or not path.exists():
+        return people
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    raw.columns = [c.strip() for c in raw.columns]
+    if "manager" not in raw:
+        return people
+    managers = dict(zip(raw["employee_id"].str.strip(), raw["manager"].str.strip(), strict=True))
+    return people.assign(manager=people["employee_id"].map(managers).fillna(""))
+
+
+def _tables(evidence: Evidence) -> dict[str, pd.DataFrame]:
+    from kpi_workbook.analysis.evidence.gaming import findings_frame
+
+    return {"leading": evidence.leads.frame(), "targets": evidence.difficulty.attainment,
+            "target_flags": evidence.difficulty.flags, "calibration": evidence.calibration,
+            "gaming": findings_frame(evidence.gaming)}
+
+
+def _shown(frame: pd.DataFrame) -> str:
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.3g}") if len(frame) else "  (none)"
+
+
+def _text(evidence: Evidence) -> str:
+    from kpi_workbook.analysis.evidence import calibration, difficulty, gaming, leading
+
+    leads, hard = evidence.leads, evidence.difficulty
+    pairs = leads.frame()
+    tested = pairs[pairs["units"] >= leading.MIN_UNITS]
+    untested = pairs[pairs["units"] < leading.MIN_UNITS]
+    findings = gaming.findings_frame(evidence.gaming)
+    blocks = [
+        TITLES["leading"], leading.METHOD, _shown(tested.drop(columns=["declared", "q"])),
+        f"{len(untested)} more pair(s) could not be tested: not measured on the same people or teams in "
+        f"{leading.MIN_UNITS} or more cases (listed with --format csv or json).",
+        "Leading KPIs that lead nothing (yet): " + (", ".join(leads.idle_leading) or "none"),
+        "Lagging KPIs no leading KPI is shown to drive: " + (", ".join(leads.undriven_lagging) or "none"),
+        "", TITLES["targets"], difficulty.METHOD, _shown(hard.attainment),
+        f"Organization: {hard.organization:.0%} of values meet target; spread across roles "
+        f"{hard.spread.get('role', float('nan')):.0%}, across teams {hard.spread.get('team', float('nan')):.0%}.",
+        "Flagged:", _shown(hard.flags),
+        "", TITLES["calibration"], calibration.METHOD, _shown(evidence.calibration),
+        "", TITLES["gaming"], gaming.METHOD,
+        f"Targets set in: {evidence.since or 'unknown (framework.yaml has no date): variance collapse not checked'}",
+        *(f"- [{f.check}] {f.kpi_id}, {f.scope}: {f.evidence} (p = {f.p:.2g}). Look at: {f.look_at}."
+          for f in evidence.gaming),
+        "" if len(findings) else "No gaming signal found.",
+    ]
+    return "\n".join(blocks)
+
+
+def _render(evidence: Evidence, output: OutputFormat) -> str:
+    import pandas as pd
+
+    tables = _tables(evidence)
+    if output is OutputFormat.JSON:
+        records = {name: json.loads(frame.to_json(orient="records")) for name, frame in tables.items()}
+        records["idle_leading"] = evidence.leads.idle_leading
+        records["undriven_lagging"] = evidence.leads.undriven_lagging
+        records["organization_attainment"] = evidence.difficulty.organization
+        return json.dumps(records, indent=2, ensure_ascii=False)
+    if output is OutputFormat.CSV:
+        from kpi_workbook.reports.safe_cells import safe_csv
+
+        return safe_csv(pd.concat([f.assign(section=n) for n, f in tables.items() if len(f)], ignore_index=True))
+    return _text(evidence)
+
+
+@app.command()
+def evidence(
+    workspace: WorkspaceOption = "",
+    output: Annotated[OutputFormat, typer.Option("--format", help="text, csv or json.")] = OutputFormat.TEXT,
+    seed: Annotated[int, typer.Option(help="Seed of the random shuffles (the same seed gives the same numbers).")] = 0,
+) -> None:
+    """Is the framework any good? Test on the stored history whether leading KPIs lead, whether targets are equally
+    hard across roles and teams, and whether a KPI shows signs of being gamed; each section says its method."""
+    from kpi_workbook.analysis.evidence import framework_evidence
+
+    opened = open_workspace_option(workspace)
+    actuals = opened.store().read_actuals()
+    if actuals.empty:
+        fail(f"{opened.name}: no actuals stored; import them with: kpi-workbook import-actuals FILE -w "
+             f"{workspace or '.'}")
+    echo_table(_render(framework_evidence(opened.framework, actuals, _with_managers(opened), seed), output))
