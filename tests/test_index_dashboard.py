@@ -20,6 +20,7 @@ from kpi_workbook.workspace.opener import open_workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
 NOTEBOOKS = ["01_strategic_goals", "05_review"]
+COMMERCIAL_SCORES = "tbody:has(#team-department-commercial) tr.member td:nth-child(2)"
 
 
 def _independent(workspace, team: str) -> tuple[float, float, int]:
@@ -99,22 +100,24 @@ def test_clicking_a_heading_sorts_the_scopes_in_a_browser(dashboard):
         page.goto(path.as_uri())
         page.focus("th[data-column='1'] button")  # score, lowest first, by keyboard
         page.keyboard.press("Enter")
-        ascending = page.eval_on_selector_all("tr.member td:nth-child(2)", "cells => cells.map(c => c.dataset.value)")
+        values = "cells => cells.map(c => c.dataset.value)"
+        ascending = page.eval_on_selector_all("tr.member td:nth-child(2)", values)
+        within_up = page.eval_on_selector_all(COMMERCIAL_SCORES, values)
         sort = page.get_attribute("th[data-column='1']", "aria-sort")
         page.click("th[data-column='1'] button")
-        descending = page.eval_on_selector_all("tr.member td:nth-child(2)", "cells => cells.map(c => c.dataset.value)")
+        within_down = page.eval_on_selector_all(COMMERCIAL_SCORES, values)
         first = page.eval_on_selector("tbody tr", "row => row.id")
         wide = page.evaluate("document.documentElement.scrollWidth")
         commercial = page.eval_on_selector_all("tbody:has(#team-department-commercial) tr",
                                                "rows => rows.map(r => r.id)")
         browser.close()
-    values = [float(v) for v in ascending]
     commercial_teams = ["sales", "marketing"]
     assert commercial[0] == "team-department-commercial" and sorted(commercial[1:]) == [
         f"team-{t}" for t in sorted(commercial_teams)], "the department's teams in its group, sorted within it"
-    within = [float(v) for v in ascending[:len(commercial_teams)]]
-    assert within == sorted(within) and len(values) == len(workspace.framework.teams) and sort == "ascending"
-    assert [float(v) for v in descending[:2]] == sorted(within, reverse=True)
+    within = [float(v) for v in within_up]
+    assert within == sorted(within) and len(within) == 2 and sort == "ascending"
+    assert len(ascending) == len(workspace.framework.teams), "every team under its department"
+    assert [float(v) for v in within_down] == sorted(within, reverse=True)
     assert first == "team-organization", "the organization stays on top"
     assert errors == [], "no console error (a script the policy blocks would log one)"
     assert wide <= 1280

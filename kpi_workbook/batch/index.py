@@ -90,7 +90,7 @@ tbody.scopes tr.head th, tbody.scopes tr.head td { background: #f6f8fa; border-t
 tr.member th { padding-left: 1.6em; font-weight: normal; }
 td.number { text-align: right; white-space: nowrap; }
 tbody.organization th, tbody.organization td { background: #f6f8fa; border-bottom: 2px solid #8c959f; }
-.chip { display: inline-block; border-radius: 4px; padding: 0 8px; font-weight: 600; }
+.chip { display: inline-block; border-radius: 4px; padding: 0 8px; font-weight: 600; white-space: nowrap; }
 {%- for status, (background, colour) in colours.items() %}
 .chip-{{ status }} { background: {{ background }}; color: {{ colour }}; }
 {%- endfor %}
@@ -211,19 +211,19 @@ def _recorded_workspace(period_dir: Path) -> Workspace:
 
 
 def _groups(runs: Sequence[RunResult], figures: dict[str, ScopeFigures],
-            teams_of: Mapping[str, Sequence[str]]) -> list[list[ScopeRow]]:
-    """The rows in groups: the organization's; one per department (its row, then its teams, run or not); the teams
-    without a department. `teams_of` maps department ids to their team ids."""
+            teams_of: Mapping[str, tuple[str, Sequence[str]]]) -> list[list[ScopeRow]]:
+    """The rows in groups: the organization's; one per department with a team that ran (the department's row, run
+    or not, then those teams); the teams without a department. `teams_of` maps department ids to their name and
+    team ids."""
     names = {r.key[0]: r.team_name for r in runs}
     row = {key: ScopeRow(key, name, figures.get(key)) for key, name in names.items()}
     groups: list[list[ScopeRow]] = [[row[""]] if "" in row else []]
     placed = {""}
-    for department, teams in teams_of.items():
+    for department, (name, teams) in teams_of.items():
         key = f"{DEPARTMENT_PREFIX}{department}"
         members = [replace(row[t], member=True) for t in teams if t in row]
-        head = [row[key]] if key in row else []
-        if head or members:
-            groups.append(head + members)
+        if key in row or members:
+            groups.append([row.get(key, ScopeRow(key, f"{name} department", None)), *members])
         placed |= {key, *teams}
     rest = sorted(key for key in row if key not in placed)
     if rest:
@@ -244,10 +244,12 @@ def _packs(period_dir: Path | None, groups: list[list[ScopeRow]]) -> dict[str, l
 
 def render_index(runs: Sequence[RunResult], organization: str, period: str,
                  figures: dict[str, ScopeFigures] | None = None, problem: str = "",
-                 teams_of: Mapping[str, Sequence[str]] | None = None, period_dir: Path | None = None) -> str:
+                 teams_of: Mapping[str, tuple[str, Sequence[str]]] | None = None,
+                 period_dir: Path | None = None) -> str:
     """The dashboard: the whole organization on top, then each department with its teams (sortable), a column
     with the scope's printed pack, one column per notebook. `figures` maps scope keys to their figures; `problem`
-    says why there are none; `teams_of` maps departments to their teams; `period_dir` is where packs are found."""
+    says why there are none; `teams_of` maps departments to their name and teams; `period_dir` is where packs are
+    found."""
     groups = _groups(runs, figures or {}, teams_of or {})
     counts = {status: sum(r.status.value == status for r in runs) for status in STATUS_LABELS}
     notebooks = sorted({r.notebook for r in runs})
@@ -267,11 +269,11 @@ def write_index(path: Path, runs: Sequence[RunResult], organization: str, period
     """Write the dashboard atomically. Its figures come from `workspace` (by default the one runs.json next to the
     index names); when it cannot be opened or scored, the page says why and still lists every run."""
     figures: dict[str, ScopeFigures] = {}
-    teams_of: dict[str, list[str]] = {}
+    teams_of: dict[str, tuple[str, list[str]]] = {}
     problem = ""
     try:
         opened = workspace or _recorded_workspace(path.parent)
-        teams_of = {department: teams for department, (_, teams) in departments(opened.framework).items()}
+        teams_of = departments(opened.framework)
         if period != UNDATED:
             figures = dashboard_figures(opened, period, sorted({r.key[0] for r in runs}))
     except (KpiWorkbookError, OSError, ValueError, KeyError) as exc:
