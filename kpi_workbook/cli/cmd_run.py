@@ -87,6 +87,8 @@ def run(
         raise typer.BadParameter("give either --team or --all-teams, not both")
     if departments and all_departments:
         raise typer.BadParameter("give either --department or --all-departments, not both")
+    if out.exists() and not out.is_dir():
+        fail(f"{out}: is a file; --out names the folder for the reports")
     limits = {"cell_timeout": timeout, "notebook_timeout": notebook_timeout}
     try:
         from kpi_workbook.batch.runner import RunRequest, run_reports  # papermill and nbconvert load slowly
@@ -101,6 +103,8 @@ def run(
         summary = run_reports(request)
     except UnknownTeamError as exc:
         fail(str(exc))
+    except OSError as exc:  # a read-only or full reports folder: said, never a traceback
+        fail(f"{exc.filename or out}: cannot write the reports ({exc.strerror or exc})")
     except KeyboardInterrupt as exc:
         typer.echo(f"interrupted ({signal_name(exc)}): the runs that finished are recorded in runs.json and the "
                    "index; --retry-failed runs those left", err=True)
