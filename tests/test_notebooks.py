@@ -64,7 +64,8 @@ def executed(workspace, tmp_path_factory) -> dict[tuple[str, str], dict]:
     def execute(job: tuple[str, str]) -> dict:
         name, run = job
         team, period = RUNS["sales" if run == LIVE else run]
-        parameters = {"workspace": str(workspace), "team": team, "period": period, "interactive": run == LIVE}
+        parameters = {"workspace": str(workspace), "team": team, "period": period, "interactive": run == LIVE,
+                      **({"people": True} if name == "05_review" else {})}  # each person's score, as run --people
         return _execute(NOTEBOOKS_DIR / f"{name}.ipynb", out / f"{name}_{run}.ipynb", parameters)
 
     with pytest.MonkeyPatch.context() as env, ThreadPoolExecutor(max_workers=2) as pool:
