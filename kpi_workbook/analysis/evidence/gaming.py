@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from kpi_workbook.analysis.evidence.difficulty import hits
-from kpi_workbook.analysis.evidence.panel import paired_panels, periods_of
+from kpi_workbook.analysis.evidence.panel import Panels, paired_panels, periods_of
 from kpi_workbook.analysis.history import role_history
 from kpi_workbook.analysis.scoring import band_table
 from kpi_workbook.core.model import Framework, MeasureType, Polarity
@@ -151,10 +151,10 @@ def sign_flip_p(changes: np.ndarray, rng: np.random.Generator, flips: int = SIGN
 def guardrail_findings(framework: Framework, actuals: pd.DataFrame, seed: int = 0) -> list[Finding]:
     """Teams where a KPI improves while its declared guardrail worsens for the same people."""
     rng = np.random.default_rng(seed)
-    periods = periods_of(actuals)
+    panels = Panels(framework, actuals)
     found = []
     for kpi in (k for k in framework.kpis if k.guardrail):
-        level, x, y, teams = paired_panels(framework, actuals, kpi.id, kpi.guardrail, periods, MIN_UNITS)
+        level, x, y, teams = paired_panels(panels, kpi.id, kpi.guardrail, MIN_UNITS)
         dx, dy = np.diff(x, axis=1), np.diff(y, axis=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a unit without changes stays NaN

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from kpi_workbook.analysis.evidence.panel import paired_panels, periods_of
+from kpi_workbook.analysis.evidence.panel import Panels, paired_panels
 from kpi_workbook.core.model import Framework, Indicator
 
 METHOD = """\
@@ -25,9 +25,10 @@ lagging KPI improve more than others 1, 2 or 3 periods later? The size is the co
 is strongest. To judge chance, shuffle which person's leading history goes with which person's lagging history
 (999 times) and count how often a relation as strong turns up at any lag: that share is p. The 95 % interval
 comes from re-drawing people with replacement (bootstrap). Over all pairs, p is adjusted for the number of pairs
-tested (Benjamini-Hochberg q). Verdicts: "leads" when q is below 5 % and r is positive; "no evidence yet" when
-there are fewer pairs of changes than needed to see r = 0.3 four times out of five (about 68), with the periods
-still needed; "does not lead" when there were enough and no relation showed.
+tested (Benjamini-Hochberg q). Verdicts: "leads" when q is below 5 % and r is positive; "does not lead" when
+there are at least the pairs of changes needed to see r = 0.3 four times out of five (about 68) and the interval
+rules out r = 0.3 or more; otherwise "no evidence yet", with the periods still needed (at least those 68 pairs,
+and as many as it takes for the interval, narrowing with more data, to exclude 0 or 0.3).
 """
 
 ALPHA = 0.05
@@ -179,32 +180,43 @@ def benjamini_hochberg(p: Iterable[float]) -> np.ndarray:
     return q
 
 
+def _periods_needed(rel: Relation, needed: int) -> int:
+    """Periods more until the interval could settle it: at least `needed` pairs, and enough for it to shrink
+    (as one over the square root of the pairs) to a half-width that excludes 0 or MEANINGFUL_R."""
+    half, settling = (rel.high - rel.low) / 2, max(rel.r, MEANINGFUL_R - rel.r)
+    target = max(needed, rel.n * (half / settling) ** 2)
+    return max(1, math.ceil((target - rel.n) / max(rel.per_period, 1.0)))
+
+
 def _judged(pair: PairResult, q: float, needed: int) -> PairResult:
     rel = pair.relation
     if rel is None:
         return pair
+    judged = {"leading": pair.leading, "lagging": pair.lagging, "declared": pair.declared, "level": pair.level,
+              "relation": rel, "q": q}
     if q < ALPHA and rel.r > 0:
-        return PairResult(pair.leading, pair.lagging, pair.declared, pair.level, rel, LEADS, q)
-    if rel.n < needed:
-        more = math.ceil((needed - rel.n) / max(rel.per_period, 1.0))
-        return PairResult(pair.leading, pair.lagging, pair.declared, pair.level, rel, NO_EVIDENCE, q, more,
-                          f"{rel.n} pairs of changes; about {needed} are needed to see r = {MEANINGFUL_R}")
-    return PairResult(pair.leading, pair.lagging, pair.declared, pair.level, rel, DOES_NOT_LEAD, q)
+        return PairResult(**judged, verdict=LEADS)
+    if rel.n >= needed and rel.high < MEANINGFUL_R:
+        return PairResult(**judged, verdict=DOES_NOT_LEAD, note=f"r = {MEANINGFUL_R} or more is ruled out")
+    note = (f"{rel.n} pairs of changes; about {needed} are needed to see r = {MEANINGFUL_R}" if rel.n < needed
+            else f"the interval still spans both 0 and {MEANINGFUL_R}" if rel.low <= 0 else "not significant "
+            "after adjusting for the number of pairs tested")
+    return PairResult(**judged, verdict=NO_EVIDENCE, periods_needed=_periods_needed(rel, needed), note=note)
 
 
-def pair_relation(framework: Framework, actuals: pd.DataFrame, leading: str, lagging: str, declared: bool,
-              rng: np.random.Generator, periods: list[str] | None = None) -> PairResult:
+def pair_relation(panels: Panels, leading: str, lagging: str, declared: bool,
+                  rng: np.random.Generator) -> PairResult:
     """The relation of one pair, before the verdict (see `lead_evidence`)."""
-    periods = periods if periods is not None else periods_of(actuals)
-    level, x, y, _ = paired_panels(framework, actuals, leading, lagging, periods, MIN_UNITS)
+    level, x, y, _ = paired_panels(panels, leading, lagging, MIN_UNITS)
     if len(x) < MIN_UNITS:
         return PairResult(leading, lagging, declared, level, None, NO_EVIDENCE,
                           note=f"measured on the same people or teams in fewer than {MIN_UNITS} cases: the test "
                                "compares units within a period")
     relation = lagged_relation(x, y, rng)
     if relation is None:
-        return PairResult(leading, lagging, declared, level, None, NO_EVIDENCE, periods_needed=3 - len(periods)
-                          if len(periods) < 3 else None, note="too few periods with both KPIs to see a lag")
+        periods = len(panels.periods)
+        return PairResult(leading, lagging, declared, level, None, NO_EVIDENCE, periods_needed=3 - periods
+                          if periods < 3 else None, note="too few periods with both KPIs to see a lag")
     return PairResult(leading, lagging, declared, level, relation, NO_EVIDENCE)
 
 
@@ -213,8 +225,8 @@ def lead_evidence(framework: Framework, actuals: pd.DataFrame, seed: int = 0) ->
     ALPHA, has *no evidence yet* when it has fewer pairs of changes than `needed_observations`, else *does not
     lead*."""
     rng = np.random.default_rng(seed)
-    periods = periods_of(actuals)
-    tested = [pair_relation(framework, actuals, a, b, d, rng, periods) for a, b, d in candidate_pairs(framework)]
+    panels = Panels(framework, actuals)
+    tested = [pair_relation(panels, a, b, d, rng) for a, b, d in candidate_pairs(framework)]
     q = benjamini_hochberg([t.relation.p if t.relation else np.nan for t in tested])
     needed = needed_observations()
     pairs = [_judged(t, float(qi), needed) for t, qi in zip(tested, q, strict=True)]

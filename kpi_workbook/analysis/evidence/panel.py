@@ -49,27 +49,36 @@ def _person_rows(actuals: pd.DataFrame) -> np.ndarray:
     return actuals["employee_id"].fillna("").astype(str).str.strip().to_numpy() != ""
 
 
-def panel(framework: Framework, actuals: pd.DataFrame, kpi: str, level: str, periods: list[str]) -> Panel:
-    """The oriented panel of a KPI at the level of people or of teams."""
-    rows = actuals[actuals["kpi_id"].astype(str) == kpi]
-    person = _person_rows(rows)
-    if level == PEOPLE:
-        rows = rows[person]
-        keys = rows["team"].astype(str) + "/" + rows["employee_id"].astype(str)
-    else:
-        own = rows[~person].groupby([rows["team"][~person].astype(str), rows["period"][~person].astype(str)])
-        mean = rows[person].groupby([rows["team"][person].astype(str), rows["period"][person].astype(str)])
-        team_values = own["value"].mean().combine_first(mean["value"].mean())
-        rows = team_values.rename("value").rename_axis(["team", "period"]).reset_index()
-        keys = rows["team"].astype(str)
-    table = pd.DataFrame({"unit": keys.to_numpy(), "team": rows["team"].astype(str).to_numpy(),
-                          "period": rows["period"].astype(str).to_numpy(),
-                          "value": rows["value"].to_numpy(dtype=float)})
-    wide = table.pivot_table(index="unit", columns="period", values="value", aggfunc="mean")
-    wide = wide.reindex(columns=periods)
-    teams = table.drop_duplicates("unit").set_index("unit")["team"].reindex(wide.index).to_numpy(dtype=object)
-    values = wide.to_numpy(dtype=float) * orientation(framework, kpi)
-    return Panel(kpi, level, periods, wide.index, teams, values)
+class Panels:
+    """Every KPI's panel at both levels, from one reshaping of the actuals."""
+
+    def __init__(self, framework: Framework, actuals: pd.DataFrame, periods: list[str] | None = None):
+        self.framework = framework
+        self.periods = periods if periods is not None else periods_of(actuals)
+        rows = pd.DataFrame({"kpi": actuals["kpi_id"].astype(str).to_numpy(),
+                             "team": actuals["team"].astype(str).to_numpy(),
+                             "employee": actuals["employee_id"].fillna("").astype(str).to_numpy(),
+                             "period": actuals["period"].astype(str).to_numpy(),
+                             "value": actuals["value"].to_numpy(dtype=float)})
+        person = _person_rows(actuals)
+        people = rows[person].assign(unit=lambda f: f["team"] + "/" + f["employee"])
+        by_team = ["kpi", "team", "period"]
+        team_values = rows[~person].groupby(by_team)["value"].mean().combine_first(
+            rows[person].groupby(by_team)["value"].mean())
+        self._wide = {
+            PEOPLE: people.groupby(["kpi", "unit", "period"])["value"].mean().unstack("period"),
+            TEAMS: team_values.rename_axis(["kpi", "unit", "period"]).unstack("period"),
+        }
+
+    def of(self, kpi: str, level: str) -> Panel:
+        """The oriented panel of a KPI at the level of people or of teams (no rows without values)."""
+        wide = self._wide[level]
+        table = wide.loc[kpi] if kpi in wide.index.get_level_values(0) else wide.iloc[:0].droplevel(0)
+        table = table.reindex(columns=self.periods)
+        units = pd.Index(table.index.astype(str))
+        teams = np.asarray([unit.partition("/")[0] for unit in units], dtype=object)
+        values = table.to_numpy(dtype=float) * orientation(self.framework, kpi)
+        return Panel(kpi, level, self.periods, units, teams, values)
 
 
 def common_units(a: Panel, b: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,17 +88,15 @@ def common_units(a: Panel, b: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return a.values[ia], b.values[ib], a.teams[ia]
 
 
-def paired_panels(framework: Framework, actuals: pd.DataFrame, first: str, second: str, periods: list[str],
+def paired_panels(panels: Panels, first: str, second: str,
                   min_units: int) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
     """Two KPIs on the same units: people who have both when at least `min_units` do, else teams.
 
     Returns the level, the two value matrices (units × periods, oriented) and each unit's team.
     """
-    a, b, teams = common_units(panel(framework, actuals, first, PEOPLE, periods),
-                               panel(framework, actuals, second, PEOPLE, periods))
+    a, b, teams = common_units(panels.of(first, PEOPLE), panels.of(second, PEOPLE))
     both = (np.isfinite(a) & np.isfinite(b)).any(axis=1)
     if both.sum() >= min_units:
         return PEOPLE, a[both], b[both], teams[both]
-    a, b, teams = common_units(panel(framework, actuals, first, TEAMS, periods),
-                               panel(framework, actuals, second, TEAMS, periods))
+    a, b, teams = common_units(panels.of(first, TEAMS), panels.of(second, TEAMS))
     return TEAMS, a, b, teams
