@@ -94,7 +94,8 @@ def test_a_leading_kpi_that_drives_its_lagging_kpi_two_periods_later_is_found_at
 
 
 def test_an_unrelated_pair_is_found_to_lead_at_the_stated_rate():
-    """Over SEEDS independent histories the test says 'leads' about ALPHA of the time (measured: 4.5 % at 200)."""
+    """Over SEEDS independent histories the test says 'leads' about ALPHA (5 %) of the time; measured over 1000
+    other seeds: 5.4 %."""
     found = 0
     for seed in range(SEEDS):
         rng = np.random.default_rng(seed)
@@ -194,7 +195,8 @@ def test_values_pushed_over_the_target_are_flagged_as_bunching():
 
 
 def test_a_smooth_distribution_is_flagged_as_bunching_at_the_stated_rate():
-    """Across SEEDS smooth samples and cuts the check flags about ALPHA (1 %); measured: 0.5 % at 200."""
+    """Across SEEDS smooth samples and cuts the check flags at most ALPHA (1 %); measured over 1000 other seeds, and
+    over 1000 samples of whole numbers: none."""
     flagged = 0
     for seed in range(SEEDS):
         rng = np.random.default_rng(seed)
