@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -75,6 +75,7 @@ class Bunching:
 
     @property
     def excess(self) -> float:
+        """How many times the predicted count the good-side bin holds."""
         return self.above / self.expected_above if self.expected_above > 0 else math.inf
 
 
@@ -219,4 +220,5 @@ def collapse_findings(framework: Framework, actuals: pd.DataFrame, employees: pd
 
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    return pd.DataFrame([f.__dict__ for f in findings], columns=FINDING_COLUMNS)
+    """The findings as a table of FINDING_COLUMNS."""
+    return pd.DataFrame([asdict(f) for f in findings], columns=FINDING_COLUMNS)

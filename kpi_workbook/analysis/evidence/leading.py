@@ -74,6 +74,7 @@ class PairResult:
     note: str = ""
 
     def as_row(self) -> dict[str, object]:
+        """The result as one row of PAIR_COLUMNS."""
         rel = self.relation
         return {"leading": self.leading, "lagging": self.lagging, "declared": self.declared, "level": self.level,
                 "units": rel.units if rel else 0, "lag": rel.lag if rel else None, "r": rel.r if rel else None,
@@ -91,6 +92,7 @@ class LeadEvidence:
     undriven_lagging: list[str]
 
     def frame(self) -> pd.DataFrame:
+        """Every pair's result as a table of PAIR_COLUMNS."""
         return pd.DataFrame([p.as_row() for p in self.pairs], columns=PAIR_COLUMNS)
 
 

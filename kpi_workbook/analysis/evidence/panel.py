@@ -29,10 +29,6 @@ class Panel:
     teams: np.ndarray
     values: np.ndarray
 
-    def changes(self) -> np.ndarray:
-        """Period-on-period changes within each unit (units × periods-1)."""
-        return np.diff(self.values, axis=1)
-
 
 def periods_of(actuals: pd.DataFrame) -> list[str]:
     """The periods of the actuals, oldest first."""
