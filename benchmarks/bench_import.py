@@ -6,7 +6,8 @@ generators; the CSV is written by DuckDB). Each run is a whole process: the impo
 store) and the baseline, a hand-written DuckDB ``read_csv`` with typed columns inserted into a table of a new
 DuckDB file, take turns. The script prints the median wall time and peak resident memory of each (from the
 operating system's accounting of the finished child), the median of the pairwise time ratios, and the import's
-figures against the goals (30 s and 1 GB for about 4 million rows).
+figures against the goals: at most 2.5 times the plain load's time (that ratio, as both run in the same conditions)
+and 1 GB of peak memory.
 
     .venv/bin/python benchmarks/bench_import.py [--rows 4000000] [--periods 38] [--repeat 3]
 """
@@ -29,7 +30,7 @@ from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import EMPLOYEES_FILE, load_framework
 from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels
 
-GOAL_SECONDS = 30.0
+GOAL_RATIO = 2.5
 GOAL_MB = 1024.0
 CLI = Path(sys.executable).parent / "kpi-workbook"
 BASELINE = """
@@ -100,11 +101,11 @@ def main() -> None:
     base_seconds, base_memory = (statistics.median(x[i] for x in baselines) for i in (0, 1))
     ratio = statistics.median(a[0] / b[0] for a, b in zip(imports, baselines, strict=True))
     print(f"medians of {args.repeat} runs, {rows:,} rows ({size:.0f} MB):")
-    print(f"  import-actuals  {seconds:6.1f} s  {memory:6.0f} MB peak RSS   goal {GOAL_SECONDS:.0f} s, "
-          f"{GOAL_MB:.0f} MB: {'met' if seconds <= GOAL_SECONDS else 'NOT met'} / "
-          f"{'met' if memory <= GOAL_MB else 'NOT met'}")
+    print(f"  import-actuals  {seconds:6.1f} s  {memory:6.0f} MB peak RSS")
     print(f"  plain DuckDB    {base_seconds:6.1f} s  {base_memory:6.0f} MB peak RSS   (read_csv + insert)")
     print(f"  ratio import / plain DuckDB (median of pairs): {ratio:.2f}x time, {memory / base_memory:.2f}x memory")
+    print(f"  goals: time ratio {ratio:.2f}x <= {GOAL_RATIO}x {'met' if ratio <= GOAL_RATIO else 'NOT met'}, "
+          f"peak RSS {memory:.0f} MB <= {GOAL_MB:.0f} MB {'met' if memory <= GOAL_MB else 'NOT met'}")
 
 
 if __name__ == "__main__":

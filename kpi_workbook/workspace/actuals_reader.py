@@ -18,7 +18,7 @@ import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.workspace import csv_scan
-from kpi_workbook.workspace.scratch import Scratch, literal, strip
+from kpi_workbook.workspace.scratch import WHITESPACE, Scratch, literal, strip
 from kpi_workbook.workspace.source_paths import file_kind
 
 LONG_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
@@ -313,8 +313,8 @@ def _long_sql(names: list[str], layout: str, header: int, file: str, columns: Co
     if layout == "long":
         own = [c for c in [*LONG_COLUMNS, "extra"] if c not in fixed]
         fields = ", ".join(f"{text[c]} AS {c}" for c in [*LONG_COLUMNS, "extra"])
-        blank = " AND ".join(f"{text[c]} = ''" for c in own) or "false"
-        return (f"SELECT row AS id, row, 'value' AS \"column\", {fields} FROM cells WHERE NOT ({blank})")
+        kept = _any_text([source[c] for c in own if c in source]) if own else "true"
+        return (f"SELECT row AS id, row, 'value' AS \"column\", {fields} FROM cells WHERE {kept}")
     kpi_columns = [n for n in given if n not in {"extra", *WIDE_ID_COLUMNS, *WIDE_IGNORED}
                    and not n.startswith("unnamed_")]
     kpi_of = _kpi_of_columns(kpi_columns, kpis, header, file)
@@ -327,6 +327,16 @@ def _long_sql(names: list[str], layout: str, header: int, file: str, columns: Co
     filled = f"SELECT *, {strip('cell')} AS value FROM ({melted}) WHERE cell <> ''"  # most cells are empty
     return (f"SELECT row * {len(kpi_columns)} + position AS id, row, kpi_id AS \"column\", "
             f"{', '.join(LONG_COLUMNS)}, extra FROM ({filled}) WHERE value <> ''")
+
+
+def _any_text(cells: list[str]) -> str:
+    """SQL true when one of `cells` (columns of `cells`) holds more than whitespace: a first cell that begins with
+    text decides most rows, the others are joined and stripped once (rather than each stripped on its own)."""
+    if not cells:
+        return "false"
+    first, spaces, joined = cells[0], literal(WHITESPACE), f"concat({', '.join(cells)})"
+    return (f"CASE WHEN left({first}, 1) <> '' AND NOT contains({spaces}, left({first}, 1)) THEN true "
+            f"ELSE {strip(joined)} <> '' END")
 
 
 def strip_text(value: Any) -> str:

@@ -44,10 +44,12 @@ def _lines(path: Path) -> _Lines:
     with open(path, "rb") as handle:
         while block := handle.read(BLOCK):
             window = tail + block
-            carriage += block.count(b"\r")
-            crlf += window.count(b"\r\n") - tail.count(b"\r\n")
+            returns = block.count(b"\r")  # most files have none: the passes looking for \r\n are then left out
+            carriage += returns
+            crlf += window.count(b"\r\n") - tail.count(b"\r\n") if returns or b"\r" in tail else 0
             before, seen, counted = newlines - tail.count(b"\n"), 0, 0
-            for position in sorted({p for pattern in (b"\n\n", b"\n\r\n") for p in _finds(window, pattern, len(tail))}):
+            patterns = (b"\n\n", b"\n\r\n") if returns or b"\r" in tail else (b"\n\n",)
+            for position in sorted({p for pattern in patterns for p in _finds(window, pattern, len(tail))}):
                 counted += window.count(b"\n", seen, position)
                 seen = position
                 blank.append(before + counted + 2)  # the line after the one this newline ends

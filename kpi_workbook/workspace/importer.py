@@ -190,13 +190,12 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
         if rejected and (not skip_invalid or not validated.valid_count):
             raise RejectedRowsError(validated, importable=kept.valid_count,
                                     held_back=kept.rejected_count - checked.rejected_count)
-        read, rows = len(raw), validated.valid_rows()
-        held_back = rejected - checked.rejected_count
-        periods = scratch.frame(f"SELECT DISTINCT period FROM read_parquet({literal(str(rows))})")["period"]
-        scratch.close_database()  # the store's own work needs the memory
+        read, held_back = len(raw), rejected - checked.rejected_count
+        periods = scratch.frame(f"SELECT DISTINCT period FROM {validated.valid_table}")["period"]
         store = workspace_store(workspace)
         built = build_missing(store, Path(workspace) / ACTUALS_CSV, framework, employees)  # the history first
-        result = store.replace_periods(rows)
+        # written from the scratch database itself; validation rejected every duplicate
+        result = store.replace_from(scratch.con, validated.valid_table, unique=True)
         return ImportResult(
             file=raw.file, read=read, imported=result.inserted, rejected=rejected, replaced=result.removed,
             periods=sort_periods(periods), report=validated.report, rejects_path=rejects_path,

@@ -198,7 +198,8 @@ class DuckDBStore(ActualsStore):
             return con.execute("SELECT count(*) FROM actuals").fetchone()[0]
 
     def replace_periods(self, frame: pd.DataFrame, slices: pd.DataFrame | None = None,
-                        lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None) -> ReplaceResult:
+                        lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None,
+                        unique: bool = False) -> ReplaceResult:
         """Store the rows of `frame`; the stored rows of each period × team × KPI it holds are replaced.
 
         All or nothing: the change is made on a copy of the file in one transaction and the copy is renamed
@@ -208,10 +209,23 @@ class DuckDBStore(ActualsStore):
         `scopes` (SCOPE_VALUE_COLUMNS) are computed values of departments and the organization: each level ×
         period × KPI they hold replaces the stored one.
         `frame` may also be the path of a Parquet file of rows in store form (see _incoming), as an import writes.
+        `unique` says the caller has refused rows sharing period, team, employee and KPI already (an import's
+        validation does), so the store does not look for them again: as whole slices are replaced, rows of a
+        duplicate-free `frame` cannot meet a kept row.
         """
         incoming = _incoming(frame)
         with _exclusive(self.lock_path):
-            return self._rewrite(incoming, replace_existing=True, slices=slices, lineage=lineage, scopes=scopes)
+            return self._rewrite(incoming, replace_existing=True, slices=slices, lineage=lineage, scopes=scopes,
+                                 unique=unique)
+
+    def replace_from(self, con: duckdb.DuckDBPyConnection, table: str, unique: bool = False) -> ReplaceResult:
+        """Store the rows of the table or view `table` of the open connection `con` (in store form, see _incoming), as
+        replace_periods does: the copy of the store is attached to `con` and written by it, so the rows are never
+        copied out of `con`'s database first (an import's scratch database hands its valid rows over so)."""
+        database = con.execute("SELECT current_database()").fetchone()[0]
+        with _exclusive(self.lock_path):
+            return self._rewrite(f"{_quoted(database)}.main.{_quoted(table)}", replace_existing=True, unique=unique,
+                                 through=con)
 
     def read_scope_values(self, level: str | None = None, scope: str | None = None,
                           kpis: str | Iterable[str] | None = None) -> pd.DataFrame:
@@ -265,8 +279,9 @@ class DuckDBStore(ActualsStore):
         for stale in self.path.parent.glob(f".{self.path.name}.*.tmp{self.path.suffix}*"):
             stale.unlink(missing_ok=True)
 
-    def _rewrite(self, incoming: pd.DataFrame, replace_existing: bool, slices: pd.DataFrame | None = None,
-                 lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None) -> ReplaceResult:
+    def _rewrite(self, incoming: pd.DataFrame | Path | str, replace_existing: bool, slices: pd.DataFrame | None = None,
+                 lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None, unique: bool = False,
+                 through: duckdb.DuckDBPyConnection | None = None) -> ReplaceResult:
         if self.path.is_dir():
             raise InputError(Problem(file=str(self.path), message="the actuals store is a folder, not a DuckDB file: "
                                      "move it away and import again"))
@@ -276,9 +291,8 @@ class DuckDBStore(ActualsStore):
                 try:
                     if replace_existing and self.path.exists():
                         shutil.copyfile(self.path, tmp)
-                    with duckdb.connect(str(tmp), config={"memory_limit": WRITE_MEMORY_LIMIT}) as con:
-                        result = _replace(con, incoming, slices, lineage, scopes)
-                        con.execute("CHECKPOINT")
+                    with _writing(tmp, through) as con:
+                        result = _replace(con, incoming, slices, lineage, scopes, unique)
                 except duckdb.Error as exc:
                     if _disk_full(self.path.parent, exc):
                         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
@@ -290,6 +304,34 @@ class DuckDBStore(ActualsStore):
         except OSError as exc:
             raise _unwritable(self.path.parent, exc) from None
         return result
+
+
+STAGED = "staged_store"  # the name of the store's copy while another connection writes it
+
+
+@contextlib.contextmanager
+def _writing(tmp: Path, through: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection whose default database is the file `tmp`, checkpointed at the end of the block: a new one, or
+    `through` with the file attached for the block (its own default database restored after)."""
+    if through is None:
+        with duckdb.connect(str(tmp), config={"memory_limit": WRITE_MEMORY_LIMIT}) as con:
+            yield con
+            con.execute("CHECKPOINT")
+        return
+    database = through.execute("SELECT current_database()").fetchone()[0]
+    through.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS {STAGED}")
+    try:
+        through.execute(f"USE {STAGED}")
+        yield through
+        through.execute(f"CHECKPOINT {STAGED}")
+    finally:
+        through.execute(f"USE {_quoted(database)}")
+        through.execute(f"DETACH {STAGED}")
+
+
+def _quoted(name: str) -> str:
+    """A name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 FULL_DISK_BYTES = 1 << 20  # a failed write with less free space than this is put down to a full disk
@@ -347,10 +389,13 @@ def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path, extra_slices: pd.DataFrame | None = None,
-             lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None) -> ReplaceResult:
-    """In one transaction: delete the slices incoming (and extra_slices) cover, insert it, refuse duplicates; the
-    same for the scope values of each level × period × KPI in `scopes`."""
+def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path | str,
+             extra_slices: pd.DataFrame | None = None,
+             lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None,
+             unique: bool = False) -> ReplaceResult:
+    """In one transaction: delete the slices incoming (a DataFrame, a Parquet file or the qualified name of a table of
+    `con`) and extra_slices cover, insert it, refuse duplicates (unless the caller vouches that incoming has none:
+    `unique`); the same for the scope values of each level × period × KPI in `scopes`."""
     con.execute(CREATE_TABLE)
     con.execute(CREATE_LINEAGE)
     con.execute(CREATE_SCOPE_VALUES)
@@ -359,6 +404,8 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path, extr
     if isinstance(incoming, Path):  # read by DuckDB itself, within its memory limit
         parquet = str(incoming).replace("'", "''")
         con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT * FROM read_parquet('{parquet}')")
+    elif isinstance(incoming, str):  # a table of the database `con` writes from
+        con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT * FROM {incoming}")
     else:
         con.register("incoming", incoming)
     extra = extra_slices if extra_slices is not None else pd.DataFrame(columns=["period", "team", "kpi_id"])
@@ -387,7 +434,7 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path, extr
             INSERT INTO actuals SELECT period, period_start::DATE, team, nullif(employee_id, ''), kpi_id, value
             FROM incoming
         """).fetchall()[0][0]
-        duplicate = con.execute("""
+        duplicate = None if unique else con.execute("""
             SELECT period, team, coalesce(employee_id, ''), kpi_id FROM actuals
             GROUP BY ALL HAVING count(*) > 1 LIMIT 1
         """).fetchone()
