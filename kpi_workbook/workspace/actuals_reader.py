@@ -9,7 +9,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,15 +162,23 @@ def _read_head(path: Path, file: str, limit: int) -> _CsvHead:
 
 
 def _read_csv(path: Path, file: str, required: list[str], header_row: int | None, columns: ColumnMap,
-              scratch: Scratch) -> tuple[list[str], int]:
-    """Every row of a CSV file below its header into the scratch table `cells`; the header's names and row number."""
+              scratch: Scratch, table_sql: Callable[[list[str], int], str]) -> tuple[list[str], int, bool]:
+    """Every row of a CSV file below its header into the scratch table `raw` as `table_sql(names, header)` gives it
+    (True), or into the scratch table `cells` for that SQL to read (False); the header's names and row number."""
     head = _read_head(path, file, max(HEADER_SCAN_ROWS, header_row or 0))
     header = _find_header(head.rows, required, header_row, file, columns)
     names = _names(head.rows[header - 1])
-    if not csv_scan.scan(scratch, path, file, head.delimiter, head.line_ends[header - 1], header, len(names)):
+    skip, width = head.line_ends[header - 1], len(names)
+    try:
+        sql = table_sql(names, header)
+    except InputError:  # raised again once the rows are read: an unreadable file is named first
+        sql = None
+    if sql is not None and csv_scan.scan_once(scratch, path, file, head.delimiter, skip, header, width, sql):
+        return names, header, True
+    if not csv_scan.scan(scratch, path, file, head.delimiter, skip, header, width):
         rows = _read_whole_csv(path, file, head.delimiter)
-        scratch.table("cells", _cells_frame(rows, header, len(names)))
-    return names, header
+        scratch.table("cells", _cells_frame(rows, header, width))
+    return names, header, False
 
 
 def _read_whole_csv(path: Path, file: str, delimiter: str) -> list[list[str]]:
@@ -371,16 +379,22 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
         message = "file not found" if kind == "missing" else f"not a regular file but {kind}"
         raise InputError(Problem(file=str(path), message=message))
     scratch = scratch or Scratch()
+
+    def table_sql(names: list[str], header: int) -> str:
+        return _long_sql(names, layout, header, file, columns, kpis)
+
+    done = False
     try:
         if path.suffix.lower() in EXCEL_SUFFIXES:
             names, header = _read_excel(path, file, required, header_row, sheet, columns, scratch)
         elif path.suffix.lower() == ".xls":
             raise InputError(Problem(file=file, message="old .xls workbooks are not supported; save it as .xlsx"))
         else:
-            names, header = _read_csv(path, file, required, header_row, columns, scratch)
+            names, header, done = _read_csv(path, file, required, header_row, columns, scratch, table_sql)
     except OSError as exc:
         raise InputError(Problem(file=file, message=f"cannot be read: {exc.strerror or exc}")) from None
-    scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {_long_sql(names, layout, header, file, columns, kpis)}")
+    if not done:
+        scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {table_sql(names, header)}")
     scratch.drop_tables(keep=("raw",))
     raw = RawActuals(file=file, scratch=scratch, header_row=header)
     if not len(raw):

@@ -1,6 +1,8 @@
 """Reading the rows of a CSV file below its header with DuckDB, numbered exactly as Python's csv module numbers them.
 
-DuckDB reads every cell as text. Its rows are kept only when they match the file's physical lines one to one
+DuckDB reads every cell as text. Most files are read once, straight into the caller's table (see scan_once);
+the others through a table of their cells (see scan). Its rows are kept only when they match the file's physical
+lines one to one
 (no quoted line breaks, no lone carriage returns, no row with more cells than it was given room for): the number
 of rows it read is checked against the lines of the file, and blank lines (which DuckDB skips but Python counts)
 shift the row numbers after them. Otherwise `scan` returns False and the caller reads the file with the csv module,
@@ -25,6 +27,7 @@ from kpi_workbook.workspace.source_paths import has_glob_characters
 SPARE_CELLS = 8  # room for cells beyond the header's width (they go to `extra`); a row filling it is read by Python
 BLOCK = 1 << 24
 LINE = re.compile(r"CSV Error on Line: (\d+)")
+ODD_ROW = "kpi-workbook: a row for the cells table"  # error() raised by a row scan_once leaves to scan
 
 
 @dataclass(frozen=True)
@@ -84,18 +87,59 @@ def _read_error(exc: duckdb.Error, file: str) -> InputError | None:
     return None
 
 
+def _read_sql(path: Path, delimiter: str, skip: int, width: int) -> str:
+    """DuckDB's reading of the rows after the first `skip` lines as text cells c0… (`width` and SPARE_CELLS)."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_CELLS)) + "}"
+    return f"""read_csv({literal(str(path))}, header = false, auto_detect = false, columns = {columns},
+        delim = {literal(delimiter)}, quote = '"', escape = '"', nullstr = {literal(chr(0))}, null_padding = true,
+        strict_mode = false, skip = {skip}, parallel = true)"""
+
+
+def _extra(width: int) -> str:
+    """SQL for the non-empty cells beyond the header's `width`, stripped and joined with ' | ' ('' for none)."""
+    spare = ", ".join(f"CASE WHEN c{i} <> '' THEN {strip(f'c{i}')} END" for i in range(width, width + SPARE_CELLS))
+    return f"CASE WHEN c{width} IS NULL THEN '' ELSE concat_ws(' | ', {spare}) END"
+
+
+def scan_once(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, header: int, width: int,
+              table_sql: str) -> bool:
+    """Create the scratch table `raw` as `table_sql`, which reads the view `cells` (row, c0…, extra), reading the file
+    once; False (nothing kept) for a file whose rows need `scan`: blank lines, a header over several lines, a row
+    filling the spare cells, a cell that may pass the csv module's field limit, or fewer rows than lines."""
+    lines = _lines(path)
+    if lines.lone_cr or lines.blank or skip != header or has_glob_characters(path):
+        return False
+    total, limit = width + SPARE_CELLS, csv.field_size_limit()
+    odd = " OR ".join([f"c{total - 1} IS NOT NULL", *(f"strlen(c{i}) > {limit}" for i in range(total))])
+    scratch.con.execute(f"""CREATE OR REPLACE VIEW cells AS
+        SELECT row_number() OVER () + {header} AS row, {", ".join(f"c{i}" for i in range(width))},
+               {_extra(width)} AS extra
+        FROM {_read_sql(path, delimiter, skip, width)}
+        WHERE CASE WHEN {odd} THEN error({literal(ODD_ROW)}) ELSE true END""")
+    try:
+        scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {table_sql}")
+    except duckdb.Error as exc:
+        scratch.con.execute("DROP VIEW cells")
+        known = None if ODD_ROW in str(exc) or "quoted new lines" in str(exc) else _read_error(exc, file)
+        if known is None:
+            return False
+        raise known from None
+    scratch.con.execute("DROP VIEW cells")
+    if scratch.value("SELECT coalesce(max(row), 0) FROM raw") != lines.count:  # a row over several lines
+        scratch.con.execute("DROP TABLE raw")
+        return False
+    return True
+
+
 def scan(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, header: int, width: int) -> bool:
     """Read the rows after the first `skip` lines (header row number `header`, `width` cells) into the scratch view
     `cells` (row, c0…, extra); False when DuckDB's rows do not match the file's lines (nothing is then kept)."""
     lines = _lines(path)
     if lines.lone_cr or has_glob_characters(path):  # DuckDB would read a path holding * ? [ as a pattern
         return False
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_CELLS)) + "}"
     try:
-        scratch.con.execute(f"""CREATE OR REPLACE TABLE csv_cells AS SELECT * FROM read_csv({literal(str(path))},
-            header = false, auto_detect = false, columns = {columns}, delim = {literal(delimiter)}, quote = '"',
-            escape = '"', nullstr = {literal(chr(0))}, null_padding = true, strict_mode = false, skip = {skip},
-            parallel = true)""")
+        scratch.con.execute(f"CREATE OR REPLACE TABLE csv_cells AS SELECT * FROM "
+                            f"{_read_sql(path, delimiter, skip, width)}")
     except duckdb.Error as exc:
         known = None if "quoted new lines" in str(exc) else _read_error(exc, file)
         if known is None:
@@ -111,14 +155,11 @@ def scan(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, hea
     shifts = pd.DataFrame({"before": [b - skip - 1 - j for j, b in enumerate(blank)],
                            "shift": range(1, len(blank) + 1)}, dtype="int64")
     scratch.table("blank_lines", shifts.drop_duplicates("before", keep="last"))
-    spare = ", ".join(f"CASE WHEN c{i} <> '' THEN {strip(f'c{i}')} END" for i in range(width, width + SPARE_CELLS))
-    extra = f"concat_ws(' | ', {spare})" if scratch.value(
-        f"SELECT count(*) FROM csv_cells WHERE c{width} IS NOT NULL") else "''"
     shifted = ("SELECT c.*, c.rowid AS number, b.shift FROM csv_cells c ASOF LEFT JOIN blank_lines b "
                "ON c.rowid >= b.before" if blank else "SELECT *, rowid AS number, 0 AS shift FROM csv_cells")
     scratch.con.execute(f"""CREATE OR REPLACE VIEW cells AS
         SELECT number + {header + 1} + coalesce(shift, 0) AS row, {", ".join(f"c{i}" for i in range(width))},
-               {extra} AS extra
+               {_extra(width)} AS extra
         FROM ({shifted})""")
     _check_field_sizes(scratch, file, width)
     return True
