@@ -299,7 +299,7 @@ def test_score_rolls_up_team_department_organization_like_a_weighted_mean(ws, ru
 
 def test_department_reports_show_no_one_from_another_department(ws, run, sample_untouched):
     code, out, err = run("run", "--no-progress", "--all-departments", "--notebooks", "05", "--out", "by_department",
-                         "-w", "ws", cwd=ws.parent)
+                         "-w", "ws", "--people", cwd=ws.parent)  # people's scores shown: a leak would show
     assert code == 0, out + err
     period_dir = ws.parent / "by_department" / LATEST
     employees = pd.read_csv(ws / "employees.csv", dtype=str, keep_default_na=False)

@@ -420,7 +420,7 @@ def sample_run(tmp_path_factory):
     workspace = shutil.copytree(SAMPLE_ORG_DIR, root / "sample_org",
                                 ignore=shutil.ignore_patterns("actuals.duckdb*", ".actuals.duckdb*"))
     summary = run_reports(RunRequest(workspace=workspace, out=root / "reports", teams=["sales", "hr"],
-                                     progress=False))
+                                     progress=False, people=True))  # people's scores shown: a leak would show
     return summary, workspace
 
 
