@@ -20,6 +20,7 @@ import yaml
 from sample_reports import CHROMIUM
 
 from kpi_workbook.reports.pdf import PACKS_FOLDER
+from kpi_workbook.reports.scorecard import TREND_HEADING
 from kpi_workbook.workspace.opener import open_workspace
 
 pypdf = pytest.importorskip("pypdf")
@@ -226,7 +227,8 @@ def test_the_review_shows_each_role_kpis_actual_target_and_gap(run, folder, team
     assert tables, "a table of actuals against targets"
     shown = {}
     for headers, rows in tables:
-        assert headers[-len(KPI_COLUMNS):] == KPI_COLUMNS
+        assert [h for h in headers if h != TREND_HEADING][-len(KPI_COLUMNS):] == KPI_COLUMNS
+        assert (TREND_HEADING in headers) == ("Team" not in headers)  # a team's table shows each KPI's trend
         for cells in (dict(zip(headers, r, strict=True)) for r in rows if r):
             team = cells.get("Team", own_team)
             shown[team, cells["Role"], cells["KPI"]] = cells

@@ -32,6 +32,7 @@ team of the role.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -200,7 +201,9 @@ def scope_kpi_values(values: pd.DataFrame, scores: pd.DataFrame, framework: Fram
 
 TEAM_VALUE, MEDIAN = "team value", "median"
 KPI_ACTUAL_COLUMNS = [*GROUP, *BAND_COLUMNS[2:], "actual", "basis", "people", "short_people", "red_people",
-                      "previous_period", "previous_actual", "gap", "gap_share", "shortfall", "movement", "status"]
+                      "previous_period", "previous_actual", "gap", "gap_share", "shortfall", "movement", "status",
+                      "recent"]
+RECENT_PERIODS = 6  # the trend of a KPI's actual: this many periods, up to and including the reported one
 STATUS_ORDER = ("red", "amber", "grey", "green")  # worst first
 ATTENTION_SHORT = 5  # KPIs short of target in "what needs attention"
 ATTENTION_MOVERS = 3  # and KPIs that worsened most since the previous period
@@ -263,7 +266,19 @@ def kpi_actuals(scores: pd.DataFrame, actuals: pd.DataFrame, framework: Framewor
         gap=gap, gap_share=gap / table["target"].abs().where(table["target"] != 0),
         shortfall=(-gap).clip(lower=0) / span, movement=(gap - previous_gap) / span, status=status_of(score))
     table.loc[table["polarity"] == Polarity.WITHIN_RANGE.value, "gap_share"] = np.nan
-    return table[KPI_ACTUAL_COLUMNS]
+    return _with_recent(table, scores, actuals, upto[-RECENT_PERIODS:])[KPI_ACTUAL_COLUMNS]
+
+
+def _with_recent(table: pd.DataFrame, scores: pd.DataFrame, actuals: pd.DataFrame, periods: list[str]
+                 ) -> pd.DataFrame:
+    """`table` with `recent`: each row's actual in `periods` (oldest first; NaN where it has none), as a tuple."""
+    history = [_group_actuals(scores, actuals, p)[[*GROUP, "actual"]].assign(period=p) for p in periods]
+    wide = pd.concat(history).pivot_table(index=GROUP, columns="period", values="actual", aggfunc="first")
+    wide = wide.reindex(columns=periods)
+    recent = {key: tuple(row) for key, row in zip(wide.index, wide.to_numpy(dtype=float), strict=True)}
+    empty = (math.nan,) * len(periods)
+    keys = zip(*(table[column].astype(str) for column in GROUP), strict=True)
+    return table.assign(recent=[recent.get(key, empty) for key in keys])
 
 
 def attention(board: pd.DataFrame, short: int = ATTENTION_SHORT, movers: int = ATTENTION_MOVERS) -> pd.DataFrame:

@@ -11,14 +11,16 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from kpi_workbook.analysis.review import RECOMMENDATIONS, STATUS_ORDER, TEAM_VALUE
+from kpi_workbook.analysis.review import RECENT_PERIODS, RECOMMENDATIONS, STATUS_ORDER, TEAM_VALUE
 from kpi_workbook.analysis.targets import TOO_EASY, UNREALISTIC
 from kpi_workbook.core.model import Framework, KpiDefinition, Polarity
+from kpi_workbook.reports.sparkline import sparkline
 from kpi_workbook.reports.tables import EMPTY_TEXT, Col, ReportTable
 from kpi_workbook.reports.units import decimals, gap_text, level_text, range_text, value_text
 
 VERDICTS_SHOWN = (TOO_EASY, UNREALISTIC)  # step 4's verdicts a review shows
 GAP_HEADING = "Gap to target (− short of it)"
+TREND_HEADING = f"Last {RECENT_PERIODS} periods"
 
 
 def _known(value: object) -> bool:
@@ -97,21 +99,24 @@ def _shown(board: pd.DataFrame, framework: Framework) -> pd.DataFrame:
         target_text=[b[1] for b in bands], stretch_text=[b[2] for b in bands],
         gap_text=[row_gap_text(r, u) for r, u in zip(records, units, strict=True)],
         verdict_text=[verdict_text(r) for r in records],
+        trend_text=[sparkline(r["recent"]) for r in records],
     )
 
 
 def kpi_actuals_table(board: pd.DataFrame, framework: Framework, names: Mapping[str, Mapping[str, str]],
                       with_team: bool = False) -> ReportTable:
     """The board (steps.review.kpi_board) as a table: KPI, role, actual, what it is, bands, gap, status and the
-    target's verdict; with `with_team` a team column and one section per team when long."""
+    target's verdict, and the trend of the last periods; with `with_team` a team column instead of the trend, and one
+    section per team when long."""
     shown = _shown(board, framework)
     shown = shown.assign(role_name=shown["role"].map(names["role"]), team_name=shown["team"].map(names["team"]))
     team = {"team_name": Col("Team")} if with_team else {}
+    trend = {} if with_team else {"trend_text": Col(TREND_HEADING)}  # a page holds a team column or a trend, not both
     return ReportTable(shown, {
         **team, "kpi_name": Col("KPI"), "role_name": Col("Role"), "actual_text": Col("Actual", "figure"),
         "basis_text": Col("Actual is"), "threshold_text": Col("Threshold", "figure"),
         "target_text": Col("Target", "figure"), "stretch_text": Col("Stretch", "figure"),
-        "gap_text": Col(GAP_HEADING, "figure"), "status": Col("Status", "status"),
+        "gap_text": Col(GAP_HEADING, "figure"), "status": Col("Status", "status"), **trend,
         "verdict_text": Col("Target on past values"),
     }, noun=("KPI", "KPIs"), empty="No role KPI in this scope.", group_by="team_name" if with_team else "")
 
