@@ -4,8 +4,8 @@ computed independently from the workspace's files (tests/notebook_helpers.py) or
 
 from __future__ import annotations
 
-import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import papermill as pm
 import pytest
 from notebook_helpers import GROUP, ScopeFigures, WorkspaceFiles
 
@@ -38,11 +37,18 @@ SCORE_ROUNDING = 0.05 + 1e-9  # the notebook records scores rounded to one decim
 SUGGESTIONS_PER_RESPONSIBILITY = 3
 
 
+NOTEBOOK_SECONDS = 600  # a notebook run that hangs fails its tests instead of holding the suite
+CELL_SECONDS = 300
+
+
 def _execute(source: Path, output: Path, parameters: dict) -> dict:
-    """Run a notebook headless and return the executed notebook as JSON (also when a cell failed)."""
-    with contextlib.suppress(pm.PapermillExecutionError):
-        pm.execute_notebook(str(source), str(output), parameters={"interactive": False, **parameters},
-                            kernel_name="python3", progress_bar=False, shutdown_kernel="immediate")
+    """Run a notebook headless with papermill's command (a process of its own, never a thread sharing this one's
+    kernel clients) and return the executed notebook as JSON, also when a cell failed."""
+    parameters = {"interactive": False, **parameters}
+    subprocess.run([str(PAPERMILL), str(source), str(output), "-k", "python3", "--no-progress-bar",
+                    "--execution-timeout", str(CELL_SECONDS), "-y", json.dumps(parameters)],
+                   capture_output=True, text=True, timeout=NOTEBOOK_SECONDS,
+                   env={**os.environ, "MPLBACKEND": "Agg"})  # the notebooks must still show figures
     return json.loads(output.read_text(encoding="utf-8"))
 
 
@@ -68,8 +74,7 @@ def executed(workspace, tmp_path_factory) -> dict[tuple[str, str], dict]:
                       **({"people": True} if name == "05_review" else {})}  # each person's score, as run --people
         return _execute(NOTEBOOKS_DIR / f"{name}.ipynb", out / f"{name}_{run}.ipynb", parameters)
 
-    with pytest.MonkeyPatch.context() as env, ThreadPoolExecutor(max_workers=2) as pool:
-        env.setenv("MPLBACKEND", "Agg")  # inherited by the kernels: the notebooks must still show figures
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two papermill processes at a time
         return dict(zip(jobs, pool.map(execute, jobs), strict=True))
 
 
