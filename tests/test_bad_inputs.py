@@ -137,6 +137,8 @@ CASES = [
     # --- metadata and settings
     Case("organization missing", (replace("framework.yaml", "organization: Alderbrook Instruments\n", ""),),
          UNREADABLE, ("framework.yaml", "metadata", "field 'organization'", "required")),
+    Case("currency not a code", (replace("framework.yaml", "currency: EUR", "currency: euro"),), UNREADABLE,
+         ("framework.yaml", "field 'currency'", "ISO 4217", "(got 'euro')")),
     Case("organization empty", (replace("framework.yaml", "organization: Alderbrook Instruments", "organization: ''"),),
          UNREADABLE, ("framework.yaml", "field 'organization'")),
     Case("weight_total NaN", (replace("framework.yaml", "weight_total: 100", "weight_total: .nan"),), UNREADABLE,

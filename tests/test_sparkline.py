@@ -41,3 +41,13 @@ def test_each_row_of_the_board_carries_its_recent_actuals_oldest_first(scored_sa
     people = scores[(scores["period"].astype(str) == periods[-RECENT_PERIODS]) & (scores["team"] == row["team"])
                     & (scores["role"] == row["role"]) & (scores["kpi_id"] == row["kpi_id"])]
     assert row["recent"][0] == pytest.approx(pd.to_numeric(people["value"]).median())
+
+
+def test_money_kpis_are_shown_in_the_framework_s_currency(scored_sample):
+    framework, _employees, _actuals, _scores = scored_sample
+    money = next(k for k in framework.kpis if k.unit == "currency")
+    assert framework.metadata.currency == "EUR" and framework.unit_of(money) == "EUR"
+    plain = framework.model_copy(update={"metadata": framework.metadata.model_copy(update={"currency": None})})
+    assert plain.unit_of(money) == "currency"  # no code: a bare amount, as before
+    other = next(k for k in framework.kpis if k.unit not in ("currency", ""))
+    assert framework.unit_of(other) == other.unit

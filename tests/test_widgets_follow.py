@@ -149,7 +149,8 @@ def test_a_typed_level_is_echoed_in_the_kpi_s_unit(editor):
     form = BandsForm(editor, *_no_history(), team="sales")
     form.role.value, form.kpi.value = ROLE, "new_business_revenue"
     form.fields["target"].value = "160000"
-    assert "understood: <b>160,000</b>" in form.echoes["target"].value
+    assert editor.framework.metadata.currency == "EUR"  # the sample's money KPIs have unit: currency
+    assert "understood: <b>160,000\xa0EUR</b>" in form.echoes["target"].value
     form.kpi.value = "win_rate"
     form.fields["target"].value = "27.5"
     assert "understood: <b>27.5\xa0%</b>" in form.echoes["target"].value

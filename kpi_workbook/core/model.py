@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from kpi_workbook.core.errors import InputError, Problem
@@ -18,6 +19,8 @@ Identifier = Annotated[
     Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),
 ]
 Text = Annotated[str, Field(min_length=1)]
+CURRENCY_UNIT = "currency"  # a KPI unit for money in the framework's currency (metadata.currency)
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
 
 
 # Strict: a quoted number ('30') or a boolean (true) in a file is an error, not silently a number.
@@ -247,10 +250,21 @@ class Metadata(Strict):
     """How often the framework is reviewed: a frequency such as `quarterly`."""
     date: dt.date | None = None
     """The date of this version (YYYY-MM-DD)."""
+    currency: str | None = None
+    """The ISO 4217 code (e.g. EUR) that KPIs with `unit: currency` are shown in; without it they show a bare
+    amount."""
     description: str = ""
     """A note on the framework."""
     settings: Settings = Field(default_factory=Settings)
     """Numbers the checks and target verdicts use (below)."""
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str | None) -> str | None:
+        """A three-letter code in capitals, as ISO 4217 writes it."""
+        if value is not None and not CURRENCY_CODE.fullmatch(value):
+            raise PydanticCustomError("currency_code", "a three-letter ISO 4217 code in capitals, such as EUR or USD")
+        return value
 
 
 class Assignment(BaseModel):
@@ -315,6 +329,10 @@ class Framework(BaseModel):
 
     def kpi(self, kpi_id: str) -> KpiDefinition | None:
         return next((k for k in self.kpis if k.id == kpi_id), None)
+
+    def unit_of(self, kpi: KpiDefinition) -> str:
+        """The unit a KPI's values are shown in: its own, with `currency` read as the framework's currency code."""
+        return self.metadata.currency if kpi.unit == CURRENCY_UNIT and self.metadata.currency else kpi.unit
 
     def frequency_of(self, kpi: KpiDefinition) -> Frequency:
         """How often a KPI is measured (and computed): its own frequency, else the review cycle."""

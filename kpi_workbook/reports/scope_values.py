@@ -61,9 +61,10 @@ def _periods(measure: Measure) -> list[str]:
     return [span for span in spans if span]
 
 
-def kpi_label(kpi: KpiDefinition) -> str:
-    """The KPI's name, with its unit when the values are shown without it: 'New business revenue (currency)'."""
-    unit = label_unit(kpi.unit)
+def kpi_label(kpi: KpiDefinition, unit: str | None = None) -> str:
+    """The KPI's name, with its unit (`unit`, else the KPI's own) when the values are shown without it: 'New
+    business revenue (currency)'."""
+    unit = label_unit(kpi.unit if unit is None else unit)
     if not unit:
         return kpi.name
     return f"{kpi.name}, {unit}" if "(" in unit else f"{kpi.name} ({unit})"
@@ -76,13 +77,13 @@ def _direction(change: float, polarity: Polarity) -> str:
     return "better" if (change > 0) == (polarity is Polarity.HIGHER_IS_BETTER) else "worse"
 
 
-def _figures(value: float, previous: float, kpi: KpiDefinition) -> tuple[str, str, str]:
-    """The value, the previous value and the change between them as text, with as many decimals each: the change
-    with whether it is better or worse ('+3.1 pts, better')."""
-    places = decimals([value, previous], kpi.unit)
-    change = change_text(value, previous, kpi.unit, places)
+def _figures(value: float, previous: float, kpi: KpiDefinition, unit: str) -> tuple[str, str, str]:
+    """The value, the previous value and the change between them as text in `unit`, with as many decimals each: the
+    change with whether it is better or worse ('+3.1 pts, better')."""
+    places = decimals([value, previous], unit)
+    change = change_text(value, previous, unit, places)
     direction = _direction(value - previous, kpi.polarity) if change not in (NO_CHANGE, EMPTY_TEXT) else ""
-    return (value_text(value, kpi.unit, places), value_text(previous, kpi.unit, places),
+    return (value_text(value, unit, places), value_text(previous, unit, places),
             f"{change}, {direction}" if direction else change)
 
 
@@ -115,15 +116,17 @@ def _shown(values: pd.DataFrame, framework: Framework) -> pd.DataFrame:
     titles = {r.id: r.title for r in framework.roles}
     rows = values[values["measured"]]
     defined = [kpis[k] for k in rows["kpi_id"]]
+    units = [framework.unit_of(k) for k in defined]
     records = rows.to_dict("records")
-    figures = [_figures(v, p, k) for v, p, k in zip(rows["value"], rows["previous_value"], defined, strict=True)]
+    figures = [_figures(v, p, k, u) for v, p, k, u in zip(rows["value"], rows["previous_value"], defined, units,
+                                                            strict=True)]
     return rows.assign(
-        kpi_label=[kpi_label(k) for k in defined], value_text=[f[0] for f in figures],
+        kpi_label=[kpi_label(k, u) for k, u in zip(defined, units, strict=True)], value_text=[f[0] for f in figures],
         previous_text=[f[1] for f in figures], change_text=[f[2] for f in figures],
         how=[computed_as(k.measure) for k in defined],
         role_names=[", ".join(titles.get(r, r) for r in str(roles).split(", ") if r) for roles in rows["roles"]],
-        target_text=[_target(r, k.unit) for r, k in zip(records, defined, strict=True)],
-        gap_text=[_gap(r, k.unit) for r, k in zip(records, defined, strict=True)],
+        target_text=[_target(r, u) for r, u in zip(records, units, strict=True)],
+        gap_text=[_gap(r, u) for r, u in zip(records, units, strict=True)],
     )
 
 

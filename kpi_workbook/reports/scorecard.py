@@ -90,7 +90,7 @@ def _shown(board: pd.DataFrame, framework: Framework) -> pd.DataFrame:
     rows = board.assign(order=order, rank=-(board["weight"] * board["shortfall"]).fillna(0))
     rows = rows.sort_values(["order", "rank"], kind="stable").drop(columns=["order", "rank"])
     records = rows.to_dict("records")
-    units = [kpis[r["kpi_id"]].unit for r in records]
+    units = [framework.unit_of(kpis[r["kpi_id"]]) for r in records]
     bands = [band_texts(r, u) for r, u in zip(records, units, strict=True)]
     return rows.assign(
         kpi_name=[kpis[r["kpi_id"]].name for r in records],
@@ -149,10 +149,9 @@ def next_action(row: Mapping, kpi: KpiDefinition) -> str:
     return f"agree a plan to close the gap{owner}"
 
 
-def attention_line(row: Mapping, kpi: KpiDefinition, where: str) -> str:
-    """What the row's KPI stands at, as HTML: 'Average handle time · Customer Support Agent: 11.3 min (median of 35
-    people) against a target of 10 min (−1.3 min (−13 %) short); 10.6 min in 2025Q3.'"""
-    unit = kpi.unit
+def attention_line(row: Mapping, kpi: KpiDefinition, where: str, unit: str) -> str:
+    """What the row's KPI stands at in `unit`, as HTML: 'Average handle time · Customer Support Agent: 11.3 min
+    (median of 35 people) against a target of 10 min (−1.3 min (−13 %) short); 10.6 min in 2025Q3.'"""
     against = "a target range of" if row["polarity"] == Polarity.WITHIN_RANGE.value else "a target of"
     before = ""
     if _known(row["previous_actual"]):
@@ -173,5 +172,6 @@ def attention_items(ranked: pd.DataFrame, framework: Framework) -> str:
     for _, row in ranked.iterrows():
         kpi = kpis[row["kpi_id"]]
         action = html.escape(next_action(row, kpi))
-        items.append(f"<li>{attention_line(row, kpi, row['where'])}<br><em>Next:</em> {action}.</li>")
+        line = attention_line(row, kpi, row["where"], framework.unit_of(kpi))
+        items.append(f"<li>{line}<br><em>Next:</em> {action}.</li>")
     return f"<ol>{''.join(items)}</ol>"

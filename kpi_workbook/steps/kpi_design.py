@@ -151,7 +151,8 @@ def measure_table(framework: Framework, roles: Sequence[Role] | None = None, roo
             continue
         measure = definition.measure
         rows.append({
-            "kpi": kpi_id, "name": definition.name, "unit": definition.unit, "roles": ", ".join(dict.fromkeys(titles)),
+            "kpi": kpi_id, "name": definition.name, "unit": framework.unit_of(definition),
+            "roles": ", ".join(dict.fromkeys(titles)),
             "origin": ENTERED if measure is None else COMPUTED,
             "measure": ENTERED if measure is None else formula_text(describe_measure(measure)),
             "how": _how(definition), "source": _source_text(definition, framework, sources),

@@ -83,7 +83,7 @@ def _where(rows: pd.DataFrame, framework: Framework, with_team: bool) -> pd.Seri
 
 def _suggested(rows: pd.DataFrame, framework: Framework) -> pd.Series:
     """Step 4's suggested target (or range) of each row as text with the KPI's unit."""
-    units = {k.id: k.unit for k in framework.kpis}
+    units = {k.id: framework.unit_of(k) for k in framework.kpis}
     texts = [range_text(*r, units[k]) if isinstance(r, tuple | list) else level_text(t, units[k])
              for k, t, r in zip(rows["kpi_id"], rows["suggested_target"], rows["suggested_range"], strict=True)]
     return pd.Series(texts, index=rows.index, dtype=object)
@@ -116,7 +116,7 @@ def why_text(board: pd.DataFrame, ranked: pd.DataFrame, framework: Framework, ma
     red = f", {counts['red']} of them below the threshold" if counts["red"] else ""
     grey = f"; {counts['grey']} without data" if counts["grey"] else ""
     items = [f"{counts['green']} of {total} KPIs meet their target, {short} are short of it{red}{grey}."]
-    units = {k.id: k.unit for k in framework.kpis}
+    units = {k.id: framework.unit_of(k) for k in framework.kpis}
     kpis = {k.id: k for k in framework.kpis}
     furthest = ranked[ranked["reason"] == "short"].head(FURTHEST_SHORT)
     if len(furthest):
@@ -244,7 +244,7 @@ def _kpi_labels(kpi_ids: pd.Series, framework: Framework) -> list[str]:
     kpis = {k.id: k for k in framework.kpis}
     labels = []
     for k in kpi_ids:
-        name, unit = (kpis[k].name, kpis[k].unit) if k in kpis else (k, "")
+        name, unit = (kpis[k].name, framework.unit_of(kpis[k])) if k in kpis else (k, "")
         labels.append(f"{name}, {unit}" if "(" in unit else f"{name} ({unit})" if unit else name)
     return labels
 

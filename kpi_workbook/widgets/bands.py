@@ -178,7 +178,8 @@ class BandsForm(Following, w.VBox):
         return {name: values[name] for name in LEVELS}
 
     def _unit(self) -> str:
-        return getattr(self.editor.framework.kpi(self.kpi.value or ""), "unit", "")
+        definition = self.editor.framework.kpi(self.kpi.value or "")
+        return "" if definition is None else self.editor.framework.unit_of(definition)
 
     def _echo(self) -> None:
         """Beside each field, the number as it was understood, in the KPI's unit ("understood: 160,000 EUR")."""
@@ -234,6 +235,6 @@ class BandsForm(Following, w.VBox):
         self.probability.value = f"Past values meeting this target: <b>{share}</b> — <b>{judged}</b>"
         definition = self.editor.framework.kpi(self.kpi.value)
         self.figure = history_chart(rows[HISTORY_COLUMNS], polarity, bands=bands, title=definition.name,
-                                    unit=definition.unit)
+                                    unit=self.editor.framework.unit_of(definition))
         self.preview.value = self.figure.png()
 
