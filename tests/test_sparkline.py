@@ -16,10 +16,10 @@ NAN = math.nan
 
 
 @pytest.mark.parametrize(("values", "line"), [
-    ([1, 2, 3, 4], "▁▃▆█\u00a0rising"),
-    ([NAN, NAN, 5, 3, NAN, 1], "█▅·▁\u00a0falling"),  # before the first value: no trend yet; a gap: a dot
-    ([2, 2, 2], "▁▁▁\u00a0level"),
-    ([4.5, 1, 4.5], "█▁█\u00a0level"),
+    ([1, 2, 3, 4], "▁▃▆█ rising"),
+    ([NAN, NAN, 5, 3, NAN, 1], "█▅·▁ falling"),  # before the first value: no trend yet; a gap: a dot
+    ([2, 2, 2], "▁▁▁ level"),
+    ([4.5, 1, 4.5], "█▁█ level"),
     ([NAN, 7], EMPTY_TEXT),
     ([], EMPTY_TEXT),
 ])

@@ -31,4 +31,4 @@ def sparkline(values: Sequence[float | None]) -> str:
     line = "".join(GAP if not _known(v) else BLOCKS[0 if high == low else round((float(v) - low) / (high - low)
                                                                                  * steps)] for v in shown)
     word = "rising" if known[-1] > known[0] else "falling" if known[-1] < known[0] else "level"
-    return f"{line}\u00a0{word}"
+    return f"{line} {word}"  # an ordinary space: a narrow column puts the word under the line
