@@ -15,16 +15,15 @@ and 1 GB of peak memory.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
+from child_process import run_child
 
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import EMPLOYEES_FILE, load_framework
@@ -64,14 +63,7 @@ def build(root: Path, rows: int, periods: int, seed: int = 7) -> tuple[Path, Pat
 
 def run(command: list[str]) -> tuple[float, float]:
     """Run a command as a child process; its wall seconds and peak resident memory in MB (it must exit 0)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    error = child.stderr.read().decode() if child.stderr else ""
-    if child.returncode:
-        raise SystemExit(f"{command[0]} failed ({child.returncode}): {error}")
+    seconds, usage = run_child(command)
     return seconds, usage.ru_maxrss / 1024
 
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import typer
+from child_process import run_child
 
 from kpi_workbook.cli import _register_commands, app
 
@@ -40,16 +39,7 @@ def help_commands() -> list[list[str]]:
 
 def run(command: list[str]) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system) of a command run as a child process (it must exit 0)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    error = child.stderr.read().decode() if child.stderr else ""
-    if child.stderr:
-        child.stderr.close()
-    if child.returncode:
-        raise SystemExit(f"{' '.join(command)} failed ({child.returncode}): {error}")
+    wall, usage = run_child(command)
     return wall, usage.ru_utime + usage.ru_stime
 
 
