@@ -45,11 +45,24 @@ def _tables(evidence: Evidence) -> dict[str, pd.DataFrame]:
             "gaming": findings_frame(evidence.gaming)}
 
 
-def _shown(frame: pd.DataFrame) -> str:
-    return frame.to_string(index=False, float_format=lambda v: f"{v:.3g}") if len(frame) else "  (none)"
+KPI_COLUMNS = ("leading", "lagging", "kpi_id", "guardrail")
 
 
-def _text(evidence: Evidence) -> str:
+def _shown(frame: pd.DataFrame, names: dict[str, str]) -> str:
+    """A table as text: KPIs by name (their id in brackets), headings in words, no value as a dash."""
+    if not len(frame):
+        return "  (none)"
+    named = frame.assign(**{c: frame[c].map(lambda k: f"{names.get(k, k)} ({k})") for c in KPI_COLUMNS
+                            if c in frame.columns})
+    named = named.rename(columns=lambda c: str(c).replace("_", " "))
+    return named.to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="—")
+
+
+def _listed(kpis: list[str], names: dict[str, str]) -> str:
+    return ", ".join(names.get(k, k) for k in kpis) or "none"
+
+
+def _text(evidence: Evidence, names: dict[str, str]) -> str:
     from kpi_workbook.analysis.evidence import calibration, difficulty, gaming, leading
 
     leads, hard = evidence.leads, evidence.difficulty
@@ -58,16 +71,16 @@ def _text(evidence: Evidence) -> str:
     untested = pairs[pairs["units"] < leading.MIN_UNITS]
     findings = gaming.findings_frame(evidence.gaming)
     blocks = [
-        TITLES["leading"], leading.METHOD, _shown(tested.drop(columns=["declared", "q"])),
+        TITLES["leading"], leading.METHOD, _shown(tested.drop(columns=["declared", "q"]), names),
         f"{len(untested)} more pair(s) could not be tested: not measured on the same people or teams in "
         f"{leading.MIN_UNITS} or more cases (listed with --format csv or json).",
-        "Leading KPIs that lead nothing (yet): " + (", ".join(leads.idle_leading) or "none"),
-        "Lagging KPIs no leading KPI is shown to drive: " + (", ".join(leads.undriven_lagging) or "none"),
-        "", TITLES["targets"], difficulty.METHOD, _shown(hard.attainment),
+        "Leading KPIs that lead nothing (yet): " + _listed(leads.idle_leading, names),
+        "Lagging KPIs no leading KPI is shown to drive: " + _listed(leads.undriven_lagging, names),
+        "", TITLES["targets"], difficulty.METHOD, _shown(hard.attainment, names),
         f"Organization: {hard.organization:.0%} of values meet target; spread across roles "
         f"{hard.spread.get('role', float('nan')):.0%}, across teams {hard.spread.get('team', float('nan')):.0%}.",
-        "Flagged:", _shown(hard.flags),
-        "", TITLES["calibration"], calibration.METHOD, _shown(evidence.calibration),
+        "Flagged:", _shown(hard.flags, names),
+        "", TITLES["calibration"], calibration.METHOD, _shown(evidence.calibration, names),
         "", TITLES["gaming"], gaming.METHOD,
         f"Targets set in: {evidence.since or 'unknown (framework.yaml has no date): variance collapse not checked'}",
         *(f"- [{f.check}] {f.kpi_id}, {f.scope}: {f.evidence} (p = {f.p:.2g}). Look at: {f.look_at}."
@@ -77,7 +90,7 @@ def _text(evidence: Evidence) -> str:
     return "\n".join(blocks)
 
 
-def _render(evidence: Evidence, output: OutputFormat) -> str:
+def _render(evidence: Evidence, output: OutputFormat, names: dict[str, str]) -> str:
     import pandas as pd
 
     tables = _tables(evidence)
@@ -91,7 +104,7 @@ def _render(evidence: Evidence, output: OutputFormat) -> str:
         from kpi_workbook.reports.safe_cells import safe_csv
 
         return safe_csv(pd.concat([f.assign(section=n) for n, f in tables.items() if len(f)], ignore_index=True))
-    return _text(evidence)
+    return _text(evidence, names)
 
 
 @app.command()
@@ -109,4 +122,5 @@ def evidence(
     if actuals.empty:
         fail(f"{opened.name}: no actuals stored; import them with: kpi-workbook import-actuals FILE -w "
              f"{workspace or '.'}")
-    echo_table(_render(framework_evidence(opened.framework, actuals, _with_managers(opened), seed), output))
+    names = {k.id: k.name for k in opened.framework.kpis}
+    echo_table(_render(framework_evidence(opened.framework, actuals, _with_managers(opened), seed), output, names))
