@@ -76,10 +76,6 @@ class Scratch:
             if name not in keep:
                 self.con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {name}")
 
-    def close_database(self) -> None:
-        """Close the connection, freeing all its memory; files written to the folder stay until `close`."""
-        self.con.close()
-
     def close(self) -> None:
         """Close the connection and remove the temporary folder."""
         self.con.close()
