@@ -5,13 +5,16 @@ level (for ``within_range`` KPIs: signed distance from the middle of the target 
 value mixes the assignment's level and trend, the employee's skill, the team's season and noise, and is then
 rounded to the precision of its unit and clipped to the unit's valid range. A few KPIs of the sample
 organization are given deliberate patterns (always exceeded, never met, flat, discontinued, team-level) so that
-target setting and the review have something to find.
+target setting and the review have something to find, and relations between KPIs and roles (sample_relations) so
+that the evidence that the framework works has something to find.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -34,6 +37,7 @@ from kpi_workbook.workspace.files import (
     load_framework,
 )
 from kpi_workbook.workspace.sample_exports import EXPORTS_DIR, generate_exports, sources_yaml
+from kpi_workbook.workspace.sample_relations import Planter
 from kpi_workbook.workspace.sources import SOURCES_FILE
 
 ACTUALS_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
@@ -272,9 +276,14 @@ def _missing(kpi_id: str, shape: tuple[int, int], rng: np.random.Generator, team
 
 def _assignment_block(kpi: KpiDefinition, scale: _Scale, teams: np.ndarray, skill: np.ndarray,
                       codes: np.ndarray, season: np.ndarray, rng: np.random.Generator,
-                      team_level: bool) -> tuple[np.ndarray, ...]:
-    """Rows of one assignment as arrays (period, team, employee code, value); codes are -1 for team-level rows."""
+                      team_level: bool, plant: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Rows of one assignment as arrays (period, team, employee code, value); codes are -1 for team-level rows.
+    `plant` adds the planted relations (sample_relations) to the performance of a regular person-level KPI with
+    a target (band units of a range measure distance from its middle, not how good a value is)."""
     z = _band_units(kpi, teams, skill, season, rng, team_level)
+    regular = kpi.id not in ALWAYS_EXCEEDED_KPIS | NEVER_MET_KPIS | FLAT_KPIS
+    if regular and not team_level and kpi.polarity is not Polarity.WITHIN_RANGE:
+        z = plant(z)
     values = scale.values(z)
     if kpi.id in ALWAYS_EXCEEDED_KPIS:
         values = scale.beyond(values, scale.high, +1)
@@ -317,9 +326,12 @@ def generate_actuals(framework: Framework, employees: pd.DataFrame, periods: lis
     # KPIs measured per team are drawn last (the records' values replace theirs), so that measuring one leaves the
     # draws of every other assignment as they were
     drawn_last = team_level_ids - TEAM_LEVEL_KPIS
+    planter = Planter(framework, teams, seed)
     blocks: list[tuple[np.ndarray, ...]] = []
     measured_teams: set[tuple[int, str]] = set()
-    for number, assignment in enumerate(sorted(framework.assignments, key=lambda a: a.kpi.kpi in drawn_last)):
+    numbered = enumerate(sorted(framework.assignments, key=lambda a: a.kpi.kpi in drawn_last))
+    # a KPI driven by another of its role's is drawn after it, with the number (and so the draws) it always had
+    for number, assignment in sorted(numbered, key=lambda pair: planter.follows(pair[1])):
         where = {"file": f"{ROLES_DIR}/{assignment.role}.yaml",
                  "entry": f"role '{assignment.role}', KPI #{assignment.index + 1} ({assignment.kpi.kpi})"}
         kpi = framework.kpi(assignment.kpi.kpi)
@@ -337,7 +349,8 @@ def generate_actuals(framework: Framework, employees: pd.DataFrame, periods: lis
             entity_teams, entity_skill, entity_code = team_code[members], skill[members], members
         if len(entity_teams):
             rng = np.random.default_rng([seed, 1, number])
-            block = _assignment_block(kpi, scale, entity_teams, entity_skill, entity_code, season, rng, team_level)
+            block = _assignment_block(kpi, scale, entity_teams, entity_skill, entity_code, season, rng, team_level,
+                                      partial(planter.planted, assignment, number, entity_teams))
             size = len(block[0])
             blocks.append((*block[:3], np.full(size, kpi_ids.index(kpi.id), dtype=np.int16),
                            np.full(size, assignment.index, dtype=np.int16), block[3]))
