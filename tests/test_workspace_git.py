@@ -15,7 +15,7 @@ import pytest
 from conftest import CLI_SCRIPT, cli_environment
 
 from kpi_workbook.core.errors import InputError
-from kpi_workbook.workspace.git_setup import BEGIN, END, merged_block, repository_settings
+from kpi_workbook.workspace.git_setup import BEGIN, END, merged_block, repository_settings, set_up_for_git
 
 BIN = Path(sys.executable).parent
 GIT_ENV = {"GIT_AUTHOR_NAME": "Reviewer", "GIT_AUTHOR_EMAIL": "r@example.org", "GIT_COMMITTER_NAME": "Reviewer",
@@ -55,8 +55,8 @@ def _add_line(notebook_path: Path, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
-    """A repository holding a workspace my_org (from init --sample) whose step 1 copy has run headless in place
-    with papermill, in its own folder, and been committed with the rest."""
+    """A workspace my_org (from init --sample) made a repository after its step 1 copy has run headless in place
+    with papermill, in its own folder, and committed with the rest."""
     root = tmp_path_factory.mktemp("review")
     workspace = root / "my_org"
     made = _kpi("init", workspace, "--sample", cwd=root)
@@ -64,20 +64,19 @@ def repo(tmp_path_factory) -> Path:
     _kpi("notebooks", "-w", workspace, cwd=root)
     _run(BIN / "papermill", STEP, STEP, "--cwd", "notebooks", "--kernel", "python3", "--no-progress-bar",
          cwd=workspace)
-    _git(root, "init", "-q", "-b", "main")
+    _git(workspace, "init", "-q", "-b", "main")
     done = _kpi("notebooks", "-w", workspace, "--git-setup", cwd=root)
-    assert f"configured git in {root.resolve()}" in done.stderr
-    _git(root, "add", ".")
-    _git(root, "commit", "-q", "-m", "framework and step notebooks")
-    return root
+    assert f"configured git in {workspace.resolve()}" in done.stderr
+    _git(workspace, "add", ".")
+    _git(workspace, "commit", "-q", "-m", "framework and step notebooks")
+    return workspace
 
 
 def test_the_workspace_ignores_its_store_and_declares_how_notebooks_are_kept(repo):
-    workspace = repo / "my_org"
-    ignored = (workspace / ".gitignore").read_text()
+    ignored = (repo / ".gitignore").read_text()
     for line in ("actuals.duckdb", "actuals.duckdb.wal", ".actuals.duckdb.lock", "/reports/", ".ipynb_checkpoints/"):
         assert line in ignored.splitlines()
-    attributes = (workspace / ".gitattributes").read_text().splitlines()
+    attributes = (repo / ".gitattributes").read_text().splitlines()
     assert "*.ipynb filter=nbstripout" in attributes
     assert "*.ipynb diff=jupyternotebook merge=jupyternotebook" in attributes
     configured = _git(repo, "config", "--local", "--list").splitlines()
@@ -86,7 +85,7 @@ def test_the_workspace_ignores_its_store_and_declares_how_notebooks_are_kept(rep
 
 
 def test_each_copy_has_a_jupytext_pair_and_finds_the_workspace_from_its_own_folder(repo):
-    folder = repo / "my_org" / "notebooks"
+    folder = repo / "notebooks"
     copies = sorted(folder.glob("0[1-5]_*.ipynb"))
     assert len(copies) == 5 and (folder / "jupytext.toml").is_file()
     for path in copies:
@@ -98,41 +97,40 @@ def test_each_copy_has_a_jupytext_pair_and_finds_the_workspace_from_its_own_fold
 
 
 def test_the_commit_holds_no_store_and_no_outputs(repo):
-    workspace = repo / "my_org"
-    assert (workspace / "actuals.duckdb").is_file()  # the run built the store inside the workspace
+    assert (repo / "actuals.duckdb").is_file()  # the run built the store inside the workspace
     assert _git(repo, "status", "--porcelain", "--untracked-files=all") == ""
     tracked = _git(repo, "ls-files").splitlines()
-    assert "my_org/notebooks/01_strategic_goals.py" in tracked
+    assert "notebooks/01_strategic_goals.py" in tracked
     assert not [path for path in tracked if "duckdb" in path or path.endswith(".lock")]
-    ran = json.loads((workspace / STEP).read_text())
-    assert _outputs(ran) and str(workspace) in json.dumps(_outputs(ran))  # outputs name the absolute path
-    committed = _git(repo, "show", f"HEAD:my_org/{STEP.as_posix()}")
+    ran = json.loads((repo / STEP).read_text())
+    assert _outputs(ran) and str(repo) in json.dumps(_outputs(ran))  # outputs name the absolute path
+    committed = _git(repo, "show", f"HEAD:{STEP.as_posix()}")
     notebook = json.loads(committed)
     assert _outputs(notebook) == []
     assert all(c.get("execution_count") is None for c in notebook["cells"] if c["cell_type"] == "code")
     metadata = [notebook["metadata"], *(c["metadata"] for c in notebook["cells"])]
     assert not [m for m in metadata if "papermill" in m or "execution" in m or "language_info" in m]
-    assert str(workspace) not in committed
+    assert str(repo) not in committed
 
 
 def test_a_source_change_diffs_as_source_in_git_and_in_nbdiff(repo, tmp_path):
-    path = repo / "my_org" / STEP
+    path = repo / STEP
     _add_line(path, ADDED)
-    shown = ANSI.sub("", _git(repo, "diff", "--", f"my_org/{STEP.as_posix()}"))  # nbdime, the filter applied
+    shown = ANSI.sub("", _git(repo, "diff", "--", STEP.as_posix()))  # nbdime, the filter applied
     assert ADDED in shown and "/cells/0/source" in shown
     assert "outputs" not in shown and "execution_count" not in shown and "papermill" not in shown
-    plain = _git(repo, "diff", "--no-ext-diff", "--", f"my_org/{STEP.as_posix()}")
+    plain = _git(repo, "diff", "--no-ext-diff", "--", STEP.as_posix())
     changed = [line for line in plain.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     assert changed and all(line[1:].lstrip().startswith('"') for line in changed)  # lines of the source list
     assert any(ADDED in line for line in changed) and len(changed) <= 4
-    paired = _git(repo, "diff", "--", "my_org/notebooks/01_strategic_goals.py")
+    paired = _git(repo, "diff", "--", "notebooks/01_strategic_goals.py")
     assert f"+# {ADDED}" in paired.splitlines()
     _git(repo, "commit", "-q", "-am", "step 1: reviewed")
     assert _git(repo, "status", "--porcelain") == ""
     versions = []
     for revision in ("HEAD~1", "HEAD"):
         versions.append(tmp_path / f"{revision.replace('~', '_')}.ipynb")
-        versions[-1].write_text(_git(repo, "show", f"{revision}:my_org/{STEP.as_posix()}"))
+        versions[-1].write_text(_git(repo, "show", f"{revision}:{STEP.as_posix()}"))
     assert _outputs(json.loads(versions[-1].read_text())) == []
     compared = ANSI.sub("", _run(BIN / "nbdiff", *versions, cwd=tmp_path).stdout)
     assert "modified /cells/0/source" in compared and f"+{ADDED}" in compared
@@ -166,3 +164,20 @@ def test_init_in_a_fresh_repository_configures_it_at_once(tmp_path):
     done = _kpi("init", workspace, cwd=tmp_path)
     assert "configured git" in done.stderr and (workspace / ".gitattributes").is_file()
     assert _git(workspace, "config", "--local", "filter.nbstripout.required").strip() == "true"
+
+
+def test_init_inside_another_repository_leaves_its_configuration_until_asked(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    _git(project, "init", "-q")
+    config = project / ".git" / "config"
+    before = config.read_bytes()
+    workspace = project / "reports" / "sample_org"
+    made = _kpi("init", workspace, "--sample", cwd=project)
+    _kpi("notebooks", "-w", workspace, cwd=project)
+    assert config.read_bytes() == before  # the enclosing project's .git/config, byte for byte
+    assert f"inside the git repository {project.resolve()}" in made.stderr and "--git-setup" in made.stderr
+    assert (workspace / ".gitattributes").is_file() and (workspace / ".gitignore").is_file()
+    asked = set_up_for_git(workspace, enclosing=True)  # what `notebooks --git-setup` asks for
+    assert asked.repository == project.resolve() and asked.written == ()
+    assert _git(project, "config", "--local", "filter.nbstripout.required").strip() == "true"

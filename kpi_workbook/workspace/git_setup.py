@@ -5,6 +5,8 @@ filter and the nbdime drivers those attributes name.
 The files are written inside or outside a git repository. Git reads the filter and drivers from the repository's
 own configuration, never from a tracked file, so outside a repository (or in a fresh clone) `.gitattributes` names
 a filter git does not know yet, and git stores notebooks as they are until `configure_repository` has run there.
+A repository's configuration is changed only when the workspace is its top folder, or when asked: a workspace made
+inside another project (a scratch copy under its reports/ folder, say) leaves that project's .git/config alone.
 """
 
 from __future__ import annotations
@@ -45,17 +47,23 @@ EXTRA_KEYS = "metadata.papermill metadata.language_info cell.metadata.papermill"
 
 @dataclass(frozen=True)
 class GitSetup:
-    """What setting a workspace up for git did: the files it wrote and the repository it configured, if any."""
+    """What setting a workspace up for git did: the files it wrote, the repository it configured, if any, and the
+    repository holding the workspace that it left as it was, if any."""
 
     written: tuple[Path, ...]
     repository: Path | None
+    left_alone: Path | None = None
 
     def notes(self, workspace: Path) -> list[str]:
-        """Lines telling a user what was done and, outside a repository, what is still to do."""
+        """Lines telling a user what was done and, when git is not configured yet, what is still to do."""
         lines = [f"wrote {path.name}" for path in self.written]
         if self.repository is not None:
             lines.append(f"configured git in {self.repository}: notebooks are committed without outputs "
                          "(nbstripout) and diffed and merged with nbdime")
+        elif self.left_alone is not None:
+            lines.append(f"{workspace} is inside the git repository {self.left_alone}, whose configuration is left "
+                         f"as it is; to commit its notebooks without outputs and diff them with nbdime there, run "
+                         f"kpi-workbook notebooks -w {workspace} --git-setup")
         else:
             lines.append(f"{workspace} is not in a git repository yet: after git init (or in each new clone) run "
                          f"kpi-workbook notebooks -w {workspace} --git-setup; until then git would commit "
@@ -119,23 +127,25 @@ def repository_settings(python: str = sys.executable) -> dict[str, str]:
     }
 
 
-def configure_repository(root: Path) -> Path | None:
-    """Write the filter and drivers into the local configuration of the repository holding `root`; that
-    repository, or None when `root` is in none."""
-    repository = repository_of(root)
-    if repository is None:
-        return None
+def configure_repository(root: Path, repository: Path) -> None:
+    """Write the filter and drivers into the local configuration of `repository`, the one holding `root`."""
     for key, value in repository_settings().items():
         done = subprocess.run(["git", "-C", str(root), "config", "--local", key, value], capture_output=True,
                               text=True)
         if done.returncode != 0:
             raise InputError(Problem(file=str(repository / ".git" / "config"), field=key,
                                      message=f"git config failed: {done.stderr.strip() or done.returncode}"))
-    return repository
 
 
-def set_up_for_git(root: Path) -> GitSetup:
-    """Make `root` ready for review in git: its .gitignore and .gitattributes blocks, and the repository's
-    configuration when it is in one (idempotent)."""
+def set_up_for_git(root: Path, enclosing: bool = False) -> GitSetup:
+    """Make `root` ready for review in git (idempotent): its .gitignore and .gitattributes blocks, and the
+    configuration of the repository holding it when `root` is that repository's top folder, or when `enclosing`
+    asks for it (a workspace in a folder of a larger repository)."""
     written = write_git_files(root)
-    return GitSetup(written=written, repository=configure_repository(root))
+    repository = repository_of(root)
+    if repository is None:
+        return GitSetup(written=written, repository=None)
+    if not enclosing and repository.resolve() != Path(root).resolve():
+        return GitSetup(written=written, repository=None, left_alone=repository)
+    configure_repository(root, repository)
+    return GitSetup(written=written, repository=repository)
