@@ -66,7 +66,8 @@ class _Groups:
     equal pairs are adjacent)."""
 
     def __init__(self, table: pa.Table):
-        encoded = {k: pc.dictionary_encode(table[k].combine_chunks()) for k in KEYS}
+        self.keys = table.select(KEYS).combine_chunks()  # one chunk each: a take from many is slow
+        encoded = {k: pc.dictionary_encode(self.keys[k].chunk(0)) for k in KEYS}
         self.codes = {k: e.indices.to_numpy() for k, e in encoded.items()}
         self.names = {k: e.dictionary.to_pylist() for k, e in encoded.items()}
         period, team = self.codes["period"], self.codes["team"]
@@ -144,7 +145,7 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         for column, out in ((kpi.value, value), (kpi.rows, rows)):
             out[filled:filled + len(kept)] = table[column].to_numpy()[kept]
         filled += len(kept)
-        missing = table.select([*KEYS, kpi.reason]).take(lacking).rename_columns([*KEYS, "reason"])
+        missing = groups.keys.take(lacking).append_column("reason", reason.combine_chunks().take(lacking))
         no_data.append(missing.append_column("kpi_id", pa.array([kpi.kpi_id] * missing.num_rows, pa.large_string())))
         codes.append(np.full(len(kept), index, dtype="int16"))
         first = groups.of(kept)

@@ -173,6 +173,8 @@ class SourceQuery:
         staff = assignments.staff
         if self.grain.per is Per.EMPLOYEE:
             shaped = shaped.left_join(staff, shaped.employee_id == staff["__staff"]).drop("__staff")
+        if self._periods:  # the groups are read again to find the empty ones: computed once, not in each use
+            shaped = con.create_table(temp_name(self.read.source.name), shaped, temp=True)
         shaped = self._with_empty_groups(shaped, assignments)
         return con.create_table(temp_name(self.read.source.name), shaped.order_by(GROUP_ORDER), temp=True)
 
