@@ -4,7 +4,6 @@ typed twice), in words a manager reads. `passport_html` (reports.passport_page) 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,12 +13,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpi_workbook.analysis.measures.kinds import describe_measure
-from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Framework, KpiDefinition, Polarity
 from kpi_workbook.reports.passport_evidence import GamingCheck, LeadRow, gaming_checks, indicator_words, lead_rows
 from kpi_workbook.reports.passport_lineage import Lineage, kpi_lineage
 from kpi_workbook.reports.passport_targets import RoleUse, TargetRow, role_uses, target_rows
-from kpi_workbook.reports.passport_words import Namer
+from kpi_workbook.reports.passport_words import Namer, find_kpi
 from kpi_workbook.workspace.changelog import ChangeEntry
 
 if TYPE_CHECKING:
@@ -128,18 +126,6 @@ def gather(workspace: Workspace, seed: int = 0) -> PassportSources:
     evidence = framework_evidence(framework, actuals, employees, seed) if len(actuals) else None
     return PassportSources(framework, sources, actuals, lineage, hashes, suggestions, evidence,
                            tuple(read_changelog(workspace.root)))
-
-
-def find_kpi(framework: Framework, kpi_id: str) -> KpiDefinition:
-    """The KPI of kpis.yaml with this id; InputError naming it and the closest ids otherwise."""
-    kpi = framework.kpi(kpi_id)
-    if kpi is not None:
-        return kpi
-    ids = [k.id for k in framework.kpis]
-    close = difflib.get_close_matches(kpi_id, ids, n=3, cutoff=0.5)
-    close += [i for i in ids if kpi_id.casefold() in i.casefold() and i not in close][:3 - len(close)]
-    hint = f"; did you mean {', '.join(close)}?" if close else f"; kpis.yaml defines {len(ids)} KPI(s)"
-    raise InputError(f"unknown KPI '{kpi_id}' (not defined in kpis.yaml){hint}")
 
 
 def question(kpi: KpiDefinition, framework: Framework) -> str:

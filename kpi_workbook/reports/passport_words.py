@@ -4,11 +4,13 @@ line is known to hold are replaced, so a word that happens to be an id (a team c
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from functools import cached_property
 
-from kpi_workbook.core.model import Framework
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.model import Framework, KpiDefinition
 
 VALUES_START = re.compile(r": | \(was: ")  # where a change line's values begin (diff.changes_in_words)
 
@@ -67,3 +69,15 @@ class Namer:
         framework = self.framework
         ids = [*(k.id for k in framework.kpis), *(r.id for r in framework.roles), *(o.id for o in framework.objectives)]
         return self.words(line[:cut], ids) + line[cut:]
+
+
+def find_kpi(framework: Framework, kpi_id: str) -> KpiDefinition:
+    """The KPI of kpis.yaml with this id; InputError naming it and the closest ids otherwise."""
+    kpi = framework.kpi(kpi_id)
+    if kpi is not None:
+        return kpi
+    ids = [k.id for k in framework.kpis]
+    close = difflib.get_close_matches(kpi_id, ids, n=3, cutoff=0.5)
+    close += [i for i in ids if kpi_id.casefold() in i.casefold() and i not in close][:3 - len(close)]
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; kpis.yaml defines {len(ids)} KPI(s)"
+    raise InputError(f"unknown KPI '{kpi_id}' (not defined in kpis.yaml){hint}")
