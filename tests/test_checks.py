@@ -19,6 +19,7 @@ from kpi_workbook.analysis.checks import (
     format_findings,
     has_errors,
 )
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.measures import Measure
 from kpi_workbook.core.model import Framework, Objective, Polarity, Responsibility, RoleKpi, Team
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
@@ -248,7 +249,7 @@ def test_rule_fails_on_broken_framework(good_framework, rule_id):
     assert new, f"{rule_id} found nothing"
     matching = [f for f in new if all(str(getattr(f, key)) == value for key, value in expected.items())]
     assert matching, f"expected {expected}, got {new}"
-    assert all(f.message and f.fix and f.rule == rule_id for f in new)
+    assert all(f.message and f.fix and f.code == rule_id for f in new)
 
 
 @pytest.mark.parametrize("rule_id", list(MUTATIONS))
@@ -371,14 +372,14 @@ def test_objective_served_through_a_child_names_the_child(small_framework):
 def test_unknown_ids_suggest_the_close_match(small_framework):
     small_framework.roles[0].kpis[0].kpi = "win_rat"
     small_framework.roles[0].teams = ["sale"]
-    fixes = {f.rule: f.fix for f in check_framework(small_framework)}
+    fixes = {f.code: f.fix for f in check_framework(small_framework)}
     assert "'win_rate'" in fixes["structure.unknown_kpi"]
     assert "'sales'" in fixes["structure.unknown_team"]
 
 
 def test_unknown_kpi_is_not_also_checked_for_smart(small_framework):
     small_framework.roles[0].kpis[0].kpi = "no_such_kpi"
-    rules = {f.rule for f in check_framework(small_framework) if f.kpi == "no_such_kpi"}
+    rules = {f.code for f in check_framework(small_framework) if f.kpi == "no_such_kpi"}
     assert rules == {"structure.unknown_kpi"}
 
 
@@ -406,7 +407,8 @@ def test_findings_frame_and_report(small_framework):
     assert list(frame.columns) == FINDING_COLUMNS
     assert frame["severity"].tolist() == ["error", "warning", "info"]
     assert frame["severity"].cat.ordered and frame["severity"].min() == "error"
-    assert json.loads(frame.to_json(orient="records"))[0]["rule"] == "smart.achievable"
+    first = json.loads(frame.to_json(orient="records"))[0]
+    assert first["code"] == "smart.achievable" and first["row"] is None
 
     report = format_findings(findings, title="Check")
     assert report.startswith("# Check\n") and "Summary: 1 error, 1 warning, 1 info." in report
@@ -422,12 +424,15 @@ def test_empty_findings_frame_and_report():
     assert "No findings" in format_findings([])
 
 
-def test_finding_accepts_severity_text_and_rejects_unknown():
-    finding = Finding("warning", "smart.relevant", "m", "f", file="roles/a.yaml", role="a", kpi="k", field="weight")
-    assert finding.severity is Severity.WARNING
-    assert str(finding) == "warning: roles/a.yaml, role 'a', KPI 'k', field 'weight': m [smart.relevant]"
-    with pytest.raises(ValueError):
-        Finding("fatal", "x", "m", "f")
+def test_finding_accepts_severity_and_code_text_and_rejects_unknown():
+    finding = Finding(severity="warning", code="smart.relevant", message="m", fix="f", file="roles/a.yaml", role="a",
+                      kpi="k", field="weight")
+    assert finding.severity is Severity.WARNING and finding.code is Code.SMART_RELEVANT
+    assert str(finding) == "roles/a.yaml, role 'a', KPI 'k', field 'weight': m"
+    with pytest.raises(ValueError, match="fatal"):
+        Finding(severity="fatal", code="smart.relevant", message="m")
+    with pytest.raises(ValueError, match="smart.nonsense"):
+        Finding(severity="warning", code="smart.nonsense", message="m")
 
 
 def test_check_workspace_adds_employee_problems(tmp_path: Path, small_framework):
@@ -437,7 +442,7 @@ def test_check_workspace_adds_employee_problems(tmp_path: Path, small_framework)
         "E3,Cy,salse,account_executive\n", encoding="utf-8")
     findings = check_workspace(open_workspace(tmp_path))
     frame = findings_frame(findings)
-    assert frame[["severity", "rule", "file", "entry", "field"]].values.tolist() == [
+    assert frame[["severity", "code", "file", "entry", "field"]].values.tolist() == [
         ["error", "workspace.employees", "employees.csv", "row 3", "employee_id"],
         ["error", "workspace.employees", "employees.csv", "row 4", "team"],
     ]
@@ -455,6 +460,6 @@ def test_check_workspace_on_the_sample_copy(sample_workspace: Path):
     _bands_swapped(framework)
     save_framework(framework, sample_workspace)
     errors = findings_frame(check_workspace(open_workspace(sample_workspace))).query("severity == 'error'")
-    assert errors[["rule", "file", "field"]].values.tolist() == [
+    assert errors[["code", "file", "field"]].values.tolist() == [
         ["smart.achievable", _role_file(framework), "target"]
     ]

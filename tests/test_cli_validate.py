@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from kpi_workbook.analysis.checks import FINDING_COLUMNS
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import EMPLOYEES_FILE, load_framework, save_framework
 
@@ -187,7 +188,7 @@ def test_sample_with_bands_out_of_order_exits_1(cli, sample_workspace):
     assert code == 1
     frame = pd.read_csv(io.StringIO(out), keep_default_na=False)
     errors = frame[frame["severity"] == "error"]
-    assert errors[["rule", "file", "role", "kpi", "field"]].values.tolist() == [
+    assert errors[["code", "file", "role", "kpi", "field"]].values.tolist() == [
         ["smart.achievable", f"roles/{role.id}.yaml", role.id, first.kpi, "target"]
     ]
 
@@ -197,11 +198,12 @@ def test_csv_and_json_output(cli, workspace):
     code, out, _ = cli("validate", "-w", workspace, "--format", "csv")
     assert code == 1
     frame = pd.read_csv(io.StringIO(out), keep_default_na=False)
-    assert list(frame.columns) == FINDING_COLUMNS and frame["rule"].tolist() == ["balance.weights"]
+    assert list(frame.columns) == FINDING_COLUMNS and frame["code"].tolist() == ["balance.weights"]
     code, out, _ = cli("validate", "-w", workspace, "--format", "json")
     assert code == 1
     [record] = json.loads(out)
-    assert record["severity"] == "error" and record["role"] == "account_executive"
+    assert (record["severity"], record["code"], record["role"]) == ("error", "balance.weights", "account_executive")
+    assert Code(record["code"]).meaning  # a registered code
 
 
 def test_json_output_of_a_clean_workspace_is_an_empty_list(cli, workspace):

@@ -5,7 +5,8 @@ An MkDocs hook (``hooks:`` in mkdocs.yml). It adds these pages to the site:
 - ``reference/cli.md``: every command of the ``kpi-workbook`` typer app with its arguments and options;
 - ``reference/files.md``: every field of every workspace file, from the pydantic models and their field docstrings;
 - ``reference/measure-kinds.md``: the measure kinds of ``kpi_workbook.analysis.measures.kinds.KINDS``;
-- ``reference/checks.md``: the check rules of ``kpi_workbook.analysis.checks.RULES``;
+- ``reference/checks.md``: the check rules of ``kpi_workbook.analysis.checks.RULES`` and the issue codes of
+  ``kpi_workbook.core.issue_codes.Code``;
 - ``notebooks/*.ipynb``: the five step notebooks of ``notebooks/`` (rendered by mkdocs-jupyter, not executed).
 
 ``tests/test_docs.py`` imports this module for the list of file models (``FILE_MODELS``) and the commands.
@@ -258,7 +259,20 @@ def checks_page() -> str:
     for rule in RULES:
         module = rule.check.__module__.rsplit(".", 1)[-1]
         parts.append(f"| `{rule.id}` | `{module}` | {_cell(rule.doc)} |")
-    return "\n".join(parts) + "\n"
+    return "\n".join([*parts, "", issue_codes_text()]) + "\n"
+
+
+def issue_codes_text() -> str:
+    """Every issue code of the registry `kpi_workbook.core.issue_codes.Code`, with its meaning."""
+    from kpi_workbook.core.issue_codes import Code
+
+    parts = ["## Issue codes\n",
+             "Generated from the registry `kpi_workbook.core.issue_codes.Code`. Every problem, finding and error "
+             "carries one of these stable codes (`code` in `kpi-workbook validate --format json` or `csv`); a "
+             "finding's code is the id of the rule that made it. Match on the code, not on the wording.\n",
+             "| Code | Meaning |", "|---|---|"]
+    parts += [f"| `{code}` | {_cell(code.meaning)} |" for code in Code]
+    return "\n".join(parts)
 
 
 def layers_text() -> str:

@@ -26,6 +26,8 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.util import run_sync
 
 from kpi_workbook.batch.forkserver import ForkedKernelProvisioner, ForkServer
+from kpi_workbook.core.errors import KpiWorkbookError
+from kpi_workbook.core.issue_codes import Code
 
 KERNEL_NAME = "python3"
 FORKS_KERNELS = hasattr(os, "fork")  # kernels forked from a fork server; elsewhere started the usual way
@@ -54,8 +56,10 @@ __import__("gc").collect()
 _live: set[WarmKernel] = set()  # the kernels this process runs, stopped by stop_all when the process must end
 
 
-class KernelResetError(RuntimeError):
+class KernelResetError(KpiWorkbookError, RuntimeError):
     """The kernel did not reset cleanly; it must not run another notebook."""
+
+    code = Code.RUN_KERNEL_RESET
 
 
 class WarmKernel:

@@ -1,45 +1,55 @@
-"""Exceptions of kpi-workbook: one base class, and problems that name file, entry and field."""
+"""Exceptions of kpi-workbook: one root class whose errors all carry coded issues (see `core.issues`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar
 
+from kpi_workbook.core.issue_codes import Code
+from kpi_workbook.core.issues import Issue
 
-@dataclass(frozen=True)
-class Problem:
-    """One problem with an input: where it is (file, entry, field) and what is wrong."""
+__all__ = ["InputError", "KpiWorkbookError", "Problem", "UnknownTeamError"]
 
-    file: str
-    message: str
-    entry: str = ""
-    field: str = ""
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.entry:
-            where.append(self.entry)
-        if self.field:
-            where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.message}"
+Problem = Issue
+"""An input problem is an `Issue` (severity error); the name reads well where inputs are checked."""
 
 
 class KpiWorkbookError(Exception):
-    """Base class of every error kpi-workbook raises on purpose."""
+    """Base class of every error kpi-workbook raises on purpose; `issues` lists what went wrong, coded.
+
+    A subclass that is not an `InputError` sets `code`; its message becomes its one issue.
+    """
+
+    code: ClassVar[Code] = Code.RUN_FAILED
+
+    @property
+    def issues(self) -> list[Issue]:
+        """What went wrong, as coded issues."""
+        return [Issue(message=str(self), code=self.code)]
 
 
 class InputError(KpiWorkbookError):
-    """An input (framework file, actuals file, parameter) cannot be used; lists every problem found."""
+    """An input (framework file, actuals file, parameter, option) cannot be used; lists every problem found.
 
-    def __init__(self, problems: list[Problem] | Problem | str):
+    Takes at least one problem: a list of issues, one issue, or a message (coded `code`, else ``input.invalid``).
+    """
+
+    def __init__(self, problems: list[Issue] | Issue | str, code: Code = Code.INPUT_INVALID):
         if isinstance(problems, str):
-            problems = [Problem(file="", message=problems)]
-        elif isinstance(problems, Problem):
+            problems = [Issue(message=problems, code=code)]
+        elif isinstance(problems, Issue):
             problems = [problems]
+        if not problems:
+            raise ValueError("an InputError needs at least one problem")
         self.problems = list(problems)
         super().__init__(str(self))
 
+    @property
+    def issues(self) -> list[Issue]:
+        """Every problem found."""
+        return self.problems
+
     def __str__(self) -> str:
-        return "\n".join(str(p).removeprefix(", ").removeprefix(": ") for p in self.problems)
+        return "\n".join(str(p) for p in self.problems)
 
 
 class UnknownTeamError(InputError):
@@ -48,6 +58,5 @@ class UnknownTeamError(InputError):
     def __init__(self, team: str, valid: list[str]):
         self.team = team
         self.valid = valid
-        super().__init__(
-            f"unknown team '{team}'. Valid teams: {', '.join(valid) if valid else '(none defined)'}"
-        )
+        super().__init__(f"unknown team '{team}'. Valid teams: {', '.join(valid) if valid else '(none defined)'}",
+                         code=Code.INPUT_UNKNOWN_TEAM)

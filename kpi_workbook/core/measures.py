@@ -55,6 +55,8 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, model_validator
 
+from kpi_workbook.core.errors import KpiWorkbookError
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.strict import Strict
 
 SourceName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -301,8 +303,10 @@ class Measure(_Strict):
 
 # --- filters -------------------------------------------------------------------------------------------------
 
-class FilterError(ValueError):
+class FilterError(KpiWorkbookError, ValueError):
     """A filter or derived expression that does not parse; the message says what is allowed."""
+
+    code = Code.INPUT_FILTER
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Frequency
 
 EXAMPLES = "2026Q3 (quarter), 2026-09 (month), 2026H2 (half year), 2026 (year) or 2026-W05 (ISO week)"
@@ -27,6 +28,9 @@ _PATTERNS: list[tuple[Frequency | None, re.Pattern[str]]] = [
 
 class PeriodError(InputError, ValueError):
     """A text that is not a period; the message says which forms are accepted."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code=Code.INPUT_PERIOD)
 
 
 @dataclass(frozen=True)

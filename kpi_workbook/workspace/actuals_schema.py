@@ -21,6 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import EXAMPLES, period_table
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, RawActuals
@@ -95,7 +96,7 @@ class RejectedRowsError(InputError):
     def __init__(self, validated: ValidatedActuals, importable: int = 0, held_back: int = 0):
         self.report = validated.report
         self.importable, self.held_back = importable, held_back
-        problems = [Problem(file=validated.file, entry=f"row {r.row}", field=r.column,
+        problems = [Problem(file=validated.file, row=int(r.row), field=r.column, code=Code.INPUT_REJECTED_ROW,
                             message=f"{r.reason} (got {r.value!r})")
                     for r in validated.report.itertuples(index=False)]
         super().__init__(problems)

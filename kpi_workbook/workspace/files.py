@@ -30,6 +30,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from kpi_workbook.core.atomic_files import consistent_folder, write_files_atomically
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework, KpiDefinition, Metadata, Objective, Role, Strict, Team
 from kpi_workbook.workspace.yaml_io import dump_yaml, read_yaml
 
@@ -112,7 +113,7 @@ def validation_problems(
             message = "required field is missing"
         elif "input" in error and error["type"] not in ("model_type",) and not isinstance(error["input"], dict):
             message = f"{message} (got {_describe_value(error['input'])})"  # a whole entry is not worth repeating
-        problems.append(Problem(file=file, entry=entry, field=field, message=message))
+        problems.append(Problem(file=file, entry=entry, field=field, message=message, code=Code.INPUT_FIELD))
     return problems
 
 
@@ -121,10 +122,11 @@ def _entries(data: Any, key: str, file: str) -> tuple[list, list[Problem]]:
         return [], []
     if not isinstance(data, dict) or set(data) != {key}:
         found = sorted(data) if isinstance(data, dict) else type(data).__name__
-        return [], [Problem(file=file, message=f"expected a mapping with the single key '{key}', found {found}")]
+        return [], [Problem(file=file, message=f"expected a mapping with the single key '{key}', found {found}",
+                            code=Code.INPUT_SHAPE)]
     entries = data[key] or []
     if not isinstance(entries, list):
-        return [], [Problem(file=file, field=key, message="expected a list of entries")]
+        return [], [Problem(file=file, field=key, message="expected a list of entries", code=Code.INPUT_SHAPE)]
     return entries, []
 
 
@@ -133,7 +135,8 @@ def _missing(root: Path, name: str, what: str = "file", hint: str = "") -> Probl
     backup = root / f".{name}.bak"
     if backup.exists():
         hint = f"an interrupted save left {backup.name}: check it and rename it to {name}"
-    return Problem(file=name, message=f"required {what} not found" + (f" ({hint})" if hint else ""))
+    return Problem(file=name, message=f"required {what} not found" + (f" ({hint})" if hint else ""),
+                   code=Code.INPUT_NOT_FOUND)
 
 
 def load_framework(path: str | Path) -> Framework:
@@ -147,14 +150,15 @@ def load_framework_and_hashes(path: str | Path) -> tuple[Framework, dict[str, st
     root = Path(path)
     if root.is_file():
         raise InputError(Problem(file=str(root), message="expected a workspace folder, not a file "
-                                 f"(give the folder that holds {FRAMEWORK_FILE})"))
+                                 f"(give the folder that holds {FRAMEWORK_FILE})", code=Code.INPUT_NOT_A_FOLDER))
     if not root.is_dir():
-        raise InputError(Problem(file=str(root), message="workspace folder not found"))
+        raise InputError(Problem(file=str(root), message="workspace folder not found", code=Code.INPUT_NOT_FOUND))
     try:
         with consistent_folder(root):
             return _read_framework(root), framework_hashes(root)
     except PermissionError as exc:
-        raise InputError(Problem(file=str(root), message=f"cannot be read: {exc.strerror}")) from None
+        raise InputError(Problem(file=str(root), message=f"cannot be read: {exc.strerror}",
+                                 code=Code.INPUT_UNREADABLE)) from None
 
 
 def framework_hashes(path: str | Path) -> dict[str, str]:
@@ -214,7 +218,7 @@ def _read_framework(root: Path) -> Framework:
             continue
         if role.id != role_file.stem:
             problems.append(
-                Problem(file=display, entry=f"role '{role.id}'", field="id",
+                Problem(file=display, entry=f"role '{role.id}'", field="id", code=Code.INPUT_FILE_NAME,
                         message=f"the file of role '{role.id}' must be named {ROLES_DIR}/{role.id}.yaml")
             )
         roles.append(role)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem, UnknownTeamError
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework, Role
 from kpi_workbook.core.periods import parse_period, sort_periods
 
@@ -52,7 +53,7 @@ def departments(framework: Framework) -> dict[str, tuple[str, list[str]]]:
 def _text_parameter(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise InputError(Problem(
-            file="parameters", field=name,
+            file="parameters", field=name, code=Code.INPUT_PARAMETER,
             message=f"{name} must be text, got {value!r} ({type(value).__name__}); with papermill pass ids such as "
                     f"007 as raw text: -r {name} 007",
         ))
@@ -65,7 +66,7 @@ def _department_of(framework: Framework, wanted: str) -> str:
     key = wanted if wanted in known else department_id(wanted)
     if key not in known:
         valid = ", ".join(f"{k} ({name})" for k, (name, _) in known.items()) or "(none: no team names a department)"
-        raise InputError(Problem(file="teams.yaml", field="department",
+        raise InputError(Problem(file="teams.yaml", field="department", code=Code.INPUT_UNKNOWN_DEPARTMENT,
                                  message=f"unknown department '{wanted}'. Valid departments: {valid}"))
     return key
 
@@ -88,7 +89,7 @@ class Scope:
         team = _text_parameter(team, "team")
         department = _text_parameter(department, "department")
         if team and department:
-            raise InputError(Problem(file="parameters", field="team",
+            raise InputError(Problem(file="parameters", field="team", code=Code.INPUT_PARAMETER,
                                      message="give a team or a department, not both"))
         if team:
             if framework.team(team) is None:
@@ -172,7 +173,7 @@ class Scope:
             return self.periods[-1] if self.periods else ""
         if self.requested_period not in self.periods:
             available = ", ".join(self.periods) if self.periods else "(none)"
-            raise InputError(Problem(file=self.workspace.name, field="period",
+            raise InputError(Problem(file=self.workspace.name, field="period", code=Code.INPUT_UNKNOWN_PERIOD,
                                      message=f"no actuals for period '{self.requested_period}' in {self.name}. "
                                              f"Periods with actuals: {available}"))
         return self.requested_period

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kpi_workbook.analysis.checks import balance, coverage, measures, smart, structure  # noqa: F401  (registers rules)
 from kpi_workbook.analysis.checks.findings import (
     FINDING_COLUMNS,
@@ -14,7 +16,9 @@ from kpi_workbook.analysis.checks.findings import (
     summary,
 )
 from kpi_workbook.analysis.checks.registry import RULES, Rule
-from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.issue_codes import Code
+from kpi_workbook.core.issues import Issue
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.employees import employee_problems, read_employees
 from kpi_workbook.workspace.files import EMPLOYEES_FILE
@@ -37,17 +41,16 @@ def check_framework(framework: Framework) -> list[Finding]:
     return sort_findings(f for r in RULES for f in r.run(framework))
 
 
-def _employee_finding(problem: Problem) -> Finding:
-    return Finding(Severity.ERROR, "workspace.employees", problem.message,
-                   _EMPLOYEE_FIXES.get(problem.field, f"correct {EMPLOYEES_FILE}"),
-                   file=problem.file, entry=problem.entry, field=problem.field)
+def _employee_finding(problem: Issue) -> Finding:
+    return replace(problem, severity=Severity.ERROR, code=Code.WORKSPACE_EMPLOYEES,
+                   fix=_EMPLOYEE_FIXES.get(problem.field, f"correct {EMPLOYEES_FILE}"))
 
 
 def check_workspace(workspace: Workspace, connect: bool = False) -> list[Finding]:
     """Check an opened workspace: its framework and, if present, its employees.csv; with `connect`, also reach
     every database source and check its columns there.
 
-    Problems with employees.csv become error findings (rule ``workspace.employees``).
+    Problems with employees.csv become error findings (code ``workspace.employees``).
     """
     framework = workspace.framework
     findings = check_framework(framework)

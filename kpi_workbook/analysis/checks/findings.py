@@ -3,62 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from enum import StrEnum
+from dataclasses import asdict
 from itertools import groupby
 
 import pandas as pd
 
 from kpi_workbook.analysis.checks.common import role_file
+from kpi_workbook.core.issues import ISSUE_COLUMNS, SEVERITY_ORDER, Issue, Severity
+
+__all__ = [
+    "FINDING_COLUMNS", "Finding", "Severity", "findings_frame", "format_findings", "has_errors", "sort_findings",
+    "summary",
+]
 
 
-class Severity(StrEnum):
-    """How much a finding matters: errors block use, warnings are design gaps, info is for the record."""
+Finding = Issue
+"""A check result is an `Issue` whose code is the id of the rule that found it (see `checks.registry`)."""
 
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-
-SEVERITY_ORDER = list(Severity)
-FINDING_COLUMNS = ["severity", "rule", "file", "role", "kpi", "entry", "field", "message", "fix"]
+# ``rule`` repeats ``code`` for the tables that still name the column so (steps.kpi_design)
+FINDING_COLUMNS = [*ISSUE_COLUMNS[:2], "rule", *ISSUE_COLUMNS[2:]]
 _HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One check result: severity, the rule that found it, what is wrong, how to fix it, and where.
-
-    ``file`` is relative to the workspace (e.g. ``roles/sales_rep.yaml``); ``role`` and ``kpi`` are ids;
-    ``entry`` names an entry that is neither a role nor a KPI (e.g. ``objective 'grow_revenue'``);
-    ``field`` is the field to change.
-    """
-
-    severity: Severity
-    rule: str
-    message: str
-    fix: str
-    file: str = ""
-    role: str = ""
-    kpi: str = ""
-    field: str = ""
-    entry: str = ""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "severity", Severity(self.severity))
-
-    @property
-    def where(self) -> str:
-        """File, role, KPI, entry and field, as far as they are known."""
-        parts = [self.file] if self.file else []
-        parts += [f"role '{self.role}'"] if self.role else []
-        parts += [f"KPI '{self.kpi}'"] if self.kpi else []
-        parts += [self.entry] if self.entry else []
-        parts += [f"field '{self.field}'"] if self.field else []
-        return ", ".join(parts)
-
-    def __str__(self) -> str:
-        return f"{self.severity}: {self.where}: {self.message} [{self.rule}]"
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:
@@ -72,8 +36,12 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
-    """One row per finding; ``severity`` is an ordered categorical (error < warning < info)."""
-    frame = pd.DataFrame([asdict(f) for f in findings], columns=FINDING_COLUMNS)
+    """One row per finding (FINDING_COLUMNS); ``severity`` is an ordered categorical (error < warning < info),
+    ``row`` a nullable integer."""
+    frame = pd.DataFrame([asdict(f) | {"rule": f.rule} for f in findings], columns=FINDING_COLUMNS)
+    frame["code"] = frame["code"].astype(object).map(str)
+    frame["rule"] = frame["rule"].astype(object).map(str)
+    frame["row"] = frame["row"].astype("Int64")
     frame["severity"] = pd.Categorical(
         frame["severity"].astype(object).map(str), categories=[str(s) for s in SEVERITY_ORDER], ordered=True
     )
@@ -99,9 +67,10 @@ def _item(finding: Finding) -> str:
     where = [f"in `{finding.file}`"] if elsewhere else []
     where += [f"KPI `{finding.kpi}`"] if finding.kpi else []
     where += [finding.entry] if finding.entry else []
+    where += [f"row {finding.row}"] if finding.row is not None else []
     where += [f"field `{finding.field}`"] if finding.field else []
     location = f" {', '.join(where)}:" if where else ""
-    return f"- **{finding.rule}**{location} {finding.message}\n  Fix: {finding.fix}"
+    return f"- **{finding.code}**{location} {finding.message}\n  Fix: {finding.fix}"
 
 
 def format_findings(findings: Iterable[Finding], title: str | None = None) -> str:

@@ -7,6 +7,7 @@ The rules registered here need only the framework; `source_findings` also reads 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from kpi_workbook.analysis.checks.common import suggest
@@ -15,6 +16,7 @@ from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.analysis.measures.kinds import kind_of
 from kpi_workbook.analysis.measures.shapes import where_misfits
 from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.measures import (
     FilterError,
     Function,
@@ -104,7 +106,8 @@ def units_fit(framework: Framework, found: Found) -> Iterator[Finding]:
 
 
 def _finding(message: str, fix: str, kpi: str, field: str) -> Finding:
-    return Finding(ERROR, "measures.source", message, fix, file=KPIS_FILE, kpi=kpi, field=field)
+    return Finding(severity=ERROR, code=Code.MEASURES_SOURCE, message=message, fix=fix, file=KPIS_FILE, kpi=kpi,
+                   field=field)
 
 
 def _spec_findings(kpi: KpiDefinition, sources: dict[str, Source]) -> Iterator[Finding]:
@@ -122,10 +125,11 @@ def _source_filter_findings(sources: dict[str, Source]) -> Iterator[Finding]:
         try:
             parse_filter(source.where)
         except FilterError as exc:
-            yield Finding(ERROR, "measures.source", str(exc), "fix the filter", **place)
+            yield Finding(severity=ERROR, code=Code.MEASURES_SOURCE, message=str(exc), fix="fix the filter", **place)
             continue
         for misfit in where_misfits(source, source.where, "where"):
-            yield Finding(ERROR, "measures.source", misfit.message, misfit.fix, **place)
+            yield Finding(severity=ERROR, code=Code.MEASURES_SOURCE, message=misfit.message, fix=misfit.fix,
+                          **place)
 
 
 def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
@@ -138,8 +142,8 @@ def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
     except SourcePathError:
         raise  # files the workspace may not or cannot read make it unreadable, not merely wrong
     except InputError as exc:
-        return [Finding(ERROR, "measures.source", p.message, f"fix {SOURCES_FILE}", file=p.file, entry=p.entry,
-                        field=p.field) for p in exc.problems]
+        return [replace(p, severity=ERROR, code=Code.MEASURES_SOURCE, fix=f"fix {SOURCES_FILE}")
+                for p in exc.problems]
     findings: list[Finding] = list(_source_filter_findings(sources))
     for kpi in measured:
         findings += _spec_findings(kpi, sources)
@@ -149,6 +153,7 @@ def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
 def connection_findings(root: str | Path) -> list[Finding]:
     """Every database source reached (validate --connect): unreachable servers, missing tables, columns that are
     not there or hold another type."""
-    return [Finding(ERROR, "measures.source", p.message, "fix the source's url, table or query, or the database's "
-                    "access", file=SOURCES_FILE, entry=p.entry, field=p.field) for p in database_source_problems(root)]
+    return [replace(p, severity=ERROR, code=Code.MEASURES_SOURCE, file=SOURCES_FILE,
+                    fix="fix the source's url, table or query, or the database's access")
+            for p in database_source_problems(root)]
 

@@ -9,11 +9,12 @@ from functools import partial
 from typing import Protocol
 
 from kpi_workbook.analysis.checks.findings import Finding, Severity
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
 
 
 class Found(Protocol):
-    """Makes a Finding of the calling rule: ``found(severity, message, fix, file=..., role=..., ...)``."""
+    """Makes a Finding of the calling rule, coded with its id: ``found(severity, message, fix, file=..., ...)``."""
 
     def __call__(self, severity: Severity, message: str, fix: str, **where: str) -> Finding: ...
 
@@ -23,7 +24,8 @@ Check = Callable[[Framework, Found], Iterable[Finding]]
 
 @dataclass(frozen=True)
 class Rule:
-    """A registered check: its stable id (e.g. ``smart.specific``) and the function that runs it."""
+    """A registered check: its stable id (e.g. ``smart.specific``; the code of its findings) and the function that
+    runs it."""
 
     id: str
     check: Check
@@ -42,14 +44,16 @@ RULES: list[Rule] = []
 
 
 def _finding(rule_id: str, severity: Severity, message: str, fix: str, **where: str) -> Finding:
-    return Finding(severity=severity, rule=rule_id, message=message, fix=fix, **where)
+    return Finding(severity=severity, code=Code(rule_id), message=message, fix=fix, **where)
 
 
 def rule(rule_id: str) -> Callable[[Check], Check]:
-    """Register the decorated function as the check with id ``rule_id``."""
+    """Register the decorated function as the check with id ``rule_id``, a code of `Code` (its findings' code)."""
     def register(check: Check) -> Check:
         if any(r.id == rule_id for r in RULES):
             raise ValueError(f"rule id '{rule_id}' is registered twice")
+        if rule_id not in set(Code):
+            raise ValueError(f"rule id '{rule_id}' is not a code of kpi_workbook.core.issue_codes")
         RULES.append(Rule(rule_id, check))
         return check
     return register

@@ -24,7 +24,7 @@ from kpi_workbook.analysis.measures.assign import Assignments
 from kpi_workbook.analysis.measures.attribution import attributed
 from kpi_workbook.analysis.measures.collect import SCOPE_COLUMNS, Computation, KpiColumns, collect
 from kpi_workbook.analysis.measures.derived import derived_columns, derived_table
-from kpi_workbook.analysis.measures.evaluate import KEYS, Grain, SourceQuery, check_kpi, joined, temp_name
+from kpi_workbook.analysis.measures.evaluate import KEYS, START, Grain, SourceQuery, check_kpi, joined, temp_name
 from kpi_workbook.analysis.measures.kinds import kind_of
 from kpi_workbook.analysis.measures.placement import Placement, coverage, placement_of
 from kpi_workbook.analysis.measures.plan import evaluation_order, operands
@@ -73,6 +73,10 @@ class _Output:
         return self._names[node]
 
 
+class _ToldOnce(Exception):
+    """A source that failed to read earlier in the run: its problems are told once, whichever KPIs use it."""
+
+
 class _Run:
     """One computation: the sources read, their grouped queries, and each KPI's rows as a table of `con`."""
 
@@ -100,12 +104,12 @@ class _Run:
                                          message=f"unknown source '{name}' (sources.yaml has: "
                                                  f"{', '.join(self.sources) or 'none'})"))
             if name in self.unreadable:  # read once: its problems are told once, whichever KPIs use it
-                raise InputError([])
+                raise _ToldOnce(name)
             try:
                 read = read_source(self.sources[name], self.root, self.framework, self.employees, self.con)
                 history = self.sources[name].team_as_of
                 self.read[name] = read if history is None else attributed(read, self._source(kpi, history))
-            except InputError:
+            except (InputError, _ToldOnce):
                 self.unreadable.add(name)
                 raise
         return self.read[name]
@@ -131,6 +135,8 @@ class _Run:
                     self.plan(kpi)
                 except InputError as exc:
                     problems += exc.problems
+                except _ToldOnce:
+                    pass
         if problems:
             raise InputError(problems)
         self.run_queries()
@@ -252,8 +258,9 @@ class _Run:
                 continue
             names = dict.fromkeys(n for _, k in kpis for n in (k.value, k.rows, k.reason, k.left_out, k.team_has,
                                                                 k.exists) if n)
-            sql = self.con.compile(output.table.select(*KEYS, **{n: output.columns[n] for n in names}))
-            table = self.con.con.sql(sql).to_arrow_table()
+            order = [START] if START in output.table.columns else []  # periods by their first day, not their names
+            selected = output.table.select(*KEYS, *order, **{n: output.columns[n] for n in names})
+            table = self.con.to_pyarrow(selected.order_by([*order, *KEYS]))
             parts += [(i, table, k) for i, k in kpis]
         return [(table, kpi) for _, table, kpi in sorted(parts, key=lambda part: part[0])]
 
