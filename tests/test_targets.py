@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kpi_workbook.analysis.history import kpi_history, role_history
+from kpi_workbook.analysis.target_methods import METHODS
 from kpi_workbook.analysis.targets import (
     CHALLENGING,
     NO_DATA,
@@ -25,12 +26,14 @@ from kpi_workbook.analysis.targets import (
     suggest_targets,
     verdict,
 )
+from kpi_workbook.analysis.targets.methods import METHOD_REGISTRY, TrendOptions
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import load_framework
 from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
 PERIODS = quarter_labels("2024Q1", 8)
+PERIOD_VALUES = [10.0, 12.0, 13.0, 15.0, 16.0, 18.0, 19.0, 21.0]  # one value per period, rising
 
 
 def people_history(level: float = 50.0, slope: float = 0.0, spread: float = 5.0, people: int = 20,
@@ -219,6 +222,22 @@ def test_unknown_method_or_option_is_refused():
         suggest_targets([1.0, 2.0], "higher_is_better", "magic")
     with pytest.raises(ValueError, match="method 'peer' has no option.s. window; its options: latest"):
         suggest_targets([1.0, 2.0], "higher_is_better", "peer", window=2)
+
+
+def test_every_method_declares_its_options_and_is_listed_by_name():
+    assert tuple(METHOD_REGISTRY) == METHODS  # the names the CLI offers without loading the methods
+    assert METHOD_REGISTRY["trend"].option_names == ["window", "horizon", "levels", "range_levels", "outer_levels"]
+    assert METHOD_REGISTRY["trend"].options_from({"horizon": 2}) == TrendOptions(window=8, horizon=2)
+    for name, method in METHOD_REGISTRY.items():
+        assert method.name == name
+        with pytest.raises(ValueError, match=f"method '{name}' has no option.s. nonsense"):
+            suggest_targets(PERIOD_VALUES, "higher_is_better", name, nonsense=1)
+
+
+def test_a_declared_option_changes_the_suggestion():
+    history = pd.Series(PERIOD_VALUES, index=PERIODS)
+    near, far = (suggest_targets(history, "higher_is_better", "trend", horizon=h, round_values=False) for h in (1, 4))
+    assert far.target > near.target  # a rising history projected further ahead asks for more
 
 
 @settings(max_examples=60, deadline=None)
