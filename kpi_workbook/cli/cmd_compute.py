@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kpi_workbook.cli.app import app, echo_table, fail
+from kpi_workbook.cli.app import app, echo_table, fail, open_workspace_option
+from kpi_workbook.cli.options import WorkspaceOption
 from kpi_workbook.core.errors import InputError, KpiWorkbookError
 
 if TYPE_CHECKING:
@@ -32,8 +32,7 @@ def _no_data_notes(no_data: pd.DataFrame) -> list[str]:
 
 @app.command()
 def compute(
-    workspace: Annotated[Path | None, typer.Option("--workspace", "-w", help="Workspace folder (default: the "
-                                                   "current folder or $KPI_WORKBOOK_WORKSPACE).")] = None,
+    workspace: WorkspaceOption = "",
     period: Annotated[str | None, typer.Option(help="Only this period, e.g. 2025Q4.")] = None,
     first: Annotated[str | None, typer.Option("--from", help="First period of a range.")] = None,
     last: Annotated[str | None, typer.Option("--to", help="Last period of a range.")] = None,
@@ -49,13 +48,12 @@ def compute(
     from kpi_workbook.analysis.measures import changes, span_of, write
     from kpi_workbook.analysis.measures import compute as run
     from kpi_workbook.core.periods import PeriodError
-    from kpi_workbook.workspace.opener import open_workspace
     from kpi_workbook.workspace.store import DuckDBStore
 
     if period is not None and (first is not None or last is not None):
         fail("give either --period or --from/--to, not both")
     try:
-        opened = open_workspace(workspace)
+        opened = open_workspace_option(workspace)
         span = span_of(period or first, period or last)
         store = opened.store()
         result = run(opened.root, opened.framework, opened.employees, kpis=kpi or None, span=span, store=store)

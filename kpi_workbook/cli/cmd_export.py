@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
+from kpi_workbook.cli.app import app, fail, open_workspace_option
+from kpi_workbook.cli.options import PeriodOption, TeamOption, WorkspaceOption
 
 
 class ExportFormat(StrEnum):
@@ -21,11 +22,11 @@ class ExportFormat(StrEnum):
 @app.command()
 def export(
     out: Annotated[Path, typer.Option(help="Excel file to write; a folder for --format csv or --all-teams.")],
-    team: Annotated[str, typer.Option(help="Team id: the export holds only this team's people.")] = "",
+    team: TeamOption = "",
     all_teams: Annotated[bool, typer.Option("--all-teams", help="One export per team: OUT/<team>.xlsx "
                                                                 "(OUT/<team>/ for csv).")] = False,
     workspace: WorkspaceOption = "",
-    period: Annotated[str, typer.Option(help="Period of the scorecard (default: the latest with actuals).")] = "",
+    period: PeriodOption = "",
     output: Annotated[ExportFormat, typer.Option("--format", help="xlsx (one workbook) or csv (one file per sheet).")]
     = ExportFormat.XLSX,
 ) -> None:

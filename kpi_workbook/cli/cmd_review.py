@@ -6,21 +6,23 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import OutputFormat, WorkspaceOption, app, echo_table, open_workspace_option, render_table
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, open_workspace_option, render_table
+from kpi_workbook.cli.options import DepartmentOption, PeriodOption, TeamOption, WorkspaceOption
 
 
 @app.command()
 def review(
     workspace: WorkspaceOption = "",
-    period: Annotated[str, typer.Option(help="Period to review, e.g. 2025Q4 (default: the latest with actuals).")] = "",
-    team: Annotated[str, typer.Option(help="Team id (default: the whole organization).")] = "",
-    department: Annotated[str, typer.Option(help="Department, by id or name (its teams only).")] = "",
+    period: PeriodOption = "",
+    team: TeamOption = "",
+    department: DepartmentOption = "",
     n: Annotated[int, typer.Option("--n", min=1, help="Periods running that make a streak.")] = 3,
     output: Annotated[OutputFormat, typer.Option("--format", help="text (scores and flags), csv or json (flags).")] = (
         OutputFormat.TEXT
     ),
 ) -> None:
-    """Print the team scores of the period and every review flag with its recommendation."""
+    """Print the team scores of the period and every review flag with its recommendation (of the whole
+    organization unless --team or --department narrows it)."""
     from kpi_workbook.analysis.review import format_flags, review_flags, scorecard
     from kpi_workbook.analysis.scoring import score_actuals
 

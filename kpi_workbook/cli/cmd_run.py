@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kpi_workbook.cli.app import WorkspaceOption, app, echo_table, fail, open_workspace_option
+from kpi_workbook.cli.app import app, echo_table, fail, open_workspace_option
+from kpi_workbook.cli.options import PeriodOption, WorkspaceOption
 from kpi_workbook.core.errors import UnknownTeamError
 from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
@@ -47,7 +48,7 @@ def run(
         help="Notebooks to run, by number or name, comma-separated (e.g. 01,05); default all.")] = "",
     notebooks_dir: Annotated[Path, typer.Option(help="Folder of the step notebooks (NN_name.ipynb).")] = (
         NOTEBOOKS_DIR),
-    period: Annotated[str, typer.Option(help="Period to report on, e.g. 2025Q4; default the latest.")] = "",
+    period: PeriodOption = "",
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, help="Notebooks run at the same time; default one per CPU core.")] = None,
     out: Annotated[Path, typer.Option(help="Reports folder; reports go to OUT/<period>/<team>/.")] = Path("reports"),

@@ -9,13 +9,13 @@ import typer
 
 from kpi_workbook.cli.app import (
     OutputFormat,
-    WorkspaceOption,
     app,
     echo_table,
     fail,
     open_workspace_option,
     render_table,
 )
+from kpi_workbook.cli.options import DepartmentOption, PeriodOption, TeamOption, WorkspaceOption
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,16 +55,16 @@ def _text(frame: pd.DataFrame) -> str:
 @app.command()
 def score(
     workspace: WorkspaceOption = "",
-    team: Annotated[str, typer.Option(help="Only this team (default: the whole organization).")] = "",
-    department: Annotated[str, typer.Option(help="Only this department's teams (by id or name).")] = "",
-    period: Annotated[str, typer.Option(help="Period, e.g. 2025Q4 (default: the latest with actuals); "
-                                             "'all' for every period.")] = "",
+    team: TeamOption = "",
+    department: DepartmentOption = "",
+    period: PeriodOption = "",
     by: Annotated[Level, typer.Option(help="Roll the scores up to this level.")] = Level.EMPLOYEE,
     output: Annotated[OutputFormat, typer.Option("--format", help="text, csv or json.")] = OutputFormat.TEXT,
 ) -> None:
     """Score actuals against the framework's bands and print weighted scores with red/amber/green/grey status.
 
-    Missing actuals are 'no data' (grey), never zero; coverage is the share of KPI weight that has data.
+    The whole organization unless --team or --department narrows it; --period all scores every period. Missing
+    actuals are 'no data' (grey), never zero; coverage is the share of KPI weight that has data.
     """
     from kpi_workbook.analysis.scoring import roll_up, score_actuals, with_departments
 

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from kpi_workbook.analysis.target_methods import METHODS
-from kpi_workbook.cli.app import OutputFormat, WorkspaceOption, app, echo_table, open_workspace_option, render_table
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, open_workspace_option, render_table
+from kpi_workbook.cli.options import DepartmentOption, TeamOption, WorkspaceOption
 
 Method = StrEnum("Method", {m.upper(): m for m in METHODS})
 
@@ -22,8 +23,8 @@ def _percent(value: float | None) -> str:
 @app.command()
 def targets(
     workspace: WorkspaceOption = "",
-    team: Annotated[str, typer.Option(help="Team id (default: the whole organization).")] = "",
-    department: Annotated[str, typer.Option(help="Department, by id or name (its teams only).")] = "",
+    team: TeamOption = "",
+    department: DepartmentOption = "",
     method: Annotated[list[Method] | None, typer.Option(help="Method; repeat for several (default percentile).")] = (
         None
     ),
@@ -32,7 +33,8 @@ def targets(
     ),
 ) -> None:
     """Suggest bands per role KPI from the actuals, with the probability of attainment of the current and the
-    suggested target and a verdict (too easy / challenging but achievable / unrealistic)."""
+    suggested target and a verdict (too easy / challenging but achievable / unrealistic); every role of the
+    organization unless --team or --department narrows it."""
     import pandas as pd
 
     from kpi_workbook.analysis.targets import bands_text, suggest_for_framework
