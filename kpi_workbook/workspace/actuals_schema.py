@@ -37,7 +37,6 @@ from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sources import fold
 
 STORE_COLUMNS = ["period", "period_start", "team", "employee_id", "kpi_id", "value"]
-REPORT_COLUMNS = ["row", "column", "value", "reason"]
 DUPLICATE = "duplicate: another row has the same period, team, employee and KPI"
 NOT_A_PERIOD = (f"not a period (write e.g. {EXAMPLES}; give dates in another format, such as 4/15/2025, with "
                 "--date-format '%m/%d/%Y')")
