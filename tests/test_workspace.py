@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework, Metadata, Objective, Perspective
 from kpi_workbook.workspace.files import (
     FRAMEWORK_FILE,
@@ -245,10 +246,12 @@ def test_list_file_with_a_misspelled_top_key_is_named(tmp_path: Path):
 def test_missing_metadata_file_and_folder_are_named(tmp_path: Path):
     save_framework(Framework(metadata=Metadata(organization="X")), tmp_path)
     (tmp_path / FRAMEWORK_FILE).unlink()
-    with pytest.raises(InputError, match="framework.yaml: required file not found"):
+    with pytest.raises(InputError) as caught:
         load_framework(tmp_path)
-    with pytest.raises(InputError, match="workspace folder not found"):
+    assert [(p.code, p.file) for p in caught.value.problems] == [(Code.INPUT_NOT_FOUND, FRAMEWORK_FILE)]
+    with pytest.raises(InputError) as caught:
         load_framework(tmp_path / "nowhere")
+    assert [(p.code, p.file) for p in caught.value.problems] == [(Code.INPUT_NOT_FOUND, str(tmp_path / "nowhere"))]
 
 
 @pytest.mark.parametrize("missing", [FRAMEWORK_FILE, OBJECTIVES_FILE, TEAMS_FILE, KPIS_FILE, ROLES_DIR])
