@@ -281,7 +281,7 @@ def passport_fragment(shown: Passport, methods: bool = True) -> str:
 
 def html_page(title: str, body: str) -> str:
     """A whole offline page around a fragment: the reports' Content-Security-Policy, the passport stylesheet."""
-    return _render(PAGE_TEMPLATE, title=title, body=Markup(body), csp=CONTENT_SECURITY_POLICY,
+    return _render(PAGE_TEMPLATE, title=title, body=Markup(body), csp=Markup(CONTENT_SECURITY_POLICY),
                    css=Markup(PASSPORT_CSS + PAGE_CSS))
 
 
