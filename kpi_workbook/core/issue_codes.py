@@ -22,7 +22,7 @@ class Code(StrEnum):
 
     meaning: str
 
-    def __new__(cls, value: str, meaning: str) -> Code:
+    def __new__(cls, value: str, meaning: str = "") -> Code:  # Code("input.shape") looks a member up instead
         code = str.__new__(cls, value)
         code._value_ = value
         code.meaning = meaning

@@ -80,8 +80,8 @@ def format_findings(findings: Iterable[Finding], title: str | None = None) -> st
     lines.append(f"Summary: {summary(ordered)}.")
     if not ordered:
         lines += ["", "No findings: the framework passes every check."]
-    for severity, of_severity in groupby(ordered, key=lambda f: f.severity):
-        of_severity = list(of_severity)
+    for severity, grouped in groupby(ordered, key=lambda f: f.severity):
+        of_severity = list(grouped)
         lines += ["", f"## {_HEADINGS[severity]} ({len(of_severity)})"]
         groups: dict[str, list[Finding]] = {}
         for finding in of_severity:

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
 
 from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.core.issue_codes import Code
@@ -16,7 +16,7 @@ from kpi_workbook.core.model import Framework
 class Found(Protocol):
     """Makes a Finding of the calling rule, coded with its id: ``found(severity, message, fix, file=..., ...)``."""
 
-    def __call__(self, severity: Severity, message: str, fix: str, **where: str) -> Finding: ...
+    def __call__(self, severity: Severity, message: str, fix: str, **where: Any) -> Finding: ...
 
 
 Check = Callable[[Framework, Found], Iterable[Finding]]
@@ -43,7 +43,7 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def _finding(rule_id: str, severity: Severity, message: str, fix: str, **where: str) -> Finding:
+def _finding(rule_id: str, severity: Severity, message: str, fix: str, **where: Any) -> Finding:
     return Finding(severity=severity, code=Code(rule_id), message=message, fix=fix, **where)
 
 
