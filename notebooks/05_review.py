@@ -8,9 +8,6 @@
 
 # %% [markdown]
 # # Step 5 · Review
-#
-# The period's actuals against the targets: first what a manager acts on, then the scorecards, the trends, where
-# the numbers come from, and **the flags** (targets always exceeded or never met, data gaps, framework gaps).
 
 # %% [markdown] tags=["workshop"]
 # **How to use this notebook**
@@ -21,8 +18,8 @@
 #   False`, or `kpi-workbook run --all-teams --period 2025Q4` for every team. Pass team ids that look like
 #   numbers as raw text: `-r team 007`.
 # - *Parameters:* `workspace` (framework folder), `team` (one team's people only; empty means the whole
-#   organization), `period` (e.g. 2025Q4; empty means the latest period with actuals), `interactive` (not
-#   used here: the review has no forms).
+#   organization), `department` (all its teams), `period` (e.g. 2025Q4; empty means the latest period with
+#   actuals), `interactive` (the live ratings form), `people` (each person's score).
 
 # %% tags=["parameters"]
 workspace: str = "sample"  # workspace folder (relative to the current folder); "sample": the bundled sample
@@ -46,7 +43,6 @@ from kpi_workbook.steps import review as step
 mode.set_report_mode(not interactive)  # a report leaves the workshop's text out
 ctx = open_step(workspace, team, period, department)
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period)
-mode.scope_line(ctx)
 
 # %%
 scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
@@ -54,6 +50,14 @@ flags = review.review_flags(ctx.framework, scores, ctx.period, teams=[ctx.team] 
 record(flags=flags["flag"].value_counts().to_dict())
 board = step.kpi_board(ctx, scores)
 step.summary(ctx, scores, flags, board, step.scope_values(ctx, scores))
+
+# %% [markdown]
+# After what a manager acts on (above), the period's actuals against the targets in detail: how a period is scored,
+# the scorecards per team, role and KPI, the trends, **the flags** (targets always exceeded or never met, data gaps,
+# framework gaps), whether the framework works, and where the numbers come from.
+
+# %%
+mode.scope_line(ctx)
 
 # %% [markdown]
 # ## How a period is scored
@@ -149,6 +153,17 @@ step.people_section(scorecards, ctx, people)
 # %%
 step.flags_table(flags, ctx.framework)
 
+# %% [markdown]
+# ## Is the framework working?
+#
+# Whether the leading KPIs of this scope's roles lead the lagging KPIs they are meant to drive, whether their targets
+# are as hard as the rest of the organization's, and whether a KPI shows signs of being gamed: each tested on the
+# stored history, with its method in a sentence. The appendix has every test in detail.
+
+# %%
+evidence = step.scope_evidence(ctx)
+step.evidence_section(evidence, ctx)
+
 # %% [markdown] tags=["workshop"]
 # ## Enter the period's ratings (live)
 #
@@ -193,3 +208,12 @@ record(values_by_origin=lineage["origin"].value_counts().to_dict())
 display(step.lineage_summary_table(step.lineage_summary(lineage), ctx.framework,
                                    step.current_definitions(ctx.root, ctx.framework)))
 step.computed_values_section(lineage, ctx, people)
+
+# %% [markdown]
+# ## Appendix: is the framework working? The evidence in detail
+#
+# Every pair of a leading and a lagging KPI tested, with what it still needs; the share of past values that meet the
+# current target per role and team; and each team's spread of scores.
+
+# %%
+step.evidence_appendix(evidence, ctx)

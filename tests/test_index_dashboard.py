@@ -62,9 +62,11 @@ def test_every_team_shows_its_score_trend_and_red_kpis_computed_from_the_workspa
     for team in workspace.framework.teams:
         score, previous, red = _independent(workspace, team.id)
         row = rows[team.id]
-        assert f">{score:.1f}</td>" in row, team.id
+        assert f">{score:.1f}\u00a0pts</td>" in row, team.id  # every score with its unit, one decimal
         arrow = "▲" if score - previous >= 0.5 else "▼" if score - previous <= -0.5 else "►"
-        assert f"{arrow}</span> {score - previous:+.1f}" in row, team.id
+        change = f"{score - previous:+.1f}".replace("-", "\u2212")
+        assert f"{arrow}</span> {change}\u00a0pts</td>" in row, team.id
+        assert f"from {workspace.scope(team=team.id).periods[-2]} ({previous:.1f}\u00a0pts)" in row, team.id
         assert f'data-value="{red}">{red}</td>' in row, team.id
 
 

@@ -61,7 +61,8 @@ def test_labels_units_formats_and_full_text():
     assert cells.headers == ["Name", "Note", "Score", "Data coverage", "Amount (EUR)", "In the role"]
     assert cells.row_headers == 0, "no index column"
     # a blank text cell and a missing number both show a dash
-    assert cells.cells == ["A", LONG_TEXT, "123.5", "96 %", "1,234,567", "yes", "B", "—", "—", "100 %", "3", "no"]
+    assert cells.cells == ["A", LONG_TEXT, "123.5\u00a0pts", "96 %", "1,234,567", "yes",  # a score has its unit
+                           "B", "—", "—", "100 %", "3", "no"]
 
 
 def test_status_cells_are_coloured_by_their_value(scored_sample):

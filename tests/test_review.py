@@ -96,7 +96,9 @@ def test_sample_flags_find_the_deliberate_patterns(scored_sample):
                                               ("it", "site_reliability_engineer", "system_availability"),
                                               # one drawn headcount per team, inside its staffing plan's range
                                               ("sales", "sales_manager", "headcount"),
-                                              ("marketing", "marketing_manager", "headcount")}
+                                              ("marketing", "marketing_manager", "headcount"),
+                                              # the sample's planted easier targets of marketing specialists
+                                              ("marketing", "marketing_specialist", "collaboration_rating")}
     assert keys(flags, "never_met") == {("hr", "recruiter", "time_to_hire"),
                                         ("finance", "accounts_receivable_specialist", "days_sales_outstanding")}
     assert ("marketing", "marketing_specialist", "content_engagement_rate") in keys(flags, "no_data")
@@ -203,7 +205,9 @@ def test_flags_come_from_data_without_python_loops_over_rows(scored_sample):
     employees = generate_employees(framework, 1500, 7)
     actuals = generate_actuals(framework, employees, PERIODS, 7)
     flags = review_flags(framework, score_actuals(actuals, employees, framework), LAST)
-    assert {k for _, _, k in keys(flags, "target_too_easy")} == {"meetings_booked", "system_availability", "headcount"}
+    # and the planted evidence: marketing specialists' easier targets, code review turnaround improving in IT
+    assert {k for _, _, k in keys(flags, "target_too_easy")} == {"meetings_booked", "system_availability", "headcount",
+                                                                 "collaboration_rating", "code_review_turnaround"}
     assert not np.isin(flags["severity"].astype(str), ["warning", "info"], invert=True).any()
 
 

@@ -20,9 +20,11 @@ from kpi_workbook.batch.records import DEPARTMENT_PREFIX, RUNS_FILE, UNDATED, lo
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import KpiWorkbookError
 from kpi_workbook.reports.html import CONTENT_SECURITY_POLICY, step_title
+from kpi_workbook.reports.links import relink_reports
 from kpi_workbook.reports.pdf import PACKS_FOLDER
 from kpi_workbook.reports.summary import ScopeFigures, scope_figures
 from kpi_workbook.reports.tables import STATUS_COLOURS, STATUS_SYMBOLS
+from kpi_workbook.reports.units import score_change_text, score_text
 from kpi_workbook.workspace.opener import Workspace, open_workspace
 from kpi_workbook.workspace.scope import departments
 
@@ -124,13 +126,13 @@ tbody.organization th, tbody.organization td { background: #f6f8fa; border-botto
 <th scope="row" data-value="{{ row.name }}">{{ row.name }}</th>
 {%- set f = row.figures %}
 {%- if f and f.score == f.score %}
-<td class="number" data-value="{{ '%.3f' | format(f.score) }}">{{ "%.1f" | format(f.score) }}</td>
+<td class="number" data-value="{{ '%.3f' | format(f.score) }}">{{ f.score | score }}</td>
 <td data-value="{{ status_rank[f.status] }}">
 <span class="chip chip-{{ f.status }}">{{ symbols[f.status] }} {{ f.status }}</span></td>
 {%- if f.trend %}
 <td class="number" data-value="{{ '%.3f' | format(f.change) }}"
- title="{{ '%+.1f' | format(f.change) }} points from {{ f.previous_period }} ({{ '%.1f' | format(f.previous_score) }})">
-<span class="{{ trend_class[f.trend] }}">{{ f.trend }}</span> {{ "%+.1f" | format(f.change) }}</td>
+ title="{{ f.change | change }} from {{ f.previous_period }} ({{ f.previous_score | score }})">
+<span class="{{ trend_class[f.trend] }}">{{ f.trend }}</span> {{ f.change | change }}</td>
 {%- else %}<td class="small" data-value="">no earlier period</td>{% endif %}
 <td class="number" data-value="{{ f.red_kpis }}">{{ f.red_kpis }}</td>
 {%- else %}
@@ -162,17 +164,19 @@ tbody.organization th, tbody.organization td { background: #f6f8fa; border-botto
 </tbody>
 {%- endfor %}
 </table>
-<p class="small">Score: the weighted score of the scope's people in the period (100 = every target met). Trend: ▲ up,
-▼ down, ► steady (less than half a point) from the previous period. Red KPIs: a team's role KPIs whose mean score is
-below the threshold. Teams are listed under their department. Report pack: the scope's reports in one file, as PDF to
-print and as one HTML page. Run status: hover it for the duration and time. Sort by a column with its heading's
-button.</p>
+<p class="small">Score: the weighted score of the scope's people in the period, in points (100 pts = every target
+met). Trend: ▲ up, ▼ down, ► steady (less than half a point) from the previous period. Red KPIs: a team's role KPIs
+whose mean score is below the threshold. Teams are listed under their department. Report pack: the scope's reports in
+one file, as PDF to print and as one HTML page. Run status: hover it for the duration and time. Sort by a column with
+its heading's button.</p>
 <script>{{ script | safe }}</script>
 </body>
 </html>
 """
 
-_TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(INDEX_TEMPLATE)
+_ENVIRONMENT = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+_ENVIRONMENT.filters.update(score=score_text, change=score_change_text)  # scores with their unit: 94.2 pts, −5.1 pts
+_TEMPLATE = _ENVIRONMENT.from_string(INDEX_TEMPLATE)
 
 
 @dataclass(frozen=True)
@@ -266,8 +270,10 @@ def render_index(runs: Sequence[RunResult], organization: str, period: str,
 
 def write_index(path: Path, runs: Sequence[RunResult], organization: str, period: str,
                 workspace: Workspace | None = None) -> None:
-    """Write the dashboard atomically. Its figures come from `workspace` (by default the one runs.json next to the
-    index names); when it cannot be opened or scored, the page says why and still lists every run."""
+    """Write the dashboard atomically, then link each report of the period folder to those of its scope that exist
+    (reports.links: a run of some steps never leaves a link to a report it did not make). Its figures come from
+    `workspace` (by default the one runs.json next to the index names); when it cannot be opened or scored, the page
+    says why and still lists every run."""
     figures: dict[str, ScopeFigures] = {}
     teams_of: dict[str, tuple[str, list[str]]] = {}
     problem = ""
@@ -279,6 +285,7 @@ def write_index(path: Path, runs: Sequence[RunResult], organization: str, period
     except (KpiWorkbookError, OSError, ValueError, KeyError) as exc:
         problem = str(exc) or type(exc).__name__
     write_text_atomically(path, render_index(runs, organization, period, figures, problem, teams_of, path.parent))
+    relink_reports(sorted(path.parent.glob("*/*.html")))
 
 
 def refresh_index(period_dir: Path, period: str) -> None:

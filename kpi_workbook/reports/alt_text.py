@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import pandas as pd
 
 from kpi_workbook.core.numbers import number_text
+from kpi_workbook.reports.units import SCORE_UNIT, UNIT_SPACE
+from kpi_workbook.reports.units import score_text as _score_with_unit
 
 LISTED = 12  # items an alternative text names before it says how many more there are
 
@@ -18,16 +20,19 @@ def listing(items: Iterable[str]) -> str:
     return "; ".join(items[:LISTED]) + (f"; and {more} more" if more > 0 else "")
 
 
+TARGET_TEXT = f"the 100{UNIT_SPACE}{SCORE_UNIT} target"
+
+
 def score_text(score: object) -> str:
-    """A score as the charts label it (95 %), or 'no data'."""
-    return "no data" if pd.isna(score) else f"{float(score):.0f} %"
+    """A score as the charts label it (94.2 pts), or 'no data'."""
+    return "no data" if pd.isna(score) else _score_with_unit(score)
 
 
 def scores_alt(title: str, labels: Iterable[str], scores: Iterable[object], statuses: Iterable[str]) -> str:
     """A bar chart of scores: each bar's label, score and status."""
     bars = [f"{label} {score_text(score)}" + ("" if pd.isna(score) else f" ({status})")
             for label, score, status in zip(labels, scores, statuses, strict=True)]
-    return f"Bar chart{f' {title}' if title else ''}, score against the 100 % target: {listing(bars)}."
+    return f"Bar chart{f' {title}' if title else ''}, score against {TARGET_TEXT}: {listing(bars)}."
 
 
 def trend_alt(title: str, wide: pd.DataFrame) -> str:
@@ -42,7 +47,7 @@ def trend_alt(title: str, wide: pd.DataFrame) -> str:
             lines.append(f"{name} from {score_text(known.iloc[0])} in {known.index[0]} to "
                          f"{score_text(known.iloc[-1])} in {known.index[-1]}")
     span = f" from {periods[0]} to {periods[-1]}" if periods else ""
-    return f"Line chart{f' {title}' if title else ''}{span}, against the 100 % target: {listing(lines)}."
+    return f"Line chart{f' {title}' if title else ''}{span}, against {TARGET_TEXT}: {listing(lines)}."
 
 
 def history_alt(role: str, panels: Iterable[tuple[str, object, str, object]]) -> str:

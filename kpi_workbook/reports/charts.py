@@ -17,7 +17,7 @@ from kpi_workbook.analysis.history import HISTORY_COLUMNS
 from kpi_workbook.analysis.targets import history_frame
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.core.periods import sort_periods
-from kpi_workbook.reports.alt_text import history_alt, scores_alt, trend_alt
+from kpi_workbook.reports.alt_text import history_alt, score_text, scores_alt, trend_alt
 from kpi_workbook.reports.figures import ChartFigure
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ BAND_STYLES = {
     "stretch": {"color": "#1565c0", "linestyle": ":"},
 }
 TARGET_SCORE = 100.0
+TARGET_LABEL = "target (100 pts)"
 BAND_NAMES = ("threshold", "target", "stretch", "target_range", "threshold_range")
 QUARTILES = [0.25, 0.5, 0.75]
 PANELS_PER_ROW = 3
@@ -188,7 +189,7 @@ def _panel_layout(fig: Figure, width: int, height: int, legend_rows: int) -> Non
 
 
 def scorecard_chart(rows: pd.DataFrame, label: str = "kpi_id", title: str = "") -> Figure:
-    """Horizontal bars of scores (one per row of `rows`, labelled by column `label`) against the 100 % target,
+    """Horizontal bars of scores (one per row of `rows`, labelled by column `label`) against the 100 pts target,
     coloured by status (green/amber/red; grey rows have no data and show as 'no data')."""
     table = rows.reset_index(drop=True)
     scores = table["score"].astype(float).fillna(0.0)
@@ -199,11 +200,11 @@ def scorecard_chart(rows: pd.DataFrame, label: str = "kpi_id", title: str = "") 
     ax.barh(positions, scores, color=colours)
     for y, (score, status) in enumerate(zip(table["score"], table["status"].astype(str), strict=True)):
         ax.text(max(float(score) if pd.notna(score) else 0.0, 0.0) + 2, y,
-                "no data" if status == "grey" or pd.isna(score) else f"{score:.0f} %", va="center", fontsize="small")
-    ax.axvline(TARGET_SCORE, color="#37474f", linestyle="--", linewidth=1, label="target (100 %)")
+                "no data" if status == "grey" else score_text(score), va="center", fontsize="small")
+    ax.axvline(TARGET_SCORE, color="#37474f", linestyle="--", linewidth=1, label=TARGET_LABEL)
     ax.set_yticks(list(positions), table[label].astype(str))
     ax.invert_yaxis()
-    ax.set_xlabel("score (%)")
+    ax.set_xlabel("score (pts)")
     ax.set_xlim(0, max(160.0, float(scores.max()) + 20))
     ax.set_title(title)
     fig.legend(loc="outside lower right", fontsize="small")  # below the axes: never over a bar's value label
@@ -212,7 +213,7 @@ def scorecard_chart(rows: pd.DataFrame, label: str = "kpi_id", title: str = "") 
 
 
 def trend_chart(trend: pd.DataFrame, group: str = "team", title: str = "") -> Figure:
-    """One line per group (e.g. team or role) of weighted scores over periods, with the 100 % target line.
+    """One line per group (e.g. team or role) of weighted scores over periods, with the 100 pts target line.
 
     trend: a long table with period, the `group` column and score (e.g. `review.trends(scores, "team")`).
     """
@@ -231,10 +232,10 @@ def trend_chart(trend: pd.DataFrame, group: str = "team", title: str = "") -> Fi
                 label=str(name), zorder=2)
     if len(highlighted) < len(wide.columns):
         ax.plot([], [], label=f"{len(wide.columns) - len(highlighted)} others", **BACKGROUND_LINE)
-    ax.axhline(TARGET_SCORE, color="#37474f", linestyle="--", linewidth=1, label="target (100 %)")
+    ax.axhline(TARGET_SCORE, color="#37474f", linestyle="--", linewidth=1, label=TARGET_LABEL)
     ax.set_xticks(list(positions), periods, rotation=45 if len(periods) > 8 else 0)
     ax.set_xlabel("period")
-    ax.set_ylabel("weighted score (%)")
+    ax.set_ylabel("weighted score (pts)")
     ax.set_title(title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     ax.grid(axis="y", alpha=0.3)

@@ -25,6 +25,7 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
 
+from kpi_workbook.reports.links import current_item, link_item
 from kpi_workbook.reports.record import RECORD_MIME
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -38,6 +39,7 @@ CONTENTS_MARK = "<!-- kpi-contents -->"  # where the contents list goes, once th
 HEADING = re.compile(r'<h([12]) id="([^"]+)"[^>]*>(.*?)</h\1>', re.DOTALL)
 STEP_STEM = re.compile(r"^(\d\d)_(\w+)$")
 ACRONYMS = {"kpi": "KPI", "kpis": "KPIs"}
+INDEX_LABEL = "All reports (index)"
 TITLED_SECTIONS = {"summary", "scope-values"}  # headings that go on with the scope's name and period
 
 # What an offline report needs: its own inline styles and data: images; no script, no request, no frame, no form.
@@ -64,7 +66,9 @@ REPORT_TEMPLATE = """\
 .kpi-report-header .kpi-report-meta { color: var(--jp-ui-font-color2); }
 .kpi-report-header nav ol { display: inline; margin: 0; padding: 0; }
 .kpi-report-header nav li { display: inline; }
-.kpi-report-header nav li + li::before { content: " · "; color: var(--jp-ui-font-color2); }
+.kpi-report-header nav li:not([hidden]) ~ li:not([hidden])::before { content: " · "; color: var(--jp-ui-font-color2); }
+.kpi-report-header nav [hidden] { display: none; }
+html .jp-Cell.jp-mod-noOutputs.jp-mod-noInput { display: none; }  /* a code cell that shows nothing takes no space */
 .kpi-report-header nav { margin-top: 4px; }
 @media screen {
   html body.jp-Notebook, html .jp-RenderedHTMLCommon, html .jp-RenderedHTMLCommon :is(p, li, td, th),
@@ -102,10 +106,7 @@ REPORT_TEMPLATE = """\
 <header class="kpi-report-header">
   <div><strong>{{ report.team | e }}</strong>{% if report.title %} · {{ report.title | e }}{% endif %}</div>
   <div class="kpi-report-meta">Period {{ report.period | e }}</div>
-  <nav class="kpi-screen-only" aria-label="Reports of this scope"><a href="{{ report.index_href | e }}">All reports
-    (index)</a> · <ol>
-    {%- for label, href in report.links %}<li>{% if href %}<a href="{{ href | e }}">{{ label | e }}</a>
-    {%- else %}<strong aria-current="page">{{ label | e }}</strong>{% endif %}</li>{% endfor %}</ol></nav>
+  <nav class="kpi-screen-only" aria-label="Reports of this scope"><ol>{{ report.nav_items }}</ol></nav>
   """ + CONTENTS_MARK + """
 </header>
 {%- endif %}
@@ -182,6 +183,13 @@ class ReportHeading:
     index_href: str = "../index.html"
     links: tuple[tuple[str, str], ...] | None = None
     title: str | None = None
+
+    @property
+    def nav_items(self) -> str:
+        """The heading's links as list items: the index, then the scope's reports (the current one as text), each
+        marked so that `links.relink_reports` can hide those whose file a run did not make."""
+        steps = [link_item(href, label) if href else current_item(label) for label, href in self.links or ()]
+        return link_item(self.index_href, INDEX_LABEL) + "".join(steps)
 
     @property
     def footer_css(self) -> str:

@@ -21,6 +21,7 @@ from kpi_workbook.analysis.scoring import ScoringConfig
 from kpi_workbook.analysis.strategy_map import MapKpi, MapObjective, StrategyMap
 from kpi_workbook.core.model import Perspective
 from kpi_workbook.reports.tables import STATUS_COLOURS, STATUS_SYMBOLS
+from kpi_workbook.reports.units import SCORE_UNIT, score_text
 
 PERSPECTIVE_LABELS = {
     Perspective.FINANCIAL: "Financial",
@@ -67,7 +68,7 @@ def status_word(objective: MapObjective) -> str:
 
 def _status_cell(objective: MapObjective, columns: int) -> str:
     """The status row: symbol, word and weighted score, white on the status's dark colour."""
-    score = "" if objective.score != objective.score else f" · score {objective.score:.0f}"
+    score = "" if objective.score != objective.score else f" · score {score_text(objective.score)}"
     text = f"{STATUS_SYMBOLS[objective.status]} {status_word(objective)}{score}"
     dark = STATUS_COLOURS[objective.status][1]
     return (f'<TR><TD ALIGN="LEFT" COLSPAN="{columns}" BGCOLOR="{dark}">'
@@ -106,8 +107,9 @@ def objective_label(objective: MapObjective) -> str:
 def legend_label(period: str, config: ScoringConfig = SCORING) -> str:
     """What the colours, symbols and arrows mean, and which period the statuses are of."""
     when = f"Status in {period}" if period else "Status (no actuals yet)"
-    meaning = {"green": f"green: score ≥ {config.green_at:.0f}", "amber": f"amber: ≥ {config.amber_at:.0f}",
-               "red": f"red: below {config.amber_at:.0f}", "grey": "no data"}
+    meaning = {"green": f"green: score ≥ {config.green_at:.0f} {SCORE_UNIT}",
+               "amber": f"amber: ≥ {config.amber_at:.0f} {SCORE_UNIT}",
+               "red": f"red: below {config.amber_at:.0f} {SCORE_UNIT}", "grey": "no data"}
     chips = "".join(f'<TD BGCOLOR="{STATUS_COLOURS[s][0]}"><FONT COLOR="{STATUS_COLOURS[s][1]}"><B>'
                     f'{_text(STATUS_SYMBOLS[s] + " " + text)}</B></FONT></TD>' for s, text in meaning.items())
     return (f'<<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="4"><TR><TD>{_text(when)}, the weighted score of the '

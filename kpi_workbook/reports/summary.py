@@ -16,7 +16,7 @@ from kpi_workbook.analysis.review import GROUP
 from kpi_workbook.analysis.scoring import roll_up
 from kpi_workbook.reports.mode import for_readers, report_mode
 from kpi_workbook.reports.tables import REPORT_CSS, STATUS_COLOURS, STATUS_SYMBOLS, status_counts
-from kpi_workbook.reports.units import MINUS
+from kpi_workbook.reports.units import score_change_text, score_text
 from kpi_workbook.workspace.changelog import ChangeEntry
 
 TOP_FLAGS = 5  # data-quality flags listed in the first section
@@ -89,9 +89,10 @@ def _score_line(figures: ScopeFigures) -> str:
     if math.isnan(figures.change):
         change = "no earlier period to compare with"
     else:
-        points = f"{figures.change:+.1f}".replace("-", MINUS)
-        change = f"{figures.trend} {points} points from {figures.previous_period} ({figures.previous_score:.1f})"
-    return (f'<p class="kpi-score">Score <strong>{figures.score:.1f}</strong> {_chip(figures.status, figures.status)}'
+        change = (f"{figures.trend} {score_change_text(figures.change)} from {figures.previous_period} "
+                  f"({score_text(figures.previous_score)})")
+    return (f'<p class="kpi-score">Score <strong>{score_text(figures.score)}</strong> '
+            f"{_chip(figures.status, figures.status)}"
             f' <span class="kpi-change">{html.escape(change)}</span></p>')
 
 
@@ -168,4 +169,4 @@ class ReportSummary:
                 f"{_change_items(self.change)}</div>")
 
     def __repr__(self) -> str:
-        return f"<summary of {self.name}, {self.figures.period}: score {self.figures.score:.1f}>"
+        return f"<summary of {self.name}, {self.figures.period}: score {score_text(self.figures.score)}>"

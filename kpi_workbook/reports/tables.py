@@ -11,6 +11,8 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
+from kpi_workbook.reports.units import EMPTY_TEXT, score_text
+
 STATUS_COLOURS = {  # background, text: readable on screen and in print
     "green": ("#dafbe1", "#116329"),
     "amber": ("#fff1c2", "#7d4e00"),
@@ -21,7 +23,6 @@ SEVERITY_COLOURS = {"error": STATUS_COLOURS["red"], "warning": STATUS_COLOURS["a
 # A status is never told by colour alone: its word, and a symbol read in black and white too.
 STATUS_SYMBOLS = {"green": "\u2713", "amber": "!", "red": "\u2717", "grey": "?"}
 GROUP_ABOVE = 40  # a table longer than this is shown in one open, collapsible section per group
-EMPTY_TEXT = "—"
 
 TABLE_STYLES = [
     {"selector": "", "props": "table-layout: auto; width: auto; max-width: 100%; margin: 0.4em 0 1em 0;"
@@ -96,7 +97,7 @@ FORMATS: dict[str, Callable[[Any], str]] = {
     "count": _number(0),
     "number": _number(2),
     "decimal1": _number(1),
-    "score": _number(1),
+    "score": score_text,  # one decimal and its unit: 94.2 pts
     "percent": _number(0, " %"),  # a value already in percent (0–100)
     "share": _share,  # a value 0–1, shown as a percentage
     "money": _number(0),

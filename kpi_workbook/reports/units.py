@@ -1,7 +1,8 @@
 """KPI values as a manager reads them: the KPI's unit beside the number (30.6 %, 54.1 days, 4,852,451 EUR), thousands
 separators, as many decimals as the size of the numbers needs (the same for figures read side by side), changes with
 their sign (+0.8 pts for a percentage), band levels as they are set (10 min, 3.5) and gaps to a target signed in the
-KPI's good direction (−1.3 min (−13 %) short). Never scientific notation."""
+KPI's good direction (−1.3 min (−13 %) short); scores in points with one decimal (94.2 pts, changes −5.1 pts).
+Never scientific notation."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import math
 import re
 from collections.abc import Iterable
 
-from kpi_workbook.reports.tables import EMPTY_TEXT
-
+EMPTY_TEXT = "—"  # what a report shows where there is no value
 PERCENT = "%"
 CURRENCY = "currency"  # money without a currency code: shown as a bare amount
 CURRENCY_CODE = re.compile(r"[A-Z]{3}")  # a KPI unit that is an ISO 4217 code, e.g. EUR
@@ -22,6 +22,7 @@ NO_CHANGE = "no change"
 ON_TARGET = "on target"
 IN_RANGE = "in range"
 LEVEL_DECIMALS = 2  # at most, for a band level
+SCORE_UNIT = "pts"  # a score's unit: points, 100 = every target met
 
 
 def _is_money(unit: str) -> bool:
@@ -118,3 +119,23 @@ def gap_text(gap: float | None, share: float | None, unit: str, places: int, sid
     if shown == 0:
         return ON_TARGET
     return f"{change}{_share_text(share)} {'short' if shown < 0 else 'ahead'}"
+
+
+def _as_float(value: object) -> float:
+    """A number as a float; NaN for anything that is none (None, NaN, pandas' NA)."""
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def score_text(score: object) -> str:
+    """A score with its unit and one decimal: '94.2\u00a0pts'; a dash when unknown."""
+    value = _as_float(score)
+    return EMPTY_TEXT if math.isnan(value) else _number(value, 1) + UNIT_SPACE + SCORE_UNIT
+
+
+def score_change_text(change: object) -> str:
+    """A change of a score, signed, with its unit and one decimal: '−5.1\u00a0pts', '+0.3\u00a0pts'."""
+    value = round(_as_float(change), 1) + 0.0  # + 0.0: a change of −0.04 shows as +0.0, not −0.0
+    return EMPTY_TEXT if math.isnan(value) else _number(value, 1, sign=True) + UNIT_SPACE + SCORE_UNIT

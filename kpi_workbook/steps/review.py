@@ -11,9 +11,12 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown
 
+from kpi_workbook.analysis.evidence import framework_evidence
 from kpi_workbook.analysis.review import DATA_FLAGS, attention, kpi_actuals, scope_kpi_values, scope_kpis
 from kpi_workbook.analysis.targets import TOO_EASY, UNREALISTIC, suggest_for_framework
 from kpi_workbook.core.model import Framework
+from kpi_workbook.reports.evidence_section import EvidenceAppendix, EvidenceSection, ScopeEvidence
+from kpi_workbook.reports.evidence_section import scope_evidence as scope_evidence_of
 from kpi_workbook.reports.mode import for_readers
 from kpi_workbook.reports.scope_values import ScopeValues, scope_values_view
 from kpi_workbook.reports.scorecard import attention_items, kpi_actuals_table, next_action, row_gap_text
@@ -328,11 +331,47 @@ def scope_values(ctx: StepContext, scores: pd.DataFrame) -> pd.DataFrame:
     return scope_kpi_values(stored, scores, ctx.framework, kpis, ctx.period, ctx.roles)
 
 
+def whose(ctx: StepContext) -> str:
+    """The scope named in a sentence: 'Sales', 'the Commercial department', the organization's name."""
+    if ctx.kind is ScopeKind.TEAM:
+        return ctx.framework.team(ctx.key).name
+    if ctx.kind is ScopeKind.DEPARTMENT:
+        return f"the {departments(ctx.framework)[ctx.key][0]} department"
+    return ctx.framework.metadata.organization
+
+
 def scope_values_section(values: pd.DataFrame, ctx: StepContext) -> ScopeValues | None:
     """The report section of `values` (see scope_values) for a department or the organization: a table of the
     computed KPIs' values, how they are computed, and which KPIs are entered by hand; None for a team."""
     if ctx.kind is ScopeKind.TEAM:
         return None
-    whose = (f"the {departments(ctx.framework)[ctx.key][0]} department" if ctx.kind is ScopeKind.DEPARTMENT
-             else ctx.framework.metadata.organization)
-    return scope_values_view(values, ctx.framework, ctx.kind.value, whose, f"KPI values · {ctx.name} · {ctx.period}")
+    return scope_values_view(values, ctx.framework, ctx.kind.value, whose(ctx),
+                             f"KPI values · {ctx.name} · {ctx.period}")
+
+
+def scope_evidence(ctx: StepContext) -> ScopeEvidence | None:
+    """Whether the framework works, for the scope's roles and teams: analysis.evidence over the whole organization's
+    history up to the period (a relation between KPIs and a target's difficulty show across teams; only aggregates
+    of the scope's own roles, teams and KPIs are kept); None without actuals."""
+    organization = ctx.workspace.scope(period=ctx.period)
+    actuals = organization.actuals_to_date
+    if actuals.empty:
+        return None
+    found = framework_evidence(ctx.framework, actuals, organization.employees)
+    return scope_evidence_of(found, ctx.framework, ctx.roles, ctx.team_ids, whose(ctx), ctx.period,
+                             actuals["period"].nunique())
+
+
+def evidence_section(evidence: ScopeEvidence | None, ctx: StepContext) -> EvidenceSection | Markdown:
+    """The section 'Is the framework working?' (see scope_evidence), or a line saying there is no history yet."""
+    if evidence is None:
+        return Markdown("No actuals yet: the framework cannot be tested before its KPIs have a history.")
+    return EvidenceSection(evidence, ctx.framework)
+
+
+def evidence_appendix(evidence: ScopeEvidence | None, ctx: StepContext) -> EvidenceAppendix | Markdown:
+    """The evidence in detail (every pair tested, attainment per role and team, scores per team), or a line saying
+    there is none."""
+    if evidence is None:
+        return Markdown("No actuals yet: nothing to show.")
+    return EvidenceAppendix(evidence, ctx.framework)
