@@ -76,6 +76,39 @@ def crm_file(file: str) -> Edit:
     return replace("sources.yaml", "file: exports/crm_opportunities.csv", f"file: {file}")
 
 
+def add_source(entry: str) -> Edit:
+    """Add a source (its lines under `- name: …`) to the end of the sample's sources.yaml."""
+    def edit(root: Path) -> None:
+        path = root / "sources.yaml"
+        path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n" + entry, encoding="utf-8")
+    return edit
+
+
+def duckdb_source(where: str, url: str = "duckdb:///{ws}/warehouse.duckdb") -> Edit:
+    """A source 'warehouse' at `url` ({ws}: the workspace) reading `where` (its table: or query: line)."""
+    def edit(root: Path) -> None:
+        add_source(f"- name: warehouse\n  url: '{url.replace('{ws}', str(root))}'\n  {where}\n  when: closed_on\n"
+                   "  employee: owner\n  columns: {amount: number}\n")(root)
+    return edit
+
+
+def duckdb_file(name: str, *statements: str) -> Edit:
+    """A real DuckDB file `name` in the workspace, made by `statements`."""
+    def edit(root: Path) -> None:
+        import duckdb
+
+        with duckdb.connect(str(root / name)) as con:
+            for statement in statements:
+                con.execute(statement)
+    return edit
+
+
+WAREHOUSE = "warehouse.duckdb"
+DEALS = "CREATE TABLE deals (owner TEXT, closed_on DATE, amount DOUBLE)"
+WAREHOUSE_QUERY = ("sources.yaml", "source 'warehouse', field `query`", "reads only the tables and views of its own "
+                   "database")
+
+
 def validate_command(root: Path) -> list[str]:
     """The one place that knows how validate names its workspace."""
     return ["validate", "-w", str(root)]
@@ -90,7 +123,7 @@ class Case:
     code: int
     names: tuple[str, ...]
     actuals: str | bytes | None = None  # import this file (written beside the workspace) instead of validating
-    options: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()  # of import-actuals, or of validate when nothing is imported
     marks: tuple = field(default=())
 
 
@@ -234,6 +267,24 @@ CASES = [
     Case("source file a folder", (crm_file("exports"),), UNREADABLE, (*CRM_FILE_FIELD, "not a regular file")),
     Case("allowed folder not a folder", (replace("sources.yaml", "sources:\n", "allowed_folders: [x]\nsources:\n"),),
          UNREADABLE, ("sources.yaml", "field 'allowed_folders[1]'", "not a folder")),
+    Case("employees.csv a symlink out of the workspace", (delete("employees.csv"), symlink("employees.csv",
+                                                                                     "/etc/passwd")),
+         UNREADABLE, ("employees.csv", "outside the workspace", "resolves to /etc/passwd"),
+         actuals=HEADER + "2025Q1,sales,E00003,quota_attainment,1\n"),
+    Case("actuals.csv a symlink out of the workspace", (symlink("actuals.csv", "/etc/passwd"),), UNREADABLE,
+         ("'actuals.csv' is outside the workspace", "resolves to /etc/passwd"),
+         actuals=HEADER + "2025Q1,sales,E00003,quota_attainment,1\n"),
+    Case("duckdb query reads /etc/passwd", (duckdb_source("query: select * from read_csv('/etc/passwd')",
+                                                          "duckdb://"),),
+         FINDINGS, (*WAREHOUSE_QUERY, "/etc/passwd"), options=("--connect",)),
+    Case("duckdb file query globs the machine", (duckdb_file(WAREHOUSE, DEALS),
+                                                 duckdb_source("query: select file from glob('/etc/*')")),
+         FINDINGS, WAREHOUSE_QUERY, options=("--connect",)),
+    Case("duckdb file view reads /etc/passwd",
+         (duckdb_file(WAREHOUSE, DEALS, "CREATE VIEW leak AS SELECT * FROM read_csv('/etc/passwd')"),
+          duckdb_source("table: leak")),
+         FINDINGS, ("sources.yaml", "source 'warehouse', field `table`", "reads only the tables"),
+         options=("--connect",)),
     Case("allowed_folders not a list", (replace("sources.yaml", "sources:\n", "allowed_folders: x\nsources:\n"),),
          UNREADABLE, ("sources.yaml", "field 'allowed_folders'", "list of folders")),
     # --- roles and their KPI assignments
@@ -341,7 +392,7 @@ def test_bad_input_gives_a_clean_message_naming_where_and_changes_nothing(case: 
         edit(root)
     before = _snapshot(root)
     if case.actuals is None:
-        command = validate_command(root)
+        command = [*validate_command(root), *case.options]
     else:
         source = tmp_path / "actuals.csv"
         source.write_bytes(case.actuals if isinstance(case.actuals, bytes) else case.actuals.encode("utf-8"))

@@ -306,3 +306,131 @@ def test_a_parquet_path_holding_glob_characters_is_refused(sample_workspace):
     set_crm_file(sample_workspace, "exports/crm[1].parquet")
     message = refused(sample_workspace)
     assert message.startswith(WHERE) and "holds one of the characters * ? [" in message
+
+
+# --- the workspace's own files: employees.csv and actuals.csv follow the same rule ---------------------------------
+
+def test_employees_csv_symlinked_out_of_the_workspace_is_refused_unread(sample_workspace, outside, cli):
+    (sample_workspace / "employees.csv").unlink()
+    (sample_workspace / "employees.csv").symlink_to(outside)
+    with pytest.raises(SourcePathError) as caught:
+        load_employees(sample_workspace, load_framework(sample_workspace))
+    message = str(caught.value)
+    assert message.startswith("employees.csv: 'employees.csv' is outside the workspace")
+    assert str(outside) in message and "allowed_folders" in message and SECRET not in message
+    clean_exit_2(cli, "compute", sample_workspace, "employees.csv", OUTSIDE)
+    code, out, err = cli("validate", "-w", sample_workspace)  # a finding of the workspace's people
+    assert code != 0 and "employees.csv" in out and OUTSIDE in out and SECRET not in out + err, out + err
+
+
+def test_employees_csv_symlinked_into_an_allowed_folder_is_read(sample_workspace, outside):
+    framework = load_framework(sample_workspace)
+    people = load_employees(sample_workspace, framework)
+    shared = outside.parent / "people.csv"
+    (sample_workspace / "employees.csv").rename(shared)
+    (sample_workspace / "employees.csv").symlink_to(shared)
+    set_crm_file(sample_workspace, CRM_FILE, allowed=[str(outside.parent)])
+    pd.testing.assert_frame_equal(load_employees(sample_workspace, framework), people)
+
+
+def test_employees_csv_symlinked_inside_the_workspace_is_read(sample_workspace):
+    framework = load_framework(sample_workspace)
+    people = load_employees(sample_workspace, framework)
+    (sample_workspace / "employees.csv").rename(sample_workspace / "people.csv")
+    (sample_workspace / "employees.csv").symlink_to(sample_workspace / "people.csv")
+    pd.testing.assert_frame_equal(load_employees(sample_workspace, framework), people)
+
+
+def test_actuals_csv_symlinked_out_builds_no_store_and_is_named(sample_workspace, outside, tmp_path, cli):
+    (sample_workspace / "actuals.csv").unlink()
+    (sample_workspace / "actuals.csv").symlink_to(outside)
+    output = clean_exit_2(cli, "compute", sample_workspace, "actuals.csv", OUTSIDE)
+    assert str(outside) in output
+    mine = tmp_path / "q1.csv"
+    mine.write_text("period,team,employee_id,kpi_id,value\n2025Q1,sales,E00003,quota_attainment,97\n")
+    code, out, err = cli("import-actuals", mine, "-w", sample_workspace)
+    assert code == 2 and "actuals.csv" in err and OUTSIDE in err and SECRET not in out + err, out + err
+    assert not (sample_workspace / "actuals.duckdb").exists()
+
+
+# --- DuckDB sources read only their own database --------------------------------------------------------------------
+
+def duckdb_warehouse(path: Path, secret: Path) -> Path:
+    """A real DuckDB file: a table of deals of the sample's people, and a view that reads the file `secret`."""
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE deals (owner TEXT, closed_on DATE, amount DOUBLE)")
+        con.execute("INSERT INTO deals VALUES ('E00003', DATE '2025-02-03', 1200), ('E00004', DATE '2025-03-04', 80)")
+        con.execute(f"CREATE VIEW leak AS SELECT * FROM read_csv('{secret}', header = false)")
+    return path
+
+
+def add_database_source(root: Path, url: str, where: str) -> None:
+    """Add the source 'warehouse' at `url` (`where`: its table: or query: lines) to the sample's sources.yaml."""
+    entry = (f"- name: warehouse\n  url: '{url}'\n{where}  when: closed_on\n  employee: owner\n"
+             "  columns: {amount: number}\n")
+    path = root / "sources.yaml"
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n" + entry, encoding="utf-8")
+
+
+def read_warehouse(root: Path) -> int:
+    framework = load_framework(root)
+    employees = load_employees(root, framework)
+    return read_source(load_sources(root)["warehouse"], root, framework, employees, ibis.duckdb.connect()).rows
+
+
+WAREHOUSE_QUERIES = {
+    "read_csv of /etc/passwd": "select * from read_csv('/etc/passwd')",
+    "read_csv of a secret file": "select * from read_csv('{secret}', header = false)",
+    "read_json": "select * from read_json('{secret}')",
+    "read_parquet": "select * from read_parquet('{secret}')",
+    "read_text": "select * from read_text('{secret}')",
+    "glob": "select file from glob('/etc/*')",
+}
+
+
+@pytest.mark.parametrize("database", ["file", "in memory"])
+@pytest.mark.parametrize("query", list(WAREHOUSE_QUERIES.values()), ids=list(WAREHOUSE_QUERIES))
+def test_a_duckdb_query_cannot_read_a_file_of_the_machine(sample_workspace, outside, database, query, cli):
+    path = duckdb_warehouse(sample_workspace / "warehouse.duckdb", outside)
+    url = f"duckdb:///{path}" if database == "file" else "duckdb://"
+    add_database_source(sample_workspace, url, f"  query: \"{query.format(secret=outside)}\"\n")
+    with pytest.raises(InputError) as caught:
+        read_warehouse(sample_workspace)
+    [problem] = caught.value.problems
+    assert (problem.entry, problem.field) == ("source 'warehouse'", "query")
+    assert "reads only the tables and views of its own database" in problem.message
+    assert SECRET not in str(caught.value) and "root:" not in str(caught.value)
+    code, out, err = cli("validate", "--connect", "-w", sample_workspace)
+    assert code != 0 and "Traceback" not in out + err and SECRET not in out + err and "root:" not in out + err
+    assert "source 'warehouse', field `query`" in out and "reads only the tables" in out, out + err
+
+
+def test_a_view_of_a_duckdb_file_cannot_read_a_file_of_the_machine(sample_workspace, outside):
+    path = duckdb_warehouse(sample_workspace / "warehouse.duckdb", outside)
+    add_database_source(sample_workspace, f"duckdb:///{path}", "  table: leak\n")
+    with pytest.raises(InputError) as caught:
+        read_warehouse(sample_workspace)
+    [problem] = caught.value.problems
+    assert (problem.entry, problem.field) == ("source 'warehouse'", "table")
+    assert "reads only the tables and views of its own database" in problem.message
+    assert SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize("where", ["  table: deals\n", "  query: select owner, closed_on, amount * 2 AS amount "
+                                                        "from deals where amount > 100\n"])
+def test_a_duckdb_table_or_query_of_its_own_database_is_still_read(sample_workspace, outside, where):
+    path = duckdb_warehouse(sample_workspace / "warehouse.duckdb", outside)
+    add_database_source(sample_workspace, f"duckdb:///{path}", where)
+    assert read_warehouse(sample_workspace) == (2 if "table" in where else 1)
+
+
+def test_a_duckdb_query_cannot_attach_another_database(sample_workspace, outside, tmp_path):
+    other = duckdb_warehouse(tmp_path / "other.duckdb", outside)
+    path = duckdb_warehouse(sample_workspace / "warehouse.duckdb", outside)
+    add_database_source(sample_workspace, f"duckdb:///{path}",
+                        f"  query: select * from deals union all select * from '{other}'.main.deals\n")
+    with pytest.raises(InputError) as caught:
+        read_warehouse(sample_workspace)
+    assert caught.value.problems[0].field == "query"

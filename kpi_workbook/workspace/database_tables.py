@@ -52,12 +52,26 @@ def database_table(url: str, table: str | None = None, schema: str | None = None
     except UnreadableTable:
         raise
     except Exception as exc:  # noqa: BLE001 - drivers raise their own types; the message names the source
-        raise UnreadableTable(scrub(first_line(exc), url), field="query" if query is not None else "table") from None
+        raise UnreadableTable(scrub(reason(exc), url), field="query" if query is not None else "table") from None
 
 
 def first_line(exc: BaseException) -> str:
     """The first line of an exception's message (its type's name when it has none)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+FILES_REFUSED = ("a DuckDB source reads only the tables and views of its own database; reading files through it "
+                 "(read_csv, read_parquet, read_json, glob, ATTACH, COPY, ...) is turned off")
+
+
+def reason(exc: BaseException) -> str:
+    """Why a table or query cannot be read: the first line of the message, explained when DuckDB refused a file."""
+    return f"{FILES_REFUSED} ({first_line(exc)})" if _refused_file(exc) else first_line(exc)
+
+
+def _refused_file(exc: BaseException) -> bool:
+    """Whether DuckDB refused to touch a file because the connection's file access is turned off (see _confine)."""
+    return type(exc).__name__ == "PermissionException" and "disabled by configuration" in str(exc)
 
 
 def _no_table(table: str, schema: str | None) -> str:
@@ -76,7 +90,7 @@ def _connect(url: str) -> BaseBackend:
 
     spelled = normalize_url(url, "ibis")
     try:
-        return ibis.connect(spelled, **_connect_options(spelled))
+        return _confine(ibis.connect(spelled, **_connect_options(spelled)), spelled)
     except ImportError as exc:
         message = f"the database driver is missing: {exc}{missing_driver_hint(exc)}"
     except Exception as exc:  # noqa: BLE001 - drivers raise their own types
@@ -95,9 +109,25 @@ def _connect_options(url: str) -> dict[str, bool | int]:
     if parsed.scheme in ("postgres", "postgresql"):
         return {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     where = (parsed.netloc + parsed.path).strip("/")
-    if parsed.scheme != "duckdb" or where in _IN_MEMORY or where.startswith(("md:", "motherduck:")):
+    if parsed.scheme != "duckdb" or where in _IN_MEMORY or _is_motherduck(url):
         return {}
     return {"read_only": True}
+
+
+def _confine(con: BaseBackend, url: str) -> BaseBackend:
+    """A DuckDB connection (but MotherDuck's) that reads no file of the machine: once its database is open, DuckDB's
+    file access is turned off, so a query or a view of the database cannot read another file (read_csv('/etc/passwd'),
+    glob, ATTACH, COPY, extensions). DuckDB refuses to turn it back on while the database is open (for every
+    connection to it). Other backends are returned as they are."""
+    if con.name != "duckdb" or _is_motherduck(url):
+        return con
+    con.con.execute("SET enable_external_access = false")
+    return con
+
+
+def _is_motherduck(url: str) -> bool:
+    parsed = urlparse(url)
+    return (parsed.netloc + parsed.path).strip("/").startswith(("md:", "motherduck:"))
 
 
 def _query_table(con: BaseBackend, query: str) -> ir.Table:

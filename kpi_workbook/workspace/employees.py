@@ -14,8 +14,12 @@ EMPLOYEE_COLUMNS = ["employee_id", "name", "team", "role"]
 
 
 def read_employees(workspace: str | Path) -> pd.DataFrame:
-    """Read employees.csv as strings (ids such as 007 stay text); an empty table when the file is absent."""
-    path = Path(workspace) / EMPLOYEES_FILE
+    """Read employees.csv as strings (ids such as 007 stay text); an empty table when the file is absent. Like a
+    source's file, it must not lead outside the workspace (see sources.workspace_file)."""
+    # imported here: sources (pydantic) is needed only to read the file, not to import this module
+    from kpi_workbook.workspace.sources import workspace_file
+
+    path = workspace_file(workspace, EMPLOYEES_FILE)
     if not path.exists():
         return pd.DataFrame({c: pd.Series(dtype="string") for c in EMPLOYEE_COLUMNS})
     try:

@@ -117,7 +117,9 @@ class Workspace:
 
     def build_store(self, store: DuckDBStore) -> bool:
         """Build `store` from actuals.csv when the CSV exists and the store does not; True if this call built it."""
-        csv = self.root / ACTUALS_CSV
+        from kpi_workbook.workspace.sources import workspace_file  # pydantic: only when a store may be built
+
+        csv = workspace_file(self.root, ACTUALS_CSV)
         built = build_missing(store, csv, self.framework, self.employees)
         if built:
             self.notice(built_message(store, csv, built))

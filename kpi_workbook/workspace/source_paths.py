@@ -75,17 +75,18 @@ def readable_folders(root: Path, listed: object, config: str) -> ReadableFolders
     return ReadableFolders(workspace, tuple(folders))
 
 
-def confined(folders: ReadableFolders, name: str, where: Problem) -> Path:
+def confined(folders: ReadableFolders, name: str, where: Problem, config: str | None = None) -> Path:
     """The path `name` of a configuration (relative to the workspace, or absolute) with its symlinks resolved;
     SourcePathError at `where` when it lands outside the readable folders, or is there but is not a regular file. A
-    missing file passes (reading it says so: see regular_file)."""
+    missing file passes (reading it says so: see regular_file). `config` is the file that lists the allowed folders
+    (default: `where`'s file)."""
     path = _resolved(folders.workspace / name, name, where)
     if not folders.holds(path):
         shown = "" if path == Path(name) else f" (it resolves to {path})"
         raise SourcePathError(dataclasses.replace(where, message=(
             f"'{name}' is outside the workspace{shown}: a workspace reads only its own files. Move the file into "
             f"the workspace folder, or list the folder that holds it under `{ALLOWED_FOLDERS}:` at the top of "
-            f"{where.file}")))
+            f"{config or where.file}")))
     kind = file_kind(path)
     if kind not in ("", "missing"):
         raise SourcePathError(dataclasses.replace(where, message=f"'{name}' is not a regular file but {kind}"))

@@ -36,6 +36,7 @@ with the standard columns ``__when`` (date), ``__team`` (team id), ``__employee`
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -56,11 +57,12 @@ from kpi_workbook.core.measures import SourceName
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import Period, PeriodError, parse_period
 from kpi_workbook.workspace.actuals_reader import excel_rows
-from kpi_workbook.workspace.database_tables import UnreadableTable, database_table, first_line
+from kpi_workbook.workspace.database_tables import UnreadableTable, database_table, first_line, reason
 from kpi_workbook.workspace.database_urls import redact, scrub
 from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.source_paths import (
     ALLOWED_FOLDERS,
+    ReadableFolders,
     SourcePathError,
     confined,
     has_glob_characters,
@@ -335,15 +337,31 @@ def _file_field(source: Source) -> Problem:
     return Problem(file=SOURCES_FILE, entry=f"source '{source.name}'", field="file", message="")
 
 
+def _readable_folders(root: Path) -> ReadableFolders:
+    """The folders the workspace `root` may read files in: its own and those of `allowed_folders`."""
+    data = _sources_yaml(root)
+    return readable_folders(root, data.get(ALLOWED_FOLDERS) if data else None, SOURCES_FILE)
+
+
 def source_path(source: Source, root: str | Path) -> Path:
     """The regular file a file source reads, resolved; InputError naming the source's `file` in sources.yaml when
     it is outside the folders the workspace may read (its own and `allowed_folders`), missing or not a regular
     file (a folder, a FIFO, a device: never opened)."""
-    root = Path(root)
-    data = _sources_yaml(root)
-    folders = readable_folders(root, data.get(ALLOWED_FOLDERS) if data else None, SOURCES_FILE)
     where = _file_field(source)
-    return regular_file(confined(folders, source.file or "", where), source.file or "", where)
+    return regular_file(confined(_readable_folders(Path(root)), source.file or "", where), source.file or "", where)
+
+
+def workspace_file(root: str | Path, name: str) -> Path:
+    """The path of the workspace's own file `name` (actuals.csv, employees.csv), by the rule of a source's `file`:
+    SourcePathError naming the file when its symlinks lead outside the workspace and the folders `allowed_folders`
+    lists, or when it is there but is not a regular file (a FIFO is never opened). A missing file passes.
+    sources.yaml is read only for a file that leads outside the workspace."""
+    root = Path(root)
+    folders = ReadableFolders(root.resolve())
+    with contextlib.suppress(OSError, RuntimeError):  # a symlink loop: confined names it
+        if not folders.holds((root / name).resolve()):
+            folders = _readable_folders(root)
+    return confined(folders, name, Problem(file=name, message=""), config=SOURCES_FILE)
 
 
 def _history_problem(source: Source, sources: dict[str, Source]) -> Problem | None:
@@ -643,7 +661,7 @@ def database_source_problems(root: str | Path) -> list[Problem]:
             continue
         except Exception as exc:  # noqa: BLE001 - drivers raise their own types; the message names the source
             problems.append(Problem(file=source.location, entry=entry, field="query" if source.query else "table",
-                                    message=f"cannot read the source: {scrub(first_line(exc), source.url)}"))
+                                    message=f"cannot read the source: {scrub(reason(exc), source.url)}"))
             continue
         problems += [dataclasses.replace(p, entry=p.entry or entry) for p in _check_schema(source, table)]
     return problems
