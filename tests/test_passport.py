@@ -13,7 +13,7 @@ import yaml
 from markupsafe import escape
 
 from kpi_workbook.analysis.diff import changes_in_words, diff_frameworks
-from kpi_workbook.analysis.evidence import framework_evidence
+from kpi_workbook.analysis.evidence import framework_evidence, targets_set_in
 from kpi_workbook.analysis.evidence.leading import LEADS
 from kpi_workbook.analysis.history import role_history
 from kpi_workbook.analysis.measures.kinds import describe_measure
@@ -284,6 +284,10 @@ def test_pdf_prints_the_passport_beside_its_page(computed: Workspace, cli, tmp_p
     assert pdf.read_bytes().startswith(b"%PDF") and f"wrote {pdf}" in stdout
 
 
-def test_the_gaming_checks_say_which_ran(passports: dict[str, Passport]):
+def test_the_gaming_checks_say_which_ran(computed: Workspace, passports: dict[str, Passport]):
     statuses = {g.status for p in passports.values() for g in p.gaming}
     assert statuses == {SIGNAL, NO_SIGNAL, NOT_TESTED}
+    since, first = targets_set_in(computed.framework), computed.store().periods()[0]
+    assert since == first  # the sample's targets date from its first period: nothing before them to compare with
+    collapse = [p.gaming[2] for p in passports.values()]
+    assert all(c.status == NOT_TESTED and f"set in {since}" in c.detail for c in collapse)

@@ -14,10 +14,12 @@ import pandas as pd
 
 from kpi_workbook.analysis.measures.kinds import describe_measure
 from kpi_workbook.core.model import Framework, KpiDefinition, Polarity
+from kpi_workbook.core.periods import sort_periods
 from kpi_workbook.reports.passport_evidence import GamingCheck, LeadRow, gaming_checks, indicator_words, lead_rows
 from kpi_workbook.reports.passport_lineage import Lineage, kpi_lineage
-from kpi_workbook.reports.passport_targets import RoleUse, TargetRow, role_uses, target_rows
+from kpi_workbook.reports.passport_targets import RoleUse, TargetRow, percent_text, role_uses, target_rows
 from kpi_workbook.reports.passport_words import Namer, find_kpi
+from kpi_workbook.reports.units import level_text
 from kpi_workbook.workspace.changelog import ChangeEntry
 
 if TYPE_CHECKING:
@@ -107,6 +109,11 @@ class PassportSources:
     def namer(self) -> Namer:
         return Namer(self.framework)
 
+    @cached_property
+    def periods(self) -> list[str]:
+        """The stored periods, oldest first."""
+        return sort_periods(self.actuals["period"].astype(str).unique())
+
 
 def gather(workspace: Workspace, seed: int = 0) -> PassportSources:
     """Read the framework, sources, stored values and lineage, change log, target suggestions and evidence once."""
@@ -187,7 +194,8 @@ def passport(sources: PassportSources, kpi_id: str) -> Passport:
         lineage=kpi_lineage(kpi, sources.sources, sources.actuals, sources.lineage, sources.current_hashes),
         roles=role_uses(kpi, framework, namer), targets=target_rows(kpi, framework, sources.suggestions, namer),
         target_flags=flags, leads=leads, lead_summary=lead_summary,
-        gaming=gaming_checks(kpi, framework, evidence, namer), changes=changes(kpi, sources.changelog, namer),
+        gaming=gaming_checks(kpi, framework, evidence, namer, sources.periods),
+        changes=changes(kpi, sources.changelog, namer),
         evidence_note="" if evidence is not None else "No actuals are stored yet: nothing could be tested.",
     )
 
@@ -207,7 +215,6 @@ def target_flags(kpi: KpiDefinition, evidence: Evidence | None, namer: Namer, fr
     KPI's target that would even them out (from `kpi-workbook evidence`, part 2)."""
     if evidence is None:
         return ()
-    from kpi_workbook.reports.units import level_text
 
     unit, found = framework.unit_of(kpi), []
     prefix = f"{kpi.id}: "
@@ -219,7 +226,8 @@ def target_flags(kpi: KpiDefinition, evidence: Evidence | None, namer: Namer, fr
         old, _, new = change.partition(" → ")
         group = namer.role(flag.group) if flag.level == "role" else namer.team(flag.group)
         found.append(f"{flag.level.capitalize()} {group}: its targets are {flag.direction} than the organization's "
-                     f"({flag.attainment:.0%} of its values meet target, against {flag.organization:.0%}); the "
+                     f"({percent_text(flag.attainment)} of its values meet target, against "
+                     f"{percent_text(flag.organization)}); the "
                      f"target of {kpi.name} that evens this out: {level_text(float(old), unit)} → "
                      f"{level_text(float(new), unit)}")
     return tuple(found)

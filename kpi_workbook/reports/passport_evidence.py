@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 BUNCHING, GUARDRAIL, COLLAPSE = "bunching", "guardrail", "variance collapse"
 CHECK_TITLES = {BUNCHING: "Bunching just past a target or threshold", GUARDRAIL: "A guardrail KPI moving the wrong "
                 "way", COLLAPSE: "Spread across people collapsing after the target was set"}
+MIN_BEFORE = 2  # periods before the targets were set that the variance-collapse check needs (gaming.collapse_findings)
 NOT_TESTED = "not tested"
 NO_SIGNAL = "no signal"
 SIGNAL = "signal found"
@@ -96,8 +97,8 @@ def _lead_summary(kpi: KpiDefinition, evidence: Evidence, rows: tuple[LeadRow, .
     if kpi.id in evidence.leads.undriven_lagging:
         parts.append("A lagging KPI that no leading KPI is shown to drive yet.")
     if untested:
-        parts.append(f"Paired with {', '.join(untested)} but not testable: the two are not measured on the same people "
-                     f"or teams in {MIN_UNITS} or more cases.")
+        parts.append(f"Could not be tested against {', '.join(untested)}: not measured on the same people or teams "
+                     f"in {MIN_UNITS} or more cases.")
     elif not rows:
         parts.append("In no pair: it declares no `leads`, and no KPI of the other kind serves one of its objectives "
                      "in a role.")
@@ -123,9 +124,21 @@ def _check(check: str, found: list[Finding], words: Callable[[Finding], str], te
     return GamingCheck(CHECK_TITLES[check], SIGNAL if found else NO_SIGNAL, tested, tuple(map(words, found)))
 
 
-def gaming_checks(kpi: KpiDefinition, framework: Framework, evidence: Evidence | None,
-                  namer: Namer) -> tuple[GamingCheck, ...]:
-    """The three gaming checks on the KPI, each with its findings (per role or team, never per person)."""
+def _uncollapsible(since: str | None, periods: list[str], used: bool) -> str:
+    """Why the variance-collapse check cannot run on a KPI ("" when it can): it compares the periods from the one the
+    targets were set in (`since`) with at least two before."""
+    if since is None:
+        return "framework.yaml has no date, so when the targets were set is unknown"
+    if since not in periods or periods.index(since) < MIN_BEFORE:
+        return (f"the targets were set in {since}, and the store holds fewer than {MIN_BEFORE} periods of values "
+                "before it to compare with")
+    return "" if used else "no role uses it"
+
+
+def gaming_checks(kpi: KpiDefinition, framework: Framework, evidence: Evidence | None, namer: Namer,
+                  periods: list[str]) -> tuple[GamingCheck, ...]:
+    """The three gaming checks on the KPI, each with its findings (per role or team, never per person); `periods`
+    are the stored periods, oldest first."""
     if evidence is None:
         return tuple(GamingCheck(CHECK_TITLES[c], NOT_TESTED, "no actuals are stored", ())
                      for c in (BUNCHING, GUARDRAIL, COLLAPSE))
@@ -150,8 +163,7 @@ def gaming_checks(kpi: KpiDefinition, framework: Framework, evidence: Evidence |
                "" if pairs else "no guardrail declared (kpis.yaml: guardrail)"),
         _check(COLLAPSE, [f for f in mine if f.check == COLLAPSE], words,
                f"the spread across each role's people from {since} on, against the periods before",
-               "framework.yaml has no date, so when the targets were set is unknown" if since is None else
-               "" if used else "no role uses it"),
+               _uncollapsible(since, periods, used)),
     )
 
 

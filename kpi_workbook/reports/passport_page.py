@@ -179,11 +179,13 @@ PASSPORT_TEMPLATE = """\
 <h3>Leading and lagging evidence</h3>
 <p>{{ p.lead_summary }}</p>
 {%- if p.leads %}
+{%- set noted = p.leads | selectattr("note") | list %}
 <table><thead><tr><th scope="col">Leading KPI</th><th scope="col">Lagging KPI</th><th scope="col">Verdict</th>
-<th scope="col">Relation</th><th scope="col">Note</th></tr></thead><tbody>
+<th scope="col">Relation</th>{% if noted %}<th scope="col">Note</th>{% endif %}</tr></thead><tbody>
 {%- for r in p.leads %}
 <tr><td>{{ r.leading }}</td><td>{{ r.lagging }}<div class="kpi-small">{{ r.pairing }}</div></td>
-<td>{{ chip(r.verdict) }}</td><td>{{ r.relation }}</td><td class="kpi-small">{{ r.note }}</td></tr>
+<td>{{ chip(r.verdict) }}</td><td>{{ r.relation }}</td>
+{%- if noted %}<td class="kpi-small">{{ r.note }}</td>{% endif %}</tr>
 {%- endfor %}
 </tbody></table>
 {%- endif %}
@@ -240,10 +242,11 @@ INDEX_TEMPLATE = """\
 <h1>KPI passports</h1>
 <p>One page per KPI of the framework ({{ rows | length }} KPIs), generated from kpis.yaml, the roles, sources.yaml,
 the actuals store and changelog.yaml.</p>
-<table><thead><tr><th scope="col">KPI</th><th scope="col">Owner</th><th scope="col">Used by</th>
-<th scope="col">Measured</th><th scope="col">Gaming signals</th></tr></thead><tbody>
+<table><thead><tr><th scope="col">KPI</th><th scope="col">Leading or lagging</th><th scope="col">Owner</th>
+<th scope="col">Used by</th><th scope="col">Values</th><th scope="col">Gaming signals</th></tr></thead><tbody>
 {%- for p, href in rows %}
-<tr><td><a href="{{ href }}">{{ p.name }}</a></td><td>{{ p.owner }}</td><td>{{ p.roles | length }} role(s)</td>
+<tr><td><a href="{{ href }}">{{ p.name }}</a></td><td>{{ p.indicator.split(":")[0] }}</td>
+<td{% if p.owner in unknown %} class="kpi-unknown"{% endif %}>{{ p.owner }}</td><td>{{ p.roles | length }} role(s)</td>
 <td>{{ "computed" if p.lineage.computed_from else "by hand or imported" }}</td>
 <td>{{ p.gaming | selectattr("status", "equalto", signal) | list | length }}</td></tr>
 {%- endfor %}

@@ -61,7 +61,8 @@ def bands_words(row: Mapping[str, Any], unit: str, prefix: str = "") -> str:
     return ", ".join(parts) or NO_BANDS
 
 
-def _percent(value: Any) -> str:
+def percent_text(value: Any) -> str:
+    """A share as a whole percentage, '62 %'; 'no data' without one."""
     return f"{100 * value:.0f}{UNIT_SPACE}%" if _known(value) else "no data"
 
 
@@ -91,7 +92,8 @@ def target_rows(kpi: KpiDefinition, framework: Framework, suggestions: pd.DataFr
                  if row["verdict"] != NO_DATA else "no past values")
         rows.append(TargetRow(
             role=namer.role(row["role"]), current=bands_words(row, unit, "current_"),
-            current_probability=_percent(row["current_probability"]), current_verdict=row["current_verdict"],
+            current_probability=percent_text(row["current_probability"]), current_verdict=row["current_verdict"],
             suggested=bands_words(row, unit) if row["verdict"] != NO_DATA else "none: no past values",
-            probability=_percent(row["probability"]), verdict=row["verdict"], basis=basis, notes=row["notes"] or ""))
+            probability=percent_text(row["probability"]), verdict=row["verdict"], basis=basis,
+            notes=row["notes"] or ""))
     return tuple(rows)
