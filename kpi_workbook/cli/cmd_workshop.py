@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +20,7 @@ import typer
 
 from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
 from kpi_workbook.cli.git_workspace import echo_git_setup
+from kpi_workbook.widgets.app_config import write_config
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.opener import Workspace
@@ -54,14 +56,17 @@ def workshop_notebooks(opened: Workspace, team: str) -> list[Path]:
 
 
 def server_command(folder: Path, port: int, token: str, as_app: bool, browser: bool,
-                   as_root: bool = False) -> list[str]:
-    """The command that serves `folder` on 127.0.0.1:`port` with `token`: JupyterLab, or Voilà for `as_app`.
+                   as_root: bool = False, app_config: Path | None = None) -> list[str]:
+    """The command that serves `folder` on 127.0.0.1:`port` with `token`: JupyterLab, or Voilà for `as_app`
+    (configured by the voila.py in `app_config`: warmed kernels and a time limit per cell, see
+    widgets.app_config).
 
     JupyterLab refuses to run as root unless told to (`as_root`); Voilà does not ask.
     """
     if as_app:
         return [sys.executable, "-m", "voila", str(folder), f"--Voila.ip={HOST}", f"--port={port}",
-                f"--token={token}", "--Voila.port_retries=0", *([] if browser else ["--no-browser"])]
+                f"--token={token}", "--Voila.port_retries=0", *([] if browser else ["--no-browser"]),
+                *([f"--Voila.config_file_paths={app_config}"] if app_config else [])]
     return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", f"--ServerApp.ip={HOST}",
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
             f"--ServerApp.open_browser={browser}", *(["--ServerApp.allow_root=True"] if as_root else [])]
@@ -162,4 +167,6 @@ def workshop(
     typer.echo(f"starting {'Voilà' if as_app else 'JupyterLab'} on {HOST}:{number} ...")
     sys.stdout.flush()
     url = f"http://{HOST}:{number}/{'' if as_app else 'lab'}?token={token}"
-    serve(server_command(copies[0].parent, number, token, as_app, browser, as_root), url)
+    with tempfile.TemporaryDirectory(prefix="kpi-workbook-voila-") as scratch:
+        app_config = write_config(Path(scratch)) if as_app else None
+        serve(server_command(copies[0].parent, number, token, as_app, browser, as_root, app_config), url)

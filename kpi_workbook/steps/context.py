@@ -6,6 +6,7 @@ teams' people. Notebooks open it with `open_step`, through the same front door a
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -55,12 +56,28 @@ class StepContext(Scope):
         return Markdown(" · ".join(parts))
 
 
+WARMED_KERNEL = "VOILA_PREHEAT"  # set to "True" by Voilà in a kernel it warms ahead of a page
+
+
+def wait_for_the_page() -> None:
+    """In a kernel that Voilà warms ahead of the click (its pre-heated kernels), wait until a page asks for it;
+    elsewhere (JupyterLab, papermill, a Voilà page opened cold) return at once."""
+    if os.environ.get(WARMED_KERNEL) == "True":
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+
+
 def open_step(workspace: str | Path, team: object = "", period: object = "", department: object = "") -> StepContext:
     """Open a workspace for one step notebook, for a team, a department or the whole organization (both empty).
+
+    In a Voilà kernel warmed ahead of the click, the files are read once a page asks for the step (see
+    `wait_for_the_page`), so the page shows them as they are then, not as they were when the kernel was warmed.
 
     Raises UnknownTeamError (listing the valid teams) for an unknown team, and InputError for a folder that is not a
     workspace, unreadable framework files, an unknown department or a malformed period.
     """
+    wait_for_the_page()
     opened = open_workspace(workspace)
     scope = opened.scope(team=team, department=department, period=period)
     return StepContext(workspace=opened, kind=scope.kind, key=scope.key, team_ids=scope.team_ids,

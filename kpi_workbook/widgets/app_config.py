@@ -1,0 +1,49 @@
+"""How `kpi-workbook workshop --app` runs Voilà: a warmed kernel per step, and a time limit on each cell.
+
+Voilà keeps a kernel warmed for each step notebook ahead of the click (its pre-heated kernels): the kernel imports
+the libraries, then waits in the cell that opens the workspace (`open_step`) until a page asks for it, so the files
+are read as they are when the page is opened and only the step's own work is left after the click.
+
+A reply lost between Voilà and a kernel shows as a time-out error in its cell instead of a page that never
+finishes. The cell that waits for the page has no limit, since a warmed kernel may wait there for hours.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
+
+CELL_SECONDS = 120  # far above the slowest cell on a busy machine (about 20 s), far below a facilitator's patience
+IDLE_SECONDS = 600
+WAITING_CALL = "open_step("  # the call that waits, in a warmed kernel, for the page to be asked for
+CONFIG_FILE = "voila.py"
+LOADER = "from kpi_workbook.widgets.app_config import configure\n\nconfigure(get_config())  # noqa: F821\n"
+
+
+def cell_time_limit(cell: dict) -> int | None:
+    """Seconds Voilà waits for a cell's reply before it shows a time-out error: none for the cell that waits for
+    the page to be asked for, CELL_SECONDS for every other."""
+    return None if WAITING_CALL in cell.get("source", "") else CELL_SECONDS
+
+
+def configure(config: Config) -> None:
+    """Set Voilà's options for a workshop in `config` (the configuration a Jupyter config file is given)."""
+    config.VoilaConfiguration.preheat_kernel = True
+    config.VoilaConfiguration.default_pool_size = 1
+    config.VoilaExecutor.timeout_func = cell_time_limit
+    config.VoilaExecutor.cell_timeout_instruction = "Reload the page to open the step again."
+    # A closed page's kernel is shut down once idle for IDLE_SECONDS (Voilà's own shutdown on leaving a page is
+    # refused for want of an XSRF token): kernels do not pile up over a day of workshop. A warmed kernel waiting
+    # for its page is busy, and a page still open holds a connection: neither is shut down.
+    config.MappingKernelManager.cull_idle_timeout = IDLE_SECONDS
+    config.MappingKernelManager.cull_interval = IDLE_SECONDS // 10
+
+
+def write_config(folder: Path) -> Path:
+    """Write the configuration file that makes Voilà call `configure` into `folder`; the folder, for Voilà's
+    --Voila.config_file_paths."""
+    (folder / CONFIG_FILE).write_text(LOADER, encoding="utf-8")
+    return folder
