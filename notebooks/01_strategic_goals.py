@@ -19,7 +19,7 @@
 #
 # - *In a workshop:* open it in JupyterLab and run all cells. The forms at the end add, edit and remove
 #   objectives; **Save** checks the framework first and writes the framework files. The strategy map beside
-#   the forms is drawn again at each change; re-run the notebook to see the tables and charts with the changes.
+#   the forms is drawn again at each change, and every table and chart of the notebook after each save.
 # - *In batch:* `papermill notebooks/01_strategic_goals.ipynb out.ipynb -p team sales -p interactive False`,
 #   or `kpi-workbook run --notebooks 01 --all-teams` for every team. Pass team ids that look like numbers as
 #   raw text: `-r team 007` (with `-p`, papermill would read `007` as the number 7).
@@ -44,10 +44,12 @@ from kpi_workbook import widgets
 from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import open_step, strategic_goals
+from kpi_workbook.widgets import step_tables
 
 # %%
 mode.set_report_mode(not interactive)  # a report leaves the workshop's text out
 ctx = open_step(workspace, team, period, department)
+page = widgets.StepPage(ctx, interactive)  # in a workshop, every table below is drawn again after each save
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
 mode.scope_line(ctx)
 
@@ -57,7 +59,7 @@ mode.scope_line(ctx)
 # The objectives by perspective, the cascade and the KPIs serving each objective, coloured by status.
 
 # %%
-strategic_goals.strategy_map(ctx)
+page.show(step_tables.strategy_map(ctx))
 
 # %% [markdown]
 # An objective's status is the weighted score of the KPIs serving it in the period, scored as the review scores
@@ -92,13 +94,11 @@ strategic_goals.strategy_map(ctx)
 # A child objective names the objective it is *part of*.
 
 # %%
-objectives = strategic_goals.objectives_by_perspective(ctx.framework)
-record(objectives=len(objectives))
-display(strategic_goals.objectives_report(objectives))
+record(objectives=len(strategic_goals.objectives_by_perspective(ctx.framework)))
+page.show(step_tables.objectives(ctx))
 
 # %%
-coverage = strategic_goals.objective_coverage(ctx.framework, ctx.roles)
-strategic_goals.perspective_report(strategic_goals.perspective_summary(coverage))
+page.show(step_tables.perspectives(ctx))
 
 # %% [markdown]
 # ## Objective → KPI coverage
@@ -110,12 +110,10 @@ strategic_goals.perspective_report(strategic_goals.perspective_summary(coverage)
 # add a KPI for it in step 3, or ask whether it is still an objective.
 
 # %%
+coverage = strategic_goals.objective_coverage(ctx.framework, ctx.roles)
 record(covered_objectives=int((coverage["coverage"] != "none").sum()),
        uncovered=coverage.loc[coverage["coverage"] == "none", "objective"].tolist())
-display(strategic_goals.coverage_report(coverage))
-
-# %%
-strategic_goals.coverage_chart(coverage)
+page.show(step_tables.coverage(ctx))
 
 # %% [markdown]
 # ## KPIs that serve no objective
@@ -124,9 +122,8 @@ strategic_goals.coverage_chart(coverage)
 # measures. Link it to an objective in step 3, or remove it.
 
 # %%
-unlinked = strategic_goals.unlinked_kpis(ctx.framework, ctx.roles)
-record(unlinked_kpis=len(unlinked))
-display(strategic_goals.unlinked_report(unlinked))
+record(unlinked_kpis=len(strategic_goals.unlinked_kpis(ctx.framework, ctx.roles)))
+page.show(step_tables.unlinked(ctx))
 
 # %% [markdown] tags=["workshop"]
 # ## Edit the objectives (live)
@@ -138,11 +135,10 @@ display(strategic_goals.unlinked_report(unlinked))
 
 # %% tags=["workshop"]
 if interactive:
-    editor = widgets.FrameworkEditor(ctx.workspace)
-    form = widgets.ObjectivesForm(editor)
+    form = widgets.ObjectivesForm(page.editor)
     live_map = form.redrawn(lambda framework: strategic_goals.strategy_map(ctx, framework))
-    display(widgets.beside(form, live_map), widgets.SavePanel(editor, team=ctx.team),
-            widgets.redrawn(editor, widgets.objectives_tables(ctx)))
+    display(widgets.beside(form, live_map), widgets.SavePanel(page.editor, team=ctx.team),
+            widgets.redrawn(page.editor, widgets.objectives_tables(ctx)))
 
 # %% [markdown] tags=["workshop"]
 # ## What to do next

@@ -19,7 +19,8 @@
 # **How to use this notebook**
 #
 # - *In a workshop:* run all cells; the form at the end adds, edits and removes roles and their
-#   responsibilities, and **Save** checks the framework and writes the role files (`roles/<role>.yaml`).
+#   responsibilities, and **Save** checks the framework and writes the role files (`roles/<role>.yaml`); every
+#   table of the notebook is drawn again after each save.
 # - *In batch:* `papermill notebooks/02_job_descriptions.ipynb out.ipynb -p team hr -p interactive False`.
 #   Pass team ids that look like numbers as raw text: `-r team 007` (`-p team 007` would give the number 7).
 # - *Parameters:* `workspace` (framework folder), `team` (one team's roles; empty means the whole
@@ -39,10 +40,12 @@ from kpi_workbook import widgets
 from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import job_descriptions, open_step
+from kpi_workbook.widgets import step_tables
 
 # %%
 mode.set_report_mode(not interactive)  # a report leaves the workshop's text out
 ctx = open_step(workspace, team, period, department)
+page = widgets.StepPage(ctx, interactive)  # in a workshop, every table below is drawn again after each save
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
 mode.scope_line(ctx)
 
@@ -74,7 +77,7 @@ mode.scope_line(ctx)
 # %%
 roles = job_descriptions.roles_table(ctx.roles, ctx.employees)
 record(role_ids=roles["role"].tolist(), people_by_role=dict(zip(roles["role"], roles["people"], strict=True)))
-display(job_descriptions.roles_report(roles))
+page.show(step_tables.roles(ctx))
 
 # %% [markdown]
 # ## Responsibilities and expected outcomes
@@ -82,9 +85,8 @@ display(job_descriptions.roles_report(roles))
 # One row per responsibility, with the KPIs of the role that measure it.
 
 # %%
-responsibilities = job_descriptions.responsibilities_table(ctx.roles)
-record(responsibilities=len(responsibilities))
-display(job_descriptions.responsibilities_report(responsibilities))
+record(responsibilities=len(job_descriptions.responsibilities_table(ctx.roles)))
+page.show(step_tables.responsibilities(ctx))
 
 # %% [markdown]
 # ## Responsibilities no KPI measures yet
@@ -93,22 +95,16 @@ display(job_descriptions.responsibilities_report(responsibilities))
 # suggestions in step 3 start from the description and the expected outcome, so write them well first.
 
 # %%
-uncovered = job_descriptions.uncovered_responsibilities(ctx.roles)
-record(uncovered_responsibilities=len(uncovered))
-display(job_descriptions.responsibilities_report(uncovered, empty="Every responsibility has a KPI."))
+record(uncovered_responsibilities=len(job_descriptions.uncovered_responsibilities(ctx.roles)))
+page.show(step_tables.uncovered(ctx))
 
 # %% [markdown]
 # ## Responsibilities without an expected outcome, and KPIs without a responsibility
 
 # %%
-missing = job_descriptions.missing_outcomes(ctx.roles)
-record(missing_outcomes=len(missing))
-display(job_descriptions.responsibilities_report(missing, empty="Every responsibility has an expected outcome."))
-
-# %%
-orphans = job_descriptions.kpis_without_responsibility(ctx.roles)
-record(kpis_without_responsibility=len(orphans))
-display(job_descriptions.orphans_report(orphans))
+record(missing_outcomes=len(job_descriptions.missing_outcomes(ctx.roles)),
+       kpis_without_responsibility=len(job_descriptions.kpis_without_responsibility(ctx.roles)))
+page.show(step_tables.gaps(ctx))
 
 # %% [markdown] tags=["workshop"]
 # ## Edit the roles and responsibilities (live)
@@ -119,9 +115,8 @@ display(job_descriptions.orphans_report(orphans))
 
 # %% tags=["workshop"]
 if interactive:
-    editor = widgets.FrameworkEditor(ctx.workspace)
-    display(widgets.RolesForm(editor, team=ctx.team), widgets.SavePanel(editor, team=ctx.team),
-            widgets.redrawn(editor, widgets.roles_tables(ctx)))
+    display(widgets.RolesForm(page.editor, team=ctx.team), widgets.SavePanel(page.editor, team=ctx.team),
+            widgets.redrawn(page.editor, widgets.roles_tables(ctx)))
 
 # %% [markdown] tags=["workshop"]
 # ## What to do next

@@ -21,7 +21,8 @@
 # **How to use this notebook**
 #
 # - *In a workshop:* run all cells; the forms at the end set weights (the total must reach 100) and the levels,
-#   with a live preview of the history and of how often past values met the level you type.
+#   with a live preview of the history and of how often past values met the level you type; every table and chart
+#   of the notebook is drawn again after each save.
 # - *In batch:* `papermill notebooks/04_targets.ipynb out.ipynb -p team operations -p interactive False`.
 #   Pass team ids that look like numbers as raw text: `-r team 007`.
 # - *Parameters:* `workspace` (framework folder), `team` (one team's roles and people; empty means the whole
@@ -39,13 +40,15 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 from IPython.display import display
 
 from kpi_workbook import widgets
-from kpi_workbook.reports import charts, mode
+from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import kpi_design, open_step, targets
+from kpi_workbook.widgets import step_tables
 
 # %%
 mode.set_report_mode(not interactive)  # a report leaves the workshop's text out
 ctx = open_step(workspace, team, period, department)
+page = widgets.StepPage(ctx, interactive)  # in a workshop, every table below is drawn again after each save
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period, periods=len(ctx.periods))
 mode.scope_line(ctx)
 
@@ -70,7 +73,7 @@ mode.scope_line(ctx)
 # %%
 bands = kpi_design.role_kpi_table(ctx.framework, ctx.roles)
 record(assignments=len(bands), weight_totals=bands.groupby("role")["weight"].sum().to_dict())
-targets.bands_report(bands)
+page.show(step_tables.levels(ctx))
 
 # %% [markdown]
 # ## Evidence-based suggestions
@@ -86,9 +89,8 @@ targets.bands_report(bands)
 
 # %%
 evidence = targets.evidence(ctx)
-current = evidence[evidence["method"] == "percentile"]
-record(current_verdicts=current["current_verdict"].value_counts().to_dict())
-display(targets.current_report(current), targets.evidence_report(evidence))
+record(current_verdicts=targets.current(evidence)["current_verdict"].value_counts().to_dict())
+page.show(step_tables.evidence(ctx, evidence))
 
 # %% [markdown]
 # ## History against the levels
@@ -102,10 +104,8 @@ display(targets.current_report(current), targets.evidence_report(evidence))
 # Run this notebook per team (`kpi-workbook run --all-teams`), or chart any KPI with the live form below.
 
 # %%
-charted = current if ctx.team else current.iloc[:0]
-record(history_charts=len(charted))
-for figure in charts.role_history_charts(ctx.role_history, charted):
-    display(figure)
+record(history_charts=len(targets.current(evidence)) if ctx.team else 0)
+page.show(step_tables.history_charts(ctx, evidence))
 
 # %% [markdown] tags=["workshop"]
 # ## Set weights and levels (live)
@@ -117,9 +117,8 @@ for figure in charts.role_history_charts(ctx.role_history, charted):
 
 # %% tags=["workshop"]
 if interactive:
-    editor = widgets.FrameworkEditor(ctx.workspace)
-    display(widgets.TargetsForm(editor, ctx.actuals, ctx.employees, team=ctx.team),
-            widgets.SavePanel(editor, team=ctx.team), widgets.redrawn(editor, widgets.targets_tables(ctx)))
+    display(widgets.TargetsForm(page.editor, ctx.actuals, ctx.employees, team=ctx.team),
+            widgets.SavePanel(page.editor, team=ctx.team), widgets.redrawn(page.editor, widgets.targets_tables(ctx)))
 
 # %% [markdown] tags=["workshop"]
 # ## What to do next

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kpi_workbook.analysis.targets import CHALLENGING, NO_DATA, TOO_EASY, UNREALISTIC, bands_text, suggest_for_framework
+from kpi_workbook.core.model import Framework
 from kpi_workbook.reports.tables import Col, ReportTable
 from kpi_workbook.steps.context import StepContext
 
@@ -16,10 +17,17 @@ POLARITY_WORDS = {"higher_is_better": "higher is better", "lower_is_better": "lo
                   "within_range": "within a range"}
 
 
-def evidence(ctx: StepContext) -> pd.DataFrame:
-    """Suggestions of each of METHODS for every role KPI of the scope, from its history up to the period."""
-    return suggest_for_framework(ctx.framework, ctx.actuals_to_date, ctx.employees, method=METHODS,
-                                 roles=[r.id for r in ctx.roles])
+def evidence(ctx: StepContext, framework: Framework | None = None) -> pd.DataFrame:
+    """Suggestions of each of METHODS for every role KPI of the scope, from its history up to the period;
+    `framework` is one being edited (default: the workspace's, as opened)."""
+    framework = framework or ctx.framework
+    roles = [r.id for r in framework.roles if ctx.is_organization or set(r.teams) & set(ctx.team_ids)]
+    return suggest_for_framework(framework, ctx.actuals_to_date, ctx.employees, method=METHODS, roles=roles)
+
+
+def current(evidence: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `evidence` that judge the current levels (one per role KPI)."""
+    return evidence[evidence["method"] == "percentile"]
 
 
 def bands_report(bands: pd.DataFrame) -> ReportTable:

@@ -1,5 +1,5 @@
 """Live forms (ipywidgets) over a FrameworkEditor: objectives, roles, KPIs, weights, bands, and saving; and a step's
-tables, drawn again after each save.
+tables and charts (`StepPage`), drawn again after each save.
 
 The forms are imported on first use (``widgets.ObjectivesForm``), so a notebook that imports this package and
 runs with ``interactive=False`` never loads ipywidgets.
@@ -21,21 +21,22 @@ if TYPE_CHECKING:
     from kpi_workbook.widgets.save import SavePanel
     from kpi_workbook.widgets.step_tables import kpi_tables, objectives_tables, roles_tables, targets_tables
     from kpi_workbook.widgets.targets import TargetsForm
+    from kpi_workbook.widgets.views import StepPage
 
 MODULE_OF = {
     "BandsForm": "widgets.bands", "EditError": "editing.editor", "FrameworkEditor": "editing.editor",
     "SaveResult": "editing.editor", "KpiPicker": "widgets.kpis", "WeightsForm": "widgets.kpis",
     "ObjectivesForm": "widgets.objectives", "RolesForm": "widgets.roles", "SavePanel": "widgets.save",
     "TargetsForm": "widgets.targets", "RatingsForm": "widgets.ratings", "redrawn": "widgets.live",
-    "beside": "widgets.live",
+    "beside": "widgets.live", "StepPage": "widgets.views",
     "objectives_tables": "widgets.step_tables", "roles_tables": "widgets.step_tables",
     "kpi_tables": "widgets.step_tables", "targets_tables": "widgets.step_tables",
 }
 
 __all__ = [
     "BandsForm", "EditError", "FrameworkEditor", "KpiPicker", "ObjectivesForm", "RatingsForm", "RolesForm", "SavePanel",
-    "SaveResult", "TargetsForm", "WeightsForm", "beside", "kpi_tables", "objectives_tables", "redrawn", "roles_tables",
-    "targets_tables",
+    "SaveResult", "StepPage", "TargetsForm", "WeightsForm", "beside", "kpi_tables", "objectives_tables", "redrawn",
+    "roles_tables", "targets_tables",
 ]
 
 

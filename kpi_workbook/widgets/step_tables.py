@@ -1,5 +1,6 @@
-"""Each step's main tables and charts as a room reads them (titles and names, no ids), drawn from a framework: what
-`live.redrawn` shows under the forms and draws again after each save."""
+"""Each step's tables and charts as a room reads them (titles and names, no ids in charts), drawn from a framework:
+what `views.StepPage.show` shows higher up a notebook and `live.redrawn` under the forms, drawn again after each
+save."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from kpi_workbook.core.model import Framework, Role
+from kpi_workbook.reports import charts
 from kpi_workbook.steps import job_descriptions, kpi_design, strategic_goals, targets
 from kpi_workbook.steps.context import StepContext
 
@@ -29,14 +31,81 @@ def _titled(table: pd.DataFrame, framework: Framework, column: str = "role") -> 
     return table.assign(**{column: table[column].map(titles).fillna(table[column])})
 
 
+def _coverage(ctx: StepContext, framework: Framework) -> pd.DataFrame:
+    """Step 1's coverage of each objective by the scope's role KPIs."""
+    return strategic_goals.objective_coverage(framework, _roles(ctx, framework))
+
+
+def _coverage_chart(coverage: pd.DataFrame, framework: Framework) -> object:
+    """The coverage chart with each objective said by its title."""
+    titles = {o.id: o.title for o in framework.objectives}
+    return strategic_goals.coverage_chart(coverage.assign(objective=coverage["objective"].map(titles)))
+
+
+def strategy_map(ctx: StepContext) -> Draw:
+    """Step 1: the scope's strategy map."""
+    return lambda framework: (strategic_goals.strategy_map(ctx, framework),)
+
+
+def objectives(_ctx: StepContext) -> Draw:
+    """Step 1: the objectives by perspective."""
+    return lambda framework: (strategic_goals.objectives_report(strategic_goals.objectives_by_perspective(framework)),)
+
+
+def perspectives(ctx: StepContext) -> Draw:
+    """Step 1: objectives per perspective and how many a KPI of the scope serves."""
+    return lambda framework: (strategic_goals.perspective_report(
+        strategic_goals.perspective_summary(_coverage(ctx, framework))),)
+
+
+def coverage(ctx: StepContext) -> Draw:
+    """Step 1: each objective's coverage by the scope's role KPIs, as a table and as a chart."""
+    def draw(framework: Framework) -> tuple[object, ...]:
+        found = _coverage(ctx, framework)
+        return strategic_goals.coverage_report(found), _coverage_chart(found, framework)
+    return draw
+
+
+def unlinked(ctx: StepContext) -> Draw:
+    """Step 1: the scope's role KPIs that serve no objective."""
+    return lambda framework: (strategic_goals.unlinked_report(
+        strategic_goals.unlinked_kpis(framework, _roles(ctx, framework))),)
+
+
 def objectives_tables(ctx: StepContext) -> Draw:
     """Step 1: the objectives by perspective and their coverage by the scope's role KPIs."""
     def draw(framework: Framework) -> tuple[object, ...]:
-        coverage = strategic_goals.objective_coverage(framework, _roles(ctx, framework))
-        titles = {o.id: o.title for o in framework.objectives}
         return (Markdown(HEADING.format(what="The objectives and their coverage")),
                 strategic_goals.objectives_report(strategic_goals.objectives_by_perspective(framework)),
-                strategic_goals.coverage_chart(coverage.assign(objective=coverage["objective"].map(titles))))
+                _coverage_chart(_coverage(ctx, framework), framework))
+    return draw
+
+
+def roles(ctx: StepContext) -> Draw:
+    """Step 2: the scope's roles and how many people hold each."""
+    return lambda framework: (job_descriptions.roles_report(
+        job_descriptions.roles_table(_roles(ctx, framework), ctx.employees)),)
+
+
+def responsibilities(ctx: StepContext) -> Draw:
+    """Step 2: every responsibility of the scope's roles, with its expected outcome and KPIs."""
+    return lambda framework: (job_descriptions.responsibilities_report(
+        job_descriptions.responsibilities_table(_roles(ctx, framework))),)
+
+
+def uncovered(ctx: StepContext) -> Draw:
+    """Step 2: the responsibilities no KPI measures yet."""
+    return lambda framework: (job_descriptions.responsibilities_report(
+        job_descriptions.uncovered_responsibilities(_roles(ctx, framework)), empty="Every responsibility has a KPI."),)
+
+
+def gaps(ctx: StepContext) -> Draw:
+    """Step 2: responsibilities without an expected outcome, and KPIs without a responsibility."""
+    def draw(framework: Framework) -> tuple[object, ...]:
+        scoped = _roles(ctx, framework)
+        return (job_descriptions.responsibilities_report(job_descriptions.missing_outcomes(scoped),
+                                                         empty="Every responsibility has an expected outcome."),
+                job_descriptions.orphans_report(job_descriptions.kpis_without_responsibility(scoped)))
     return draw
 
 
@@ -67,6 +136,32 @@ def kpi_tables(ctx: StepContext) -> Draw:
         table = _titled(_served(kpi_design.role_kpi_table(framework, _roles(ctx, framework)), framework), framework)
         return (Markdown(HEADING.format(what="Each role's KPIs")), kpi_design.role_kpis_report(table),
                 kpi_design.balance_chart(table))
+    return draw
+
+
+def levels(ctx: StepContext) -> Draw:
+    """Step 4: each role KPI's weight and levels, per role."""
+    return lambda framework: (targets.bands_report(kpi_design.role_kpi_table(framework, _roles(ctx, framework))),)
+
+
+def _evidence(ctx: StepContext, framework: Framework, opened: pd.DataFrame) -> pd.DataFrame:
+    """Step 4's suggestions for `framework`: `opened` (those for the files as opened) while nothing was saved."""
+    return opened if framework == ctx.framework else targets.evidence(ctx, framework)
+
+
+def evidence(ctx: StepContext, opened: pd.DataFrame) -> Draw:
+    """Step 4: the current levels judged on the evidence, and each method's suggestion."""
+    def draw(framework: Framework) -> tuple[object, ...]:
+        found = _evidence(ctx, framework, opened)
+        return targets.current_report(targets.current(found)), targets.evidence_report(found)
+    return draw
+
+
+def history_charts(ctx: StepContext, opened: pd.DataFrame) -> Draw:
+    """Step 4: one chart per role of its KPIs' history against the levels (for a team; none for wider scopes)."""
+    def draw(framework: Framework) -> tuple[object, ...]:
+        charted = targets.current(_evidence(ctx, framework, opened)) if ctx.team else opened.iloc[:0]
+        return tuple(charts.role_history_charts(ctx.role_history, charted))
     return draw
 
 
