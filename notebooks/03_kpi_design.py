@@ -13,7 +13,8 @@
 # (step 1). This notebook shows each role's KPIs with their **category**, the **balance** across categories and
 # between leading and lagging indicators, the **SMART findings** of the checks, and **suggestions from the KPI
 # library** for every responsibility, ranked by how well the KPI's text matches the responsibility and its
-# expected outcome.
+# expected outcome. From past periods it shows the **evidence** that the leading KPIs lead and that the
+# guardrails hold.
 
 # %% [markdown] tags=["workshop"]
 # **How to use this notebook**
@@ -118,6 +119,35 @@ display(kpi_design.mix_report(mix))
 kpi_design.balance_chart(kpis)
 
 # %% [markdown]
+# ## Do the leading KPIs lead? Evidence from past periods
+#
+# A leading KPI earns its place if it moves before the result it should drive: the lagging KPI it names in
+# `leads` (kpis.yaml) or one serving the same objective. **How it is tested:** among the people measured on both,
+# do those whose leading KPI improved more than others' see their lagging KPI improve more one to three periods
+# later? **r** is the strength of that relation (0 none, 1 perfect); the verdict says whether it is more than
+# chance.
+
+# %%
+evidence = kpi_design.scope_evidence(ctx)
+display(kpi_design.lead_pairs_report(evidence.pairs), kpi_design.lead_gaps(evidence))
+
+# %% [markdown] tags=["workshop"]
+# **What to do with it:** a declared pair that *leads* is worth keeping and watching; a leading KPI that *does not
+# lead* measures activity that does not pay off, so replace it or rethink what it should drive. `kpi-workbook
+# evidence` prints the full method and every number behind the verdicts.
+
+# %% [markdown]
+# ## Guardrails
+#
+# A guardrail is a KPI that must not get worse while another improves (`guardrail` in kpis.yaml), e.g. quality
+# while speed is pushed. **How it is tested:** within each team, for the people measured on both, we ask whether
+# the KPI improved and its guardrail worsened at the same time, more than chance would make them. A finding is
+# about a team, never a person.
+
+# %%
+display(kpi_design.guardrails_report(evidence.guardrails))
+
+# %% [markdown]
 # ## SMART findings
 #
 # The checks test every role KPI: **S**pecific (a named measure, no vague words), **M**easurable (unit, formula,
@@ -156,7 +186,8 @@ if interactive:
     editor = widgets.FrameworkEditor(ctx.workspace)
     picker = widgets.KpiPicker(editor, team=ctx.team)
     display(picker, widgets.WeightsForm(editor, role=picker.role), widgets.SavePanel(editor, team=ctx.team),
-            widgets.redrawn(editor, widgets.kpi_tables(ctx)))
+            widgets.redrawn(editor, widgets.kpi_tables(ctx)),
+            widgets.redrawn(editor, kpi_design.evidence_view(ctx, evidence)))
 
 # %% [markdown] tags=["workshop"]
 # ## What to do next

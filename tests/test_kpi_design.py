@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
+from pathlib import Path
 
+import pytest
+import yaml
+
+from kpi_workbook.analysis.evidence.gaming import guardrail_findings
+from kpi_workbook.analysis.evidence.leading import lead_evidence
 from kpi_workbook.core.measures import Measure
 from kpi_workbook.core.model import Framework, Responsibility
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.steps import open_step
+from kpi_workbook.steps.context import StepContext
 from kpi_workbook.steps.kpi_design import (
+    APART,
     BAND_COLUMNS,
     CATEGORIES,
+    DECLARED,
     DESIGN_COLUMNS,
+    DesignEvidence,
     balance_chart,
     category_balance,
     design_findings,
+    evidence_view,
+    guardrails_report,
     indicator_mix,
+    lead_pairs_report,
     measure_table,
     responsibility_suggestions,
     role_kpi_table,
+    scope_evidence,
 )
-from kpi_workbook.workspace.files import load_framework
+from kpi_workbook.workspace.files import ACTUALS_DB, load_framework
+from kpi_workbook.workspace.opener import open_workspace
 
 
 def test_role_kpi_table_joins_definitions_and_assignments(small_framework: Framework):
@@ -118,3 +135,87 @@ def test_measure_table_names_a_derived_kpis_operands_and_leaves_out_undefined_id
     assert table.loc["pipeline_coverage", ["origin", "measure", "source"]].tolist() == [
         "computed", "derived: win_rate / training_hours, per team", "the KPIs Win rate, Training hours"]
     assert table.loc["win_rate", ["origin", "measure", "source"]].tolist() == ["entered by hand"] * 2 + ["CRM"]
+
+
+# --- step 3's evidence: the pairs and guardrails the analysis finds, for the scope's roles -----------------------
+
+
+@pytest.fixture(scope="module")
+def sample_copy(tmp_path_factory) -> Path:
+    """A copy of the sample organization with its actuals store built."""
+    root = tmp_path_factory.mktemp("design") / "sample_org"
+    shutil.copytree(SAMPLE_ORG_DIR, root, ignore=shutil.ignore_patterns(f"{ACTUALS_DB}*"))
+    open_workspace(root, notice=lambda _: None).store().periods()
+    return root
+
+
+@pytest.fixture(scope="module")
+def sales(sample_copy) -> tuple[StepContext, DesignEvidence]:
+    ctx = open_step(sample_copy, "sales")
+    return ctx, scope_evidence(ctx)
+
+
+def _role_kpis(root: Path, team: str) -> set[str]:
+    """The KPIs of the team's roles, read from the role files."""
+    roles = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in (root / "roles").glob("*.yaml")]
+    return {k["kpi"] for r in roles if team in r["teams"] for k in r["kpis"]}
+
+
+def test_step3_shows_the_pairs_the_analysis_finds_for_the_teams_kpis(sample_copy, sales):
+    ctx, evidence = sales
+    used = _role_kpis(sample_copy, "sales")
+    found = lead_evidence(ctx.framework, ctx.actuals_to_date)
+    expected = {(p.leading, p.lagging, p.verdict, p.relation.lag if p.relation else None) for p in found.pairs
+                if {p.leading, p.lagging} & used}
+    shown = evidence.pairs
+    assert set(zip(shown["leading"], shown["lagging"], shown["verdict"], shown["lag"].astype("Int64").
+                   astype(object).where(shown["tested"], None), strict=True)) == expected
+    names = {k.id: k.name for k in ctx.framework.kpis}
+    assert evidence.idle_leading == [names[k] for k in found.idle_leading if k in used]
+    assert evidence.undriven_lagging == [names[k] for k in found.undriven_lagging if k in used]
+
+
+def test_step3_report_names_the_tested_pairs_and_counts_the_others(sales):
+    ctx, evidence = sales
+    html = lead_pairs_report(evidence.pairs)._repr_html_()
+    tested = evidence.pairs[evidence.pairs["tested"]]
+    assert f"{len(tested)} tested pair" in html
+    assert f"{len(evidence.pairs) - len(tested)} more pair" in html
+    for leading, lagging in zip(tested["leading"], tested["lagging"], strict=True):
+        assert ctx.framework.kpi(leading).name in html and ctx.framework.kpi(lagging).name in html
+    declared = [(k.id, other) for k in ctx.framework.kpis for other in k.leads]
+    assert {(a, b) for a, b, p in zip(tested["leading"], tested["lagging"], tested["pairing"], strict=True)
+            if p == DECLARED} == {pair for pair in declared if pair in set(zip(tested["leading"], tested["lagging"],
+                                                                              strict=True))}
+
+
+def test_step3_guardrails_show_the_finding_in_its_team_by_name(sample_copy):
+    ctx = open_step(sample_copy, "")
+    evidence = scope_evidence(ctx)
+    findings = guardrail_findings(ctx.framework, ctx.actuals_to_date)
+    declared = {(k.id, k.guardrail) for k in ctx.framework.kpis if k.guardrail}
+    rows = evidence.guardrails
+    assert set(zip(rows["kpi"], rows["guardrail"], strict=True)) == declared
+    apart = rows[rows["status"] == APART]
+    teams = {t.id: t.name for t in ctx.framework.teams}
+    assert sorted(zip(apart["kpi"], apart["where"], strict=True)) == sorted(
+        (f.kpi_id, f"team {teams[f.scope.removeprefix('team ')]}") for f in findings)
+    html = guardrails_report(rows)._repr_html_()
+    assert all(ctx.framework.kpi(k).name in html for k, _ in declared)
+
+
+def test_the_live_view_draws_the_evidence_of_the_framework_it_is_given(sample_copy, sales):
+    ctx, evidence = sales
+    draw = evidence_view(ctx, evidence)
+    shown = draw(ctx.framework)[1].frame
+    assert shown[["leading", "lagging", "verdict"]].equals(lead_pairs_report(evidence.pairs).frame[
+        ["leading", "lagging", "verdict"]])
+    # a KPI that names a lagging KPI in `leads` makes their tested pair a declared one
+    assert set(shown.loc[shown["pairing"] != DECLARED, "leading"]) == {"learning_plan_completion", "mentoring_hours"}
+    learning = ctx.framework.kpi("learning_plan_completion").model_copy(update={"leads": ["collaboration_rating"]})
+    edited = ctx.framework.model_copy(update={"kpis": [learning if k.id == learning.id else k
+                                                       for k in ctx.framework.kpis]})
+    pairs = draw(edited)[1].frame
+    declared = pairs[pairs["pairing"] == DECLARED]
+    assert set(zip(declared["leading"], declared["lagging"], strict=True)) == {
+        ("pipeline_coverage", "quota_attainment"), ("learning_plan_completion", "collaboration_rating")}
