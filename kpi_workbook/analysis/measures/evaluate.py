@@ -147,9 +147,9 @@ class SourceQuery:
         return self._columns[node]
 
     def materialize(self, con: Any, assignments: Assignments) -> ir.Table:
-        """Run the aggregation; a temporary table of `con` keyed by period, team and employee (with home and role),
-        in the order of the periods' first days, then team and employee, with a group for every team or employee of
-        the query's KPIs in every period the records cover (counts and sums 0 there)."""
+        """Run the aggregation into a temporary table of `con`; the groups keyed by period, team and employee (with
+        home and role) and the period's first day, with a group for every team or employee of the query's KPIs in
+        every period the records cover (counts and sums 0 there). Unordered: the final fetch sorts once."""
         table, snapshot = self._table, self.read.source.fixed_period
         if snapshot is not None:
             keys = {}
@@ -173,10 +173,8 @@ class SourceQuery:
         staff = assignments.staff
         if self.grain.per is Per.EMPLOYEE:
             shaped = shaped.left_join(staff, shaped.employee_id == staff["__staff"]).drop("__staff")
-        if self._periods:  # the groups are read again to find the empty ones: computed once, not in each use
-            shaped = con.create_table(temp_name(self.read.source.name), shaped, temp=True)
-        shaped = self._with_empty_groups(shaped, assignments)
-        return con.create_table(temp_name(self.read.source.name), shaped.order_by(GROUP_ORDER), temp=True)
+        groups = con.create_table(temp_name(self.read.source.name), shaped, temp=True)
+        return self._with_empty_groups(groups, assignments)  # reads the groups again: computed once, kept above
 
     def _with_empty_groups(self, shaped: ir.Table, assignments: Assignments) -> ir.Table:
         """`shaped` and a group without rows for each team of the query's KPIs (per team), or each of their people
