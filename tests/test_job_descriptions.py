@@ -45,7 +45,7 @@ def test_uncovered_responsibilities_agree_with_the_checks_on_the_sample(sample_w
     fw = load_framework(sample_workspace)
     assert len(responsibilities_table(fw.roles)) == sum(len(r.responsibilities) for r in fw.roles)
     found = uncovered_responsibilities(fw.roles)
-    flagged = [f for f in check_framework(fw) if f.rule == "coverage.responsibility"]
+    flagged = [f for f in check_framework(fw) if f.code == "coverage.responsibility"]
     assert len(found) == len(flagged)
     assert all(f"'{row.responsibility}'" in f.entry and f.role == row.role
                for row, f in zip(found.itertuples(), flagged, strict=True))

@@ -242,8 +242,8 @@ def _rules(framework, root=None) -> dict[str, list[str]]:
     findings = check_framework(framework) + (source_findings(root, framework) if root else [])
     found: dict[str, list[str]] = {}
     for f in findings:
-        if f.rule.startswith("measures."):
-            found.setdefault(f.rule, []).append(f"{f.kpi}: {f.message}")
+        if f.code.startswith("measures."):
+            found.setdefault(f.code, []).append(f"{f.kpi}: {f.message}")
     return found
 
 

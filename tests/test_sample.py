@@ -109,7 +109,7 @@ def test_every_role_has_a_complete_job_description_and_kpi_set(framework):
 
 def test_checks_find_only_the_two_deliberate_warnings(framework):
     findings = [f for f in check_framework(framework) if f.severity.value in ("error", "warning")]
-    assert {(f.severity.value, f.rule, f.role) for f in findings} == {
+    assert {(f.severity.value, f.code, f.role) for f in findings} == {
         ("warning", "balance.leading_lagging", "financial_analyst"),
         ("warning", "coverage.responsibility", "support_team_lead"),
     }

@@ -74,7 +74,7 @@ def _bands_findings(workspace: Path, **bands: float):
         setattr(assignment, name, value)
     save_framework(framework, workspace)
     return [f for f in check_framework(load_framework(workspace))
-            if f.rule == "smart.achievable" and f.kpi == "win_rate" and f.role == "account_executive"]
+            if f.code == "smart.achievable" and f.kpi == "win_rate" and f.role == "account_executive"]
 
 
 def test_degenerate_bands_are_warned_with_the_fix(sample_workspace, cli):

@@ -346,13 +346,13 @@ def test_validate_connect_reaches_every_database_source_and_names_the_ones_that_
     root = workspace(tmp_path / "ws", reader_url, sources)
     code, out, err = run_cli_in_process("validate", "-w", str(root), "--connect", "--format", "json")
     assert code == 1, out + err
-    found = {(f["entry"], f["field"]): f["message"] for f in json.loads(out) if f["rule"] == "measures.source"}
+    found = {(f["entry"], f["field"]): f["message"] for f in json.loads(out) if f["code"] == "measures.source"}
     assert set(found) == {("source 'flat'", "table"), ("source 'joined'", "url")}, found
     assert "permission denied" in found["source 'flat'", "table"]
     assert "Connection refused" in found["source 'joined'", "url"]
     assert "reader-pw" not in out + err
     code, out, err = run_cli_in_process("validate", "-w", str(root), "--format", "json")  # without --connect
-    assert not [f for f in json.loads(out) if f["rule"] == "measures.source"], out
+    assert not [f for f in json.loads(out) if f["code"] == "measures.source"], out
 
 
 def test_validate_connect_names_a_column_the_table_does_not_have(tmp_path, warehouse):

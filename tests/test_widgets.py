@@ -125,7 +125,7 @@ def test_errors_block_the_save_until_a_draft_is_asked_for(editor, sample_workspa
     editor.set_weight("account_executive", "win_rate", old - 10)
     result = editor.save()
     assert not result.saved and has_errors(result.findings)
-    assert any(f.rule == "balance.weights" and f.role == "account_executive" for f in result.findings)
+    assert any(f.code == "balance.weights" and f.role == "account_executive" for f in result.findings)
     assert _snapshot(sample_workspace) == before
     assert editor.weight_total("account_executive") == 90  # what was typed is kept
     draft = editor.save(draft=True)
@@ -376,7 +376,7 @@ def test_save_panel_shows_findings_in_full_and_names_the_objective(editor):
     editor.add_objective("open_asia", "Open two offices in Asia", "customer")
     panel = SavePanel(editor)
     panel.check_button.click()
-    finding = next(f for f in editor.findings() if f.rule == "coverage.objective" and "open_asia" in f.entry)
+    finding = next(f for f in editor.findings() if f.code == "coverage.objective" and "open_asia" in f.entry)
     assert "objective Open two offices in Asia" in panel.findings.value
     assert "open_asia" not in panel.findings.value and ".yaml" not in panel.findings.value
     assert html.escape(finding.message, quote=False) in panel.findings.value

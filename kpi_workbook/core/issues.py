@@ -61,10 +61,5 @@ class Issue:
         parts += [f"field '{self.field}'"] if self.field else []
         return ", ".join(parts)
 
-    @property
-    def rule(self) -> str:
-        """The id of the check rule that found it: its code (check findings are coded by rule)."""
-        return str(self.code)
-
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message

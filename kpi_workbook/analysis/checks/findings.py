@@ -38,9 +38,8 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     """One row per finding (FINDING_COLUMNS); ``severity`` is an ordered categorical (error < warning < info),
     ``row`` a nullable integer."""
-    frame = pd.DataFrame([asdict(f) | {"rule": f.rule} for f in findings], columns=FINDING_COLUMNS)
-    frame["code"] = frame["code"].astype(object).map(str)
-    frame["rule"] = frame["rule"].astype(object).map(str)
+    frame = pd.DataFrame([asdict(f) | {"rule": f.code} for f in findings], columns=FINDING_COLUMNS)
+    frame[["code", "rule"]] = frame[["code", "rule"]].astype(object).map(str)
     frame["row"] = frame["row"].astype("Int64")
     frame["severity"] = pd.Categorical(
         frame["severity"].astype(object).map(str), categories=[str(s) for s in SEVERITY_ORDER], ordered=True
