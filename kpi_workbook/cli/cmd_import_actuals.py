@@ -107,7 +107,7 @@ def import_actuals_command(
             typer.echo(f"the rejected rows are in {written}", err=True)
         raise typer.Exit(EXIT_REJECTED) from None
     except KpiWorkbookError as exc:
-        fail(exc)
+        fail(str(exc))
     periods = ", ".join(result.periods)
     if result.built:
         store = workspace_store(opened.root)

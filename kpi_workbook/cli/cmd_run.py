@@ -121,7 +121,8 @@ def run(
         from kpi_workbook.batch.index import refresh_index
         from kpi_workbook.reports.pdf import print_run_packs  # Chromium is needed only for --pdf
 
-        echo_table(print_run_packs(summary, on_error=fail))
+        # reports.pdf.Summary declares its sequences as plain (mutable, so invariant) attributes
+        echo_table(print_run_packs(summary, on_error=fail))  # type: ignore[arg-type]
         refresh_index(summary.period_dir, summary.period)  # the index links the packs just printed
     if summary.failed:
         typer.echo(_failure_table(sorted(summary.failed, key=lambda r: r.key)), err=True)

@@ -11,7 +11,8 @@ from kpi_workbook.analysis.target_methods import METHODS
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, open_workspace_option, render_table
 from kpi_workbook.cli.options import DepartmentOption, TeamOption, WorkspaceOption
 
-Method = StrEnum("Method", {m.upper(): m for m in METHODS})
+# The choices of --method, one per name of METHODS (mypy cannot list the members of an enum made from a variable).
+Method = StrEnum("Method", {m.upper(): m for m in METHODS})  # type: ignore[misc]
 
 
 def _percent(value: float | None) -> str:

@@ -126,16 +126,20 @@ def _percent(share: float) -> str:
     return f"{share:.0%}"
 
 
+def _band_text(low: float, high: float) -> str:
+    return f"{_percent(low)} to {_percent(high)}"
+
+
 def _into_band(bands: Bands, reference: np.ndarray, polarity: Polarity, low: float, high: float,
                evidence: Evidence) -> Bands:
     """The bands with the target moved inside the achievable band [low, high] when it is outside, or unchanged
     with a note saying why no target can land there (see `kpi_workbook.analysis.targets`)."""
-    probability = attainment_probability(reference, polarity, bands.target, bands.target_range)
-    if probability is None or low <= probability <= high:
-        return bands
-    aim, band = (low + high) / 2, f"{_percent(low)} to {_percent(high)}"
     if polarity is Polarity.WITHIN_RANGE:
-        return _range_into_band(bands, reference, low, high, aim, band, evidence)
+        return _range_into_band(bands, reference, low, high, evidence)
+    probability = attainment_probability(reference, polarity, bands.target)
+    if bands.target is None or probability is None or low <= probability <= high:
+        return bands
+    aim, band = (low + high) / 2, _band_text(low, high)
     values = np.unique(reference[~np.isnan(reference)])
     shares = np.array([attainment_probability(reference, polarity, float(v)) for v in values])
     inside = (shares >= low) & (shares <= high)
@@ -164,9 +168,13 @@ def _into_band(bands: Bands, reference: np.ndarray, polarity: Polarity, low: flo
     return Bands(threshold=threshold, target=target, stretch=stretch)
 
 
-def _range_into_band(bands: Bands, reference: np.ndarray, low: float, high: float, aim: float, band: str,
-                     evidence: Evidence) -> Bands:
-    """A within-range KPI's target range re-cut around the median to hold the middle share of past values."""
+def _range_into_band(bands: Bands, reference: np.ndarray, low: float, high: float, evidence: Evidence) -> Bands:
+    """A within-range KPI's target range, when outside the achievable band, re-cut around the median to hold the
+    middle share of past values."""
+    probability = attainment_probability(reference, Polarity.WITHIN_RANGE, target_range=bands.target_range)
+    if probability is None or low <= probability <= high:
+        return bands
+    aim, band = (low + high) / 2, _band_text(low, high)
     values = reference[~np.isnan(reference)]
     half = aim * 50
     target_range = (float(np.percentile(values, 50 - half)), float(np.percentile(values, 50 + half)))
