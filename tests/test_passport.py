@@ -185,6 +185,14 @@ def test_unknown_fields_are_said_plainly(sample_workspace: Path):
     assert NO_OWNER in page and NO_MEASURE in page
 
 
+def test_without_actuals_nothing_is_tested_and_the_page_says_so(sample_workspace: Path):
+    (sample_workspace / "actuals.csv").unlink()
+    shown = passport(gather(open_workspace(sample_workspace)), "win_rate")
+    assert (shown.lineage.values, shown.lineage.computed) == (0, 0)
+    assert shown.evidence_note and shown.leads == () and all(g.status == NOT_TESTED for g in shown.gaming)
+    assert [t.current_probability for t in shown.targets] == ["no data"]
+
+
 def test_a_page_shows_every_field_and_loads_nothing(computed: Workspace, sources: PassportSources,
                                                     passports: dict[str, Passport]):
     page = passport_html(sources, "win_rate")

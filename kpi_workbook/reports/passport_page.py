@@ -91,6 +91,7 @@ body { margin: 2em auto; padding: 0 2em; max-width: 1100px; background: #fff; }
 .kpi-index a { color: #0969da; }
 @page { size: A4; margin: 12mm 10mm 14mm 10mm; }
 @media print { body { margin: 0; padding: 0; font-size: 10pt; } .kpi-passport { font-size: 10pt; }
+  .kpi-passport + .kpi-passport { margin-top: 0; border-top: 0; }
   .kpi-passport :is(.kpi-small, .kpi-method p, .kpi-kicker) { font-size: 9pt; } }
 """
 
@@ -136,9 +137,9 @@ PASSPORT_TEMPLATE = """\
 {{ fact("Data source", p.lineage.data_source) }}
 <dt>Computed from</dt><dd>{% if p.lineage.computed_from %}{{ p.lineage.computed_from | join("; ") }}
 {%- else %}<span class="kpi-unknown">nothing: its values are entered by hand or imported</span>{% endif %}</dd>
-<dt>Stored values</dt><dd>{{ count(p.lineage.values) }} value(s), {{ p.lineage.periods }}
-{%- if p.lineage.values %} ({{ count(p.lineage.computed) }} computed, {{ count(p.lineage.imported) }} imported)
-{%- endif %}</dd>
+<dt>Stored values</dt><dd>{% if p.lineage.values %}{{ count(p.lineage.values) }} value(s), {{ p.lineage.periods }}
+ ({{ count(p.lineage.computed) }} computed, {{ count(p.lineage.imported) }} imported)
+{%- else %}<span class="kpi-unknown">none stored yet</span>{% endif %}</dd>
 {%- if p.lineage.computed %}
 <dt>Source rows</dt><dd>{{ count(p.lineage.source_rows) }} row(s) behind the computed values</dd>
 <dt>Last computed</dt><dd>{{ p.lineage.computed_at }}</dd>
