@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kpi_workbook.cli.app import OutputFormat, WorkspaceOption, app, echo_table, fail, open_workspace_option
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, open_workspace_option
+from kpi_workbook.cli.options import WorkspaceOption
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
+from kpi_workbook.cli.app import app, fail, open_workspace_option
+from kpi_workbook.cli.options import WorkspaceOption
 from kpi_workbook.core.errors import KpiWorkbookError
 
 if TYPE_CHECKING:

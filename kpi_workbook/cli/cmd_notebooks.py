@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
+from kpi_workbook.cli.app import app, fail, open_workspace_option
 from kpi_workbook.cli.git_workspace import echo_git_setup
+from kpi_workbook.cli.options import WorkspaceOption
 
 NOTEBOOKS_FOLDER = "notebooks"
 

@@ -9,13 +9,13 @@ import typer
 
 from kpi_workbook.cli.app import (
     OutputFormat,
-    WorkspaceOption,
     app,
     echo_table,
     fail,
     open_workspace_option,
     render_table,
 )
+from kpi_workbook.cli.options import WorkspaceOption
 from kpi_workbook.core.atomic_files import write_text_atomically
 
 EXIT_FINDINGS = 1
