@@ -59,3 +59,13 @@ def write_notebook(path: Path, *cells: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
+
+
+def people_and_second_notebook(root: Path, name: str, *cells: str) -> tuple[Path, Path]:
+    """A workspace and a notebooks folder with 01_people (prints the team's head count) and a second notebook
+    `name` made of `cells`: what the runner's lock and signal tests run."""
+    workspace = make_workspace(root / "workspace")
+    notebooks = root / "notebooks"
+    write_notebook(notebooks / "01_people.ipynb", *PEOPLE_CELLS[:1], "print(len(people))")
+    write_notebook(notebooks / name, *cells)
+    return workspace, notebooks

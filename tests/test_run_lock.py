@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from batch_fixtures import PEOPLE_CELLS, make_workspace, write_notebook
+from batch_fixtures import people_and_second_notebook
 from run_processes import Run, finish, kill_all, start_run, stop, wait_for
 
 from kpi_workbook.batch.lock import LOCK_FILE, run_lock
@@ -21,12 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runner")]
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lock")
-    workspace = make_workspace(root / "workspace")
-    notebooks = root / "notebooks"
-    write_notebook(notebooks / "01_people.ipynb", *PEOPLE_CELLS[:1], "print(len(people))")
-    write_notebook(notebooks / "02_slow.ipynb", "import time\ntime.sleep(300)")
-    return workspace, notebooks
+    return people_and_second_notebook(tmp_path_factory.mktemp("lock"), "02_slow.ipynb", "import time\ntime.sleep(300)")
 
 
 def start(setup, out: Path, *args: str) -> Run:

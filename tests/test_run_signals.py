@@ -9,7 +9,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from batch_fixtures import PEOPLE_CELLS, make_workspace, write_notebook
+from batch_fixtures import people_and_second_notebook
 from run_processes import Run, finish, kill_all, processes_of, start_run, stop, wait_for
 
 from kpi_workbook.batch.lock import LOCK_FILE
@@ -31,12 +31,7 @@ LEFT_SECONDS = 15  # how long the processes of a stopped or killed run may take 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("signals")
-    workspace = make_workspace(root / "workspace")
-    notebooks = root / "notebooks"
-    write_notebook(notebooks / "01_people.ipynb", *PEOPLE_CELLS[:1], "print(len(people))")
-    write_notebook(notebooks / "02_wait.ipynb", WAIT_CELL)
-    return workspace, notebooks
+    return people_and_second_notebook(tmp_path_factory.mktemp("signals"), "02_wait.ipynb", WAIT_CELL)
 
 
 def start(setup, out: Path, release: Path, *args: str) -> Run:
