@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import pickle
 import re
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 import kpi_workbook
 from kpi_workbook.analysis.checks import RULES, check_workspace
+from kpi_workbook.analysis.checks.registry import rule
 from kpi_workbook.batch.kernels import KernelResetError
 from kpi_workbook.core.errors import InputError, KpiWorkbookError, UnknownTeamError
 from kpi_workbook.core.issue_codes import Code
@@ -91,6 +93,13 @@ def test_every_check_rule_is_a_code_and_codes_its_findings(small_framework: Fram
     assert (finding.code, finding.severity) == (Code.BALANCE_WEIGHTS, Severity.ERROR)
 
 
+def test_a_rule_is_registered_only_under_a_code():
+    with pytest.raises(ValueError, match="'smart.nonsense' is not a code"):
+        rule("smart.nonsense")(lambda framework, found: [])
+    assert [r.id for r in RULES if r.id == "smart.nonsense"] == []
+    assert all(isinstance(r.id, Code) and r.id.meaning for r in RULES)
+
+
 def test_an_issue_takes_only_a_registered_code():
     assert Issue(message="m", code="input.shape").code is Code.INPUT_SHAPE
     with pytest.raises(ValueError, match="input.nonsense"):
@@ -124,6 +133,17 @@ def test_every_error_is_under_the_root_and_coded(raise_it, kind, code):
         raise_it()
     assert isinstance(caught.value, kind)
     assert [i.code for i in caught.value.issues] == [code]
+
+
+@pytest.mark.parametrize("error", [
+    UnknownTeamError("x", ["sales"]),
+    InputError([Issue(message="m", code=Code.INPUT_SHAPE, file="teams.yaml"), Issue(message="n", row=3)]),
+    PeriodError("'x' is not a period"),
+    FilterError("'x >' does not parse"),
+])
+def test_an_error_crosses_processes_whole(error: KpiWorkbookError):
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), str(copy), copy.issues, vars(copy)) == (type(error), str(error), error.issues, vars(error))
 
 
 def _codes(error: InputError) -> list[tuple[str, str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.issues import Issue
@@ -25,6 +25,18 @@ class KpiWorkbookError(Exception):
     def issues(self) -> list[Issue]:
         """What went wrong, as coded issues."""
         return [Issue(message=str(self), code=self.code)]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by state, not by constructor arguments (subclasses take their own), so that an error crosses
+        to another process (a batch executor) whole."""
+        return _restored, (type(self), self.args, self.__dict__)
+
+
+def _restored(kind: type[KpiWorkbookError], args: tuple[Any, ...], state: dict[str, Any]) -> KpiWorkbookError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InputError(KpiWorkbookError):

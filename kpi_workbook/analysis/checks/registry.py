@@ -24,10 +24,10 @@ Check = Callable[[Framework, Found], Iterable[Finding]]
 
 @dataclass(frozen=True)
 class Rule:
-    """A registered check: its stable id (e.g. ``smart.specific``; the code of its findings) and the function that
-    runs it."""
+    """A registered check: its stable id, the code of its findings (e.g. ``smart.specific``; ``id.meaning`` says
+    it in one line), and the function that runs it."""
 
-    id: str
+    id: Code
     check: Check
 
     @property
@@ -43,8 +43,8 @@ class Rule:
 RULES: list[Rule] = []
 
 
-def _finding(rule_id: str, severity: Severity, message: str, fix: str, **where: Any) -> Finding:
-    return Finding(severity=severity, code=Code(rule_id), message=message, fix=fix, **where)
+def _finding(code: Code, severity: Severity, message: str, fix: str, **where: Any) -> Finding:
+    return Finding(severity=severity, code=code, message=message, fix=fix, **where)
 
 
 def rule(rule_id: str) -> Callable[[Check], Check]:
@@ -54,6 +54,6 @@ def rule(rule_id: str) -> Callable[[Check], Check]:
             raise ValueError(f"rule id '{rule_id}' is registered twice")
         if rule_id not in set(Code):
             raise ValueError(f"rule id '{rule_id}' is not a code of kpi_workbook.core.issue_codes")
-        RULES.append(Rule(rule_id, check))
+        RULES.append(Rule(Code(rule_id), check))
         return check
     return register
