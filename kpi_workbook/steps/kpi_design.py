@@ -279,9 +279,10 @@ def measures_report(measures: pd.DataFrame) -> ReportTable:
 PAIR_COLUMNS = ["leading", "lagging", "leading_name", "lagging_name", "pairing", "verdict", "lag", "r", "low", "high",
                 "changes", "units", "note", "tested"]
 GUARDRAIL_COLUMNS = ["kpi", "guardrail", "name", "guardrail_name", "status", "where", "evidence", "look_at"]
-DECLARED = "named in its leads"
+DECLARED = "declared in kpis.yaml"
 SAME_OBJECTIVE = "same objective"
 VERDICT_PALETTE = {LEADS: "green", NO_EVIDENCE: "grey", DOES_NOT_LEAD: "amber"}
+VERDICT_ORDER = {LEADS: 0, DOES_NOT_LEAD: 1, NO_EVIDENCE: 2}
 APART, HOLDS = "moving apart", "no sign"
 GUARDRAIL_PALETTE = {APART: "red", HOLDS: "green"}
 
@@ -357,9 +358,10 @@ def scope_evidence(ctx: StepContext, seed: int = 0) -> DesignEvidence:
 
 
 def lead_pairs_report(pairs: pd.DataFrame) -> ReportTable:
-    """The tested leading → lagging pairs: verdict as a colour, the lag and strength with its interval, what it rests
-    on; how many more pairs could not be tested in the count line."""
-    tested = pairs[pairs["tested"]]
+    """The tested leading → lagging pairs, those that lead first and those with no evidence yet last: verdict as a
+    colour, the lag and strength with its interval, what it rests on; how many more pairs could not be tested in the
+    count line."""
+    tested = pairs[pairs["tested"]].sort_values("verdict", key=lambda v: v.map(VERDICT_ORDER), kind="stable")
     shown = tested.assign(lag=[_plural(int(lag), "period") for lag in tested["lag"]],
                           interval=[f"{low:.2f} to {high:.2f}" for low, high in zip(tested["low"], tested["high"],
                                                                                  strict=True)])
