@@ -17,9 +17,8 @@ from kpi_workbook.core.model import Framework, KpiDefinition, Polarity
 from kpi_workbook.core.periods import sort_periods
 from kpi_workbook.reports.passport_evidence import GamingCheck, LeadRow, gaming_checks, indicator_words, lead_rows
 from kpi_workbook.reports.passport_lineage import Lineage, kpi_lineage
-from kpi_workbook.reports.passport_targets import RoleUse, TargetRow, percent_text, role_uses, target_rows
+from kpi_workbook.reports.passport_targets import RoleUse, TargetRow, role_uses, target_flags, target_rows
 from kpi_workbook.reports.passport_words import Namer, find_kpi
-from kpi_workbook.reports.units import level_text
 from kpi_workbook.workspace.changelog import ChangeEntry
 
 if TYPE_CHECKING:
@@ -208,26 +207,3 @@ def unit_words(kpi: KpiDefinition, framework: Framework) -> str:
     if unit != kpi.unit:
         return f"{unit} (the framework's currency)"
     return unit
-
-
-def target_flags(kpi: KpiDefinition, evidence: Evidence | None, namer: Namer, framework: Framework) -> tuple[str, ...]:
-    """Roles or teams whose targets are flagged as easier or harder than the organization's, with the change to this
-    KPI's target that would even them out (from `kpi-workbook evidence`, part 2)."""
-    if evidence is None:
-        return ()
-
-    unit, found = framework.unit_of(kpi), []
-    prefix = f"{kpi.id}: "
-    for flag in evidence.difficulty.flags.itertuples():
-        change = next((c.removeprefix(prefix) for c in str(flag.target_changes).split("; ") if c.startswith(prefix)),
-                      None)
-        if change is None:
-            continue
-        old, _, new = change.partition(" → ")
-        group = namer.role(flag.group) if flag.level == "role" else namer.team(flag.group)
-        found.append(f"{flag.level.capitalize()} {group}: its targets are {flag.direction} than the organization's "
-                     f"({percent_text(flag.attainment)} of its values meet target, against "
-                     f"{percent_text(flag.organization)}); the "
-                     f"target of {kpi.name} that evens this out: {level_text(float(old), unit)} → "
-                     f"{level_text(float(new), unit)}")
-    return tuple(found)

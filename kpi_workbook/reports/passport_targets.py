@@ -1,12 +1,13 @@
 """The roles using a KPI and its targets, for its passport: each role's weight, objectives, responsibility and bands,
-and step 4's evidence on each target (its probability of attainment, verdict and a suggested target)."""
+step 4's evidence on each target (its probability of attainment, verdict and a suggested target), and the roles or
+teams whose targets are out of line with the organization's (`kpi-workbook evidence`, part 2)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,6 +15,9 @@ from kpi_workbook.analysis.targets import NO_DATA
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.reports.passport_words import Namer
 from kpi_workbook.reports.units import UNIT_SPACE, level_text, range_text
+
+if TYPE_CHECKING:
+    from kpi_workbook.analysis.evidence import Evidence
 
 NO_BANDS = "no bands set"
 
@@ -97,3 +101,26 @@ def target_rows(kpi: KpiDefinition, framework: Framework, suggestions: pd.DataFr
             probability=percent_text(row["probability"]), verdict=row["verdict"], basis=basis,
             notes=row["notes"] or ""))
     return tuple(rows)
+
+
+def target_flags(kpi: KpiDefinition, evidence: Evidence | None, namer: Namer, framework: Framework) -> tuple[str, ...]:
+    """Roles or teams whose targets are flagged as easier or harder than the organization's, with the change to this
+    KPI's target that would even them out (from `kpi-workbook evidence`, part 2: its `target_changes` text, 'kpi: old →
+    new; ...')."""
+    if evidence is None:
+        return ()
+    unit, found = framework.unit_of(kpi), []
+    prefix = f"{kpi.id}: "
+    for flag in evidence.difficulty.flags.itertuples():
+        change = next((c.removeprefix(prefix) for c in str(flag.target_changes).split("; ") if c.startswith(prefix)),
+                      None)
+        if change is None:
+            continue
+        old, _, new = change.partition(" → ")
+        group = namer.role(flag.group) if flag.level == "role" else namer.team(flag.group)
+        found.append(f"{flag.level.capitalize()} {group}: its targets are {flag.direction} than the organization's "
+                     f"({percent_text(flag.attainment)} of its values meet target, against "
+                     f"{percent_text(flag.organization)}); the target of {kpi.name} that evens this out: "
+                     f"{level_text(float(old), unit)} → "
+                     f"{level_text(float(new), unit)}")
+    return tuple(found)
