@@ -7,7 +7,7 @@ store) and the baseline, a hand-written DuckDB ``read_csv`` with typed columns i
 DuckDB file, take turns. The script prints the median wall time and peak resident memory of each (from the
 operating system's accounting of the finished child), the median of the pairwise time ratios, and the import's
 figures against the goals: at most 2.5 times the plain load's time (that ratio, as both run in the same conditions)
-and 1 GB of peak memory.
+and 1 GB of peak memory. The machine's load averages before and after are printed with the figures.
 
     .venv/bin/python benchmarks/bench_import.py [--rows 4000000] [--periods 38] [--repeat 3]
 """
@@ -15,6 +15,7 @@ and 1 GB of peak memory.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -67,12 +68,18 @@ def run(command: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
+def _load() -> str:
+    """The system's load averages over 1, 5 and 15 minutes."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=4_000_000)
     parser.add_argument("--periods", type=int, default=38)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    print(f"load averages (1, 5, 15 min) before: {_load()}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         started = time.perf_counter()
@@ -92,7 +99,7 @@ def main() -> None:
     seconds, memory = (statistics.median(x[i] for x in imports) for i in (0, 1))
     base_seconds, base_memory = (statistics.median(x[i] for x in baselines) for i in (0, 1))
     ratio = statistics.median(a[0] / b[0] for a, b in zip(imports, baselines, strict=True))
-    print(f"medians of {args.repeat} runs, {rows:,} rows ({size:.0f} MB):")
+    print(f"medians of {args.repeat} runs, {rows:,} rows ({size:.0f} MB), load averages after: {_load()}")
     print(f"  import-actuals  {seconds:6.1f} s  {memory:6.0f} MB peak RSS")
     print(f"  plain DuckDB    {base_seconds:6.1f} s  {base_memory:6.0f} MB peak RSS   (read_csv + insert)")
     print(f"  ratio import / plain DuckDB (median of pairs): {ratio:.2f}x time, {memory / base_memory:.2f}x memory")

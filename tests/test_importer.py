@@ -595,3 +595,68 @@ def test_an_import_killed_mid_way_leaves_a_scratch_folder_that_the_next_import_r
         assert code == 0, err
         assert not abandoned.exists() and running.folder.is_dir()
     assert list(temp.iterdir()) == []
+
+
+# --- the whole-file check: a clean file skips the row-by-row report, and nothing it passes would be rejected --------
+
+def _validated_both_ways(path: Path, workspace: Path) -> tuple[pd.DataFrame | None, pd.DataFrame, int]:
+    """The valid rows as the whole-file check gives them (None: it sends the file to validation), as validation
+    gives them, and how many rows validation rejects."""
+    from kpi_workbook.workspace.actuals_precheck import clean_actuals
+    from kpi_workbook.workspace.actuals_schema import validate_actuals
+    from kpi_workbook.workspace.employees import load_employees
+
+    framework = load_framework(workspace)
+    employees = load_employees(workspace, framework)
+    order = "SELECT * EXCLUDE (id) FROM {} ORDER BY row, kpi_id"
+    with Scratch() as scratch:
+        clean = clean_actuals(read_actuals_file(path, scratch=scratch), framework, employees)
+        fast = None if clean is None else scratch.frame(order.format(clean.valid_table))
+    with Scratch() as scratch:
+        checked = validate_actuals(read_actuals_file(path, scratch=scratch), framework, employees)
+        return fast, scratch.frame(order.format(checked.valid_table)), checked.rejected_count
+
+
+CLEAN_FILES = {
+    "ids": GOOD,
+    "team names and spaces": ["2025Q1, SALES ,E1,win_rate, 24", "2025Q1,Sales,,pipeline_coverage,3.2 "],
+    "periods spelled otherwise": ["2025-Q1,sales,E1,win_rate,24", "2025-Q2,sales,E1,win_rate,26"],
+    "a true zero and exponents": ["2025Q1,sales,E1,win_rate,0", "2025Q1,sales,E2,win_rate,-0.0",
+                                  "2025Q2,sales,E1,win_rate,1e1"],
+}
+DOUBTFUL_FILES = {
+    "thousands separator": ['2025Q1,sales,E1,win_rate,"1,200"'],
+    "duplicate": [GOOD[0], GOOD[0]],
+    "duplicate by a team name": [GOOD[0], GOOD[0].replace("sales", "Sales")],
+    "duplicate by a period spelling": [GOOD[0], GOOD[0].replace("2025Q1", "2025-Q1")],
+    "unknown KPI": ["2025Q1,sales,E1,happiness,1"],
+    "KPI of no role": ["2025Q1,sales,E1,nps,1"],
+    "employee of another team": ["2025Q1,sales,H1,win_rate,1"],
+    "unknown employee": ["2025Q1,sales,X9,win_rate,1"],
+    "team without the KPI": ["2025Q1,sales,,nps,1"],
+    "unknown team": ["2025Q1,nowhere,E1,win_rate,1"],
+    "not a period": ["2025-Q9,sales,E1,win_rate,1"],
+    "percent": ["2025Q1,sales,E1,win_rate,12%"],
+    "infinity": ["2025Q1,sales,E1,win_rate,inf"],
+    "empty value": ["2025Q1,sales,E1,win_rate,"],
+    "an extra cell": ["2025Q1,sales,E1,win_rate,1,5"],
+}
+
+
+@pytest.mark.parametrize("lines", list(CLEAN_FILES.values()), ids=list(CLEAN_FILES))
+def test_the_whole_file_check_passes_a_clean_file_with_the_rows_validation_gives(workspace, tmp_path, lines):
+    fast, validated, rejects = _validated_both_ways(write(tmp_path / "clean.csv", HEADER, *lines), workspace)
+    assert rejects == 0 and fast is not None
+    pd.testing.assert_frame_equal(fast, validated)
+
+
+@pytest.mark.parametrize("lines", list(DOUBTFUL_FILES.values()), ids=list(DOUBTFUL_FILES))
+def test_the_whole_file_check_sends_every_file_with_a_bad_row_to_validation(workspace, tmp_path, lines):
+    fast, _, rejects = _validated_both_ways(write(tmp_path / "bad.csv", HEADER, *lines), workspace)
+    assert rejects > 0 and fast is None
+
+
+def test_a_period_spelled_two_ways_goes_to_validation_which_imports_it(workspace, tmp_path):
+    path = write(tmp_path / "spellings.csv", HEADER, GOOD[0], GOOD[1].replace("2025Q1", "2025-Q1"))
+    fast, validated, rejects = _validated_both_ways(path, workspace)
+    assert fast is None and rejects == 0 and validated["period"].tolist() == ["2025Q1", "2025Q1"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,12 +88,15 @@ def _read_error(exc: duckdb.Error, file: str) -> InputError | None:
     return None
 
 
-def _read_sql(path: Path, delimiter: str, skip: int, width: int) -> str:
-    """DuckDB's reading of the rows after the first `skip` lines as text cells c0… (`width` and SPARE_CELLS)."""
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + SPARE_CELLS)) + "}"
+def _read_sql(path: Path, delimiter: str, skip: int, width: int, spare: int = SPARE_CELLS,
+              line_limit: int | None = None) -> str:
+    """DuckDB's reading of the rows after the first `skip` lines as text cells c0… (`width` and `spare` more); a line
+    longer than `line_limit` bytes (if given) is a DuckDB error."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width + spare)) + "}"
+    limit = f", max_line_size = {line_limit}" if line_limit else ""
     return f"""read_csv({literal(str(path))}, header = false, auto_detect = false, columns = {columns},
         delim = {literal(delimiter)}, quote = '"', escape = '"', nullstr = {literal(chr(0))}, null_padding = true,
-        strict_mode = false, skip = {skip}, parallel = true)"""
+        strict_mode = false, skip = {skip}, parallel = true{limit})"""
 
 
 def _extra(width: int) -> str:
@@ -105,29 +109,41 @@ def scan_once(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int
               table_sql: str) -> bool:
     """Create the scratch table `raw` as `table_sql`, which reads the view `cells` (row, c0…, extra), reading the file
     once; False (nothing kept) for a file whose rows need `scan`: blank lines, a header over several lines, a row
-    filling the spare cells, a cell that may pass the csv module's field limit, or fewer rows than lines."""
-    lines = _lines(path)
-    if lines.lone_cr or lines.blank or skip != header or has_glob_characters(path):
+    with a cell beyond the header's width (even an empty one), a line longer than the csv module's field limit (so no
+    cell can pass it), or fewer rows than lines. The file's lines are counted while DuckDB reads it."""
+    if skip != header or has_glob_characters(path):
         return False
-    total, limit = width + SPARE_CELLS, csv.field_size_limit()
-    odd = " OR ".join([f"c{total - 1} IS NOT NULL", *(f"strlen(c{i}) > {limit}" for i in range(total))])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counted = pool.submit(_lines, path)  # file reads and DuckDB's work leave the GIL to each other
+        kept = _read_once(scratch, path, file, delimiter, skip, header, width, table_sql)
+        lines = counted.result()
+    if kept and (lines.lone_cr or lines.blank  # DuckDB numbers rows without blank lines and lone carriage returns
+                 or scratch.value("SELECT coalesce(max(row), 0) FROM raw") != lines.count):  # a row over lines
+        scratch.con.execute("DROP TABLE raw")
+        return False
+    return kept
+
+
+def _read_once(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, header: int, width: int,
+               table_sql: str) -> bool:
+    """The scratch table `raw` as `table_sql` over the file's rows numbered in DuckDB's order; False (no table) when a
+    row has a cell beyond the header's width or a line is longer than the field limit; InputError for a CSV error
+    the csv module would also give."""
     scratch.con.execute(f"""CREATE OR REPLACE VIEW cells AS
-        SELECT row_number() OVER () + {header} AS row, {", ".join(f"c{i}" for i in range(width))},
-               {_extra(width)} AS extra
-        FROM {_read_sql(path, delimiter, skip, width)}
-        WHERE CASE WHEN {odd} THEN error({literal(ODD_ROW)}) ELSE true END""")
+        SELECT row_number() OVER () + {header} AS row, {", ".join(f"c{i}" for i in range(width))}, '' AS extra
+        FROM {_read_sql(path, delimiter, skip, width, spare=1, line_limit=csv.field_size_limit())}
+        WHERE CASE WHEN c{width} IS NOT NULL THEN error({literal(ODD_ROW)}) ELSE true END""")
     try:
         scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {table_sql}")
     except duckdb.Error as exc:
-        scratch.con.execute("DROP VIEW cells")
-        known = None if ODD_ROW in str(exc) or "quoted new lines" in str(exc) else _read_error(exc, file)
+        text = str(exc)
+        known = None if any(s in text for s in (ODD_ROW, "quoted new lines", "aximum line size")) else \
+            _read_error(exc, file)
         if known is None:
             return False
         raise known from None
-    scratch.con.execute("DROP VIEW cells")
-    if scratch.value("SELECT coalesce(max(row), 0) FROM raw") != lines.count:  # a row over several lines
-        scratch.con.execute("DROP TABLE raw")
-        return False
+    finally:
+        scratch.con.execute("DROP VIEW cells")
     return True
 
 

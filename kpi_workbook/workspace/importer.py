@@ -11,12 +11,13 @@ from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
+from kpi_workbook.workspace.actuals_precheck import clean_actuals
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, RawActuals, read_actuals_file
 from kpi_workbook.workspace.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import ACTUALS_CSV, EMPLOYEES_FILE, load_framework
 from kpi_workbook.workspace.scratch import Scratch, literal
-from kpi_workbook.workspace.sources import parse_dates
+from kpi_workbook.workspace.sources import parse_dates, workspace_file
 from kpi_workbook.workspace.store import build_missing, workspace_store
 
 REJECT_COLUMNS = ["row", *LONG_COLUMNS, "reason"]
@@ -176,11 +177,13 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
         check_rejects_path(rejects, workspace, overwrite_rejects)
     framework = load_framework(workspace)
     employees = load_employees(workspace, framework)
+    history = workspace_file(workspace, ACTUALS_CSV)
     with Scratch() as scratch:
         raw = read_actuals_file(path, layout=layout, sheet=sheet, header_row=header_row, columns=columns,
                                 kpis={k.id: k.name for k in framework.kpis}, scratch=scratch)
         raw = dates_to_periods(raw, date_formats or [])
-        checked = validate_actuals(raw, framework, employees, date_formats or ())
+        checked = (clean_actuals(raw, framework, employees)  # a file without a bad row needs no report
+                   or validate_actuals(raw, framework, employees, date_formats or ()))
         kept = hold_back_slices(checked, framework)
         validated = kept if skip_invalid else checked
         rejected = validated.rejected_count
@@ -191,9 +194,10 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
             raise RejectedRowsError(validated, importable=kept.valid_count,
                                     held_back=kept.rejected_count - checked.rejected_count)
         read, held_back = len(raw), rejected - checked.rejected_count
-        periods = scratch.frame(f"SELECT DISTINCT period FROM {validated.valid_table}")["period"]
+        periods = scratch.frame("SELECT DISTINCT label AS period FROM periods" if not rejected else  # all rows valid
+                                f"SELECT DISTINCT period FROM {validated.valid_table}")["period"]
         store = workspace_store(workspace)
-        built = build_missing(store, Path(workspace) / ACTUALS_CSV, framework, employees)  # the history first
+        built = build_missing(store, history, framework, employees)  # the history first
         # written from the scratch database itself; validation rejected every duplicate
         result = store.replace_from(scratch.con, validated.valid_table, unique=True)
         return ImportResult(
