@@ -220,7 +220,7 @@ def test_a_hostile_kpi_name_is_text_and_never_markup(sample_workspace: Path):
     data["kpis"] = [{**k, "name": HOSTILE, "description": HOSTILE, "owner": HOSTILE} if k["id"] == "win_rate" else k
                     for k in data["kpis"]]
     kpis.write_text(yaml.safe_dump(data, sort_keys=False))
-    opened = open_workspace(sample_workspace)
+    opened = gather(open_workspace(sample_workspace))
     page = passport_html(opened, "win_rate")
     assert "<script" not in page and "<a " not in page and "<img" not in page
     assert escape(HOSTILE) in page
