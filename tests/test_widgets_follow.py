@@ -197,3 +197,29 @@ def test_other_teams_errors_that_block_a_save_are_said(editor):
     status = html.unescape(panel.status.value)
     assert "Checks: 0 errors" in status and "other teams' roles have errors, which block a save" in status
     assert "Recruiter" not in panel.findings.value and "concern other teams" in panel.findings.value
+
+
+def test_a_table_higher_up_a_step_follows_saves_in_a_workshop_and_is_drawn_once_in_a_report(sample_workspace):
+    from kpi_workbook.steps import open_step
+    from kpi_workbook.widgets import StepPage
+
+    ctx = open_step(sample_workspace, "sales")
+    workshop, report = StepPage(ctx, interactive=True), StepPage(ctx, interactive=False)
+    drawn: list[tuple[str, int]] = []
+    for name, page in (("workshop", workshop), ("report", report)):
+        page.show(lambda framework, name=name: drawn.append((name, len(framework.objectives))) or "table")
+    count = len(ctx.framework.objectives)
+    assert drawn == [("workshop", count), ("report", count)] and report.editor is None
+    workshop.editor.add_objective("open_asia", "Open two offices in Asia", "financial")
+    assert workshop.editor.save().saved
+    assert drawn[-1] == ("workshop", count + 1) and len(drawn) == 3  # the report's table is not a live one
+
+
+def test_step_1_s_coverage_chart_names_objectives_by_title(sample_workspace):
+    from kpi_workbook.steps import open_step
+    from kpi_workbook.widgets import step_tables
+
+    ctx = open_step(sample_workspace, "sales")
+    _table, chart = step_tables.coverage(ctx)(ctx.framework)
+    labels = [label.get_text().removeprefix("↳ ") for label in chart.axes[0].get_yticklabels()]
+    assert sorted(labels) == sorted(o.title for o in ctx.framework.objectives)

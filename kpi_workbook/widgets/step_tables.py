@@ -32,8 +32,10 @@ def _titled(table: pd.DataFrame, framework: Framework, column: str = "role") -> 
 
 
 def _coverage(ctx: StepContext, framework: Framework) -> pd.DataFrame:
-    """Step 1's coverage of each objective by the scope's role KPIs."""
-    return strategic_goals.objective_coverage(framework, _roles(ctx, framework))
+    """Step 1's coverage of each objective by the scope's role KPIs, the roles said by their titles."""
+    found = strategic_goals.objective_coverage(framework, _roles(ctx, framework))
+    titles = {r.id: r.title for r in framework.roles}
+    return found.assign(roles=[", ".join(titles.get(r, r) for r in ids.split(", ") if r) for ids in found["roles"]])
 
 
 def _coverage_chart(coverage: pd.DataFrame, framework: Framework) -> object:
