@@ -156,9 +156,8 @@ step.flags_table(flags, ctx.framework)
 # %% [markdown]
 # ## Is the framework working?
 #
-# Whether the leading KPIs of this scope's roles lead the lagging KPIs they are meant to drive, whether their targets
-# are as hard as the rest of the organization's, and whether a KPI shows signs of being gamed: each tested on the
-# stored history, with its method in a sentence. The appendix has every test in detail.
+# Do the leading KPIs of these roles drive the lagging ones, are their targets as hard as elsewhere, does a KPI show
+# signs of being gamed? Each is tested on the stored history; the appendix has every test in detail.
 
 # %%
 evidence = step.scope_evidence(ctx)

@@ -24,12 +24,13 @@ from kpi_workbook.reports.units import EMPTY_TEXT, MINUS, level_text, score_text
 
 SETTLED = (LEADS, DOES_NOT_LEAD)  # verdicts the section names; pairs with no evidence yet are in the appendix
 VERDICT_ORDER = {LEADS: 0, DOES_NOT_LEAD: 1, NO_EVIDENCE: 2}
-CHECKS = {"bunching": "values bunch just past a band", "guardrail": "improves while its guardrail worsens",
+CHECKS = {"bunching": "values pile up just past a band", "guardrail": "improves while its guardrail worsens",
           "variance collapse": "spread across people collapsed after the targets were set"}
 METHODS = {
     "leading": "Method: for the people (or teams) measured on both KPIs, each period's change of the leading KPI is "
                "set against the change of the lagging KPI one to three periods later, beyond what moved everyone, "
-               "and compared with 999 shuffles of whose history is whose; the interval comes from re-drawing people.",
+               "and compared with 999 shuffles of whose history is whose; r is the correlation, from 0 (no link) to "
+               "1 (a perfect one), and its interval comes from re-drawing people.",
     "targets": "Method: every past value of a role's KPIs is checked against the role's current target, and a role "
                "or team is out of line when its share of values meeting target differs from the organization's by "
                "15 points or more and by more than chance.",
@@ -289,7 +290,7 @@ def pairs_table(evidence: ScopeEvidence, names: Names) -> ReportTable:
     shown = rows.assign(
         leading_name=rows["leading"].map(names.kpi), lagging_name=rows["lagging"].map(names.kpi),
         measured=[units_text(u, level) for u, level in zip(rows["units"], rows["level"], strict=True)],
-        size=[f"{_signed(r)} ({_signed(lo)} to {_signed(hi)})"
+        size=[f"{_signed(r)}\u00a0({_signed(lo)}\u00a0to\u00a0{_signed(hi)})"
               for r, lo, hi in zip(rows["r"], rows["low"], rows["high"], strict=True)],
         needs=[needs_text(r) for r in rows.to_dict("records")],
     )

@@ -1,6 +1,7 @@
 """Step 5, review: the report's first section (summary, each KPI's actual against its target, what needs attention,
-data quality) and the scorecards and flags as tables a manager reads (names, formats, RAG colours), built on
-`analysis.review` and step 4's verdicts on the targets (`analysis.targets`)."""
+data quality), the scorecards and flags as tables a manager reads (names, formats, RAG colours), and whether the
+framework works for the scope's roles and teams, built on `analysis.review`, step 4's verdicts on the targets
+(`analysis.targets`) and `analysis.evidence`."""
 
 from __future__ import annotations
 
