@@ -56,7 +56,7 @@ def passport(
     try:
         written = _write(open_workspace_option(workspace), kpi.strip(), out, all_kpis, pdf, seed)
     except KpiWorkbookError as exc:
-        fail(exc)
+        fail(str(exc))
     except OSError as exc:
         fail(f"{out}: cannot write the passport ({exc.strerror or exc}); nothing was written")
     if all_kpis:

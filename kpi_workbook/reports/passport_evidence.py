@@ -148,8 +148,8 @@ def gaming_checks(kpi: KpiDefinition, framework: Framework, evidence: Evidence |
     as_guardrail = [f for f in evidence.gaming if f.check == GUARDRAIL and f.kpi_id in guarded]
     unbunched = ("ranges are not tested" if kpi.polarity is Polarity.WITHIN_RANGE else "rated KPIs are not tested"
                  if kpi.measure_type is MeasureType.QUALITATIVE else "no role uses it" if not used else "")
-    pairs = [f"its guardrail is {namer.kpi(kpi.guardrail)}"] * bool(kpi.guardrail) + [
-        f"it is the guardrail of {', '.join(namer.kpi(k) for k in guarded)}"] * bool(guarded)
+    pairs = [f"its guardrail is {namer.kpi(kpi.guardrail)}"] if kpi.guardrail else []
+    pairs += [f"it is the guardrail of {', '.join(namer.kpi(k) for k in guarded)}"] if guarded else []
     since = evidence.since
 
     def words(finding: Finding) -> str:

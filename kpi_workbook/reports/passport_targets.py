@@ -60,8 +60,10 @@ def bands_words(row: Mapping[str, Any], unit: str, prefix: str = "") -> str:
     range 40 to 60 %, threshold range 30 to 70 %'; `prefix` 'current_' reads a suggestion row's current bands."""
     parts = [f"{name} {level_text(row[prefix + name], unit)}" for name in ("threshold", "target", "stretch")
              if _known(row.get(prefix + name))]
-    parts += [f"{name.replace('_', ' ')} {range_text(*row[prefix + name], unit)}"
-              for name in ("target_range", "threshold_range") if row.get(prefix + name) is not None]
+    for name in ("target_range", "threshold_range"):
+        if row.get(prefix + name) is not None:
+            low, high = row[prefix + name]
+            parts.append(f"{name.replace('_', ' ')} {range_text(low, high, unit)}")
     return ", ".join(parts) or NO_BANDS
 
 
