@@ -7,14 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kpi_workbook.cli.app import (
-    OutputFormat,
-    app,
-    echo_table,
-    fail,
-    open_workspace_option,
-    render_table,
-)
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, open_workspace_option, render_table
 from kpi_workbook.cli.options import DepartmentOption, PeriodOption, TeamOption, WorkspaceOption
 
 if TYPE_CHECKING:

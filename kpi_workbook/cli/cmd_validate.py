@@ -7,14 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import (
-    OutputFormat,
-    app,
-    echo_table,
-    fail,
-    open_workspace_option,
-    render_table,
-)
+from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, open_workspace_option, render_table
 from kpi_workbook.cli.options import WorkspaceOption
 from kpi_workbook.core.atomic_files import write_text_atomically
 

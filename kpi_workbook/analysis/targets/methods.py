@@ -87,14 +87,9 @@ class PeerOptions:
 
 
 @dataclass(frozen=True)
-class FixedOptions:
+class FixedOptions(Bands):
     """fixed: the given bands, judged on the observations of the last `window` periods."""
 
-    threshold: float | None = None
-    target: float | None = None
-    stretch: float | None = None
-    target_range: Range | None = None
-    threshold_range: Range | None = None
     window: int | None = None
 
 
