@@ -101,11 +101,12 @@ page.show(step_tables.evidence(ctx, evidence))
 # they would run into the hundreds, so each team's report has its own.
 
 # %% [markdown] tags=["workshop"]
-# Run this notebook per team (`kpi-workbook run --all-teams`), or chart any KPI with the live form below.
+# Run this notebook per team (`kpi-workbook run --all-teams`), or chart any KPI with the live form below. In a
+# workshop the charts are drawn when you press the button below, so that the step opens at once.
 
 # %%
 record(history_charts=len(targets.current(evidence)) if ctx.team else 0)
-page.show(step_tables.history_charts(ctx, evidence))
+page.show(step_tables.history_charts(ctx, evidence), on_demand="Show each KPI's history against its levels")
 
 # %% [markdown] tags=["workshop"]
 # ## Set weights and levels (live)

@@ -223,3 +223,16 @@ def test_step_1_s_coverage_chart_names_objectives_by_title(sample_workspace):
     _table, chart = step_tables.coverage(ctx)(ctx.framework)
     labels = [label.get_text().removeprefix("↳ ") for label in chart.axes[0].get_yticklabels()]
     assert sorted(labels) == sorted(o.title for o in ctx.framework.objectives)
+
+
+def test_charts_on_demand_are_drawn_when_asked_then_after_each_save(editor):
+    from kpi_workbook.widgets.live import on_demand
+
+    drawn: list[int] = []
+    box = on_demand(editor, lambda framework: drawn.append(len(framework.objectives)) or "charts", "Show the charts")
+    assert drawn == [] and box.children[0].description == "Show the charts"  # nothing drawn as the step opens
+    box.children[0].click()
+    count = len(editor.framework.objectives)
+    assert drawn == [count] and box.children[0].__class__.__name__ == "Output"
+    editor.add_objective("open_asia", "Open two offices in Asia", "financial")
+    assert editor.save().saved and drawn == [count, count + 1]

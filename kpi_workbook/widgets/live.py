@@ -10,6 +10,7 @@ from IPython.display import display
 from kpi_workbook.core.model import Framework
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.editing.observers import Event
+from kpi_workbook.widgets.common import button
 
 AFTER_SAVE = (Event.SAVED, Event.RELOADED)  # what the files hold: a table or chart of the saved framework
 ALWAYS = tuple(Event)  # the working copy, as it is typed
@@ -32,6 +33,16 @@ def redrawn(editor: FrameworkEditor, draw: Callable[[Framework], object], on: It
     editor.subscribe(show)
     show()
     return output
+
+
+def on_demand(editor: FrameworkEditor, draw: Callable[[Framework], object], label: str) -> w.VBox:
+    """A button labelled `label` that, when pressed, gives its place to `redrawn(editor, draw)`: for charts that
+    take long to draw and that a room does not need the moment a step opens."""
+    box = w.VBox(layout=w.Layout(width="100%"))
+    show = button(label, tooltip="draw them now; they are drawn again after each save")
+    show.on_click(lambda _button: setattr(box, "children", (redrawn(editor, draw),)))
+    box.children = (show,)
+    return box
 
 
 def beside(form: w.Widget, chart: w.Widget, chart_width: str = "760px") -> w.HBox:

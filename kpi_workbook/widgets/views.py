@@ -25,13 +25,14 @@ class StepPage:
         self.ctx = ctx
         self.editor: FrameworkEditor | None = FrameworkEditor(ctx.workspace) if interactive else None
 
-    def show(self, draw: Draw) -> None:
+    def show(self, draw: Draw, on_demand: str = "") -> None:
         """Display `draw(framework)` (a table, a chart, or several in a tuple): in a workshop as an output drawn
-        again after each save and reload, in a report once, from the files as opened."""
+        again after each save and reload (once a button labelled `on_demand` is pressed, when given), in a report
+        once, from the files as opened."""
         if self.editor is None:
             drawn = draw(self.ctx.framework)
             display(*(drawn if isinstance(drawn, tuple) else (drawn,)))
             return
-        from kpi_workbook.widgets.live import redrawn
+        from kpi_workbook.widgets import live
 
-        display(redrawn(self.editor, draw))
+        display(live.on_demand(self.editor, draw, on_demand) if on_demand else live.redrawn(self.editor, draw))
