@@ -239,3 +239,50 @@ def test_the_review_shows_each_role_kpis_actual_target_and_gap(run, folder, team
     for key, row in with_data.items():
         assert "—" not in (shown[key]["Actual"], shown[key]["Target"], shown[key]["Gap to target (− short of it)"])
         _check_row(shown[key], row)
+
+
+# --- the order of the review and the unit of scores ---------------------------------------------------------------
+
+INTRODUCTION = "After what a manager acts on"  # the first words of step 5's introduction, below the summary
+SCORE_CELL = re.compile(r"^(\d[\d,]*\.\d pts|—)$")  # one decimal and the unit, or a dash without a score
+
+
+def _text_of(html: Path) -> str:
+    """A page's visible text in order (no style or script), whitespace as single spaces."""
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", html.read_text(encoding="utf-8"), flags=re.DOTALL)
+    return " ".join(unicodedata.normalize("NFKC", re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@pytest.mark.parametrize("folder", [TEAM, DEPARTMENT_FOLDER])
+def test_the_review_opens_with_its_summary_and_tests_the_framework_before_the_appendices(run, folder):
+    html = run[1] / folder / "05_review.html"
+    text = _text_of(html)
+    main = text[text.index("Step 5 · Review Summary ·"):]  # the heading, then at once the summary box
+    order = ["Summary ·", "What needs attention", INTRODUCTION, "Scope:", "Flags and recommendations",
+             "Is the framework working?", "Do the leading KPIs lead?", "Are targets equally hard?", "Signs of gaming",
+             "Appendix: where the numbers come from", "Appendix: is the framework working?"]
+    positions = [main.index(part) for part in order]
+    assert positions == sorted(positions), dict(zip(order, positions, strict=True))
+
+
+@pytest.mark.parametrize("pack", ["customer_support", "department-commercial"])
+def test_page_one_of_a_pack_is_the_summary_and_the_introduction_follows_it(packs, pack):
+    text = _pdf_text(next(p for p in packs if p.stem == pack))
+    first = " ".join(unicodedata.normalize("NFKC", text.split("\f")[0]).split())
+    assert "Step 5 · Review" in first and "Summary ·" in first and INTRODUCTION not in first
+    assert re.search(r"Score \d+\.\d pts", first), "the score with its unit"
+    whole = " ".join(unicodedata.normalize("NFKC", text).split())
+    assert whole.index("Summary ·") < whole.index(INTRODUCTION) < whole.index("Is the framework working?")
+
+
+@pytest.mark.parametrize("folder", [TEAM, DEPARTMENT_FOLDER])
+def test_every_score_a_review_shows_has_one_decimal_and_its_unit(run, folder):
+    tables = _parsed(run[1] / folder / "05_review.html").tables
+    scores = [row[headers.index(h)] for headers, rows in tables for h in ("Score", "Median score") if h in headers
+              for row in rows if len(row) == len(headers)]
+    assert len(scores) >= 3 and [s for s in scores if not SCORE_CELL.match(s)] == []
+    text = _text_of(run[1] / folder / "05_review.html")
+    change = re.search(r"Score (\d+\.\d) pts .{0,40}?([▲▼►]) ([−+]\d+\.\d) pts from (\d{4}Q\d) \((\d+\.\d) pts\)", text)
+    assert change, "the summary's score, change and previous score in points"
+    score, _, moved, _, before = change.groups()
+    assert float(moved.replace("−", "-")) == pytest.approx(float(score) - float(before), abs=0.11)
