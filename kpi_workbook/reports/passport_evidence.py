@@ -90,8 +90,11 @@ def _lead_summary(kpi: KpiDefinition, evidence: Evidence, rows: tuple[LeadRow, .
     """What the KPI's pairs add up to: whom it is shown to lead or be led by, or that it leads or is led by none."""
     followers = [r.lagging for r in rows if r.verdict == LEADS and r.leading == kpi.name]
     drivers = [r.leading for r in rows if r.verdict == LEADS and r.lagging == kpi.name]
-    parts = [f"Shown on the stored history to lead {', '.join(followers)}."] * bool(followers)
-    parts += [f"Shown on the stored history to be led by {', '.join(drivers)}."] * bool(drivers)
+    parts = []
+    if followers:
+        parts.append(f"Shown on the stored history to lead {', '.join(followers)}.")
+    if drivers:
+        parts.append(f"Shown on the stored history to be led by {', '.join(drivers)}.")
     if kpi.id in evidence.leads.idle_leading:
         parts.append("A leading KPI that no lagging KPI is shown to follow yet.")
     if kpi.id in evidence.leads.undriven_lagging:
