@@ -206,6 +206,18 @@ def test_csv_and_json_output(cli, workspace):
     assert Code(record["code"]).meaning  # a registered code
 
 
+@pytest.mark.parametrize("output", ["json", "csv"])
+def test_an_unreadable_workspace_is_listed_with_codes_in_json_and_csv(cli, workspace, output):
+    _edit(workspace, ROLE, "  weight: 30", "  weight: [")
+    code, out, err = cli("validate", "-w", workspace, "--format", output)
+    assert code == 2 and "Traceback" not in err
+    frame = (pd.DataFrame(json.loads(out)) if output == "json"
+             else pd.read_csv(io.StringIO(out), keep_default_na=False))
+    assert list(frame.columns) == FINDING_COLUMNS and len(frame) >= 1
+    assert set(frame["severity"]) == {"error"} and frame["file"].str.contains("account_executive").any()
+    assert all(Code(c).meaning for c in frame["code"])  # every problem has a registered code
+
+
 def test_json_output_of_a_clean_workspace_is_an_empty_list(cli, workspace):
     code, out, _ = cli("validate", "-w", workspace, "--format", "json")
     assert (code, json.loads(out)) == (0, [])

@@ -7,13 +7,19 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import OutputFormat, app, echo_table, fail, open_workspace_option, render_table
+from kpi_workbook.cli.app import (
+    EXIT_UNREADABLE,
+    OutputFormat,
+    app,
+    echo_table,
+    fail,
+    open_workspace_option,
+    render_table,
+)
 from kpi_workbook.cli.options import WorkspaceOption
 from kpi_workbook.core.atomic_files import write_text_atomically
 
 EXIT_FINDINGS = 1
-
-
 
 
 @app.command()
@@ -28,9 +34,16 @@ def validate(
 ) -> None:
     """Check a workspace: SMART per KPI assignment, structure, coverage and balance of the framework."""
     from kpi_workbook.analysis.checks import check_workspace, findings_frame, format_findings, has_errors
+    from kpi_workbook.core.errors import InputError
 
-    opened = open_workspace_option(workspace)
-    findings = check_workspace(opened, connect=connect)
+    try:
+        opened = open_workspace_option(workspace)
+        findings = check_workspace(opened, connect=connect)
+    except InputError as exc:  # csv and json list an unreadable workspace's problems with their codes, too
+        if output is OutputFormat.TEXT:
+            raise
+        echo_table(render_table(findings_frame(exc.issues), output, str))
+        raise typer.Exit(EXIT_UNREADABLE) from None
     echo_table(render_table(findings_frame(findings), output, lambda: format_findings(findings)))
     if report is not None:
         try:

@@ -192,12 +192,14 @@ class _Run:
         """Put the KPI's columns on the output table `key`, and keep its values as operands of derived KPIs."""
         output = self.outputs.setdefault(key, _Output(table))
         value, reason = value.cast("float64"), reason.cast("string")
-        columns = {"v": value, "n": rows.cast("int64"), "r": reason,
-                   "l": self.assignments.left_out(table, kpi.id, kpi.measure.per).cast("string"),
-                   "t": self.assignments.team_has(table.team, kpi.id)} | ({} if exists is None else {"e": exists})
+        columns = {"value": value, "rows": rows.cast("int64"), "reason": reason,
+                   "left_out": self.assignments.left_out(table, kpi.id, kpi.measure.per).cast("string"),
+                   "team_has": self.assignments.team_has(table.team, kpi.id)}
+        columns |= {} if exists is None else {"exists": exists}
         named = {c: output.column(f"__k{index}_{c}", expr) for c, expr in columns.items()}
-        names = KpiColumns(kpi.id, source, self._hash(kpi), *(named[c] for c in ("v", "n", "r", "l", "t")),
-                           exists=named.get("e"), teams=self.assignments.teams_with(kpi.id))
+        names = KpiColumns(kpi.id, source, self._hash(kpi),
+                           *(named[c] for c in ("value", "rows", "reason", "left_out", "team_has")),
+                           exists=named.get("exists"), teams=self.assignments.teams_with(kpi.id))
         output.kpis.append((index, names))
         self.on_table[kpi.id] = (key, ibis.ifelse(reason.isnull(), value, ibis.null("float64")),
                                  reason.isnull() if exists is None else reason.isnull() & exists)
