@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from sample_reports import CHROMIUM, DEPARTMENT, sample_reports
 
 from kpi_workbook.analysis.scoring import roll_up, score_actuals
 from kpi_workbook.batch.records import ORGANIZATION_FOLDER
@@ -24,7 +25,6 @@ from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import load_framework
 from kpi_workbook.workspace.opener import open_workspace
 from kpi_workbook.workspace.scope import departments
-from tests.sample_reports import CHROMIUM, DEPARTMENT, sample_reports
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pypdf = pytest.importorskip("pypdf")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from kpi_workbook.analysis import review
+from kpi_workbook.reports.charts import scorecard_chart, trend_chart
 from kpi_workbook.reports.tables import STATUS_COLOURS, Col, ReportTable, count_text, styled
 from kpi_workbook.steps import review as review_step
 
@@ -104,3 +105,19 @@ def test_text_is_escaped():
 def test_an_unknown_column_names_the_columns_there_are():
     with pytest.raises(KeyError, match="has no column.*missing.*it has a"):
         styled(pd.DataFrame({"a": [1]}), {"missing": Col("Missing")})
+
+
+def test_charts_and_their_text_alternatives_give_scores_in_points(scored_sample):
+    """A score is plotted, labelled and described with its unit: one decimal and pts."""
+    *_, scores = scored_sample
+    roles = review.scorecard(scores, "2025Q4", "role")
+    labels = roles["team"].astype(str) + " " + roles["role"].astype(str)
+    fig = scorecard_chart(roles.assign(label=labels), label="label", title="Roles")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "score (pts)"
+    expected = ["no data" if status == "grey" else f"{score:.1f}\u00a0pts"
+                for score, status in zip(roles["score"], roles["status"].astype(str), strict=True)]
+    assert [t.get_text() for t in ax.texts] == expected
+    assert expected[0] in fig.alt and "the 100\u00a0pts target" in fig.alt
+    trend = trend_chart(review.trends(scores, "team"), group="team", title="Teams")
+    assert trend.axes[0].get_ylabel() == "weighted score (pts)" and " %" not in trend.alt
