@@ -67,7 +67,8 @@ def _periods(count: int) -> str:
 
 
 def _note(pair: PairResult) -> str:
-    more = [f"about {_periods(pair.periods_needed)} more of data needed"] if pair.periods_needed else []
+    needed = pair.periods_needed
+    more = [f"about {needed} more period{'s' * (needed != 1)} of data needed"] if needed else []
     return "; ".join([pair.note, *more] if pair.note else more)
 
 
