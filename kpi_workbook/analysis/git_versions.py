@@ -6,6 +6,7 @@ Reading a revision runs ``git archive`` on the workspace's folder (the files at 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import tarfile
@@ -58,8 +59,8 @@ def framework_at(revision: str, workspace: str | Path) -> Framework:
         try:
             return load_framework(Path(copy))  # the archive of a subfolder holds its files at the top
         except InputError as exc:
-            raise InputError([Problem(file=f"{revision}:{prefix}{Path(p.file).name if p.file else ''}",
-                                      message=p.message, entry=p.entry, field=p.field) for p in exc.problems]) from None
+            raise InputError([dataclasses.replace(p, file=f"{revision}:{prefix}{Path(p.file).name if p.file else ''}")
+                              for p in exc.problems]) from None
 
 
 def framework_part(path: str | Path, name: str) -> Framework:

@@ -218,18 +218,18 @@ class DaskExecutor:
         try:
             from distributed import Client
         except ImportError:
-            raise InputError(Problem(file="--executor", field="dask", message=(
+            raise InputError(Problem(option="--executor dask", message=(
                 "the dask executor needs the 'distributed' package: pip install 'kpi-workbook[dask]'"))) from None
         try:
             self.client = Client(self.scheduler, set_as_default=False)  # waits Dask's distributed.comm.timeouts.connect
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(Problem(file="--scheduler", field=self.scheduler, message=(
+            raise InputError(Problem(option=f"--scheduler {self.scheduler}", message=(
                 f"cannot reach the Dask scheduler: {exc}"))) from None
         try:
             self.client.wait_for_workers(1, timeout=self.worker_timeout)
         except TimeoutError:
             self.client.close()
-            raise InputError(Problem(file="--scheduler", field=self.scheduler, message=(
+            raise InputError(Problem(option=f"--scheduler {self.scheduler}", message=(
                 f"no Dask worker joined the scheduler {self.scheduler} within {self.worker_timeout:g} s "
                 f"(--worker-timeout or {DASK_WORKER_TIMEOUT_ENV})"))) from None
         return self
@@ -307,8 +307,8 @@ def make_executor(name: str, workers: int | None = None, scheduler: str = "",
     if name == "dask":
         address = scheduler or os.environ.get(DASK_SCHEDULER_ENV, "")
         if not address:
-            raise InputError(Problem(file="--scheduler", field="scheduler", message=(
+            raise InputError(Problem(option="--scheduler", message=(
                 f"the dask executor needs a scheduler address: --scheduler tcp://HOST:PORT or {DASK_SCHEDULER_ENV}")))
         return DaskExecutor(address, worker_timeout)
-    raise InputError(Problem(file="--executor", field="executor",
+    raise InputError(Problem(option="--executor",
                              message=f"unknown executor '{name}'. Valid: local, dask"))

@@ -48,7 +48,7 @@ def _alive(holder: dict) -> bool:
 
 def _refusal(path: Path, holder: dict) -> InputError:
     where = f" on {holder.get('host')}" if holder.get("host") != socket.gethostname() else ""
-    return InputError(Problem(file=str(path.parent), field="--out", message=(
+    return InputError(Problem(option=f"--out {path.parent}", message=(
         f"another kpi-workbook run (PID {holder['pid']}{where}, started {holder.get('started', '?')}) is writing "
         f"these reports; wait for it to finish or choose another --out (its lock: {path.name})")))
 

@@ -15,6 +15,7 @@ and in the repository's ``.gitattributes`` (``kpi-workbook diff --git-setup`` pr
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -40,7 +41,7 @@ WORKSPACE/roles/*.yaml diff=kpi-workbook
 def _located(problem: Problem, side: str, root: Path) -> Problem:
     """The problem with its file named inside its workspace and the side (old/new) it belongs to."""
     file = problem.file if problem.file.startswith(str(root)) else str(root / problem.file)
-    return Problem(file=f"{file} ({side})", message=problem.message, entry=problem.entry, field=problem.field)
+    return dataclasses.replace(problem, file=f"{file} ({side})")
 
 
 def _load(side: str, given: str, workspace: str, folders: bool) -> tuple[Framework, str]:

@@ -18,7 +18,7 @@ def span_of(first: str | None, last: str | None) -> tuple[dt.date, dt.date] | No
     start = parse_period(first or last).start
     end = parse_period(last or first).end
     if end < start:
-        raise InputError(Problem(file="--from/--to", message=f"{last} ends before {first} starts"))
+        raise InputError(Problem(option="--from/--to", message=f"{last} ends before {first} starts"))
     return start, end
 
 
@@ -26,7 +26,7 @@ def _definition(framework: Framework, kpi_id: str) -> KpiDefinition:
     kpi = framework.kpi(kpi_id)
     if kpi is None or kpi.measure is None:
         measured = ", ".join(k.id for k in framework.kpis if k.measure is not None) or "none"
-        raise InputError(Problem(file="--kpi", message=f"'{kpi_id}' is not a KPI with a measure (measured: "
+        raise InputError(Problem(option="--kpi", message=f"'{kpi_id}' is not a KPI with a measure (measured: "
                                                        f"{measured})"))
     return kpi
 
