@@ -59,6 +59,7 @@ test-latest:
 lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: setup-dev
 	$(BIN)/python benchmarks/bench_scoring.py

@@ -136,6 +136,7 @@ def test_the_wheel_carries_the_bundled_files_and_builds_and_installs_without_war
         f"kpi_workbook/notebooks/{name}" for name in STEP_NOTEBOOKS}
     assert len(STEP_NOTEBOOKS) == 5
     assert not [name for name in names if "__pycache__" in name or ".duckdb" in name]
+    assert "kpi_workbook/py.typed" in names  # type checkers of projects that use the package read its hints
     modules = {name for name in names if name.endswith(".py") and not name.startswith("kpi_workbook/notebooks/")}
     assert modules == {path.relative_to(CHECKOUT_DIR).as_posix() for path in PACKAGE_DIR.rglob("*.py")}
     for log in (installed.build_log, installed.install_log):
