@@ -660,3 +660,15 @@ def test_a_period_spelled_two_ways_goes_to_validation_which_imports_it(workspace
     path = write(tmp_path / "spellings.csv", HEADER, GOOD[0], GOOD[1].replace("2025Q1", "2025-Q1"))
     fast, validated, rejects = _validated_both_ways(path, workspace)
     assert fast is None and rejects == 0 and validated["period"].tolist() == ["2025Q1", "2025Q1"]
+
+
+WHITESPACE_CELLS = ["\u3000sales\u00a0", "\x85E1\u2028", "\u205fwin_rate\x1c", "\t24\u202f", "é\u2000", "\u1680é", "ü",
+                    " \u2029 ", "x\u0301", "\x1fa b\x0b", "\x7f", "\x84", "", "\U0001F469\u200d\U0001F467 "]
+
+
+@pytest.mark.parametrize("cell", WHITESPACE_CELLS, ids=[repr(c) for c in WHITESPACE_CELLS])
+def test_cells_lose_exactly_the_whitespace_python_strips(tmp_path, cell):
+    path = tmp_path / "cells.csv"
+    path.write_text(f"{HEADER}\n2025Q1,{cell},E1,{cell}x,{cell}\n", encoding="utf-8")
+    frame = read_actuals_file(path).frame
+    assert frame[["team", "kpi_id", "value"]].values.tolist() == [[cell.strip(), f"{cell}x".strip(), cell.strip()]]

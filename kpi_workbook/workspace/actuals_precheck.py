@@ -3,9 +3,8 @@ the row-by-row validation (see actuals_schema) and its report.
 
 The check is stricter than validation, never looser: it passes only a file whose every period reads as a period,
 whose every team, employee and KPI combination is one that counts by the rule of `workspace.assignments`, whose
-every value is plainly a finite number (actuals_schema.PLAIN_NUMBER) and whose keys are all different (by a hash of
-each key: equal hashes send the file to validation, which tells a duplicate from a collision). Any doubt, and
-validate_actuals runs as before: its rows, reasons and report stay the only word on a bad file.
+every value is plainly a finite number (actuals_schema.PLAIN_NUMBER) and whose keys each name a period once. Any
+doubt, and validate_actuals runs as before: its rows, reasons and report stay the only word on a bad file.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from kpi_workbook.workspace.assignments import TEAM_LEVEL, KpiHolders
 from kpi_workbook.workspace.scratch import Scratch, literal
 
 VALID_VIEW = "clean_valid"
+PERIOD_BITS = 62  # periods per bit set: a BIGINT's bits but the sign
 REJECTED_TABLE = "clean_rejected"
 
 
@@ -39,10 +39,10 @@ def clean_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFrame
     if renamed.any():  # as validation does first (then again, finding nothing left to rename)
         scratch.table("team_ids", pd.DataFrame({"team": teams[renamed], "id": ids[renamed]}))
         scratch.con.execute("UPDATE raw SET team = t.id FROM team_ids t WHERE raw.team = t.team")
-    if not _keys_count(scratch, framework, employees) or not _values_plain_and_keys_unique(scratch):
-        return None
     scratch.table("periods", pd.DataFrame({"period": periods, "label": table["label"].astype(str),
-                                           "start": table["start"].dt.date}))
+                                           "start": table["start"].dt.date, "number": range(len(periods))}))
+    if not _keys_count_once(scratch, framework, employees) or not _values_plain(scratch):
+        return None
     scratch.con.execute(f"""CREATE OR REPLACE VIEW {VALID_VIEW} AS
         SELECT r.id, r.row, p.label AS period, p.start AS period_start, r.team, r.employee_id, r.kpi_id,
                CAST(r.value AS DOUBLE) AS value
@@ -54,20 +54,28 @@ def clean_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFrame
                             rejected_table=REJECTED_TABLE)
 
 
-def _keys_count(scratch: Scratch, framework: Framework, employees: pd.DataFrame) -> bool:
-    """Whether every distinct team, employee, KPI (and no extra cell) of `raw` is a value that counts: a known team
-    and KPI, and a team-level value or a known employee of that team whose role holds the KPI."""
-    keys = scratch.frame("SELECT DISTINCT team, employee_id, kpi_id, extra FROM raw").astype(str)
+def _keys_count_once(scratch: Scratch, framework: Framework, employees: pd.DataFrame) -> bool:
+    """Whether every distinct team, employee, KPI (and no extra cell) of `raw` is a value that counts (a known team
+    and KPI, and a team-level value or a known employee of that team whose role holds the KPI) in no period twice.
+
+    One grouping by key finds both: per key and block of PERIOD_BITS periods, the rows are counted and their periods
+    set as bits of a number (the table `periods` numbers them); fewer bits than rows is a period given twice."""
+    keys = scratch.frame(f"""SELECT team, employee_id, kpi_id, extra, bool_or(rows <> periods) AS repeated FROM (
+            SELECT team, employee_id, kpi_id, extra, count(*) AS rows,
+                   bit_count(bit_or(1::BIGINT << (p.number % {PERIOD_BITS}))) AS periods
+            FROM raw JOIN periods p USING (period) GROUP BY team, employee_id, kpi_id, extra, p.number // {PERIOD_BITS})
+        GROUP BY ALL""")
+    if keys["repeated"].any():
+        return False
+    keys = keys.drop(columns="repeated").astype(str)
     holders = KpiHolders.of(framework, employees)
     known = (keys["team"].isin([t.id for t in framework.teams]) & keys["kpi_id"].isin([k.id for k in framework.kpis])
              & (keys["extra"] == "") & ((keys["employee_id"] == TEAM_LEVEL) | holders.knows(keys["employee_id"])))
     return bool(known.all() and holders.left_out(keys).isna().all())
 
 
-def _values_plain_and_keys_unique(scratch: Scratch) -> bool:
-    """Whether every value of `raw` is plainly a finite number and no two rows share period, team, employee and KPI
-    (no two keys hash alike)."""
+def _values_plain(scratch: Scratch) -> bool:
+    """Whether every distinct value of `raw` is plainly a finite number."""
     plain = f"regexp_full_match(value, {literal(PLAIN_NUMBER)}) AND isfinite(TRY_CAST(value AS DOUBLE))"
-    odd, repeated = scratch.con.execute(f"""SELECT count(*) FILTER (WHERE NOT coalesce({plain}, false)),
-        count(*) - count(DISTINCT hash(period, team, employee_id, kpi_id)) FROM raw""").fetchall()[0]
-    return odd == 0 and repeated == 0
+    return not scratch.value(f"SELECT count(*) FROM (SELECT DISTINCT value FROM raw) "
+                             f"WHERE NOT coalesce({plain}, false)")

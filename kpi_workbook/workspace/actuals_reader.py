@@ -18,8 +18,9 @@ import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.workspace import csv_scan
-from kpi_workbook.workspace.scratch import WHITESPACE, Scratch, literal, strip
+from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.source_paths import file_kind
+from kpi_workbook.workspace.sql_text import holds_text, stripped
 
 LONG_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 WIDE_ID_COLUMNS = ["period", "team", "employee_id"]
@@ -316,12 +317,12 @@ def _long_sql(names: list[str], layout: str, header: int, file: str, columns: Co
                                  message=f"column(s) named twice: {', '.join(duplicated)}"))
     fixed = {c: v for c, v in (columns.fixed or {}).items() if c not in given}
     source = {n: s for s, n in reversed(named)}
-    text = {c: strip(source[c]) if c in source else literal(strip_text(fixed.get(c, "")))
+    text = {c: stripped(source[c]) if c in source else literal(strip_text(fixed.get(c, "")))
             for c in [*LONG_COLUMNS, "extra"]}
     if layout == "long":
         own = [c for c in [*LONG_COLUMNS, "extra"] if c not in fixed]
         fields = ", ".join(f"{text[c]} AS {c}" for c in [*LONG_COLUMNS, "extra"])
-        kept = _any_text([source[c] for c in own if c in source]) if own else "true"
+        kept = holds_text([source[c] for c in own if c in source]) if own else "true"
         return (f"SELECT row AS id, row, 'value' AS \"column\", {fields} FROM cells WHERE {kept}")
     kpi_columns = [n for n in given if n not in {"extra", *WIDE_ID_COLUMNS, *WIDE_IGNORED}
                    and not n.startswith("unnamed_")]
@@ -332,19 +333,9 @@ def _long_sql(names: list[str], layout: str, header: int, file: str, columns: Co
     melted = (f"SELECT row, {ids}, unnest([{', '.join(literal(kpi_of[k]) for k in kpi_columns)}]) AS kpi_id, "
               f"unnest([{', '.join(source[k] for k in kpi_columns)}]) AS cell, "
               f"unnest(range({len(kpi_columns)})) AS position FROM cells")
-    filled = f"SELECT *, {strip('cell')} AS value FROM ({melted}) WHERE cell <> ''"  # most cells are empty
+    filled = f"SELECT *, {stripped('cell')} AS value FROM ({melted}) WHERE cell <> ''"  # most cells are empty
     return (f"SELECT row * {len(kpi_columns)} + position AS id, row, kpi_id AS \"column\", "
             f"{', '.join(LONG_COLUMNS)}, extra FROM ({filled}) WHERE value <> ''")
-
-
-def _any_text(cells: list[str]) -> str:
-    """SQL true when one of `cells` (columns of `cells`) holds more than whitespace: a first cell that begins with
-    text decides most rows, the others are joined and stripped once (rather than each stripped on its own)."""
-    if not cells:
-        return "false"
-    first, spaces, joined = cells[0], literal(WHITESPACE), f"concat({', '.join(cells)})"
-    return (f"CASE WHEN left({first}, 1) <> '' AND NOT contains({spaces}, left({first}, 1)) THEN true "
-            f"ELSE {strip(joined)} <> '' END")
 
 
 def strip_text(value: Any) -> str:

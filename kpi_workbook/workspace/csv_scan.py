@@ -22,8 +22,9 @@ import duckdb
 import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.workspace.scratch import Scratch, literal, strip
+from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.source_paths import has_glob_characters
+from kpi_workbook.workspace.sql_text import stripped
 
 SPARE_CELLS = 8  # room for cells beyond the header's width (they go to `extra`); a row filling it is read by Python
 BLOCK = 1 << 24
@@ -101,7 +102,7 @@ def _read_sql(path: Path, delimiter: str, skip: int, width: int, spare: int = SP
 
 def _extra(width: int) -> str:
     """SQL for the non-empty cells beyond the header's `width`, stripped and joined with ' | ' ('' for none)."""
-    spare = ", ".join(f"CASE WHEN c{i} <> '' THEN {strip(f'c{i}')} END" for i in range(width, width + SPARE_CELLS))
+    spare = ", ".join(f"CASE WHEN c{i} <> '' THEN {stripped(f'c{i}')} END" for i in range(width, width + SPARE_CELLS))
     return f"CASE WHEN c{width} IS NULL THEN '' ELSE concat_ws(' | ', {spare}) END"
 
 
