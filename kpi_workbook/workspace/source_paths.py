@@ -13,9 +13,11 @@ relative to the workspace; ``~`` is the home folder; each must be an existing fo
       file: /srv/exports/crm/opportunities.csv
       ...
 
-Anything else is refused before it is opened: a workspace copied from elsewhere cannot make kpi-workbook read
-`../../.ssh/id_rsa` or `/etc/passwd`. A file must also be a regular file; a folder, a named pipe (FIFO), a socket or
-a device is refused by its type, without opening it (opening a FIFO would wait for a writer forever).
+The workspace's own employees.csv and actuals.csv follow the same rule (a symlink may lead to an allowed folder,
+nowhere else). Anything else is refused before it is opened: a workspace copied from elsewhere cannot make
+kpi-workbook read `../../.ssh/id_rsa` or `/etc/passwd`. A file must also be a regular file; a folder, a named pipe
+(FIFO), a socket or a device is refused by its type, without opening it (opening a FIFO would wait for a writer
+forever).
 """
 
 from __future__ import annotations

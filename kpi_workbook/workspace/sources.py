@@ -25,7 +25,10 @@ A source is a file (CSV, Excel sheet, Parquet; its path relative to the workspac
       team_match: name
 
 A `file` must resolve (symlinks followed) inside the workspace, or inside a folder listed under a top-level
-``allowed_folders:`` (absolute or relative to the workspace), and be a regular file; see source_paths.
+``allowed_folders:`` (absolute or relative to the workspace), and be a regular file; see source_paths. The workspace's
+own employees.csv and actuals.csv follow the same rule (see workspace_file). A DuckDB database (a file or in memory)
+is read with DuckDB's file access turned off, so its `query:` or a view of it reads only the database's own tables
+(see database_tables).
 
 Reading is strict: a missing column, a column name used twice in the header, an unparseable or ambiguous date,
 text in a number column, an unknown team or employee, or an empty source is an error naming the file, row, column
