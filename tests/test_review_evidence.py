@@ -168,8 +168,11 @@ def test_targets_out_of_line_are_the_scope_s_flagged_roles_and_teams_with_their_
                f"{100 * row['organization']:.0f} %" in item
         assert ("easier" if row["direction"] == "easier" else "harder") in item
         for kpi, _, new in re.findall(r"(\w+): (\S+) → ([^;\s]+)", row["target_changes"]):
-            shown_new = re.search(rf"{re.escape(sample['kpis'][kpi])} \S+(?: \S+)? → ([\d,.]+)", item)
-            assert shown_new and float(shown_new[1].replace(",", "")) == pytest.approx(float(new), abs=0.006), item
+            shown_new = re.search(rf"{re.escape(sample['kpis'][kpi])} \S+(?: \S+)? → ([\d,]+)(\.\d+)?", item)
+            assert shown_new, item
+            places = len(shown_new[2] or ".") - 1  # the new level as shown, rounded to its decimals
+            value = float(shown_new[1].replace(",", "") + (shown_new[2] or ""))
+            assert value == pytest.approx(float(new), abs=0.5 * 10 ** -places + 1e-9), item
     assert any(p.startswith("Method:") for p in part["paragraphs"])
 
 

@@ -20,7 +20,7 @@ from kpi_workbook.analysis.evidence.gaming import Finding
 from kpi_workbook.analysis.evidence.leading import DOES_NOT_LEAD, LEADS, MIN_UNITS, NO_EVIDENCE
 from kpi_workbook.core.model import Framework, Role
 from kpi_workbook.reports.tables import REPORT_CSS, Col, ReportTable
-from kpi_workbook.reports.units import EMPTY_TEXT, MINUS, level_text, score_text
+from kpi_workbook.reports.units import EMPTY_TEXT, MINUS, decimals, score_text, value_text
 
 SETTLED = (LEADS, DOES_NOT_LEAD)  # verdicts the section names; pairs with no evidence yet are in the appendix
 VERDICT_ORDER = {LEADS: 0, DOES_NOT_LEAD: 1, NO_EVIDENCE: 2}
@@ -139,10 +139,13 @@ class Names:
         """Text with every KPI id in it replaced by the KPI's name."""
         return self._ids.sub(lambda m: self.kpis[m[1]], text) if self._ids else text
 
-    def level(self, kpi_id: str, value: float) -> str:
-        """A target level in the KPI's unit: '59.85 days', '9.09 EUR'."""
+    def change(self, kpi_id: str, old: float, new: float) -> str:
+        """A target's change in the KPI's unit, both levels with the decimals they need side by side: '45.0 days →
+        59.9 days', '300 → 341'."""
         kpi = self.framework.kpi(kpi_id)
-        return level_text(value, self.framework.unit_of(kpi) if kpi else "")
+        unit = self.framework.unit_of(kpi) if kpi else ""
+        places = decimals([old, new], unit)
+        return f"{value_text(old, unit, places)} → {value_text(new, unit, places)}"
 
 
 def _signed(value: float) -> str:
@@ -191,12 +194,11 @@ def pair_item(row: Mapping, names: Names) -> str:
 
 
 def changes_text(changes: str, names: Names) -> str:
-    """A flag's target changes with names and units: 'Days sales outstanding 45 days → 59.85 days; …'."""
+    """A flag's target changes with names and units: 'Days sales outstanding 45.0 days → 59.9 days; …'."""
     found = CHANGE.findall(changes or "")
     if not found:
         return names.text(changes or "")
-    return "; ".join(f"{names.kpi(kpi)} {names.level(kpi, float(old))} → {names.level(kpi, float(new))}"
-                     for kpi, old, new in found)
+    return "; ".join(f"{names.kpi(kpi)} {names.change(kpi, float(old), float(new))}" for kpi, old, new in found)
 
 
 def flag_item(row: Mapping, names: Names) -> str:
