@@ -91,7 +91,7 @@ def test_scorecard_chart_colours_bars_by_status(scored_sample, tmp_path):
         assert mcolors.to_hex(bar.get_facecolor()) == COLOURS[status]
     assert [t.get_text() for t in ax.get_yticklabels()] == person["kpi_name"].tolist()
     assert ax.lines[0].get_xdata()[0] == 100
-    assert ax.get_xlabel() == "score (%)"
+    assert ax.get_xlabel() == "score (pts)"
 
 
 def test_scorecard_chart_marks_missing_data(scored_sample, tmp_path):
@@ -119,7 +119,7 @@ def test_trend_chart_has_one_line_per_team_and_highlights_the_lowest_and_highest
     assert not {line.get_color() for line in ax.lines} & set(COLOURS.values()), "no status colour"
     assert all(team in fig.alt for team in teams) and fig.alt.startswith("Line chart Team scores from")
     assert [t.get_text() for t in ax.get_xticklabels()] == PERIODS
-    assert ax.get_ylabel() == "weighted score (%)"
+    assert ax.get_ylabel() == "weighted score (pts)"
 
 
 def test_history_chart_takes_a_suggestion_table_row(scored_sample, tmp_path):
