@@ -1,11 +1,14 @@
 """Links between reports only point to reports a run made: a real `kpi-workbook run` of the review alone (with its
 PDF pack) leaves no link to the steps it did not run, every href of every page it wrote (the reports, the pack's
 page, the index) resolves to a file or to an anchor of the page; a later run of step 1 turns the links between the
-two on, in both directions; and a link a page marks is shown again as soon as its file exists."""
+two on, in both directions; and a link a page marks is shown again as soon as its file exists. The same run asks
+for the KPI passports (`--passports`): the pack closes with those of the team's KPIs, and no others."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -78,8 +81,8 @@ def runs(tmp_path_factory, cli) -> Path:
     assert code == 0, stderr
     open_workspace(root).store()
     out = root.parent / "reports"
-    code, _, stderr = cli("run", "-w", root, "--team", TEAM, "--notebooks", "05", "--pdf", "--out", out,
-                          "--no-progress", timeout=600)
+    code, _, stderr = cli("run", "-w", root, "--team", TEAM, "--notebooks", "05", "--pdf", "--passports",
+                          "--out", out, "--no-progress", timeout=600)
     assert code == 0, stderr
     return root, next(p for p in out.iterdir() if p.is_dir())
 
@@ -117,3 +120,23 @@ def test_a_marked_link_is_hidden_without_its_file_and_shown_with_it(tmp_path):
     assert relink_page(page)
     assert _step_links(page) == ["../index.html", "01_strategic_goals.html", "01_strategic_goals.html"]
     assert not relink_page(page), "nothing to change the second time"
+
+
+def test_the_pack_closes_with_the_passports_of_the_teams_kpis_only(runs):
+    root, period_dir = runs
+    framework = open_workspace(root).framework
+    mine = {a.kpi for role in framework.roles if TEAM in role.teams for a in role.kpis}
+    assert mine, "the team's roles hold KPIs"
+    page = (period_dir / "pdf" / f"{TEAM}.html").read_text(encoding="utf-8")
+    assert page.count('id="kpi-passports"') == 1 and 'href="#kpi-passports"' in page  # in the contents, too
+    assert set(re.findall(r'id="passport-([a-z0-9_]+)"', page)) == mine
+    text = subprocess.run(["pdftotext", "-layout", period_dir / "pdf" / f"{TEAM}.pdf", "-"], capture_output=True,
+                          text=True, check=True).stdout
+    appendix = text[text.index("Appendix: KPI passports"):]
+    assert all(framework.kpi(kpi).name in appendix for kpi in mine)
+
+
+def test_passports_without_a_pdf_are_refused(cli, tmp_path):
+    code, _, stderr = cli("run", "-w", "sample", "--team", TEAM, "--passports", "--out", tmp_path / "out")
+    assert code == 2 and "--passports closes the PDF packs: give it with --pdf" in stderr
+    assert not (tmp_path / "out").exists()

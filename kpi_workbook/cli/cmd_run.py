@@ -73,6 +73,9 @@ def run(
                       "Chromium ($KPI_WORKBOOK_CHROMIUM, or chromium on the PATH).")] = False,
     people: Annotated[bool, typer.Option(
         "--people", help="Show each person's score and values in the review (left out by default).")] = False,
+    passports: Annotated[bool, typer.Option(
+        "--passports", help="With --pdf: close each scope's PDF with the KPI passports of its roles' KPIs (see "
+                            "kpi-workbook passport).")] = False,
 ) -> None:
     """Run the step notebooks for teams with papermill; write HTML reports and an index page.
 
@@ -88,14 +91,17 @@ def run(
         raise typer.BadParameter("give either --team or --all-teams, not both")
     if departments and all_departments:
         raise typer.BadParameter("give either --department or --all-departments, not both")
+    if passports and not pdf:
+        raise typer.BadParameter("--passports closes the PDF packs: give it with --pdf")
     if out.exists() and not out.is_dir():
         fail(f"{out}: is a file; --out names the folder for the reports")
     limits = {"cell_timeout": timeout, "notebook_timeout": notebook_timeout}
     try:
         from kpi_workbook.batch.runner import RunRequest, run_reports  # papermill and nbconvert load slowly
 
+        opened = open_workspace_option(workspace)
         request = RunRequest(
-            workspace=open_workspace_option(workspace), out=out, teams=teams, all_teams=all_teams,
+            workspace=opened, out=out, teams=teams, all_teams=all_teams,
             departments=departments, all_departments=all_departments, organization=organization,
             notebooks=_split([notebooks]), notebooks_dir=notebooks_dir, period=period, jobs=jobs,
             retry_failed=retry_failed, progress=progress, executor=executor, scheduler=scheduler, people=people,
@@ -121,8 +127,12 @@ def run(
         from kpi_workbook.batch.index import refresh_index
         from kpi_workbook.reports.pdf import print_run_packs  # Chromium is needed only for --pdf
 
-        # reports.pdf.Summary declares its sequences as plain (mutable, so invariant) attributes
-        echo_table(print_run_packs(summary, on_error=fail))  # type: ignore[arg-type]
+        appendix = None
+        if passports:
+            from kpi_workbook.batch.passport_appendix import passport_appendix
+
+            appendix = passport_appendix(opened)
+        echo_table(print_run_packs(summary, on_error=fail, appendix=appendix))
         refresh_index(summary.period_dir, summary.period)  # the index links the packs just printed
     if summary.failed:
         typer.echo(_failure_table(sorted(summary.failed, key=lambda r: r.key)), err=True)

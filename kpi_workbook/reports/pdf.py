@@ -83,9 +83,13 @@ def print_pdf(html: Path, pdf: Path, chromium: Path | None = None, timeout: floa
 
 
 def write_pack(notebooks: Sequence[Path], heading: ReportHeading, html: Path, pdf: Path | None = None,
-               chromium: Path | None = None) -> None:
-    """Write a scope's pack as one HTML page and, when `pdf` is given, print it there."""
+               chromium: Path | None = None, appendix: str = "") -> None:
+    """Write a scope's pack as one HTML page and, when `pdf` is given, print it there; `appendix` (HTML, such as
+    the scope's KPI passports) closes the pack."""
     pack = pack_notebook(notebooks)
+    if appendix:
+        output = nbformat.v4.new_output("display_data", data={"text/html": appendix})
+        pack.cells.append(nbformat.v4.new_code_cell(outputs=[output], id=f"cell-{len(pack.cells)}"))
     write_text_atomically(html, notebook_to_html(pack, heading, notebooks[0].parent))
     if pdf is not None:
         print_pdf(html, pdf, chromium)
@@ -94,15 +98,28 @@ def write_pack(notebooks: Sequence[Path], heading: ReportHeading, html: Path, pd
 class Run(Protocol):
     """What printing needs of a run record (batch.records.RunResult): whose it is, and its executed notebook."""
 
-    team_name: str
-    notebook: str
-    ipynb: str  # relative to the period folder
-    status: str
+    @property
+    def team_name(self) -> str:
+        """The scope's name."""
+
+    @property
+    def notebook(self) -> str:
+        """The step notebook's stem, e.g. 05_review."""
+
+    @property
+    def ipynb(self) -> str:
+        """The executed notebook, relative to the period folder."""
+
+    @property
+    def status(self) -> str:
+        """ok, failed or timed_out."""
 
 
-def print_packs(period_dir: Path, runs: Iterable[Run], period: str) -> list[Path]:
+def print_packs(period_dir: Path, runs: Iterable[Run], period: str,
+                appendix: Callable[[str], str] | None = None) -> list[Path]:
     """Print one pack per scope folder of a period (from its notebooks that ran without error) to
     <period>/pdf/<scope>.pdf, with the pack's HTML beside it; returns the PDFs. PdfError when one cannot be printed.
+    `appendix` gives the HTML that closes the pack of a scope folder (e.g. "sales", "_organization").
     """
     chromium = find_chromium()
     scopes: dict[str, list[Run]] = {}
@@ -119,7 +136,8 @@ def print_packs(period_dir: Path, runs: Iterable[Run], period: str) -> list[Path
         name = folder.lstrip("_")
         links = tuple((step_title(stem), f"../{by_stem[stem].ipynb.removesuffix('.ipynb')}.html") for stem in order)
         heading = ReportHeading(team=found[0].team_name, notebook="report", period=period, links=links, title="")
-        write_pack(notebooks, heading, out / f"{name}.html", out / f"{name}.pdf", chromium)
+        write_pack(notebooks, heading, out / f"{name}.html", out / f"{name}.pdf", chromium,
+                   appendix(folder) if appendix else "")
         printed.append(out / f"{name}.pdf")
     return printed
 
@@ -129,17 +147,25 @@ class Summary(Protocol):
 
     period: str
     period_dir: Path
-    results: Sequence[Run]
-    runs: Sequence[Run]
+
+    @property
+    def results(self) -> Sequence[Run]:
+        """The runs of this invocation."""
+
+    @property
+    def runs(self) -> Sequence[Run]:
+        """Every recorded run of the period."""
 
 
-def print_run_packs(summary: Summary, on_error: Callable[[str], object]) -> str:
-    """Print the packs of the scopes a batch run covered (all their recorded notebooks); returns a line saying
-    where they are. A PdfError goes to `on_error` (the command's way to fail with a message)."""
+def print_run_packs(summary: Summary, on_error: Callable[[str], object],
+                    appendix: Callable[[str], str] | None = None) -> str:
+    """Print the packs of the scopes a batch run covered (all their recorded notebooks), each closed by `appendix`
+    of its scope folder when given; returns a line saying where they are. A PdfError goes to `on_error` (the
+    command's way to fail with a message)."""
     folders = {Path(r.ipynb).parent for r in summary.results if r.ipynb}
     try:
         printed = print_packs(summary.period_dir, [r for r in summary.runs if Path(r.ipynb).parent in folders],
-                              summary.period or "undated")
+                              summary.period or "undated", appendix)
     except PdfError as exc:
         on_error(str(exc))
         return ""
