@@ -41,7 +41,7 @@ def test_the_workshop_keeps_commands_and_formulas_a_report_drops_them(report):
 
 def test_the_scope_line_names_the_workspace_only_in_the_workshop(report):
     ctx = open_step("sample", "sales")
-    assert "Workspace" not in mode.scope_line(ctx).data and "**Scope:** Sales (sales)" in mode.scope_line(ctx).data
+    assert "Workspace" not in mode.scope_line(ctx).data and "**Scope:** Sales · **Roles:**" in mode.scope_line(ctx).data
     mode.set_report_mode(False)
     assert mode.scope_line(ctx).data.startswith("**Workspace:** `sample")
 

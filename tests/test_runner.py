@@ -137,7 +137,7 @@ def test_runs_json_records_every_pair(main_run):
         assert run["duration"] > 0
         assert (main_run["period_dir"] / run["ipynb"]).is_file() and (main_run["period_dir"] / run["html"]).is_file()
     assert runs["", "01_people"]["html"] == f"{ORGANIZATION_FOLDER}/01_people.html"
-    assert runs["alpha", "01_people"]["team_name"] == "Alpha (alpha)"
+    assert runs["alpha", "01_people"]["team_name"] == "Alpha"
     assert runs["", "01_people"]["team_name"] == "Testing Ltd (whole organization)"
 
 

@@ -124,10 +124,10 @@ class Scope:
 
     @property
     def name(self) -> str:
-        """A readable name of what the scope covers, e.g. 'Sales (sales)' or 'Alderbrook (whole organization)'."""
+        """A readable name of what the scope covers, e.g. 'Sales', 'Commercial department' or 'Alderbrook (whole
+        organization)': names, as a report's reader knows them (a team's id is its folder's name)."""
         if self.kind is ScopeKind.TEAM:
-            team = self.framework.team(self.key)
-            return f"{team.name} ({team.id})"
+            return self.framework.team(self.key).name
         if self.kind is ScopeKind.DEPARTMENT:
             return f"{departments(self.framework)[self.key][0]} department"
         return f"{self.framework.metadata.organization} (whole organization)"
