@@ -14,9 +14,9 @@ from kpi_workbook.analysis.evidence.leading import LEADS as LEADS_VERDICT
 from kpi_workbook.analysis.evidence.leading import MEANINGFUL_R
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
-from kpi_workbook.workspace.files import ACTUALS_DB
+from kpi_workbook.workspace.files import ACTUALS_DB, load_framework
 from kpi_workbook.workspace.opener import open_workspace
-from kpi_workbook.workspace.sample import NEVER_MET_KPIS
+from kpi_workbook.workspace.sample import NEVER_MET_KPIS, generate_actuals, generate_employees, quarter_labels
 from kpi_workbook.workspace.sample_relations import BUNCHED, DRIFTS, LEADS, ROLE_OFFSETS
 
 
@@ -72,3 +72,25 @@ def test_the_planted_guardrail_pair_moving_apart_is_flagged_in_its_team_only(sam
         scopes = [f.scope for f in evidence.gaming if f.check == "guardrail" and f.kpi_id == improving]
         assert scopes == [f"team {team}"], "the role's other teams did not drift"
         assert role in {a.role for a in framework.assignments if a.kpi.kpi == improving}
+
+
+def test_the_plants_change_only_the_planted_assignments():
+    """The sample drawn again with the roles of the role plants renamed (so those plants do not apply) differs only
+    in those plants' assignments: every other draw stays as it was. (A planted lead follows its KPIs, whatever the
+    role is called, so it is in both draws.)"""
+    framework = load_framework(SAMPLE_ORG_DIR)
+    people = generate_employees(framework, 180, 42)
+    periods = quarter_labels("2024Q1", 8)
+    planted = ({(role, k.kpi) for role in ROLE_OFFSETS for k in framework.role(role).kpis} | set(BUNCHED)
+               | {(role, kpi) for (role, _), rates in DRIFTS.items() for kpi in rates})
+    hidden = {role: f"{role}_unplanted" for role, _ in planted}
+    renamed = framework.model_copy(update={"roles": [r.model_copy(update={"id": hidden.get(r.id, r.id)})
+                                                     for r in framework.roles]})
+    keys = ["period", "team", "employee_id", "kpi_id"]
+    with_plants = generate_actuals(framework, people, periods, 42).astype({k: str for k in keys})
+    without = generate_actuals(renamed, people.assign(role=people["role"].replace(hidden)), periods, 42)
+    both = with_plants.merge(without.astype({k: str for k in keys}), on=keys, suffixes=("", "_plain"),
+                             validate="one_to_one")
+    assert len(both) == len(with_plants) == len(without)
+    changed = both[both["value"] != both["value_plain"]].merge(people[["employee_id", "role"]], on="employee_id")
+    assert set(zip(changed["role"], changed["kpi_id"], strict=True)) == planted
