@@ -319,8 +319,7 @@ def test_employees_csv_symlinked_out_of_the_workspace_is_refused_unread(sample_w
     assert message.startswith("employees.csv: 'employees.csv' is outside the workspace")
     assert str(outside) in message and "allowed_folders" in message and SECRET not in message
     clean_exit_2(cli, "compute", sample_workspace, "employees.csv", OUTSIDE)
-    code, out, err = cli("validate", "-w", sample_workspace)  # a finding of the workspace's people
-    assert code != 0 and "employees.csv" in out and OUTSIDE in out and SECRET not in out + err, out + err
+    clean_exit_2(cli, "validate", sample_workspace, "employees.csv", OUTSIDE)  # unreadable, as a source's file is
 
 
 def test_employees_csv_symlinked_into_an_allowed_folder_is_read(sample_workspace, outside):

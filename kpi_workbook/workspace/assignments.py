@@ -37,7 +37,15 @@ def is_team_level(employee_ids: pd.Series) -> np.ndarray:
 
 
 def _pairs(left: Iterable[object], right: Iterable[object]) -> pd.MultiIndex:
-    return pd.MultiIndex.from_arrays([pd.Index(list(left), dtype=object), pd.Index(list(right), dtype=object)])
+    return pd.MultiIndex.from_arrays([_objects(left), _objects(right)])
+
+
+def _objects(values: Iterable[object]) -> pd.Index:
+    """An object index of `values`; a pandas column (Arrow-backed text included) is converted at once, not walked
+    value by value in Python."""
+    if isinstance(values, pd.Series | pd.Index):
+        return pd.Index(values.to_numpy(dtype=object), dtype=object)
+    return pd.Index(list(values), dtype=object)
 
 
 def _held(holders: dict[str, frozenset[str]]) -> pd.MultiIndex:

@@ -23,14 +23,6 @@ def literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def strip(expression: str) -> str:
-    """SQL for `expression` as stripped text, '' for NULL (as pandas' fillna('').astype(str).str.strip()); the
-    full trim runs only on cells that begin or end with whitespace (most do not, and it is slow)."""
-    spaces = literal(WHITESPACE)
-    return (f"CASE WHEN {expression} IS NULL THEN '' WHEN contains({spaces}, left({expression}, 1)) "
-            f"OR contains({spaces}, right({expression}, 1)) THEN trim({expression}, {spaces}) ELSE {expression} END")
-
-
 def remove_abandoned_folders(parent: Path) -> list[Path]:
     """Remove the scratch folders in `parent` whose import process is gone (killed before it could clean up)."""
     removed = []

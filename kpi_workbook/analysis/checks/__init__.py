@@ -23,6 +23,7 @@ from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.employees import employee_problems, read_employees
 from kpi_workbook.workspace.files import EMPLOYEES_FILE
 from kpi_workbook.workspace.opener import Workspace
+from kpi_workbook.workspace.source_paths import SourcePathError
 
 __all__ = [
     "FINDING_COLUMNS", "RULES", "Finding", "Rule", "Severity", "check_framework", "check_workspace",
@@ -57,6 +58,8 @@ def check_workspace(workspace: Workspace, connect: bool = False) -> list[Finding
     if (workspace.root / EMPLOYEES_FILE).exists():
         try:
             problems = employee_problems(read_employees(workspace.root), framework)
+        except SourcePathError:
+            raise  # a file the workspace may not read makes it unreadable (exit 2), as for sources
         except InputError as exc:
             problems = exc.problems
         findings += [_employee_finding(p) for p in problems]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ibis
 
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.workspace.database_tables import first_line
+from kpi_workbook.workspace.database_tables import reason as engine_reason
 from kpi_workbook.workspace.database_urls import scrub
 from kpi_workbook.workspace.sources import EMPLOYEE, SOURCES_FILE, SPAN_END, SPAN_START, TEAM, WHEN, ReadSource
 
@@ -34,7 +34,7 @@ def attributed(events: ReadSource, history: ReadSource) -> ReadSource:
     try:
         found = wrong.aggregate(__n=wrong.count()).to_pyarrow()["__n"][0].as_py()
     except Exception as exc:  # noqa: BLE001 - engines raise their own types; the message names both sources
-        said = scrub(first_line(exc), events.source.url or history.source.url or "")
+        said = scrub(engine_reason(exc), events.source.url or history.source.url or "")
         raise InputError(Problem(file=SOURCES_FILE, entry=f"source '{events.source.name}'", field="team_as_of",
                                  message=(f"cannot join it with the team history '{history.source.name}' ({said}): "
                                           "both must be files, or tables of one database; in a warehouse, join the "

@@ -32,7 +32,7 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Aggregate, At, Duration, Function, Measure, Per
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
-from kpi_workbook.workspace.database_tables import first_line
+from kpi_workbook.workspace.database_tables import reason as engine_reason
 from kpi_workbook.workspace.database_urls import scrub
 from kpi_workbook.workspace.scope import ScopeKind, departments
 from kpi_workbook.workspace.sources import TEAM, ReadSource, Source, definition_hash, load_sources, read_source
@@ -182,7 +182,7 @@ class _Run:
                 source = query.read.source
                 raise InputError(Problem(file=source.location, entry=f"source '{source.name}'", message=(
                     f"the engine could not compute {', '.join(sorted(query.kpis))}: "
-                    f"{scrub(first_line(exc), source.url or '')}"))) from None
+                    f"{scrub(engine_reason(exc), source.url or '')}"))) from None
 
     def _hash(self, kpi: KpiDefinition) -> str:
         return definition_hash(kpi, self.framework, self.sources)
