@@ -38,7 +38,7 @@ def redrawn(editor: FrameworkEditor, draw: Callable[[Framework], object], on: It
 def on_demand(editor: FrameworkEditor, draw: Callable[[Framework], object], label: str) -> w.VBox:
     """A button labelled `label` that, when pressed, gives its place to `redrawn(editor, draw)`: for charts that
     take long to draw and that a room does not need the moment a step opens."""
-    box = w.VBox(layout=w.Layout(width="100%"))
+    box = w.VBox(layout=w.Layout(width="100%", align_items="flex-start"))  # the button as wide as its label
     show = button(label, tooltip="draw them now; they are drawn again after each save")
     show.on_click(lambda _button: setattr(box, "children", (redrawn(editor, draw),)))
     box.children = (show,)
