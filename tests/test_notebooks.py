@@ -277,6 +277,7 @@ def test_records_are_plain_json_with_a_readable_line(tmp_path):
     assert bundle[RECORD_MIME] == {"team": "", "people": 3, "scores": {"sales": 99.5}, "ids": ["a", "b"]}
     assert bundle["text/plain"] == ("Key figures — team: (whole organization) · people: 3 · scores: sales 99.5 · "
                                     "ids: a, b")
+    assert bundle["text/html"] == "<span hidden></span>"  # a page (JupyterLab, Voilà) shows no debug-like line
     with pytest.raises(TypeError):
         record_bundle(when=object())
     nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "display_data", "data": record_bundle(n=1)},

@@ -15,7 +15,7 @@ import pytest
 from conftest import CLI_SCRIPT, cli_environment
 
 from kpi_workbook.core.errors import InputError
-from kpi_workbook.workspace.git_setup import BEGIN, END, merged_block, repository_settings, set_up_for_git
+from kpi_workbook.workspace.git_setup import BEGIN, END, merged_block, repository_settings
 
 BIN = Path(sys.executable).parent
 GIT_ENV = {"GIT_AUTHOR_NAME": "Reviewer", "GIT_AUTHOR_EMAIL": "r@example.org", "GIT_COMMITTER_NAME": "Reviewer",
@@ -178,6 +178,6 @@ def test_init_inside_another_repository_leaves_its_configuration_until_asked(tmp
     assert config.read_bytes() == before  # the enclosing project's .git/config, byte for byte
     assert f"inside the git repository {project.resolve()}" in made.stderr and "--git-setup" in made.stderr
     assert (workspace / ".gitattributes").is_file() and (workspace / ".gitignore").is_file()
-    asked = set_up_for_git(workspace, enclosing=True)  # what `notebooks --git-setup` asks for
-    assert asked.repository == project.resolve() and asked.written == ()
+    asked = _kpi("notebooks", "-w", workspace, "--git-setup", cwd=project)  # configured when asked for
+    assert asked.returncode == 0, asked.stderr
     assert _git(project, "config", "--local", "filter.nbstripout.required").strip() == "true"

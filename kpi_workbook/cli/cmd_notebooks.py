@@ -37,7 +37,7 @@ def notebooks(
         opened.require_writable()
         if repository_of(opened.root) is None:
             fail(f"{opened.root}: not in a git repository; run git init there first (or clone the repository)")
-        echo_git_setup(opened.root)
+        echo_git_setup(opened.root, enclosing=True)  # asked for: the repository holding the workspace, too
         return
     from kpi_workbook.steps.notebook_copies import copy_step_notebooks
 

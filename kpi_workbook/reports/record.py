@@ -37,11 +37,12 @@ def _readable(value: Any) -> str:
 
 
 def record_bundle(**values: Any) -> dict[str, Any]:
-    """The display bundle for key figures: JSON for machines and one readable line for people."""
+    """The display bundle for key figures: JSON for machines, one readable line (plain text: a console, a test's
+    output) and nothing visible on a page (JupyterLab and Voilà draw the HTML, an empty hidden element)."""
     data = _plain(values)
     json.dumps(data)  # fail here, in the notebook, if a value cannot be recorded
     text = " · ".join(f"{name.replace('_', ' ')}: {_readable(value)}" for name, value in data.items())
-    return {RECORD_MIME: data, "text/plain": f"Key figures — {text}"}
+    return {RECORD_MIME: data, "text/plain": f"Key figures — {text}", "text/html": "<span hidden></span>"}
 
 
 def record(**values: Any) -> None:
