@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
@@ -31,14 +31,10 @@ def _root() -> None:
 
 EXIT_UNREADABLE = 2
 
-WorkspaceOption = Annotated[str, typer.Option(
-    "--workspace", "-w", show_default=False,
-    help="Workspace folder (default: $KPI_WORKBOOK_WORKSPACE, else the current folder); 'sample' names the bundled "
-         "sample organization (read only).")]
-
 
 def open_workspace_option(given: str) -> Workspace:
-    """Open the workspace of a command's --workspace option (see WorkspaceOption); say so when it is the sample."""
+    """Open the workspace of a command's --workspace option (cli.options.WorkspaceOption); say so when it is the
+    sample."""
     from kpi_workbook.workspace.opener import open_workspace
 
     workspace = open_workspace(given)

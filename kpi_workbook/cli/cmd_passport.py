@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
+from kpi_workbook.cli.app import app, fail, open_workspace_option
+from kpi_workbook.cli.options import WorkspaceOption
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.opener import Workspace

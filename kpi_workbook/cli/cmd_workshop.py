@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from kpi_workbook.cli.app import WorkspaceOption, app, fail, open_workspace_option
+from kpi_workbook.cli.app import app, fail, open_workspace_option
 from kpi_workbook.cli.git_workspace import echo_git_setup
+from kpi_workbook.cli.options import WorkspaceOption
 from kpi_workbook.widgets.app_config import write_config
 
 if TYPE_CHECKING:

@@ -10,9 +10,12 @@ from typing import Annotated
 
 import typer
 
-from kpi_workbook.cli.app import WorkspaceOption
-
 __all__ = ["DepartmentOption", "PeriodOption", "TeamOption", "WorkspaceOption"]
+
+WorkspaceOption = Annotated[str, typer.Option(
+    "--workspace", "-w", show_default=False,
+    help="Workspace folder (default: $KPI_WORKBOOK_WORKSPACE, else the current folder); 'sample' names the bundled "
+         "sample organization (read only).")]
 
 TeamOption = Annotated[str, typer.Option("--team", show_default=False, help="Only this team, by id.")]
 DepartmentOption = Annotated[str, typer.Option(
