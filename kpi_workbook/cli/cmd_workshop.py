@@ -157,7 +157,7 @@ def workshop(
     if team:
         opened.scope(team=team)  # an unknown team is an error that lists the valid ones
     if as_app and find_spec("voila") is None:
-        fail("--app needs Voilà: install it with: pip install voila")
+        fail("--app needs Voilà: install it with: pip install 'kpi-workbook[app]' (or: pip install voila)")
     echo_git_setup(opened.root)
     copies = workshop_notebooks(opened, team)
     token = token or secrets.token_urlsafe(16)
