@@ -93,6 +93,13 @@ def test_a_leading_kpi_that_drives_its_lagging_kpi_two_periods_later_is_found_at
     assert evidence.undriven_lagging == ["churn"]
 
 
+def test_a_strong_relation_among_a_few_people_is_not_yet_called_a_lead():
+    framework, actuals, _ = _lead_case(people=6, periods=10, effect=1.5, seed=1)
+    pair = next(p for p in lead_evidence(framework, actuals).pairs if p.leading == "calls")
+    assert pair.relation.units == 6 and pair.relation.r > 0.5 and pair.q < LEAD_ALPHA  # strong, and significant
+    assert pair.verdict == NO_EVIDENCE and "only 6 people or teams" in pair.note
+
+
 def test_an_unrelated_pair_is_found_to_lead_at_the_stated_rate():
     """Over SEEDS independent histories the test says 'leads' about ALPHA (5 %) of the time; measured over 1000
     other seeds: 5.4 %."""

@@ -25,7 +25,8 @@ lagging KPI improve more than others 1, 2 or 3 periods later? The size is the co
 is strongest. To judge chance, shuffle which person's leading history goes with which person's lagging history
 (999 times) and count how often a relation as strong turns up at any lag: that share is p. The 95 % interval
 comes from re-drawing people with replacement (bootstrap). Over all pairs, p is adjusted for the number of pairs
-tested (Benjamini-Hochberg q). Verdicts: "leads" when q is below 5 % and r is positive; "does not lead" when
+tested (Benjamini-Hochberg q). Verdicts: "leads" when q is below 5 %, r is positive and at least 10 people (or
+teams) were compared (with fewer, a few people can make a chance relation look strong); "does not lead" when
 there are at least the pairs of changes needed to see r = 0.3 four times out of five (about 68) and the interval
 rules out r = 0.3 or more; otherwise "no evidence yet", with the periods still needed (at least those 68 pairs,
 and as many as it takes for the interval, narrowing with more data, to exclude 0 or 0.3).
@@ -34,6 +35,7 @@ and as many as it takes for the interval, narrowing with more data, to exclude 0
 ALPHA = 0.05
 MAX_LAG = 3
 MIN_UNITS = 3
+MIN_UNITS_TO_LEAD = 10  # people or teams compared before a relation is called a lead
 MEANINGFUL_R = 0.3
 POWER = 0.8
 PERMUTATIONS = 999
@@ -196,8 +198,12 @@ def _judged(pair: PairResult, q: float, needed: int) -> PairResult:
         return pair
     judged = {"leading": pair.leading, "lagging": pair.lagging, "declared": pair.declared, "level": pair.level,
               "relation": rel, "q": q}
-    if q < ALPHA and rel.r > 0:
+    if q < ALPHA and rel.r > 0 and rel.units >= MIN_UNITS_TO_LEAD:
         return PairResult(**judged, verdict=LEADS)
+    if q < ALPHA and rel.r > 0:
+        return PairResult(**judged, verdict=NO_EVIDENCE, note=(
+            f"a strong relation, but among only {rel.units} people or teams: at least {MIN_UNITS_TO_LEAD} are needed "
+            "before it is called a lead"))
     if rel.n >= needed and rel.high < MEANINGFUL_R:
         return PairResult(**judged, verdict=DOES_NOT_LEAD, note=f"r = {MEANINGFUL_R} or more is ruled out")
     note = (f"{rel.n} pairs of changes; about {needed} are needed to see r = {MEANINGFUL_R}" if rel.n < needed
