@@ -79,7 +79,7 @@ def test_design_findings_are_limited_to_the_roles(sample_workspace):
     everything = design_findings(fw)
     mine = design_findings(fw, [role])
     assert set(mine["role"]) == {"account_executive"}
-    assert "balance.weights" in set(mine["rule"])
+    assert "balance.weights" in set(mine["code"])
     assert len(everything) > len(mine)
     assert mine["severity"].astype(str).iloc[0] == "error"  # errors first
 

@@ -204,8 +204,6 @@ def responsibility_suggestions(framework: Framework, roles: Sequence[Role] | Non
 
 # --- the step's tables as a report shows them ---------------------------------------------------------------------
 
-SEVERITY_PALETTE = {"error": "red", "warning": "amber", "info": "grey"}
-
 
 def categories_report(categories: pd.DataFrame) -> ReportTable:
     """The KPI categories with their description, examples and guidance in full."""
@@ -247,7 +245,7 @@ def findings_report(findings: pd.DataFrame) -> ReportTable:
                             where=[" / ".join(p for p in (r, k, f) if p) for r, k, f in
                                    zip(findings["role"], findings["kpi"], findings["field"], strict=True)])
     return ReportTable(shown, {
-        "severity": Col("Severity", "severity"), "rule": Col("Rule"), "where": Col("Role / KPI / field"),
+        "severity": Col("Severity", "severity"), "code": Col("Code"), "where": Col("Role / KPI / field"),
         "message": Col("Finding"), "fix": Col("How to fix it"),
     }, noun=("finding", "findings"), empty="No findings: every role KPI passes the checks.", group_by="role")
 

@@ -20,8 +20,7 @@ __all__ = [
 Finding = Issue
 """A check result is an `Issue` whose code is the id of the rule that found it (see `checks.registry`)."""
 
-# ``rule`` repeats ``code`` for the tables that still name the column so (steps.kpi_design)
-FINDING_COLUMNS = [*ISSUE_COLUMNS[:2], "rule", *ISSUE_COLUMNS[2:]]
+FINDING_COLUMNS = ISSUE_COLUMNS
 _HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
 
 
@@ -38,8 +37,8 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     """One row per finding (FINDING_COLUMNS); ``severity`` is an ordered categorical (error < warning < info),
     ``row`` a nullable integer."""
-    frame = pd.DataFrame([asdict(f) | {"rule": f.code} for f in findings], columns=FINDING_COLUMNS)
-    frame[["code", "rule"]] = frame[["code", "rule"]].astype(object).map(str)
+    frame = pd.DataFrame([asdict(f) for f in findings], columns=FINDING_COLUMNS)
+    frame["code"] = frame["code"].astype(object).map(str)
     frame["row"] = frame["row"].astype("Int64")
     frame["severity"] = pd.Categorical(
         frame["severity"].astype(object).map(str), categories=[str(s) for s in SEVERITY_ORDER], ordered=True
