@@ -179,7 +179,7 @@ def test_index_links_every_report_with_its_status(main_run):
     assert all((period_dir / href).is_file() for href in page.hrefs())
     assert "7 ok, 1 failed, 0 timed out" in text
     assert "ZeroDivisionError: division by zero" in text
-    assert "Testing Ltd (whole organization)" in text and "Gamma (gamma)" in text
+    assert "Testing Ltd (whole organization)" in text and "Gamma" in text
 
 
 def test_reports_and_index_open_offline(main_run):
