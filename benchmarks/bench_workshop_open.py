@@ -1,16 +1,16 @@
 """Workshop open benchmark: seconds from the click to a usable step page in `kpi-workbook workshop --app`.
 
-A copy of the sample organization is served by `kpi-workbook workshop --app --team sales` (Voilà with a warmed
-kernel per notebook, see kpi_workbook/widgets/app_config.py), and Debian's Chromium (driven by Playwright) opens each
-step page in turn in a fresh tab, timing from the request to the first button of its forms. The floor is a trivial
-notebook in the same folder (one button, nothing imported but ipywidgets), opened the same way in the same run: the
-cost of Voilà, the page and the browser alone.
+A copy of the sample organization is served by `kpi-workbook workshop --app --team sales` (cold kernels, or with
+`--warm` a warmed kernel per notebook, see kpi_workbook/widgets/app_config.py), and Debian's Chromium (driven by
+Playwright) opens each step page in turn in a fresh tab, timing from the request to the first button of its forms.
+The floor is a trivial notebook in the same folder (one button, nothing imported but ipywidgets), opened the same
+way in the same run: the cost of Voilà, the page and the browser alone.
 
 After one warm-up round that is not counted, the rounds take the notebooks in turn, with a pause between opens so
 that Voilà can warm the next kernel of each. The script prints the load average, each step's median seconds to
 usable and its ratio to the floor's median, and whether the median meets the goal (3 s on a quiet machine).
 
-    .venv/bin/python benchmarks/bench_workshop_open.py [--repeat 5] [--pause 4]
+    .venv/bin/python benchmarks/bench_workshop_open.py [--repeat 5] [--pause 4] [--warm]
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_workshop(folder: Path, port: int, log: Path) -> subprocess.Popen:
+def start_workshop(folder: Path, port: int, log: Path, warm: bool) -> subprocess.Popen:
     """A workspace copy of the sample with its step notebooks and the floor, served as an app; the server."""
     workspace = folder / "ws"
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
@@ -64,7 +64,8 @@ def start_workshop(folder: Path, port: int, log: Path) -> subprocess.Popen:
     nbformat.write(floor_notebook(), workspace / "notebooks" / FLOOR)
     with log.open("w") as out:
         server = subprocess.Popen([str(CLI), "workshop", "-w", str(workspace), "--team", "sales", "--app",
-                                   "--no-browser", "--port", str(port), "--token", TOKEN],
+                                   "--no-browser", "--port", str(port), "--token", TOKEN,
+                                   *(["--warm"] if warm else [])],
                                   stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while "open: http" not in log.read_text():
@@ -105,10 +106,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="rounds counted (after one warm-up round)")
     parser.add_argument("--pause", type=float, default=4.0, help="seconds between two opens")
+    parser.add_argument("--warm", action="store_true", help="serve with warmed kernels (workshop --app --warm)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-workshop-"))
     port = free_port()
-    server = start_workshop(folder, port, folder / "server.log")
+    server = start_workshop(folder, port, folder / "server.log", args.warm)
     try:
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         times = measure(f"http://127.0.0.1:{port}", args.repeat, args.pause)

@@ -87,13 +87,15 @@ def test_a_port_in_use_is_refused(cli, sample_workspace):
     assert code == 2 and err.startswith(f"error: --port {port}: cannot listen on 127.0.0.1:{port}")
 
 
-def test_the_app_s_voila_configuration_warms_kernels_and_limits_every_cell_but_the_waiting_one(tmp_path):
+def test_the_app_s_voila_configuration_limits_every_cell_but_the_waiting_one_and_warms_kernels_on_request(tmp_path):
     from nbformat.v4 import new_code_cell
     from traitlets.config.loader import PyFileConfigLoader
 
     from kpi_workbook.widgets.app_config import CELL_SECONDS, write_config
 
-    config = PyFileConfigLoader("voila.py", path=str(write_config(tmp_path))).load_config()  # as Voilà reads it
+    cold = PyFileConfigLoader("voila.py", path=str(write_config(tmp_path))).load_config()  # as Voilà reads it
+    assert "preheat_kernel" not in cold.VoilaConfiguration and cold.VoilaExecutor.timeout_func is not None
+    config = PyFileConfigLoader("voila.py", path=str(write_config(tmp_path, warm=True))).load_config()
     assert config.VoilaConfiguration.preheat_kernel is True and config.VoilaConfiguration.default_pool_size == 1
     limit = config.VoilaExecutor.timeout_func
     assert limit(new_code_cell("ctx = open_step(workspace, team, period, department)")) is None

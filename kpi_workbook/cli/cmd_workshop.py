@@ -59,7 +59,7 @@ def workshop_notebooks(opened: Workspace, team: str) -> list[Path]:
 def server_command(folder: Path, port: int, token: str, as_app: bool, browser: bool,
                    as_root: bool = False, app_config: Path | None = None) -> list[str]:
     """The command that serves `folder` on 127.0.0.1:`port` with `token`: JupyterLab, or Voilà for `as_app`
-    (configured by the voila.py in `app_config`: warmed kernels and a time limit per cell, see
+    (configured by the voila.py in `app_config`: a time limit per cell, warmed kernels on request, see
     widgets.app_config).
 
     JupyterLab refuses to run as root unless told to (`as_root`); Voilà does not ask.
@@ -142,6 +142,9 @@ def workshop(
     token: Annotated[str, typer.Option(help="Token that the address must carry (default: a new random one).")]
     = "",
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a web browser.")] = True,
+    warm: Annotated[bool, typer.Option("--warm", help="With --app: keep a kernel warmed per step, so a step opens "
+                                       "in about 3 s on a quiet machine (a page opened while its kernel still "
+                                       "warms can wait much longer).")] = False,
 ) -> None:
     """Open the step notebooks on a workspace of your own, for one team, in JupyterLab or as a Voilà app.
 
@@ -169,5 +172,5 @@ def workshop(
     sys.stdout.flush()
     url = f"http://{HOST}:{number}/{'' if as_app else 'lab'}?token={token}"
     with tempfile.TemporaryDirectory(prefix="kpi-workbook-voila-") as scratch:
-        app_config = write_config(Path(scratch)) if as_app else None
+        app_config = write_config(Path(scratch), warm) if as_app else None
         serve(server_command(copies[0].parent, number, token, as_app, browser, as_root, app_config), url)

@@ -1,8 +1,11 @@
-"""How `kpi-workbook workshop --app` runs Voilà: a warmed kernel per step, and a time limit on each cell.
+"""How `kpi-workbook workshop --app` runs Voilà: a time limit on each cell and, with `--warm`, a warmed kernel per
+step.
 
-Voilà keeps a kernel warmed for each step notebook ahead of the click (its pre-heated kernels): the kernel imports
-the libraries, then waits in the cell that opens the workspace (`open_step`) until a page asks for it, so the files
-are read as they are when the page is opened and only the step's own work is left after the click.
+With `--warm`, Voilà keeps a kernel warmed for each step notebook ahead of the click (its pre-heated kernels): the
+kernel imports the libraries, then waits in the cell that opens the workspace (`open_step`) until a page asks for
+it, so the files are read as they are when the page is opened and only the step's own work is left after the click.
+It is off by default: on a busy machine a page opened while its kernel is still warming has been seen to wait for
+about two minutes, where a cold start takes 5-15 s.
 
 A reply lost between Voilà and a kernel shows as a time-out error in its cell instead of a page that never
 finishes. The cell that waits for the page has no limit, since a warmed kernel may wait there for hours.
@@ -20,7 +23,7 @@ CELL_SECONDS = 120  # far above the slowest cell on a busy machine (about 20 s),
 IDLE_SECONDS = 600
 WAITING_CALL = "open_step("  # the call that waits, in a warmed kernel, for the page to be asked for
 CONFIG_FILE = "voila.py"
-LOADER = "from kpi_workbook.widgets.app_config import configure\n\nconfigure(get_config())  # noqa: F821\n"
+LOADER = "from kpi_workbook.widgets.app_config import configure\n\nconfigure(get_config(), warm={warm})  # noqa: F821\n"
 
 
 def cell_time_limit(cell: dict) -> int | None:
@@ -29,10 +32,12 @@ def cell_time_limit(cell: dict) -> int | None:
     return None if WAITING_CALL in cell.get("source", "") else CELL_SECONDS
 
 
-def configure(config: Config) -> None:
-    """Set Voilà's options for a workshop in `config` (the configuration a Jupyter config file is given)."""
-    config.VoilaConfiguration.preheat_kernel = True
-    config.VoilaConfiguration.default_pool_size = 1
+def configure(config: Config, warm: bool = False) -> None:
+    """Set Voilà's options for a workshop in `config` (the configuration a Jupyter config file is given); `warm`
+    keeps a kernel warmed per step."""
+    if warm:
+        config.VoilaConfiguration.preheat_kernel = True
+        config.VoilaConfiguration.default_pool_size = 1
     config.VoilaExecutor.timeout_func = cell_time_limit
     config.VoilaExecutor.cell_timeout_instruction = "Reload the page to open the step again."
     # A closed page's kernel is shut down once idle for IDLE_SECONDS (Voilà's own shutdown on leaving a page is
@@ -42,8 +47,8 @@ def configure(config: Config) -> None:
     config.MappingKernelManager.cull_interval = IDLE_SECONDS // 10
 
 
-def write_config(folder: Path) -> Path:
+def write_config(folder: Path, warm: bool = False) -> Path:
     """Write the configuration file that makes Voilà call `configure` into `folder`; the folder, for Voilà's
     --Voila.config_file_paths."""
-    (folder / CONFIG_FILE).write_text(LOADER, encoding="utf-8")
+    (folder / CONFIG_FILE).write_text(LOADER.format(warm=bool(warm)), encoding="utf-8")
     return folder
