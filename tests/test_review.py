@@ -224,7 +224,7 @@ def workspace(tmp_path_factory):
 def test_cli_review_prints_scores_and_flags(workspace, cli):
     code, out, err = cli("review", "--workspace", workspace, "--period", LAST, "--team", "hr")
     assert code == 0, err
-    assert out.startswith(f"Review of {LAST} (People & Talent (hr))")
+    assert out.startswith(f"Review of {LAST} (People & Talent)\n")
     assert "never_met (warning)" in out and "hr/recruiter/time_to_hire" in out
     code, out, err = cli("review", "--workspace", workspace, "--period", LAST, "--format", "csv")
     assert code == 0, err
