@@ -25,11 +25,26 @@ ADDED = "Reviewed by the strategy team in the 2025 cycle."
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+CELL_SECONDS = 120  # far above the slowest cell of a step notebook on a busy machine
+
 def _run(*command: object, cwd: Path) -> subprocess.CompletedProcess:
     done = subprocess.run([str(c) for c in command], cwd=cwd, env=cli_environment(GIT_ENV), capture_output=True,
                           text=True)
     assert done.returncode == 0, f"{command}: {done.stderr}"
     return done
+
+
+def _papermill_in_place(notebook: str, workspace: Path) -> None:
+    """Run a step notebook in place with papermill. A cell without an answer within CELL_SECONDS (now and then a
+    kernel goes idle while its client still waits for the reply) fails the run, which is tried once more."""
+    command = [BIN / "papermill", notebook, notebook, "--cwd", "notebooks", "--kernel", "python3",
+               "--no-progress-bar", "--execution-timeout", CELL_SECONDS]
+    first = subprocess.run([str(c) for c in command], cwd=workspace, env=cli_environment(GIT_ENV),
+                           capture_output=True, text=True, timeout=3 * CELL_SECONDS)
+    if first.returncode != 0 and "timed out" in first.stderr.lower():
+        _run(*command, cwd=workspace)
+    else:
+        assert first.returncode == 0, first.stderr
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -62,8 +77,7 @@ def repo(tmp_path_factory) -> Path:
     made = _kpi("init", workspace, "--sample", cwd=root)
     assert "not in a git repository yet" in made.stderr and "--git-setup" in made.stderr
     _kpi("notebooks", "-w", workspace, cwd=root)
-    _run(BIN / "papermill", STEP, STEP, "--cwd", "notebooks", "--kernel", "python3", "--no-progress-bar",
-         cwd=workspace)
+    _papermill_in_place(STEP, workspace)
     _git(workspace, "init", "-q", "-b", "main")
     done = _kpi("notebooks", "-w", workspace, "--git-setup", cwd=root)
     assert f"configured git in {workspace.resolve()}" in done.stderr
