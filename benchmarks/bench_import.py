@@ -1,7 +1,7 @@
 """Import benchmark: `kpi-workbook import-actuals` of a large valid long-layout CSV against a plain DuckDB load.
 
 The workspace is a copy of the sample organization's framework with as many generated employees as the roles'
-KPI counts need to reach ``--rows`` values over ``--periods`` quarters (``kpi_workbook.workspace.sample``'s
+KPI counts need to reach ``--rows`` values over ``--periods`` quarters (``kpi_workbook.sample``'s
 generators; the CSV is written by DuckDB). Each run is a whole process: the import (into a workspace without a
 store) and the baseline, a hand-written DuckDB ``read_csv`` with typed columns inserted into a table of a new
 DuckDB file, take turns. The script prints the median wall time and peak resident memory of each (from the
@@ -27,8 +27,8 @@ import duckdb
 from child_process import run_child
 
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
 from kpi_workbook.workspace.files import EMPLOYEES_FILE, load_framework
-from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels
 
 GOAL_RATIO = 2.5
 GOAL_MB = 1024.0

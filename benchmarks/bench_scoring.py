@@ -1,7 +1,7 @@
 """Scoring benchmark: score_actuals + roll_up on ~10M actuals against a hand-written DuckDB SQL query.
 
 By default the data comes from the sample organization's framework and its generator
-(``kpi_workbook.workspace.sample.generate_employees`` / ``generate_actuals``), with as many employees as the roles'
+(``kpi_workbook.sample.generate_employees`` / ``generate_actuals``), with as many employees as the roles'
 KPI counts need to reach ``--rows`` (employees × assigned KPIs × periods). ``--source synthetic`` builds
 instead a framework whose roles each have 10 KPIs (all three polarities; one role has a team-level KPI),
 100,000 employees and 10 quarters, with 2 % of the person values missing. Both sides compute the weighted
@@ -157,8 +157,8 @@ def synthetic_data(framework: Framework, employees: int, periods: list[str], mis
 def sample_data(rows: int, periods: int) -> tuple[Framework, pd.DataFrame, pd.DataFrame]:
     """The sample organization's framework, with employees and actuals from its generator."""
     from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+    from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
     from kpi_workbook.workspace.files import load_framework
-    from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels
 
     framework = load_framework(SAMPLE_ORG_DIR)
     per_role = {r.id: len(r.kpis) for r in framework.roles}

@@ -129,8 +129,8 @@ def small_framework() -> Framework:
 def scored_sample():
     """The sample framework, 180 generated people, their 8 quarters of actuals (seed 42) and the scores."""
     from kpi_workbook.analysis.scoring import score_actuals
+    from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
     from kpi_workbook.workspace.files import load_framework
-    from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels
 
     framework = load_framework(SAMPLE_ORG_DIR)
     employees = generate_employees(framework, 180, 42)

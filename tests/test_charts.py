@@ -23,7 +23,7 @@ from kpi_workbook.reports.charts import (
     scorecard_chart,
     trend_chart,
 )
-from kpi_workbook.workspace.sample import quarter_labels
+from kpi_workbook.sample import quarter_labels
 
 PERIODS = quarter_labels("2024Q1", 8)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -9,10 +9,10 @@ import pytest
 from kpi_workbook.core.errors import InputError, UnknownTeamError
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Team
+from kpi_workbook.sample import write_sample
 from kpi_workbook.steps.context import open_step
 from kpi_workbook.workspace.employees import read_employees
 from kpi_workbook.workspace.files import load_framework, save_framework
-from kpi_workbook.workspace.sample import write_sample
 from kpi_workbook.workspace.scope import department_id, departments
 
 

@@ -14,8 +14,8 @@ from kpi_workbook.core.errors import InputError, UnknownTeamError
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.reports.excel import STATUS_FILLS, export_team, team_tables, write_csv, write_excel
 from kpi_workbook.reports.safe_cells import FORMULA_PREFIXES
+from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 from kpi_workbook.workspace.files import load_framework
-from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
 PERIODS = quarter_labels("2024Q1", 8)
 MALICIOUS = ['=HYPERLINK("http://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",

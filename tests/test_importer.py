@@ -19,12 +19,12 @@ from openpyxl.styles import Font
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Framework, KpiDefinition, Team
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
 from kpi_workbook.workspace.actuals_schema import PLAIN_NUMBER, RejectedRowsError
 from kpi_workbook.workspace.assignments import NOT_THE_ROLE, NOT_THE_TEAM, OTHER_TEAM, UNKNOWN_EMPLOYEE
 from kpi_workbook.workspace.files import ACTUALS_DB, load_framework, save_framework
 from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
-from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels
 from kpi_workbook.workspace.scratch import Scratch
 from kpi_workbook.workspace.store import DuckDBStore
 

@@ -19,8 +19,8 @@ from kpi_workbook.analysis.review import (
 )
 from kpi_workbook.analysis.scoring import roll_up, score_actuals, with_departments
 from kpi_workbook.core.errors import InputError
+from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 from kpi_workbook.workspace.files import load_framework
-from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
 PERIODS = quarter_labels("2024Q1", 8)
 LAST = PERIODS[-1]

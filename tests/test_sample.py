@@ -1,4 +1,4 @@
-"""The sample organization (data/sample_org) and its seeded generator (workspace.sample, `kpi-workbook sample`)."""
+"""The sample organization (data/sample_org) and its seeded generator (kpi_workbook.sample, `kpi-workbook sample`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from kpi_workbook.analysis.library import load_library
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Category, Frequency, Indicator, Perspective, Polarity
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
-from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB, EMPLOYEES_FILE, framework_files, load_framework
-from kpi_workbook.workspace.sample import (
+from kpi_workbook.sample.organization import (
     ACTUALS_COLUMNS,
     ALWAYS_EXCEEDED_KPIS,
     DISCONTINUED_KPIS,
@@ -28,6 +27,7 @@ from kpi_workbook.workspace.sample import (
     team_level_kpis,
     write_sample,
 )
+from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB, EMPLOYEES_FILE, framework_files, load_framework
 from kpi_workbook.workspace.sources import SOURCES_FILE
 
 TEAMS = ["sales", "marketing", "hr", "operations", "it", "finance", "customer_support", "product"]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.sample import write_sample
+from kpi_workbook.sample.exports import EXPORTS_DIR
 from kpi_workbook.workspace.files import ACTUALS_CSV, load_framework
-from kpi_workbook.workspace.sample import write_sample
-from kpi_workbook.workspace.sample_exports import EXPORTS_DIR
 from kpi_workbook.workspace.sources import SOURCES_FILE, load_sources
 from kpi_workbook.workspace.store import workspace_store
 

@@ -1,4 +1,4 @@
-"""The relations planted in the sample organization (workspace.sample_relations) are what `kpi-workbook evidence`
+"""The relations planted in the sample organization (sample.relations) are what `kpi-workbook evidence`
 finds on it: the leading KPI with its lag, the easier and harder roles, the bunching KPI and the guardrail pair."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from kpi_workbook.analysis.evidence.leading import LEADS as LEADS_VERDICT
 from kpi_workbook.analysis.evidence.leading import MEANINGFUL_R
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.sample.organization import NEVER_MET_KPIS, generate_actuals, generate_employees, quarter_labels
+from kpi_workbook.sample.relations import BUNCHED, DRIFTS, LEADS, ROLE_OFFSETS
 from kpi_workbook.workspace.files import ACTUALS_DB, load_framework
 from kpi_workbook.workspace.opener import open_workspace
-from kpi_workbook.workspace.sample import NEVER_MET_KPIS, generate_actuals, generate_employees, quarter_labels
-from kpi_workbook.workspace.sample_relations import BUNCHED, DRIFTS, LEADS, ROLE_OFFSETS
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ import pytest
 
 from kpi_workbook.analysis.measures import compute
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.sample import quarter_labels
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import ACTUALS_CSV, load_framework
-from kpi_workbook.workspace.sample import quarter_labels
 from kpi_workbook.workspace.sources import load_sources
 
 PEOPLE = ["headcount", "turnover_rate", "voluntary_turnover_rate_t12m", "absenteeism_rate", "training_hours_per_fte"]

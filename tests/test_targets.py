@@ -29,8 +29,8 @@ from kpi_workbook.analysis.targets import (
 from kpi_workbook.analysis.targets.methods import METHOD_REGISTRY, TrendOptions
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
+from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 from kpi_workbook.workspace.files import load_framework
-from kpi_workbook.workspace.sample import generate_actuals, generate_employees, quarter_labels, write_sample
 
 PERIODS = quarter_labels("2024Q1", 8)
 PERIOD_VALUES = [10.0, 12.0, 13.0, 15.0, 16.0, 18.0, 19.0, 21.0]  # one value per period, rising

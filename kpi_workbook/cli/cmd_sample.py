@@ -23,7 +23,7 @@ def sample(
     force: Annotated[bool, typer.Option("--force", help="Write into a folder that is not empty.")] = False,
 ) -> None:
     """Generate a sample workspace: the template framework plus employees.csv and actuals.csv (seeded)."""
-    from kpi_workbook.workspace.sample import quarter_labels, write_sample
+    from kpi_workbook.sample import quarter_labels, write_sample
 
     if out.exists() and not out.is_dir():
         fail(f"{out}: exists and is not a folder")

@@ -5,7 +5,7 @@ level (for ``within_range`` KPIs: signed distance from the middle of the target 
 value mixes the assignment's level and trend, the employee's skill, the team's season and noise, and is then
 rounded to the precision of its unit and clipped to the unit's valid range. A few KPIs of the sample
 organization are given deliberate patterns (always exceeded, never met, flat, discontinued, team-level) so that
-target setting and the review have something to find, and relations between KPIs and roles (sample_relations) so
+target setting and the review have something to find, and relations between KPIs and roles (sample.relations) so
 that the evidence that the framework works has something to find.
 """
 
@@ -27,6 +27,8 @@ from kpi_workbook.core.measures import Per
 from kpi_workbook.core.model import Category, Framework, Frequency, KpiDefinition, MeasureType, Polarity, Role, RoleKpi
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.core.periods import PeriodError, parse_period
+from kpi_workbook.sample.exports import EXPORTS_DIR, generate_exports, sources_yaml
+from kpi_workbook.sample.relations import Planter
 from kpi_workbook.workspace.employees import EMPLOYEE_COLUMNS, employee_problems
 from kpi_workbook.workspace.files import (
     ACTUALS_CSV,
@@ -36,8 +38,6 @@ from kpi_workbook.workspace.files import (
     framework_files,
     load_framework,
 )
-from kpi_workbook.workspace.sample_exports import EXPORTS_DIR, generate_exports, sources_yaml
-from kpi_workbook.workspace.sample_relations import Planter
 from kpi_workbook.workspace.sources import SOURCES_FILE
 
 ACTUALS_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
@@ -278,7 +278,7 @@ def _assignment_block(kpi: KpiDefinition, scale: _Scale, teams: np.ndarray, skil
                       codes: np.ndarray, season: np.ndarray, rng: np.random.Generator,
                       team_level: bool, plant: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, ...]:
     """Rows of one assignment as arrays (period, team, employee code, value); codes are -1 for team-level rows.
-    `plant` adds the planted relations (sample_relations) to the performance of a regular person-level KPI with
+    `plant` adds the planted relations (sample.relations) to the performance of a regular person-level KPI with
     a target (band units of a range measure distance from its middle, not how good a value is)."""
     z = _band_units(kpi, teams, skill, season, rng, team_level)
     regular = kpi.id not in ALWAYS_EXCEEDED_KPIS | NEVER_MET_KPIS | FLAT_KPIS
@@ -409,7 +409,7 @@ def write_sample(out_dir: str | Path, employees: int = 180, periods: int = 8, se
     """Write a sample workspace: the template's framework files, generated employees.csv, the raw exports of its
     systems under exports/ with the sources.yaml that declares them, and actuals.csv.
 
-    The actuals of the KPIs the exports measure are the values their records give (see sample_exports), so that
+    The actuals of the KPIs the exports measure are the values their records give (see sample.exports), so that
     `kpi-workbook compute` reproduces them. `employees` people and `periods` quarters from `first_period`; the same
     arguments give byte-identical files. All files are written to temporaries first and renamed into place
     together; an existing actuals store in `out_dir` is removed, since it would no longer match actuals.csv.

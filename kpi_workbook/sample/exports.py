@@ -1,7 +1,7 @@
 """Raw exports of the sample organization's systems (CRM, HRIS, recruiting, help desk, deployments, time tracking,
 learning), seeded.
 
-The records are drawn around the actual values `sample.generate_actuals` gave the KPIs they measure, and those
+The records are drawn around the actual values `organization.generate_actuals` gave the KPIs they measure, and those
 KPIs' actuals are then replaced by what the records give (the answer of each KPI's `measure` in kpis.yaml), so
 that `kpi-workbook compute` on the sample reproduces its actuals.csv exactly. Durations are whole days, whole
 minutes or quarter hours, medians are taken over odd counts, FTE are 1, 0.75 or 0.5 and training hours whole or
