@@ -342,7 +342,7 @@ CASES = [
          ("employees.csv", "row 3", "employee_id", "duplicate")),
     Case("employees.csv not UTF-8", (write("employees.csv", "employee_id,name,team,role\nE1,Jos\xe9,sales,"
                                                             "account_executive\n".encode("latin-1")),),
-         FINDINGS, ("employees.csv", "cannot be read")),
+         FINDINGS, ("employees.csv", "not UTF-8")),
     # --- import-actuals
     Case("actuals: unknown KPI", (), REJECTED, ("actuals.csv", "row 2", "kpi_id"),
          actuals=HEADER + "2025Q1,sales,E00003,happiness,1\n"),

@@ -17,6 +17,7 @@ import pytest
 from openpyxl.styles import Font
 
 from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework, KpiDefinition, Team
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
@@ -283,8 +284,9 @@ def test_wide_layout_gives_one_error_per_unknown_column_not_per_cell(workspace, 
     with pytest.raises(InputError) as caught:
         import_actuals(path, workspace, layout="wide")
     problems = caught.value.problems
-    assert [(p.file, p.entry, p.field) for p in problems] == [
-        ("wide.csv", "row 1", "nps_typo"), ("wide.csv", "row 1", "Head count"), ("wide.csv", "row 1", "notes")]
+    assert [(p.file, p.row, p.field, p.code) for p in problems] == [
+        ("wide.csv", 1, "nps_typo", Code.INPUT_HEADER), ("wide.csv", 1, "Head count", Code.INPUT_HEADER),
+        ("wide.csv", 1, "notes", Code.INPUT_HEADER)]
     assert "closest KPI ids: nps" in problems[0].message and "--ignore 'notes'" in problems[2].message
     assert not (workspace / ACTUALS_DB).exists()
 
@@ -435,17 +437,39 @@ def test_excel_without_a_findable_header_asks_for_header_row(workspace, tmp_path
         import_actuals(path, workspace, sheet="Data")
 
 
-def test_unreadable_files_raise_input_errors(workspace, tmp_path):
+def _raised(path: Path, workspace: Path, **options: object) -> InputError:
+    with pytest.raises(InputError) as caught:
+        import_actuals(path, workspace, **options)
+    return caught.value
+
+
+def test_unreadable_files_raise_input_errors_coded_by_what_is_wrong(workspace, tmp_path):
     (tmp_path / "fake.xlsx").write_bytes(b"not a zip file")
-    with pytest.raises(InputError, match="fake.xlsx: cannot be read as an Excel workbook"):
-        import_actuals(tmp_path / "fake.xlsx", workspace)
+    (tmp_path / "old.xls").write_bytes(b"not a zip file")
     (tmp_path / "latin.csv").write_bytes((HEADER + "\n2025Q1,sales,Jos\xe9,win_rate,1\n").encode("latin-1"))
-    with pytest.raises(InputError, match="latin.csv: not UTF-8 text"):
-        import_actuals(tmp_path / "latin.csv", workspace)
-    with pytest.raises(InputError, match="file not found"):
-        import_actuals(tmp_path / "absent.csv", workspace)
-    with pytest.raises(InputError, match="no data rows below the header"):
-        import_actuals(write(tmp_path / "empty.csv", HEADER), workspace)
+    cases = [
+        (tmp_path / "fake.xlsx", {}, "fake.xlsx: cannot be read as an Excel workbook", Code.INPUT_NOT_A_WORKBOOK),
+        (tmp_path / "old.xls", {}, "old.xls: old .xls workbooks are not supported", Code.INPUT_NOT_A_WORKBOOK),
+        (tmp_path / "latin.csv", {}, "latin.csv: not UTF-8 text", Code.INPUT_ENCODING),
+        (tmp_path / "absent.csv", {}, "file not found", Code.INPUT_NOT_FOUND),
+        (tmp_path, {}, "not a regular file but a folder", Code.INPUT_UNREADABLE),
+        (write(tmp_path / "empty.csv", HEADER), {}, "no data rows below the header", Code.INPUT_EMPTY),
+        (write(tmp_path / "short.csv", "period,team", "2025Q1,sales"), {}, "no header row with the columns",
+         Code.INPUT_HEADER),
+        (write(tmp_path / "twice.csv", HEADER + ",value", *GOOD), {}, "column(s) named twice: value",
+         Code.INPUT_HEADER),
+        (write(tmp_path / "far.csv", HEADER, *GOOD), {"header_row": 40}, "row 40 is not in the file",
+         Code.INPUT_HEADER),
+    ]
+    for path, options, message, code in cases:
+        error = _raised(path, workspace, **options)
+        assert message in str(error) and [p.code for p in error.problems] == [code], (path, str(error))
+
+
+def test_a_header_row_without_a_column_names_its_row(workspace, tmp_path):
+    [problem] = _raised(write(tmp_path / "q.csv", "period,team,employee_id,kpi_id", "2025Q1,sales,E1,win_rate"),
+                        workspace, header_row=1).problems
+    assert (problem.row, problem.field, problem.code) == (1, "header", Code.INPUT_HEADER)
 
 
 def test_cli_exit_codes_and_messages(workspace, tmp_path, cli):
@@ -475,8 +499,9 @@ def test_cli_exit_codes_and_messages(workspace, tmp_path, cli):
 def test_a_huge_cell_anywhere_gives_a_clean_error(workspace, tmp_path, row):
     lines = [HEADER, *["2025Q1,sales,E1,win_rate,24"] * 40]
     lines[row - 1] = "2025Q1,sales,E1,win_rate,\"" + "9" * 200_000 + "\""
-    with pytest.raises(InputError, match="cannot be read as CSV: field larger than field limit"):
-        import_actuals(write(tmp_path / "huge.csv", *lines), workspace)
+    [problem] = _raised(write(tmp_path / "huge.csv", *lines), workspace).problems
+    assert "cannot be read as CSV: field larger than field limit" in problem.message
+    assert (problem.file, problem.row, problem.code) == ("huge.csv", row, Code.INPUT_NOT_CSV)
 
 
 def test_rejects_never_land_on_a_folder_or_a_workspace_file(workspace, tmp_path):

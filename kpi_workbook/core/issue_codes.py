@@ -43,6 +43,12 @@ class Code(StrEnum):
     INPUT_UNKNOWN_DEPARTMENT = "input.unknown_department", "a department that no team of teams.yaml names"
     INPUT_UNKNOWN_PERIOD = "input.unknown_period", "a period for which the workspace holds no actuals"
     INPUT_REJECTED_ROW = "input.rejected_row", "a row of an actuals file fails validation; nothing was imported"
+    INPUT_ENCODING = "input.encoding", "a CSV file is not UTF-8 text (save it as 'CSV UTF-8')"
+    INPUT_NOT_CSV = "input.not_csv", "a CSV file's text is not CSV (e.g. a cell over the field limit, a row too wide)"
+    INPUT_NOT_A_WORKBOOK = "input.not_a_workbook", "an Excel file is not an .xlsx workbook (or is an old .xls one)"
+    INPUT_SHEET = "input.sheet", "an Excel workbook has no sheet of the name given"
+    INPUT_HEADER = "input.header", "a table lacks a column it needs, names one twice, or has no header row"
+    INPUT_EMPTY = "input.empty", "a file or source holds no rows below its header, or no header at all"
     OPTION_INVALID = "option.invalid", "the value of a command-line option cannot be used"
 
     # --- runs ------------------------------------------------------------------------------------------------

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import difflib
-import io
-import itertools
 import re
-import zipfile
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,10 +12,10 @@ from typing import Any
 import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.workspace import csv_scan
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.workspace.scratch import Scratch, literal
-from kpi_workbook.workspace.source_paths import file_kind
 from kpi_workbook.workspace.sql_text import holds_text, stripped
+from kpi_workbook.workspace.tabular import read_cells
 
 LONG_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 WIDE_ID_COLUMNS = ["period", "team", "employee_id"]
@@ -31,9 +26,7 @@ EMPTY_TEXT = ", ".join(f"'' AS {c}" for c in ['"column"', *LONG_COLUMNS, "extra"
 LAYOUTS = ("long", "wide")
 ALIASES = {"employee": "employee_id", "employeeid": "employee_id", "kpi": "kpi_id", "kpiid": "kpi_id"}
 WIDE_IGNORED = {"name", "employee_name", "role", "row", "reason"}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 HEADER_SCAN_ROWS = 20
-DELIMITERS = (",", ";", "\t")
 
 
 @dataclass(frozen=True)
@@ -98,13 +91,13 @@ def _find_header(rows: list[list[Any]], required: list[str], header_row: int | N
     wanted = ", ".join(required)
     if header_row is not None:
         if not 1 <= header_row <= len(rows):
-            raise InputError(Problem(file=file, field="header row",
+            raise InputError(Problem(file=file, field="header row", code=Code.INPUT_HEADER,
                                      message=f"row {header_row} is not in the file"))
         names = {columns.name(c) for c in rows[header_row - 1]}
         missing = [c for c in required if c not in names]
         if missing:
             found = ", ".join(str(c) for c in rows[header_row - 1] if c not in (None, "")) or "nothing"
-            raise InputError(Problem(file=file, entry=f"row {header_row}", field="header",
+            raise InputError(Problem(file=file, row=header_row, field="header", code=Code.INPUT_HEADER,
                                      message=f"missing column(s) {', '.join(missing)}; the row holds: {found}"))
         return header_row
     for number, cells in enumerate(rows[:HEADER_SCAN_ROWS], start=1):
@@ -113,149 +106,10 @@ def _find_header(rows: list[list[Any]], required: list[str], header_row: int | N
     first = next((r for r in rows if any(c not in (None, "") for c in r)), [])
     found = ", ".join(str(c) for c in first if c not in (None, "")) or "nothing"
     raise InputError(Problem(
-        file=file, field="header",
+        file=file, field="header", code=Code.INPUT_HEADER,
         message=f"no header row with the columns {wanted} in the first {HEADER_SCAN_ROWS} rows (the first row "
                 f"holds: {found}); name the columns so or map them with --column 'HEADER=column', or give the "
                 "header's row number with --header-row N"))
-
-
-def _width(lines: list[str], delimiter: str) -> int:
-    """The most cells a line of `lines` has with this delimiter (0 when the lines do not parse with it: the read
-    itself then names the row)."""
-    try:
-        return max((len(r) for r in csv.reader(lines, delimiter=delimiter)), default=0)
-    except csv.Error:
-        return 0
-
-
-def _not_utf8(file: str) -> InputError:
-    return InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'"))
-
-
-@dataclass(frozen=True)
-class _CsvHead:
-    """The first rows of a CSV file: their cells, the delimiter, and the physical lines up to each row's end."""
-
-    rows: list[list[str]]
-    delimiter: str
-    line_ends: list[int]
-
-
-def _read_head(path: Path, file: str, limit: int) -> _CsvHead:
-    """The first `limit` rows of a CSV file (comma, semicolon or tab separated), read as Python's csv module reads."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            lines = "".join(itertools.islice(handle, limit)).splitlines()[:limit]
-            delimiter = max(DELIMITERS, key=lambda d: _width(lines, d))
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter)
-            rows, ends = [], []
-            try:
-                for row in itertools.islice(reader, limit):
-                    rows.append(row)
-                    ends.append(reader.line_num)
-            except csv.Error as exc:
-                raise InputError(Problem(file=file, entry=f"row {reader.line_num}",
-                                         message=f"cannot be read as CSV: {exc}")) from None
-    except UnicodeDecodeError:
-        raise _not_utf8(file) from None
-    return _CsvHead(rows, delimiter, ends)
-
-
-def _read_csv(path: Path, file: str, required: list[str], header_row: int | None, columns: ColumnMap,
-              scratch: Scratch, table_sql: Callable[[list[str], int], str]) -> tuple[list[str], int, bool]:
-    """Every row of a CSV file below its header into the scratch table `raw` as `table_sql(names, header)` gives it
-    (True), or into the scratch table `cells` for that SQL to read (False); the header's names and row number."""
-    head = _read_head(path, file, max(HEADER_SCAN_ROWS, header_row or 0))
-    header = _find_header(head.rows, required, header_row, file, columns)
-    names = _names(head.rows[header - 1])
-    skip, width = head.line_ends[header - 1], len(names)
-    try:
-        sql = table_sql(names, header)
-    except InputError:  # raised again once the rows are read: an unreadable file is named first
-        sql = None
-    if sql is not None and csv_scan.scan_once(scratch, path, file, head.delimiter, skip, header, width, sql):
-        return names, header, True
-    if not csv_scan.scan(scratch, path, file, head.delimiter, skip, header, width):
-        rows = _read_whole_csv(path, file, head.delimiter)
-        scratch.table("cells", _cells_frame(rows, header, width))
-    return names, header, False
-
-
-def _read_whole_csv(path: Path, file: str, delimiter: str) -> list[list[str]]:
-    """Every row of a CSV file as Python's csv module reads it (for files DuckDB does not number exactly)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise _not_utf8(file) from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        return list(reader)
-    except csv.Error as exc:
-        raise InputError(Problem(file=file, entry=f"row {reader.line_num}",
-                                 message=f"cannot be read as CSV: {exc}")) from None
-
-
-def _names(cells: list[Any]) -> list[str]:
-    return [_cell_text(c) or f"unnamed_{i + 1}" for i, c in enumerate(cells)]
-
-
-def _cells_frame(rows: list[list[Any]], header: int, width: int, cell: Any = None) -> pd.DataFrame:
-    """The rows below the header as the `cells` table: row number, c0… (the header's width), and `extra` (the
-    non-empty cells beyond the header's width, joined with ' | ')."""
-    text = cell or (lambda c: c)
-    body = [[*(text(c) for c in r[:width]), *[None] * (width - len(r)),
-             " | ".join(_cell_text(c) for c in r[width:] if c)] for r in rows[header:]]
-    frame = pd.DataFrame(body, columns=[*(f"c{i}" for i in range(width)), "extra"], dtype="object")
-    return frame.assign(row=range(header + 1, header + 1 + len(frame))).astype(
-        {f"c{i}": "object" for i in range(width)})
-
-
-def _cell_text(value: Any) -> str:
-    """An Excel cell as text: whole numbers without '.0', dates as ISO dates, empty cells as ''."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime | dt.date):
-        return value.date().isoformat() if isinstance(value, dt.datetime) else value.isoformat()
-    return str(value).strip()
-
-
-def excel_rows(path: Path, file: str, sheet: str | None) -> list[list[Any]]:
-    """The cell values of a sheet (default: the first) of an .xlsx workbook, row by row; InputError naming the file
-    (and the sheets there are) when it cannot be read."""
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise _not_a_workbook(file, exc) from None
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise InputError(Problem(file=file, field="sheet",
-                                     message=f"no sheet '{sheet}'; the sheets are: {', '.join(book.sheetnames)}"))
-        return [list(r) for r in book[sheet or book.sheetnames[0]].iter_rows(values_only=True)]
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:  # a sheet's XML, read row by row
-        raise _not_a_workbook(file, exc) from None
-    finally:
-        book.close()
-
-
-def _not_a_workbook(file: str, exc: Exception) -> InputError:
-    """The error for a file openpyxl cannot read; its own message is left out, as it may quote a cell."""
-    why = "not a zip archive" if isinstance(exc, zipfile.BadZipFile) else "its parts are not a workbook's"
-    return InputError(Problem(file=file, message=f"cannot be read as an Excel workbook (.xlsx): {why}"))
-
-
-def _read_excel(path: Path, file: str, required: list[str], header_row: int | None, sheet: str | None,
-                columns: ColumnMap, scratch: Scratch) -> tuple[list[str], int]:
-    """Every row of an Excel sheet below its header into the scratch table `cells`; the header's names and row."""
-    rows = excel_rows(path, file, sheet)
-    header = _find_header(rows, required, header_row, file, columns)
-    names = _names(rows[header - 1])
-    scratch.table("cells", _cells_frame(rows, header, len(names), cell=_cell_text))
-    return names, header
 
 
 def kpi_headers(kpis: Collection[str] | Mapping[str, str]) -> dict[str, str]:
@@ -277,7 +131,7 @@ def _kpi_of_columns(kpi_columns: list[str], kpis: Collection[str] | Mapping[str,
     for kpi in dict.fromkeys(k for k in found.values() if k):
         named = [c for c, k in found.items() if k == kpi]
         if len(named) > 1:
-            problems.append(Problem(file=file, entry=f"row {header}", field=named[1], message=(
+            problems.append(Problem(file=file, row=header, field=named[1], code=Code.INPUT_HEADER, message=(
                 f"columns {', '.join(repr(c) for c in named)} all name the KPI '{kpi}'; keep one (--ignore the rest)")))
     if problems:
         raise InputError(problems)
@@ -290,7 +144,7 @@ def _unknown_kpi_columns(kpi_columns: list[str], kpis: Collection[str], header: 
     for column in kpi_columns:
         close = difflib.get_close_matches(normalize_header(column), list(kpis), n=3, cutoff=0.5)
         hint = f"closest KPI ids: {', '.join(close)}; " if close else ""
-        problems.append(Problem(file=file, entry=f"row {header}", field=column, message=(
+        problems.append(Problem(file=file, row=header, field=column, code=Code.INPUT_HEADER, message=(
             f"column is not a KPI id or name of kpis.yaml ({hint}map it with --column '{column}=KPI_ID' or leave it "
             f"out with --ignore '{column}')")))
     return problems
@@ -313,7 +167,7 @@ def _long_sql(names: list[str], layout: str, header: int, file: str, columns: Co
     given = [n for _, n in named]
     duplicated = sorted({c for c in given if given.count(c) > 1 and c})
     if duplicated:
-        raise InputError(Problem(file=file, entry=f"row {header}", field="header",
+        raise InputError(Problem(file=file, row=header, field="header", code=Code.INPUT_HEADER,
                                  message=f"column(s) named twice: {', '.join(duplicated)}"))
     fixed = {c: v for c, v in (columns.fixed or {}).items() if c not in given}
     source = {n: s for s, n in reversed(named)}
@@ -358,36 +212,27 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
     spaces and a byte-order mark; the header row is found among the first 20 rows (title rows above it are
     skipped) unless `header_row` (1-based) is given. `sheet` picks an Excel sheet (default: the first).
     `columns` maps other header names onto these and fixes a period, team or employee for files without that
-    column (see ColumnMap). CSV files are read by DuckDB (see csv_scan), Excel sheets with openpyxl; the rows
+    column (see ColumnMap). The file is read by workspace.tabular (CSV by DuckDB, Excel with openpyxl); the rows
     live in `scratch` (a new one unless given), never all at once as Python objects.
     """
     path = Path(path)
     file = path.name
     columns = columns or ColumnMap()
     required = columns.required(layout)
-    kind = file_kind(path)
-    if kind:
-        message = "file not found" if kind == "missing" else f"not a regular file but {kind}"
-        raise InputError(Problem(file=str(path), message=message))
     scratch = scratch or Scratch()
 
     def table_sql(names: list[str], header: int) -> str:
         return _long_sql(names, layout, header, file, columns, kpis)
 
-    done = False
-    try:
-        if path.suffix.lower() in EXCEL_SUFFIXES:
-            names, header = _read_excel(path, file, required, header_row, sheet, columns, scratch)
-        elif path.suffix.lower() == ".xls":
-            raise InputError(Problem(file=file, message="old .xls workbooks are not supported; save it as .xlsx"))
-        else:
-            names, header, done = _read_csv(path, file, required, header_row, columns, scratch, table_sql)
-    except OSError as exc:
-        raise InputError(Problem(file=file, message=f"cannot be read: {exc.strerror or exc}")) from None
-    if not done:
-        scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {table_sql(names, header)}")
+    def find_header(rows: list[list[Any]]) -> int:
+        return _find_header(rows, required, header_row, file, columns)
+
+    cells = read_cells(path, file, scratch, find_header, max(HEADER_SCAN_ROWS, header_row or 0), sheet, table_sql)
+    if not cells.done:
+        scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {table_sql(cells.names, cells.header)}")
     scratch.drop_tables(keep=("raw",))
-    raw = RawActuals(file=file, scratch=scratch, header_row=header)
+    raw = RawActuals(file=file, scratch=scratch, header_row=cells.header)
     if not len(raw):
-        raise InputError(Problem(file=file, message=f"no data rows below the header (row {header})"))
+        raise InputError(Problem(file=file, message=f"no data rows below the header (row {cells.header})",
+                                 code=Code.INPUT_EMPTY))
     return raw

@@ -21,10 +21,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.errors import InputError
 from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.source_paths import has_glob_characters
 from kpi_workbook.workspace.sql_text import stripped
+from kpi_workbook.workspace.unreadable import field_too_large, not_utf8
 
 SPARE_CELLS = 8  # room for cells beyond the header's width (they go to `extra`); a row filling it is read by Python
 BLOCK = 1 << 24
@@ -80,12 +81,10 @@ def _read_error(exc: duckdb.Error, file: str) -> InputError | None:
     fault, so nothing of it but the row number is shown."""
     text = str(exc)
     if "unicode" in text.lower():
-        return InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'"))
+        return not_utf8(file)
     line = LINE.search(text)
     if "maximum line size" in text.lower() and line:
-        return InputError(Problem(file=file, entry=f"row {line.group(1)}",
-                                  message=f"cannot be read as CSV: field larger than field limit "
-                                          f"({csv.field_size_limit()})"))
+        return field_too_large(file, int(line.group(1)), csv.field_size_limit())
     return None
 
 
@@ -191,5 +190,4 @@ def _check_field_sizes(scratch: Scratch, file: str, width: int) -> None:
     spare = " OR ".join(f"length(c{i}) > {limit}" for i in range(width)) + f" OR length(extra) > {limit}"
     row = scratch.value(f"SELECT min(row) FROM cells WHERE {spare}")
     if row is not None:
-        raise InputError(Problem(file=file, entry=f"row {row}",
-                                 message=f"cannot be read as CSV: field larger than field limit ({limit})"))
+        raise field_too_large(file, row, limit)

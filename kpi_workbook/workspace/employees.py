@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import EMPLOYEES_FILE
 
@@ -16,24 +17,29 @@ EMPLOYEE_COLUMNS = ["employee_id", "name", "team", "role"]
 def read_employees(workspace: str | Path) -> pd.DataFrame:
     """Read employees.csv as strings (ids such as 007 stay text); an empty table when the file is absent. Like a
     source's file, it must not lead outside the workspace (see sources.workspace_file)."""
-    # imported here: sources (pydantic) is needed only to read the file, not to import this module
+    # imported here: sources (pydantic) and the reader (DuckDB) are needed only to read the file
     from kpi_workbook.workspace.sources import workspace_file
+    from kpi_workbook.workspace.tabular import cell_text, first_row, named_twice, read_table
 
     path = workspace_file(workspace, EMPLOYEES_FILE)
     if not path.exists():
         return pd.DataFrame({c: pd.Series(dtype="string") for c in EMPLOYEE_COLUMNS})
-    try:
-        frame = pd.read_csv(path, dtype="string", keep_default_na=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise InputError(Problem(file=EMPLOYEES_FILE, entry="row 1", message="the file is empty; expected the "
-                                 f"header row {','.join(EMPLOYEE_COLUMNS)}")) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        raise InputError(Problem(file=EMPLOYEES_FILE, message=f"cannot be read: {exc}")) from None
-    frame.columns = [c.strip() for c in frame.columns]
-    missing = [c for c in EMPLOYEE_COLUMNS if c not in frame.columns]
+    empty = Problem(file=EMPLOYEES_FILE, row=1, code=Code.INPUT_EMPTY,
+                    message=f"the file is empty; expected the header row {','.join(EMPLOYEE_COLUMNS)}")
+    table = read_table(path, EMPLOYEES_FILE, first_row(empty))
+    missing = [c for c in EMPLOYEE_COLUMNS if c not in table.names]
     if missing:
-        raise InputError(Problem(file=EMPLOYEES_FILE, message=f"missing column(s): {', '.join(missing)}"))
-    return frame[EMPLOYEE_COLUMNS].apply(lambda col: col.str.strip())
+        raise InputError(Problem(file=EMPLOYEES_FILE, row=table.header, code=Code.INPUT_HEADER,
+                                 message=f"missing column(s): {', '.join(missing)}"))
+    twice = named_twice(EMPLOYEES_FILE, table.header, [n for n in table.names if n in EMPLOYEE_COLUMNS])
+    if twice:
+        raise twice
+    longer = table.extra[table.extra != ""]
+    if len(longer):
+        raise InputError(Problem(file=EMPLOYEES_FILE, row=int(longer.index[0]), code=Code.INPUT_NOT_CSV, message=(
+            f"more cells than the header has columns ({', '.join(table.names)}): {longer.iloc[0]!r}")))
+    written = table.frame.notna().any(axis=1)  # a blank line is no employee
+    return table.frame.loc[written, EMPLOYEE_COLUMNS].map(cell_text).reset_index(drop=True).astype("string")
 
 
 def employee_problems(employees: pd.DataFrame, framework: Framework) -> list[Problem]:
@@ -52,7 +58,7 @@ def employee_problems(employees: pd.DataFrame, framework: Framework) -> list[Pro
     ]
     for mask, column, message in checks:
         for line, value in zip(row_number[mask.to_numpy()], rows.loc[mask, column], strict=True):
-            problems.append(Problem(file=EMPLOYEES_FILE, entry=f"row {line}", field=column,
+            problems.append(Problem(file=EMPLOYEES_FILE, row=int(line), field=column,
                                     message=f"{message} ({value!r})"))
     return problems
 

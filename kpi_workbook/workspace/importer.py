@@ -9,6 +9,7 @@ import pandas as pd
 
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
 from kpi_workbook.workspace.actuals_precheck import clean_actuals
@@ -144,7 +145,7 @@ def dates_to_periods(raw: RawActuals, formats: list[str]) -> RawActuals:
         scratch.table("ambiguous", pd.DataFrame({"period": dated[ambiguous.index].astype(str)}))
         shown = scratch.frame("SELECT row, period FROM raw WHERE period IN (SELECT period FROM ambiguous) "
                               f"ORDER BY id LIMIT {SHOWN_PROBLEMS}")
-        raise InputError([Problem(file=raw.file, entry=f"row {r.row}", field="period", message=(
+        raise InputError([Problem(file=raw.file, row=int(r.row), field="period", code=Code.INPUT_PERIOD, message=(
             f"ambiguous date {r.period!r}: the formats {' and '.join(formats)} read it differently"))
             for r in shown.itertuples(index=False)])
     iso = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), dated)

@@ -40,11 +40,9 @@ with the standard columns ``__when`` (date), ``__team`` (team id), ``__employee`
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import datetime as dt
 import difflib
-import io
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,10 +54,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from kpi_workbook.core.errors import InputError, Problem
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.measures import SourceName
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import Period, PeriodError, parse_period
-from kpi_workbook.workspace.actuals_reader import excel_rows
 from kpi_workbook.workspace.database_tables import UnreadableTable, database_table, first_line, reason
 from kpi_workbook.workspace.database_urls import redact, scrub
 from kpi_workbook.workspace.files import validation_problems
@@ -72,6 +70,7 @@ from kpi_workbook.workspace.source_paths import (
     readable_folders,
     regular_file,
 )
+from kpi_workbook.workspace.tabular import cell_text, first_row, named_twice, read_table
 from kpi_workbook.workspace.yaml_io import read_yaml
 
 if TYPE_CHECKING:
@@ -83,8 +82,6 @@ UNDECLARED_COLUMN_FIX = f"declare the column under `columns` in {SOURCES_FILE} o
 WHEN, TEAM, EMPLOYEE = "__when", "__team", "__employee"
 SPAN_START, SPAN_END = "__span_start", "__span_end"
 SHOWN_PER_COLUMN = 5
-DELIMITERS = (",", ";", "\t")
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 
 
 class ColumnType(StrEnum):
@@ -427,10 +424,11 @@ def closest_teams(value: object, framework: Framework) -> str:
     return f"closest team ids: {', '.join(ids)}" if ids else f"team ids: {', '.join(sorted(set(by_text.values())))}"
 
 
-def _unknown_team(source: Source, framework: Framework, value: object, where: str, rows: int | None = None) -> Problem:
+def _unknown_team(source: Source, framework: Framework, value: object, row: int | None = None,
+                  rows: int | None = None) -> Problem:
     how = {"id": "a team id", "name": "a team name (case and accents ignored)", "map": "a value of team_map"}
     count = f" in {_rows(rows)}" if rows is not None else ""
-    return Problem(file=source.location, entry=where, field=source.team or "",
+    return Problem(file=source.location, row=row, field=source.team or "",
                    message=f"unknown team {value!r}{count}: not {how[source.team_match.value]}; "
                            f"{closest_teams(value, framework)} (or map it in team_map)")
 
@@ -458,55 +456,31 @@ def _missing_columns(source: Source, present: list[str]) -> list[Problem]:
         if column not in present:
             close = difflib.get_close_matches(column, present, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else f"; the columns are: {', '.join(present)}"
-            problems.append(Problem(file=source.location, field=column, message=f"missing column{hint}"))
+            problems.append(Problem(file=source.location, field=column, message=f"missing column{hint}",
+                                    code=Code.INPUT_HEADER))
     return problems
 
 
-def _csv_rows(path: Path, file: str) -> list[list[str]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(Problem(file=file, message="not UTF-8 text; save it as 'CSV UTF-8'")) from None
-    try:
-        head = text[:65536].splitlines()[:20]
-        delimiter = max(DELIMITERS, key=lambda d: max((len(r) for r in csv.reader(head, delimiter=d)), default=0))
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise InputError(Problem(file=file, message=f"cannot be read as CSV: {exc}")) from None
-
-
 def _text_table(source: Source, root: Path) -> pd.DataFrame:
-    """A CSV or Excel source's cells (object dtype), indexed by their row number in the file."""
-    path = source_path(source, root)
+    """A CSV or Excel source's cells below its header (CSV cells as text, Excel cells as values), indexed by their
+    row number in the file; rows whose cells are all empty are left out."""
     file = source.location
-    rows = excel_rows(path, file, source.sheet) if path.suffix.lower() in EXCEL_SUFFIXES else _csv_rows(path, file)
-    if not rows or not any(str(c or "").strip() for c in rows[0]):
-        raise InputError(Problem(file=file, message="empty source: no header row"))
-    header = [str(c or "").strip() for c in rows[0]]
-    twice = [name for name in dict.fromkeys(header) if name and header.count(name) > 1]
+    empty = Problem(file=file, message="empty source: no header row", code=Code.INPUT_EMPTY)
+    table = read_table(source_path(source, root), file, first_row(empty), source.sheet)
+    twice = named_twice(file, table.header, table.names)
     if twice:
-        raise InputError(Problem(file=file, entry="row 1", field="header", message=(
-            f"column(s) named twice: {', '.join(twice)}; give each column its own name")))
-    body = [r for r in rows[1:] if any(str(c if c is not None else "").strip() for c in r)]
-    frame = pd.DataFrame([[*r[:len(header)], *[None] * (len(header) - len(r))] for r in body],
-                         columns=header, dtype="object")
-    frame.index = [i + 2 for i, r in enumerate(rows[1:]) if any(str(c if c is not None else "").strip() for c in r)]
-    return frame
+        raise twice
+    filled = table.frame.apply(_as_text).ne("").any(axis=1) | table.extra.ne("")
+    return table.frame[filled]
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: "" if v is None else _cell_text(v))
-
-
-def _cell_text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return values.map(cell_text)
 
 
 def _bad(source: Source, column: str, values: pd.Series, message: str) -> list[Problem]:
     """One problem per bad row (the first few), then one saying how many more."""
-    problems = [Problem(file=source.location, entry=f"row {row}", field=column, message=f"{message} (got {v!r})")
+    problems = [Problem(file=source.location, row=int(row), field=column, message=f"{message} (got {v!r})")
                 for row, v in values.head(SHOWN_PER_COLUMN).items()]
     if len(values) > SHOWN_PER_COLUMN:
         problems.append(Problem(file=source.location, field=column,
@@ -580,7 +554,7 @@ def _who(source: Source, frame: pd.DataFrame, framework: Framework, employees: p
         problems += _bad(source, source.team, raw[raw == ""], _EMPTY_CELL_MESSAGES["team"])
         missing = raw[teams.isna() & (raw != "")]
         for row, value in missing.head(SHOWN_PER_COLUMN).items():
-            problems.append(_unknown_team(source, framework, value, f"row {row}"))
+            problems.append(_unknown_team(source, framework, value, row=int(row)))
         if len(missing) > SHOWN_PER_COLUMN:
             problems.append(Problem(file=source.location, field=source.team,
                                     message=f"... and {len(missing) - SHOWN_PER_COLUMN} more unknown team values"))
@@ -597,11 +571,12 @@ def read_text_source(source: Source, root: Path, framework: Framework, employees
     if problems:
         raise InputError(problems)
     if frame.empty:
-        raise InputError(Problem(file=source.location, message="empty source: no rows below the header"))
+        raise InputError(Problem(file=source.location, message="empty source: no rows below the header",
+                                 code=Code.INPUT_EMPTY))
     if source.skip_undated:
         frame = frame[_as_text(frame[source.when]) != ""]
         if frame.empty:
-            raise InputError(Problem(file=source.location, field=source.when,
+            raise InputError(Problem(file=source.location, field=source.when, code=Code.INPUT_EMPTY,
                                      message="no row has a date in the `when` column"))
     typed, problems = _typed_columns(source, frame)
     who = _who(source, frame, framework, employees, problems)
@@ -736,7 +711,7 @@ def _unknown_teams(source: Source, framework: Framework, table: ir.Table, unknow
     if not unknown:
         return []
     found = _most_rows(table, source.team, lambda value: value in unknown)
-    problems = [_unknown_team(source, framework, value, "", rows=count) for value, count in found[:SHOWN_PER_COLUMN]]
+    problems = [_unknown_team(source, framework, value, rows=count) for value, count in found[:SHOWN_PER_COLUMN]]
     if len(found) > SHOWN_PER_COLUMN:
         problems.append(Problem(file=source.location, field=source.team,
                                 message=f"... and {len(found) - SHOWN_PER_COLUMN} more unknown team values"))
@@ -757,7 +732,7 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
         table = table.filter(table[source.when].notnull())
     rows, empty = _rows_and_empty_dates(source, table)
     if rows == 0:
-        raise InputError(Problem(file=source.location, message="empty source: no rows"))
+        raise InputError(Problem(file=source.location, message="empty source: no rows", code=Code.INPUT_EMPTY))
     extra: dict[str, Any] = {}
     people = employees.drop_duplicates("employee_id").set_index("employee_id")["team"]
     if source.employee is not None:
