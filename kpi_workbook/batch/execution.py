@@ -19,7 +19,6 @@ from pathlib import Path
 import nbformat
 import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import run_sync
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
@@ -45,24 +44,21 @@ KERNEL_START_ERROR = "KernelStartError"
 Notify = Callable[[str, object], None]  # ("started", job key) or ("finished", RunResult), as they happen
 
 
-class _WarmClient(PapermillNotebookClient):
-    """papermill's notebook client on a kernel that is already running: it neither starts nor stops it.
+_STREAMS = CoalesceStreamsPreprocessor()
 
-    A cell's consecutive prints are one output, however the kernel happened to flush them (as in JupyterLab).
-    """
+
+def coalesce_streams(cell: nbformat.NotebookNode, cell_index: int, **_reply) -> None:
+    """A cell's consecutive prints as one output, however the kernel happened to flush them (as in JupyterLab)."""
+    _STREAMS.preprocess_cell(cell, {}, cell_index)
+
+
+class _WarmClient(PapermillNotebookClient):
+    """papermill's notebook client on a kernel that is already running: it neither starts nor stops it. Each cell's
+    prints are coalesced once it has run (nbclient's on_cell_executed hook)."""
 
     def __init__(self, nb_man, kernel: WarmKernel, **kwargs) -> None:
-        super().__init__(nb_man, km=kernel.manager, **kwargs)
+        super().__init__(nb_man, km=kernel.manager, on_cell_executed=coalesce_streams, **kwargs)
         self.kc = kernel.client
-        self._streams = CoalesceStreamsPreprocessor()
-
-    async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
-        try:
-            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
-        finally:
-            self._streams.preprocess_cell(cell, {}, cell_index)
-
-    execute_cell = run_sync(async_execute_cell)  # nbclient binds its own at class level
 
 
 class GuardedEngine(Engine):
@@ -100,7 +96,8 @@ class GuardedEngine(Engine):
                 ename, evalue = NOTEBOOK_TIMEOUT_ERROR, f"the notebook did not finish within {notebook_timeout:g} s"
             else:
                 ename, evalue = CELL_TIMEOUT_ERROR, f"the cell did not finish within {cell_limit:g} s"
-            cell = started[-1]
+            index, cell = len(started) - 1, started[-1]  # the cells up to the running one have started
+            coalesce_streams(cell, index)  # on_cell_executed runs only for a cell that got its reply
             cell.outputs.append(nbformat.v4.new_output("error", ename=ename, evalue=evalue,
                                                        traceback=[f"{ename}: {evalue}"]))
             nb_man.cell_exception(cell)
