@@ -16,7 +16,7 @@ import pandas as pd
 
 from kpi_workbook.analysis.evidence import Evidence
 from kpi_workbook.analysis.evidence.difficulty import EASIER
-from kpi_workbook.analysis.evidence.gaming import Finding
+from kpi_workbook.analysis.evidence.gaming import GamingSignal
 from kpi_workbook.analysis.evidence.leading import DOES_NOT_LEAD, LEADS, MIN_UNITS, NO_EVIDENCE
 from kpi_workbook.core.model import Framework, Role
 from kpi_workbook.reports.tables import REPORT_CSS, Col, ReportTable
@@ -67,11 +67,11 @@ class ScopeEvidence:
     spread: Mapping[str, float]
     attainment: pd.DataFrame
     calibration: pd.DataFrame
-    gaming: list[Finding]
+    gaming: list[GamingSignal]
     since: str | None
 
 
-def _in_scope(finding: Finding, roles: set[str], teams: set[str], kpis: set[str]) -> bool:
+def _in_scope(finding: GamingSignal, roles: set[str], teams: set[str], kpis: set[str]) -> bool:
     """Whether a gaming finding concerns the scope: one of its roles, one of its teams, or its KPI across teams."""
     level, _, group = finding.scope.partition(" ")
     if level == "role":
@@ -211,7 +211,7 @@ def flag_item(row: Mapping, names: Names) -> str:
             f"the organization, so its targets are {side} than most.{html.escape(suggested)}</li>")
 
 
-def finding_item(finding: Finding, names: Names) -> str:
+def finding_item(finding: GamingSignal, names: Names) -> str:
     """One gaming signal: the KPI, whose, what the check saw and what to look at."""
     where = names.group(*finding.scope.partition(" ")[::2]) if finding.scope != "teams" else "across teams"
     check = CHECKS.get(finding.check, finding.check)

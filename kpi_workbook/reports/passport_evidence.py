@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kpi_workbook.analysis.evidence.gaming import Finding
+from kpi_workbook.analysis.evidence.gaming import GamingSignal
 from kpi_workbook.analysis.evidence.leading import LEADS, MIN_UNITS, PairResult
 from kpi_workbook.core.model import Framework, Indicator, KpiDefinition, MeasureType, Polarity
 from kpi_workbook.reports.passport_words import Namer
@@ -111,7 +111,7 @@ def _lead_summary(kpi: KpiDefinition, evidence: Evidence, rows: tuple[LeadRow, .
     return " ".join(parts)
 
 
-def _finding(finding: Finding, framework: Framework, namer: Namer) -> str:
+def _finding(finding: GamingSignal, framework: Framework, namer: Namer) -> str:
     """A finding in words: its scope, evidence, p-value and what to look at, KPIs by name (a guardrail finding names
     the KPI and its guardrail by id)."""
     kpi = framework.kpi(finding.kpi_id)
@@ -121,7 +121,7 @@ def _finding(finding: Finding, framework: Framework, namer: Namer) -> str:
             f"{namer.words(finding.look_at, ids)}.")
 
 
-def _check(check: str, found: list[Finding], words: Callable[[Finding], str], tested: str,
+def _check(check: str, found: list[GamingSignal], words: Callable[[GamingSignal], str], tested: str,
            untested: str = "") -> GamingCheck:
     if untested:
         return GamingCheck(CHECK_TITLES[check], NOT_TESTED, untested, ())
@@ -156,7 +156,7 @@ def gaming_checks(kpi: KpiDefinition, framework: Framework, evidence: Evidence |
     pairs += [f"it is the guardrail of {', '.join(namer.kpi(k) for k in guarded)}"] if guarded else []
     since = evidence.since
 
-    def words(finding: Finding) -> str:
+    def words(finding: GamingSignal) -> str:
         return _finding(finding, framework, namer)
 
     return (

@@ -13,7 +13,7 @@ from IPython.display import Markdown
 from matplotlib.figure import Figure
 
 from kpi_workbook.analysis.checks import check_framework, findings_frame
-from kpi_workbook.analysis.evidence.gaming import Finding, guardrail_findings
+from kpi_workbook.analysis.evidence.gaming import GamingSignal, guardrail_findings
 from kpi_workbook.analysis.evidence.leading import DOES_NOT_LEAD, LEADS, NO_EVIDENCE, PairResult, lead_evidence
 from kpi_workbook.analysis.library import rank_kpis
 from kpi_workbook.analysis.measures.kinds import describe_measure
@@ -321,7 +321,7 @@ def _pair_row(pair: PairResult, namer: Namer) -> dict[str, object]:
             "units": f"{rel.units} {pair.level}" if rel else "", "note": _pair_note(pair), "tested": rel is not None}
 
 
-def _guardrail_rows(framework: Framework, findings: list[Finding], used: set[str], namer: Namer) -> list[dict]:
+def _guardrail_rows(framework: Framework, findings: list[GamingSignal], used: set[str], namer: Namer) -> list[dict]:
     """One row per finding on a used KPI with a guardrail, or one row saying there is no sign of it."""
     rows = []
     for kpi in (k for k in framework.kpis if k.guardrail and k.id in used):

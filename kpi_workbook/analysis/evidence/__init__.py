@@ -13,7 +13,7 @@ import pandas as pd
 from kpi_workbook.analysis.evidence.calibration import score_calibration
 from kpi_workbook.analysis.evidence.difficulty import Difficulty, target_difficulty
 from kpi_workbook.analysis.evidence.gaming import (
-    Finding,
+    GamingSignal,
     bunching_findings,
     collapse_findings,
     guardrail_findings,
@@ -32,7 +32,7 @@ class Evidence:
     leads: LeadEvidence
     difficulty: Difficulty
     calibration: pd.DataFrame
-    gaming: list[Finding]
+    gaming: list[GamingSignal]
     since: str | None
 
 

@@ -48,11 +48,11 @@ MIN_UNITS = 5
 COLLAPSE_RATIO = 0.5
 COLLAPSE_ALPHA = 0.05
 MIN_PER_PERIOD = 3
-FINDING_COLUMNS = ["check", "kpi_id", "scope", "evidence", "look_at", "p"]
+SIGNAL_COLUMNS = ["check", "kpi_id", "scope", "evidence", "look_at", "p"]
 
 
 @dataclass(frozen=True)
-class Finding:
+class GamingSignal:
     """One gaming signal: which check, KPI and role or team, the evidence and what to look at."""
 
     check: str
@@ -116,7 +116,7 @@ def bunching(values: np.ndarray, cut: float) -> Bunching | None:
     return Bunching(below, above, share * (below + above), width, p)
 
 
-def bunching_findings(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame) -> list[Finding]:
+def bunching_findings(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame) -> list[GamingSignal]:
     """Bunching on the good side of each role KPI's target and threshold (people's values, all periods)."""
     met = hits(framework, actuals, employees)
     people = met[~met["unit"].str.endswith("/")]
@@ -133,7 +133,7 @@ def bunching_findings(framework: Framework, actuals: pd.DataFrame, employees: pd
             result = bunching(sign * rows["value"].to_numpy(), sign * cut) if np.isfinite(cut) else None
             if result and result.p < ALPHA and result.excess >= BUNCHING_EXCESS:
                 side = "at or above" if sign > 0 else "at or below"
-                found.append(Finding(
+                found.append(GamingSignal(
                     "bunching", kpi, f"role {role}",
                     f"{result.above} values {side} the {band} {cut:.4g} within {result.width:.3g}, against "
                     f"{result.expected_above:.1f} a smooth distribution predicts ({result.below} just short of it)",
@@ -149,7 +149,7 @@ def sign_flip_p(changes: np.ndarray, rng: np.random.Generator, flips: int = SIGN
     return float((1 + np.sum(null >= changes.mean())) / (flips + 1))
 
 
-def guardrail_findings(framework: Framework, actuals: pd.DataFrame, seed: int = 0) -> list[Finding]:
+def guardrail_findings(framework: Framework, actuals: pd.DataFrame, seed: int = 0) -> list[GamingSignal]:
     """Teams where a KPI improves while its declared guardrail worsens for the same people."""
     rng = np.random.default_rng(seed)
     panels = Panels(framework, actuals)
@@ -169,7 +169,7 @@ def guardrail_findings(framework: Framework, actuals: pd.DataFrame, seed: int = 
                 continue
             improves, worsens = sign_flip_p(mx[rows], rng), sign_flip_p(-my[rows], rng)
             if max(improves, worsens) < GUARDRAIL_ALPHA:
-                found.append(Finding(
+                found.append(GamingSignal(
                     "guardrail", kpi.id, scope,
                     f"{kpi.id} improved by {mx[rows].mean():+.2f} SD per period while {kpi.guardrail} moved "
                     f"{my[rows].mean():+.2f} SD (better = up) across {int(rows.sum())} {level}",
@@ -193,7 +193,7 @@ def collapse_p(log_spread: np.ndarray, after: np.ndarray) -> float:
 
 
 def collapse_findings(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame,
-                      since: str | None) -> list[Finding]:
+                      since: str | None) -> list[GamingSignal]:
     """Role KPIs whose spread across people collapsed from the period `since` (when the targets were set)."""
     periods = periods_of(actuals)
     if since is None or since not in periods:
@@ -212,13 +212,13 @@ def collapse_findings(framework: Framework, actuals: pd.DataFrame, employees: pd
         ratio = math.exp(log_spread[after].mean() - log_spread[~after].mean())
         p = collapse_p(log_spread, after)
         if ratio <= COLLAPSE_RATIO and p < COLLAPSE_ALPHA:
-            found.append(Finding(
+            found.append(GamingSignal(
                 "variance collapse", kpi, f"role {role}",
                 f"spread across people from {since} on is {ratio:.0%} of what it was before", "whether values are "
                 "being managed towards the target (adjusted, capped or reported as the target)", p))
     return found
 
 
-def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    """The findings as a table of FINDING_COLUMNS."""
-    return pd.DataFrame([asdict(f) for f in findings], columns=FINDING_COLUMNS)
+def findings_frame(findings: list[GamingSignal]) -> pd.DataFrame:
+    """The findings as a table of SIGNAL_COLUMNS."""
+    return pd.DataFrame([asdict(f) for f in findings], columns=SIGNAL_COLUMNS)
