@@ -442,9 +442,9 @@ def test_check_workspace_adds_employee_problems(tmp_path: Path, small_framework)
         "E3,Cy,salse,account_executive\n", encoding="utf-8")
     findings = check_workspace(open_workspace(tmp_path))
     frame = findings_frame(findings)
-    assert frame[["severity", "code", "file", "entry", "field"]].values.tolist() == [
-        ["error", "workspace.employees", "employees.csv", "row 3", "employee_id"],
-        ["error", "workspace.employees", "employees.csv", "row 4", "team"],
+    assert frame[["severity", "code", "file", "row", "field"]].values.tolist() == [
+        ["error", "workspace.employees", "employees.csv", 3, "employee_id"],
+        ["error", "workspace.employees", "employees.csv", 4, "team"],
     ]
 
 
