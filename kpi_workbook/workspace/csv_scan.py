@@ -2,12 +2,11 @@
 
 DuckDB reads every cell as text. Most files are read once, straight into the caller's table (see scan_once);
 the others through a table of their cells (see scan). Its rows are kept only when they match the file's physical
-lines one to one
-(no quoted line breaks, no lone carriage returns, no row with more cells than it was given room for): the number
-of rows it read is checked against the lines of the file, and blank lines (which DuckDB skips but Python counts)
-shift the row numbers after them. Otherwise `scan` returns False and the caller reads the file with the csv module,
-as it does for a path DuckDB would take as a glob pattern and for a CSV error DuckDB words otherwise (its messages
-quote the line at fault).
+lines one to one (no quoted line breaks, no lone carriage returns, no row with more cells than it was given room
+for): the number of rows it read is checked against the lines of the file, and blank lines (which DuckDB skips but
+Python counts) shift the row numbers after them. Otherwise `scan` returns False and workspace.tabular reads the
+file with the csv module, as it does for a path DuckDB would take as a glob pattern and for a CSV error DuckDB
+words otherwise (its messages quote the line at fault).
 """
 
 from __future__ import annotations

@@ -310,7 +310,7 @@ def load_sources(root: str | Path) -> dict[str, Source]:
     for source in sources:
         if source.name in seen:
             raise InputError(Problem(file=SOURCES_FILE, entry=f"source '{source.name}'", field="name",
-                                     message="the name is used twice"))
+                                     message="the name is used twice", code=Code.INPUT_FIELD))
         seen[source.name] = source
     problems = [_history_problem(source, seen) for source in sources if source.team_as_of is not None]
     if any(problems):
@@ -326,7 +326,7 @@ def _sources_yaml(root: Path) -> dict[str, Any] | None:
     data = read_yaml(path, SOURCES_FILE)
     if (not isinstance(data, dict) or "sources" not in data or not set(data) <= {"sources", ALLOWED_FOLDERS}
             or not isinstance(data["sources"], list)):
-        raise InputError(Problem(file=SOURCES_FILE, message=(
+        raise InputError(Problem(file=SOURCES_FILE, code=Code.INPUT_SHAPE, message=(
             f"expected a mapping with the key 'sources' holding a list of sources (and, if the workspace reads files "
             f"outside its folder, '{ALLOWED_FOLDERS}' listing the folders it may read)")))
     return data
@@ -367,7 +367,7 @@ def workspace_file(root: str | Path, name: str) -> Path:
 def _history_problem(source: Source, sources: dict[str, Source]) -> Problem | None:
     """Why the source `team_as_of` names cannot give each employee's team on a day (None: it can)."""
     history = sources.get(source.team_as_of)
-    where = {"file": SOURCES_FILE, "entry": f"source '{source.name}'", "field": "team_as_of"}
+    where = {"file": SOURCES_FILE, "entry": f"source '{source.name}'", "field": "team_as_of", "code": Code.INPUT_FIELD}
     if history is None:
         return Problem(message=f"unknown source '{source.team_as_of}' (sources.yaml has: {', '.join(sources)})",
                        **where)
@@ -407,6 +407,7 @@ def team_lookup(source: Source, framework: Framework) -> dict[str, str]:
     for value, team in source.team_map.items():
         if team not in ids:
             raise InputError(Problem(file=SOURCES_FILE, entry=f"source '{source.name}'", field=f"team_map.{value}",
+                                     code=Code.INPUT_UNKNOWN_TEAM,
                                      message=f"'{team}' is not a team id of teams.yaml ({', '.join(sorted(ids))})"))
         lookup[value if source.team_match is TeamMatch.ID else fold(value)] = team
     return lookup
