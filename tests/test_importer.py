@@ -454,6 +454,7 @@ def test_unreadable_files_raise_input_errors_coded_by_what_is_wrong(workspace, t
         (tmp_path / "absent.csv", {}, "file not found", Code.INPUT_NOT_FOUND),
         (tmp_path, {}, "not a regular file but a folder", Code.INPUT_UNREADABLE),
         (write(tmp_path / "empty.csv", HEADER), {}, "no data rows below the header", Code.INPUT_EMPTY),
+        (write(tmp_path / "blank.csv", "", ""), {}, "the first row holds: nothing", Code.INPUT_EMPTY),
         (write(tmp_path / "short.csv", "period,team", "2025Q1,sales"), {}, "no header row with the columns",
          Code.INPUT_HEADER),
         (write(tmp_path / "twice.csv", HEADER + ",value", *GOOD), {}, "column(s) named twice: value",

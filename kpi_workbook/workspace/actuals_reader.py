@@ -106,7 +106,7 @@ def _find_header(rows: list[list[Any]], required: list[str], header_row: int | N
     first = next((r for r in rows if any(c not in (None, "") for c in r)), [])
     found = ", ".join(str(c) for c in first if c not in (None, "")) or "nothing"
     raise InputError(Problem(
-        file=file, field="header", code=Code.INPUT_HEADER,
+        file=file, field="header", code=Code.INPUT_HEADER if first else Code.INPUT_EMPTY,  # empty: no cell at all
         message=f"no header row with the columns {wanted} in the first {HEADER_SCAN_ROWS} rows (the first row "
                 f"holds: {found}); name the columns so or map them with --column 'HEADER=column', or give the "
                 "header's row number with --header-row N"))

@@ -132,17 +132,14 @@ def read_table(path: Path, file: str, find_header: HeaderFinder, sheet: str | No
     a row is short), Excel cells as the workbook holds them (a date cell stays a date whatever format it shows)."""
     check_file(path)
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        try:
-            rows = excel_rows(path, file, sheet)
-        except OSError as exc:
-            raise unreadable(file, exc) from None
+        rows = excel_rows(path, file, sheet)
         header = find_header(rows)
         names = column_names(rows[header - 1])
         frame = cells_frame(rows, header, len(names))
     else:
         with Scratch() as scratch:
-            cells = read_cells(path, file, scratch, find_header, SNIFFED_LINES)
-            names, header = cells.names, cells.header
+            found = read_cells(path, file, scratch, find_header, SNIFFED_LINES)
+            names, header = found.names, found.header
             read = scratch.frame("SELECT * FROM cells ORDER BY row")
             frame = read.astype("object").where(read.notna(), None)  # an empty cell of a short row is None
     frame = frame.set_index("row").rename_axis(None)
