@@ -4,6 +4,7 @@ with no data, the slices covered and the counts of values left out, without per-
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kpi_workbook.analysis.measures.evaluate import KEYS, NO_DATA_COLUMNS, VALUE_COLUMNS
+from kpi_workbook.analysis.measures.evaluate import KEYS, NO_DATA_COLUMNS, START, VALUE_COLUMNS
 
 SLICE = ["period", "team", "kpi_id"]
 SKIPPED_COLUMNS = ["kpi_id", "reason", "values"]
@@ -61,23 +62,43 @@ class KpiColumns:
 
 
 class _Groups:
-    """The groups of a wide table: each row's period, team and employee as codes into the table's distinct values of
-    each, and the distinct (period, team) in order with each row's index into them (the rows come sorted so that
-    equal pairs are adjacent)."""
+    """The groups of a wide table in period, team and employee order (the engine returns them in any order).
+
+    Per key, `categories` are the table's distinct values, sorted, and `codes` each group's index into them; `order`
+    is the table's row of each group; `pairs` are the distinct (period, team) in order, `index` each group's index
+    into them; periods go by their first day (START), then name."""
 
     def __init__(self, table: pa.Table):
-        self.keys = table.select(KEYS).combine_chunks()  # one chunk each: a take from many is slow
-        encoded = {k: pc.dictionary_encode(self.keys[k].chunk(0)) for k in KEYS}
-        self.codes = {k: e.indices.to_numpy() for k, e in encoded.items()}
-        self.names = {k: e.dictionary.to_pylist() for k, e in encoded.items()}
+        self.categories: dict[str, pd.Index] = {}
+        codes: dict[str, np.ndarray] = {}
+        for key in KEYS:
+            encoded = pc.dictionary_encode(table[key].combine_chunks())
+            sorter = pc.array_sort_indices(encoded.dictionary).to_numpy()
+            rank = np.empty(len(sorter), dtype="int32")
+            rank[sorter] = np.arange(len(sorter), dtype="int32")
+            self.categories[key] = pd.Index(encoded.dictionary.take(sorter).to_pylist(), dtype="str")
+            codes[key] = rank[encoded.indices.to_numpy()]
+        period_rank = _by_first_day(codes["period"], table[START] if START in table.column_names else None)
+        teams, people = len(self.categories["team"]), len(self.categories["employee_id"])
+        group = (period_rank[codes["period"]].astype("int64") * teams + codes["team"]) * people + codes["employee_id"]
+        self.order = np.argsort(group, kind="stable")
+        self.codes = {key: values[self.order] for key, values in codes.items()}
         period, team = self.codes["period"], self.codes["team"]
         changed = np.ones(table.num_rows, dtype=bool)
         changed[1:] = (period[1:] != period[:-1]) | (team[1:] != team[:-1])
-        starts = np.flatnonzero(changed)
-        self.pairs = [(self.names["period"][p], self.names["team"][t])
-                      for p, t in zip(period[starts].tolist(), team[starts].tolist(), strict=True)]
+        first = np.flatnonzero(changed)
+        periods, team_names = self.categories["period"], self.categories["team"]
+        self.pairs = [(periods[p], team_names[t]) for p, t in zip(period[first].tolist(), team[first].tolist(),
+                                                                   strict=True)]
         self.index = np.cumsum(changed) - 1
         self.periods = list(dict.fromkeys(p for p, _ in self.pairs))
+
+    def positions(self, mask: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """Where a boolean mask of the table is true (NULL is false): the positions in group order (ascending), and
+        the table's rows at them."""
+        true = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+        positions = np.flatnonzero(true[self.order])
+        return positions, self.order[positions]
 
     def of(self, rows: np.ndarray) -> list[tuple[str, str]]:
         """The distinct pairs of the rows at the positions `rows` (ascending), in order."""
@@ -87,24 +108,34 @@ class _Groups:
         return [self.pairs[i] for i in ids[first]]
 
 
-def _positions(mask: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """The positions where a boolean mask is true (NULL is false)."""
-    return np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+def _by_first_day(codes: np.ndarray, starts: pa.ChunkedArray | None) -> np.ndarray:
+    """Each period's rank (`codes` index the periods in name order): by its first day, then name; by name only
+    without `starts`."""
+    count = int(codes.max()) + 1 if len(codes) else 0
+    if starts is None:
+        return np.arange(count)
+    _, first_row = np.unique(codes, return_index=True)  # each period's first row (every period has one)
+    days = pc.take(starts, pa.array(first_row)).cast(pa.int32()).to_numpy(zero_copy_only=False)
+    rank = np.empty(count, dtype="int64")
+    rank[np.lexsort((np.arange(count), days))] = np.arange(count)
+    return rank
 
 
 def _keys(parts: list[tuple[_Groups, np.ndarray]]) -> dict[str, pd.Categorical]:
-    """Period, team and employee of the rows at the positions of each part's groups, one after the other, as
-    categoricals (categories sorted)."""
+    """Period, team and employee of the groups at the positions of each part, one after the other, as categoricals
+    (categories sorted)."""
     keys, tables = {}, {id(groups): groups for groups, _ in parts}
     ends = np.cumsum([len(rows) for _, rows in parts])
     for key in KEYS:
-        categories = pd.Index(sorted({name for groups in tables.values() for name in groups.names[key]}))
-        recoded = {i: categories.get_indexer(groups.names[key]).astype("int32")[groups.codes[key]]
-                   for i, groups in tables.items()}  # each wide row's code among all the tables' names
+        found = [groups.categories[key] for groups in tables.values()]
+        categories = functools.reduce(pd.Index.union, found)  # sorted
+        recoded = {i: groups.codes[key] if len(found) == 1  # each group's code among all the tables' values
+                   else categories.get_indexer(groups.categories[key]).astype("int32")[groups.codes[key]]
+                   for i, groups in tables.items()}
         codes = np.empty(ends[-1], dtype="int32")
         for (groups, rows), end in zip(parts, ends, strict=True):
             np.take(recoded[id(groups)], rows, out=codes[end - len(rows):end], mode="clip")
-        keys[key] = pd.Categorical.from_codes(codes, categories=categories.astype("str"))
+        keys[key] = pd.Categorical.from_codes(codes, categories=categories)
     return keys
 
 
@@ -116,10 +147,12 @@ def _category(kpi_index: np.ndarray, names: list[str]) -> pd.Categorical:
 
 
 def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
-    """The computation of the KPIs' wide tables, in the order given (each table in period, team, employee order).
+    """The computation of the KPIs' wide tables, in the order given (each table's rows in any order).
 
     `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it."""
     values, no_data, codes, slices, later_slices, skipped, kpis = [], [], [], [], [], [], []
+    reasons: list[tuple[list[str], np.ndarray]] = []
+    missing_codes: list[np.ndarray] = []
     uses = Counter(id(table) for table, _ in parts)
     capacity = sum(table.num_rows for table, _ in parts)  # pages never written are never allocated
     value, rows, filled = np.empty(capacity, "float64"), np.empty(capacity, "int64"), 0
@@ -140,14 +173,16 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         is_no_data = pc.and_(pc.is_valid(reason), pc.fill_null(table[kpi.team_has], False))
         if kpi.exists is not None:
             ok, is_no_data = pc.and_(ok, table[kpi.exists]), pc.and_(is_no_data, table[kpi.exists])
-        kept, lacking = _positions(pc.and_(ok, pc.is_null(left_out))), _positions(is_no_data)
+        (kept, kept_rows), (lacking, lacking_rows) = (groups.positions(pc.and_(ok, pc.is_null(left_out))),
+                                                      groups.positions(is_no_data))
         values.append((groups, kept))
         for column, out in ((kpi.value, value), (kpi.rows, rows)):
-            out[filled:filled + len(kept)] = table[column].to_numpy()[kept]
+            out[filled:filled + len(kept)] = table[column].to_numpy()[kept_rows]
         filled += len(kept)
-        missing = groups.keys.take(lacking).append_column("reason", reason.combine_chunks().take(lacking))
-        no_data.append(missing.append_column("kpi_id", pa.array([kpi.kpi_id] * missing.num_rows, pa.large_string())))
+        no_data.append((groups, lacking))
+        reasons.append(_reasons(reason, is_no_data, lacking_rows))
         codes.append(np.full(len(kept), index, dtype="int16"))
+        missing_codes.append(np.full(len(lacking), index, dtype="int16"))
         first = groups.of(kept)
         seen = set(first)
         slices += [(p, t, kpi.kpi_id) for p, t in first]
@@ -164,21 +199,40 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
         skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found]
         del table, reason, left_out, ok, is_no_data
     frame = _values_frame(values, value[:filled], rows[:filled], codes, kpis)
-    missing_frame = _concat(no_data, NO_DATA_COLUMNS)
-    missing_frame["reason"] = missing_frame["reason"].astype(object)
+    missing_frame = _no_data_frame(no_data, reasons, missing_codes, kpis)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     slices += later_slices  # slices with values first, then those with no data only
     slice_frame = pd.DataFrame(slices, columns=SLICE).astype("str") if slices else pd.DataFrame(columns=SLICE)
     return Computation(frame, missing_frame, slice_frame, pd.DataFrame(skipped, columns=SKIPPED_COLUMNS), now)
 
 
-def _concat(tables: list[pa.Table], columns: list[str]) -> pd.DataFrame:
-    """The tables one after the other as a pandas frame; `tables` is emptied (Arrow buffers freed as converted)."""
-    if not tables:
-        return pd.DataFrame(columns=columns)
-    whole = pa.concat_tables([t.select(columns) for t in tables], promote_options="permissive")
-    tables.clear()
-    return whole.to_pandas(self_destruct=True, split_blocks=True)
+def _reasons(reason: pa.ChunkedArray, wanted: pa.ChunkedArray, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The reasons of the table's rows `rows` (where `wanted` is true): their distinct texts and each row's index
+    into them (only these rows' texts are read)."""
+    wanted = pc.fill_null(wanted, False)
+    encoded = pc.dictionary_encode(reason.filter(wanted).combine_chunks())  # the wanted rows in the table's order
+    slot = np.empty(len(wanted), dtype="int64")
+    slot[np.flatnonzero(wanted.to_numpy(zero_copy_only=False))] = np.arange(len(encoded))
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy()[slot[rows]]
+
+
+def _no_data_frame(parts: list[tuple[_Groups, np.ndarray]], reasons: list[tuple[list[str], np.ndarray]],
+                   codes: list[np.ndarray], kpis: list[KpiColumns]) -> pd.DataFrame:
+    """The groups with no data: each part's groups at its positions with their reasons, every column a categorical
+    (categories sorted); the lists are emptied as they are read."""
+    if not any(len(rows) for _, rows in parts):
+        return pd.DataFrame({c: pd.Categorical([]) for c in NO_DATA_COLUMNS})
+    keys = _keys(parts)
+    parts.clear()
+    texts = sorted({text for found, _ in reasons for text in found})
+    reason = np.concatenate([np.searchsorted(texts, found).astype("int32")[local] if found else local
+                             for found, local in reasons])
+    reasons.clear()
+    frame = pd.DataFrame({**keys, "kpi_id": _category(np.concatenate(codes), [k.kpi_id for k in kpis]),
+                          "reason": pd.Categorical.from_codes(reason, categories=pd.Index(texts, dtype="str"))},
+                         copy=False)
+    codes.clear()
+    return frame[NO_DATA_COLUMNS]
 
 
 def _values_frame(parts: list[tuple[_Groups, np.ndarray]], value: np.ndarray, rows: np.ndarray,

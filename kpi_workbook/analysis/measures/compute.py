@@ -3,7 +3,8 @@
 Each source is aggregated once per grain (frequency × employee or team) with all its KPIs' aggregates as columns,
 where its records are; ratios, scale, "no data" reasons, period labels, derived KPIs and the framework's
 assignments are then SQL over those groups in a local DuckDB connection. Only each grouped table's KPI columns come
-back, as Arrow (one query per table); the long tables are assembled from them with Arrow compute (collect.py).
+back, as Arrow (one query per table, in no order); the long tables are assembled from them with Arrow compute and
+numpy (collect.py), which also puts the groups in order.
 """
 
 from __future__ import annotations
@@ -260,9 +261,8 @@ class _Run:
                 continue
             names = dict.fromkeys(n for _, k in kpis for n in (k.value, k.rows, k.reason, k.left_out, k.team_has,
                                                                 k.exists) if n)
-            order = [START] if START in output.table.columns else []  # periods by their first day, not their names
-            selected = output.table.select(*KEYS, *order, **{n: output.columns[n] for n in names})
-            table = self.con.to_pyarrow(selected.order_by([*order, *KEYS]))
+            start = [START] if START in output.table.columns else []  # collect orders periods by their first day
+            table = self.con.to_pyarrow(output.table.select(*KEYS, *start, **{n: output.columns[n] for n in names}))
             parts += [(i, table, k) for i, k in kpis]
         return [(table, kpi) for _, table, kpi in sorted(parts, key=lambda part: part[0])]
 
