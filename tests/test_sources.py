@@ -12,6 +12,7 @@ import pytest
 from measure_fixtures import measured_framework, write_workspace
 
 from kpi_workbook.core.errors import InputError
+from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.workspace.sources import EMPLOYEE, TEAM, WHEN, fold, load_sources, read_source
 
 EMPLOYEES = pd.DataFrame({"employee_id": ["E1", "E2", "R1"], "name": ["Ann", "Bo", "Rui"],
@@ -193,3 +194,27 @@ def test_unknown_teams_of_a_parquet_source_say_how_many_rows_each(tmp_path):
     lines = problems(tmp_path, "x\n", file="o.parquet", employee=None, team="region", team_match="name").splitlines()
     assert [line.split(": not a team name")[0].split("field 'region': ")[1] for line in lines] == [
         "unknown team 'Northwest' in 2 rows", "unknown team 'Atlantis' in 1 row"]
+
+
+def _problems_of(tmp_path: Path, csv_text: str) -> list[tuple[int | None, str, Code]]:
+    with pytest.raises(InputError) as caught:
+        read(tmp_path, csv_text)
+    return [(p.row, p.field, p.code) for p in caught.value.problems]
+
+
+def test_a_file_source_is_read_by_the_shared_reader_and_its_problems_are_coded(tmp_path):
+    assert _problems_of(tmp_path, "") == [(None, "", Code.INPUT_EMPTY)]
+    assert _problems_of(tmp_path, "owner,day,amount\n") == [(None, "", Code.INPUT_EMPTY)]
+    assert _problems_of(tmp_path, "owner,day,day,amount\nE1,2025-01-01,x,1\n") == [(1, "header", Code.INPUT_HEADER)]
+    assert _problems_of(tmp_path, "owner,day\nE1,2025-01-01\n") == [(None, "amount", Code.INPUT_HEADER)]
+    assert _problems_of(tmp_path, "owner;day;amount\n\nE1;2025-01-01;x\n") == [(3, "amount", Code.INPUT_INVALID)]
+    table = read(tmp_path, "owner;day;amount\n\nE1;2025-01-01;1\n")
+    assert list(table["amount"]) == [1.0]
+
+
+def test_a_source_file_that_is_not_utf8_is_coded(tmp_path):
+    (tmp_path / "sources.yaml").write_text(source_yaml(), encoding="utf-8")
+    (tmp_path / "orders.csv").write_bytes("owner,day,amount\nJos\xe9,2025-01-01,1\n".encode("latin-1"))
+    with pytest.raises(InputError) as caught:
+        read_source(load_sources(tmp_path)["orders"], tmp_path, FRAMEWORK, EMPLOYEES, ibis.duckdb.connect())
+    assert [(p.file, p.code) for p in caught.value.problems] == [("orders.csv", Code.INPUT_ENCODING)]
