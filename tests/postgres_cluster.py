@@ -1,8 +1,10 @@
-"""A throw-away PostgreSQL 15 cluster for the warehouse tests: started as the postgres user, stopped by its PID."""
+"""A throw-away PostgreSQL 15 cluster for the warehouse tests: started as the postgres user once per test process
+(each xdist worker has its own), stopped by its PID; each test module gets a new database of its own in it."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -27,9 +29,10 @@ def _as_postgres(*command: str) -> subprocess.CompletedProcess:
     return subprocess.run(["runuser", "-u", "postgres", "--", *command], capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    """A throw-away PostgreSQL 15 cluster on 127.0.0.1 and a free port, stopped by its PID and removed after."""
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[tuple[str, int]]:
+    """A throw-away PostgreSQL 15 cluster on 127.0.0.1 and a free port, stopped by its PID and removed after: its
+    socket folder and port."""
     if not (PG_BIN / "initdb").exists() or shutil.which("runuser") is None:
         pytest.skip(f"PostgreSQL 15 binaries not found in {PG_BIN} (or no runuser)")
     folder = Path(tempfile.mkdtemp(prefix="kpi-pg-"))
@@ -43,7 +46,7 @@ def postgres_url() -> Iterator[str]:
     assert started.returncode == 0, started.stderr + (folder / "log").read_text(errors="replace")
     pid = int((data / "postmaster.pid").read_text().split()[0])
     try:
-        yield f"postgres://postgres@127.0.0.1:{port}/postgres"
+        yield str(folder), port
     finally:
         os.kill(pid, signal.SIGTERM)
         for _ in range(100):
@@ -53,3 +56,15 @@ def postgres_url() -> Iterator[str]:
                 break
             time.sleep(0.1)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres_url(postgres_server: tuple[str, int], request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new, empty database in the cluster for the test module (nothing another module made is in it), dropped
+    after the module."""
+    folder, port = postgres_server
+    name = re.sub(r"\W", "_", request.module.__name__).lower()
+    made = _as_postgres(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", name)
+    assert made.returncode == 0, made.stderr + (Path(folder) / "log").read_text(errors="replace")
+    yield f"postgres://postgres@127.0.0.1:{port}/{name}"
+    _as_postgres(str(PG_BIN / "dropdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "--force", name)

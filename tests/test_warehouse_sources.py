@@ -222,8 +222,9 @@ def reader_url(warehouse: str) -> str:
     with psycopg.connect(_psycopg_url(warehouse), autocommit=True) as con:
         con.execute("DROP ROLE IF EXISTS reader")
         con.execute("CREATE ROLE reader LOGIN PASSWORD 'reader-pw'")
-        con.execute("REVOKE ALL ON DATABASE postgres FROM PUBLIC")
-        con.execute("GRANT CONNECT ON DATABASE postgres TO reader")
+        database = con.execute("SELECT quote_ident(current_database())").fetchone()[0]  # the module's own
+        con.execute(f"REVOKE ALL ON DATABASE {database} FROM PUBLIC")
+        con.execute(f"GRANT CONNECT ON DATABASE {database} TO reader")
         con.execute("GRANT USAGE ON SCHEMA crm TO reader")
         con.execute("GRANT SELECT ON ALL TABLES IN SCHEMA crm TO reader")
     return warehouse.replace("postgres://postgres@", "postgres://reader:reader-pw@", 1)
