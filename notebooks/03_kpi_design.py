@@ -39,14 +39,15 @@ interactive: bool = True  # show the live forms; False for batch runs and report
 from IPython.display import display
 
 from kpi_workbook import widgets
-from kpi_workbook.analysis.categories import load_categories
 from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import kpi_design, open_step
+from kpi_workbook.widgets import step_tables
 
 # %%
 mode.set_report_mode(not interactive)  # a report leaves the workshop's text out
 ctx = open_step(workspace, team, period, department)
+page = widgets.StepPage(ctx, interactive)  # in a workshop, every table below is drawn again after each save
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees))
 mode.scope_line(ctx)
 
@@ -58,7 +59,7 @@ mode.scope_line(ctx)
 # how the results were reached and whether the person grows.
 
 # %%
-kpi_design.categories_report(load_categories().frame("categories"))
+kpi_design.categories_report()
 
 # %% [markdown]
 # Two more classifications matter. **Leading** indicators predict a result (meetings booked, pipeline
@@ -78,7 +79,7 @@ kpi_design.categories_report(load_categories().frame("categories"))
 # %%
 kpis = kpi_design.role_kpi_table(ctx.framework, ctx.roles)
 record(role_kpis=len(kpis), weight_totals=kpis.groupby("role")["weight"].sum().to_dict())
-kpi_design.role_kpis_report(kpis)
+page.show(step_tables.role_kpis(ctx))
 
 # %% [markdown]
 # ## Computed or entered by hand
@@ -97,7 +98,7 @@ kpi_design.role_kpis_report(kpis)
 measures = kpi_design.measure_table(ctx.framework, ctx.roles, ctx.root)
 record(computed_kpis=measures.loc[measures["origin"] == "computed", "kpi"].tolist(),
        entered_kpis=int((measures["origin"] == "entered by hand").sum()))
-display(kpi_design.measures_report(measures))
+page.show(step_tables.measures(ctx, measures))
 
 # %% [markdown]
 # ## Balance across categories, and leading versus lagging
@@ -107,16 +108,16 @@ display(kpi_design.measures_report(measures))
 # measure; a role without leading KPIs only learns at the end of the quarter that it is behind.
 
 # %%
-kpi_design.balance_report(kpi_design.category_balance(kpis))
+page.show(step_tables.balance(ctx))
 
 # %%
 mix = kpi_design.indicator_mix(kpis)
 record(roles_without_development=mix.loc[mix["development"] == 0, "role"].tolist(),
        roles_not_mixing=mix.loc[~mix["mixes_leading_and_lagging"], "role"].tolist())
-display(kpi_design.mix_report(mix))
+page.show(step_tables.mix(ctx))
 
 # %%
-kpi_design.balance_chart(kpis)
+page.show(step_tables.balance_chart(ctx))
 
 # %% [markdown]
 # ## Do the leading KPIs lead? Evidence from past periods
@@ -127,9 +128,13 @@ kpi_design.balance_chart(kpis)
 # later? **r** is the strength of that relation (0 none, 1 perfect); the verdict says whether it is more than
 # chance.
 
+# %% [markdown] tags=["workshop"]
+# In a workshop the tests below run when you press their button (they take a few seconds on a long history), so
+# that the step opens at once; once shown, they run again on the KPIs as saved after each save.
+
 # %%
-evidence = kpi_design.scope_evidence(ctx)
-display(kpi_design.lead_pairs_report(evidence.pairs), kpi_design.lead_gaps(evidence))
+evidence = step_tables.design_evidence(ctx)  # the history is analysed once, and again only when the KPIs change
+page.show(step_tables.lead_pairs(evidence), on_demand="Test the leading KPIs on past periods")
 
 # %% [markdown] tags=["workshop"]
 # **What to do with it:** a declared pair that *leads* is worth keeping and watching; a leading KPI that *does not
@@ -145,7 +150,7 @@ display(kpi_design.lead_pairs_report(evidence.pairs), kpi_design.lead_gaps(evide
 # about a team, never a person.
 
 # %%
-display(kpi_design.guardrails_report(evidence.guardrails))
+page.show(step_tables.guardrails(evidence), on_demand="Test the guardrails on past periods")
 
 # %% [markdown]
 # ## SMART findings
@@ -158,7 +163,7 @@ display(kpi_design.guardrails_report(evidence.guardrails))
 # %%
 findings = kpi_design.design_findings(ctx.framework, ctx.roles)
 record(findings=len(findings), errors=int((findings["severity"] == "error").sum()))
-display(kpi_design.findings_report(findings))
+page.show(step_tables.findings(ctx, findings))
 
 # %% [markdown]
 # ## Suggestions from the KPI library, for each responsibility
@@ -172,7 +177,7 @@ display(kpi_design.findings_report(findings))
 # %%
 suggestions = kpi_design.responsibility_suggestions(ctx.framework, ctx.roles, top=3)
 record(suggestions=len(suggestions))
-display(kpi_design.suggestions_report(suggestions))
+page.show(step_tables.suggestions(ctx, suggestions))
 
 # %% [markdown] tags=["workshop"]
 # ## Choose KPIs and weights (live)
@@ -183,11 +188,9 @@ display(kpi_design.suggestions_report(suggestions))
 
 # %% tags=["workshop"]
 if interactive:
-    editor = widgets.FrameworkEditor(ctx.workspace)
-    picker = widgets.KpiPicker(editor, team=ctx.team)
-    display(picker, widgets.WeightsForm(editor, role=picker.role), widgets.SavePanel(editor, team=ctx.team),
-            widgets.redrawn(editor, widgets.kpi_tables(ctx)),
-            widgets.redrawn(editor, kpi_design.evidence_view(ctx, evidence)))
+    picker = widgets.KpiPicker(page.editor, team=ctx.team)
+    display(picker, widgets.WeightsForm(page.editor, role=picker.role), widgets.SavePanel(page.editor, team=ctx.team),
+            widgets.redrawn(page.editor, widgets.kpi_tables(ctx)))
 
 # %% [markdown] tags=["workshop"]
 # ## What to do next

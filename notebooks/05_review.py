@@ -31,17 +31,18 @@ people: bool = False  # show each person's score and values (kpi-workbook run --
 
 # %%
 # %matplotlib inline
-from IPython.display import display
-
+from kpi_workbook import widgets
 from kpi_workbook.analysis import review, scoring
-from kpi_workbook.reports import charts, mode
+from kpi_workbook.reports import mode
 from kpi_workbook.reports.record import record
 from kpi_workbook.steps import open_step
 from kpi_workbook.steps import review as step
+from kpi_workbook.widgets import review_tables
 
 # %%
 mode.set_report_mode(not interactive)  # a report leaves the workshop's text out
 ctx = open_step(workspace, team, period, department)
+page = widgets.StepPage(ctx, interactive, editing=False)  # the review edits no framework: drawn once, from the files
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period)
 
 # %%
@@ -49,7 +50,7 @@ scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework
 flags = review.review_flags(ctx.framework, scores, ctx.period, teams=[ctx.team] if ctx.team else None)
 record(flags=flags["flag"].value_counts().to_dict())
 board = step.kpi_board(ctx, scores)
-step.summary(ctx, scores, flags, board, step.scope_values(ctx, scores))
+page.show(review_tables.summary(ctx, scores, flags, board))
 
 # %% [markdown]
 # After what a manager acts on (above), the period's actuals against the targets in detail: how a period is scored,
@@ -87,7 +88,7 @@ mode.scope_line(ctx)
 # %%
 teams = review.scorecard(scores, ctx.period, "team")
 record(team_scores=dict(zip(teams["team"], teams["score"].round(1), strict=True)))
-step.team_table(teams, ctx.framework)
+page.show(review_tables.teams(teams))
 
 # %% [markdown]
 # ## Scorecards per role
@@ -99,12 +100,10 @@ step.team_table(teams, ctx.framework)
 roles = review.scorecard(scores, ctx.period, "role")
 record(role_scores={f"{t}/{r}": s for t, r, s in zip(roles["team"], roles["role"], roles["score"].round(1),
                                                        strict=True)})
-display(step.role_table(roles, ctx.framework))
+page.show(review_tables.roles(roles))
 
 # %%
-named = step.with_names(roles, ctx.framework)
-labels = named["team_name"] + " / " + named["role_name"]
-charts.scorecard_chart(named.assign(label=labels), label="label", title=f"Role scores, {ctx.period}")
+page.show(review_tables.roles_chart(roles, ctx))
 
 # %% [markdown]
 # ## Each role's KPIs in the period
@@ -116,10 +115,7 @@ charts.scorecard_chart(named.assign(label=labels), label="label", title=f"Role s
 # %%
 kpis = scoring.roll_up(scores[scores["period"].astype(str) == ctx.period], ("team", "role", "kpi_id"))
 record(kpi_status=kpis["status"].astype(str).value_counts().to_dict())
-display(step.kpi_section(board, ctx))
-if ctx.team:
-    for (team_name, role_name), rows in step.with_names(kpis, ctx.framework).groupby(["team_name", "role_name"]):
-        display(charts.scorecard_chart(rows, label="kpi_id_name", title=f"{team_name} / {role_name}, {ctx.period}"))
+page.show(review_tables.kpis(board, kpis, ctx))
 
 # %% [markdown]
 # ## Trends
@@ -128,8 +124,7 @@ if ctx.team:
 
 # %%
 level = "role" if ctx.team else "team"
-trend = step.with_names(review.trends(scores, level), ctx.framework)
-charts.trend_chart(trend, group=f"{level}_name", title="Weighted score by period")
+page.show(review_tables.trends(review.trends(scores, level), level))
 
 # %% [markdown]
 # ## Scorecards per person
@@ -141,7 +136,7 @@ charts.trend_chart(trend, group=f"{level}_name", title="Weighted score by period
 # %%
 scorecards = review.scorecard(scores, ctx.period, "employee")
 record(people_scored=len(scorecards), people_status=scorecards["status"].astype(str).value_counts().to_dict())
-step.people_section(scorecards, ctx, people)
+page.show(review_tables.people(scorecards, ctx, people))
 
 # %% [markdown]
 # ## Flags and recommendations
@@ -151,7 +146,7 @@ step.people_section(scorecards, ctx, people)
 # on. Work through the warnings first.
 
 # %%
-step.flags_table(flags, ctx.framework)
+page.show(review_tables.flags(flags))
 
 # %% [markdown]
 # ## Is the framework working?
@@ -159,9 +154,13 @@ step.flags_table(flags, ctx.framework)
 # Do the leading KPIs of these roles drive the lagging ones, are their targets as hard as elsewhere, does a KPI show
 # signs of being gamed? Each is tested on the stored history; the appendix has every test in detail.
 
+# %% [markdown] tags=["workshop"]
+# In a review meeting the tests run when you press the button below (they take a few seconds on the whole
+# organization's history), so that the review opens at once; the appendix shows them in detail with its own button.
+
 # %%
-evidence = step.scope_evidence(ctx)
-step.evidence_section(evidence, ctx)
+evidence = review_tables.evidence(ctx)  # tested once, when first shown
+page.show(review_tables.evidence_section(ctx, evidence), on_demand="Test whether the framework works")
 
 # %% [markdown] tags=["workshop"]
 # ## Enter the period's ratings (live)
@@ -173,9 +172,7 @@ step.evidence_section(evidence, ctx)
 
 # %% tags=["workshop"]
 if interactive and ctx.team:
-    from kpi_workbook import widgets  # the forms load only in a live session
-
-    display(widgets.RatingsForm(ctx.workspace, ctx.team, ctx.periods))
+    page.show(review_tables.ratings_form(ctx))
 
 # %% [markdown]
 # ## What to do next
@@ -204,9 +201,7 @@ if interactive and ctx.team:
 # %%
 lineage = step.value_lineage(ctx.actuals, ctx.store, ctx.period)
 record(values_by_origin=lineage["origin"].value_counts().to_dict())
-display(step.lineage_summary_table(step.lineage_summary(lineage), ctx.framework,
-                                   step.current_definitions(ctx.root, ctx.framework)))
-step.computed_values_section(lineage, ctx, people)
+page.show(review_tables.lineage(lineage, ctx, people))
 
 # %% [markdown]
 # ## Appendix: is the framework working? The evidence in detail
@@ -215,4 +210,4 @@ step.computed_values_section(lineage, ctx, people)
 # current target per role and team; and each team's spread of scores.
 
 # %%
-step.evidence_appendix(evidence, ctx)
+page.show(review_tables.evidence_appendix(ctx, evidence), on_demand="Show the evidence in detail")

@@ -15,24 +15,26 @@ from kpi_workbook.core.model import Framework, Responsibility
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.steps import open_step
 from kpi_workbook.steps.context import StepContext
-from kpi_workbook.steps.kpi_design import (
+from kpi_workbook.steps.design_evidence import (
     APART,
+    DECLARED,
+    DesignEvidence,
+    evidence_view,
+    guardrails_report,
+    lead_pairs_report,
+    scope_evidence,
+)
+from kpi_workbook.steps.kpi_design import (
     BAND_COLUMNS,
     CATEGORIES,
-    DECLARED,
     DESIGN_COLUMNS,
-    DesignEvidence,
     balance_chart,
     category_balance,
     design_findings,
-    evidence_view,
-    guardrails_report,
     indicator_mix,
-    lead_pairs_report,
     measure_table,
     responsibility_suggestions,
     role_kpi_table,
-    scope_evidence,
 )
 from kpi_workbook.workspace.files import ACTUALS_DB, load_framework
 from kpi_workbook.workspace.opener import open_workspace

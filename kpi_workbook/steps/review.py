@@ -8,16 +8,14 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from IPython.display import Markdown
 
-from kpi_workbook.analysis.evidence import framework_evidence
 from kpi_workbook.analysis.review import DATA_FLAGS, attention, kpi_actuals, scope_kpi_values, scope_kpis
 from kpi_workbook.analysis.targets import TOO_EASY, UNREALISTIC, suggest_for_framework
 from kpi_workbook.core.model import Framework
-from kpi_workbook.reports.evidence_section import EvidenceAppendix, EvidenceSection, ScopeEvidence
-from kpi_workbook.reports.evidence_section import scope_evidence as scope_evidence_of
 from kpi_workbook.reports.mode import for_readers
 from kpi_workbook.reports.scope_values import ScopeValues, scope_values_view
 from kpi_workbook.reports.scorecard import attention_items, kpi_actuals_table, next_action, row_gap_text
@@ -29,6 +27,9 @@ from kpi_workbook.workspace.changelog import read_changelog
 from kpi_workbook.workspace.scope import ScopeKind, departments
 from kpi_workbook.workspace.sources import definition_hash, load_sources
 from kpi_workbook.workspace.store import LINEAGE_COLUMNS, SCOPE_VALUE_COLUMNS, ActualsStore, DuckDBStore
+
+if TYPE_CHECKING:  # the evidence loads the statistics (scipy): imported when it is drawn, not when the step opens
+    from kpi_workbook.reports.evidence_section import EvidenceAppendix, EvidenceSection, ScopeEvidence
 
 SCORE = Col("Score", "score")
 VALUE_KEYS = ["period", "team", "employee_id", "kpi_id"]
@@ -354,6 +355,9 @@ def scope_evidence(ctx: StepContext) -> ScopeEvidence | None:
     """Whether the framework works, for the scope's roles and teams: analysis.evidence over the whole organization's
     history up to the period (a relation between KPIs and a target's difficulty show across teams; only aggregates
     of the scope's own roles, teams and KPIs are kept); None without actuals."""
+    from kpi_workbook.analysis.evidence import framework_evidence
+    from kpi_workbook.reports.evidence_section import scope_evidence as scope_evidence_of
+
     organization = ctx.workspace.scope(period=ctx.period)
     actuals = organization.actuals_to_date
     if actuals.empty:
@@ -365,6 +369,8 @@ def scope_evidence(ctx: StepContext) -> ScopeEvidence | None:
 
 def evidence_section(evidence: ScopeEvidence | None, ctx: StepContext) -> EvidenceSection | Markdown:
     """The section 'Is the framework working?' (see scope_evidence), or a line saying there is no history yet."""
+    from kpi_workbook.reports.evidence_section import EvidenceSection
+
     if evidence is None:
         return Markdown("No actuals yet: the framework cannot be tested before its KPIs have a history.")
     return EvidenceSection(evidence, ctx.framework)
@@ -373,6 +379,8 @@ def evidence_section(evidence: ScopeEvidence | None, ctx: StepContext) -> Eviden
 def evidence_appendix(evidence: ScopeEvidence | None, ctx: StepContext) -> EvidenceAppendix | Markdown:
     """The evidence in detail (every pair tested, attainment per role and team, scores per team), or a line saying
     there is none."""
+    from kpi_workbook.reports.evidence_section import EvidenceAppendix
+
     if evidence is None:
         return Markdown("No actuals yet: nothing to show.")
     return EvidenceAppendix(evidence, ctx.framework)

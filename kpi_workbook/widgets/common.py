@@ -5,13 +5,15 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.editing.messages import FORM
+
+if TYPE_CHECKING:  # an annotation only: the review's ratings form opens without the editor and its checks
+    from kpi_workbook.editing.editor import FrameworkEditor
 
 NEW = ""  # the "(new …)" choice of a picker
 WIDTH = "36em"

@@ -5,6 +5,7 @@ save."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from IPython.display import Markdown
@@ -13,6 +14,9 @@ from kpi_workbook.core.model import Framework, Role
 from kpi_workbook.reports import charts
 from kpi_workbook.steps import job_descriptions, kpi_design, strategic_goals, targets
 from kpi_workbook.steps.context import StepContext
+
+if TYPE_CHECKING:
+    from kpi_workbook.steps.design_evidence import DesignEvidence
 
 Draw = Callable[[Framework], tuple[object, ...]]
 HEADING = "#### {what}, as saved\n*Drawn again after each **Save** and **Reload**.*"
@@ -130,6 +134,93 @@ def _served(table: pd.DataFrame, framework: Framework) -> pd.DataFrame:
         objectives=[", ".join(titles.get(o, o) for o in ids.split(", ") if o) for ids in table["objectives"]],
         responsibility=[duties.get((role, duty), duty) for role, duty in zip(table["role"], table["responsibility"],
                                                                              strict=True)])
+
+
+def _role_kpis(ctx: StepContext, framework: Framework) -> pd.DataFrame:
+    """Step 3's table of the scope's role KPIs in `framework`."""
+    return kpi_design.role_kpi_table(framework, _roles(ctx, framework))
+
+
+def _opened(ctx: StepContext, framework: Framework, opened: pd.DataFrame,
+            find: Callable[[Framework], pd.DataFrame]) -> pd.DataFrame:
+    """`find(framework)`, or `opened` (what it found for the files as opened) while nothing was saved."""
+    return opened if framework == ctx.framework else find(framework)
+
+
+def role_kpis(ctx: StepContext) -> Draw:
+    """Step 3: each role's KPIs with their category, weight and what they serve."""
+    return lambda framework: (kpi_design.role_kpis_report(_role_kpis(ctx, framework)),)
+
+
+def measures(ctx: StepContext, opened: pd.DataFrame) -> Draw:
+    """Step 3: whether each KPI of the scope is computed or entered by hand, and where from (`opened`: the table
+    for the files as opened)."""
+    def find(framework: Framework) -> pd.DataFrame:
+        return kpi_design.measure_table(framework, _roles(ctx, framework), ctx.root)
+    return lambda framework: (kpi_design.measures_report(_opened(ctx, framework, opened, find)),)
+
+
+def balance(ctx: StepContext) -> Draw:
+    """Step 3: each role's weight total and the share of its weight in each category."""
+    return lambda framework: (kpi_design.balance_report(kpi_design.category_balance(_role_kpis(ctx, framework))),)
+
+
+def mix(ctx: StepContext) -> Draw:
+    """Step 3: each role's leading, lagging, qualitative and development KPIs."""
+    return lambda framework: (kpi_design.mix_report(kpi_design.indicator_mix(_role_kpis(ctx, framework))),)
+
+
+def balance_chart(ctx: StepContext) -> Draw:
+    """Step 3: the chart of each role's weight by category."""
+    return lambda framework: (kpi_design.balance_chart(_role_kpis(ctx, framework)),)
+
+
+def design_evidence(ctx: StepContext) -> Callable[[Framework], DesignEvidence]:
+    """Step 3's evidence for a framework (steps.design_evidence.EvidenceOf), its module and the statistics loaded
+    when it is first asked for: a workshop draws it when a button asks for it, so the step opens without them."""
+    kept: list[Callable[[Framework], DesignEvidence]] = []
+
+    def evidence(framework: Framework) -> DesignEvidence:
+        if not kept:
+            from kpi_workbook.steps.design_evidence import EvidenceOf
+
+            kept.append(EvidenceOf(ctx))
+        return kept[0](framework)
+    return evidence
+
+
+def lead_pairs(evidence: Callable[[Framework], DesignEvidence]) -> Draw:
+    """Step 3: the tested leading → lagging pairs, and the KPIs not shown to lead or to be driven (`evidence`:
+    the analysis of a framework, see design_evidence)."""
+    def draw(framework: Framework) -> tuple[object, ...]:
+        from kpi_workbook.steps.design_evidence import lead_gaps, lead_pairs_report
+
+        found = evidence(framework)
+        return lead_pairs_report(found.pairs), lead_gaps(found)
+    return draw
+
+
+def guardrails(evidence: Callable[[Framework], DesignEvidence]) -> Draw:
+    """Step 3: each declared guardrail of the scope's KPIs, holding or not."""
+    def draw(framework: Framework) -> tuple[object, ...]:
+        from kpi_workbook.steps.design_evidence import guardrails_report
+
+        return (guardrails_report(evidence(framework).guardrails),)
+    return draw
+
+
+def findings(ctx: StepContext, opened: pd.DataFrame) -> Draw:
+    """Step 3: the checks' findings on the scope's roles (`opened`: those for the files as opened)."""
+    def find(framework: Framework) -> pd.DataFrame:
+        return kpi_design.design_findings(framework, _roles(ctx, framework))
+    return lambda framework: (kpi_design.findings_report(_opened(ctx, framework, opened, find)),)
+
+
+def suggestions(ctx: StepContext, opened: pd.DataFrame) -> Draw:
+    """Step 3: the library's suggestions for each responsibility (`opened`: those for the files as opened)."""
+    def find(framework: Framework) -> pd.DataFrame:
+        return kpi_design.responsibility_suggestions(framework, _roles(ctx, framework), top=3)
+    return lambda framework: (kpi_design.suggestions_report(_opened(ctx, framework, opened, find)),)
 
 
 def kpi_tables(ctx: StepContext) -> Draw:

@@ -1,37 +1,78 @@
 """A step notebook's tables and charts: drawn once from the files in a report, and in a workshop drawn again after
 each save or reload of the step's editor, wherever they are in the notebook.
 
-ipywidgets is imported only in a workshop (with an editor), so a report never loads it.
+ipywidgets and the editor are imported only in a workshop, so a report never loads them; a step that edits nothing
+(the review) has no editor, and its tables are drawn once in a workshop too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from IPython.display import display
 
 from kpi_workbook.core.model import Framework
-from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.steps.context import StepContext
+
+if TYPE_CHECKING:
+    import ipywidgets as w
+
+    from kpi_workbook.editing.editor import FrameworkEditor
 
 Draw = Callable[[Framework], object]
 
 
-class StepPage:
-    """The live state of one step notebook: its context and, in a workshop (`interactive`), the editor every form
-    and every table of the notebook follows."""
+def _shown(drawn: object) -> tuple[object, ...]:
+    """What a draw returned, as the objects to display (a table, a chart, or several in a tuple)."""
+    return drawn if isinstance(drawn, tuple) else (drawn,)
 
-    def __init__(self, ctx: StepContext, interactive: bool) -> None:
+
+def drawn_on_click(draw: Callable[[], object], label: str) -> w.VBox:
+    """A button labelled `label` that, when pressed, gives its place to what `draw()` returns, drawn once: for a
+    part of a step that takes long to draw and does not follow an editor."""
+    import ipywidgets as w
+
+    from kpi_workbook.widgets.common import button
+
+    box = w.VBox(layout=w.Layout(width="100%", align_items="flex-start"))  # the button as wide as its label
+    show = button(label, tooltip="draw it now")
+
+    def shown(_button: object) -> None:
+        show.disabled = True
+        output = w.Output(layout=w.Layout(width="100%"))
+        with output:
+            display(*_shown(draw()))
+        box.children = (output,)
+
+    show.on_click(shown)
+    box.children = (show,)
+    return box
+
+
+class StepPage:
+    """The live state of one step notebook: its context and, in a workshop (`interactive`) of a step that edits the
+    framework (`editing`), the editor every form and every table of the notebook follows."""
+
+    def __init__(self, ctx: StepContext, interactive: bool, editing: bool = True) -> None:
         self.ctx = ctx
-        self.editor: FrameworkEditor | None = FrameworkEditor(ctx.workspace) if interactive else None
+        self.interactive = interactive
+        self.editor: FrameworkEditor | None = None
+        if interactive and editing:
+            from kpi_workbook.editing.editor import FrameworkEditor
+
+            self.editor = FrameworkEditor(ctx.workspace)
 
     def show(self, draw: Draw, on_demand: str = "") -> None:
         """Display `draw(framework)` (a table, a chart, or several in a tuple): in a workshop as an output drawn
         again after each save and reload (once a button labelled `on_demand` is pressed, when given), in a report
-        once, from the files as opened."""
+        once, from the files as opened. A workshop of a step without an editor draws it once too (when the button
+        is pressed, when given)."""
         if self.editor is None:
-            drawn = draw(self.ctx.framework)
-            display(*(drawn if isinstance(drawn, tuple) else (drawn,)))
+            if self.interactive and on_demand:
+                display(drawn_on_click(lambda: draw(self.ctx.framework), on_demand))
+                return
+            display(*_shown(draw(self.ctx.framework)))
             return
         from kpi_workbook.widgets import live
 
