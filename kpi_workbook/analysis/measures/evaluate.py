@@ -31,8 +31,10 @@ from kpi_workbook.analysis.measures.compile import (
 from kpi_workbook.analysis.measures.placement import (
     LABEL,
     PERIOD_START,
+    SLOT,
     Placement,
     dated,
+    period_slots,
     periods_frame,
     placed,
     target_periods,
@@ -118,7 +120,7 @@ class SourceQuery:
         keys = {TEAM: table[TEAM]} | ({EMPLOYEE: table[EMPLOYEE]} if self.grain.per is Per.EMPLOYEE else {})
         keep = {}
         if self.placement.by_calendar:
-            keys |= {LABEL: table[LABEL], PERIOD_START: table[PERIOD_START]}
+            keys[SLOT] = table[SLOT]
         elif self.read.source.fixed_period is None:
             keys |= period_keys(table, self.grain.frequency)
             keep[WHEN] = table[WHEN].min()  # every row of a group is in one period: its first day places it there
@@ -154,13 +156,15 @@ class SourceQuery:
         if snapshot is not None:
             keys = {}
         elif self.placement.by_calendar:
-            keys = {LABEL: table[LABEL], PERIOD_START: table[PERIOD_START]}
+            keys = {SLOT: table[SLOT]}
         else:
             keys = period_keys(table, self.grain.frequency)
         keys[TEAM] = table[TEAM]
         if self.grain.per is Per.EMPLOYEE:
             keys[EMPLOYEE] = table[EMPLOYEE]
         grouped = _local(table.group_by(**keys).aggregate(**self.metrics), con)
+        if self.placement.by_calendar and snapshot is None:
+            grouped = grouped.join(period_slots(self._periods), SLOT)
         if snapshot is not None:
             label, start = ibis.literal(snapshot.label, "string"), ibis.literal(snapshot.start, "date")
         elif self.placement.by_calendar:

@@ -25,8 +25,13 @@ from kpi_workbook.core.model import Frequency
 from kpi_workbook.core.periods import Period, calendar, month_ends, next_period
 from kpi_workbook.workspace.sources import SPAN_END, SPAN_START, WHEN, ReadSource, Source
 
-#: Columns a calendar join adds to each row: its period's label and first day.
+#: The column a calendar join adds to each row: its period's position among the query's periods (a number is lighter
+#: to carry through the join and to group by than the period's label and first day, which `period_slots` holds).
+SLOT = "__slot"
+#: A period's label and first day.
 LABEL, PERIOD_START = "__label", "__period_start"
+#: An end of span after every date: an open span (no end) compared as one that never ends.
+NEVER = dt.date(9999, 12, 31)
 
 
 def weight_column(at: At) -> str:
@@ -148,34 +153,41 @@ def _points(period: Period, at: At) -> list[tuple[dt.date, float]]:
 
 
 def placed(table: ir.Table, placement: Placement, periods: list[Period]) -> ir.Table:
-    """The rows of `table` each with the label and first day of every target period it counts in (LABEL,
-    PERIOD_START) and, for headcounts, its weight there in each (weight_column): a calendar join run where the
-    records are."""
+    """The rows of `table` each with the position (SLOT, see period_slots) of every target period it counts in and,
+    for headcounts, its weight there in each (weight_column): a calendar join run where the records are."""
     if placement.at is not None:
         ats = sorted(placement.at)
-        weights: dict[tuple[str, dt.date, dt.date], list[float]] = {}
-        for p in periods:
+        weights: dict[tuple[int, dt.date], list[float]] = {}
+        for slot, p in enumerate(periods):
             windows = placement.sources(p)
             for index, at in enumerate(ats):
                 for w in windows:
                     for day, weight in _points(w, at):
-                        weights.setdefault((p.label, p.start, day), [0.0] * len(ats))[index] += weight / len(windows)
+                        weights.setdefault((slot, day), [0.0] * len(ats))[index] += weight / len(windows)
         frame = pd.DataFrame([(*key, *values) for key, values in weights.items()],
-                             columns=[LABEL, PERIOD_START, "__day", *map(weight_column, ats)])
-        days = ibis.memtable(frame.astype({"__day": "datetime64[s]", PERIOD_START: "datetime64[s]"}))
-        days = days.mutate(__day=days["__day"].cast("date"), **{PERIOD_START: days[PERIOD_START].cast("date")})
-        start, end = table[SPAN_START], table[SPAN_END] if SPAN_END in table.columns else None
-        active = start <= days["__day"]
+                             columns=[SLOT, "__day", *map(weight_column, ats)])
+        days = ibis.memtable(frame.astype({SLOT: "int32", "__day": "datetime64[s]"}))
+        days = days.mutate(__day=days["__day"].cast("date"))
+        start = table[SPAN_START]
+        end = table[SPAN_END].fill_null(NEVER) if SPAN_END in table.columns else None
+        active = start <= days["__day"]  # two inequalities, no OR: the engine's range join (IEJoin) takes them
         if end is not None:
-            active = active & (end.isnull() | (end >= days["__day"]))
+            active = active & (end >= days["__day"])
         return table.join(days, active).drop("__day")
-    frame = pd.DataFrame([(p.label, p.start, placement.sources(p)[0].start, placement.sources(p)[-1].end)
-                          for p in periods],
-                         columns=[LABEL, PERIOD_START, "__first", "__last"])
-    bounds = ibis.memtable(frame.astype({c: "datetime64[s]" for c in (PERIOD_START, "__first", "__last")}))
-    bounds = bounds.mutate(**{c: bounds[c].cast("date") for c in (PERIOD_START, "__first", "__last")})
+    frame = pd.DataFrame([(slot, placement.sources(p)[0].start, placement.sources(p)[-1].end)
+                          for slot, p in enumerate(periods)], columns=[SLOT, "__first", "__last"])
+    bounds = ibis.memtable(frame.astype({SLOT: "int32", "__first": "datetime64[s]", "__last": "datetime64[s]"}))
+    bounds = bounds.mutate(**{c: bounds[c].cast("date") for c in ("__first", "__last")})
     when = table[WHEN]
     return table.join(bounds, (when >= bounds["__first"]) & (when <= bounds["__last"])).drop("__first", "__last")
+
+
+def period_slots(periods: list[Period]) -> ir.Table:
+    """The label (LABEL) and first day (PERIOD_START) of each period of a calendar join by its position (SLOT)."""
+    frame = pd.DataFrame({SLOT: range(len(periods)), LABEL: [p.label for p in periods],
+                          PERIOD_START: pd.to_datetime([p.start for p in periods]).astype("datetime64[s]")})
+    slots = ibis.memtable(frame.astype({SLOT: "int32"}))
+    return slots.mutate(**{PERIOD_START: slots[PERIOD_START].cast("date")})
 
 
 def dated(table: ir.Table, placement: Placement) -> ir.Table:
