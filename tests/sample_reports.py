@@ -1,8 +1,13 @@
-"""The sample organization's reports, made once per test session by `kpi-workbook run --pdf` (teams, one department
-and the whole organization), for the browser and PDF tests."""
+"""The sample organization's reports, made once per test run by `kpi-workbook run --pdf` (every team, one
+department and the whole organization), for the browser and PDF tests.
+
+The run's folder sits in the folder the test workers of one `pytest -n N` run share (the parent of each worker's
+base temporary folder), behind a file lock: the first worker to ask makes the reports, the others wait for it and
+read the same files. Without xdist it sits in the run's own base temporary folder."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -14,21 +19,34 @@ CLI = Path(sys.executable).parent / "kpi-workbook"
 CHROMIUM = Path("/usr/bin/chromium")
 RUN_TIMEOUT = 1500
 DEPARTMENT = "commercial"  # the department whose reports are made too
+FOLDER = "sample-reports"
+
+
+def shared_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder every worker of this test run shares (the base folder itself without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 def sample_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The period folder of one run of every team, DEPARTMENT and the organization (made on first use in the
-    session)."""
+    """The period folder of one run of every team, DEPARTMENT and the organization on the bundled sample (made on
+    first use in the test run, by whichever worker asks first)."""
     if not CHROMIUM.is_file():
         pytest.skip("needs Debian's Chromium at /usr/bin/chromium")
-    out = tmp_path_factory.getbasetemp() / "sample-reports"
-    done = out / "done"
-    if not done.is_file():
-        env = {k: v for k, v in os.environ.items() if k != "KPI_WORKBOOK_WORKSPACE"}
-        run = subprocess.run([str(CLI), "run", "-w", "sample", "--all-teams", "--department", DEPARTMENT,
-                              "--organization", "--pdf",
-                              "--out", str(out), "--no-progress"], capture_output=True, text=True, env=env,
-                             timeout=RUN_TIMEOUT)
-        assert run.returncode == 0, run.stderr
-        done.write_text(run.stdout)
+    out = shared_temp(tmp_path_factory) / FOLDER
+    out.mkdir(exist_ok=True)
+    done, failed = out / "done", out / "failed"
+    with (out.parent / f"{FOLDER}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+        if not done.is_file() and not failed.is_file():
+            env = {k: v for k, v in os.environ.items() if k != "KPI_WORKBOOK_WORKSPACE"}
+            run = subprocess.run([str(CLI), "run", "-w", "sample", "--all-teams", "--department", DEPARTMENT,
+                                  "--organization", "--pdf", "--out", str(out), "--no-progress"],
+                                 capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT)
+            if run.returncode == 0:
+                done.write_text(run.stdout)
+            else:
+                failed.write_text(f"exit {run.returncode}\n{run.stderr}")
+    # a failed run fails every test that reads it, with its error, and is not tried again in this test run
+    assert not failed.is_file(), failed.read_text()
     return next(p for p in out.iterdir() if p.is_dir())

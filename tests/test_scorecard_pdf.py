@@ -1,4 +1,5 @@
-"""The review's first section and the PDF packs, on one run of the sample (a team and a department): every table
+"""The review's first section and the PDF packs of a team and a department, from the sample's reports the browser
+tests read too (tests/sample_reports.py, one run per test run): every table
 cell of a pack's HTML is in its PDF's text (nothing cut at the page edge), every page says "page N of M", the
 headings are the PDF's outline, no link points to a local file, and the review's table of actuals against targets
 holds, for every role KPI with data, the actual, target and gap computed here from the store and the role files."""
@@ -17,16 +18,17 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-from sample_reports import CHROMIUM
+from sample_reports import CHROMIUM, DEPARTMENT, sample_reports
 
+from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.reports.pdf import PACKS_FOLDER
 from kpi_workbook.reports.scorecard import TREND_HEADING
 from kpi_workbook.workspace.opener import open_workspace
 
 pypdf = pytest.importorskip("pypdf")
 
-TEAM, DEPARTMENT = "customer_support", "Commercial"
-DEPARTMENT_FOLDER = "_department-commercial"
+TEAM = "customer_support"
+DEPARTMENT_FOLDER = f"_department-{DEPARTMENT}"  # its teams: sales and marketing
 NUMBER = re.compile(r"[−+-]?\d[\d,]*(?:\.\d+)?")
 IGNORED = re.compile(r"[\s\-\u00ad\u2010\u2011¶]+")  # whitespace, hyphens a line break may add, heading anchors
 KPI_COLUMNS = ["KPI", "Role", "Actual", "Actual is", "Threshold", "Target", "Stretch", "Gap to target (− short of it)",
@@ -81,26 +83,19 @@ def _plain(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, cli) -> tuple[Path, Path]:
-    """A copy of the sample (its store built from actuals.csv) and the period folder of one `kpi-workbook run --pdf`
-    of its Customer Support team and Commercial department."""
+def run(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """The bundled sample's folder, its actuals store and the period folder of the sample's reports (every team,
+    the Commercial department and the organization, made once by `kpi-workbook run --pdf` in the test run)."""
     if not CHROMIUM.is_file() or not shutil.which("pdftotext"):
         pytest.skip("needs Chromium at /usr/bin/chromium and pdftotext")
-    root = tmp_path_factory.mktemp("scorecard") / "sample_org"
-    code, _, stderr = cli("init", root, "--sample")
-    assert code == 0, stderr
-    open_workspace(root).store()  # built once here, not by the runs in parallel
-    out = root.parent / "reports"
-    code, _, stderr = cli("run", "-w", root, "--team", TEAM, "--department", DEPARTMENT, "--pdf", "--out", out,
-                          "--no-progress", timeout=300)
-    assert code == 0, stderr
-    return root, next(p for p in out.iterdir() if p.is_dir())
+    period_dir = sample_reports(tmp_path_factory)
+    return SAMPLE_ORG_DIR, open_workspace("sample").store_path, period_dir
 
 
 @pytest.fixture(scope="module")
 def packs(run) -> list[Path]:
-    found = sorted((run[1] / PACKS_FOLDER).glob("*.pdf"))
-    assert [p.stem for p in found] == ["customer_support", "department-commercial"]
+    found = [run[2] / PACKS_FOLDER / f"{stem}.pdf" for stem in (TEAM, f"department-{DEPARTMENT}")]
+    assert [p.name for p in found if p.is_file()] == [f"{TEAM}.pdf", f"department-{DEPARTMENT}.pdf"]
     return found
 
 
@@ -147,16 +142,16 @@ def _yaml(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _actuals(root: Path, period: str) -> pd.DataFrame:
-    with duckdb.connect(str(root / "actuals.duckdb"), read_only=True) as store:
+def _actuals(store_path: Path, period: str) -> pd.DataFrame:
+    with duckdb.connect(str(store_path), read_only=True) as store:
         rows = store.execute("SELECT team, employee_id, kpi_id, value FROM actuals WHERE period = ?", [period]).df()
     return rows.assign(employee_id=rows["employee_id"].fillna(""))
 
 
-def _expected(root: Path, teams: list[str], period: str) -> dict[tuple[str, str, str], dict]:
+def _expected(root: Path, store_path: Path, teams: list[str], period: str) -> dict[tuple[str, str, str], dict]:
     """(team name, role title, KPI name) → the KPI's actual (the team's own value, else the median of the role's
     people in the team), bands and polarity, for every role KPI of `teams` whose role has people there."""
-    actuals = _actuals(root, period)
+    actuals = _actuals(store_path, period)
     employees = pd.read_csv(root / "employees.csv", dtype=str)
     kpis = {k["id"]: k for k in _yaml(root / "kpis.yaml")["kpis"]}
     names = {t["id"]: t["name"] for t in _yaml(root / "teams.yaml")["teams"]}
@@ -221,7 +216,7 @@ def _check_row(cells: dict[str, str], row: dict) -> None:
 
 @pytest.mark.parametrize(("folder", "teams"), [(TEAM, [TEAM]), (DEPARTMENT_FOLDER, ["sales", "marketing"])])
 def test_the_review_shows_each_role_kpis_actual_target_and_gap(run, folder, teams):
-    root, period_dir = run
+    root, store_path, period_dir = run
     own_team = next(t["name"] for t in _yaml(root / "teams.yaml")["teams"] if t["id"] == TEAM)
     tables = [t for t in _parsed(period_dir / folder / "05_review.html").tables if "Actual is" in t[0]]
     assert tables, "a table of actuals against targets"
@@ -232,7 +227,7 @@ def test_the_review_shows_each_role_kpis_actual_target_and_gap(run, folder, team
         for cells in (dict(zip(headers, r, strict=True)) for r in rows if r):
             team = cells.get("Team", own_team)
             shown[team, cells["Role"], cells["KPI"]] = cells
-    expected = _expected(root, teams, period_dir.name)
+    expected = _expected(root, store_path, teams, period_dir.name)
     assert set(shown) == set(expected)
     with_data = {key: row for key, row in expected.items() if not math.isnan(row["actual"])}
     assert len(expected) > 10 and len(with_data) >= len(expected) - 1, "every KPI but one has data"
@@ -255,7 +250,7 @@ def _text_of(html: Path) -> str:
 
 @pytest.mark.parametrize("folder", [TEAM, DEPARTMENT_FOLDER])
 def test_the_review_opens_with_its_summary_and_tests_the_framework_before_the_appendices(run, folder):
-    html = run[1] / folder / "05_review.html"
+    html = run[2] / folder / "05_review.html"
     text = _text_of(html)
     main = text[text.index("Step 5 · Review Summary ·"):]  # the heading, then at once the summary box
     order = ["Summary ·", "What needs attention", INTRODUCTION, "Scope:", "Flags and recommendations",
@@ -277,11 +272,11 @@ def test_page_one_of_a_pack_is_the_summary_and_the_introduction_follows_it(packs
 
 @pytest.mark.parametrize("folder", [TEAM, DEPARTMENT_FOLDER])
 def test_every_score_a_review_shows_has_one_decimal_and_its_unit(run, folder):
-    tables = _parsed(run[1] / folder / "05_review.html").tables
+    tables = _parsed(run[2] / folder / "05_review.html").tables
     scores = [row[headers.index(h)] for headers, rows in tables for h in ("Score", "Median score") if h in headers
               for row in rows if len(row) == len(headers)]
     assert len(scores) >= 3 and [s for s in scores if not SCORE_CELL.match(s)] == []
-    text = _text_of(run[1] / folder / "05_review.html")
+    text = _text_of(run[2] / folder / "05_review.html")
     change = re.search(r"Score (\d+\.\d) pts .{0,40}?([▲▼►]) ([−+]\d+\.\d) pts from (\d{4}Q\d) \((\d+\.\d) pts\)", text)
     assert change, "the summary's score, change and previous score in points"
     score, _, moved, _, before = change.groups()
