@@ -50,7 +50,7 @@ def trend_alt(title: str, wide: pd.DataFrame) -> str:
     return f"Line chart{f' {title}' if title else ''}{span}, against {TARGET_TEXT}: {listing(lines)}."
 
 
-def history_alt(role: str, panels: Iterable[tuple[str, object, str, object]]) -> str:
+def history_alt(role: str, panels: Iterable[tuple[str, float, str, float | None]]) -> str:
     """KPI histories of a role (kpi, latest median, its period, target per panel): each latest median against its
     target."""
     parts = []

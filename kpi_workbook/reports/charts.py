@@ -7,7 +7,7 @@ a `figures.ChartFigure` that a notebook shows as one PNG; reports save it with `
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -23,8 +23,18 @@ from kpi_workbook.reports.figures import ChartFigure
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+
+class _LineStyle(TypedDict, total=False):
+    """Keyword arguments of a matplotlib line."""
+
+    color: str
+    linestyle: str
+    linewidth: float
+    zorder: int
+
+
 COLOURS = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", "grey": "#9e9e9e"}
-BAND_STYLES = {
+BAND_STYLES: dict[str, _LineStyle] = {
     "threshold": {"color": COLOURS["red"], "linestyle": "--"},
     "target": {"color": COLOURS["green"], "linestyle": "-"},
     "stretch": {"color": "#1565c0", "linestyle": ":"},
@@ -44,7 +54,7 @@ LEGEND_ROW_HEIGHT, LEGEND_COLUMN_WIDTH = 0.22, 2.1
 # and light
 LINE_COLOURS = ("#1565c0", "#6a1b9a", "#6d4c41", "#00838f", "#ad1457", "#283593")
 LINE_MARKERS = ("o", "s", "^", "D", "v", "P")
-BACKGROUND_LINE = {"color": "#cfd8dc", "linewidth": 1.0, "zorder": 1}
+BACKGROUND_LINE: _LineStyle = {"color": "#cfd8dc", "linewidth": 1.0, "zorder": 1}
 
 
 def _bands(source: Any) -> dict[str, Any]:
@@ -113,7 +123,7 @@ def history_chart(history: Any, polarity: Polarity | str, bands: Any = None, sug
     return fig
 
 
-def _latest(frame: pd.DataFrame) -> tuple[object, str]:
+def _latest(frame: pd.DataFrame) -> tuple[float, str]:
     """The median of a history's last period with values, and that period (NaN and '' without values)."""
     medians = frame.groupby("period", observed=False)["value"].median().dropna()
     return (medians.iloc[-1], str(medians.index[-1])) if len(medians) else (float("nan"), "")
@@ -134,7 +144,7 @@ def role_history_charts(history: pd.DataFrame, suggestions: pd.DataFrame, period
     by_kpi = dict(iter(history.groupby([history["role"].astype(str), history["kpi_id"].astype(str)],
                                        observed=True, sort=False)))
     empty = history.iloc[:0]
-    figures = []
+    figures: list[Figure] = []
     for role, rows in suggestions.groupby(suggestions["role"].astype(str), sort=False):
         panels = []
         count = len(rows)

@@ -95,7 +95,7 @@ def team_tables(framework: Framework, employees: pd.DataFrame, actuals: pd.DataF
                                                          how="left")
     roles = [r.id for r in framework.roles_of_team(team)]
     used = dict.fromkeys(a.kpi.kpi for a in framework.assignments if a.role in roles)
-    definitions = pd.DataFrame([framework.kpi(k).model_dump(mode="json") for k in used if framework.kpi(k)],
+    definitions = pd.DataFrame([kpi.model_dump(mode="json") for k in used if (kpi := framework.kpi(k))],
                                columns=KPI_COLUMNS)
     targets = suggest_for_framework(framework, rows, people, method=method, roles=roles)
     flags = review_flags(framework, scores, label, n=n, teams=[team])

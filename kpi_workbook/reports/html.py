@@ -12,9 +12,11 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import bleach
 import nbformat
@@ -220,8 +222,8 @@ class _ReportCssSanitizer(CSSSanitizer):
 class _DropLoadingStylesheets(Filter):
     """Drops a <style> element whose CSS could fetch anything (bleach passes <style> text through unchecked)."""
 
-    def __iter__(self):
-        held: list[dict] | None = None
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        held: list[dict[str, Any]] | None = None
         for token in super().__iter__():
             if token["type"] == "StartTag" and token["name"] == "style":
                 held = [token]
@@ -241,7 +243,7 @@ class _BreakableCells(Filter):
     such as sales_development_rep or levels such as 214000/222000/248000 can wrap in a narrow column of a printed
     page instead of widening the table past its edge."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         depth = 0
         for token in super().__iter__():
             if token["type"] in ("StartTag", "EndTag") and token["name"] in ("td", "th"):
@@ -270,7 +272,7 @@ class _NoContentLinks(Filter):
     <a> element, a URL that markdown turns into a link) never becomes something to click; the heading anchors
     (¶) go with their text."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         anchor = 0
         for token in super().__iter__():
             if token["type"] in ("StartTag", "EndTag") and token["name"] == "a":

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from kpi_workbook.analysis.evidence import difficulty, gaming, leading
 from kpi_workbook.analysis.targets import CHALLENGING, NO_DATA, TOO_EASY, UNREALISTIC
 from kpi_workbook.reports.html import CONTENT_SECURITY_POLICY
+from kpi_workbook.reports.page_head import OFFLINE_PAGE_HEAD
 from kpi_workbook.reports.passport import (
     NO_FORMULA,
     NO_MEASURE,
@@ -221,14 +222,7 @@ METHODS_TEMPLATE = """\
 </div>
 """
 
-PAGE_TEMPLATE = """\
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
-<title>{{ title }}</title>
+PAGE_TEMPLATE = OFFLINE_PAGE_HEAD + """\
 <style>{{ css }}</style>
 </head>
 <body>

@@ -43,8 +43,8 @@ def computed_as(measure: Measure) -> str:
         text = "ratio of totals"
     elif measure.duration is not None:
         text = _over_records(measure.duration.function)
-    elif measure.derived is not None:
-        text = "formula of its values"
+    elif measure.aggregate is None:
+        text = "formula of its values"  # derived
     elif measure.aggregate.function is Function.HEADCOUNT:
         text = "headcount"
     else:
@@ -123,7 +123,7 @@ def _shown(values: pd.DataFrame, framework: Framework) -> pd.DataFrame:
     return rows.assign(
         kpi_label=[kpi_label(k, u) for k, u in zip(defined, units, strict=True)], value_text=[f[0] for f in figures],
         previous_text=[f[1] for f in figures], change_text=[f[2] for f in figures],
-        how=[computed_as(k.measure) for k in defined],
+        how=[computed_as(k.measure) if k.measure is not None else EMPTY_TEXT for k in defined],
         role_names=[", ".join(titles.get(r, r) for r in str(roles).split(", ") if r) for roles in rows["roles"]],
         target_text=[_target(r, u) for r, u in zip(records, units, strict=True)],
         gap_text=[_gap(r, u) for r, u in zip(records, units, strict=True)],

@@ -65,7 +65,7 @@ def band_texts(row: Mapping, unit: str) -> tuple[str, str, str]:
     if row["polarity"] == Polarity.WITHIN_RANGE.value:
         return (range_text(row["threshold_low"], row["threshold_high"], unit),
                 range_text(row["range_low"], row["range_high"], unit), EMPTY_TEXT)
-    return tuple(level_text(row[k], unit) for k in ("threshold", "target", "stretch"))
+    return (level_text(row["threshold"], unit), level_text(row["target"], unit), level_text(row["stretch"], unit))
 
 
 def row_gap_text(row: Mapping, unit: str) -> str:

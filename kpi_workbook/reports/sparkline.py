@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeGuard
 
 from kpi_workbook.reports.tables import EMPTY_TEXT
 
@@ -14,7 +15,7 @@ BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = "·"
 
 
-def _known(value: float | None) -> bool:
+def _known(value: float | None) -> TypeGuard[float]:
     return value is not None and not math.isnan(value)
 
 

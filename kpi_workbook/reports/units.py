@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from typing import TypeGuard
 
 EMPTY_TEXT = "—"  # what a report shows where there is no value
 PERCENT = "%"
@@ -45,7 +46,7 @@ def _suffix(unit: str, change: bool = False) -> str:
     return UNIT_SPACE + unit if shows_unit(unit) else ""
 
 
-def _known(value: float | None) -> bool:
+def _known(value: float | None) -> TypeGuard[float]:
     return value is not None and not math.isnan(value)
 
 
