@@ -21,6 +21,7 @@ from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import KpiWorkbookError
 from kpi_workbook.reports.html import CONTENT_SECURITY_POLICY, step_title
 from kpi_workbook.reports.links import relink_reports
+from kpi_workbook.reports.page_head import OFFLINE_PAGE_HEAD
 from kpi_workbook.reports.pdf import PACKS_FOLDER
 from kpi_workbook.reports.summary import ScopeFigures, scope_figures
 from kpi_workbook.reports.tables import STATUS_COLOURS, STATUS_SYMBOLS
@@ -67,14 +68,7 @@ document.querySelectorAll("th[data-column] button").forEach(function (button) {
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(SORT_SCRIPT.encode()).digest()).decode()
 INDEX_POLICY = CONTENT_SECURITY_POLICY.replace("script-src 'none'", f"script-src 'sha256-{_SCRIPT_HASH}'")
 
-INDEX_TEMPLATE = """\
-<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
-<title>KPI reports · {{ organization }} · {{ period }}</title>
+INDEX_TEMPLATE = OFFLINE_PAGE_HEAD + """\
 <style>
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em; color: #1f2328;
   font-size: 15px; }
@@ -258,7 +252,8 @@ def render_index(runs: Sequence[RunResult], organization: str, period: str,
     counts = {status: sum(r.status.value == status for r in runs) for status in STATUS_LABELS}
     notebooks = sorted({r.notebook for r in runs})
     return _TEMPLATE.render(
-        organization=organization, period=period, groups=groups, packs=_packs(period_dir, groups),
+        title=f"KPI reports · {organization} · {period}", organization=organization, period=period, groups=groups,
+        packs=_packs(period_dir, groups),
         step_titles={nb: step_title(nb) for nb in notebooks},
         notebooks=notebooks, cells={r.key: r for r in runs}, counts=counts,
         labels=STATUS_LABELS, limit=MESSAGE_LIMIT, updated=datetime.now().strftime("%Y-%m-%d %H:%M"),
