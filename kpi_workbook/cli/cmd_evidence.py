@@ -21,20 +21,22 @@ TITLES = {"leading": "1. Do the leading KPIs lead?", "targets": "2. Are targets 
 
 
 def _with_managers(opened: Workspace) -> pd.DataFrame:
-    """employees.csv's people, with its `manager` column when the file has one."""
-    import pandas as pd
-
+    """employees.csv's people, with its `manager` column when the file has one (read as the file was validated)."""
+    from kpi_workbook.core.errors import Problem
+    from kpi_workbook.core.issue_codes import Code
     from kpi_workbook.workspace.files import EMPLOYEES_FILE
+    from kpi_workbook.workspace.tabular import cell_text, first_row, read_table
 
     people = opened.employees
     path = opened.root / EMPLOYEES_FILE
     if people.empty or not path.exists():
         return people
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    raw.columns = [c.strip() for c in raw.columns]
-    if "manager" not in raw:
+    table = read_table(path, EMPLOYEES_FILE, first_row(Problem(file=EMPLOYEES_FILE, row=1, code=Code.INPUT_EMPTY,
+                                                                   message="no header row")))
+    if "manager" not in table.names:
         return people
-    managers = dict(zip(raw["employee_id"].str.strip(), raw["manager"].str.strip(), strict=True))
+    rows = table.frame[["employee_id", "manager"]].map(cell_text)
+    managers = dict(zip(rows["employee_id"], rows["manager"], strict=True))
     return people.assign(manager=people["employee_id"].map(managers).fillna(""))
 
 
