@@ -336,7 +336,7 @@ class FrameworkEditor(Observable):
 
     def _save_locked(self, findings: list[Finding], draft: bool) -> SaveResult:
         """The save, under the workspace's writer lock: compare, merge when needed, write, remember the new files."""
-        framework, on_disk, incoming = self.framework, self._saved, []
+        framework, on_disk, incoming = self.framework, self._saved, ""
         if framework_hashes(self.workspace) != self._hashes:
             on_disk = load_framework(self.workspace)
             merge = merge_frameworks(self._saved, self.framework, on_disk)

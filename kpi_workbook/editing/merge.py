@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -44,6 +44,14 @@ def merge_frameworks(base: Framework, ours: Framework, theirs: Framework) -> Mer
     roles = _merge_roles(base.roles, ours.roles, theirs.roles, clashes)
     merged = Framework(metadata=metadata, objectives=objectives, teams=teams, kpis=kpis, roles=roles)
     return Merge(merged, clashes)
+
+
+@overload
+def _pick(base: E, ours: E, theirs: E) -> tuple[E, bool]: ...
+
+
+@overload
+def _pick(base: E | None, ours: E | None, theirs: E | None) -> tuple[E | None, bool]: ...
 
 
 def _pick(base: E | None, ours: E | None, theirs: E | None) -> tuple[E | None, bool]:
@@ -127,7 +135,7 @@ def describe_clash(name: str, base: BaseModel | None, ours: BaseModel | None, th
     target was changed elsewhere (on disk 26, here 25)``."""
     b, o, t = (_flat(entry) if entry is not None else None for entry in (base, ours, theirs))
     if o is None:
-        return f"{name} was removed here but changed elsewhere ({_changes(b or {}, t, 'on disk')})"
+        return f"{name} was removed here but changed elsewhere ({_changes(b or {}, t or {}, 'on disk')})"
     if t is None:
         return f"{name} was removed elsewhere but changed here ({_changes(b or {}, o, 'here')})"
     if b is None:

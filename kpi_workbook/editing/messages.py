@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from kpi_workbook.core.errors import Problem
 from kpi_workbook.core.numbers import number_text
@@ -39,7 +40,7 @@ def _id_message(field: str, value: Any, data: dict[str, Any]) -> str:
     return f"The {label(field)} {_shown(value)} cannot be used: {ID_RULE}{hint}."
 
 
-def _sentence(error: dict[str, Any], field: str, data: dict[str, Any]) -> str:
+def _sentence(error: ErrorDetails, field: str, data: dict[str, Any]) -> str:
     kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
     name = label(field)
     if kind == "string_pattern_mismatch":
@@ -53,7 +54,7 @@ def _sentence(error: dict[str, Any], field: str, data: dict[str, Any]) -> str:
     if kind in limits:
         words, key = limits[kind]
         extra = " (it is a share of the role's total weight)" if field == "weight" else ""
-        limit = number_text(ctx.get(key), 6)
+        limit = number_text(ctx[key], 6)
         return (f"The {name} {_shown(value)} is out of range: it must be {words} {limit}{extra}. "
                 "Nothing was changed; type a value in range.")
     if kind == "enum":
