@@ -35,6 +35,11 @@ from pathlib import Path
 
 from kpi_workbook.core.errors import InputError, Problem
 
+__all__ = [
+    "JOURNAL", "STAGED_SUFFIX", "consistent_folder", "staged_folder", "staged_path", "write_files_atomically",
+    "write_text_atomically", "writing_folder",
+]
+
 JOURNAL = ".kpi-workbook-journal"
 STAGED_SUFFIX = ".staged"
 # Leftovers of interrupted writes: staged files, temporary journals, and .bak / mkstemp files of the old scheme.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["EXTRAS"]
+
 # The module a missing optional part raises ImportError for → the extra of kpi-workbook that installs it.
 EXTRAS = {
     "psycopg": "postgres",

@@ -14,6 +14,12 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Measure
 from kpi_workbook.core.strict import Strict
 
+__all__ = [
+    "Assignment", "CURRENCY_CODE", "CURRENCY_UNIT", "Category", "Count", "FiniteNumber", "Framework", "Frequency",
+    "Identifier", "Indicator", "KpiDefinition", "MeasureType", "Metadata", "Objective", "Perspective", "Polarity",
+    "Responsibility", "Role", "RoleKpi", "Settings", "Team", "Text", "VersionText",
+]
+
 Identifier = Annotated[
     str,
     Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"),

@@ -10,6 +10,11 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
+__all__ = [
+    "CATEGORIES_FILE", "CHECKOUT_DIR", "DATA_DIR", "LIBRARY_FILE", "NOTEBOOKS_DIR", "PACKAGE_DIR", "SAMPLE_ORG_DIR",
+    "SAMPLE_WORKSPACE_NAME",
+]
+
 PACKAGE_DIR = Path(str(files("kpi_workbook")))
 CHECKOUT_DIR = PACKAGE_DIR.parent
 

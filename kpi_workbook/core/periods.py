@@ -13,6 +13,11 @@ from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Frequency
 
+__all__ = [
+    "EXAMPLES", "Period", "PeriodError", "calendar", "month_ends", "next_period", "parse_period", "period_of",
+    "period_table", "sort_periods",
+]
+
 EXAMPLES = "2026Q3 (quarter), 2026-09 (month), 2026H2 (half year), 2026 (year) or 2026-W05 (ISO week)"
 
 _SEP = r"[\s\-/_]?"

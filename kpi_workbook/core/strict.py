@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+__all__ = ["Strict"]
+
 
 class Strict(BaseModel):
     """Base for framework entries: unknown fields are errors, values are checked on assignment."""

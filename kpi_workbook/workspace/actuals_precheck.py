@@ -18,6 +18,8 @@ from kpi_workbook.workspace.actuals_schema import PLAIN_NUMBER, ValidatedActuals
 from kpi_workbook.workspace.assignments import TEAM_LEVEL, KpiHolders
 from kpi_workbook.workspace.scratch import Scratch, literal
 
+__all__ = ["PERIOD_BITS", "REJECTED_TABLE", "VALID_VIEW", "clean_actuals"]
+
 VALID_VIEW = "clean_valid"
 PERIOD_BITS = 62  # periods per bit set: a BIGINT's bits but the sign
 REJECTED_TABLE = "clean_rejected"

@@ -17,6 +17,12 @@ from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sql_text import holds_text, stripped
 from kpi_workbook.workspace.tabular import read_cells
 
+__all__ = [
+    "ALIASES", "ColumnMap", "EMPTY_TEXT", "HEADER_SCAN_ROWS", "LAYOUTS", "LONG_COLUMNS", "RAW_COLUMNS", "RAW_SELECT",
+    "RawActuals", "WIDE_ID_COLUMNS", "WIDE_IGNORED", "WIDE_REQUIRED", "kpi_headers", "normalize_header",
+    "read_actuals_file", "strip_text",
+]
+
 LONG_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 WIDE_ID_COLUMNS = ["period", "team", "employee_id"]
 WIDE_REQUIRED = ["period", "team"]  # without an employee_id column, every value of a wide file is a team's

@@ -36,6 +36,11 @@ from kpi_workbook.workspace.assignments import (
 from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sources import fold
 
+__all__ = [
+    "ActualsSchema", "DUPLICATE", "NOT_A_PERIOD", "PLAIN_NUMBER", "ROW_CHECK_COLUMNS", "RejectedRowsError",
+    "STORE_COLUMNS", "ValidatedActuals", "actuals_schema", "not_a_period", "team_ids", "validate_actuals",
+]
+
 STORE_COLUMNS = ["period", "period_start", "team", "employee_id", "kpi_id", "value"]
 DUPLICATE = "duplicate: another row has the same period, team, employee and KPI"
 NOT_A_PERIOD = (f"not a period (write e.g. {EXAMPLES}; give dates in another format, such as 4/15/2025, with "

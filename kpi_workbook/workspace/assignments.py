@@ -22,6 +22,11 @@ import pandas as pd
 
 from kpi_workbook.core.model import Framework
 
+__all__ = [
+    "KpiHolders", "NOT_THE_ROLE", "NOT_THE_TEAM", "OTHER_TEAM", "REASONS", "STAFF_COLUMNS", "TEAM_LEVEL",
+    "UNKNOWN_EMPLOYEE", "is_team_level",
+]
+
 TEAM_LEVEL = ""  # the employee id of a team-level value
 STAFF_COLUMNS = ["employee_id", "team", "role"]
 UNKNOWN_EMPLOYEE = "unknown employee (not in employees.csv)"

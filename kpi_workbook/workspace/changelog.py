@@ -18,6 +18,8 @@ from kpi_workbook.core.strict import Strict
 from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.yaml_io import dump_yaml, read_yaml
 
+__all__ = ["CHANGELOG_FILE", "ChangeEntry", "read_changelog", "record_change"]
+
 CHANGELOG_FILE = "changelog.yaml"
 
 

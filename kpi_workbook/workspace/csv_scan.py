@@ -26,6 +26,8 @@ from kpi_workbook.workspace.source_paths import has_glob_characters
 from kpi_workbook.workspace.sql_text import stripped
 from kpi_workbook.workspace.unreadable import field_too_large, not_utf8
 
+__all__ = ["BLOCK", "LINE", "ODD_ROW", "SPARE_CELLS", "scan", "scan_once"]
+
 SPARE_CELLS = 8  # room for cells beyond the header's width (they go to `extra`); a row filling it is read by Python
 BLOCK = 1 << 24
 LINE = re.compile(r"CSV Error on Line: (\d+)")

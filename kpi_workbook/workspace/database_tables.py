@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
+__all__ = ["CONNECT_TIMEOUT_SECONDS", "FILES_REFUSED", "UnreadableTable", "database_table", "first_line", "reason"]
+
 _IN_MEMORY = frozenset({"", ":memory:"})
 # PostgreSQL's name of each result column's type (as ibis reads a table's: enums as 'enum'), in the columns' order.
 _POSTGRES_TYPE_NAMES = """

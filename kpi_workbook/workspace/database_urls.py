@@ -13,6 +13,8 @@ from urllib.parse import unquote
 
 from kpi_workbook.core.extras import EXTRAS
 
+__all__ = ["HIDDEN", "POSTGRES_SCHEMES", "POSTGRES_SPELLING", "missing_driver_hint", "normalize_url", "redact", "scrub"]
+
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql"})
 #: How each library spells a PostgreSQL URL's scheme.
 POSTGRES_SPELLING = {"ibis": "postgres", "sqlalchemy": "postgresql+psycopg"}

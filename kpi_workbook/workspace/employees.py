@@ -11,6 +11,8 @@ from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import EMPLOYEES_FILE
 
+__all__ = ["EMPLOYEE_COLUMNS", "employee_problems", "load_employees", "read_employees"]
+
 EMPLOYEE_COLUMNS = ["employee_id", "name", "team", "role"]
 
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from kpi_workbook.workspace.opener import Workspace
     from kpi_workbook.workspace.store import ActualsStore
 
+__all__ = ["Scope", "ScopeKind", "department_id", "departments"]
+
 
 class ScopeKind(StrEnum):
     """What a scope covers."""

@@ -12,6 +12,8 @@ import duckdb
 import pandas as pd
 import psutil
 
+__all__ = ["MEMORY_LIMIT", "PREFIX", "Scratch", "WHITESPACE", "literal", "remove_abandoned_folders"]
+
 MEMORY_LIMIT = "512MB"
 PREFIX = "kpi-import-"  # kpi-import-<pid>-<random>: the process that owns a scratch folder
 # every character Python's str.strip() removes (the importer has always stripped cells with it)

@@ -76,6 +76,13 @@ from kpi_workbook.workspace.yaml_io import read_yaml
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
+__all__ = [
+    "ColumnType", "DATE_TYPES", "NUMBER_TYPES", "ReadSource", "SHOWN_PER_COLUMN", "SOURCES_FILE", "Source", "TeamMatch",
+    "TextToNumber", "UNDECLARED_COLUMN_FIX", "closest_teams", "database_source_problems", "definition_hash", "fold",
+    "load_sources", "parse_dates", "read_engine_source", "read_source", "read_text_source", "source_path",
+    "team_lookup", "workspace_file",
+]
+
 SOURCES_FILE = "sources.yaml"
 #: What to do about a column a measure names that a source does not declare (its file may well have it).
 UNDECLARED_COLUMN_FIX = f"declare the column under `columns` in {SOURCES_FILE} or fix the name"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from kpi_workbook.workspace.scratch import WHITESPACE, literal
 
+__all__ = ["holds_text", "stripped"]
+
 # no character from '!' to U+0084 is whitespace to Python (the first below is U+0085)
 PLAIN_FIRST, PLAIN_LAST = 0x21, 0x84
 

@@ -27,6 +27,11 @@ from kpi_workbook.workspace.scratch import Scratch
 from kpi_workbook.workspace.source_paths import file_kind
 from kpi_workbook.workspace.unreadable import not_a_workbook, not_csv, not_utf8, old_workbook, unreadable
 
+__all__ = [
+    "Cells", "DELIMITERS", "EXCEL_SUFFIXES", "HeaderFinder", "SNIFFED_LINES", "Table", "TableSql", "cell_text",
+    "cells_frame", "check_file", "column_names", "excel_rows", "first_row", "named_twice", "read_cells", "read_table",
+]
+
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 DELIMITERS = (",", ";", "\t")
 SNIFFED_LINES = 20  # the delimiter is the one giving the most cells on a line among the first lines

@@ -13,6 +13,8 @@ import yaml
 
 from kpi_workbook.core.errors import InputError, Problem
 
+__all__ = ["dump_yaml", "read_yaml"]
+
 # libyaml's parser when PyYAML was built with it (about five times faster than the pure-Python one)
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
