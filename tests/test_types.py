@@ -9,9 +9,15 @@ import tomllib
 
 from kpi_workbook.core.paths import CHECKOUT_DIR, PACKAGE_DIR
 
-CHECKED = ["kpi_workbook/analysis/target_methods.py", "kpi_workbook/analysis/targets", "kpi_workbook/cli",
-           "kpi_workbook/core", "kpi_workbook/editing",
-           "kpi_workbook/reports"]
+CHECKED = [
+    "kpi_workbook/analysis/checks",
+    "kpi_workbook/analysis/target_methods.py",
+    "kpi_workbook/analysis/targets",
+    "kpi_workbook/cli",
+    "kpi_workbook/core",
+    "kpi_workbook/editing",
+    "kpi_workbook/reports",
+]
 
 
 def _mypy(*args: str) -> subprocess.CompletedProcess[str]:

@@ -20,6 +20,7 @@ from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.measures import (
     FilterError,
     Function,
+    Measure,
     derived_kpis,
     parse_derived,
     parse_filter,
@@ -38,13 +39,14 @@ ERROR = Severity.ERROR
 _PERCENT = ("%", "percent")
 
 
-def _measured(framework: Framework) -> Iterator[KpiDefinition]:
-    return (k for k in framework.kpis if k.measure is not None)
+def _measured(framework: Framework) -> Iterator[tuple[KpiDefinition, Measure]]:
+    """The KPIs with a measure, each with its measure."""
+    return ((k, k.measure) for k in framework.kpis if k.measure is not None)
 
 
-def _filters(kpi: KpiDefinition) -> Iterator[tuple[str, str, str]]:
+def _filters(measure: Measure) -> Iterator[tuple[str, str, str]]:
     """(field, filter text, source) of every filter of a measure."""
-    for field, spec in kind_of(kpi.measure).parts(kpi.measure):
+    for field, spec in kind_of(measure).parts(measure):
         if spec.where:
             yield f"measure.{field}.where", spec.where, spec.source
 
@@ -53,15 +55,15 @@ def _filters(kpi: KpiDefinition) -> Iterator[tuple[str, str, str]]:
 def filters_parse(framework: Framework, found: Found) -> Iterator[Finding]:
     """Error: every filter (`where`) of a measure is a condition, and every derived measure is arithmetic over KPI
     ids."""
-    for kpi in _measured(framework):
-        for field, text, _ in _filters(kpi):
+    for kpi, measure in _measured(framework):
+        for field, text, _ in _filters(measure):
             try:
                 parse_filter(text)
             except FilterError as exc:
                 yield found(ERROR, str(exc), "fix the filter", file=KPIS_FILE, kpi=kpi.id, field=field)
-        if kpi.measure.derived is not None:
+        if measure.derived is not None:
             try:
-                names = derived_kpis(parse_derived(kpi.measure.derived))
+                names = derived_kpis(parse_derived(measure.derived))
             except FilterError as exc:
                 yield found(ERROR, str(exc), "fix the expression", file=KPIS_FILE, kpi=kpi.id,
                             field="measure.derived")
@@ -73,8 +75,8 @@ def filters_parse(framework: Framework, found: Found) -> Iterator[Finding]:
                                 field="measure.derived")
 
 
-def _unit_problem(kpi: KpiDefinition) -> str | None:
-    measure, unit = kpi.measure, kpi.unit.lower()
+def _unit_problem(kpi: KpiDefinition, measure: Measure) -> str | None:
+    unit = kpi.unit.lower()
     percent = any(p in unit for p in _PERCENT)
     if measure.unit is not None and measure.unit.strip().lower() != unit.strip():
         return f"the measure gives '{measure.unit}' but the KPI's unit is '{kpi.unit}'"
@@ -94,13 +96,13 @@ def _unit_problem(kpi: KpiDefinition) -> str | None:
 def units_fit(framework: Framework, found: Found) -> Iterator[Finding]:
     """Error: a measure gives values in the KPI's unit (a ratio × 100 is a %), and its polarity, if given, is the
     KPI's."""
-    for kpi in _measured(framework):
-        problem = _unit_problem(kpi)
+    for kpi, measure in _measured(framework):
+        problem = _unit_problem(kpi, measure)
         if problem:
             yield found(ERROR, problem, "make the measure and the unit agree", file=KPIS_FILE, kpi=kpi.id,
                         field="measure")
-        if kpi.measure.polarity is not None and kpi.measure.polarity != kpi.polarity.value:
-            yield found(ERROR, f"the measure says {kpi.measure.polarity} but the KPI is {kpi.polarity.value}",
+        if measure.polarity is not None and measure.polarity != kpi.polarity.value:
+            yield found(ERROR, f"the measure says {measure.polarity} but the KPI is {kpi.polarity.value}",
                         "make the measure's polarity and the KPI's agree", file=KPIS_FILE, kpi=kpi.id,
                         field="measure.polarity")
 
@@ -110,9 +112,9 @@ def _finding(message: str, fix: str, kpi: str, field: str) -> Finding:
                    field=field)
 
 
-def _spec_findings(kpi: KpiDefinition, sources: dict[str, Source]) -> Iterator[Finding]:
+def _spec_findings(kpi: KpiDefinition, measure: Measure, sources: dict[str, Source]) -> Iterator[Finding]:
     """The measure against its sources: the same misfits `compute` refuses, in its words."""
-    for misfit in kind_of(kpi.measure).misfits(kpi.measure, sources):
+    for misfit in kind_of(measure).misfits(measure, sources):
         yield _finding(misfit.message, misfit.fix, kpi.id, f"measure.{misfit.field}")
 
 
@@ -121,15 +123,16 @@ def _source_filter_findings(sources: dict[str, Source]) -> Iterator[Finding]:
     for source in sources.values():
         if not source.where:
             continue
-        place = {"file": SOURCES_FILE, "entry": f"source '{source.name}'", "field": "where"}
+        entry = f"source '{source.name}'"
         try:
             parse_filter(source.where)
         except FilterError as exc:
-            yield Finding(severity=ERROR, code=Code.MEASURES_SOURCE, message=str(exc), fix="fix the filter", **place)
+            yield Finding(severity=ERROR, code=Code.MEASURES_SOURCE, message=str(exc), fix="fix the filter",
+                          file=SOURCES_FILE, entry=entry, field="where")
             continue
         for misfit in where_misfits(source, source.where, "where"):
             yield Finding(severity=ERROR, code=Code.MEASURES_SOURCE, message=misfit.message, fix=misfit.fix,
-                          **place)
+                          file=SOURCES_FILE, entry=entry, field="where")
 
 
 def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
@@ -145,8 +148,8 @@ def source_findings(root: str | Path, framework: Framework) -> list[Finding]:
         return [replace(p, severity=ERROR, code=Code.MEASURES_SOURCE, fix=f"fix {SOURCES_FILE}")
                 for p in exc.problems]
     findings: list[Finding] = list(_source_filter_findings(sources))
-    for kpi in measured:
-        findings += _spec_findings(kpi, sources)
+    for kpi, measure in measured:
+        findings += _spec_findings(kpi, measure, sources)
     return findings
 
 

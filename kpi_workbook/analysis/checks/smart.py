@@ -85,13 +85,14 @@ def _range_problems(a: RoleKpi) -> Iterator[BandProblem]:
     if missing:
         yield WARNING, missing[0], f"bands not set: {', '.join(missing)}", \
             "set target_range [lo, hi] (full score) and threshold_range [lo, hi] around it"
-    reversed_ = [f for f, v in ranges.items() if v is not None and v[0] > v[1]]
-    for field in reversed_:
-        yield ERROR, field, f"{field} {list(ranges[field])} has its low end above its high end", \
+    reversed_ = {f: v for f, v in ranges.items() if v is not None and v[0] > v[1]}
+    for field, (low, high) in reversed_.items():
+        yield ERROR, field, f"{field} {[low, high]} has its low end above its high end", \
             "write the range as [low, high]"
-    if missing or reversed_:
+    target_range, threshold_range = a.target_range, a.threshold_range
+    if target_range is None or threshold_range is None or reversed_:  # bands missing or reversed
         return
-    (lo, hi), (t_lo, t_hi) = a.target_range, a.threshold_range
+    (lo, hi), (t_lo, t_hi) = target_range, threshold_range
     if not (t_lo <= lo and hi <= t_hi):
         yield ERROR, "threshold_range", f"threshold_range {[t_lo, t_hi]} does not enclose target_range {[lo, hi]}", \
             "widen threshold_range so that it contains target_range"
@@ -105,22 +106,23 @@ def _level_problems(a: RoleKpi, polarity: Polarity) -> Iterator[BandProblem]:
             yield ERROR, field, f"{field} applies only to within_range KPIs, this KPI is {polarity}", \
                 "set threshold, target and stretch instead, and remove the range"
     missing = [f for f in ("threshold", "target", "stretch") if getattr(a, f) is None]
-    if missing:
+    threshold, target, stretch = a.threshold, a.target, a.stretch
+    if threshold is None or target is None or stretch is None:
         yield WARNING, missing[0], f"bands not set: {', '.join(missing)}", \
             f"set threshold, target and stretch ({order} for a {polarity} KPI)"
         return
     sign = 1 if polarity is Polarity.HIGHER_IS_BETTER else -1
-    wrong = "target" if sign * (a.target - a.threshold) < 0 else "stretch" if sign * (a.stretch - a.target) < 0 else ""
+    wrong = "target" if sign * (target - threshold) < 0 else "stretch" if sign * (stretch - target) < 0 else ""
     if wrong:
-        yield ERROR, wrong, f"bands out of order: threshold {number_text(a.threshold, 6)}, " \
-            f"target {number_text(a.target, 6)}, stretch {number_text(a.stretch, 6)}; a {polarity} KPI needs {order}", \
+        yield ERROR, wrong, f"bands out of order: threshold {number_text(threshold, 6)}, " \
+            f"target {number_text(target, 6)}, stretch {number_text(stretch, 6)}; a {polarity} KPI needs {order}", \
             f"change the values so that {order}"
-    elif a.threshold == a.target == a.stretch:
-        yield WARNING, "target", f"threshold, target and stretch are all {number_text(a.target, 6)}: any value past " \
+    elif threshold == target == stretch:
+        yield WARNING, "target", f"threshold, target and stretch are all {number_text(target, 6)}: any value past " \
             "it scores the full 100 and nothing earns more, nothing in between earns part", \
             "spread the levels: threshold the least acceptable value, stretch a value reached only by the best"
-    elif a.stretch == a.target:
-        yield WARNING, "stretch", f"stretch equals target ({number_text(a.target, 6)}): exceeding the target earns " \
+    elif stretch == target:
+        yield WARNING, "stretch", f"stretch equals target ({number_text(target, 6)}): exceeding the target earns " \
             "nothing more", \
             "set stretch to an exceptional value beyond the target, one the best reach in a good period"
 

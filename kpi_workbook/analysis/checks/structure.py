@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from kpi_workbook.analysis.checks.common import duplicates, role_file, suggest
 from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.analysis.checks.registry import Found, rule
-from kpi_workbook.core.model import Framework
+from kpi_workbook.core.model import Framework, KpiDefinition, Objective, Team
 from kpi_workbook.workspace.files import KPIS_FILE, OBJECTIVES_FILE, TEAMS_FILE
 
 ERROR = Severity.ERROR
@@ -16,7 +16,7 @@ ERROR = Severity.ERROR
 @rule("structure.duplicate_id")
 def duplicate_ids(framework: Framework, found: Found) -> Iterator[Finding]:
     """Error: two objectives, teams, KPI definitions or roles share an id (ids must be unique per kind)."""
-    kinds = [
+    kinds: list[tuple[str, str, Sequence[Objective | Team | KpiDefinition]]] = [
         ("objective", OBJECTIVES_FILE, framework.objectives),
         ("team", TEAMS_FILE, framework.teams),
         ("KPI definition", KPIS_FILE, framework.kpis),
