@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,64 +147,91 @@ def _category(kpi_index: np.ndarray, names: list[str]) -> pd.Categorical:
     return pd.Categorical.from_codes(position[kpi_index], categories=categories)
 
 
+@dataclass(frozen=True)
+class _KpiRows:
+    """One KPI's part of a wide table: the positions (in group order) of its groups with a value and of those with
+    no data, its values and source rows there, its no-data reasons and the counts of values left out by reason."""
+
+    kept: np.ndarray
+    lacking: np.ndarray
+    value: np.ndarray
+    rows: np.ndarray
+    reasons: tuple[list[str], np.ndarray]
+    skipped: list[tuple[str, int]]
+
+
+def _kpi_rows(table: pa.Table, groups: _Groups, kpi: KpiColumns) -> _KpiRows:
+    """The KPI's groups with a value, with no data (a reason, on a team where a role has the KPI) and left out."""
+    reason, left_out = table[kpi.reason], table[kpi.left_out]
+    ok = pc.is_null(reason)
+    is_no_data = pc.and_(pc.is_valid(reason), pc.fill_null(table[kpi.team_has], False))
+    if kpi.exists is not None:
+        ok, is_no_data = pc.and_(ok, table[kpi.exists]), pc.and_(is_no_data, table[kpi.exists])
+    kept, kept_rows = groups.positions(pc.and_(ok, pc.is_null(left_out)))
+    lacking, lacking_rows = groups.positions(is_no_data)
+    from_rows = pc.greater(table[kpi.rows], 0)  # zeros of groups without rows are not values left out
+    counts = pc.value_counts(left_out.filter(pc.and_(pc.and_(ok, pc.is_valid(left_out)), from_rows)))
+    found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
+                   key=lambda pair: -pair[1])
+    return _KpiRows(kept, lacking, table[kpi.value].to_numpy()[kept_rows], table[kpi.rows].to_numpy()[kept_rows],
+                    _reasons(reason, is_no_data, lacking_rows), found)
+
+
+def _tables(parts: list[tuple[pa.Table, KpiColumns]]) -> Iterator[tuple[pa.Table, list[KpiColumns]]]:
+    """Each wide table with its KPIs, in the order of their first KPI; `parts` is emptied as it is read."""
+    tables: dict[int, tuple[pa.Table, list[KpiColumns]]] = {}
+    for table, kpi in parts:
+        tables.setdefault(id(table), (table, []))[1].append(kpi)
+    parts.clear()
+    while tables:
+        yield tables.pop(next(iter(tables)))
+
+
 def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     """The computation of the KPIs' wide tables, in the order given (each table's rows in any order).
 
-    `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it."""
-    values, no_data, codes, slices, later_slices, skipped, kpis = [], [], [], [], [], [], []
-    reasons: list[tuple[list[str], np.ndarray]] = []
-    missing_codes: list[np.ndarray] = []
-    uses = Counter(id(table) for table, _ in parts)
-    capacity = sum(table.num_rows for table, _ in parts)  # pages never written are never allocated
-    value, rows, filled = np.empty(capacity, "float64"), np.empty(capacity, "int64"), 0
-    groups_of: dict[int, _Groups] = {}
-    parts.reverse()
-    while parts:
-        table, kpi = parts.pop()
-        if id(table) not in groups_of:
-            groups_of[id(table)] = _Groups(table)
-        groups = groups_of[id(table)]
-        uses[id(table)] -= 1
-        if not uses[id(table)]:
-            del groups_of[id(table)]
-        index = len(kpis)
-        kpis.append(kpi)
-        reason, left_out = table[kpi.reason], table[kpi.left_out]
-        ok = pc.is_null(reason)
-        is_no_data = pc.and_(pc.is_valid(reason), pc.fill_null(table[kpi.team_has], False))
-        if kpi.exists is not None:
-            ok, is_no_data = pc.and_(ok, table[kpi.exists]), pc.and_(is_no_data, table[kpi.exists])
-        (kept, kept_rows), (lacking, lacking_rows) = (groups.positions(pc.and_(ok, pc.is_null(left_out))),
-                                                      groups.positions(is_no_data))
-        values.append((groups, kept))
-        for column, out in ((kpi.value, value), (kpi.rows, rows)):
-            out[filled:filled + len(kept)] = table[column].to_numpy()[kept_rows]
-        filled += len(kept)
-        no_data.append((groups, lacking))
-        reasons.append(_reasons(reason, is_no_data, lacking_rows))
-        codes.append(np.full(len(kept), index, dtype="int16"))
-        missing_codes.append(np.full(len(lacking), index, dtype="int16"))
-        first = groups.of(kept)
-        seen = set(first)
-        slices += [(p, t, kpi.kpi_id) for p, t in first]
-        later = [(p, t) for p, t in groups.of(lacking) if (p, t) not in seen]
-        seen.update(later)
-        # a team of the KPI without rows in a period the records cover: its slice is emptied (a corrected export
-        # that moved rows to another team leaves nothing behind)
-        later += [(p, t) for p in groups.periods for t in kpi.teams if (p, t) not in seen]
-        later_slices += [(p, t, kpi.kpi_id) for p, t in later]
-        from_rows = pc.greater(table[kpi.rows], 0)  # zeros of groups without rows are not values left out
-        counts = pc.value_counts(left_out.filter(pc.and_(pc.and_(ok, pc.is_valid(left_out)), from_rows)))
-        found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
-                       key=lambda pair: -pair[1])
-        skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found]
-        del table, reason, left_out, ok, is_no_data
-    frame = _values_frame(values, value[:filled], rows[:filled], codes, kpis)
+    `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it. A table's
+    KPIs are read two at a time (Arrow and numpy work outside the interpreter's lock)."""
+    values, no_data, codes, missing_codes, reasons = [], [], [], [], []
+    value, rows, slices, later_slices, skipped, kpis = [], [], [], [], [], []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for table, on_table in _tables(parts):
+            groups = _Groups(table)
+            read = pool.map(functools.partial(_kpi_rows, table, groups), on_table)
+            for kpi, found in zip(on_table, read, strict=True):
+                index = len(kpis)
+                kpis.append(kpi)
+                values.append((groups, found.kept))
+                no_data.append((groups, found.lacking))
+                value.append(found.value)
+                rows.append(found.rows)
+                reasons.append(found.reasons)
+                codes.append(np.full(len(found.kept), index, dtype="int16"))
+                missing_codes.append(np.full(len(found.lacking), index, dtype="int16"))
+                first = groups.of(found.kept)
+                seen = set(first)
+                slices += [(p, t, kpi.kpi_id) for p, t in first]
+                later = [(p, t) for p, t in groups.of(found.lacking) if (p, t) not in seen]
+                seen.update(later)
+                # a team of the KPI without rows in a period the records cover: its slice is emptied (a corrected
+                # export that moved rows to another team leaves nothing behind)
+                later += [(p, t) for p in groups.periods for t in kpi.teams if (p, t) not in seen]
+                later_slices += [(p, t, kpi.kpi_id) for p, t in later]
+                skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found.skipped]
+            del table, groups
+    frame = _values_frame(values, _joined(value, "float64"), _joined(rows, "int64"), codes, kpis)
     missing_frame = _no_data_frame(no_data, reasons, missing_codes, kpis)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     slices += later_slices  # slices with values first, then those with no data only
     slice_frame = pd.DataFrame(slices, columns=SLICE).astype("str") if slices else pd.DataFrame(columns=SLICE)
     return Computation(frame, missing_frame, slice_frame, pd.DataFrame(skipped, columns=SKIPPED_COLUMNS), now)
+
+
+def _joined(arrays: list[np.ndarray], dtype: str) -> np.ndarray:
+    """The arrays one after the other (`arrays` is emptied)."""
+    whole = np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
+    arrays.clear()
+    return whole
 
 
 def _reasons(reason: pa.ChunkedArray, wanted: pa.ChunkedArray, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
