@@ -46,6 +46,7 @@ class RatingsForm(w.VBox):
         self.fields: dict[str, w.Text] = {}
         self.scale = w.HTML()
         self.save_button = button("Save ratings", "primary", "check the ratings and store them for this period")
+        self.save_button.layout.align_self = "flex-start"  # as wide as its label, not the whole page
         self.status = w.HTML()
         self.period.observe(self._load, names="value")
         self.kpi.observe(self._load, names="value")
