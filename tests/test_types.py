@@ -11,6 +11,7 @@ from kpi_workbook.core.paths import CHECKOUT_DIR, PACKAGE_DIR
 
 CHECKED = [
     "kpi_workbook/analysis/checks",
+    "kpi_workbook/analysis/evidence",
     "kpi_workbook/analysis/target_methods.py",
     "kpi_workbook/analysis/targets",
     "kpi_workbook/cli",

@@ -154,7 +154,9 @@ def guardrail_findings(framework: Framework, actuals: pd.DataFrame, seed: int = 
     rng = np.random.default_rng(seed)
     panels = Panels(framework, actuals)
     found = []
-    for kpi in (k for k in framework.kpis if k.guardrail):
+    for kpi in framework.kpis:
+        if not kpi.guardrail:
+            continue
         level, x, y, teams = paired_panels(panels, kpi.id, kpi.guardrail, MIN_UNITS)
         dx, dy = np.diff(x, axis=1), np.diff(y, axis=1)
         with warnings.catch_warnings():

@@ -196,20 +196,23 @@ def _judged(pair: PairResult, q: float, needed: int) -> PairResult:
     rel = pair.relation
     if rel is None:
         return pair
-    judged = {"leading": pair.leading, "lagging": pair.lagging, "declared": pair.declared, "level": pair.level,
-              "relation": rel, "q": q}
+
+    def judged(verdict: str, note: str = "", periods_needed: int | None = None) -> PairResult:
+        return PairResult(pair.leading, pair.lagging, pair.declared, pair.level, rel, verdict, q=q,
+                          periods_needed=periods_needed, note=note)
+
     if q < ALPHA and rel.r > 0 and rel.units >= MIN_UNITS_TO_LEAD:
-        return PairResult(**judged, verdict=LEADS)
+        return judged(LEADS)
     if q < ALPHA and rel.r > 0:
-        return PairResult(**judged, verdict=NO_EVIDENCE, note=(
+        return judged(NO_EVIDENCE, note=(
             f"a strong relation, but among only {rel.units} people or teams: at least {MIN_UNITS_TO_LEAD} are needed "
             "before it is called a lead"))
     if rel.n >= needed and rel.high < MEANINGFUL_R:
-        return PairResult(**judged, verdict=DOES_NOT_LEAD, note=f"r = {MEANINGFUL_R} or more is ruled out")
+        return judged(DOES_NOT_LEAD, note=f"r = {MEANINGFUL_R} or more is ruled out")
     note = (f"{rel.n} pairs of changes; about {needed} are needed to see r = {MEANINGFUL_R}" if rel.n < needed
             else f"the interval still spans both 0 and {MEANINGFUL_R}" if rel.low <= 0 else "not significant "
             "after adjusting for the number of pairs tested")
-    return PairResult(**judged, verdict=NO_EVIDENCE, periods_needed=_periods_needed(rel, needed), note=note)
+    return judged(NO_EVIDENCE, note=note, periods_needed=_periods_needed(rel, needed))
 
 
 def pair_relation(panels: Panels, leading: str, lagging: str, declared: bool,
