@@ -10,8 +10,17 @@ import tomllib
 from kpi_workbook.core.paths import CHECKOUT_DIR, PACKAGE_DIR
 
 CHECKED = [
+    "kpi_workbook/analysis/categories.py",
     "kpi_workbook/analysis/checks",
+    "kpi_workbook/analysis/diff.py",
     "kpi_workbook/analysis/evidence",
+    "kpi_workbook/analysis/families.py",
+    "kpi_workbook/analysis/git_versions.py",
+    "kpi_workbook/analysis/history.py",
+    "kpi_workbook/analysis/library.py",
+    "kpi_workbook/analysis/review.py",
+    "kpi_workbook/analysis/scoring.py",
+    "kpi_workbook/analysis/strategy_map.py",
     "kpi_workbook/analysis/target_methods.py",
     "kpi_workbook/analysis/targets",
     "kpi_workbook/cli",

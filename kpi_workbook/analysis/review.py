@@ -136,7 +136,9 @@ def _sums_up(measure: Measure) -> bool:
         return False
     if measure.duration is not None:
         return measure.duration.function in SUMS
-    return measure.derived is not None or measure.aggregate.function in SUMS
+    if measure.aggregate is not None:
+        return measure.aggregate.function in SUMS
+    return measure.derived is not None
 
 
 def _compared(kpi: KpiDefinition, bands: pd.DataFrame) -> str:

@@ -81,8 +81,9 @@ def _with_ancestors(framework: Framework, objective_ids: set[str]) -> set[str]:
     """The objectives and every objective above them in the cascade (a cycle of parents stops the walk)."""
     parent = {o.id: o.parent for o in framework.objectives}
     found: set[str] = set()
-    for current in objective_ids:
-        while current in parent and current not in found:
+    for start in objective_ids:
+        current: str | None = start  # None above a top objective
+        while current is not None and current in parent and current not in found:
             found.add(current)
             current = parent[current]
     return found
