@@ -375,9 +375,10 @@ def _span(node: ast.Call, text: str) -> Span:
     if unit not in SPAN_UNITS or getattr(node.func, "quoted", False):
         raise FilterError(f"'{text}': '{ast.unparse(node.func)}' is not a function of filters (only days(start, end) "
                           f"and hours(start, end)); {FILTER_HELP}")
-    if node.keywords or len(node.args) != 2 or not all(isinstance(a, ast.Name) for a in node.args):
+    columns = [a.id for a in node.args if isinstance(a, ast.Name)]
+    if node.keywords or len(node.args) != 2 or len(columns) != 2:
         raise FilterError(f"'{text}': {unit}() takes two date columns, e.g. {unit}(opened_on, closed_on)")
-    return Span(unit, node.args[0].id, node.args[1].id)
+    return Span(unit, columns[0], columns[1])
 
 
 def _operand(node: ast.expr, text: str) -> Column | Literal | Span:
@@ -395,9 +396,10 @@ def _operand(node: ast.expr, text: str) -> Column | Literal | Span:
         return Literal(-node.operand.value)
     if isinstance(node, ast.Tuple | ast.List):
         items = [_operand(e, text) for e in node.elts]
-        if not all(isinstance(i, Literal) for i in items):
+        constants = [i for i in items if isinstance(i, Literal)]
+        if len(constants) != len(items):
             raise FilterError(f"'{text}': a list in a filter holds only constants")
-        return Literal(tuple(i.value for i in items))
+        return Literal(tuple(i.value for i in constants))
     raise FilterError(f"'{text}': '{ast.unparse(node)}' is not a column or a constant; {FILTER_HELP}")
 
 
@@ -434,7 +436,9 @@ def _condition(node: ast.expr, text: str) -> Condition:
 def _backticked_names(text: str) -> tuple[str, dict[str, str]]:
     """The filter with each `quoted column name` (outside text in quotes) replaced by a placeholder name, and the
     names each placeholder stands for."""
-    out, names, quote, i = [], {}, "", 0
+    out: list[str] = []
+    names: dict[str, str] = {}
+    quote, i = "", 0
     while i < len(text):
         char = text[i]
         if quote:
@@ -472,7 +476,8 @@ class _Renamed(ast.NodeTransformer):
         if node.id not in self.names:
             return node
         renamed = ast.copy_location(ast.Name(id=self.names[node.id], ctx=node.ctx), node)
-        renamed.quoted = True  # a column even when named like a constant (`null`)
+        # a column even when named like a constant (`null`): a mark of this node that ast.Name does not declare
+        vars(renamed)["quoted"] = True
         return renamed
 
 

@@ -100,7 +100,8 @@ def parse_period(text: str | Period | dt.date) -> Period:
         if not match:
             continue
         parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
-        year, n = parts.get("year", parts.get("year2")), parts.get("n", parts.get("n2", 0))
+        year = parts["year"] if "year" in parts else parts["year2"]  # every pattern has one of the two
+        n = parts.get("n", parts.get("n2", 0))
         try:
             if frequency is None:
                 day = dt.date(year, n, parts["day"])
