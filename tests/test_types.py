@@ -27,6 +27,7 @@ CHECKED = [
     "kpi_workbook/core",
     "kpi_workbook/editing",
     "kpi_workbook/reports",
+    "kpi_workbook/sample",
 ]
 
 

@@ -127,7 +127,7 @@ class _Draw:
 
     def __init__(self, framework: Framework, employees: pd.DataFrame, actuals: pd.DataFrame, periods: list[str],
                  rng: np.random.Generator, spells: pd.DataFrame | None = None):
-        self.framework, self.employees, self.rng, self.spells = framework, employees, rng, spells
+        self.framework, self.employees, self.rng, self._given_spells = framework, employees, rng, spells
         self.periods = [parse_period(p) for p in periods]
         whose = actuals["employee_id"].astype(str)
         self.drawn, self.team_drawn = (
@@ -139,6 +139,13 @@ class _Draw:
         self.kpis_of_role: dict[str, set[str]] = {}
         for assignment in framework.assignments:
             self.kpis_of_role.setdefault(assignment.role, set()).add(assignment.kpi.kpi)
+
+    @property
+    def spells(self) -> pd.DataFrame:
+        """The employment spells (every draw has them but the one that draws them, in _spells)."""
+        if self._given_spells is None:
+            raise AttributeError("this draw has no employment spells")
+        return self._given_spells
 
     def holders(self, *kpis: str) -> list[str]:
         """Employees whose role has any of the KPIs, in file order."""
@@ -166,11 +173,11 @@ class _Draw:
             self.team[e] for e in self.holders(kpi)}
         return [t.id for t in self.framework.teams if t.id in teams]
 
-    def day(self, period: object) -> dt.date:
+    def day(self, period: Period) -> dt.date:
         start, end = period.start, period.end
         return start + dt.timedelta(days=int(self.rng.integers(0, (end - start).days + 1)))
 
-    def moment(self, period: object, latest_hour: int = 17) -> dt.datetime:
+    def moment(self, period: Period, latest_hour: int = 17) -> dt.datetime:
         """A working-hours date-time within the period, on whole minutes."""
         day = self.day(period)
         return dt.datetime(day.year, day.month, day.day, int(self.rng.integers(8, latest_hour + 1)),
@@ -375,7 +382,8 @@ def _team_values(d: _Draw, values: list[dict], team: str, label: str, results: d
 def _turnover(d: _Draw, values: list[dict], team: str, spells: pd.DataFrame) -> None:
     """Headcount at each quarter's end, turnover (leavers ÷ average headcount × 100) and voluntary turnover over the
     trailing four quarters of one team's spells."""
-    averages, quits = [], []
+    averages: list[float] = []
+    quits: list[int] = []
     voluntary = spells["status"].isin(VOLUNTARY)
     for period in d.periods:
         left = _left_in(spells, period)
@@ -384,8 +392,9 @@ def _turnover(d: _Draw, values: list[dict], team: str, spells: pd.DataFrame) -> 
         results = {"headcount": float(_active(spells, period.end).sum())}
         if averages[-1]:
             results["turnover_rate"] = int(left.sum()) / averages[-1] * 100
-        if len(averages) >= 4 and sum(averages[-4:]):
-            results["voluntary_turnover_rate_t12m"] = sum(quits[-4:]) / (sum(averages[-4:]) / 4) * 100
+        year: float = sum(averages[-4:])
+        if len(averages) >= 4 and year:
+            results["voluntary_turnover_rate_t12m"] = sum(quits[-4:]) / (year / 4) * 100
         _team_values(d, values, team, period.label, results)
 
 

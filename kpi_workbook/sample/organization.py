@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TypedDict
 
 import duckdb
 import numpy as np
@@ -134,12 +135,19 @@ class _Scale:
         return np.clip(np.round(sign * pushed, self.decimals), self.lower, self.upper)
 
 
+class _Where(TypedDict):
+    """Where a role KPI assignment is, for its errors: the role's file and the entry in it."""
+
+    file: str
+    entry: str
+
+
 def _decimals(values: list[float]) -> int:
     """Decimal places needed to write each of the values exactly (at most 6)."""
     return max(next((d for d in range(6) if round(v, d) == v), 6) for v in values)
 
 
-def _scale(kpi: KpiDefinition, assignment: RoleKpi, where: dict[str, str]) -> _Scale:
+def _scale(kpi: KpiDefinition, assignment: RoleKpi, where: _Where) -> _Scale:
     """Band levels, rounding and valid range of one role KPI assignment (`where`: file and entry for errors)."""
     if kpi.polarity is Polarity.WITHIN_RANGE:
         if assignment.target_range is None:
@@ -332,8 +340,8 @@ def generate_actuals(framework: Framework, employees: pd.DataFrame, periods: lis
     numbered = enumerate(sorted(framework.assignments, key=lambda a: a.kpi.kpi in drawn_last))
     # a KPI driven by another of its role's is drawn after it, with the number (and so the draws) it always had
     for number, assignment in sorted(numbered, key=lambda pair: planter.follows(pair[1])):
-        where = {"file": f"{ROLES_DIR}/{assignment.role}.yaml",
-                 "entry": f"role '{assignment.role}', KPI #{assignment.index + 1} ({assignment.kpi.kpi})"}
+        where: _Where = {"file": f"{ROLES_DIR}/{assignment.role}.yaml",
+                         "entry": f"role '{assignment.role}', KPI #{assignment.index + 1} ({assignment.kpi.kpi})"}
         kpi = framework.kpi(assignment.kpi.kpi)
         if kpi is None:
             raise InputError(Problem(message="unknown KPI (not defined in kpis.yaml)", field="kpi", **where))
