@@ -172,11 +172,15 @@ def test_roles_with_planted_easy_and_hard_targets_are_flagged_in_the_right_direc
     assert sorted(roles.index) == ["easy", "hard"]
     assert roles.loc["easy", "direction"] == EASIER and roles.loc["hard", "direction"] == HARDER
     assert 0.5 < result.organization < 0.62 and result.spread["role"] > 0.7
-    easy = dict(part.split(": ") for part in roles.loc["easy", "target_changes"].split("; "))
-    old, new = (float(x) for x in easy["output"].split(" → "))
+    changes = result.changes.set_index(["level", "group", "kpi_id"])
+    old, new = changes.loc[("role", "easy", "output"), ["target", "even_target"]]
     assert old == 85.0 and new > 95  # a higher target evens out an easy higher-is-better KPI
-    old, new = (float(x) for x in easy["errors"].split(" → "))
+    old, new = changes.loc[("role", "easy", "errors"), ["target", "even_target"]]
     assert old == 115.0 and new < 105  # and a lower one an easy lower-is-better KPI
+    assert roles.loc["easy", "target_changes"] == "; ".join(  # the same changes in words, for reading
+        f"{kpi}: {np.format_float_positional(o, 4, unique=False, fractional=False, trim='-')} → "
+        f"{np.format_float_positional(n, 4, unique=False, fractional=False, trim='-')}"
+        for (_, group, kpi), (o, n) in changes[["target", "even_target"]].iterrows() if group == "easy")
     teams = result.flags[result.flags["level"] == "team"]
     assert sorted(teams["group"]) == ["team_easy", "team_hard"]
 
@@ -283,5 +287,5 @@ def test_the_command_prints_the_three_sections_with_their_methods_on_the_sample(
     code, out, err = cli("evidence", "-w", sample_workspace, "--format", "json")
     assert code == 0, err
     sections = json.loads(out)
-    assert {"leading", "targets", "target_flags", "calibration", "gaming"} <= set(sections)
+    assert {"leading", "targets", "target_flags", "target_changes", "calibration", "gaming"} <= set(sections)
     assert {p["verdict"] for p in sections["leading"]} <= {LEADS, NO_EVIDENCE, DOES_NOT_LEAD}

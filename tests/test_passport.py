@@ -156,11 +156,11 @@ def test_leading_evidence_and_gaming_checks_are_those_of_the_evidence_command(co
         assert all((g.status == SIGNAL) == bool(g.findings) for g in shown.gaming if g.status != NOT_TESTED)
     flagged = evidence.difficulty.flags
     assert len(flagged)  # the sample plants easier and harder targets
-    for flag in flagged.itertuples():
-        group = framework.role(flag.group).title if flag.level == "role" else framework.team(flag.group).name
-        for change in flag.target_changes.split("; "):
-            kpi = change.split(":")[0]
-            assert any(group in line and flag.direction in line for line in passports[kpi].target_flags), (flag, kpi)
+    directions = flagged.set_index(["level", "group"])["direction"]
+    for change in evidence.difficulty.changes.itertuples():
+        group = framework.role(change.group).title if change.level == "role" else framework.team(change.group).name
+        direction = directions[(change.level, change.group)]
+        assert any(group in line and direction in line for line in passports[change.kpi_id].target_flags), change
 
 
 def test_the_sample_s_planted_relations_show_on_their_passports(passports: dict[str, Passport]):

@@ -44,7 +44,8 @@ def _tables(evidence: Evidence) -> dict[str, pd.DataFrame]:
     from kpi_workbook.analysis.evidence.gaming import findings_frame
 
     return {"leading": evidence.leads.frame(), "targets": evidence.difficulty.attainment,
-            "target_flags": evidence.difficulty.flags, "calibration": evidence.calibration,
+            "target_flags": evidence.difficulty.flags, "target_changes": evidence.difficulty.changes,
+            "calibration": evidence.calibration,
             "gaming": findings_frame(evidence.gaming)}
 
 

@@ -38,7 +38,6 @@ METHODS = {
               "threshold, a KPI improving while its guardrail KPI worsens for the same people, and a spread across "
               "people that fell by half or more after the targets were set.",
 }
-CHANGE = re.compile(r"([^:;\s]+): (\S+) → ([^;\s]+)")  # one of a flag's target changes: 'kpi: 45 → 59.85'
 SECTION_CSS = """<style>
 .kpi-evidence li { margin-bottom: 0.4em; break-inside: avoid; }
 .kpi-evidence .kpi-method { color: #424a53; font-style: italic; }
@@ -51,8 +50,9 @@ class ScopeEvidence:
 
     `pairs` are the tested pairs (analysis.evidence.leading.PAIR_COLUMNS) whose leading KPI a role of the scope
     holds, `untested` counts such pairs without enough shared data; `flags` are the target flags
-    (difficulty.FLAG_COLUMNS) of the scope's roles and teams; `attainment` and `calibration` keep the scope's teams'
-    rows; `gaming` the findings on its roles, teams and KPIs.
+    (difficulty.FLAG_COLUMNS) of the scope's roles and teams and `changes` their target changes
+    (difficulty.CHANGE_COLUMNS); `attainment` and `calibration` keep the scope's teams' rows; `gaming` the findings on
+    its roles, teams and KPIs.
     """
 
     whose: str
@@ -63,6 +63,7 @@ class ScopeEvidence:
     idle: list[str]
     undriven: list[str]
     flags: pd.DataFrame
+    changes: pd.DataFrame
     organization: float
     spread: Mapping[str, float]
     attainment: pd.DataFrame
@@ -81,6 +82,12 @@ def _in_scope(finding: GamingSignal, roles: set[str], teams: set[str], kpis: set
     return finding.kpi_id in kpis
 
 
+def _of_scope(rows: pd.DataFrame, roles: set[str], teams: set[str]) -> pd.Series:
+    """Which rows (with a `level` and `group`) are of one of the roles or teams."""
+    role, team = rows["level"] == "role", rows["level"] == "team"
+    return (role & rows["group"].isin(roles)) | (team & rows["group"].isin(teams))
+
+
 def scope_evidence(evidence: Evidence, framework: Framework, roles: Sequence[Role], team_ids: Sequence[str],
                    whose: str, period: str, periods: int) -> ScopeEvidence:
     """The part of the organization's `evidence` that concerns `roles` and the teams `team_ids` (see ScopeEvidence);
@@ -92,16 +99,16 @@ def scope_evidence(evidence: Evidence, framework: Framework, roles: Sequence[Rol
     tested = mine[mine["units"] >= MIN_UNITS]
     tested = tested.assign(order=tested["verdict"].map(VERDICT_ORDER)).sort_values(
         ["order", "q", "leading", "lagging"], kind="stable").drop(columns="order").reset_index(drop=True)
-    flags = evidence.difficulty.flags
-    flags = flags[((flags["level"] == "role") & flags["group"].isin(role_ids))
-                  | ((flags["level"] == "team") & flags["group"].isin(teams))].reset_index(drop=True)
+    flags, changes = evidence.difficulty.flags, evidence.difficulty.changes
+    flags = flags[_of_scope(flags, role_ids, teams)].reset_index(drop=True)
+    changes = changes[_of_scope(changes, role_ids, teams)].reset_index(drop=True)
     attainment = evidence.difficulty.attainment
     calibration = evidence.calibration
     return ScopeEvidence(
         whose=whose, period=period, periods=periods, pairs=tested, untested=len(mine) - len(tested),
         idle=[k for k in evidence.leads.idle_leading if k in kpis],
         undriven=[k for k in evidence.leads.undriven_lagging if k in kpis],
-        flags=flags, organization=evidence.difficulty.organization, spread=evidence.difficulty.spread,
+        flags=flags, changes=changes, organization=evidence.difficulty.organization, spread=evidence.difficulty.spread,
         attainment=attainment[attainment["team"].isin(teams) & attainment["role"].isin(role_ids)].reset_index(
             drop=True),
         calibration=calibration[(calibration["level"] == "team") & calibration["group"].isin(teams)].reset_index(
@@ -193,19 +200,19 @@ def pair_item(row: Mapping, names: Names) -> str:
             f"{html.escape(size_text(row))}{html.escape(why)}.</li>")
 
 
-def changes_text(changes: str, names: Names) -> str:
-    """A flag's target changes with names and units: 'Days sales outstanding 45.0 days → 59.9 days; …'."""
-    found = CHANGE.findall(changes or "")
-    if not found:
-        return names.text(changes or "")
-    return "; ".join(f"{names.kpi(kpi)} {names.change(kpi, float(old), float(new))}" for kpi, old, new in found)
+def changes_text(changes: pd.DataFrame, names: Names) -> str:
+    """Target changes (difficulty.CHANGE_COLUMNS) with names and units: 'Days sales outstanding 45.0 days → 59.9
+    days; …'."""
+    return "; ".join(f"{names.kpi(row.kpi_id)} {names.change(row.kpi_id, row.target, row.even_target)}"
+                     for row in changes.itertuples())
 
 
-def flag_item(row: Mapping, names: Names) -> str:
-    """One role or team whose targets are out of line, with the target changes that would even it out."""
+def flag_item(row: Mapping, changes: pd.DataFrame, names: Names) -> str:
+    """One role or team whose targets are out of line, with the target changes (`changes`, all of the row's group)
+    that would even it out."""
     side = "easier" if row["direction"] == EASIER else "harder"
-    changes = changes_text(row["target_changes"], names)
-    suggested = f" Suggested: {changes}." if changes else ""
+    suggested = changes_text(changes, names)
+    suggested = f" Suggested: {suggested}." if suggested else ""
     return (f"<li><strong>{html.escape(names.group(row['level'], row['group']))}</strong>: "
             f"{_share(row['attainment'])} of past values meet target against {_share(row['organization'])} across "
             f"the organization, so its targets are {side} than most.{html.escape(suggested)}</li>")
@@ -256,8 +263,9 @@ class EvidenceSection:
         across = (f"Across the organization {_share(self.evidence.organization)} of past values meet their target; "
                   f"the share differs by up to {100 * spread.get('role', math.nan):.0f} points between roles and "
                   f"{100 * spread.get('team', math.nan):.0f} between teams.")
-        flags = self.evidence.flags
-        found = (_list([flag_item(row, names) for row in flags.to_dict("records")]) if len(flags)
+        flags, changes = self.evidence.flags, self.evidence.changes
+        found = (_list([flag_item(row, changes[(changes["level"] == row["level"]) & (changes["group"] == row["group"])],
+                                  names) for row in flags.to_dict("records")]) if len(flags)
                  else f"<p>No role or team of {html.escape(self.evidence.whose)} has targets out of line with the "
                       "organization's.</p>")
         return f"<h3>Are targets equally hard?</h3><p>{html.escape(across)}</p>{found}{_method('targets')}"

@@ -107,22 +107,16 @@ def target_rows(kpi: KpiDefinition, framework: Framework, suggestions: pd.DataFr
 
 def target_flags(kpi: KpiDefinition, evidence: Evidence | None, namer: Namer, framework: Framework) -> tuple[str, ...]:
     """Roles or teams whose targets are flagged as easier or harder than the organization's, with the change to this
-    KPI's target that would even them out (from `kpi-workbook evidence`, part 2: its `target_changes` text, 'kpi: old →
-    new; ...')."""
+    KPI's target that would even them out (`kpi-workbook evidence`, part 2)."""
     if evidence is None:
         return ()
     unit, found = framework.unit_of(kpi), []
-    prefix = f"{kpi.id}: "
-    for flag in evidence.difficulty.flags.itertuples():
-        change = next((c.removeprefix(prefix) for c in str(flag.target_changes).split("; ") if c.startswith(prefix)),
-                      None)
-        if change is None:
-            continue
-        old, _, new = change.partition(" → ")
-        group = namer.role(flag.group) if flag.level == "role" else namer.team(flag.group)
-        found.append(f"{flag.level.capitalize()} {group}: its targets are {flag.direction} than the organization's "
-                     f"({percent_text(flag.attainment)} of its values meet target, against "
-                     f"{percent_text(flag.organization)}); the target of {kpi.name} that evens this out: "
-                     f"{level_text(float(old), unit)} → "
-                     f"{level_text(float(new), unit)}")
+    flags = evidence.difficulty.flags.set_index(["level", "group"])
+    for change in evidence.difficulty.changes[evidence.difficulty.changes["kpi_id"] == kpi.id].itertuples():
+        flag = flags.loc[(change.level, change.group)]
+        group = namer.role(change.group) if change.level == "role" else namer.team(change.group)
+        found.append(f"{change.level.capitalize()} {group}: its targets are {flag['direction']} than the "
+                     f"organization's ({percent_text(flag['attainment'])} of its values meet target, against "
+                     f"{percent_text(flag['organization'])}); the target of {kpi.name} that evens this out: "
+                     f"{level_text(change.target, unit)} → {level_text(change.even_target, unit)}")
     return tuple(found)

@@ -31,16 +31,20 @@ EASIER = "easier"
 HARDER = "harder"
 ATTAINMENT_COLUMNS = ["role", "team", "people", "observations", "attainment"]
 FLAG_COLUMNS = ["level", "group", "people", "attainment", "organization", "z", "direction", "target_changes"]
+#: A flagged group's KPI and the change of its target that evens the group out: from `target` to `even_target`.
+CHANGE_COLUMNS = ["level", "group", "kpi_id", "target", "even_target"]
 
 
 @dataclass(frozen=True)
 class Difficulty:
-    """Attainment per role and team, the organization's, its spread, and the groups flagged."""
+    """Attainment per role and team, the organization's, its spread, the groups flagged (their `target_changes`
+    in words, for reading) and the target changes that would even each flagged group out (CHANGE_COLUMNS)."""
 
     attainment: pd.DataFrame
     organization: float
     spread: dict[str, float]
     flags: pd.DataFrame
+    changes: pd.DataFrame
 
 
 def hits(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
@@ -78,16 +82,25 @@ def _even_target(values: np.ndarray, polarity: str, share: float) -> float | Non
     return float(np.quantile(values, share if polarity == Polarity.LOWER_IS_BETTER.value else 1 - share))
 
 
-def _changes(group: pd.DataFrame, share: float, easier: bool) -> str:
-    """The target changes that bring the group's KPIs on its side of `share` to `share`, as text."""
-    parts = []
+def _changes(group: pd.DataFrame, share: float, easier: bool) -> list[tuple[str, float, float]]:
+    """The KPIs of the group on its side of `share`, each with its target and the one that brings it to `share`."""
+    found = []
     for kpi, rows in group.groupby("kpi_id", sort=False):
         if (_attainment(rows) > share) != easier:
             continue
         new = _even_target(rows["value"].to_numpy(), rows["polarity"].iloc[0], share)
         if new is not None:
-            parts.append(f"{kpi}: {rows['target'].iloc[0]:.4g} → {new:.4g}")
-    return "; ".join(parts)
+            found.append((str(kpi), float(rows["target"].iloc[0]), new))
+    return found
+
+
+def _number(value: float) -> str:
+    """A level in words: four significant digits, never in scientific notation (160000, 59.85)."""
+    return np.format_float_positional(value, precision=4, unique=False, fractional=False, trim="-")
+
+
+def _in_words(changes: list[tuple[str, float, float]]) -> str:
+    return "; ".join(f"{kpi}: {_number(old)} → {_number(new)}" for kpi, old, new in changes)
 
 
 def target_difficulty(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame) -> Difficulty:
@@ -99,7 +112,7 @@ def target_difficulty(framework: Framework, actuals: pd.DataFrame, employees: pd
         {"role": role, "team": team, "people": rows["unit"].nunique(), "observations": len(rows),
          "attainment": _attainment(rows)}
         for (role, team), rows in met.groupby(["role", "team"], sort=True)], columns=ATTAINMENT_COLUMNS)
-    flags, spread = [], {}
+    flags, changes, spread = [], [], {}
     for level in ("role", "team"):
         rates = {}
         for group, rows in met.groupby(level, sort=True):
@@ -108,9 +121,12 @@ def target_difficulty(framework: Framework, actuals: pd.DataFrame, employees: pd
             margin = units.std(ddof=1) / np.sqrt(len(units)) if len(units) >= MIN_PEOPLE else np.nan
             z = (rate - organization) / max(margin, 1e-9) if np.isfinite(margin) else np.nan
             if abs(rate - organization) >= GAP and abs(z) >= Z:
+                found = _changes(rows, organization, z > 0)
                 flags.append({"level": level, "group": group, "people": len(units), "attainment": rate,
                               "organization": organization, "z": z, "direction": EASIER if z > 0 else HARDER,
-                              "target_changes": _changes(rows, organization, z > 0)})
+                              "target_changes": _in_words(found)})
+                changes += [(level, group, *change) for change in found]
         values = np.array(list(rates.values()))
         spread[level] = float(values.max() - values.min()) if values.size else np.nan
-    return Difficulty(table, organization, spread, pd.DataFrame(flags, columns=FLAG_COLUMNS))
+    return Difficulty(table, organization, spread, pd.DataFrame(flags, columns=FLAG_COLUMNS),
+                      pd.DataFrame(changes, columns=CHANGE_COLUMNS))
