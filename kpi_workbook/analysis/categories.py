@@ -15,6 +15,8 @@ from kpi_workbook.core.paths import CATEGORIES_FILE
 from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.yaml_io import read_yaml
 
+__all__ = ["SECTIONS", "Taxonomy", "Term", "load_categories"]
+
 SECTIONS: dict[str, type[StrEnum]] = {
     "categories": Category,
     "indicators": Indicator,

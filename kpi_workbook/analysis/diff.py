@@ -16,6 +16,11 @@ from pydantic import BaseModel
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import load_framework
 
+__all__ = [
+    "CHANGES", "DIFF_COLUMNS", "KINDS", "changes_in_words", "diff_frameworks", "diff_workspaces", "format_diff",
+    "show_value",
+]
+
 DIFF_COLUMNS = ["kind", "id", "change", "field", "old", "new"]
 KINDS = {
     "metadata": "Metadata",

@@ -20,6 +20,8 @@ from kpi_workbook.core.model import Framework, Metadata
 from kpi_workbook.workspace.files import load_framework, validation_problems
 from kpi_workbook.workspace.yaml_io import read_yaml
 
+__all__ = ["PART_FILES", "framework_at", "framework_part"]
+
 PART_FILES = {"objectives.yaml": "objectives", "teams.yaml": "teams", "kpis.yaml": "kpis"}
 _PLACEHOLDER = {"organization": "-"}
 

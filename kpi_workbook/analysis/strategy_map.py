@@ -22,6 +22,8 @@ import pandas as pd
 from kpi_workbook.analysis.scoring import STATUSES, roll_up
 from kpi_workbook.core.model import Framework, Perspective, Role
 
+__all__ = ["LINK_COLUMNS", "MapKpi", "MapObjective", "StrategyMap", "objective_kpi_links", "strategy_map"]
+
 LINK_COLUMNS = ["objective", "role", "kpi_id"]
 
 

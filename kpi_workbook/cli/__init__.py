@@ -9,6 +9,8 @@ import sys
 from kpi_workbook.cli.app import EXIT_UNREADABLE, app, echo_errors
 from kpi_workbook.core.errors import KpiWorkbookError
 
+__all__ = ["EXIT_UNREADABLE", "KpiWorkbookError", "app", "echo_errors", "main"]
+
 
 def _register_commands(argv: list[str] | None = None) -> None:
     """Import the command modules (`cmd_<command>.py`); each registers its command on `app`.

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 
     from kpi_workbook.workspace.opener import Workspace
 
+__all__ = [
+    "EXIT_UNREADABLE", "OutputFormat", "SHOWN_ERRORS", "app", "echo_errors", "echo_table", "fail",
+    "open_workspace_option", "render_table",
+]
+
 app = typer.Typer(
     name="kpi-workbook",
     help="Design, target, score and review role-based KPI frameworks.",

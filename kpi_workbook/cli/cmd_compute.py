@@ -13,6 +13,8 @@ from kpi_workbook.core.errors import InputError, KpiWorkbookError
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["SHOWN_CHANGES", "compute"]
+
 SHOWN_CHANGES = 20
 
 

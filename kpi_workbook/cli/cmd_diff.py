@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
     from kpi_workbook.core.model import Framework
 
+__all__ = ["GIT_SETUP", "diff"]
+
 GIT_SETUP = """# let git show framework files as changes in words (run once per clone):
 git config diff.kpi-workbook.command "kpi-workbook diff --git-driver"
 # and add to .gitattributes (WORKSPACE: the workspace folder in the repository):

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from kpi_workbook.analysis.evidence import Evidence
     from kpi_workbook.workspace.opener import Workspace
 
+__all__ = ["KPI_COLUMNS", "TITLES", "evidence"]
+
 TITLES = {"leading": "1. Do the leading KPIs lead?", "targets": "2. Are targets equally hard?",
           "calibration": "2b. Calibration: scores per team and manager", "gaming": "3. Is a KPI being gamed?"}
 

@@ -11,6 +11,8 @@ import typer
 from kpi_workbook.cli.app import app, fail, open_workspace_option
 from kpi_workbook.cli.options import PeriodOption, TeamOption, WorkspaceOption
 
+__all__ = ["ExportFormat", "export"]
+
 
 class ExportFormat(StrEnum):
     """Output formats of the export command."""

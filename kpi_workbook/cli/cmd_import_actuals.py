@@ -16,6 +16,8 @@ from kpi_workbook.core.errors import KpiWorkbookError
 if TYPE_CHECKING:
     from kpi_workbook.workspace.actuals_schema import RejectedRowsError
 
+__all__ = ["EXIT_REJECTED", "Layout", "SHOWN_PROBLEMS", "import_actuals_command"]
+
 EXIT_REJECTED = 1
 SHOWN_PROBLEMS = 50
 

@@ -11,6 +11,8 @@ from kpi_workbook.cli.app import app, fail
 from kpi_workbook.cli.git_workspace import echo_git_setup
 from kpi_workbook.core.errors import InputError
 
+__all__ = ["init"]
+
 
 @app.command()
 def init(

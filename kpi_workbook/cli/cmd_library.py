@@ -15,6 +15,8 @@ from kpi_workbook.core.paths import LIBRARY_FILE
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["TABLE_COLUMNS", "aligned_table", "library"]
+
 TABLE_COLUMNS = ["id", "name", "family", "category", "polarity", "unit"]
 
 

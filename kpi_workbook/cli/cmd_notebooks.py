@@ -11,6 +11,8 @@ from kpi_workbook.cli.app import app, fail, open_workspace_option
 from kpi_workbook.cli.git_workspace import echo_git_setup
 from kpi_workbook.cli.options import WorkspaceOption
 
+__all__ = ["NOTEBOOKS_FOLDER", "notebooks"]
+
 NOTEBOOKS_FOLDER = "notebooks"
 
 

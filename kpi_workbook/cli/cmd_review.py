@@ -9,6 +9,8 @@ import typer
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, open_workspace_option, render_table
 from kpi_workbook.cli.options import DepartmentOption, PeriodOption, TeamOption, WorkspaceOption
 
+__all__ = ["review"]
+
 
 @app.command()
 def review(

@@ -15,6 +15,8 @@ from kpi_workbook.core.paths import NOTEBOOKS_DIR
 if TYPE_CHECKING:
     from kpi_workbook.batch.runner import RunResult
 
+__all__ = ["EXIT_FAILED_RUNS", "run"]
+
 EXIT_FAILED_RUNS = 1
 
 

@@ -11,6 +11,8 @@ from kpi_workbook.cli.app import app, fail
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 
+__all__ = ["sample"]
+
 
 @app.command()
 def sample(

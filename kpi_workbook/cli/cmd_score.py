@@ -13,6 +13,8 @@ from kpi_workbook.cli.options import DepartmentOption, PeriodOption, TeamOption,
 if TYPE_CHECKING:
     import pandas as pd
 
+__all__ = ["GROUPS", "Level", "PATTERNS", "score"]
+
 
 class Level(StrEnum):
     """What the scores are rolled up to."""

@@ -19,6 +19,8 @@ from kpi_workbook.cli.app import (
 from kpi_workbook.cli.options import WorkspaceOption
 from kpi_workbook.core.atomic_files import write_text_atomically
 
+__all__ = ["EXIT_FINDINGS", "validate"]
+
 EXIT_FINDINGS = 1
 
 

@@ -26,6 +26,11 @@ from kpi_workbook.widgets.app_config import write_config
 if TYPE_CHECKING:
     from kpi_workbook.workspace.opener import Workspace
 
+__all__ = [
+    "HOST", "MAX_PORT", "NOTEBOOKS_FOLDER", "POLL_SECONDS", "chosen_port", "free_port", "serve", "server_command",
+    "workshop", "workshop_notebooks",
+]
+
 NOTEBOOKS_FOLDER = "notebooks"
 HOST = "127.0.0.1"
 MAX_PORT = 65535

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+__all__ = ["echo_git_setup"]
+
 
 def echo_git_setup(root: Path, enclosing: bool = False) -> None:
     """Set `root` up for review in git (see workspace.git_setup) and print what was done on stderr.

@@ -20,6 +20,8 @@ from kpi_workbook.core.model import Framework, Metadata, Role, RoleKpi
 from kpi_workbook.core.numbers import number_text
 from kpi_workbook.editing.messages import label
 
+__all__ = ["E", "Merge", "describe_clash", "merge_frameworks"]
+
 E = TypeVar("E", bound=BaseModel)
 _ITEM_NAMES = {"kpis": "KPI", "responsibilities": "responsibility"}
 _SHOWN_LENGTH = 60

@@ -7,6 +7,8 @@ from enum import StrEnum
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+__all__ = ["Event", "Listener", "Observable", "P", "R", "S", "notifies"]
+
 
 class Event(StrEnum):
     """What happened to the working copy: an edit, a save that wrote files, a discard, or a reload of the files."""

@@ -11,6 +11,8 @@ import re
 
 from kpi_workbook.core.model import Framework
 
+__all__ = ["next_version", "with_next_version"]
+
 _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 

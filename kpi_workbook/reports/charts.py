@@ -23,6 +23,12 @@ from kpi_workbook.reports.figures import ChartFigure
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+__all__ = [
+    "BACKGROUND_LINE", "BAND_NAMES", "BAND_STYLES", "COLOURS", "LINE_COLOURS", "LINE_MARKERS", "MARGINS",
+    "PANELS_PER_ROW", "PANEL_SIZE", "QUARTILES", "TARGET_LABEL", "TARGET_SCORE", "history_chart", "role_history_charts",
+    "scorecard_chart", "trend_chart",
+]
+
 
 class _LineStyle(TypedDict, total=False):
     """Keyword arguments of a matplotlib line."""

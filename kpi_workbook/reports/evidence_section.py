@@ -22,6 +22,12 @@ from kpi_workbook.core.model import Framework, Role
 from kpi_workbook.reports.tables import REPORT_CSS, Col, ReportTable
 from kpi_workbook.reports.units import EMPTY_TEXT, MINUS, decimals, score_text, value_text
 
+__all__ = [
+    "CHECKS", "EvidenceAppendix", "EvidenceSection", "METHODS", "Names", "SECTION_CSS", "SETTLED", "ScopeEvidence",
+    "VERDICT_ORDER", "attainment_table", "calibration_table", "changes_text", "finding_item", "flag_item", "needs_text",
+    "pair_item", "pairs_table", "scope_evidence", "size_text", "units_text",
+]
+
 SETTLED = (LEADS, DOES_NOT_LEAD)  # verdicts the section names; pairs with no evidence yet are in the appendix
 VERDICT_ORDER = {LEADS: 0, DOES_NOT_LEAD: 1, NO_EVIDENCE: 2}
 CHECKS = {"bunching": "values pile up just past a band", "guardrail": "improves while its guardrail worsens",

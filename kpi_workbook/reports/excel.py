@@ -24,6 +24,11 @@ from kpi_workbook.core.errors import InputError, Problem, UnknownTeamError
 from kpi_workbook.core.model import Framework
 from kpi_workbook.reports.safe_cells import neutralize_frame, safe_csv
 
+__all__ = [
+    "FILLED_COLUMNS", "KPI_COLUMNS", "LINEAGE_COLUMNS", "MAX_WIDTH", "PERCENT_COLUMNS", "SCORECARD_COLUMNS", "SHEETS",
+    "STATUS_FILLS", "VERDICT_FILLS", "export_team", "team_tables", "with_lineage", "write_csv", "write_excel",
+]
+
 STATUS_FILLS = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "grey": "D9D9D9"}
 VERDICT_FILLS = {"challenging but achievable": "C6EFCE", "too easy": "FFEB9C", "unrealistic": "FFC7CE",
                  "no data": "D9D9D9"}

@@ -7,6 +7,8 @@ import io
 
 from matplotlib.figure import Figure
 
+__all__ = ["ChartFigure", "PNG"]
+
 PNG = "image/png"
 
 

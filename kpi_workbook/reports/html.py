@@ -30,6 +30,13 @@ from traitlets.config import Config
 from kpi_workbook.reports.links import current_item, link_item
 from kpi_workbook.reports.record import RECORD_MIME
 
+__all__ = [
+    "ACRONYMS", "ALLOWED_TAGS", "BREAK_AFTER", "BREAK_CHARACTERS", "CONTENTS_MARK", "CONTENT_SECURITY_POLICY",
+    "CSP_META", "DISPLAY_PRIORITY", "HEADING", "INDEX_LABEL", "REMOVE_CELL_TAGS", "REMOVE_OUTPUT_TAGS",
+    "REPORT_TEMPLATE", "ReportHeading", "STEP_STEM", "TITLED_SECTIONS", "WIDGET_STATE", "WIDGET_VIEW", "contents",
+    "css_string", "notebook_to_html", "sanitize_html", "step_links", "step_title", "strip_widgets",
+]
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 

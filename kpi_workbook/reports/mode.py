@@ -12,6 +12,8 @@ from IPython.display import Markdown
 
 from kpi_workbook.workspace.scope import Scope
 
+__all__ = ["for_readers", "formula_text", "report_mode", "scope_line", "set_report_mode"]
+
 _mode = {"report": False}
 
 _COMMAND = re.compile(r",?\s*`kpi-workbook [^`]*`")  # a quoted command, with the comma that introduces it

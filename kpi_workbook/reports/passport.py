@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from kpi_workbook.workspace.opener import Workspace
     from kpi_workbook.workspace.sources import Source
 
+__all__ = [
+    "AIMS", "Change", "EVERY", "GRAIN", "NO_FORMULA", "NO_MEASURE", "NO_OWNER", "NO_PURPOSE", "NO_UNIT", "Objective",
+    "POLARITY_WORDS", "Passport", "PassportSources", "changes", "gather", "outcomes", "passport", "question",
+    "unit_words",
+]
+
 NO_MEASURE = ("no measure: its values are entered by hand or imported (kpi-workbook import-actuals); kpis.yaml gives "
               "no `measure` to compute them from")
 NO_OWNER = "no owner named (kpis.yaml: owner)"

@@ -16,6 +16,11 @@ from kpi_workbook.reports.passport_words import Namer
 if TYPE_CHECKING:
     from kpi_workbook.analysis.evidence import Evidence
 
+__all__ = [
+    "CHECK_TITLES", "GamingCheck", "LeadRow", "MIN_BEFORE", "NOT_TESTED", "NO_SIGNAL", "SIGNAL", "gaming_checks",
+    "indicator_words", "lead_rows", "relation_words",
+]
+
 BUNCHING, GUARDRAIL, COLLAPSE = "bunching", "guardrail", "variance collapse"
 CHECK_TITLES = {BUNCHING: "Bunching just past a target or threshold", GUARDRAIL: "A guardrail KPI moving the wrong "
                 "way", COLLAPSE: "Spread across people collapsing after the target was set"}

@@ -15,6 +15,8 @@ from kpi_workbook.core.periods import sort_periods
 if TYPE_CHECKING:
     from kpi_workbook.workspace.sources import Source
 
+__all__ = ["HASH_SHOWN", "Lineage", "NOT_COMPUTED", "NO_DATA_SOURCE", "kpi_lineage"]
+
 NO_DATA_SOURCE = "no data source named (kpis.yaml: data_source)"
 NOT_COMPUTED = "not computed: no measure"
 HASH_SHOWN = 8

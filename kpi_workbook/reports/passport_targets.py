@@ -19,6 +19,10 @@ from kpi_workbook.reports.units import UNIT_SPACE, level_text, range_text
 if TYPE_CHECKING:
     from kpi_workbook.analysis.evidence import Evidence
 
+__all__ = [
+    "NO_BANDS", "RoleUse", "TargetRow", "bands_words", "percent_text", "role_uses", "target_flags", "target_rows",
+]
+
 NO_BANDS = "no bands set"
 
 

@@ -12,6 +12,8 @@ from functools import cached_property
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Framework, KpiDefinition
 
+__all__ = ["Namer", "VALUES_START", "find_kpi"]
+
 VALUES_START = re.compile(r": | \(was: ")  # where a change line's values begin (diff.changes_in_words)
 
 

@@ -11,6 +11,8 @@ from IPython.display import display
 
 from kpi_workbook.core.numbers import number_text
 
+__all__ = ["RECORD_MIME", "read_records", "record", "record_bundle"]
+
 RECORD_MIME = "application/vnd.kpi-workbook.record+json"
 
 

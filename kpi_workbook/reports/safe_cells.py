@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+__all__ = ["FORMULA_PREFIXES", "neutralize", "neutralize_frame", "safe_csv"]
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 

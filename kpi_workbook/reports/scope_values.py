@@ -26,6 +26,8 @@ from kpi_workbook.reports.units import (
     value_text,
 )
 
+__all__ = ["LISTED_BY_HAND", "OF_ALL_RECORDS", "ScopeValues", "TOTALS", "computed_as", "kpi_label", "scope_values_view"]
+
 LISTED_BY_HAND = 10  # more KPIs entered by hand than this are counted, not named
 TOTALS = {Function.SUM, Function.COUNT, Function.COUNT_DISTINCT}
 OF_ALL_RECORDS = {Function.MEAN: "mean", Function.MEDIAN: "median", Function.MIN: "lowest",

@@ -18,6 +18,11 @@ from kpi_workbook.reports.sparkline import sparkline
 from kpi_workbook.reports.tables import EMPTY_TEXT, Col, ReportTable
 from kpi_workbook.reports.units import decimals, gap_text, level_text, range_text, value_text
 
+__all__ = [
+    "GAP_HEADING", "TREND_HEADING", "VERDICTS_SHOWN", "actual_text", "attention_items", "attention_line", "band_texts",
+    "basis_text", "kpi_actuals_table", "next_action", "row_gap_text", "verdict_text",
+]
+
 VERDICTS_SHOWN = (TOO_EASY, UNREALISTIC)  # step 4's verdicts a review shows
 GAP_HEADING = "Gap to target (− short of it)"
 TREND_HEADING = f"Last {RECENT_PERIODS} periods"

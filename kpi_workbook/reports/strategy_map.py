@@ -23,6 +23,13 @@ from kpi_workbook.core.model import Perspective
 from kpi_workbook.reports.tables import STATUS_COLOURS, STATUS_SYMBOLS
 from kpi_workbook.reports.units import SCORE_UNIT, score_text
 
+__all__ = [
+    "BREAK", "EMPTY_BAND", "FILL_ABOVE", "FONT", "KPIS_PER_COLUMN", "KPI_WIDTH", "MISSING_DOT", "MUTED_COLOUR", "NBSP",
+    "NO_KPI", "PERSPECTIVE_LABELS", "SCORING", "STATUS_WORDS", "SVG_NS", "SYMBOL_FONT", "StrategyMapSVG", "TEXT_COLOUR",
+    "TITLE_WIDTH", "XLINK_NS", "alt_text", "legend_label", "objective_label", "status_word", "strategy_map_svg",
+    "strategy_map_view",
+]
+
 PERSPECTIVE_LABELS = {
     Perspective.FINANCIAL: "Financial",
     Perspective.CUSTOMER: "Customer",

@@ -13,6 +13,11 @@ from pandas.io.formats.style import Styler
 
 from kpi_workbook.reports.units import EMPTY_TEXT, score_text
 
+__all__ = [
+    "Col", "FORMATS", "GROUP_ABOVE", "NUMERIC_KINDS", "REPORT_CSS", "ReportTable", "SEVERITY_COLOURS", "STATUS_COLOURS",
+    "STATUS_SYMBOLS", "TABLE_STYLES", "count_text", "status_counts", "styled",
+]
+
 STATUS_COLOURS = {  # background, text: readable on screen and in print
     "green": ("#dafbe1", "#116329"),
     "amber": ("#fff1c2", "#7d4e00"),

@@ -11,6 +11,12 @@ import re
 from collections.abc import Iterable
 from typing import TypeGuard
 
+__all__ = [
+    "BARE_UNITS", "CURRENCY", "CURRENCY_CODE", "EMPTY_TEXT", "IN_RANGE", "LEVEL_DECIMALS", "MINUS", "NO_CHANGE",
+    "ON_TARGET", "PERCENT", "PLAIN_UNITS", "SCORE_UNIT", "UNIT_SPACE", "change_text", "decimals", "gap_text",
+    "label_unit", "level_text", "range_text", "score_change_text", "score_text", "shows_unit", "value_text",
+]
+
 EMPTY_TEXT = "—"  # what a report shows where there is no value
 PERCENT = "%"
 CURRENCY = "currency"  # money without a currency code: shown as a bare amount

@@ -10,6 +10,8 @@ from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.core.model import Category, Framework, Indicator
 
+__all__ = ["WEIGHT_TOLERANCE", "development", "kpi_count", "leading_lagging", "weights"]
+
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 WEIGHT_TOLERANCE = 0.01
 

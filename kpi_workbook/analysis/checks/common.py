@@ -10,6 +10,8 @@ from typing import NamedTuple
 from kpi_workbook.core.model import Framework, KpiDefinition, Role, RoleKpi
 from kpi_workbook.workspace.files import ROLES_DIR
 
+__all__ = ["Resolved", "duplicates", "resolved", "role_file", "suggest"]
+
 
 class Resolved(NamedTuple):
     """A role KPI assignment whose KPI definition exists."""

@@ -10,6 +10,8 @@ from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import KPIS_FILE, OBJECTIVES_FILE, TEAMS_FILE
 
+__all__ = ["objective_coverage", "responsibility_coverage", "role_team", "team_coverage", "unused_kpis"]
+
 WARNING, INFO = Severity.WARNING, Severity.INFO
 
 

@@ -35,6 +35,8 @@ from kpi_workbook.workspace.sources import (
     load_sources,
 )
 
+__all__ = ["ERROR", "connection_findings", "filters_parse", "source_findings", "units_fit"]
+
 ERROR = Severity.ERROR
 _PERCENT = ("%", "percent")
 

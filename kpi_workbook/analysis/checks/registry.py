@@ -12,6 +12,8 @@ from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
 
+__all__ = ["Check", "Found", "RULES", "Rule", "rule"]
+
 
 class Found(Protocol):
     """Makes a Finding of the calling rule, coded with its id: ``found(severity, message, fix, file=..., ...)``."""

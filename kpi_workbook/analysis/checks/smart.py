@@ -12,6 +12,11 @@ from kpi_workbook.core.model import Framework, Frequency, KpiDefinition, Polarit
 from kpi_workbook.core.numbers import number_text
 from kpi_workbook.workspace.files import KPIS_FILE
 
+__all__ = [
+    "BandProblem", "MEASURED_FIELDS", "MEASURE_WORDS", "PER_YEAR", "VAGUE_WORDS", "achievable", "measurable",
+    "relevant", "specific", "time_bound",
+]
+
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 VAGUE_WORDS = re.compile(

@@ -10,6 +10,11 @@ from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.core.model import Framework, KpiDefinition, Objective, Team
 from kpi_workbook.workspace.files import KPIS_FILE, OBJECTIVES_FILE, TEAMS_FILE
 
+__all__ = [
+    "ERROR", "duplicate_assignments", "duplicate_ids", "duplicate_responsibilities", "parent_cycles", "unknown_kpis",
+    "unknown_objectives", "unknown_parents", "unknown_responsibilities", "unknown_teams",
+]
+
 ERROR = Severity.ERROR
 
 

@@ -11,6 +11,8 @@ import pandas as pd
 from kpi_workbook.analysis.scoring import roll_up, score_actuals
 from kpi_workbook.core.model import Framework
 
+__all__ = ["CALIBRATION_COLUMNS", "METHOD", "Z", "person_scores", "score_calibration"]
+
 METHOD = """\
 Each person's score is their weighted score averaged over the periods they were scored in. A team, or a
 manager's people (when employees.csv has a manager column), is marked high or low when its mean differs from

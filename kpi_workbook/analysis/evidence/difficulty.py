@@ -14,6 +14,11 @@ from kpi_workbook.analysis.history import role_history
 from kpi_workbook.analysis.scoring import band_table
 from kpi_workbook.core.model import Framework, Polarity
 
+__all__ = [
+    "ATTAINMENT_COLUMNS", "CHANGE_COLUMNS", "Difficulty", "EASIER", "FLAG_COLUMNS", "GAP", "HARDER", "METHOD",
+    "MIN_PEOPLE", "Z", "hits", "target_difficulty",
+]
+
 METHOD = """\
 Every past value of a role's KPI is compared with the role's current target (met or not, the rule of step 4's
 probability of attainment). A group's attainment is the share of its values that meet target, each KPI counted

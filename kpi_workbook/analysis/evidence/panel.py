@@ -14,6 +14,8 @@ import pandas as pd
 from kpi_workbook.core.model import Framework, Polarity
 from kpi_workbook.core.periods import sort_periods
 
+__all__ = ["PEOPLE", "Panel", "Panels", "TEAMS", "common_units", "orientation", "paired_panels", "periods_of"]
+
 PEOPLE = "people"
 TEAMS = "teams"
 

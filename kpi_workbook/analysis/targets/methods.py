@@ -16,7 +16,7 @@ from kpi_workbook.core.numbers import number_text
 
 __all__ = [
     "BAND_FIELDS", "METHOD_REGISTRY", "BaselineOptions", "Bands", "FixedOptions", "PeerOptions", "PercentileOptions",
-    "TargetMethod", "TrendOptions", "target_method",
+    "TargetMethod", "TrendOptions", "baseline", "fixed", "peer", "percentile", "target_method", "trend",
 ]
 
 # Default levels: percentiles in the good direction (P40 → 60 % of observations meet the target).
