@@ -28,6 +28,7 @@ CHECKED = [
     "kpi_workbook/editing",
     "kpi_workbook/reports",
     "kpi_workbook/sample",
+    "kpi_workbook/workspace",
 ]
 
 

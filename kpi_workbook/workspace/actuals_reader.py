@@ -182,8 +182,8 @@ def _long_sql(names: list[str], layout: str, header: int, file: str, columns: Co
     if layout == "long":
         own = [c for c in [*LONG_COLUMNS, "extra"] if c not in fixed]
         fields = ", ".join(f"{text[c]} AS {c}" for c in [*LONG_COLUMNS, "extra"])
-        kept = holds_text([source[c] for c in own if c in source]) if own else "true"
-        return (f"SELECT row AS id, row, 'value' AS \"column\", {fields} FROM cells WHERE {kept}")
+        condition = holds_text([source[c] for c in own if c in source]) if own else "true"
+        return (f"SELECT row AS id, row, 'value' AS \"column\", {fields} FROM cells WHERE {condition}")
     kpi_columns = [n for n in given if n not in {"extra", *WIDE_ID_COLUMNS, *WIDE_IGNORED}
                    and not n.startswith("unnamed_")]
     kpi_of = _kpi_of_columns(kpi_columns, kpis, header, file)

@@ -102,10 +102,11 @@ class KpiHolders:
 
     def holds(self, roles: Iterable[str], kpis: Iterable[str]) -> np.ndarray:
         """A boolean matrix: whether role i of `roles` holds KPI j of `kpis`."""
-        roles, kpis = pd.Index(list(roles), dtype=object), pd.Index(list(kpis), dtype=object)
+        role_index, kpi_index = pd.Index(list(roles), dtype=object), pd.Index(list(kpis), dtype=object)
         held = _held(self.kpi_roles)
-        matrix = np.zeros((len(roles), len(kpis)), dtype=bool)
-        at_role, at_kpi = roles.get_indexer(held.get_level_values(0)), kpis.get_indexer(held.get_level_values(1))
+        matrix = np.zeros((len(role_index), len(kpi_index)), dtype=np.bool_)
+        at_role = role_index.get_indexer(held.get_level_values(0))
+        at_kpi = kpi_index.get_indexer(held.get_level_values(1))
         known = (at_role >= 0) & (at_kpi >= 0)
         matrix[at_role[known], at_kpi[known]] = True
         return matrix

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlparse
 
 from kpi_workbook.workspace.database_urls import missing_driver_hint, normalize_url, scrub
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     import ibis.expr.schema as sch
     import ibis.expr.types as ir
     from ibis.backends import BaseBackend
+    from ibis.backends.duckdb import Backend as DuckDBBackend
+    from ibis.backends.postgres import Backend as PostgresBackend
+    from ibis.backends.sql import SQLBackend
 
 __all__ = ["CONNECT_TIMEOUT_SECONDS", "FILES_REFUSED", "UnreadableTable", "database_table", "first_line", "reason"]
 
@@ -48,7 +51,7 @@ def database_table(url: str, table: str | None = None, schema: str | None = None
 
     con = _connect(url)
     try:
-        return _query_table(con, query) if query is not None else con.table(table, database=schema)
+        return _query_table(con, query) if query is not None else con.table(table or "", database=schema)
     except TableNotFound:
         raise UnreadableTable(_no_table(table or "", schema), field="table") from None
     except UnreadableTable:
@@ -123,7 +126,7 @@ def _confine(con: BaseBackend, url: str) -> BaseBackend:
     connection to it). Other backends are returned as they are."""
     if con.name != "duckdb" or _is_motherduck(url):
         return con
-    con.con.execute("SET enable_external_access = false")
+    cast("DuckDBBackend", con).con.execute("SET enable_external_access = false")
     return con
 
 
@@ -136,10 +139,10 @@ def _query_table(con: BaseBackend, query: str) -> ir.Table:
     """The query's rows as a table whose columns the database describes (ibis's own way for other backends)."""
     query = query.strip().rstrip(";").rstrip()
     describe = _DESCRIBERS.get(con.name)
-    return con.sql(query, schema=describe(con, query) if describe else None)
+    return cast("SQLBackend", con).sql(query, schema=describe(con, query) if describe else None)
 
 
-def _schema(con: BaseBackend, names: list[str], types: list[str]) -> sch.Schema:
+def _schema(con: SQLBackend, names: list[str], types: list[str]) -> sch.Schema:
     """The columns as ibis types by the backend's own type names; UnreadableTable for a name used twice."""
     import ibis
 
@@ -153,20 +156,24 @@ def _schema(con: BaseBackend, names: list[str], types: list[str]) -> sch.Schema:
 
 def _postgres_columns(con: BaseBackend, query: str) -> sch.Schema:
     """The query's columns from PostgreSQL's description of its result (run with LIMIT 0: no rows read)."""
-    with con.con.cursor() as cursor:
+    postgres = cast("PostgresBackend", con)  # _DESCRIBERS chose this by the backend's name
+    with postgres.con.cursor() as cursor:
         cursor.execute(f"SELECT * FROM (\n{query}\n) AS source_query LIMIT 0")
-        names = [column.name for column in cursor.description]
-        result = cursor.pgresult
+        description, result = cursor.description, cursor.pgresult
+        if description is None or result is None:
+            raise UnreadableTable("the query returns no rows (it is not a SELECT)", field="query")
+        names = [column.name for column in description]
         oids = [result.ftype(i) for i in range(result.nfields)]
         modifiers = [result.fmod(i) for i in range(result.nfields)]
         types = [row[0] for row in cursor.execute(_POSTGRES_TYPE_NAMES, (oids, modifiers)).fetchall()]
-    return _schema(con, names, types)
+    return _schema(postgres, names, types)
 
 
 def _duckdb_columns(con: BaseBackend, query: str) -> sch.Schema:
     """The query's columns by DuckDB's DESCRIBE (the query is planned, not run)."""
-    rows = con.con.sql(f"DESCRIBE SELECT * FROM (\n{query}\n) AS source_query").fetchall()
-    return _schema(con, [row[0] for row in rows], [row[1] for row in rows])
+    duckdb = cast("DuckDBBackend", con)  # _DESCRIBERS chose this by the backend's name
+    rows = duckdb.con.sql(f"DESCRIBE SELECT * FROM (\n{query}\n) AS source_query").fetchall()
+    return _schema(duckdb, [row[0] for row in rows], [row[1] for row in rows])
 
 
 _DESCRIBERS: dict[str, Callable[[BaseBackend, str], sch.Schema]] = {

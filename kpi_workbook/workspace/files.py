@@ -50,10 +50,11 @@ EMPLOYEES_FILE = "employees.csv"
 ACTUALS_CSV = "actuals.csv"
 ACTUALS_DB = "actuals.duckdb"
 
-_LIST_FILES: dict[str, tuple[str, type[BaseModel]]] = {
-    "objectives": (OBJECTIVES_FILE, Objective),
-    "teams": (TEAMS_FILE, Team),
-    "kpis": (KPIS_FILE, KpiDefinition),
+# each list file with the validator of its entries
+_LIST_FILES: dict[str, tuple[str, TypeAdapter[list[Any]]]] = {
+    "objectives": (OBJECTIVES_FILE, TypeAdapter(list[Objective])),
+    "teams": (TEAMS_FILE, TypeAdapter(list[Team])),
+    "kpis": (KPIS_FILE, TypeAdapter(list[KpiDefinition])),
 }
 
 
@@ -94,8 +95,8 @@ def validation_problems(
         loc = list(error["loc"])
         entry = entry_kind
         node = data
-        if list_key is not None and loc and isinstance(loc[0], int):
-            index = loc.pop(0)
+        if list_key is not None and loc and isinstance(index := loc[0], int):
+            del loc[0]
             node = data[index] if isinstance(data, list) and index < len(data) else None
             ident = node.get("id") if isinstance(node, dict) else None
             entry = f"{entry_kind} '{ident}'" if ident else f"{entry_kind} #{index + 1}"
@@ -191,7 +192,7 @@ def _read_framework(root: Path) -> Framework:
         except ValidationError as exc:
             problems += validation_problems(exc, FRAMEWORK_FILE, meta, "metadata")
 
-    for key, (file, model) in _LIST_FILES.items():
+    for key, (file, entries_adapter) in _LIST_FILES.items():
         if not (root / file).exists():
             problems.append(_missing(root, file))
             continue
@@ -203,7 +204,7 @@ def _read_framework(root: Path) -> Framework:
         entries, found = _entries(data, key, file)
         problems += found
         try:
-            parts[key] = TypeAdapter(list[model]).validate_python(entries)
+            parts[key] = entries_adapter.validate_python(entries)
         except ValidationError as exc:
             problems += validation_problems(exc, file, entries, key.rstrip("s"), list_key=key)
 

@@ -93,6 +93,7 @@ class Scope:
         if team and department:
             raise InputError(Problem(file="parameters", field="team", code=Code.INPUT_PARAMETER,
                                      message="give a team or a department, not both"))
+        teams: tuple[str, ...]
         if team:
             if framework.team(team) is None:
                 raise UnknownTeamError(team, sorted(t.id for t in framework.teams))
@@ -129,7 +130,10 @@ class Scope:
         """A readable name of what the scope covers, e.g. 'Sales', 'Commercial department' or 'Alderbrook (whole
         organization)': names, as a report's reader knows them (a team's id is its folder's name)."""
         if self.kind is ScopeKind.TEAM:
-            return self.framework.team(self.key).name
+            team = self.framework.team(self.key)
+            if team is None:
+                raise UnknownTeamError(self.key, sorted(t.id for t in self.framework.teams))
+            return team.name
         if self.kind is ScopeKind.DEPARTMENT:
             return f"{departments(self.framework)[self.key][0]} department"
         return f"{self.framework.metadata.organization} (whole organization)"

@@ -47,6 +47,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -319,9 +320,10 @@ def load_sources(root: str | Path) -> dict[str, Source]:
             raise InputError(Problem(file=SOURCES_FILE, entry=f"source '{source.name}'", field="name",
                                      message="the name is used twice", code=Code.INPUT_FIELD))
         seen[source.name] = source
-    problems = [_history_problem(source, seen) for source in sources if source.team_as_of is not None]
-    if any(problems):
-        raise InputError([p for p in problems if p is not None])
+    history_problems = [_history_problem(source, source.team_as_of, seen) for source in sources
+                        if source.team_as_of is not None]
+    if any(history_problems):
+        raise InputError([p for p in history_problems if p is not None])
     return seen
 
 
@@ -371,26 +373,29 @@ def workspace_file(root: str | Path, name: str) -> Path:
     return confined(folders, name, Problem(file=name, message=""), config=SOURCES_FILE)
 
 
-def _history_problem(source: Source, sources: dict[str, Source]) -> Problem | None:
-    """Why the source `team_as_of` names cannot give each employee's team on a day (None: it can)."""
-    history = sources.get(source.team_as_of)
-    where = {"file": SOURCES_FILE, "entry": f"source '{source.name}'", "field": "team_as_of", "code": Code.INPUT_FIELD}
+def _history_problem(source: Source, team_as_of: str, sources: dict[str, Source]) -> Problem | None:
+    """Why the source `team_as_of` (the source's) names cannot give each employee's team on a day (None: it can)."""
+    history = sources.get(team_as_of)
+    problem = partial(Problem, file=SOURCES_FILE, entry=f"source '{source.name}'", field="team_as_of",
+                      code=Code.INPUT_FIELD)
     if history is None:
-        return Problem(message=f"unknown source '{source.team_as_of}' (sources.yaml has: {', '.join(sources)})",
-                       **where)
+        return problem(message=f"unknown source '{team_as_of}' (sources.yaml has: {', '.join(sources)})")
     if not (history.has_spans and history.employee and history.team) or history.team_as_of is not None:
-        return Problem(message=f"source '{history.name}' is not a team history: it needs `start` (and `end`), an "
-                               "employee column and a team column", **where)
+        return problem(message=f"source '{history.name}' is not a team history: it needs `start` (and `end`), an "
+                               "employee column and a team column")
     return None
 
 
 def definition_hash(kpi: KpiDefinition, framework: Framework, sources: dict[str, Source]) -> str:
     """The hash a computed value's lineage keeps: the KPI's measure, its frequency and the settings of its sources
     (a stored value whose hash differs from today's was computed by a definition that has changed since)."""
+    measure = kpi.measure
+    if measure is None:
+        raise ValueError(f"KPI '{kpi.id}' has no measure to hash")
     extra = {"frequency": framework.frequency_of(kpi).value,  # settings left at their defaults are not hashed, so a
              "sources": [sources[s].model_dump(mode="json", exclude_defaults=True)  # new setting changes no hash
-                         for s in kpi.measure.sources if s in sources]}
-    return kpi.measure.digest(extra)
+                         for s in measure.sources if s in sources]}
+    return measure.digest(extra)
 
 
 # --- team and employee mapping ---------------------------------------------------------------------------------
@@ -581,7 +586,7 @@ def read_text_source(source: Source, root: Path, framework: Framework, employees
     if frame.empty:
         raise InputError(Problem(file=source.location, message="empty source: no rows below the header",
                                  code=Code.INPUT_EMPTY))
-    if source.skip_undated:
+    if source.skip_undated and source.when is not None:  # skip_undated comes with `when`
         frame = frame[_as_text(frame[source.when]) != ""]
         if frame.empty:
             raise InputError(Problem(file=source.location, field=source.when, code=Code.INPUT_EMPTY,
@@ -690,13 +695,15 @@ def _empty_cells(source: Source, table: ir.Table, roles: list[str], rows: int) -
         for role, column in columns.items()]
 
 
-def _unknown_employees(source: Source, table: ir.Table, seen: list[str | None], staff: set[str]) -> list[Problem]:
-    """One problem per unknown employee id among the distinct ones `seen` (the most rows first, the first few); only
-    when some are unknown are the rows of each counted. Empty cells are told apart by _empty_cells."""
+def _unknown_employees(source: Source, column: str, table: ir.Table, seen: list[str | None],
+                       staff: set[str]) -> list[Problem]:
+    """One problem per unknown employee id among the distinct ones `seen` in the source's employee `column` (the most
+    rows first, the first few); only when some are unknown are the rows of each counted. Empty cells are told apart
+    by _empty_cells."""
     if all(employee in staff for employee in seen if employee is not None):
         return []
-    unknown = _most_rows(table, source.employee, lambda value: value not in staff)
-    return [Problem(file=source.location, field=source.employee,
+    unknown = _most_rows(table, column, lambda value: value not in staff)
+    return [Problem(file=source.location, field=column,
                     message=f"unknown employee (not in employees.csv) (got {value!r} in {_rows(count)})")
             for value, count in unknown[:SHOWN_PER_COLUMN]]
 
@@ -714,14 +721,16 @@ def _most_rows(table: ir.Table, column: str, wanted: Callable[[str], bool]) -> l
     return sorted(found, key=lambda item: (-item[1], item[0]))
 
 
-def _unknown_teams(source: Source, framework: Framework, table: ir.Table, unknown: set[str]) -> list[Problem]:
-    """One problem per unknown team value with its number of rows (the most rows first, the first few)."""
+def _unknown_teams(source: Source, column: str, framework: Framework, table: ir.Table,
+                   unknown: set[str]) -> list[Problem]:
+    """One problem per unknown team value of the source's team `column` with its number of rows (the most rows
+    first, the first few)."""
     if not unknown:
         return []
-    found = _most_rows(table, source.team, lambda value: value in unknown)
+    found = _most_rows(table, column, lambda value: value in unknown)
     problems = [_unknown_team(source, framework, value, rows=count) for value, count in found[:SHOWN_PER_COLUMN]]
     if len(found) > SHOWN_PER_COLUMN:
-        problems.append(Problem(file=source.location, field=source.team,
+        problems.append(Problem(file=source.location, field=column,
                                 message=f"... and {len(found) - SHOWN_PER_COLUMN} more unknown team values"))
     return problems
 
@@ -746,14 +755,15 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
     if source.employee is not None:
         seen = _distinct(table, source.employee)
         empty += ["employee"] if None in seen else []
-        problems += _unknown_employees(source, table, seen, set(people.index))
+        problems += _unknown_employees(source, source.employee, table, seen, set(people.index))
         extra[EMPLOYEE] = table[source.employee].cast("string")
     if source.team is not None:
         lookup = team_lookup(source, framework)
         seen = _distinct(table, source.team)
         empty += ["team"] if None in seen else []
         mapping = {v: lookup.get(_team_key(source, v)) for v in sorted(seen, key=str) if v is not None}
-        problems += _unknown_teams(source, framework, table, {v for v, team in mapping.items() if team is None})
+        unknown = {v for v, team in mapping.items() if team is None}
+        problems += _unknown_teams(source, source.team, framework, table, unknown)
         renamed = {k: v for k, v in mapping.items() if v and k != v}  # team ids used as they are need no CASE
         extra[TEAM] = table[source.team].cast("string")
         extra[TEAM] = extra[TEAM].substitute(renamed) if renamed else extra[TEAM]
@@ -811,7 +821,9 @@ def _numbers_from_text(source: Source, table: ir.Table) -> ir.Table:
     for name, mapping in source.text_to_number.items():
         lookup = mapping.lookup()
         text = _folded(table[mapping.column].cast("string"))
-        unmapped = _most_rows(table.filter(text.notin(list(lookup)) & (text != "")), mapping.column, lambda _: True)
+        # ibis takes plain values for notin though its hints name only its own expressions
+        unmapped = _most_rows(table.filter(text.notin(list(lookup)) & (text != "")),  # type: ignore[arg-type]
+                              mapping.column, lambda _: True)
         problems += [Problem(file=source.location, field=mapping.column, message=(
             f"{value!r} in {_rows(count)} is not in text_to_number '{name}' (it maps: {', '.join(mapping.values)}); "
             f"add it to `values` in {SOURCES_FILE}, or leave the cell empty for no value"))

@@ -11,10 +11,11 @@ import contextlib
 import errno
 import os
 import shutil
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, overload
 
 import duckdb
 import pandas as pd
@@ -33,7 +34,7 @@ __all__ = [
     "built_message", "open_store", "workspace_store",
 ]
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 else:
     import fcntl
@@ -71,6 +72,14 @@ class ReplaceResult:
     removed: int
     inserted: int
     slices: int
+
+
+@overload
+def _as_list(value: str | Iterable[str]) -> list[str]: ...
+
+
+@overload
+def _as_list(value: None) -> None: ...
 
 
 def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
@@ -131,14 +140,14 @@ def _exclusive(path: Path) -> Iterator[None]:
     except OSError as exc:
         raise _unwritable(path.parent, exc) from None
     with handle:
-        if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
             msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
         else:
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            if os.name == "nt":  # pragma: no cover
+            if sys.platform == "win32":  # pragma: no cover
                 msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
             else:
                 fcntl.flock(handle, fcntl.LOCK_UN)
@@ -202,7 +211,7 @@ class DuckDBStore(ActualsStore):
         if not self.path.exists():
             return 0
         with self._connect_checked() as con:
-            return con.execute("SELECT count(*) FROM actuals").fetchone()[0]
+            return _first_value(con.execute("SELECT count(*) FROM actuals"))
 
     def replace_periods(self, frame: pd.DataFrame, slices: pd.DataFrame | None = None,
                         lineage: pd.DataFrame | None = None, scopes: pd.DataFrame | None = None,
@@ -229,7 +238,7 @@ class DuckDBStore(ActualsStore):
         """Store the rows of the table or view `table` of the open connection `con` (in store form, see _incoming), as
         replace_periods does: the copy of the store is attached to `con` and written by it, so the rows are never
         copied out of `con`'s database first (an import's scratch database hands its valid rows over so)."""
-        database = con.execute("SELECT current_database()").fetchone()[0]
+        database = _first_value(con.execute("SELECT current_database()"))
         with _exclusive(self.lock_path):
             return self._rewrite(f"{_quoted(database)}.main.{_quoted(table)}", replace_existing=True, unique=unique,
                                  through=con)
@@ -325,7 +334,7 @@ def _writing(tmp: Path, through: duckdb.DuckDBPyConnection | None) -> Iterator[d
             yield con
             con.execute("CHECKPOINT")
         return
-    database = through.execute("SELECT current_database()").fetchone()[0]
+    database = _first_value(through.execute("SELECT current_database()"))
     through.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS {STAGED}")
     try:
         through.execute(f"USE {STAGED}")
@@ -367,8 +376,16 @@ NUMBER_TYPES = {"DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TIN
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether the store has the table (older stores lack the newer ones)."""
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-                            ).fetchone()[0])
+    return bool(_first_value(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+                                         [name])))
+
+
+def _first_value(result: duckdb.DuckDBPyConnection) -> Any:
+    """The first value of the one row a query returns (a count, the database's name)."""
+    row = result.fetchone()
+    if row is None:
+        raise RuntimeError("the query returned no row")
+    return row[0]
 
 
 def _incoming(frame: pd.DataFrame | Path) -> pd.DataFrame | Path:
@@ -423,10 +440,10 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path | str
     try:
         con.execute("""CREATE TEMP TABLE replaced AS SELECT DISTINCT period, team, kpi_id FROM incoming
                        UNION SELECT period, team, kpi_id FROM extra_slices""")
-        slices = con.execute("SELECT count(*) FROM replaced").fetchone()[0]
-        removed = con.execute("""
+        slices = _first_value(con.execute("SELECT count(*) FROM replaced"))
+        removed = _first_value(con.execute("""
             DELETE FROM actuals WHERE (period, team, kpi_id) IN (SELECT period, team, kpi_id FROM replaced)
-        """).fetchone()[0]
+        """))
         con.execute("DELETE FROM lineage WHERE (period, team, kpi_id) IN (SELECT period, team, kpi_id FROM replaced)")
         if lineage is not None and len(lineage):
             con.execute("""INSERT INTO lineage SELECT period, team, nullif(employee_id, ''), kpi_id, source,

@@ -16,7 +16,10 @@ from kpi_workbook.core.errors import InputError, Problem
 __all__ = ["dump_yaml", "read_yaml"]
 
 # libyaml's parser when PyYAML was built with it (about five times faster than the pure-Python one)
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:
+    from yaml import SafeLoader as _SafeLoader
 
 
 class _StrictLoader(_SafeLoader):
