@@ -18,6 +18,7 @@ CHECKED = [
     "kpi_workbook/analysis/git_versions.py",
     "kpi_workbook/analysis/history.py",
     "kpi_workbook/analysis/library.py",
+    "kpi_workbook/analysis/measures",
     "kpi_workbook/analysis/review.py",
     "kpi_workbook/analysis/scoring.py",
     "kpi_workbook/analysis/strategy_map.py",

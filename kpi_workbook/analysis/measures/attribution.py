@@ -8,6 +8,8 @@ where they are: both files (CSV, Excel, Parquet) or tables of one database.
 
 from __future__ import annotations
 
+from functools import partial
+
 import ibis
 
 from kpi_workbook.core.errors import InputError, Problem
@@ -46,14 +48,14 @@ def attributed(events: ReadSource, history: ReadSource) -> ReadSource:
 
 
 def _problems(events: ReadSource, history: ReadSource, wrong: ibis.Table, found: int) -> list[Problem]:
-    where = {"file": events.source.location, "field": events.source.employee or ""}
+    problem = partial(Problem, file=events.source.location, field=events.source.employee or "")
     first = wrong.limit(SHOWN).to_pyarrow().to_pylist()
-    problems = [Problem(message=(
+    problems = [problem(message=(
         f"employee {row['__who']!r} has {'no' if row['__spells'] == 0 else row['__spells']} team spell(s) in "
-        f"source '{history.source.name}' on {row['__day']}; fix the history (one spell per day) or the row's date"),
-        **where) for row in first]
+        f"source '{history.source.name}' on {row['__day']}; fix the history (one spell per day) or the row's date"))
+        for row in first]
     if found > SHOWN:
-        problems.append(Problem(message=f"... and {found - SHOWN} more rows like these", **where))
+        problems.append(problem(message=f"... and {found - SHOWN} more rows like these"))
     problems.append(Problem(file=SOURCES_FILE, entry=f"source '{events.source.name}'", field="team_as_of",
                             message=f"{found:,} row(s) cannot be placed in a team as of their date"))
     return problems

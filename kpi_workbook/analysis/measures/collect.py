@@ -193,7 +193,8 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it. A table's
     KPIs are read two at a time (Arrow and numpy work outside the interpreter's lock)."""
     values, no_data, codes, missing_codes, reasons = [], [], [], [], []
-    value, rows, slices, later_slices, skipped, kpis = [], [], [], [], [], []
+    value, rows, slices, later_slices, skipped = [], [], [], [], []
+    kpis: list[KpiColumns] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for table, on_table in _tables(parts):
             groups = _Groups(table)

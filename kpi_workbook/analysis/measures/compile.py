@@ -7,7 +7,7 @@ other ibis backend for database sources) runs them, so the aggregation happens w
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypedDict
 
 import ibis
 import ibis.expr.types as ir
@@ -24,6 +24,7 @@ from kpi_workbook.core.measures import (
     Function,
     Literal,
     Logical,
+    PerEntity,
     Span,
     parse_filter,
 )
@@ -41,7 +42,15 @@ from kpi_workbook.workspace.sources import (
 YEAR, NUMBER, WEEK = "__year", "__n", "__week"
 
 
-def _where(kpi: str, field: str) -> dict[str, str]:
+class _Where(TypedDict):
+    """Where a KPI's measure setting is, for its errors."""
+
+    file: str
+    entry: str
+    field: str
+
+
+def _where(kpi: str, field: str) -> _Where:
     return {"file": "kpis.yaml", "entry": f"KPI '{kpi}'", "field": f"measure.{field}"}
 
 
@@ -68,9 +77,11 @@ def span(table: ir.Table, source: Source, start_name: str, end_name: str, hours:
     end = column(table, source, end_name, kpi, field)
     types = source.measure_types
     if ColumnType.DATETIME in (types[start_name], types[end_name]):
-        seconds = end.cast("timestamp").epoch_seconds() - start.cast("timestamp").epoch_seconds()
+        # ibis's hints give every cast a string's type (its `type[str]` names the method `type`)
+        seconds = (end.cast("timestamp").epoch_seconds()  # type: ignore[attr-defined]
+                   - start.cast("timestamp").epoch_seconds())  # type: ignore[attr-defined]
         return seconds.cast("float64") / (3600.0 if hours else 86400.0)
-    days = end.cast("date").delta(start.cast("date"), unit="day").cast("float64")
+    days = end.cast("date").delta(start.cast("date"), unit="day").cast("float64")  # type: ignore[attr-defined]
     return days * 24.0 if hours else days
 
 
@@ -80,12 +91,13 @@ def _side(table: ir.Table, source: Source, side: Column | Literal | Span, other:
         return span(table, source, side.start, side.end, side.unit == "hours", kpi, field)
     if isinstance(side, Column):
         return column(table, source, side.name, kpi, field)
-    kind = source.measure_types.get(other.name) if isinstance(other, Column) else None
+    other_name = other.name if isinstance(other, Column) else None
+    kind = source.measure_types.get(other_name) if other_name is not None else None
     try:
         return _literal(side.value, kind)
-    except ValueError:
+    except ValueError:  # only a date column's `kind` parses the value
         raise InputError(Problem(message=f"{side.value!r} is not an ISO date (YYYY-MM-DD) to compare with the date "
-                                         f"column '{other.name}'", **_where(kpi, field))) from None
+                                         f"column '{other_name}'", **_where(kpi, field))) from None
 
 
 def predicate(table: ir.Table, source: Source, condition: Condition, kpi: str, field: str) -> ir.BooleanValue:
@@ -105,7 +117,10 @@ def predicate(table: ir.Table, source: Source, condition: Condition, kpi: str, f
         return left.isnull() if condition.op == "==" else left.notnull()
     if condition.op in ("in", "not in"):
         kind = source.measure_types.get(getattr(condition.left, "name", ""))
-        values = [_literal(v, kind) for v in condition.right.value]
+        listed = condition.right
+        if not isinstance(listed, Literal) or not isinstance(listed.value, tuple):
+            raise TypeError(f"`{condition.op}` takes a list of constants, not {listed!r}")
+        values = [_literal(v, kind) for v in listed.value]
         return left.isin(values) if condition.op == "in" else left.notin(values)
     right = _side(table, source, condition.right, condition.left, kpi, field)
     operators = {"==": "__eq__", "!=": "__ne__", "<": "__lt__", "<=": "__le__", ">": "__gt__", ">=": "__ge__"}
@@ -216,9 +231,16 @@ def period_of_keys(table: ir.Table, frequency: Frequency) -> tuple[Any, Any]:
 #: Columns of a table of entities: each entity's value and its number of source rows.
 ENTITY_VALUE, ENTITY_ROWS = "__entity_value", "__entity_rows"
 
+def _per_entity(spec: Aggregate | Duration) -> PerEntity:
+    """How an aggregate taken per entity first reduces each entity's rows."""
+    if spec.per_entity is None:
+        raise ValueError("the aggregate is not taken per entity")
+    return spec.per_entity
+
+
 def _inner(table: ir.Table, source: Source, spec: Aggregate | Duration, kpi: str, field: str) -> tuple[Any, Any]:
     """(each entity's value by the per_entity function, its number of rows) as aggregates over an entity's rows."""
-    function = spec.per_entity.function
+    function = _per_entity(spec).function
     if isinstance(spec, Duration):
         values = span(table, source, spec.start, spec.end, spec.unit is DurationUnit.HOURS, kpi, field)
         where = _both(filter_of(table, source, spec.where, kpi, f"{field}.where"), values.notnull())
@@ -238,7 +260,7 @@ def entities(table: ir.Table, source: Source, spec: Aggregate | Duration, kpi: s
              keep: dict[str, Any]) -> ir.Table:
     """One row per group (`keys`) and entity (the per_entity column; rows without one are left out) with the
     entity's value (ENTITY_VALUE) and rows (ENTITY_ROWS), and the `keep` aggregates."""
-    name = spec.per_entity.column
+    name = _per_entity(spec).column
     entity = column(table, source, name, kpi, f"{field}.per_entity")
     value, used = _inner(table, source, spec, kpi, field)
     grouped = table.group_by(**keys, __entity=entity).aggregate(

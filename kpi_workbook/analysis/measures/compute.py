@@ -28,7 +28,7 @@ from kpi_workbook.analysis.measures.derived import derived_columns, derived_tabl
 from kpi_workbook.analysis.measures.evaluate import KEYS, START, Grain, SourceQuery, check_kpi, joined, temp_name
 from kpi_workbook.analysis.measures.kinds import kind_of
 from kpi_workbook.analysis.measures.placement import Placement, coverage, placement_of
-from kpi_workbook.analysis.measures.plan import evaluation_order, operands
+from kpi_workbook.analysis.measures.plan import evaluation_order, measure_of, operands
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Aggregate, At, Duration, Function, Measure, Per
 from kpi_workbook.core.model import Framework, KpiDefinition
@@ -41,6 +41,7 @@ from kpi_workbook.workspace.store import ActualsStore
 
 OPERAND_SCHEMA = ibis.schema({"period": "string", "team": "string", "employee_id": "string", "kpi_id": "string",
                               "value": "float64"})
+OPERAND_COLUMNS: tuple[str, ...] = tuple(OPERAND_SCHEMA)  # its names (ibis's hints do not type Schema.names)
 
 
 def _in_span(frame: pd.DataFrame, span: tuple[dt.date, dt.date] | None) -> pd.DataFrame:
@@ -131,7 +132,7 @@ class _Run:
         self.counted = _headcounts(order, self.framework)
         problems: list[Problem] = []
         for kpi in order:
-            if kpi.measure.derived is None:
+            if measure_of(kpi).derived is None:
                 try:
                     self.plan(kpi)
                 except InputError as exc:
@@ -142,19 +143,20 @@ class _Run:
             raise InputError(problems)
         self.run_queries()
         for index, kpi in enumerate(order):
-            (self.add_measured if kpi.measure.derived is None else self.add_derived)(index, kpi)
+            (self.add_measured if measure_of(kpi).derived is None else self.add_derived)(index, kpi)
         return self.fetch(set(kpis) if kpis else {k.id for k in order})
 
     def plan(self, kpi: KpiDefinition) -> None:
         """Read the KPI's sources and add its aggregations to their grouped queries (errors name the KPI)."""
-        grain = Grain(self.framework.frequency_of(kpi), kpi.measure.per)
-        for name in kpi.measure.sources:
+        measure = measure_of(kpi)
+        grain = Grain(self.framework.frequency_of(kpi), measure.per)
+        for name in measure.sources:
             check_kpi(kpi, self._source(kpi, name), grain.frequency)
         columns, keys = {}, []
-        for part, spec in kind_of(kpi.measure).parts(kpi.measure):
+        for part, spec in kind_of(measure).parts(measure):
             read = self.read[spec.source]
-            placement = placement_of(spec, kpi.measure, read.source, kpi.id, part,
-                                     self.counted.get((spec.source, grain, _shifts(kpi.measure)), frozenset()))
+            placement = placement_of(spec, measure, read.source, kpi.id, part,
+                                     self.counted.get((spec.source, grain, _shifts(measure)), frozenset()))
             each = spec if spec.per_entity is not None else None
             key = (spec.source, grain, placement, each)
             if key not in self.queries:
@@ -194,12 +196,12 @@ class _Run:
         output = self.outputs.setdefault(key, _Output(table))
         value, reason = value.cast("float64"), reason.cast("string")
         columns = {"value": value, "rows": rows.cast("int64"), "reason": reason,
-                   "left_out": self.assignments.left_out(table, kpi.id, kpi.measure.per).cast("string"),
+                   "left_out": self.assignments.left_out(table, kpi.id, measure_of(kpi).per).cast("string"),
                    "team_has": self.assignments.team_has(table.team, kpi.id)}
         columns |= {} if exists is None else {"exists": exists}
         named = {c: output.column(f"__k{index}_{c}", expr) for c, expr in columns.items()}
-        names = KpiColumns(kpi.id, source, self._hash(kpi),
-                           *(named[c] for c in ("value", "rows", "reason", "left_out", "team_has")),
+        names = KpiColumns(kpi.id, source, self._hash(kpi), value=named["value"], rows=named["rows"],
+                           reason=named["reason"], left_out=named["left_out"], team_has=named["team_has"],
                            exists=named.get("exists"), teams=self.assignments.teams_with(kpi.id))
         output.kpis.append((index, names))
         self.on_table[kpi.id] = (key, ibis.ifelse(reason.isnull(), value, ibis.null("float64")),
@@ -215,19 +217,20 @@ class _Run:
         if key not in self.grouped:
             self.grouped[key] = joined([self.grouped[k] for k in keys], self.con)
         table = self.grouped[key]
-        value, reason, rows = kind_of(kpi.measure).value(table, kpi.measure, self.columns[kpi.id])
-        self._add(key, table, index, kpi, value, reason, rows, ", ".join(kpi.measure.sources))
+        measure = measure_of(kpi)
+        value, reason, rows = kind_of(measure).value(table, measure, self.columns[kpi.id])
+        self._add(key, table, index, kpi, value, reason, rows, ", ".join(measure.sources))
 
     def _operands(self, names: list[str]) -> ir.Table:
-        parts = [self.rows[n].filter(self.rows[n].reason.isnull()).select(*OPERAND_SCHEMA.names)
+        parts = [self.rows[n].filter(self.rows[n].reason.isnull()).select(*OPERAND_COLUMNS)
                  for n in names if n in self.rows]
         entered = [n for n in names if n not in self.rows]
         if entered and self.store is not None:
             frame = _in_span(self.store.read_actuals(kpis=entered), self.span)
-            frame = frame[list(OPERAND_SCHEMA.names)].astype({"value": "float64"})
+            frame = frame[list(OPERAND_COLUMNS)].astype({"value": "float64"})
             parts.append(ibis.memtable(frame, schema=OPERAND_SCHEMA))
         if not parts:
-            return ibis.memtable(pd.DataFrame(columns=list(OPERAND_SCHEMA.names)), schema=OPERAND_SCHEMA)
+            return ibis.memtable(pd.DataFrame(columns=list(OPERAND_COLUMNS)), schema=OPERAND_SCHEMA)
         return ibis.union(*parts, distinct=False)
 
     def add_derived(self, index: int, kpi: KpiDefinition) -> None:
@@ -235,7 +238,7 @@ class _Run:
         names = operands(kpi)
         keys = {self.on_table[n][0] for n in names if n in self.on_table}
         key = next(iter(keys)) if len(keys) == 1 and all(n in self.on_table for n in names) else None
-        if isinstance(key, tuple) and key[0][1].per is kpi.measure.per:  # all operands measured on one table
+        if isinstance(key, tuple) and key[0][1].per is measure_of(kpi).per:  # all operands measured on one table
             value, reason = derived_columns(kpi, lambda name: self.on_table[name][1])
             exists = self.on_table[names[0]][2]
             for name in names[1:]:
@@ -246,7 +249,7 @@ class _Run:
         table, value, reason = derived_table(kpi, self._operands(names))
         table = table.mutate(value=value.cast("float64"), reason=reason.cast("string"))
         staff = self.assignments.staff
-        if kpi.measure.per is Per.EMPLOYEE:
+        if measure_of(kpi).per is Per.EMPLOYEE:
             table = table.left_join(staff, table.employee_id == staff["__staff"]).drop("__staff")
         table = self.con.create_table(temp_name(kpi.id), table.order_by(KEYS), temp=True)
         self._add(kpi.id, table, index, kpi, table.value, table.reason, ibis.literal(len(names), "int64"),
@@ -276,10 +279,11 @@ def _headcounts(kpis: list[KpiDefinition], framework: Framework) -> dict[tuple[s
     go together (placement.counted_together)."""
     counted: dict[tuple[str, Grain, tuple], frozenset[At]] = {}
     for kpi in kpis:
-        grain = Grain(framework.frequency_of(kpi), kpi.measure.per)
-        for spec in kpi.measure.aggregates:
+        measure = measure_of(kpi)
+        grain = Grain(framework.frequency_of(kpi), measure.per)
+        for spec in measure.aggregates:
             if spec.function is Function.HEADCOUNT:
-                key = (spec.source, grain, _shifts(kpi.measure))
+                key = (spec.source, grain, _shifts(measure))
                 counted[key] = counted.get(key, frozenset()) | {spec.counted_at}
     return counted
 

@@ -10,6 +10,7 @@ import ibis.expr.types as ir
 
 from kpi_workbook.analysis.measures.evaluate import KEYS
 from kpi_workbook.analysis.measures.kinds.base import not_finite
+from kpi_workbook.analysis.measures.plan import derived_of, measure_of
 from kpi_workbook.core.measures import Column, Literal, Per, Term, derived_kpis, parse_derived
 from kpi_workbook.core.model import KpiDefinition
 
@@ -19,6 +20,8 @@ DIVISION_BY_ZERO = "division by zero: the divisor is 0"
 def _value(term: Term, operand: Callable[[str], Any], divisors: list[Any]) -> Any:
     """The term over the operands' values; divisors collects every divisor (a zero one gives NULL)."""
     if isinstance(term, Literal):
+        if not isinstance(term.value, int | float | str):
+            raise TypeError(f"not a number: {term.value!r}")
         return ibis.literal(float(term.value), "float64")
     if isinstance(term, Column):
         return operand(term.name)
@@ -37,10 +40,10 @@ def derived_columns(kpi: KpiDefinition, operand: Callable[[str], Any]) -> tuple[
 
     A group missing one of them is "no value of KPI x" (the first missing, in the expression's order); a zero divisor
     is "division by zero"."""
-    term = parse_derived(kpi.measure.derived)
+    term = parse_derived(derived_of(kpi))
     names = derived_kpis(term)
     divisors: list[Any] = []
-    value = _value(term, operand, divisors) * kpi.measure.scale
+    value = _value(term, operand, divisors) * measure_of(kpi).scale
     cases = [(operand(n).isnull(), ibis.literal(f"no value of KPI {n}")) for n in names]
     if divisors:
         zero = divisors[0] == 0
@@ -54,9 +57,9 @@ def derived_columns(kpi: KpiDefinition, operand: Callable[[str], Any]) -> tuple[
 def derived_table(kpi: KpiDefinition, operands: ir.Table) -> tuple[ir.Table, Any, Any]:
     """(one row per period, team and employee that has a value of an operand; the value; the reason for no data or
     NULL) of a derived measure. `operands` holds period, team, employee_id, kpi_id and value of the KPIs it uses."""
-    names = derived_kpis(parse_derived(kpi.measure.derived))
+    names = derived_kpis(parse_derived(derived_of(kpi)))
     employee = operands.employee_id
-    level = employee != "" if kpi.measure.per is Per.EMPLOYEE else employee == ""
+    level = employee != "" if measure_of(kpi).per is Per.EMPLOYEE else employee == ""
     used = operands.filter(level & operands.kpi_id.isin(names))
     table = used.group_by(KEYS).aggregate(**{n: used.value.cast("float64").max(where=used.kpi_id == n)
                                             for n in names})

@@ -39,6 +39,7 @@ from kpi_workbook.analysis.measures.placement import (
     placed,
     target_periods,
 )
+from kpi_workbook.analysis.measures.plan import measure_of
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Aggregate, Duration, Function, Per
 from kpi_workbook.core.model import Frequency, KpiDefinition
@@ -112,11 +113,18 @@ class SourceQuery:
                 table = table.filter((table[WHEN] >= first) & (table[WHEN] <= last))
             else:
                 table = table.filter(ibis.literal(False))
-        self._table = table if self.entity is None else self._entities(table)
+        self._table = table if self.entity is None else self._entities(table, self.entity)
 
-    def _entities(self, table: ir.Table) -> ir.Table:
-        """The placed rows as one row per group and entity (see compile.entities), keeping what places them."""
-        spec, kpi, field_name = self.entity
+    @property
+    def _placed(self) -> ir.Table:
+        """The source's rows as placed (set when the query is made)."""
+        if self._table is None:
+            raise ValueError("the query's rows are not placed")
+        return self._table
+
+    def _entities(self, table: ir.Table, entity: tuple[Aggregate | Duration, str, str]) -> ir.Table:
+        """The placed rows as one row per group and `entity` (see compile.entities), keeping what places them."""
+        spec, kpi, field_name = entity
         keys = {TEAM: table[TEAM]} | ({EMPLOYEE: table[EMPLOYEE]} if self.grain.per is Per.EMPLOYEE else {})
         keep = {}
         if self.placement.by_calendar:
@@ -129,7 +137,7 @@ class SourceQuery:
     def add(self, spec: Aggregate | Duration, kpi: str, field_name: str) -> tuple[str, str]:
         """The columns of `spec`'s aggregate and of its number of rows; InputError naming the KPI. Aggregates that
         several KPIs share (the same expression) are one column."""
-        table, source = self._table, self.read.source
+        table, source = self._placed, self.read.source
         if self.entity is not None:
             value, used = over_entities(table, spec)
         elif isinstance(spec, Duration):
@@ -152,7 +160,7 @@ class SourceQuery:
         """Run the aggregation into a temporary table of `con`; the groups keyed by period, team and employee (with
         home and role) and the period's first day, with a group for every team or employee of the query's KPIs in
         every period the records cover (counts and sums 0 there). Unordered: the final fetch sorts once."""
-        table, snapshot = self._table, self.read.source.fixed_period
+        table, snapshot = self._placed, self.read.source.fixed_period
         if snapshot is not None:
             keys = {}
         elif self.placement.by_calendar:
@@ -215,7 +223,7 @@ class SourceQuery:
 def check_kpi(kpi: KpiDefinition, read: ReadSource, frequency: Frequency) -> None:
     """InputError when a KPI cannot be computed from a source at its grain."""
     source = read.source
-    if kpi.measure.per is Per.EMPLOYEE and source.employee is None:
+    if measure_of(kpi).per is Per.EMPLOYEE and source.employee is None:
         raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi.id}'", field="measure.per",
                                  message=f"per employee, but source '{source.name}' has no employee column"))
     snapshot = source.fixed_period

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import ibis
@@ -88,10 +89,10 @@ def placement_of(spec: Aggregate | Duration, measure: Measure, source: Source, k
     if misfits:
         raise InputError([Problem(file="kpis.yaml", entry=f"KPI '{kpi}'", field=f"measure.{m.field}",
                                   message=f"{m.message}; {m.fix}") for m in misfits])
-    shifts = {"window": measure.window, "year_to_date": measure.year_to_date, "offset": measure.offset}
+    shifted = partial(Placement, window=measure.window, year_to_date=measure.year_to_date, offset=measure.offset)
     if isinstance(spec, Aggregate) and spec.function is Function.HEADCOUNT:
-        return Placement(at=frozenset({spec.counted_at}) | (counted & counted_together(spec.counted_at)), **shifts)
-    return Placement(date=spec.date if isinstance(spec, Aggregate) else None, **shifts)
+        return shifted(at=frozenset({spec.counted_at}) | (counted & counted_together(spec.counted_at)))
+    return shifted(date=spec.date if isinstance(spec, Aggregate) else None)
 
 
 def coverage(read: ReadSource, date: str | None = None) -> tuple[dt.date, dt.date] | None:

@@ -6,17 +6,21 @@ import datetime as dt
 import difflib
 
 from kpi_workbook.core.errors import InputError, Problem
-from kpi_workbook.core.measures import FilterError, derived_kpis, parse_derived
+from kpi_workbook.core.measures import FilterError, Measure, derived_kpis, parse_derived
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
 
 
 def span_of(first: str | None, last: str | None) -> tuple[dt.date, dt.date] | None:
     """The days from the first day of period `first` to the last day of period `last` (None: all)."""
-    if first is None and last is None:
-        return None
-    start = parse_period(first or last).start
-    end = parse_period(last or first).end
+    if first is None:
+        if last is None:
+            return None
+        first_given, last_given = last, last
+    else:
+        first_given, last_given = first, last or first
+    start = parse_period(first_given).start
+    end = parse_period(last_given).end
     if end < start:
         raise InputError(Problem(option="--from/--to", message=f"{last} ends before {first} starts"))
     return start, end
@@ -31,10 +35,25 @@ def _definition(framework: Framework, kpi_id: str) -> KpiDefinition:
     return kpi
 
 
+def measure_of(kpi: KpiDefinition) -> Measure:
+    """The measure of a KPI that is computed (evaluation_order gives only measured KPIs)."""
+    if kpi.measure is None:
+        raise ValueError(f"KPI '{kpi.id}' has no measure")
+    return kpi.measure
+
+
+def derived_of(kpi: KpiDefinition) -> str:
+    """The expression of a derived KPI's measure."""
+    derived = measure_of(kpi).derived
+    if derived is None:
+        raise ValueError(f"KPI '{kpi.id}' is not derived")
+    return derived
+
+
 def operands(kpi: KpiDefinition) -> list[str]:
     """The KPI ids a derived KPI uses; InputError naming the KPI when its expression does not parse."""
     try:
-        return derived_kpis(parse_derived(kpi.measure.derived))
+        return derived_kpis(parse_derived(derived_of(kpi)))
     except FilterError as exc:
         raise InputError(Problem(file="kpis.yaml", entry=f"KPI '{kpi.id}'", field="measure.derived",
                                  message=str(exc))) from None
@@ -54,7 +73,7 @@ def evaluation_order(framework: Framework, wanted: list[str] | None) -> list[Kpi
                                      message=f"derived measures form a cycle: {cycle}"))
         kpi = _definition(framework, kpi_id)
         visiting.append(kpi_id)
-        if kpi.measure.derived is not None:
+        if measure_of(kpi).derived is not None:
             for operand in operands(kpi):
                 known = framework.kpi(operand)
                 if known is None:

@@ -27,7 +27,8 @@ def describe_measure(measure: Measure) -> str:
     scale = f" × {measure.scale:g}" if measure.scale != 1 else ""
     window = f" over the trailing {measure.window} periods" if measure.window else ""
     window += " over the year to date" if measure.year_to_date else ""
-    offset = {None: "", "year": ", a year before"}.get(measure.offset, f", {measure.offset} period(s) before")
+    offsets: dict[int | str | None, str] = {None: "", "year": ", a year before"}
+    offset = offsets.get(measure.offset, f", {measure.offset} period(s) before")
     return f"{kind_of(measure).describe(measure)}{scale}{window}{offset}, per {measure.per.value}"
 
 

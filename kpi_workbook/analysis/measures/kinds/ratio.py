@@ -8,10 +8,17 @@ import ibis.expr.types as ir
 
 from kpi_workbook.analysis.measures.kinds.base import Columns, Valued, metric, parts_misfits, scaled
 from kpi_workbook.analysis.measures.shapes import Misfit
-from kpi_workbook.core.measures import Aggregate, Measure
+from kpi_workbook.core.measures import Aggregate, Duration, Measure, Ratio
 from kpi_workbook.workspace.sources import Source
 
 NUMERATOR, DENOMINATOR = "ratio.numerator", "ratio.denominator"
+
+
+def _ratio(measure: Measure) -> Ratio:
+    """The numerator and denominator of a ratio measure."""
+    if measure.ratio is None:
+        raise ValueError("not a ratio measure")
+    return measure.ratio
 
 
 class RatioKind:
@@ -19,20 +26,21 @@ class RatioKind:
 
     name = "ratio"
 
-    def parts(self, measure: Measure) -> list[tuple[str, Aggregate]]:
-        return [(NUMERATOR, measure.ratio.numerator), (DENOMINATOR, measure.ratio.denominator)]
+    def parts(self, measure: Measure) -> list[tuple[str, Aggregate | Duration]]:
+        ratio = _ratio(measure)
+        return [(NUMERATOR, ratio.numerator), (DENOMINATOR, ratio.denominator)]
 
     def misfits(self, measure: Measure, sources: dict[str, Source]) -> list[Misfit]:
         return parts_misfits(self, measure, sources)
 
     def value(self, table: ir.Table, measure: Measure, columns: Columns) -> Valued:
-        numerator, why_n, rows_n = metric(table, columns[NUMERATOR], measure.ratio.numerator)
-        denominator, why_d, rows_d = metric(table, columns[DENOMINATOR], measure.ratio.denominator)
+        numerator, why_n, rows_n = metric(table, columns[NUMERATOR], _ratio(measure).numerator)
+        denominator, why_d, rows_d = metric(table, columns[DENOMINATOR], _ratio(measure).denominator)
         reason = ibis.coalesce(why_d, why_n)
-        zero = f"division by zero: {measure.ratio.denominator.describe()} is 0"
+        zero = f"division by zero: {_ratio(measure).denominator.describe()} is 0"
         reason = ibis.ifelse(reason.isnull() & (denominator == 0), ibis.literal(zero), reason)
         value = numerator / ibis.ifelse(denominator == 0, ibis.null("float64"), denominator)
         return scaled(value, reason, rows_n + rows_d, measure)
 
     def describe(self, measure: Measure) -> str:
-        return f"({measure.ratio.numerator.describe()}) / ({measure.ratio.denominator.describe()})"
+        return f"({_ratio(measure).numerator.describe()}) / ({_ratio(measure).denominator.describe()})"
