@@ -24,6 +24,7 @@ CHECKED = [
     "kpi_workbook/analysis/strategy_map.py",
     "kpi_workbook/analysis/target_methods.py",
     "kpi_workbook/analysis/targets",
+    "kpi_workbook/batch",
     "kpi_workbook/cli",
     "kpi_workbook/core",
     "kpi_workbook/editing",
