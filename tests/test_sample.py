@@ -270,7 +270,7 @@ def test_unknown_role_of_an_employee_is_named(framework):
     people.loc[3, "role"] = "wizard"
     with pytest.raises(InputError) as caught:
         generate_actuals(framework, people, SAMPLE_PERIODS, seed=1)
-    assert [(p.file, p.entry, p.field) for p in caught.value.problems] == [("employees.csv", "row 5", "role")]
+    assert [(p.file, p.row, p.field) for p in caught.value.problems] == [("employees.csv", 5, "role")]
 
 
 def test_a_broken_template_writes_nothing(tmp_path):
