@@ -21,6 +21,11 @@ import pandas as pd
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import Period, parse_period
 
+__all__ = [
+    "ACTIVE", "COURSES", "EXPORTS", "EXPORTS_DIR", "INVOLUNTARY", "QUARTER_HOUR", "ROSTER_KPIS", "SampleExports",
+    "VALUE_COLUMNS", "VOLUNTARY", "WORKING_DAYS", "generate_exports", "sources_yaml",
+]
+
 EXPORTS_DIR = "exports"
 VALUE_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 US_DATE, EU_DATE, ISO_MINUTES = "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M"

@@ -15,6 +15,8 @@ import numpy as np
 
 from kpi_workbook.core.model import Assignment, Framework
 
+__all__ = ["BUNCHED", "Bunch", "DRIFTS", "LEADS", "Lead", "Planter", "ROLE_OFFSETS"]
+
 
 @dataclass(frozen=True)
 class Lead:

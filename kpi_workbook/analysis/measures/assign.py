@@ -13,6 +13,8 @@ from kpi_workbook.core.measures import Per
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.assignments import NOT_THE_ROLE, NOT_THE_TEAM, OTHER_TEAM, UNKNOWN_EMPLOYEE, KpiHolders
 
+__all__ = ["Assignments"]
+
 #: Columns of the staff table: the employee's home team and role (for assignments).
 HOME, ROLE = "__home", "__role"
 

@@ -17,6 +17,8 @@ from kpi_workbook.workspace.database_tables import reason as engine_reason
 from kpi_workbook.workspace.database_urls import scrub
 from kpi_workbook.workspace.sources import EMPLOYEE, SOURCES_FILE, SPAN_END, SPAN_START, TEAM, WHEN, ReadSource
 
+__all__ = ["SHOWN", "attributed"]
+
 SHOWN = 5
 
 

@@ -9,6 +9,8 @@ from kpi_workbook.analysis.measures.collect import SLICE, Computation
 from kpi_workbook.analysis.measures.evaluate import KEYS
 from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, ReplaceResult
 
+__all__ = ["CHANGE_COLUMNS", "changes", "write"]
+
 CHANGE_COLUMNS = ["kpi_id", "new", "changed", "removed", "unchanged", "zero_no_rows", "no_data"]
 
 

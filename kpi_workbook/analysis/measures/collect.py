@@ -16,6 +16,8 @@ import pyarrow.compute as pc
 
 from kpi_workbook.analysis.measures.evaluate import KEYS, NO_DATA_COLUMNS, START, VALUE_COLUMNS
 
+__all__ = ["Computation", "KpiColumns", "SCOPE_COLUMNS", "SKIPPED_COLUMNS", "SLICE", "collect"]
+
 SLICE = ["period", "team", "kpi_id"]
 SKIPPED_COLUMNS = ["kpi_id", "reason", "values"]
 #: Values of departments and of the organization: level, scope id, period, KPI, value and source rows.

@@ -38,6 +38,11 @@ from kpi_workbook.workspace.sources import (
     Source,
 )
 
+__all__ = [
+    "aggregation", "column", "duration", "entities", "filter_of", "headcount", "over_entities", "period_keys",
+    "period_of_keys", "predicate", "source_filter", "span",
+]
+
 #: Names of the grouping columns a measure's query returns.
 YEAR, NUMBER, WEEK = "__year", "__n", "__week"
 

@@ -39,6 +39,8 @@ from kpi_workbook.workspace.scope import ScopeKind, departments
 from kpi_workbook.workspace.sources import TEAM, ReadSource, Source, definition_hash, load_sources, read_source
 from kpi_workbook.workspace.store import ActualsStore
 
+__all__ = ["OPERAND_COLUMNS", "OPERAND_SCHEMA", "compute", "scope_levels"]
+
 OPERAND_SCHEMA = ibis.schema({"period": "string", "team": "string", "employee_id": "string", "kpi_id": "string",
                               "value": "float64"})
 OPERAND_COLUMNS: tuple[str, ...] = tuple(OPERAND_SCHEMA)  # its names (ibis's hints do not type Schema.names)

@@ -14,6 +14,8 @@ from kpi_workbook.analysis.measures.plan import derived_of, measure_of
 from kpi_workbook.core.measures import Column, Literal, Per, Term, derived_kpis, parse_derived
 from kpi_workbook.core.model import KpiDefinition
 
+__all__ = ["DIVISION_BY_ZERO", "derived_columns", "derived_table"]
+
 DIVISION_BY_ZERO = "division by zero: the divisor is 0"
 
 

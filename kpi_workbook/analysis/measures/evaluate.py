@@ -46,6 +46,11 @@ from kpi_workbook.core.model import Frequency, KpiDefinition
 from kpi_workbook.core.periods import Period
 from kpi_workbook.workspace.sources import EMPLOYEE, TEAM, WHEN, ReadSource
 
+__all__ = [
+    "GROUP_ORDER", "Grain", "KEYS", "NO_DATA_COLUMNS", "START", "SourceQuery", "VALUE_COLUMNS", "check_kpi", "joined",
+    "temp_name",
+]
+
 KEYS = ["period", "team", "employee_id"]
 VALUE_COLUMNS = [*KEYS, "kpi_id", "value", "source", "source_rows"]
 NO_DATA_COLUMNS = [*KEYS, "kpi_id", "reason"]

@@ -10,6 +10,8 @@ from kpi_workbook.core.measures import FilterError, Measure, derived_kpis, parse
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
 
+__all__ = ["derived_of", "evaluation_order", "measure_of", "operands", "span_of"]
+
 
 def span_of(first: str | None, last: str | None) -> tuple[dt.date, dt.date] | None:
     """The days from the first day of period `first` to the last day of period `last` (None: all)."""

@@ -33,6 +33,11 @@ from kpi_workbook.workspace.sources import (
     Source,
 )
 
+__all__ = [
+    "Misfit", "aggregate_misfits", "duration_misfits", "filter_misfits", "placement_misfits", "spec_misfits",
+    "where_misfits",
+]
+
 
 @dataclass(frozen=True)
 class Misfit:

@@ -16,6 +16,8 @@ from kpi_workbook.analysis.measures.shapes import Misfit, spec_misfits
 from kpi_workbook.core.measures import ZERO_WHEN_NONE_MATCH, Aggregate, Duration, Measure
 from kpi_workbook.workspace.sources import SOURCES_FILE, Source
 
+__all__ = ["Columns", "MeasureKind", "Valued", "metric", "not_finite", "parts_misfits", "scaled", "single"]
+
 #: The value of a KPI in each group: (value, reason it has none or NULL, number of source rows).
 Valued = tuple[Any, Any, Any]
 #: The columns of a grouped table holding each part's aggregate and its number of rows, by the part's field.

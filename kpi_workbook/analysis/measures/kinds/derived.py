@@ -10,6 +10,8 @@ from kpi_workbook.analysis.measures.shapes import Misfit
 from kpi_workbook.core.measures import Aggregate, Duration, Measure
 from kpi_workbook.workspace.sources import Source
 
+__all__ = ["DerivedKind"]
+
 
 class DerivedKind:
     """`derived: new_business_revenue / headcount`; its expression and KPI ids are checked by validate's

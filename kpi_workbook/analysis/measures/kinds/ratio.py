@@ -11,6 +11,8 @@ from kpi_workbook.analysis.measures.shapes import Misfit
 from kpi_workbook.core.measures import Aggregate, Duration, Measure, Ratio
 from kpi_workbook.workspace.sources import Source
 
+__all__ = ["RatioKind"]
+
 NUMERATOR, DENOMINATOR = "ratio.numerator", "ratio.denominator"
 
 

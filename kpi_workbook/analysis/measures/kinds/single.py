@@ -10,6 +10,8 @@ from kpi_workbook.analysis.measures.shapes import Misfit
 from kpi_workbook.core.measures import Aggregate, Duration, Measure
 from kpi_workbook.workspace.sources import Source
 
+__all__ = ["SingleKind"]
+
 
 class SingleKind:
     """A kind whose measure is the one aggregation in its field (`aggregate` or `duration`)."""
