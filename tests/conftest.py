@@ -26,7 +26,8 @@ from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import ACTUALS_DB
 from kpi_workbook.workspace.opener import WORKSPACE_ENV
 
-pytest_plugins = ["postgres_cluster", "small_filesystems"]  # a throw-away PostgreSQL server; tmpfs mounts
+# a throw-away PostgreSQL server; tmpfs mounts; the workshop app and a browser page (tests/test_workshop_*.py)
+pytest_plugins = ["postgres_cluster", "small_filesystems", "workshop_browser"]
 CLI_SCRIPT = Path(sys.executable).parent / "kpi-workbook"
 # Commands that start kernels or servers, or hold locks across processes, run as a subprocess of the console script.
 SUBPROCESS_COMMANDS = {"run", "workshop"}
@@ -39,11 +40,12 @@ RunCli = Callable[..., tuple[int, str, str]]
 # Any other file keeps its place after them; the order of the tests within a file never changes.
 LONGEST_FIRST = (
     "test_report_browser.py", "test_notebooks.py", "test_notebooks_sales.py", "test_opener.py",
-    "test_workshop_browser.py", "test_runner.py", "test_nbval.py", "test_injection.py", "test_batch_executors.py",
-    "test_workspace_git.py", "test_wheel.py", "test_batch_isolation.py", "test_run_lock.py", "test_run_signals.py",
-    "test_crash_safety.py", "test_report_links.py", "test_roster_measures.py", "test_measure_shapes.py",
-    "test_warehouse_sources.py", "test_assignments_agree.py", "test_measure_lineage_view.py", "test_sample_compute.py",
-    "test_export.py", "test_types.py",
+    "test_workshop_facilitators.py", "test_workshop_step3.py", "test_workshop_browser.py", "test_workspace_git.py",
+    "test_runner.py", "test_nbval.py", "test_injection.py", "test_batch_executors.py", "test_wheel.py",
+    "test_batch_isolation.py", "test_run_lock.py", "test_run_signals.py", "test_crash_safety.py",
+    "test_report_links.py", "test_roster_measures.py", "test_measure_shapes.py", "test_warehouse_sources.py",
+    "test_assignments_agree.py", "test_measure_lineage_view.py", "test_sample_compute.py", "test_export.py",
+    "test_types.py",
 )
 
 
