@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from ibis.backends.postgres import Backend as PostgresBackend
     from ibis.backends.sql import SQLBackend
 
-__all__ = ["CONNECT_TIMEOUT_SECONDS", "FILES_REFUSED", "UnreadableTable", "database_table", "first_line", "reason"]
+__all__ = [
+    "CONNECT_TIMEOUT_SECONDS", "FILES_REFUSED", "UnreadableTable", "backend_of", "database_table", "first_line",
+    "reason",
+]
 
 _IN_MEMORY = frozenset({"", ":memory:"})
 # PostgreSQL's name of each result column's type (as ibis reads a table's: enums as 'enum'), in the columns' order.
@@ -32,6 +35,15 @@ SELECT CASE WHEN t.typtype = 'e' THEN 'enum' ELSE pg_catalog.format_type(c.oid, 
 FROM unnest(%s::oid[], %s::integer[]) WITH ORDINALITY AS c(oid, typmod, position)
 JOIN pg_catalog.pg_type AS t ON t.oid = c.oid
 ORDER BY c.position"""
+
+
+def backend_of(expr: ir.Table) -> BaseBackend | None:
+    """The backend that holds the tables an expression reads; None when it reads only in-memory tables (which any
+    backend runs)."""
+    import ibis.expr.operations as ops
+
+    tables = expr.op().find((ops.DatabaseTable, ops.SQLQueryResult))  # a table, or a query's rows, of a backend
+    return tables[0].source if tables else None
 
 
 class UnreadableTable(Exception):

@@ -59,7 +59,13 @@ from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.measures import SourceName
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import Period, PeriodError, parse_period
-from kpi_workbook.workspace.database_tables import UnreadableTable, database_table, first_line, reason
+from kpi_workbook.workspace.database_tables import (
+    UnreadableTable,
+    backend_of,
+    database_table,
+    first_line,
+    reason,
+)
 from kpi_workbook.workspace.database_urls import redact, scrub
 from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.source_paths import (
@@ -775,7 +781,8 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
         if column is not None:
             extra[standard] = table[column].cast("date") if table[column].type().is_timestamp() else table[column]
     table = table.mutate(**extra)
-    if source.team is None and table._find_backend().name == "duckdb":
+    backend = backend_of(table)
+    if source.team is None and (backend is None or backend.name == "duckdb"):
         staff = ibis.memtable(pd.DataFrame({"__staff": people.index.astype(str), TEAM: people.to_numpy()}))
         table = table.left_join(staff, table[EMPLOYEE] == staff["__staff"]).drop("__staff")
     elif source.team is None:  # the people's teams travel in the query, as a CASE expression the database runs

@@ -15,7 +15,6 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
-from ibis.common.exceptions import IbisError
 
 from kpi_workbook.analysis.measures.assign import HOME, ROLE, Assignments
 from kpi_workbook.analysis.measures.compile import (
@@ -44,6 +43,7 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Aggregate, Duration, Function, Per
 from kpi_workbook.core.model import Frequency, KpiDefinition
 from kpi_workbook.core.periods import Period
+from kpi_workbook.workspace.database_tables import backend_of
 from kpi_workbook.workspace.sources import EMPLOYEE, TEAM, WHEN, ReadSource
 
 __all__ = [
@@ -77,11 +77,8 @@ class Grain:
 
 def _local(expr: ir.Table, con: Any) -> ir.Table:
     """`expr` itself when the local connection can run it, else its (grouped, small) result brought over as Arrow."""
-    try:
-        backend = expr._find_backend()
-    except IbisError:  # only in-memory tables: the local connection runs them
-        return expr
-    return expr if backend is con else ibis.memtable(backend.to_pyarrow(expr))
+    backend = backend_of(expr)  # None: only in-memory tables, which the local connection runs
+    return expr if backend is None or backend is con else ibis.memtable(backend.to_pyarrow(expr))
 
 
 @dataclass
