@@ -15,13 +15,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import papermill
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import Engine, papermill_engines
+from papermill.engines import Engine, NotebookExecutionManager, papermill_engines
 from papermill.exceptions import PapermillExecutionError
 from papermill.log import logger as papermill_logger
 
@@ -47,7 +48,7 @@ Notify = Callable[[str, object], None]  # ("started", job key) or ("finished", R
 _STREAMS = CoalesceStreamsPreprocessor()
 
 
-def coalesce_streams(cell: nbformat.NotebookNode, cell_index: int, **_reply) -> None:
+def coalesce_streams(cell: nbformat.NotebookNode, cell_index: int, **_reply: object) -> None:
     """A cell's consecutive prints as one output, however the kernel happened to flush them (as in JupyterLab)."""
     _STREAMS.preprocess_cell(cell, {}, cell_index)
 
@@ -56,7 +57,7 @@ class _WarmClient(PapermillNotebookClient):
     """papermill's notebook client on a kernel that is already running: it neither starts nor stops it. Each cell's
     prints are coalesced once it has run (nbclient's on_cell_executed hook)."""
 
-    def __init__(self, nb_man, kernel: WarmKernel, **kwargs) -> None:
+    def __init__(self, nb_man: NotebookExecutionManager, kernel: WarmKernel, **kwargs: Any) -> None:
         super().__init__(nb_man, km=kernel.manager, on_cell_executed=coalesce_streams, **kwargs)
         self.kc = kernel.client
 
@@ -69,14 +70,15 @@ class GuardedEngine(Engine):
     """
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, *, kernel: WarmKernel, notebook_timeout=None,
-                                 execution_timeout=None, iopub_timeout=IOPUB_TIMEOUT, **_ignored):
+    def execute_managed_notebook(cls, nb_man: NotebookExecutionManager, kernel_name: str, *, kernel: WarmKernel,
+                                 notebook_timeout: float | None = None, execution_timeout: float | None = None,
+                                 iopub_timeout: float = IOPUB_TIMEOUT, **_ignored: object) -> nbformat.NotebookNode:
         """Run the notebook; each cell gets the per-cell limit or what is left of the notebook's, if less."""
         cell_limit = execution_timeout or math.inf
         deadline = time.monotonic() + (notebook_timeout or math.inf)
         notebook_limit_applies = [False]  # whether the running cell got the rest of the notebook's time
 
-        def timeout_for(cell) -> float | None:
+        def timeout_for(cell: nbformat.NotebookNode) -> float | None:
             remaining = deadline - time.monotonic()
             notebook_limit_applies[0] = remaining < cell_limit
             limit = min(cell_limit, remaining)

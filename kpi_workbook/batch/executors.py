@@ -25,10 +25,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kpi_workbook.batch.execution import execute_batch, failed_result, prepare_process
 from kpi_workbook.batch.jobs import Batch
@@ -36,6 +36,10 @@ from kpi_workbook.batch.kernels import stop_all
 from kpi_workbook.batch.parent_death import on_death
 from kpi_workbook.batch.records import RunResult
 from kpi_workbook.core.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from dask.typing import Key
+    from distributed import Client, Future
 
 Event = tuple[str, object]  # ("started", (scope key, notebook)), ("finished", RunResult) or ("lost", address)
 POLL_SECONDS = 0.5
@@ -57,7 +61,7 @@ class Executor(Protocol):
 
     def __exit__(self, *exc: object) -> None: ...
 
-    def run(self, batches: Sequence[Batch]) -> Iterator[Event]: ...
+    def run(self, batches: Sequence[Batch]) -> Generator[Event, None, None]: ...
 
 
 class _Reported:
@@ -70,8 +74,8 @@ class _Reported:
         key = payload.key if isinstance(payload, RunResult) else payload
         if key in self.finished:
             return None
-        if kind == "finished":
-            self.finished.add(key)
+        if kind == "finished" and isinstance(payload, RunResult):  # a "finished" event's payload is its RunResult
+            self.finished.add(payload.key)
         return kind, payload
 
     def rest(self, results: Sequence[RunResult]) -> Iterator[Event]:
@@ -81,7 +85,13 @@ class _Reported:
                 yield event
 
 
-def _batch_results(batch: Batch, future) -> list[RunResult]:
+class _BatchTask(Protocol):
+    """A batch sent to a worker: a local pool's future or a Dask future."""
+
+    def result(self) -> list[RunResult]: ...
+
+
+def _batch_results(batch: Batch, future: _BatchTask) -> list[RunResult]:
     """A finished batch's results; when its worker died, a failed result for every job."""
     try:
         return future.result()
@@ -96,6 +106,8 @@ _events: multiprocessing.Queue | None = None  # in a worker: where it reports st
 
 
 def _notify(kind: str, payload: object) -> None:
+    if _events is None:
+        raise RuntimeError("no event queue: _init_worker prepares a worker process")
     _events.put((kind, payload))
 
 
@@ -165,7 +177,7 @@ class LocalExecutor:
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def run(self, batches: Sequence[Batch]) -> Iterator[Event]:
+    def run(self, batches: Sequence[Batch]) -> Generator[Event, None, None]:
         if not batches:
             return
         workers = max(1, min(self.workers or os.cpu_count() or 1, len(batches)))
@@ -210,7 +222,7 @@ class DaskExecutor:
     def __init__(self, scheduler: str, worker_timeout: float = WORKER_TIMEOUT) -> None:
         self.scheduler = scheduler
         self.worker_timeout = worker_timeout
-        self.client = None
+        self.client: Client | None = None
 
     def __enter__(self) -> DaskExecutor:
         """Connect to the scheduler and wait for a worker; InputError if `distributed` is missing, the scheduler
@@ -221,31 +233,38 @@ class DaskExecutor:
             raise InputError(Problem(option="--executor dask", message=(
                 "the dask executor needs the 'distributed' package: pip install 'kpi-workbook[dask]'"))) from None
         try:
-            self.client = Client(self.scheduler, set_as_default=False)  # waits Dask's distributed.comm.timeouts.connect
+            client = Client(self.scheduler, set_as_default=False)  # waits Dask's distributed.comm.timeouts.connect
+            self.client = client
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(Problem(option=f"--scheduler {self.scheduler}", message=(
                 f"cannot reach the Dask scheduler: {exc}"))) from None
         try:
-            self.client.wait_for_workers(1, timeout=self.worker_timeout)
+            client.wait_for_workers(1, timeout=self.worker_timeout)
         except TimeoutError:
-            self.client.close()
+            client.close()
             raise InputError(Problem(option=f"--scheduler {self.scheduler}", message=(
                 f"no Dask worker joined the scheduler {self.scheduler} within {self.worker_timeout:g} s "
                 f"(--worker-timeout or {DASK_WORKER_TIMEOUT_ENV})"))) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.client.close()
+        self._connected().close()
 
-    def run(self, batches: Sequence[Batch]) -> Iterator[Event]:
+    def _connected(self) -> Client:
+        """The client `__enter__` connected."""
+        if self.client is None:
+            raise RuntimeError("the Dask executor is used outside its with block")
+        return self.client
+
+    def run(self, batches: Sequence[Batch]) -> Generator[Event, None, None]:
         if not batches:
             return
         reported = _Reported()
         run_id = uuid.uuid4().hex[:12]  # task keys of this run only, never shared with another client's
-        client = self.client
+        client = self._connected()
         pending = {client.submit(execute_batch, batch, key=f"kpi-run-{run_id}-{index}"): batch
                    for index, batch in enumerate(batches)}
-        running: set[str] = set()
+        running: set[Key] = set()
         workers = _Workers(client)
         try:
             while pending:
@@ -266,7 +285,7 @@ class DaskExecutor:
         finally:
             client.cancel(list(pending))  # interrupted or given up: nothing of this run is left queued
 
-    def _no_worker(self, pending: dict, reported: _Reported) -> Iterator[Event]:
+    def _no_worker(self, pending: dict[Future[list[RunResult]], Batch], reported: _Reported) -> Iterator[Event]:
         """Every job not finished yet, failed: the cluster has had no worker for the worker timeout."""
         message = (f"no Dask worker on the scheduler {self.scheduler} for {self.worker_timeout:g} s "
                    f"(--worker-timeout or {DASK_WORKER_TIMEOUT_ENV})")
@@ -277,7 +296,7 @@ class DaskExecutor:
 class _Workers:
     """The workers of a Dask cluster as a run sees them: those that left, and how long it has had none."""
 
-    def __init__(self, client) -> None:
+    def __init__(self, client: Client) -> None:
         self.client = client
         self.seen: set[str] = set()
         self.none_since: float | None = None

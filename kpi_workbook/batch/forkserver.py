@@ -27,7 +27,7 @@ import sys
 import threading
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import psutil
 from jupyter_client.connect import KernelConnectionInfo
@@ -146,7 +146,7 @@ class ForkServer:
     """This process's fork server, started on first use (or ahead, by `start`) and replaced if it died."""
 
     _lock = threading.Lock()
-    _process: subprocess.Popen | None = None
+    _process: subprocess.Popen[str] | None = None
     _answered = False  # whether it said READY (its preload done)
 
     @classmethod
@@ -159,15 +159,15 @@ class ForkServer:
     def fork(cls, argv: list[str], cwd: str, env: dict[str, str]) -> int:
         """A new kernel's pid, once the server is ready; RuntimeError if the server cannot start one."""
         with cls._lock:
-            process = cls._start()
+            requests, answers = _pipes(cls._start())
             if not cls._answered:
-                if (answer := process.stdout.readline().strip()) != READY:
+                if (answer := answers.readline().strip()) != READY:
                     cls._stop()
                     raise RuntimeError(f"the kernel fork server did not start (it answered {answer!r})")
                 cls._answered = True
-            process.stdin.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
-            process.stdin.flush()
-            reply = process.stdout.readline().strip()
+            requests.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
+            requests.flush()
+            reply = answers.readline().strip()
             if not reply.isdigit():
                 cls._stop()
                 raise RuntimeError(f"the kernel fork server did not start a kernel (it answered {reply!r})")
@@ -187,7 +187,7 @@ class ForkServer:
                 os.kill(cls._process.pid, signal.SIGKILL)
 
     @classmethod
-    def _start(cls) -> subprocess.Popen:
+    def _start(cls) -> subprocess.Popen[str]:
         if cls._process is None or cls._process.poll() is not None:
             cls._answered = False
             # a parent-death signal follows the thread that started the server: asked for only by a main thread
@@ -205,6 +205,13 @@ class ForkServer:
                 cls._process.kill()
             cls._process.wait()
             cls._process = None
+
+
+def _pipes(process: subprocess.Popen[str]) -> tuple[IO[str], IO[str]]:
+    """The server's stdin and stdout (`ForkServer._start` opens both as pipes)."""
+    if process.stdin is None or process.stdout is None:
+        raise RuntimeError("the kernel fork server has no pipes")
+    return process.stdin, process.stdout
 
 
 @cache
@@ -240,7 +247,7 @@ class ForkedProcess:
         return -1
 
     def send_signal(self, signum: int) -> None:
-        if self.poll() is None:
+        if self._process is not None and self.poll() is None:  # poll() is None only for a process found
             self._process.send_signal(signum)
 
     def kill(self) -> None:
@@ -262,7 +269,8 @@ class ForkedKernelProvisioner(LocalProvisioner):
         env = {**kwargs.get("env", os.environ), "JPY_PARENT_PID": str(os.getpid())}  # it ends when this process does
         cwd = str(kwargs.get("cwd") or os.getcwd())
         pid = ForkServer.fork(cmd[3:], cwd, env)
-        self.process = ForkedProcess(pid)
+        # not a Popen, but what the provisioner uses of one (see ForkedProcess)
+        self.process = cast("subprocess.Popen[Any]", ForkedProcess(pid))
         self.pid = self.pgid = pid  # its own session: signals go to its whole process group
         self.cwd = cwd
         return self.connection_info

@@ -22,6 +22,7 @@ import uuid
 from functools import cache
 from pathlib import Path
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.util import run_sync
 
@@ -76,7 +77,7 @@ class WarmKernel:
             self.manager.provisioner = ForkedKernelProvisioner(kernel_id=self.manager.kernel_id,
                                                                kernel_spec=self.manager.kernel_spec,
                                                                parent=self.manager)
-        self.client = None
+        self.client: AsyncKernelClient | None = None
         self._ready = False
         run_sync(self._start)()
         _live.add(self)
@@ -85,14 +86,20 @@ class WarmKernel:
         env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # Agg would drop every inline figure
         await self.manager.start_kernel(cwd=str(self.cwd), env=env,
                                         extra_arguments=["--HistoryManager.hist_file=:memory:"])
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.client.execute(PRELOAD, silent=True, store_history=False)
+        self.client = client = self.manager.client()
+        client.start_channels()
+        client.execute(PRELOAD, silent=True, store_history=False)
+
+    def _started_client(self) -> AsyncKernelClient:
+        """The kernel's client, made once the kernel started (in __init__)."""
+        if self.client is None:
+            raise RuntimeError("the kernel has no client: it did not start")
+        return self.client
 
     def ready(self) -> None:
         """Wait until the kernel answers (its preload done); raises RuntimeError if it died or did not answer."""
         if not self._ready:
-            run_sync(self.client.wait_for_ready)(timeout=START_TIMEOUT)
+            run_sync(self._started_client().wait_for_ready)(timeout=START_TIMEOUT)
             self.reset()
             self._ready = True
 
@@ -101,11 +108,12 @@ class WarmKernel:
         run_sync(self._reset)()
 
     async def _reset(self) -> None:
-        msg_id = self.client.execute(RESET, silent=True, store_history=False)
+        client = self._started_client()
+        msg_id = client.execute(RESET, silent=True, store_history=False)
         deadline = time.monotonic() + RESET_TIMEOUT
         while True:
             try:
-                reply = await self.client.get_shell_msg(timeout=max(deadline - time.monotonic(), 0.01))
+                reply = await client.get_shell_msg(timeout=max(deadline - time.monotonic(), 0.01))
             except Exception as exc:  # queue.Empty on a timeout; the kernel died or hangs
                 raise KernelResetError(f"the kernel did not reset within {RESET_TIMEOUT:g} s") from exc
             if reply["parent_header"].get("msg_id") == msg_id:

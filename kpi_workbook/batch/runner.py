@@ -215,11 +215,11 @@ def run_reports(request: RunRequest) -> RunSummary:
         try:
             with contextlib.closing(executor.run(scope_batches(longest_first(jobs, previous)))) as events:
                 for kind, payload in events:  # closed on the way out: the workers stop before the last record
-                    if kind == "started":
+                    if kind == "started" and isinstance(payload, tuple):  # the job's key
                         progress.started(payload)
                     elif kind == "lost":
                         lost_workers += 1
-                    else:
+                    elif isinstance(payload, RunResult):  # "finished"
                         results.append(payload)
                         runs[payload.key] = payload
                         planned.discard(payload.key)
