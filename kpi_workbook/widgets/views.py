@@ -28,7 +28,7 @@ def _shown(drawn: object) -> tuple[object, ...]:
     return drawn if isinstance(drawn, tuple) else (drawn,)
 
 
-def drawn_on_click(draw: Callable[[], object], label: str) -> w.VBox:
+def drawn_on_click(draw: Callable[[], object], label: str, tooltip: str = "draw it now") -> w.VBox:
     """A button labelled `label` that, when pressed, gives its place to what `draw()` returns, drawn once: for a
     part of a step that takes long to draw and does not follow an editor."""
     import ipywidgets as w
@@ -36,18 +36,55 @@ def drawn_on_click(draw: Callable[[], object], label: str) -> w.VBox:
     from kpi_workbook.widgets.common import button
 
     box = w.VBox(layout=w.Layout(width="100%", align_items="flex-start"))  # the button as wide as its label
-    show = button(label, tooltip="draw it now")
+    show = button(label, tooltip=tooltip)
 
     def shown(_button: object) -> None:
         show.disabled = True
+        drawn = draw()
+        if isinstance(drawn, w.Output):
+            box.children = (drawn,)
+            return
         output = w.Output(layout=w.Layout(width="100%"))
-        with output:
-            display(*_shown(draw()))
+        filled(output, _shown(drawn))
         box.children = (output,)
 
     show.on_click(shown)
     box.children = (show,)
     return box
+
+
+def filled(output: w.Output, shown: tuple[object, ...]) -> None:
+    """Show `shown` in `output`, all at once, as its outputs: set from the kernel in one message, never captured
+    from the cell that runs (an Output widget capturing a cell's display messages while Voilà runs the notebook has
+    been seen to leave the page waiting for the cell's reply)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    formatted = (InteractiveShell.instance().display_formatter.format(item) for item in shown)
+    output.outputs = tuple({"output_type": "display_data", "data": data, "metadata": metadata}
+                           for data, metadata in formatted)
+
+
+def redrawn(editor: FrameworkEditor, draw: Draw) -> w.Output:
+    """An output showing `draw(editor.framework)`, drawn again after each save or reload of `editor`."""
+    import ipywidgets as w
+
+    from kpi_workbook.widgets.live import AFTER_SAVE
+
+    output = w.Output(layout=w.Layout(width="100%"))
+
+    def show(event: object = None) -> None:
+        if event is None or event in AFTER_SAVE:
+            filled(output, _shown(draw(editor.framework)))
+
+    editor.subscribe(show)
+    show()
+    return output
+
+
+def redrawn_on_click(editor: FrameworkEditor, draw: Draw, label: str) -> w.VBox:
+    """A button labelled `label` that, when pressed, gives its place to `redrawn(editor, draw)`: for charts and
+    tests that take long and that a room does not need the moment a step opens."""
+    return drawn_on_click(lambda: redrawn(editor, draw), label, "draw them now; they are drawn again after each save")
 
 
 class StepPage:
@@ -74,6 +111,4 @@ class StepPage:
                 return
             display(*_shown(draw(self.ctx.framework)))
             return
-        from kpi_workbook.widgets import live
-
-        display(live.on_demand(self.editor, draw, on_demand) if on_demand else live.redrawn(self.editor, draw))
+        display(redrawn_on_click(self.editor, draw, on_demand) if on_demand else redrawn(self.editor, draw))
