@@ -33,6 +33,12 @@ from kpi_workbook.batch.records import UNDATED, RunResult, Status
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.reports.html import ReportHeading, notebook_to_html
 
+__all__ = [
+    "CELL_TIMEOUT_ERROR", "DEAD_KERNEL_ERROR", "ENGINE_NAME", "GuardedEngine", "IOPUB_TIMEOUT", "KERNEL_START_ERROR",
+    "NOTEBOOK_TIMEOUT_ERROR", "Notify", "PAPERMILL_LOG", "coalesce_streams", "execute_batch", "execute_job",
+    "export_report", "failed_result", "prepare_process",
+]
+
 ENGINE_NAME = "kpi_workbook"
 IOPUB_TIMEOUT = 30  # nbclient's 4 s default can fire on a loaded machine after a cell has finished
 PAPERMILL_LOG = logging.getLogger("papermill")

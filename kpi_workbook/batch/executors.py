@@ -41,6 +41,11 @@ if TYPE_CHECKING:
     from dask.typing import Key
     from distributed import Client, Future
 
+__all__ = [
+    "DASK_SCHEDULER_ENV", "DASK_WORKER_TIMEOUT_ENV", "DaskExecutor", "Event", "Executor", "LocalExecutor",
+    "NO_WORKER_ERROR", "POLL_SECONDS", "STOP_SECONDS", "WORKER_TIMEOUT", "make_executor",
+]
+
 Event = tuple[str, object]  # ("started", (scope key, notebook)), ("finished", RunResult) or ("lost", address)
 POLL_SECONDS = 0.5
 STOP_SECONDS = 5  # how long an interrupted worker may take to stop its kernels before it is killed

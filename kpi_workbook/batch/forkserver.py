@@ -36,6 +36,11 @@ from jupyter_client.provisioning import LocalProvisioner
 from kpi_workbook.batch.parent_death import end_with
 from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
+__all__ = [
+    "ForkServer", "ForkedKernelProvisioner", "ForkedProcess", "INLINE_BACKEND", "KERNEL_MODULE", "LIBRARIES", "READY",
+    "notebook_imports", "preload", "serve",
+]
+
 KERNEL_MODULE = "ipykernel_launcher"  # the kernels a fork can stand in for: `python -m ipykernel_launcher ...`
 READY = "ready"
 # What a kernel and the step notebooks load besides their own import cells (ipykernel's modules, imports made

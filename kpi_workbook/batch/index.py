@@ -32,6 +32,11 @@ from kpi_workbook.workspace.scope import departments
 if TYPE_CHECKING:
     from kpi_workbook.batch.records import RunResult
 
+__all__ = [
+    "INDEX_FILE", "INDEX_POLICY", "INDEX_TEMPLATE", "MESSAGE_LIMIT", "PACK_LINKS", "SORT_SCRIPT", "STATUS_LABELS",
+    "ScopeRow", "dashboard_figures", "refresh_index", "render_index", "write_index",
+]
+
 INDEX_FILE = "index.html"
 MESSAGE_LIMIT = 300
 PACK_LINKS = (("PDF", "pdf"), ("HTML", "html"))  # a scope's pack: label and file suffix

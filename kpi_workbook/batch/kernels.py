@@ -30,6 +30,11 @@ from kpi_workbook.batch.forkserver import ForkedKernelProvisioner, ForkServer
 from kpi_workbook.core.errors import KpiWorkbookError
 from kpi_workbook.core.issue_codes import Code
 
+__all__ = [
+    "FORKS_KERNELS", "KERNEL_NAME", "KernelResetError", "PRELOAD", "RESET", "RESET_TIMEOUT", "START_TIMEOUT",
+    "WarmKernel", "new_kernel", "stop_ahead", "stop_all",
+]
+
 KERNEL_NAME = "python3"
 FORKS_KERNELS = hasattr(os, "fork")  # kernels forked from a fork server; elsewhere started the usual way
 START_TIMEOUT = 120.0  # the kernel's start and its preload; generous, for a loaded machine

@@ -20,6 +20,8 @@ import psutil
 
 from kpi_workbook.core.errors import InputError, Problem
 
+__all__ = ["LOCK_FILE", "run_lock"]
+
 LOCK_FILE = ".run.lock"
 
 

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import psutil
 
+__all__ = ["PR_SET_PDEATHSIG", "end_with", "on_death"]
+
 PR_SET_PDEATHSIG = 1
 
 

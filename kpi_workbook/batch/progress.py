@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from kpi_workbook.batch.records import RunResult, Status
 
+__all__ = ["Progress"]
+
 
 class Progress:
     """A tqdm bar on stderr over every notebook of a run; hidden when disabled or when stderr is no terminal."""

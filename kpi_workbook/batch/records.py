@@ -13,6 +13,11 @@ from pathlib import Path
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import InputError, Problem
 
+__all__ = [
+    "DEPARTMENT_FOLDER", "DEPARTMENT_PREFIX", "ORGANIZATION_FOLDER", "RUNS_FILE", "RunResult", "Status", "UNDATED",
+    "load_planned", "load_runs", "save_runs", "scope_folder", "scope_key",
+]
+
 ORGANIZATION_FOLDER = "_organization"  # framework ids cannot start with "_", so no team can clash with it
 UNDATED = "undated"  # the period folder of a workspace without actuals
 RUNS_FILE = "runs.json"

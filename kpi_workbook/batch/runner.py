@@ -44,6 +44,11 @@ from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_WORKSPACE_NAME
 from kpi_workbook.workspace.opener import Workspace, open_workspace
 from kpi_workbook.workspace.scope import Scope, departments
 
+__all__ = [
+    "INDEX_FILE", "NOTEBOOK_GLOB", "RunRequest", "RunSummary", "SAFE_FOLDER", "discover_notebooks", "longest_first",
+    "plan_jobs", "resolve_scopes", "run_reports", "safe_subfolder",
+]
+
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 INDEX_FILE = "index.html"
 SAFE_FOLDER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}$")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import signal
 
+__all__ = ["STOP_SIGNALS", "Stopped", "exit_code", "signal_name", "stop_on_signals"]
+
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
