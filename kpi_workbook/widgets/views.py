@@ -57,11 +57,12 @@ def filled(output: w.Output, shown: tuple[object, ...]) -> None:
     """Show `shown` in `output`, all at once, as its outputs: set from the kernel in one message, never captured
     from the cell that runs (an Output widget capturing a cell's display messages while Voilà runs the notebook has
     been seen to leave the page waiting for the cell's reply)."""
-    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
 
-    formatted = (InteractiveShell.instance().display_formatter.format(item) for item in shown)
-    output.outputs = tuple({"output_type": "display_data", "data": data, "metadata": metadata}
-                           for data, metadata in formatted)
+    with capture_output(stdout=False, stderr=False) as captured:  # in the kernel: what display would send
+        display(*shown)
+    output.outputs = tuple({"output_type": "display_data", "data": found.data, "metadata": found.metadata or {}}
+                           for found in captured.outputs)
 
 
 def redrawn(editor: FrameworkEditor, draw: Draw) -> w.Output:
