@@ -6,6 +6,8 @@ for one) does not build the framework's pydantic models first.
 
 from __future__ import annotations
 
+__all__ = ["Framework", "InputError", "KpiWorkbookError", "Problem", "load_framework", "save_framework"]
+
 from importlib import import_module
 from typing import TYPE_CHECKING
 
@@ -22,7 +24,6 @@ _MODULES = {
     "load_framework": "kpi_workbook.workspace.files",
     "save_framework": "kpi_workbook.workspace.files",
 }
-__all__ = ["Framework", "InputError", "KpiWorkbookError", "Problem", "load_framework", "save_framework"]
 __version__ = "0.1.0"
 
 

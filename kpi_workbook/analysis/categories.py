@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["SECTIONS", "Taxonomy", "Term", "load_categories"]
+
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -14,8 +16,6 @@ from kpi_workbook.core.model import Category, Frequency, Indicator, MeasureType,
 from kpi_workbook.core.paths import CATEGORIES_FILE
 from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.yaml_io import read_yaml
-
-__all__ = ["SECTIONS", "Taxonomy", "Term", "load_categories"]
 
 SECTIONS: dict[str, type[StrEnum]] = {
     "categories": Category,

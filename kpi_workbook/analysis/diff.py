@@ -6,6 +6,11 @@ Kinds compared: metadata, objectives, teams, KPI definitions, roles (title, team
 
 from __future__ import annotations
 
+__all__ = [
+    "CHANGES", "DIFF_COLUMNS", "KINDS", "changes_in_words", "diff_frameworks", "diff_workspaces", "format_diff",
+    "show_value",
+]
+
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -15,11 +20,6 @@ from pydantic import BaseModel
 
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import load_framework
-
-__all__ = [
-    "CHANGES", "DIFF_COLUMNS", "KINDS", "changes_in_words", "diff_frameworks", "diff_workspaces", "format_diff",
-    "show_value",
-]
 
 DIFF_COLUMNS = ["kind", "id", "change", "field", "old", "new"]
 KINDS = {

@@ -6,6 +6,8 @@ Reading a revision runs ``git archive`` on the workspace's folder (the files at 
 
 from __future__ import annotations
 
+__all__ = ["PART_FILES", "framework_at", "framework_part"]
+
 import dataclasses
 import io
 import subprocess
@@ -19,8 +21,6 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework, Metadata
 from kpi_workbook.workspace.files import load_framework, validation_problems
 from kpi_workbook.workspace.yaml_io import read_yaml
-
-__all__ = ["PART_FILES", "framework_at", "framework_part"]
 
 PART_FILES = {"objectives.yaml": "objectives", "teams.yaml": "teams", "kpis.yaml": "kpis"}
 _PLACEHOLDER = {"organization": "-"}

@@ -8,13 +8,13 @@ employees hold.
 
 from __future__ import annotations
 
+__all__ = ["Codes", "HISTORY_COLUMNS", "kpi_history", "role_history"]
+
 import numpy as np
 import pandas as pd
 
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.assignments import KpiHolders, is_team_level
-
-__all__ = ["Codes", "HISTORY_COLUMNS", "kpi_history", "role_history"]
 
 HISTORY_COLUMNS = ["period", "employee_id", "value"]
 Codes = tuple[np.ndarray, np.ndarray]  # integer codes per row and the distinct values (or rows and role codes)

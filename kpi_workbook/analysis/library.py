@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "CACHE_APP", "FIELDS", "Filter", "SUGGESTION_COLUMNS", "SYNONYMS", "TEXT_FIELDS", "library_frame", "load_library",
+    "prepare_suggestions", "rank_kpis", "search_library", "suggest_kpis",
+]
+
 import contextlib
 import hashlib
 import re
@@ -27,11 +32,6 @@ if TYPE_CHECKING:
     import pandas as pd
     from scipy.sparse import spmatrix
     from sklearn.pipeline import FeatureUnion
-
-__all__ = [
-    "CACHE_APP", "FIELDS", "Filter", "SUGGESTION_COLUMNS", "SYNONYMS", "TEXT_FIELDS", "library_frame", "load_library",
-    "prepare_suggestions", "rank_kpis", "search_library", "suggest_kpis",
-]
 
 FIELDS = tuple(KpiDefinition.model_fields)
 CACHE_APP = "kpi-workbook"  # the user cache folder (platformdirs) holds the library's suggestion vectors

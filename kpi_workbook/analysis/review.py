@@ -32,6 +32,13 @@ team of the role.
 
 from __future__ import annotations
 
+__all__ = [
+    "ATTENTION_MOVERS", "ATTENTION_SHORT", "DATA_FLAGS", "FLAG_COLUMNS", "GROUP", "KPI_ACTUAL_COLUMNS", "LEVELS",
+    "MOVED", "NO_VARIATION_SHARE", "RECENT_PERIODS", "RECOMMENDATIONS", "SCOPE_KPI_COLUMNS", "SEVERITIES",
+    "STATUS_ORDER", "SUMS", "attention", "format_flags", "kpi_actuals", "kpi_scorecard", "review_flags",
+    "scope_kpi_values", "scope_kpis", "scorecard", "target_gaps", "trends",
+]
+
 import math
 from collections.abc import Sequence
 
@@ -44,13 +51,6 @@ from kpi_workbook.core.measures import Function, Measure, Per
 from kpi_workbook.core.model import Category, Framework, KpiDefinition, Polarity, Role
 from kpi_workbook.core.periods import parse_period, sort_periods
 from kpi_workbook.workspace.assignments import is_team_level
-
-__all__ = [
-    "ATTENTION_MOVERS", "ATTENTION_SHORT", "DATA_FLAGS", "FLAG_COLUMNS", "GROUP", "KPI_ACTUAL_COLUMNS", "LEVELS",
-    "MOVED", "NO_VARIATION_SHARE", "RECENT_PERIODS", "RECOMMENDATIONS", "SCOPE_KPI_COLUMNS", "SEVERITIES",
-    "STATUS_ORDER", "SUMS", "attention", "format_flags", "kpi_actuals", "kpi_scorecard", "review_flags",
-    "scope_kpi_values", "scope_kpis", "scorecard", "target_gaps", "trends",
-]
 
 DATA_FLAGS = ("no_data", "no_variation", "not_judged")  # flags about the data rather than the targets or the work
 FLAG_COLUMNS = ["flag", "severity", "objective", "role", "team", "kpi_id", "message", "recommendation"]

@@ -30,6 +30,11 @@ red below.
 
 from __future__ import annotations
 
+__all__ = [
+    "BAND_COLUMNS", "DENSE_GROUPS", "ORGANIZATION", "SCORE_COLUMNS", "STATUSES", "ScoringConfig", "band_table",
+    "banded_scores", "roll_up", "score_actuals", "status_of", "trend", "with_departments",
+]
+
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -39,11 +44,6 @@ import pandas as pd
 from kpi_workbook.core.model import Framework, Polarity
 from kpi_workbook.core.periods import period_table, sort_periods
 from kpi_workbook.workspace.assignments import KpiHolders, is_team_level
-
-__all__ = [
-    "BAND_COLUMNS", "DENSE_GROUPS", "ORGANIZATION", "SCORE_COLUMNS", "STATUSES", "ScoringConfig", "band_table",
-    "banded_scores", "roll_up", "score_actuals", "status_of", "trend", "with_departments",
-]
 
 STATUSES = ("green", "amber", "red", "grey")
 SCORE_COLUMNS = ["period", "team", "employee_id", "role", "kpi_id", "value", "achievement", "score", "status",

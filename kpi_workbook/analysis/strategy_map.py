@@ -13,6 +13,8 @@ the top of the cascade; the whole organization shows every objective.
 
 from __future__ import annotations
 
+__all__ = ["LINK_COLUMNS", "MapKpi", "MapObjective", "StrategyMap", "objective_kpi_links", "strategy_map"]
+
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,8 +23,6 @@ import pandas as pd
 
 from kpi_workbook.analysis.scoring import STATUSES, roll_up
 from kpi_workbook.core.model import Framework, Perspective, Role
-
-__all__ = ["LINK_COLUMNS", "MapKpi", "MapObjective", "StrategyMap", "objective_kpi_links", "strategy_map"]
 
 LINK_COLUMNS = ["objective", "role", "kpi_id"]
 

@@ -6,6 +6,12 @@ a timeout or a dead kernel fails only its own notebook: the kernel is replaced b
 
 from __future__ import annotations
 
+__all__ = [
+    "CELL_TIMEOUT_ERROR", "DEAD_KERNEL_ERROR", "ENGINE_NAME", "GuardedEngine", "IOPUB_TIMEOUT", "KERNEL_START_ERROR",
+    "NOTEBOOK_TIMEOUT_ERROR", "Notify", "PAPERMILL_LOG", "coalesce_streams", "execute_batch", "execute_job",
+    "export_report", "failed_result", "prepare_process",
+]
+
 import contextlib
 import logging
 import math
@@ -32,12 +38,6 @@ from kpi_workbook.batch.kernels import FORKS_KERNELS, KERNEL_NAME, WarmKernel, n
 from kpi_workbook.batch.records import UNDATED, RunResult, Status
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.reports.html import ReportHeading, notebook_to_html
-
-__all__ = [
-    "CELL_TIMEOUT_ERROR", "DEAD_KERNEL_ERROR", "ENGINE_NAME", "GuardedEngine", "IOPUB_TIMEOUT", "KERNEL_START_ERROR",
-    "NOTEBOOK_TIMEOUT_ERROR", "Notify", "PAPERMILL_LOG", "coalesce_streams", "execute_batch", "execute_job",
-    "export_report", "failed_result", "prepare_process",
-]
 
 ENGINE_NAME = "kpi_workbook"
 IOPUB_TIMEOUT = 30  # nbclient's 4 s default can fire on a loaded machine after a cell has finished

@@ -17,6 +17,11 @@ with the worker and ended with it: a long-lived Dask worker pays the kernels' im
 
 from __future__ import annotations
 
+__all__ = [
+    "DASK_SCHEDULER_ENV", "DASK_WORKER_TIMEOUT_ENV", "DaskExecutor", "Event", "Executor", "LocalExecutor",
+    "NO_WORKER_ERROR", "POLL_SECONDS", "STOP_SECONDS", "WORKER_TIMEOUT", "make_executor",
+]
+
 import multiprocessing
 import os
 import queue
@@ -40,11 +45,6 @@ from kpi_workbook.core.errors import InputError, Problem
 if TYPE_CHECKING:
     from dask.typing import Key
     from distributed import Client, Future
-
-__all__ = [
-    "DASK_SCHEDULER_ENV", "DASK_WORKER_TIMEOUT_ENV", "DaskExecutor", "Event", "Executor", "LocalExecutor",
-    "NO_WORKER_ERROR", "POLL_SECONDS", "STOP_SECONDS", "WORKER_TIMEOUT", "make_executor",
-]
 
 Event = tuple[str, object]  # ("started", (scope key, notebook)), ("finished", RunResult) or ("lost", address)
 POLL_SECONDS = 0.5

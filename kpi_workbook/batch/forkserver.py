@@ -13,6 +13,11 @@ Linux at once, by a parent-death signal, when the worker's main thread started i
 
 from __future__ import annotations
 
+__all__ = [
+    "ForkServer", "ForkedKernelProvisioner", "ForkedProcess", "INLINE_BACKEND", "KERNEL_MODULE", "LIBRARIES", "READY",
+    "notebook_imports", "preload", "serve",
+]
+
 import ast
 import contextlib
 import gc
@@ -35,11 +40,6 @@ from jupyter_client.provisioning import LocalProvisioner
 
 from kpi_workbook.batch.parent_death import end_with
 from kpi_workbook.core.paths import NOTEBOOKS_DIR
-
-__all__ = [
-    "ForkServer", "ForkedKernelProvisioner", "ForkedProcess", "INLINE_BACKEND", "KERNEL_MODULE", "LIBRARIES", "READY",
-    "notebook_imports", "preload", "serve",
-]
 
 KERNEL_MODULE = "ipykernel_launcher"  # the kernels a fork can stand in for: `python -m ipykernel_launcher ...`
 READY = "ready"

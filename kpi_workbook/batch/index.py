@@ -4,6 +4,11 @@ status; the organization first, then each department with its teams; one offline
 
 from __future__ import annotations
 
+__all__ = [
+    "INDEX_FILE", "INDEX_POLICY", "INDEX_TEMPLATE", "MESSAGE_LIMIT", "PACK_LINKS", "SORT_SCRIPT", "STATUS_LABELS",
+    "ScopeRow", "dashboard_figures", "refresh_index", "render_index", "write_index",
+]
+
 import base64
 import hashlib
 import json
@@ -31,11 +36,6 @@ from kpi_workbook.workspace.scope import departments
 
 if TYPE_CHECKING:
     from kpi_workbook.batch.records import RunResult
-
-__all__ = [
-    "INDEX_FILE", "INDEX_POLICY", "INDEX_TEMPLATE", "MESSAGE_LIMIT", "PACK_LINKS", "SORT_SCRIPT", "STATUS_LABELS",
-    "ScopeRow", "dashboard_figures", "refresh_index", "render_index", "write_index",
-]
 
 INDEX_FILE = "index.html"
 MESSAGE_LIMIT = 300

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+__all__ = ["Batch", "CELL_TIMEOUT", "Job", "NOTEBOOK_TIMEOUT", "PEOPLE_NOTEBOOK", "scope_batches"]
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from kpi_workbook.batch.records import scope_folder, scope_key
-
-__all__ = ["Batch", "CELL_TIMEOUT", "Job", "NOTEBOOK_TIMEOUT", "PEOPLE_NOTEBOOK", "scope_batches"]
 
 CELL_TIMEOUT = 600.0
 PEOPLE_NOTEBOOK = "05_review"  # the notebook with a `people` parameter: each person's score and values

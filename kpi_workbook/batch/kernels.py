@@ -10,6 +10,11 @@ has them: no TCP ports to race for, and no "running over TCP without encryption"
 
 from __future__ import annotations
 
+__all__ = [
+    "FORKS_KERNELS", "KERNEL_NAME", "KernelResetError", "PRELOAD", "RESET", "RESET_TIMEOUT", "START_TIMEOUT",
+    "WarmKernel", "new_kernel", "stop_ahead", "stop_all",
+]
+
 import contextlib
 import multiprocessing.util
 import os
@@ -29,11 +34,6 @@ from nbclient.util import run_sync
 from kpi_workbook.batch.forkserver import ForkedKernelProvisioner, ForkServer
 from kpi_workbook.core.errors import KpiWorkbookError
 from kpi_workbook.core.issue_codes import Code
-
-__all__ = [
-    "FORKS_KERNELS", "KERNEL_NAME", "KernelResetError", "PRELOAD", "RESET", "RESET_TIMEOUT", "START_TIMEOUT",
-    "WarmKernel", "new_kernel", "stop_ahead", "stop_all",
-]
 
 KERNEL_NAME = "python3"
 FORKS_KERNELS = hasattr(os, "fork")  # kernels forked from a fork server; elsewhere started the usual way

@@ -7,6 +7,8 @@ its holder cannot be checked from here.
 
 from __future__ import annotations
 
+__all__ = ["LOCK_FILE", "run_lock"]
+
 import contextlib
 import json
 import os
@@ -19,8 +21,6 @@ from pathlib import Path
 import psutil
 
 from kpi_workbook.core.errors import InputError, Problem
-
-__all__ = ["LOCK_FILE", "run_lock"]
 
 LOCK_FILE = ".run.lock"
 

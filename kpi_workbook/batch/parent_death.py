@@ -8,6 +8,8 @@ server rather than of the runner, so it watches the runner itself (`on_death`).
 
 from __future__ import annotations
 
+__all__ = ["PR_SET_PDEATHSIG", "end_with", "on_death"]
+
 import contextlib
 import ctypes
 import os
@@ -17,8 +19,6 @@ import threading
 from collections.abc import Callable
 
 import psutil
-
-__all__ = ["PR_SET_PDEATHSIG", "end_with", "on_death"]
 
 PR_SET_PDEATHSIG = 1
 

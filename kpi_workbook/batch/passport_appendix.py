@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+__all__ = ["passport_appendix", "scope_kpis", "scope_of_folder"]
+
 from collections.abc import Callable
 
 from kpi_workbook.batch.records import DEPARTMENT_FOLDER, ORGANIZATION_FOLDER
 from kpi_workbook.workspace.opener import Workspace
 from kpi_workbook.workspace.scope import Scope
-
-__all__ = ["passport_appendix", "scope_kpis", "scope_of_folder"]
 
 
 def scope_of_folder(workspace: Workspace, folder: str) -> Scope:

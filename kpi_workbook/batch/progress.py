@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kpi_workbook.batch.records import RunResult, Status
-
 __all__ = ["Progress"]
+
+from kpi_workbook.batch.records import RunResult, Status
 
 
 class Progress:

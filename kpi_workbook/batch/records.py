@@ -3,6 +3,11 @@ planned and has not finished (a killed or stopped runner leaves them there, for 
 
 from __future__ import annotations
 
+__all__ = [
+    "DEPARTMENT_FOLDER", "DEPARTMENT_PREFIX", "ORGANIZATION_FOLDER", "RUNS_FILE", "RunResult", "Status", "UNDATED",
+    "load_planned", "load_runs", "save_runs", "scope_folder", "scope_key",
+]
+
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -12,11 +17,6 @@ from pathlib import Path
 
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import InputError, Problem
-
-__all__ = [
-    "DEPARTMENT_FOLDER", "DEPARTMENT_PREFIX", "ORGANIZATION_FOLDER", "RUNS_FILE", "RunResult", "Status", "UNDATED",
-    "load_planned", "load_runs", "save_runs", "scope_folder", "scope_key",
-]
 
 ORGANIZATION_FOLDER = "_organization"  # framework ids cannot start with "_", so no team can clash with it
 UNDATED = "undated"  # the period folder of a workspace without actuals

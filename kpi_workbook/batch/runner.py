@@ -16,6 +16,11 @@ runs planned and not finished yet, and one runner at a time writes a period fold
 
 from __future__ import annotations
 
+__all__ = [
+    "INDEX_FILE", "NOTEBOOK_GLOB", "RunRequest", "RunSummary", "SAFE_FOLDER", "discover_notebooks", "longest_first",
+    "plan_jobs", "resolve_scopes", "run_reports", "safe_subfolder",
+]
+
 import contextlib
 import math
 import re
@@ -43,11 +48,6 @@ from kpi_workbook.core.model import Framework
 from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_WORKSPACE_NAME
 from kpi_workbook.workspace.opener import Workspace, open_workspace
 from kpi_workbook.workspace.scope import Scope, departments
-
-__all__ = [
-    "INDEX_FILE", "NOTEBOOK_GLOB", "RunRequest", "RunSummary", "SAFE_FOLDER", "discover_notebooks", "longest_first",
-    "plan_jobs", "resolve_scopes", "run_reports", "safe_subfolder",
-]
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 INDEX_FILE = "index.html"

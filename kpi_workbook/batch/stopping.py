@@ -8,9 +8,9 @@ a background job of a non-interactive shell) stays ignored, as the one who start
 
 from __future__ import annotations
 
-import signal
-
 __all__ = ["STOP_SIGNALS", "Stopped", "exit_code", "signal_name", "stop_on_signals"]
+
+import signal
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+__all__ = ["EXIT_UNREADABLE", "KpiWorkbookError", "app", "echo_errors", "main"]
+
 import importlib
 import pkgutil
 import sys
 
 from kpi_workbook.cli.app import EXIT_UNREADABLE, app, echo_errors
 from kpi_workbook.core.errors import KpiWorkbookError
-
-__all__ = ["EXIT_UNREADABLE", "KpiWorkbookError", "app", "echo_errors", "main"]
 
 
 def _register_commands(argv: list[str] | None = None) -> None:

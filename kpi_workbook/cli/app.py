@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "EXIT_UNREADABLE", "OutputFormat", "SHOWN_ERRORS", "app", "echo_errors", "echo_table", "fail",
+    "open_workspace_option", "render_table",
+]
+
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -15,11 +20,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from kpi_workbook.workspace.opener import Workspace
-
-__all__ = [
-    "EXIT_UNREADABLE", "OutputFormat", "SHOWN_ERRORS", "app", "echo_errors", "echo_table", "fail",
-    "open_workspace_option", "render_table",
-]
 
 app = typer.Typer(
     name="kpi-workbook",

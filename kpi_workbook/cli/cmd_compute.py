@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["SHOWN_CHANGES", "compute"]
+
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,8 +14,6 @@ from kpi_workbook.core.errors import InputError, KpiWorkbookError
 
 if TYPE_CHECKING:
     import pandas as pd
-
-__all__ = ["SHOWN_CHANGES", "compute"]
 
 SHOWN_CHANGES = 20
 

@@ -15,6 +15,8 @@ and in the repository's ``.gitattributes`` (``kpi-workbook diff --git-setup`` pr
 
 from __future__ import annotations
 
+__all__ = ["GIT_SETUP", "diff"]
+
 import dataclasses
 from datetime import date
 from pathlib import Path
@@ -29,8 +31,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from kpi_workbook.core.model import Framework
-
-__all__ = ["GIT_SETUP", "diff"]
 
 GIT_SETUP = """# let git show framework files as changes in words (run once per clone):
 git config diff.kpi-workbook.command "kpi-workbook diff --git-driver"

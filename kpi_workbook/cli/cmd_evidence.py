@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["KPI_COLUMNS", "TITLES", "evidence"]
+
 import json
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,8 +17,6 @@ if TYPE_CHECKING:
 
     from kpi_workbook.analysis.evidence import Evidence
     from kpi_workbook.workspace.opener import Workspace
-
-__all__ = ["KPI_COLUMNS", "TITLES", "evidence"]
 
 TITLES = {"leading": "1. Do the leading KPIs lead?", "targets": "2. Are targets equally hard?",
           "calibration": "2b. Calibration: scores per team and manager", "gaming": "3. Is a KPI being gamed?"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["ExportFormat", "export"]
+
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,8 +12,6 @@ import typer
 
 from kpi_workbook.cli.app import app, fail, open_workspace_option
 from kpi_workbook.cli.options import PeriodOption, TeamOption, WorkspaceOption
-
-__all__ = ["ExportFormat", "export"]
 
 
 class ExportFormat(StrEnum):

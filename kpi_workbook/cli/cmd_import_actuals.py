@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["EXIT_REJECTED", "Layout", "SHOWN_PROBLEMS", "import_actuals_command"]
+
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
@@ -15,8 +17,6 @@ from kpi_workbook.core.errors import KpiWorkbookError
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.actuals_schema import RejectedRowsError
-
-__all__ = ["EXIT_REJECTED", "Layout", "SHOWN_PROBLEMS", "import_actuals_command"]
 
 EXIT_REJECTED = 1
 SHOWN_PROBLEMS = 50

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["TABLE_COLUMNS", "aligned_table", "library"]
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,8 +16,6 @@ from kpi_workbook.core.paths import LIBRARY_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
-
-__all__ = ["TABLE_COLUMNS", "aligned_table", "library"]
 
 TABLE_COLUMNS = ["id", "name", "family", "category", "polarity", "unit"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["NOTEBOOKS_FOLDER", "notebooks"]
+
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +12,6 @@ import typer
 from kpi_workbook.cli.app import app, fail, open_workspace_option
 from kpi_workbook.cli.git_workspace import echo_git_setup
 from kpi_workbook.cli.options import WorkspaceOption
-
-__all__ = ["NOTEBOOKS_FOLDER", "notebooks"]
 
 NOTEBOOKS_FOLDER = "notebooks"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["ALL_PASSPORTS", "HTML_SUFFIXES", "passport"]
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,8 +14,6 @@ from kpi_workbook.cli.options import WorkspaceOption
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.opener import Workspace
-
-__all__ = ["ALL_PASSPORTS", "HTML_SUFFIXES", "passport"]
 
 HTML_SUFFIXES = (".html", ".htm")
 ALL_PASSPORTS = "passports"  # with --all --pdf: DIR/passports.html (every passport, one per page) and its PDF

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+__all__ = ["review"]
+
 from typing import Annotated
 
 import typer
 
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, open_workspace_option, render_table
 from kpi_workbook.cli.options import DepartmentOption, PeriodOption, TeamOption, WorkspaceOption
-
-__all__ = ["review"]
 
 
 @app.command()

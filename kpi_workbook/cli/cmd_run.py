@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["EXIT_FAILED_RUNS", "run"]
+
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,8 +16,6 @@ from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
 if TYPE_CHECKING:
     from kpi_workbook.batch.runner import RunResult
-
-__all__ = ["EXIT_FAILED_RUNS", "run"]
 
 EXIT_FAILED_RUNS = 1
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["sample"]
+
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +12,6 @@ import typer
 from kpi_workbook.cli.app import app, fail
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
-
-__all__ = ["sample"]
 
 
 @app.command()

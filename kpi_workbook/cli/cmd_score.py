@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["GROUPS", "Level", "PATTERNS", "score"]
+
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,8 +14,6 @@ from kpi_workbook.cli.options import DepartmentOption, PeriodOption, TeamOption,
 
 if TYPE_CHECKING:
     import pandas as pd
-
-__all__ = ["GROUPS", "Level", "PATTERNS", "score"]
 
 
 class Level(StrEnum):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["Method", "targets"]
+
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,8 +12,6 @@ import typer
 from kpi_workbook.analysis.target_methods import METHODS
 from kpi_workbook.cli.app import OutputFormat, app, echo_table, open_workspace_option, render_table
 from kpi_workbook.cli.options import DepartmentOption, TeamOption, WorkspaceOption
-
-__all__ = ["Method", "targets"]
 
 # The choices of --method, one per name of METHODS (mypy cannot list the members of an enum made from a variable).
 Method = StrEnum("Method", {m.upper(): m for m in METHODS})  # type: ignore[misc]

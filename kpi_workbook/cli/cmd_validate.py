@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["EXIT_FINDINGS", "validate"]
+
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +20,6 @@ from kpi_workbook.cli.app import (
 )
 from kpi_workbook.cli.options import WorkspaceOption
 from kpi_workbook.core.atomic_files import write_text_atomically
-
-__all__ = ["EXIT_FINDINGS", "validate"]
 
 EXIT_FINDINGS = 1
 

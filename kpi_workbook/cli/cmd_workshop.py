@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "HOST", "MAX_PORT", "NOTEBOOKS_FOLDER", "POLL_SECONDS", "chosen_port", "free_port", "serve", "server_command",
+    "workshop", "workshop_notebooks",
+]
+
 import os
 import secrets
 import signal
@@ -25,11 +30,6 @@ from kpi_workbook.widgets.app_config import write_config
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.opener import Workspace
-
-__all__ = [
-    "HOST", "MAX_PORT", "NOTEBOOKS_FOLDER", "POLL_SECONDS", "chosen_port", "free_port", "serve", "server_command",
-    "workshop", "workshop_notebooks",
-]
 
 NOTEBOOKS_FOLDER = "notebooks"
 HOST = "127.0.0.1"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = ["echo_git_setup"]
+
 from pathlib import Path
 
 import typer
-
-__all__ = ["echo_git_setup"]
 
 
 def echo_git_setup(root: Path, enclosing: bool = False) -> None:

@@ -6,11 +6,11 @@ A command declares a parameter with one of these types, e.g. ``team: TeamOption 
 
 from __future__ import annotations
 
+__all__ = ["DepartmentOption", "PeriodOption", "TeamOption", "WorkspaceOption"]
+
 from typing import Annotated
 
 import typer
-
-__all__ = ["DepartmentOption", "PeriodOption", "TeamOption", "WorkspaceOption"]
 
 WorkspaceOption = Annotated[str, typer.Option(
     "--workspace", "-w", show_default=False,

@@ -22,6 +22,11 @@ write or a replay with a short description; a test sets it in a subprocess to ki
 
 from __future__ import annotations
 
+__all__ = [
+    "JOURNAL", "STAGED_SUFFIX", "consistent_folder", "staged_folder", "staged_path", "write_files_atomically",
+    "write_text_atomically", "writing_folder",
+]
+
 import fcntl
 import json
 import os
@@ -34,11 +39,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kpi_workbook.core.errors import InputError, Problem
-
-__all__ = [
-    "JOURNAL", "STAGED_SUFFIX", "consistent_folder", "staged_folder", "staged_path", "write_files_atomically",
-    "write_text_atomically", "writing_folder",
-]
 
 JOURNAL = ".kpi-workbook-journal"
 STAGED_SUFFIX = ".staged"

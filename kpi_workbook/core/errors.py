@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = ["InputError", "KpiWorkbookError", "Problem", "UnknownTeamError"]
+
 from typing import Any, ClassVar
 
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.issues import Issue
-
-__all__ = ["InputError", "KpiWorkbookError", "Problem", "UnknownTeamError"]
 
 Problem = Issue
 """An input problem is an `Issue` (severity error); the name reads well where inputs are checked."""

@@ -12,9 +12,9 @@ message may change). The areas:
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 __all__ = ["Code"]
+
+from enum import StrEnum
 
 
 class Code(StrEnum):

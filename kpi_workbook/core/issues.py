@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = ["ISSUE_COLUMNS", "SEVERITY_ORDER", "Issue", "Severity"]
+
 from dataclasses import dataclass
 from enum import StrEnum
 
 from kpi_workbook.core.issue_codes import Code
-
-__all__ = ["ISSUE_COLUMNS", "SEVERITY_ORDER", "Issue", "Severity"]
 
 
 class Severity(StrEnum):

@@ -44,6 +44,14 @@ evaluated as code.
 
 from __future__ import annotations
 
+__all__ = [
+    "Aggregate", "At", "Column", "ColumnName", "Compare", "Condition", "DERIVED_HELP", "Duration", "DurationUnit",
+    "FILTER_HELP", "FilterError", "Function", "Literal", "Logical", "MAX_EXPRESSION_CHARS", "MAX_EXPRESSION_PARTS",
+    "MEASURE_KINDS", "Measure", "NUMERIC_FUNCTIONS", "Operation", "Per", "PerEntity", "Ratio", "SPAN_UNITS",
+    "SourceName", "Span", "Term", "ZERO_WHEN_NONE_MATCH", "derived_kpis", "filter_columns", "parse_derived",
+    "parse_filter",
+]
+
 import ast
 import hashlib
 import json
@@ -58,14 +66,6 @@ from pydantic import ConfigDict, Field, model_validator
 from kpi_workbook.core.errors import KpiWorkbookError
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.strict import Strict
-
-__all__ = [
-    "Aggregate", "At", "Column", "ColumnName", "Compare", "Condition", "DERIVED_HELP", "Duration", "DurationUnit",
-    "FILTER_HELP", "FilterError", "Function", "Literal", "Logical", "MAX_EXPRESSION_CHARS", "MAX_EXPRESSION_PARTS",
-    "MEASURE_KINDS", "Measure", "NUMERIC_FUNCTIONS", "Operation", "Per", "PerEntity", "Ratio", "SPAN_UNITS",
-    "SourceName", "Span", "Term", "ZERO_WHEN_NONE_MATCH", "derived_kpis", "filter_columns", "parse_derived",
-    "parse_filter",
-]
 
 SourceName = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 ColumnName = Annotated[str, Field(min_length=1)]

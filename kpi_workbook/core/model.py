@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "Assignment", "CURRENCY_CODE", "CURRENCY_UNIT", "Category", "Count", "FiniteNumber", "Framework", "Frequency",
+    "Identifier", "Indicator", "KpiDefinition", "MeasureType", "Metadata", "Objective", "Perspective", "Polarity",
+    "Responsibility", "Role", "RoleKpi", "Settings", "Team", "Text", "VersionText",
+]
+
 import datetime as dt
 import re
 from enum import StrEnum
@@ -13,12 +19,6 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Measure
 from kpi_workbook.core.strict import Strict
-
-__all__ = [
-    "Assignment", "CURRENCY_CODE", "CURRENCY_UNIT", "Category", "Count", "FiniteNumber", "Framework", "Frequency",
-    "Identifier", "Indicator", "KpiDefinition", "MeasureType", "Metadata", "Objective", "Perspective", "Polarity",
-    "Responsibility", "Role", "RoleKpi", "Settings", "Team", "Text", "VersionText",
-]
 
 Identifier = Annotated[
     str,

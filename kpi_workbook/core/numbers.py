@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 __all__ = ["number_text"]
+
+import math
 
 
 def number_text(value: float, significant: int = 4, sign: bool = False, grouped: bool = True) -> str:

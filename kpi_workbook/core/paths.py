@@ -7,13 +7,13 @@ place that knows both.
 
 from __future__ import annotations
 
-from importlib.resources import files
-from pathlib import Path
-
 __all__ = [
     "CATEGORIES_FILE", "CHECKOUT_DIR", "DATA_DIR", "LIBRARY_FILE", "NOTEBOOKS_DIR", "PACKAGE_DIR", "SAMPLE_ORG_DIR",
     "SAMPLE_WORKSPACE_NAME",
 ]
+
+from importlib.resources import files
+from pathlib import Path
 
 PACKAGE_DIR = Path(str(files("kpi_workbook")))
 CHECKOUT_DIR = PACKAGE_DIR.parent

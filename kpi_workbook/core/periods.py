@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "EXAMPLES", "Period", "PeriodError", "calendar", "month_ends", "next_period", "parse_period", "period_of",
+    "period_table", "sort_periods",
+]
+
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -12,11 +17,6 @@ import pandas as pd
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Frequency
-
-__all__ = [
-    "EXAMPLES", "Period", "PeriodError", "calendar", "month_ends", "next_period", "parse_period", "period_of",
-    "period_table", "sort_periods",
-]
 
 EXAMPLES = "2026Q3 (quarter), 2026-09 (month), 2026H2 (half year), 2026 (year) or 2026-W05 (ISO week)"
 

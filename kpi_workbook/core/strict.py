@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 __all__ = ["Strict"]
+
+from pydantic import BaseModel, ConfigDict
 
 
 class Strict(BaseModel):

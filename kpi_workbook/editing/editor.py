@@ -14,6 +14,8 @@ clash. Every save that changes the framework moves its version on (see `editing.
 
 from __future__ import annotations
 
+__all__ = ["EditError", "FrameworkEditor", "M", "SHOWN_CHANGES", "SaveResult", "changes_made", "clash_message"]
+
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +36,6 @@ from kpi_workbook.editing.versions import with_next_version
 from kpi_workbook.workspace.employees import read_employees
 from kpi_workbook.workspace.files import framework_hashes, load_framework, load_framework_and_hashes, save_framework
 from kpi_workbook.workspace.opener import Workspace, open_workspace
-
-__all__ = ["EditError", "FrameworkEditor", "M", "SHOWN_CHANGES", "SaveResult", "changes_made", "clash_message"]
 
 M = TypeVar("M", bound=BaseModel)
 SHOWN_CHANGES = 8  # changes saved elsewhere that a merged save names, at most

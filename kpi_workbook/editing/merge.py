@@ -10,6 +10,8 @@ not compared: every save moves it on (see `editing.versions`).
 
 from __future__ import annotations
 
+__all__ = ["E", "Merge", "describe_clash", "merge_frameworks"]
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
@@ -19,8 +21,6 @@ from pydantic import BaseModel
 from kpi_workbook.core.model import Framework, Metadata, Role, RoleKpi
 from kpi_workbook.core.numbers import number_text
 from kpi_workbook.editing.messages import label
-
-__all__ = ["E", "Merge", "describe_clash", "merge_frameworks"]
 
 E = TypeVar("E", bound=BaseModel)
 _ITEM_NAMES = {"kpis": "KPI", "responsibilities": "responsibility"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["FORM", "ID_RULE", "label", "plain_problems", "suggest_id"]
+
 import re
 from typing import Any
 
@@ -10,8 +12,6 @@ from pydantic_core import ErrorDetails
 
 from kpi_workbook.core.errors import Problem
 from kpi_workbook.core.numbers import number_text
-
-__all__ = ["FORM", "ID_RULE", "label", "plain_problems", "suggest_id"]
 
 FORM = "form"
 ID_RULE = ('use only letters, digits, "_", "." and "-" (no spaces or other signs), starting with a letter or '

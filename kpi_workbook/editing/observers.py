@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = ["Event", "Listener", "Observable", "P", "R", "S", "notifies"]
+
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
-
-__all__ = ["Event", "Listener", "Observable", "P", "R", "S", "notifies"]
 
 
 class Event(StrEnum):

@@ -12,6 +12,11 @@ checked by it against employees.csv and the framework.
 
 from __future__ import annotations
 
+__all__ = [
+    "NOT_RECORDED", "RATINGS_FOLDER", "RATING_COLUMNS", "RatingSheet", "SCALE", "TYPED_COLUMNS", "is_rated",
+    "rating_scale", "ratings_csv",
+]
+
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -26,11 +31,6 @@ from kpi_workbook.editing.messages import FORM
 from kpi_workbook.reports.safe_cells import neutralize
 from kpi_workbook.workspace.importer import ImportResult, import_actuals
 from kpi_workbook.workspace.opener import Workspace
-
-__all__ = [
-    "NOT_RECORDED", "RATINGS_FOLDER", "RATING_COLUMNS", "RatingSheet", "SCALE", "TYPED_COLUMNS", "is_rated",
-    "rating_scale", "ratings_csv",
-]
 
 RATINGS_FOLDER = "ratings"
 RATING_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value", "rated_by", "rated_at"]

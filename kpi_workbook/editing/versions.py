@@ -7,11 +7,11 @@ The bump is patch-level: the last number in the version text goes up by one (``1
 
 from __future__ import annotations
 
+__all__ = ["next_version", "with_next_version"]
+
 import re
 
 from kpi_workbook.core.model import Framework
-
-__all__ = ["next_version", "with_next_version"]
 
 _LAST_NUMBER = re.compile(r"(\d+)(?!.*\d)")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["LISTED", "TARGET_TEXT", "history_alt", "listing", "score_text", "scores_alt", "stacked_alt", "trend_alt"]
+
 from collections.abc import Iterable
 
 import pandas as pd
@@ -9,8 +11,6 @@ import pandas as pd
 from kpi_workbook.core.numbers import number_text
 from kpi_workbook.reports.units import SCORE_UNIT, UNIT_SPACE
 from kpi_workbook.reports.units import score_text as _score_with_unit
-
-__all__ = ["LISTED", "TARGET_TEXT", "history_alt", "listing", "score_text", "scores_alt", "stacked_alt", "trend_alt"]
 
 LISTED = 12  # items an alternative text names before it says how many more there are
 

@@ -6,6 +6,12 @@ a `figures.ChartFigure` that a notebook shows as one PNG; reports save it with `
 
 from __future__ import annotations
 
+__all__ = [
+    "BACKGROUND_LINE", "BAND_NAMES", "BAND_STYLES", "COLOURS", "LINE_COLOURS", "LINE_MARKERS", "MARGINS",
+    "PANELS_PER_ROW", "PANEL_SIZE", "QUARTILES", "TARGET_LABEL", "TARGET_SCORE", "history_chart", "role_history_charts",
+    "scorecard_chart", "trend_chart",
+]
+
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -22,12 +28,6 @@ from kpi_workbook.reports.figures import ChartFigure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-__all__ = [
-    "BACKGROUND_LINE", "BAND_NAMES", "BAND_STYLES", "COLOURS", "LINE_COLOURS", "LINE_MARKERS", "MARGINS",
-    "PANELS_PER_ROW", "PANEL_SIZE", "QUARTILES", "TARGET_LABEL", "TARGET_SCORE", "history_chart", "role_history_charts",
-    "scorecard_chart", "trend_chart",
-]
 
 
 class _LineStyle(TypedDict, total=False):

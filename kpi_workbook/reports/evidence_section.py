@@ -6,6 +6,12 @@ target per role and team, and the scores per team (calibration). KPIs, roles and
 
 from __future__ import annotations
 
+__all__ = [
+    "CHECKS", "EvidenceAppendix", "EvidenceSection", "METHODS", "Names", "SECTION_CSS", "SETTLED", "ScopeEvidence",
+    "VERDICT_ORDER", "attainment_table", "calibration_table", "changes_text", "finding_item", "flag_item", "needs_text",
+    "pair_item", "pairs_table", "scope_evidence", "size_text", "units_text",
+]
+
 import html
 import math
 import re
@@ -21,12 +27,6 @@ from kpi_workbook.analysis.evidence.leading import DOES_NOT_LEAD, LEADS, MIN_UNI
 from kpi_workbook.core.model import Framework, Role
 from kpi_workbook.reports.tables import REPORT_CSS, Col, ReportTable
 from kpi_workbook.reports.units import EMPTY_TEXT, MINUS, decimals, score_text, value_text
-
-__all__ = [
-    "CHECKS", "EvidenceAppendix", "EvidenceSection", "METHODS", "Names", "SECTION_CSS", "SETTLED", "ScopeEvidence",
-    "VERDICT_ORDER", "attainment_table", "calibration_table", "changes_text", "finding_item", "flag_item", "needs_text",
-    "pair_item", "pairs_table", "scope_evidence", "size_text", "units_text",
-]
 
 SETTLED = (LEADS, DOES_NOT_LEAD)  # verdicts the section names; pairs with no evidence yet are in the appendix
 VERDICT_ORDER = {LEADS: 0, DOES_NOT_LEAD: 1, NO_EVIDENCE: 2}

@@ -8,6 +8,11 @@ Files are written to a temporary sibling first and renamed into place, so a fail
 
 from __future__ import annotations
 
+__all__ = [
+    "FILLED_COLUMNS", "KPI_COLUMNS", "LINEAGE_COLUMNS", "MAX_WIDTH", "PERCENT_COLUMNS", "SCORECARD_COLUMNS", "SHEETS",
+    "STATUS_FILLS", "VERDICT_FILLS", "export_team", "team_tables", "with_lineage", "write_csv", "write_excel",
+]
+
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,11 +28,6 @@ from kpi_workbook.core.atomic_files import staged_path, write_files_atomically
 from kpi_workbook.core.errors import InputError, Problem, UnknownTeamError
 from kpi_workbook.core.model import Framework
 from kpi_workbook.reports.safe_cells import neutralize_frame, safe_csv
-
-__all__ = [
-    "FILLED_COLUMNS", "KPI_COLUMNS", "LINEAGE_COLUMNS", "MAX_WIDTH", "PERCENT_COLUMNS", "SCORECARD_COLUMNS", "SHEETS",
-    "STATUS_FILLS", "VERDICT_FILLS", "export_team", "team_tables", "with_lineage", "write_csv", "write_excel",
-]
 
 STATUS_FILLS = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE", "grey": "D9D9D9"}
 VERDICT_FILLS = {"challenging but achievable": "C6EFCE", "too easy": "FFEB9C", "unrealistic": "FFC7CE",

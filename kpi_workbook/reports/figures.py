@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = ["ChartFigure", "PNG"]
+
 import base64
 import io
 
 from matplotlib.figure import Figure
-
-__all__ = ["ChartFigure", "PNG"]
 
 PNG = "image/png"
 

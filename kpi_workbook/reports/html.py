@@ -9,6 +9,13 @@ A Content-Security-Policy in every page forbids scripts and remote loads even if
 
 from __future__ import annotations
 
+__all__ = [
+    "ACRONYMS", "ALLOWED_TAGS", "BREAK_AFTER", "BREAK_CHARACTERS", "CONTENTS_MARK", "CONTENT_SECURITY_POLICY",
+    "CSP_META", "DISPLAY_PRIORITY", "HEADING", "INDEX_LABEL", "REMOVE_CELL_TAGS", "REMOVE_OUTPUT_TAGS",
+    "REPORT_TEMPLATE", "ReportHeading", "STEP_STEM", "TITLED_SECTIONS", "WIDGET_STATE", "WIDGET_VIEW", "contents",
+    "css_string", "notebook_to_html", "sanitize_html", "step_links", "step_title", "strip_widgets",
+]
+
 import copy
 import logging
 import re
@@ -29,13 +36,6 @@ from traitlets.config import Config
 
 from kpi_workbook.reports.links import current_item, link_item
 from kpi_workbook.reports.record import RECORD_MIME
-
-__all__ = [
-    "ACRONYMS", "ALLOWED_TAGS", "BREAK_AFTER", "BREAK_CHARACTERS", "CONTENTS_MARK", "CONTENT_SECURITY_POLICY",
-    "CSP_META", "DISPLAY_PRIORITY", "HEADING", "INDEX_LABEL", "REMOVE_CELL_TAGS", "REMOVE_OUTPUT_TAGS",
-    "REPORT_TEMPLATE", "ReportHeading", "STEP_STEM", "TITLED_SECTIONS", "WIDGET_STATE", "WIDGET_VIEW", "contents",
-    "css_string", "notebook_to_html", "sanitize_html", "step_links", "step_title", "strip_widgets",
-]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"

@@ -5,14 +5,14 @@ some steps only, a step that failed). Run again after every run, it turns links 
 
 from __future__ import annotations
 
+__all__ = ["HEADER_END", "REPORT_LINK", "current_item", "link_item", "relink_page", "relink_reports", "resolves"]
+
 import html
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from kpi_workbook.core.atomic_files import write_text_atomically
-
-__all__ = ["HEADER_END", "REPORT_LINK", "current_item", "link_item", "relink_page", "relink_reports", "resolves"]
 
 REPORT_LINK = "data-kpi-report"  # the attribute that marks an element holding a link to another report
 HEADER_END = "</header>"  # the links are in the report's heading: nothing after it is looked at

@@ -6,13 +6,13 @@ A step notebook sets the mode once, from its `interactive` parameter, before it 
 
 from __future__ import annotations
 
+__all__ = ["for_readers", "formula_text", "report_mode", "scope_line", "set_report_mode"]
+
 import re
 
 from IPython.display import Markdown
 
 from kpi_workbook.workspace.scope import Scope
-
-__all__ = ["for_readers", "formula_text", "report_mode", "scope_line", "set_report_mode"]
 
 _mode = {"report": False}
 

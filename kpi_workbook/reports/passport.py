@@ -4,6 +4,12 @@ typed twice), in words a manager reads. `passport_html` (reports.passport_page) 
 
 from __future__ import annotations
 
+__all__ = [
+    "AIMS", "Change", "EVERY", "GRAIN", "NO_FORMULA", "NO_MEASURE", "NO_OWNER", "NO_PURPOSE", "NO_UNIT", "Objective",
+    "POLARITY_WORDS", "Passport", "PassportSources", "changes", "gather", "outcomes", "passport", "question",
+    "unit_words",
+]
+
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,12 +31,6 @@ if TYPE_CHECKING:
     from kpi_workbook.analysis.evidence import Evidence
     from kpi_workbook.workspace.opener import Workspace
     from kpi_workbook.workspace.sources import Source
-
-__all__ = [
-    "AIMS", "Change", "EVERY", "GRAIN", "NO_FORMULA", "NO_MEASURE", "NO_OWNER", "NO_PURPOSE", "NO_UNIT", "Objective",
-    "POLARITY_WORDS", "Passport", "PassportSources", "changes", "gather", "outcomes", "passport", "question",
-    "unit_words",
-]
 
 NO_MEASURE = ("no measure: its values are entered by hand or imported (kpi-workbook import-actuals); kpis.yaml gives "
               "no `measure` to compute them from")

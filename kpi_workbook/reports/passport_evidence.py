@@ -3,6 +3,11 @@ gaming check find a signal (from `kpi-workbook evidence`, parts 1 and 3), in nam
 
 from __future__ import annotations
 
+__all__ = [
+    "CHECK_TITLES", "GamingCheck", "LeadRow", "MIN_BEFORE", "NOT_TESTED", "NO_SIGNAL", "SIGNAL", "gaming_checks",
+    "indicator_words", "lead_rows", "relation_words",
+]
+
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,11 +20,6 @@ from kpi_workbook.reports.passport_words import Namer
 
 if TYPE_CHECKING:
     from kpi_workbook.analysis.evidence import Evidence
-
-__all__ = [
-    "CHECK_TITLES", "GamingCheck", "LeadRow", "MIN_BEFORE", "NOT_TESTED", "NO_SIGNAL", "SIGNAL", "gaming_checks",
-    "indicator_words", "lead_rows", "relation_words",
-]
 
 BUNCHING, GUARDRAIL, COLLAPSE = "bunching", "guardrail", "variance collapse"
 CHECK_TITLES = {BUNCHING: "Bunching just past a target or threshold", GUARDRAIL: "A guardrail KPI moving the wrong "

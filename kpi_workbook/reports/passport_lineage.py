@@ -3,6 +3,8 @@ what the store holds of it (values, periods, computed or imported, source rows, 
 
 from __future__ import annotations
 
+__all__ = ["HASH_SHOWN", "Lineage", "NOT_COMPUTED", "NO_DATA_SOURCE", "kpi_lineage"]
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,8 +16,6 @@ from kpi_workbook.core.periods import sort_periods
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.sources import Source
-
-__all__ = ["HASH_SHOWN", "Lineage", "NOT_COMPUTED", "NO_DATA_SOURCE", "kpi_lineage"]
 
 NO_DATA_SOURCE = "no data source named (kpis.yaml: data_source)"
 NOT_COMPUTED = "not computed: no measure"

@@ -8,6 +8,12 @@ appendix survives being put into a notebook report as an HTML output.
 
 from __future__ import annotations
 
+__all__ = [
+    "INDEX_FILE", "INDEX_TEMPLATE", "METHODS", "METHODS_TEMPLATE", "PAGE_CSS", "PAGE_TEMPLATE", "PASSPORT_CSS",
+    "PASSPORT_TEMPLATE", "STATUS", "TARGETS_METHOD", "UNKNOWN", "html_page", "methods_html", "passport_file",
+    "passport_fragment", "passport_html", "passport_pages", "passports_appendix_html",
+]
+
 from collections.abc import Iterable
 from functools import cache
 from typing import TYPE_CHECKING
@@ -37,12 +43,6 @@ from kpi_workbook.reports.units import level_text
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.opener import Workspace
-
-__all__ = [
-    "INDEX_FILE", "INDEX_TEMPLATE", "METHODS", "METHODS_TEMPLATE", "PAGE_CSS", "PAGE_TEMPLATE", "PASSPORT_CSS",
-    "PASSPORT_TEMPLATE", "STATUS", "TARGETS_METHOD", "UNKNOWN", "html_page", "methods_html", "passport_file",
-    "passport_fragment", "passport_html", "passport_pages", "passports_appendix_html",
-]
 
 INDEX_FILE = "index.html"
 UNKNOWN = {NO_FORMULA, NO_MEASURE, NO_OWNER, NO_PURPOSE, NO_UNIT, NO_DATA_SOURCE}

@@ -4,6 +4,10 @@ teams whose targets are out of line with the organization's (`kpi-workbook evide
 
 from __future__ import annotations
 
+__all__ = [
+    "NO_BANDS", "RoleUse", "TargetRow", "bands_words", "percent_text", "role_uses", "target_flags", "target_rows",
+]
+
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,10 +22,6 @@ from kpi_workbook.reports.units import UNIT_SPACE, level_text, range_text
 
 if TYPE_CHECKING:
     from kpi_workbook.analysis.evidence import Evidence
-
-__all__ = [
-    "NO_BANDS", "RoleUse", "TargetRow", "bands_words", "percent_text", "role_uses", "target_flags", "target_rows",
-]
 
 NO_BANDS = "no bands set"
 

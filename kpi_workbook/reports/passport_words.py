@@ -4,6 +4,8 @@ line is known to hold are replaced, so a word that happens to be an id (a team c
 
 from __future__ import annotations
 
+__all__ = ["Namer", "VALUES_START", "find_kpi"]
+
 import difflib
 import re
 from collections.abc import Iterable
@@ -11,8 +13,6 @@ from functools import cached_property
 
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Framework, KpiDefinition
-
-__all__ = ["Namer", "VALUES_START", "find_kpi"]
 
 VALUES_START = re.compile(r": | \(was: ")  # where a change line's values begin (diff.changes_in_words)
 

@@ -4,6 +4,12 @@ from the headings and "page N of M" in the footer (the report's @page rules)."""
 
 from __future__ import annotations
 
+__all__ = [
+    "CHROMIUM_ENV", "CHROMIUM_FLAGS", "CHROMIUM_NAMES", "FIRST_NOTEBOOK", "PACKS_FOLDER", "PRINT_TIMEOUT", "PdfError",
+    "Run", "Summary", "find_chromium", "pack_notebook", "pack_order", "print_packs", "print_pdf", "print_run_packs",
+    "write_pack",
+]
+
 import os
 import shutil
 import subprocess
@@ -17,12 +23,6 @@ import nbformat
 from kpi_workbook.core.atomic_files import write_text_atomically
 from kpi_workbook.core.errors import KpiWorkbookError
 from kpi_workbook.reports.html import ReportHeading, notebook_to_html, step_title
-
-__all__ = [
-    "CHROMIUM_ENV", "CHROMIUM_FLAGS", "CHROMIUM_NAMES", "FIRST_NOTEBOOK", "PACKS_FOLDER", "PRINT_TIMEOUT", "PdfError",
-    "Run", "Summary", "find_chromium", "pack_notebook", "pack_order", "print_packs", "print_pdf", "print_run_packs",
-    "write_pack",
-]
 
 CHROMIUM_ENV = "KPI_WORKBOOK_CHROMIUM"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

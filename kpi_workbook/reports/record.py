@@ -1,6 +1,8 @@
 """Key figures a notebook records, so tests and the runner can read them back from the executed notebook."""
 from __future__ import annotations
 
+__all__ = ["RECORD_MIME", "read_records", "record", "record_bundle"]
+
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,8 +12,6 @@ import numpy as np
 from IPython.display import display
 
 from kpi_workbook.core.numbers import number_text
-
-__all__ = ["RECORD_MIME", "read_records", "record", "record_bundle"]
 
 RECORD_MIME = "application/vnd.kpi-workbook.record+json"
 

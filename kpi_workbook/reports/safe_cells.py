@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = ["FORMULA_PREFIXES", "neutralize", "neutralize_frame", "safe_csv"]
+
 import csv
 from typing import Any
 
 import pandas as pd
-
-__all__ = ["FORMULA_PREFIXES", "neutralize", "neutralize_frame", "safe_csv"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -5,6 +5,8 @@ how the value is computed over all the scope's records, and which KPIs are enter
 
 from __future__ import annotations
 
+__all__ = ["LISTED_BY_HAND", "OF_ALL_RECORDS", "ScopeValues", "TOTALS", "computed_as", "kpi_label", "scope_values_view"]
+
 import html
 from dataclasses import dataclass
 
@@ -25,8 +27,6 @@ from kpi_workbook.reports.units import (
     range_text,
     value_text,
 )
-
-__all__ = ["LISTED_BY_HAND", "OF_ALL_RECORDS", "ScopeValues", "TOTALS", "computed_as", "kpi_label", "scope_values_view"]
 
 LISTED_BY_HAND = 10  # more KPIs entered by hand than this are counted, not named
 TOTALS = {Function.SUM, Function.COUNT, Function.COUNT_DISTINCT}

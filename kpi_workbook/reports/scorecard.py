@@ -5,6 +5,11 @@ verdict on the target where it is too easy or unrealistic; and what needs attent
 
 from __future__ import annotations
 
+__all__ = [
+    "GAP_HEADING", "TREND_HEADING", "VERDICTS_SHOWN", "actual_text", "attention_items", "attention_line", "band_texts",
+    "basis_text", "kpi_actuals_table", "next_action", "row_gap_text", "verdict_text",
+]
+
 import html
 import math
 from collections.abc import Mapping
@@ -17,11 +22,6 @@ from kpi_workbook.core.model import Framework, KpiDefinition, Polarity
 from kpi_workbook.reports.sparkline import sparkline
 from kpi_workbook.reports.tables import EMPTY_TEXT, Col, ReportTable
 from kpi_workbook.reports.units import decimals, gap_text, level_text, range_text, value_text
-
-__all__ = [
-    "GAP_HEADING", "TREND_HEADING", "VERDICTS_SHOWN", "actual_text", "attention_items", "attention_line", "band_texts",
-    "basis_text", "kpi_actuals_table", "next_action", "row_gap_text", "verdict_text",
-]
 
 VERDICTS_SHOWN = (TOO_EASY, UNREALISTIC)  # step 4's verdicts a review shows
 GAP_HEADING = "Gap to target (− short of it)"

@@ -3,13 +3,13 @@ from lowest to highest ("▂▃▅█"), a dot for a period without a value, and
 
 from __future__ import annotations
 
+__all__ = ["sparkline"]
+
 import math
 from collections.abc import Sequence
 from typing import TypeGuard
 
 from kpi_workbook.reports.tables import EMPTY_TEXT
-
-__all__ = ["sparkline"]
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = "·"

@@ -9,6 +9,13 @@ shows, and nothing that links or loads. Without Graphviz's `dot` program a one-l
 
 from __future__ import annotations
 
+__all__ = [
+    "BREAK", "EMPTY_BAND", "FILL_ABOVE", "FONT", "KPIS_PER_COLUMN", "KPI_WIDTH", "MISSING_DOT", "MUTED_COLOUR", "NBSP",
+    "NO_KPI", "PERSPECTIVE_LABELS", "SCORING", "STATUS_WORDS", "SVG_NS", "SYMBOL_FONT", "StrategyMapSVG", "TEXT_COLOUR",
+    "TITLE_WIDTH", "XLINK_NS", "alt_text", "legend_label", "objective_label", "status_word", "strategy_map_svg",
+    "strategy_map_view",
+]
+
 import html
 import re
 import textwrap
@@ -22,13 +29,6 @@ from kpi_workbook.analysis.strategy_map import MapKpi, MapObjective, StrategyMap
 from kpi_workbook.core.model import Perspective
 from kpi_workbook.reports.tables import STATUS_COLOURS, STATUS_SYMBOLS
 from kpi_workbook.reports.units import SCORE_UNIT, score_text
-
-__all__ = [
-    "BREAK", "EMPTY_BAND", "FILL_ABOVE", "FONT", "KPIS_PER_COLUMN", "KPI_WIDTH", "MISSING_DOT", "MUTED_COLOUR", "NBSP",
-    "NO_KPI", "PERSPECTIVE_LABELS", "SCORING", "STATUS_WORDS", "SVG_NS", "SYMBOL_FONT", "StrategyMapSVG", "TEXT_COLOUR",
-    "TITLE_WIDTH", "XLINK_NS", "alt_text", "legend_label", "objective_label", "status_word", "strategy_map_svg",
-    "strategy_map_view",
-]
 
 PERSPECTIVE_LABELS = {
     Perspective.FINANCIAL: "Financial",

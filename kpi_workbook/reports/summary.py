@@ -5,6 +5,8 @@ framework."""
 
 from __future__ import annotations
 
+__all__ = ["ReportSummary", "STEADY", "ScopeFigures", "TOP_FLAGS", "scope_figures"]
+
 import html
 import math
 import re
@@ -18,8 +20,6 @@ from kpi_workbook.reports.mode import for_readers, report_mode
 from kpi_workbook.reports.tables import REPORT_CSS, STATUS_COLOURS, STATUS_SYMBOLS, status_counts
 from kpi_workbook.reports.units import score_change_text, score_text
 from kpi_workbook.workspace.changelog import ChangeEntry
-
-__all__ = ["ReportSummary", "STEADY", "ScopeFigures", "TOP_FLAGS", "scope_figures"]
 
 TOP_FLAGS = 5  # data-quality flags listed in the first section
 STEADY = 0.5  # a change of the score smaller than this (points) shows as steady

@@ -3,6 +3,11 @@ no index column, text left-aligned and wrapped in full, a row count, and long ta
 
 from __future__ import annotations
 
+__all__ = [
+    "Col", "FORMATS", "GROUP_ABOVE", "NUMERIC_KINDS", "REPORT_CSS", "ReportTable", "SEVERITY_COLOURS", "STATUS_COLOURS",
+    "STATUS_SYMBOLS", "TABLE_STYLES", "count_text", "status_counts", "styled",
+]
+
 import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -12,11 +17,6 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from kpi_workbook.reports.units import EMPTY_TEXT, score_text
-
-__all__ = [
-    "Col", "FORMATS", "GROUP_ABOVE", "NUMERIC_KINDS", "REPORT_CSS", "ReportTable", "SEVERITY_COLOURS", "STATUS_COLOURS",
-    "STATUS_SYMBOLS", "TABLE_STYLES", "count_text", "status_counts", "styled",
-]
 
 STATUS_COLOURS = {  # background, text: readable on screen and in print
     "green": ("#dafbe1", "#116329"),

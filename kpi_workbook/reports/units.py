@@ -6,16 +6,16 @@ Never scientific notation."""
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterable
-from typing import TypeGuard
-
 __all__ = [
     "BARE_UNITS", "CURRENCY", "CURRENCY_CODE", "EMPTY_TEXT", "IN_RANGE", "LEVEL_DECIMALS", "MINUS", "NO_CHANGE",
     "ON_TARGET", "PERCENT", "PLAIN_UNITS", "SCORE_UNIT", "UNIT_SPACE", "change_text", "decimals", "gap_text",
     "label_unit", "level_text", "range_text", "score_change_text", "score_text", "shows_unit", "value_text",
 ]
+
+import math
+import re
+from collections.abc import Iterable
+from typing import TypeGuard
 
 EMPTY_TEXT = "—"  # what a report shows where there is no value
 PERCENT = "%"

@@ -1,6 +1,8 @@
 """The seeded sample organization: its people, quarterly actuals, raw system exports and planted relations, written
 as a workspace for demos, tests and benchmarks."""
 
+__all__ = ["SampleSummary", "generate_actuals", "generate_employees", "quarter_labels", "write_sample"]
+
 from kpi_workbook.sample.organization import (
     SampleSummary,
     generate_actuals,
@@ -8,5 +10,3 @@ from kpi_workbook.sample.organization import (
     quarter_labels,
     write_sample,
 )
-
-__all__ = ["SampleSummary", "generate_actuals", "generate_employees", "quarter_labels", "write_sample"]

@@ -11,6 +11,11 @@ floating-point numbers.
 
 from __future__ import annotations
 
+__all__ = [
+    "ACTIVE", "COURSES", "EXPORTS", "EXPORTS_DIR", "INVOLUNTARY", "QUARTER_HOUR", "ROSTER_KPIS", "SampleExports",
+    "VALUE_COLUMNS", "VOLUNTARY", "WORKING_DAYS", "generate_exports", "sources_yaml",
+]
+
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,11 +25,6 @@ import pandas as pd
 
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import Period, parse_period
-
-__all__ = [
-    "ACTIVE", "COURSES", "EXPORTS", "EXPORTS_DIR", "INVOLUNTARY", "QUARTER_HOUR", "ROSTER_KPIS", "SampleExports",
-    "VALUE_COLUMNS", "VOLUNTARY", "WORKING_DAYS", "generate_exports", "sources_yaml",
-]
 
 EXPORTS_DIR = "exports"
 VALUE_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]

@@ -11,6 +11,13 @@ that the evidence that the framework works has something to find.
 
 from __future__ import annotations
 
+__all__ = [
+    "ACTUALS_COLUMNS", "ALWAYS_EXCEEDED_KPIS", "DISCONTINUED_KPIS", "FIRST_NAMES", "FLAT_KPIS", "LAST_NAMES",
+    "MISSING_SHARE", "NEVER_MET_KPIS", "ROLE_SHARES", "SEASONALITY", "SampleSummary", "TEAM_LEVEL_KPIS",
+    "generate_actuals", "generate_employees", "quarter_labels", "team_level_kpis", "with_computed_values",
+    "write_sample",
+]
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,13 +47,6 @@ from kpi_workbook.workspace.files import (
     load_framework,
 )
 from kpi_workbook.workspace.sources import SOURCES_FILE
-
-__all__ = [
-    "ACTUALS_COLUMNS", "ALWAYS_EXCEEDED_KPIS", "DISCONTINUED_KPIS", "FIRST_NAMES", "FLAT_KPIS", "LAST_NAMES",
-    "MISSING_SHARE", "NEVER_MET_KPIS", "ROLE_SHARES", "SEASONALITY", "SampleSummary", "TEAM_LEVEL_KPIS",
-    "generate_actuals", "generate_employees", "quarter_labels", "team_level_kpis", "with_computed_values",
-    "write_sample",
-]
 
 ACTUALS_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 

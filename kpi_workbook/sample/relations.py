@@ -9,13 +9,13 @@ the sample stays as it was. A plant whose roles or KPIs the framework lacks does
 
 from __future__ import annotations
 
+__all__ = ["BUNCHED", "Bunch", "DRIFTS", "LEADS", "Lead", "Planter", "ROLE_OFFSETS"]
+
 from dataclasses import dataclass
 
 import numpy as np
 
 from kpi_workbook.core.model import Assignment, Framework
-
-__all__ = ["BUNCHED", "Bunch", "DRIFTS", "LEADS", "Lead", "Planter", "ROLE_OFFSETS"]
 
 
 @dataclass(frozen=True)

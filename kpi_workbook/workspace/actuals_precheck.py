@@ -9,6 +9,8 @@ doubt, and validate_actuals runs as before: its rows, reasons and report stay th
 
 from __future__ import annotations
 
+__all__ = ["PERIOD_BITS", "REJECTED_TABLE", "VALID_VIEW", "clean_actuals"]
+
 import pandas as pd
 
 from kpi_workbook.core.model import Framework
@@ -17,8 +19,6 @@ from kpi_workbook.workspace.actuals_reader import RawActuals
 from kpi_workbook.workspace.actuals_schema import PLAIN_NUMBER, ValidatedActuals, team_ids
 from kpi_workbook.workspace.assignments import TEAM_LEVEL, KpiHolders
 from kpi_workbook.workspace.scratch import Scratch, literal
-
-__all__ = ["PERIOD_BITS", "REJECTED_TABLE", "VALID_VIEW", "clean_actuals"]
 
 VALID_VIEW = "clean_valid"
 PERIOD_BITS = 62  # periods per bit set: a BIGINT's bits but the sign

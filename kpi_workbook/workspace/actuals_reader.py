@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "ALIASES", "ColumnMap", "EMPTY_TEXT", "HEADER_SCAN_ROWS", "LAYOUTS", "LONG_COLUMNS", "RAW_COLUMNS", "RAW_SELECT",
+    "RawActuals", "WIDE_ID_COLUMNS", "WIDE_IGNORED", "WIDE_REQUIRED", "kpi_headers", "normalize_header",
+    "read_actuals_file", "strip_text",
+]
+
 import difflib
 import re
 from collections.abc import Collection, Mapping
@@ -16,12 +22,6 @@ from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sql_text import holds_text, stripped
 from kpi_workbook.workspace.tabular import read_cells
-
-__all__ = [
-    "ALIASES", "ColumnMap", "EMPTY_TEXT", "HEADER_SCAN_ROWS", "LAYOUTS", "LONG_COLUMNS", "RAW_COLUMNS", "RAW_SELECT",
-    "RawActuals", "WIDE_ID_COLUMNS", "WIDE_IGNORED", "WIDE_REQUIRED", "kpi_headers", "normalize_header",
-    "read_actuals_file", "strip_text",
-]
 
 LONG_COLUMNS = ["period", "team", "employee_id", "kpi_id", "value"]
 WIDE_ID_COLUMNS = ["period", "team", "employee_id"]

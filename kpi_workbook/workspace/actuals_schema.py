@@ -12,6 +12,11 @@ onto the rows that hold those values, so the report names the same rows, columns
 
 from __future__ import annotations
 
+__all__ = [
+    "ActualsSchema", "DUPLICATE", "NOT_A_PERIOD", "PLAIN_NUMBER", "ROW_CHECK_COLUMNS", "RejectedRowsError",
+    "STORE_COLUMNS", "ValidatedActuals", "actuals_schema", "not_a_period", "team_ids", "validate_actuals",
+]
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +40,6 @@ from kpi_workbook.workspace.assignments import (
 )
 from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sources import fold
-
-__all__ = [
-    "ActualsSchema", "DUPLICATE", "NOT_A_PERIOD", "PLAIN_NUMBER", "ROW_CHECK_COLUMNS", "RejectedRowsError",
-    "STORE_COLUMNS", "ValidatedActuals", "actuals_schema", "not_a_period", "team_ids", "validate_actuals",
-]
 
 STORE_COLUMNS = ["period", "period_start", "team", "employee_id", "kpi_id", "value"]
 DUPLICATE = "duplicate: another row has the same period, team, employee and KPI"

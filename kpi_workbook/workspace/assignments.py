@@ -14,6 +14,11 @@ The one rule that import validation, scoring, the history behind target suggesti
 
 from __future__ import annotations
 
+__all__ = [
+    "KpiHolders", "NOT_THE_ROLE", "NOT_THE_TEAM", "OTHER_TEAM", "REASONS", "STAFF_COLUMNS", "TEAM_LEVEL",
+    "UNKNOWN_EMPLOYEE", "is_team_level",
+]
+
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -21,11 +26,6 @@ import numpy as np
 import pandas as pd
 
 from kpi_workbook.core.model import Framework
-
-__all__ = [
-    "KpiHolders", "NOT_THE_ROLE", "NOT_THE_TEAM", "OTHER_TEAM", "REASONS", "STAFF_COLUMNS", "TEAM_LEVEL",
-    "UNKNOWN_EMPLOYEE", "is_team_level",
-]
 
 TEAM_LEVEL = ""  # the employee id of a team-level value
 STAFF_COLUMNS = ["employee_id", "team", "role"]

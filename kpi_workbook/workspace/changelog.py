@@ -6,6 +6,8 @@ shown by step 5 and its report. The file is read strictly, like every framework 
 
 from __future__ import annotations
 
+__all__ = ["CHANGELOG_FILE", "ChangeEntry", "read_changelog", "record_change"]
+
 import datetime as dt
 from pathlib import Path
 
@@ -17,8 +19,6 @@ from kpi_workbook.core.model import Text
 from kpi_workbook.core.strict import Strict
 from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.yaml_io import dump_yaml, read_yaml
-
-__all__ = ["CHANGELOG_FILE", "ChangeEntry", "read_changelog", "record_change"]
 
 CHANGELOG_FILE = "changelog.yaml"
 

@@ -6,6 +6,8 @@ written: never half a workspace.
 
 from __future__ import annotations
 
+__all__ = ["create_workspace"]
+
 import os
 import shutil
 import tempfile
@@ -16,8 +18,6 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import Framework, Metadata
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import ACTUALS_DB, save_framework
-
-__all__ = ["create_workspace"]
 
 
 def _refuse(directory: Path, reason: str) -> InputError:

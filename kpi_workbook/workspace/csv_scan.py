@@ -11,6 +11,8 @@ words otherwise (its messages quote the line at fault).
 
 from __future__ import annotations
 
+__all__ = ["BLOCK", "LINE", "ODD_ROW", "SPARE_CELLS", "scan", "scan_once"]
+
 import csv
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +27,6 @@ from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.source_paths import has_glob_characters
 from kpi_workbook.workspace.sql_text import stripped
 from kpi_workbook.workspace.unreadable import field_too_large, not_utf8
-
-__all__ = ["BLOCK", "LINE", "ODD_ROW", "SPARE_CELLS", "scan", "scan_once"]
 
 SPARE_CELLS = 8  # room for cells beyond the header's width (they go to `extra`); a row filling it is read by Python
 BLOCK = 1 << 24

@@ -8,6 +8,11 @@ without running it (``LIMIT 0``), DuckDB with ``DESCRIBE``. A read-only user wit
 
 from __future__ import annotations
 
+__all__ = [
+    "CONNECT_TIMEOUT_SECONDS", "FILES_REFUSED", "UnreadableTable", "backend_of", "database_table", "first_line",
+    "reason",
+]
+
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
@@ -22,11 +27,6 @@ if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend as DuckDBBackend
     from ibis.backends.postgres import Backend as PostgresBackend
     from ibis.backends.sql import SQLBackend
-
-__all__ = [
-    "CONNECT_TIMEOUT_SECONDS", "FILES_REFUSED", "UnreadableTable", "backend_of", "database_table", "first_line",
-    "reason",
-]
 
 _IN_MEMORY = frozenset({"", ":memory:"})
 # PostgreSQL's name of each result column's type (as ibis reads a table's: enums as 'enum'), in the columns' order.

@@ -7,13 +7,13 @@ SQLAlchemy; both take every spelling of a PostgreSQL URL (``postgres://``, ``pos
 
 from __future__ import annotations
 
+__all__ = ["HIDDEN", "POSTGRES_SCHEMES", "POSTGRES_SPELLING", "missing_driver_hint", "normalize_url", "redact", "scrub"]
+
 import re
 from typing import Literal
 from urllib.parse import unquote
 
 from kpi_workbook.core.extras import EXTRAS
-
-__all__ = ["HIDDEN", "POSTGRES_SCHEMES", "POSTGRES_SPELLING", "missing_driver_hint", "normalize_url", "redact", "scrub"]
 
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql"})
 #: How each library spells a PostgreSQL URL's scheme.

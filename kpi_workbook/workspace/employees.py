@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["EMPLOYEE_COLUMNS", "employee_problems", "load_employees", "read_employees"]
+
 from pathlib import Path
 
 import pandas as pd
@@ -10,8 +12,6 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import EMPLOYEES_FILE
-
-__all__ = ["EMPLOYEE_COLUMNS", "employee_problems", "load_employees", "read_employees"]
 
 EMPLOYEE_COLUMNS = ["employee_id", "name", "team", "role"]
 

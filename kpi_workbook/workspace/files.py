@@ -20,6 +20,12 @@ content hash of every framework file read, so a writer can tell later whether th
 
 from __future__ import annotations
 
+__all__ = [
+    "ACTUALS_CSV", "ACTUALS_DB", "EMPLOYEES_FILE", "FRAMEWORK_FILE", "KEEP_FILE", "KPIS_FILE", "OBJECTIVES_FILE",
+    "ROLES_DIR", "TEAMS_FILE", "framework_files", "framework_hashes", "load_framework", "load_framework_and_hashes",
+    "save_framework", "validation_problems",
+]
+
 import difflib
 import hashlib
 import reprlib
@@ -33,12 +39,6 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework, KpiDefinition, Metadata, Objective, Role, Strict, Team
 from kpi_workbook.workspace.yaml_io import dump_yaml, read_yaml
-
-__all__ = [
-    "ACTUALS_CSV", "ACTUALS_DB", "EMPLOYEES_FILE", "FRAMEWORK_FILE", "KEEP_FILE", "KPIS_FILE", "OBJECTIVES_FILE",
-    "ROLES_DIR", "TEAMS_FILE", "framework_files", "framework_hashes", "load_framework", "load_framework_and_hashes",
-    "save_framework", "validation_problems",
-]
 
 FRAMEWORK_FILE = "framework.yaml"
 OBJECTIVES_FILE = "objectives.yaml"

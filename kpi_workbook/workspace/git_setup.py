@@ -11,6 +11,11 @@ inside another project (a scratch copy under its reports/ folder, say) leaves th
 
 from __future__ import annotations
 
+__all__ = [
+    "ATTRIBUTES", "BEGIN", "END", "EXTRA_KEYS", "GitSetup", "IGNORED", "configure_repository", "merged_block",
+    "repository_of", "repository_settings", "set_up_for_git", "write_git_files",
+]
+
 import shutil
 import subprocess
 import sys
@@ -19,11 +24,6 @@ from pathlib import Path
 
 from kpi_workbook.core.atomic_files import write_files_atomically
 from kpi_workbook.core.errors import InputError, Problem
-
-__all__ = [
-    "ATTRIBUTES", "BEGIN", "END", "EXTRA_KEYS", "GitSetup", "IGNORED", "configure_repository", "merged_block",
-    "repository_of", "repository_settings", "set_up_for_git", "write_git_files",
-]
 
 BEGIN = "# kpi-workbook: begin (this block is rewritten by kpi-workbook; keep your own lines outside it)"
 END = "# kpi-workbook: end"

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "ImportResult", "REJECT_COLUMNS", "SHOWN_PROBLEMS", "check_rejects_path", "dates_to_periods",
+    "default_rejects_path", "hold_back_slices", "import_actuals", "write_rejects",
+]
+
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,11 +25,6 @@ from kpi_workbook.workspace.files import ACTUALS_CSV, EMPLOYEES_FILE, load_frame
 from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sources import parse_dates, workspace_file
 from kpi_workbook.workspace.store import build_missing, workspace_store
-
-__all__ = [
-    "ImportResult", "REJECT_COLUMNS", "SHOWN_PROBLEMS", "check_rejects_path", "dates_to_periods",
-    "default_rejects_path", "hold_back_slices", "import_actuals", "write_rejects",
-]
 
 REJECT_COLUMNS = ["row", *LONG_COLUMNS, "reason"]
 SHOWN_PROBLEMS = 20

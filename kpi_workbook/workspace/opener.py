@@ -8,6 +8,8 @@ cache folder instead of the installed package.
 
 from __future__ import annotations
 
+__all__ = ["Notice", "WORKSPACE_ENV", "Workspace", "check_workspace_folder", "open_workspace", "workspace_folder"]
+
 import hashlib
 import os
 import sys
@@ -28,8 +30,6 @@ from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, build_missin
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.scope import Scope
-
-__all__ = ["Notice", "WORKSPACE_ENV", "Workspace", "check_workspace_folder", "open_workspace", "workspace_folder"]
 
 WORKSPACE_ENV = "KPI_WORKBOOK_WORKSPACE"
 Notice = Callable[[str], None]

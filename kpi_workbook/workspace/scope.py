@@ -7,6 +7,8 @@ latest period with actuals. No other place checks teams, departments or periods.
 
 from __future__ import annotations
 
+__all__ = ["Scope", "ScopeKind", "department_id", "departments"]
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -24,8 +26,6 @@ from kpi_workbook.core.periods import parse_period, sort_periods
 if TYPE_CHECKING:
     from kpi_workbook.workspace.opener import Workspace
     from kpi_workbook.workspace.store import ActualsStore
-
-__all__ = ["Scope", "ScopeKind", "department_id", "departments"]
 
 
 class ScopeKind(StrEnum):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["MEMORY_LIMIT", "PREFIX", "Scratch", "WHITESPACE", "literal", "remove_abandoned_folders"]
+
 import os
 import shutil
 import tempfile
@@ -11,8 +13,6 @@ from typing import Any
 import duckdb
 import pandas as pd
 import psutil
-
-__all__ = ["MEMORY_LIMIT", "PREFIX", "Scratch", "WHITESPACE", "literal", "remove_abandoned_folders"]
 
 MEMORY_LIMIT = "512MB"
 PREFIX = "kpi-import-"  # kpi-import-<pid>-<random>: the process that owns a scratch folder

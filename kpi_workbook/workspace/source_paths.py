@@ -22,6 +22,11 @@ forever).
 
 from __future__ import annotations
 
+__all__ = [
+    "ALLOWED_FOLDERS", "GLOB_CHARACTERS", "ReadableFolders", "SourcePathError", "confined", "file_kind",
+    "has_glob_characters", "readable_folders", "regular_file",
+]
+
 import dataclasses
 import os
 import stat
@@ -29,11 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kpi_workbook.core.errors import InputError, Problem
-
-__all__ = [
-    "ALLOWED_FOLDERS", "GLOB_CHARACTERS", "ReadableFolders", "SourcePathError", "confined", "file_kind",
-    "has_glob_characters", "readable_folders", "regular_file",
-]
 
 ALLOWED_FOLDERS = "allowed_folders"
 #: Characters DuckDB's readers take as a glob pattern (a path holding one may read other files than it names).

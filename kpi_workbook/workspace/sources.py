@@ -39,6 +39,13 @@ with the standard columns ``__when`` (date), ``__team`` (team id), ``__employee`
 
 from __future__ import annotations
 
+__all__ = [
+    "ColumnType", "DATE_TYPES", "NUMBER_TYPES", "ReadSource", "SHOWN_PER_COLUMN", "SOURCES_FILE", "Source", "TeamMatch",
+    "TextToNumber", "UNDECLARED_COLUMN_FIX", "closest_teams", "database_source_problems", "definition_hash", "fold",
+    "load_sources", "parse_dates", "read_engine_source", "read_source", "read_text_source", "source_path",
+    "team_lookup", "workspace_file",
+]
+
 import contextlib
 import dataclasses
 import datetime as dt
@@ -82,13 +89,6 @@ from kpi_workbook.workspace.yaml_io import read_yaml
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-
-__all__ = [
-    "ColumnType", "DATE_TYPES", "NUMBER_TYPES", "ReadSource", "SHOWN_PER_COLUMN", "SOURCES_FILE", "Source", "TeamMatch",
-    "TextToNumber", "UNDECLARED_COLUMN_FIX", "closest_teams", "database_source_problems", "definition_hash", "fold",
-    "load_sources", "parse_dates", "read_engine_source", "read_source", "read_text_source", "source_path",
-    "team_lookup", "workspace_file",
-]
 
 SOURCES_FILE = "sources.yaml"
 #: What to do about a column a measure names that a source does not declare (its file may well have it).

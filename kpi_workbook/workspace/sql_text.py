@@ -3,9 +3,9 @@ of two character codes for the many cells that need nothing removed."""
 
 from __future__ import annotations
 
-from kpi_workbook.workspace.scratch import WHITESPACE, literal
-
 __all__ = ["holds_text", "stripped"]
+
+from kpi_workbook.workspace.scratch import WHITESPACE, literal
 
 # no character from '!' to U+0084 is whitespace to Python (the first below is U+0085)
 PLAIN_FIRST, PLAIN_LAST = 0x21, 0x84

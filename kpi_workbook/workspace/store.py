@@ -7,6 +7,13 @@ read-only for each query) always see a whole database, and two writers never int
 
 from __future__ import annotations
 
+__all__ = [
+    "ACTUALS_COLUMNS", "ActualsStore", "CREATE_LINEAGE", "CREATE_SCOPE_VALUES", "CREATE_TABLE", "DEFAULT_QUERY",
+    "DuckDBStore", "FULL_DISK_BYTES", "LINEAGE_COLUMNS", "NUMBER_TYPES", "QUERY_ENV", "ReplaceResult",
+    "SCOPE_VALUE_COLUMNS", "STAGED", "SqlStore", "URL_ENV", "WRITE_MEMORY_LIMIT", "build_from_csv", "build_missing",
+    "built_message", "open_store", "workspace_store",
+]
+
 import contextlib
 import errno
 import os
@@ -26,13 +33,6 @@ from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
 from kpi_workbook.workspace.database_urls import missing_driver_hint, normalize_url, redact, scrub
 from kpi_workbook.workspace.files import ACTUALS_DB
-
-__all__ = [
-    "ACTUALS_COLUMNS", "ActualsStore", "CREATE_LINEAGE", "CREATE_SCOPE_VALUES", "CREATE_TABLE", "DEFAULT_QUERY",
-    "DuckDBStore", "FULL_DISK_BYTES", "LINEAGE_COLUMNS", "NUMBER_TYPES", "QUERY_ENV", "ReplaceResult",
-    "SCOPE_VALUE_COLUMNS", "STAGED", "SqlStore", "URL_ENV", "WRITE_MEMORY_LIMIT", "build_from_csv", "build_missing",
-    "built_message", "open_store", "workspace_store",
-]
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt

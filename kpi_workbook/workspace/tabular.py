@@ -8,6 +8,11 @@ by one rule (cell_text). A file that cannot be read is an InputError naming it (
 
 from __future__ import annotations
 
+__all__ = [
+    "Cells", "DELIMITERS", "EXCEL_SUFFIXES", "HeaderFinder", "SNIFFED_LINES", "Table", "TableSql", "cell_text",
+    "cells_frame", "check_file", "column_names", "excel_rows", "first_row", "named_twice", "read_cells", "read_table",
+]
+
 import csv
 import datetime as dt
 import io
@@ -26,11 +31,6 @@ from kpi_workbook.workspace import csv_scan
 from kpi_workbook.workspace.scratch import Scratch
 from kpi_workbook.workspace.source_paths import file_kind
 from kpi_workbook.workspace.unreadable import not_a_workbook, not_csv, not_utf8, old_workbook, unreadable
-
-__all__ = [
-    "Cells", "DELIMITERS", "EXCEL_SUFFIXES", "HeaderFinder", "SNIFFED_LINES", "Table", "TableSql", "cell_text",
-    "cells_frame", "check_file", "column_names", "excel_rows", "first_row", "named_twice", "read_cells", "read_table",
-]
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 DELIMITERS = (",", ";", "\t")

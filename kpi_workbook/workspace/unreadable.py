@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = ["field_too_large", "not_a_workbook", "not_csv", "not_utf8", "old_workbook", "unreadable"]
+
 import zipfile
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.issue_codes import Code
-
-__all__ = ["field_too_large", "not_a_workbook", "not_csv", "not_utf8", "old_workbook", "unreadable"]
 
 
 def not_utf8(file: str) -> InputError:

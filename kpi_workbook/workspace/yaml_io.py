@@ -6,14 +6,14 @@ so a few hundred bytes cannot expand into gigabytes, and every value is written 
 
 from __future__ import annotations
 
+__all__ = ["dump_yaml", "read_yaml"]
+
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from kpi_workbook.core.errors import InputError, Problem
-
-__all__ = ["dump_yaml", "read_yaml"]
 
 # libyaml's parser when PyYAML was built with it (about five times faster than the pure-Python one)
 try:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "FINDING_COLUMNS", "RULES", "Finding", "Rule", "Severity", "check_framework", "check_workspace",
+    "findings_frame", "format_findings", "has_errors", "sort_findings", "summary",
+]
+
 from dataclasses import replace
 
 from kpi_workbook.analysis.checks import balance, coverage, measures, smart, structure  # noqa: F401  (registers rules)
@@ -24,11 +29,6 @@ from kpi_workbook.workspace.employees import employee_problems, read_employees
 from kpi_workbook.workspace.files import EMPLOYEES_FILE
 from kpi_workbook.workspace.opener import Workspace
 from kpi_workbook.workspace.source_paths import SourcePathError
-
-__all__ = [
-    "FINDING_COLUMNS", "RULES", "Finding", "Rule", "Severity", "check_framework", "check_workspace",
-    "findings_frame", "format_findings", "has_errors", "sort_findings", "summary",
-]
 
 _EMPLOYEE_FIXES = {
     "employee_id": "give every employee a unique, non-empty employee_id",

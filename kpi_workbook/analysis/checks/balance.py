@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["WEIGHT_TOLERANCE", "development", "kpi_count", "leading_lagging", "weights"]
+
 import math
 from collections.abc import Iterator
 
@@ -9,8 +11,6 @@ from kpi_workbook.analysis.checks.common import resolved, role_file
 from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.core.model import Category, Framework, Indicator
-
-__all__ = ["WEIGHT_TOLERANCE", "development", "kpi_count", "leading_lagging", "weights"]
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 WEIGHT_TOLERANCE = 0.01

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["Resolved", "duplicates", "resolved", "role_file", "suggest"]
+
 import difflib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -9,8 +11,6 @@ from typing import NamedTuple
 
 from kpi_workbook.core.model import Framework, KpiDefinition, Role, RoleKpi
 from kpi_workbook.workspace.files import ROLES_DIR
-
-__all__ = ["Resolved", "duplicates", "resolved", "role_file", "suggest"]
 
 
 class Resolved(NamedTuple):

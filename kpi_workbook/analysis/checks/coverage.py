@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["objective_coverage", "responsibility_coverage", "role_team", "team_coverage", "unused_kpis"]
+
 from collections.abc import Iterator
 
 from kpi_workbook.analysis.checks.common import role_file
@@ -9,8 +11,6 @@ from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.files import KPIS_FILE, OBJECTIVES_FILE, TEAMS_FILE
-
-__all__ = ["objective_coverage", "responsibility_coverage", "role_team", "team_coverage", "unused_kpis"]
 
 WARNING, INFO = Severity.WARNING, Severity.INFO
 

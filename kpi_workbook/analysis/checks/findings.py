@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "FINDING_COLUMNS", "Finding", "Severity", "findings_frame", "format_findings", "has_errors", "sort_findings",
+    "summary",
+]
+
 from collections.abc import Iterable
 from dataclasses import asdict
 from itertools import groupby
@@ -10,12 +15,6 @@ import pandas as pd
 
 from kpi_workbook.analysis.checks.common import role_file
 from kpi_workbook.core.issues import ISSUE_COLUMNS, SEVERITY_ORDER, Issue, Severity
-
-__all__ = [
-    "FINDING_COLUMNS", "Finding", "Severity", "findings_frame", "format_findings", "has_errors", "sort_findings",
-    "summary",
-]
-
 
 Finding = Issue
 """A check result is an `Issue` whose code is the id of the rule that found it (see `checks.registry`)."""

@@ -6,6 +6,8 @@ The rules registered here need only the framework; `source_findings` also reads 
 
 from __future__ import annotations
 
+__all__ = ["ERROR", "connection_findings", "filters_parse", "source_findings", "units_fit"]
+
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -34,8 +36,6 @@ from kpi_workbook.workspace.sources import (
     database_source_problems,
     load_sources,
 )
-
-__all__ = ["ERROR", "connection_findings", "filters_parse", "source_findings", "units_fit"]
 
 ERROR = Severity.ERROR
 _PERCENT = ("%", "percent")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["Check", "Found", "RULES", "Rule", "rule"]
+
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -11,8 +13,6 @@ from typing import Any, Protocol
 from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
-
-__all__ = ["Check", "Found", "RULES", "Rule", "rule"]
 
 
 class Found(Protocol):

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "BandProblem", "MEASURED_FIELDS", "MEASURE_WORDS", "PER_YEAR", "VAGUE_WORDS", "achievable", "measurable",
+    "relevant", "specific", "time_bound",
+]
+
 import re
 from collections.abc import Iterator
 
@@ -11,11 +16,6 @@ from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.core.model import Framework, Frequency, KpiDefinition, Polarity, RoleKpi
 from kpi_workbook.core.numbers import number_text
 from kpi_workbook.workspace.files import KPIS_FILE
-
-__all__ = [
-    "BandProblem", "MEASURED_FIELDS", "MEASURE_WORDS", "PER_YEAR", "VAGUE_WORDS", "achievable", "measurable",
-    "relevant", "specific", "time_bound",
-]
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "ERROR", "duplicate_assignments", "duplicate_ids", "duplicate_responsibilities", "parent_cycles", "unknown_kpis",
+    "unknown_objectives", "unknown_parents", "unknown_responsibilities", "unknown_teams",
+]
+
 from collections.abc import Iterator, Sequence
 
 from kpi_workbook.analysis.checks.common import duplicates, role_file, suggest
@@ -9,11 +14,6 @@ from kpi_workbook.analysis.checks.findings import Finding, Severity
 from kpi_workbook.analysis.checks.registry import Found, rule
 from kpi_workbook.core.model import Framework, KpiDefinition, Objective, Team
 from kpi_workbook.workspace.files import KPIS_FILE, OBJECTIVES_FILE, TEAMS_FILE
-
-__all__ = [
-    "ERROR", "duplicate_assignments", "duplicate_ids", "duplicate_responsibilities", "parent_cycles", "unknown_kpis",
-    "unknown_objectives", "unknown_parents", "unknown_responsibilities", "unknown_teams",
-]
 
 ERROR = Severity.ERROR
 

@@ -6,6 +6,8 @@ Pure functions over the framework, the actuals (period, team, employee_id, kpi_i
 
 from __future__ import annotations
 
+__all__ = ["Evidence", "framework_evidence", "targets_set_in"]
+
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,8 +23,6 @@ from kpi_workbook.analysis.evidence.gaming import (
 from kpi_workbook.analysis.evidence.leading import LeadEvidence, lead_evidence
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_of
-
-__all__ = ["Evidence", "framework_evidence", "targets_set_in"]
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,13 @@ The method in words is METHOD, which `kpi-workbook evidence` prints with the res
 
 from __future__ import annotations
 
+__all__ = ["CALIBRATION_COLUMNS", "METHOD", "Z", "person_scores", "score_calibration"]
+
 import numpy as np
 import pandas as pd
 
 from kpi_workbook.analysis.scoring import roll_up, score_actuals
 from kpi_workbook.core.model import Framework
-
-__all__ = ["CALIBRATION_COLUMNS", "METHOD", "Z", "person_scores", "score_calibration"]
 
 METHOD = """\
 Each person's score is their weighted score averaged over the periods they were scored in. A team, or a

@@ -5,6 +5,11 @@ The method in words is METHOD, which `kpi-workbook evidence` prints with the res
 
 from __future__ import annotations
 
+__all__ = [
+    "ATTAINMENT_COLUMNS", "CHANGE_COLUMNS", "Difficulty", "EASIER", "FLAG_COLUMNS", "GAP", "HARDER", "METHOD",
+    "MIN_PEOPLE", "Z", "hits", "target_difficulty",
+]
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,11 +18,6 @@ import pandas as pd
 from kpi_workbook.analysis.history import role_history
 from kpi_workbook.analysis.scoring import band_table
 from kpi_workbook.core.model import Framework, Polarity
-
-__all__ = [
-    "ATTAINMENT_COLUMNS", "CHANGE_COLUMNS", "Difficulty", "EASIER", "FLAG_COLUMNS", "GAP", "HARDER", "METHOD",
-    "MIN_PEOPLE", "Z", "hits", "target_difficulty",
-]
 
 METHOD = """\
 Every past value of a role's KPI is compared with the role's current target (met or not, the rule of step 4's

@@ -5,6 +5,13 @@ The method in words is METHOD, which `kpi-workbook evidence` prints with the res
 
 from __future__ import annotations
 
+__all__ = [
+    "ALPHA", "BIN_SHARE", "BUNCHING_EXCESS", "Bunching", "COLLAPSE_ALPHA", "COLLAPSE_RATIO", "GUARDRAIL_ALPHA",
+    "GamingSignal", "METHOD", "MIN_BIN_VALUES", "MIN_PER_PERIOD", "MIN_UNITS", "SIGNAL_COLUMNS", "SIGN_FLIPS",
+    "WIDENINGS", "bunching", "bunching_findings", "collapse_findings", "collapse_p", "findings_frame",
+    "guardrail_findings", "sign_flip_p",
+]
+
 import itertools
 import math
 import warnings
@@ -19,13 +26,6 @@ from kpi_workbook.analysis.evidence.panel import Panels, paired_panels, periods_
 from kpi_workbook.analysis.history import role_history
 from kpi_workbook.analysis.scoring import band_table
 from kpi_workbook.core.model import Framework, MeasureType, Polarity
-
-__all__ = [
-    "ALPHA", "BIN_SHARE", "BUNCHING_EXCESS", "Bunching", "COLLAPSE_ALPHA", "COLLAPSE_RATIO", "GUARDRAIL_ALPHA",
-    "GamingSignal", "METHOD", "MIN_BIN_VALUES", "MIN_PER_PERIOD", "MIN_UNITS", "SIGNAL_COLUMNS", "SIGN_FLIPS",
-    "WIDENINGS", "bunching", "bunching_findings", "collapse_findings", "collapse_p", "findings_frame",
-    "guardrail_findings", "sign_flip_p",
-]
 
 METHOD = """\
 Bunching at a target or threshold: a role's values near the band are cut into six narrow bins (a tenth of the

@@ -5,6 +5,12 @@ The method in words is METHOD, which `kpi-workbook evidence` prints with the res
 
 from __future__ import annotations
 
+__all__ = [
+    "ALPHA", "BOOTSTRAPS", "DOES_NOT_LEAD", "LEADS", "LeadEvidence", "MAX_LAG", "MEANINGFUL_R", "METHOD", "MIN_UNITS",
+    "MIN_UNITS_TO_LEAD", "NO_EVIDENCE", "PAIR_COLUMNS", "PERMUTATIONS", "POWER", "PairResult", "Relation",
+    "benjamini_hochberg", "candidate_pairs", "lagged_relation", "lead_evidence", "needed_observations", "pair_relation",
+]
+
 import math
 import warnings
 from collections.abc import Iterable
@@ -16,12 +22,6 @@ from scipy import stats
 
 from kpi_workbook.analysis.evidence.panel import Panels, paired_panels
 from kpi_workbook.core.model import Framework, Indicator
-
-__all__ = [
-    "ALPHA", "BOOTSTRAPS", "DOES_NOT_LEAD", "LEADS", "LeadEvidence", "MAX_LAG", "MEANINGFUL_R", "METHOD", "MIN_UNITS",
-    "MIN_UNITS_TO_LEAD", "NO_EVIDENCE", "PAIR_COLUMNS", "PERMUTATIONS", "POWER", "PairResult", "Relation",
-    "benjamini_hochberg", "candidate_pairs", "lagged_relation", "lead_evidence", "needed_observations", "pair_relation",
-]
 
 METHOD = """\
 For every person (or team, when the two KPIs are not measured on the same people) take how much each KPI changed

@@ -6,6 +6,8 @@ else the mean of its people's values). Periods are the store's period labels in 
 
 from __future__ import annotations
 
+__all__ = ["PEOPLE", "Panel", "Panels", "TEAMS", "common_units", "orientation", "paired_panels", "periods_of"]
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,8 +15,6 @@ import pandas as pd
 
 from kpi_workbook.core.model import Framework, Polarity
 from kpi_workbook.core.periods import sort_periods
-
-__all__ = ["PEOPLE", "Panel", "Panels", "TEAMS", "common_units", "orientation", "paired_panels", "periods_of"]
 
 PEOPLE = "people"
 TEAMS = "teams"

@@ -3,6 +3,8 @@ employee's role, or a role of the team, holds the KPI) over a computed table."""
 
 from __future__ import annotations
 
+__all__ = ["Assignments"]
+
 from typing import Any
 
 import ibis
@@ -12,8 +14,6 @@ import pandas as pd
 from kpi_workbook.core.measures import Per
 from kpi_workbook.core.model import Framework
 from kpi_workbook.workspace.assignments import NOT_THE_ROLE, NOT_THE_TEAM, OTHER_TEAM, UNKNOWN_EMPLOYEE, KpiHolders
-
-__all__ = ["Assignments"]
 
 #: Columns of the staff table: the employee's home team and role (for assignments).
 HOME, ROLE = "__home", "__role"

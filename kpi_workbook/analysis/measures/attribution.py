@@ -8,6 +8,8 @@ where they are: both files (CSV, Excel, Parquet) or tables of one database.
 
 from __future__ import annotations
 
+__all__ = ["SHOWN", "attributed"]
+
 from functools import partial
 
 import ibis
@@ -16,8 +18,6 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.workspace.database_tables import reason as engine_reason
 from kpi_workbook.workspace.database_urls import scrub
 from kpi_workbook.workspace.sources import EMPLOYEE, SOURCES_FILE, SPAN_END, SPAN_START, TEAM, WHEN, ReadSource
-
-__all__ = ["SHOWN", "attributed"]
 
 SHOWN = 5
 

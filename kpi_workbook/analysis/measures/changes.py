@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+__all__ = ["CHANGE_COLUMNS", "changes", "write"]
+
 import numpy as np
 import pandas as pd
 
 from kpi_workbook.analysis.measures.collect import SLICE, Computation
 from kpi_workbook.analysis.measures.evaluate import KEYS
 from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, ReplaceResult
-
-__all__ = ["CHANGE_COLUMNS", "changes", "write"]
 
 CHANGE_COLUMNS = ["kpi_id", "new", "changed", "removed", "unchanged", "zero_no_rows", "no_data"]
 

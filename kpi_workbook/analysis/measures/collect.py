@@ -3,6 +3,8 @@ with no data, the slices covered and the counts of values left out, without per-
 
 from __future__ import annotations
 
+__all__ = ["Computation", "KpiColumns", "SCOPE_COLUMNS", "SKIPPED_COLUMNS", "SLICE", "collect"]
+
 import datetime as dt
 import functools
 from collections.abc import Iterator
@@ -15,8 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kpi_workbook.analysis.measures.evaluate import KEYS, NO_DATA_COLUMNS, START, VALUE_COLUMNS
-
-__all__ = ["Computation", "KpiColumns", "SCOPE_COLUMNS", "SKIPPED_COLUMNS", "SLICE", "collect"]
 
 SLICE = ["period", "team", "kpi_id"]
 SKIPPED_COLUMNS = ["kpi_id", "reason", "values"]

@@ -6,6 +6,11 @@ other ibis backend for database sources) runs them, so the aggregation happens w
 
 from __future__ import annotations
 
+__all__ = [
+    "aggregation", "column", "duration", "entities", "filter_of", "headcount", "over_entities", "period_keys",
+    "period_of_keys", "predicate", "source_filter", "span",
+]
+
 import datetime as dt
 from typing import Any, TypedDict
 
@@ -37,11 +42,6 @@ from kpi_workbook.workspace.sources import (
     ColumnType,
     Source,
 )
-
-__all__ = [
-    "aggregation", "column", "duration", "entities", "filter_of", "headcount", "over_entities", "period_keys",
-    "period_of_keys", "predicate", "source_filter", "span",
-]
 
 #: Names of the grouping columns a measure's query returns.
 YEAR, NUMBER, WEEK = "__year", "__n", "__week"

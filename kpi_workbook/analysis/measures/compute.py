@@ -9,6 +9,8 @@ numpy (collect.py), which also puts the groups in order.
 
 from __future__ import annotations
 
+__all__ = ["OPERAND_COLUMNS", "OPERAND_SCHEMA", "compute", "scope_levels"]
+
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
@@ -38,8 +40,6 @@ from kpi_workbook.workspace.database_urls import scrub
 from kpi_workbook.workspace.scope import ScopeKind, departments
 from kpi_workbook.workspace.sources import TEAM, ReadSource, Source, definition_hash, load_sources, read_source
 from kpi_workbook.workspace.store import ActualsStore
-
-__all__ = ["OPERAND_COLUMNS", "OPERAND_SCHEMA", "compute", "scope_levels"]
 
 OPERAND_SCHEMA = ibis.schema({"period": "string", "team": "string", "employee_id": "string", "kpi_id": "string",
                               "value": "float64"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["DIVISION_BY_ZERO", "derived_columns", "derived_table"]
+
 from collections.abc import Callable
 from typing import Any
 
@@ -13,8 +15,6 @@ from kpi_workbook.analysis.measures.kinds.base import not_finite
 from kpi_workbook.analysis.measures.plan import derived_of, measure_of
 from kpi_workbook.core.measures import Column, Literal, Per, Term, derived_kpis, parse_derived
 from kpi_workbook.core.model import KpiDefinition
-
-__all__ = ["DIVISION_BY_ZERO", "derived_columns", "derived_table"]
 
 DIVISION_BY_ZERO = "division by zero: the divisor is 0"
 

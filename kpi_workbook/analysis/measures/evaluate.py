@@ -7,6 +7,11 @@ temporary table of the local DuckDB connection, where period labels, ratios and 
 
 from __future__ import annotations
 
+__all__ = [
+    "GROUP_ORDER", "Grain", "KEYS", "NO_DATA_COLUMNS", "START", "SourceQuery", "VALUE_COLUMNS", "check_kpi", "joined",
+    "temp_name",
+]
+
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
@@ -45,11 +50,6 @@ from kpi_workbook.core.model import Frequency, KpiDefinition
 from kpi_workbook.core.periods import Period
 from kpi_workbook.workspace.database_tables import backend_of
 from kpi_workbook.workspace.sources import EMPLOYEE, TEAM, WHEN, ReadSource
-
-__all__ = [
-    "GROUP_ORDER", "Grain", "KEYS", "NO_DATA_COLUMNS", "START", "SourceQuery", "VALUE_COLUMNS", "check_kpi", "joined",
-    "temp_name",
-]
 
 KEYS = ["period", "team", "employee_id"]
 VALUE_COLUMNS = [*KEYS, "kpi_id", "value", "source", "source_rows"]

@@ -10,6 +10,11 @@ are 0, not missing.
 
 from __future__ import annotations
 
+__all__ = [
+    "NEVER", "Placement", "SLOT", "counted_together", "coverage", "dated", "period_slots", "periods_frame", "placed",
+    "placement_of", "target_periods", "weight_column",
+]
+
 import datetime as dt
 from dataclasses import dataclass
 from functools import partial
@@ -25,11 +30,6 @@ from kpi_workbook.core.measures import Aggregate, At, Duration, Function, Measur
 from kpi_workbook.core.model import Frequency
 from kpi_workbook.core.periods import Period, calendar, month_ends, next_period
 from kpi_workbook.workspace.sources import SPAN_END, SPAN_START, WHEN, ReadSource, Source
-
-__all__ = [
-    "NEVER", "Placement", "SLOT", "counted_together", "coverage", "dated", "period_slots", "periods_frame", "placed",
-    "placement_of", "target_periods", "weight_column",
-]
 
 #: The column a calendar join adds to each row: its period's position among the query's periods (a number is lighter
 #: to carry through the join and to group by than the period's label and first day, which `period_slots` holds).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["derived_of", "evaluation_order", "measure_of", "operands", "span_of"]
+
 import datetime as dt
 import difflib
 
@@ -9,8 +11,6 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import FilterError, Measure, derived_kpis, parse_derived
 from kpi_workbook.core.model import Framework, KpiDefinition
 from kpi_workbook.core.periods import parse_period
-
-__all__ = ["derived_of", "evaluation_order", "measure_of", "operands", "span_of"]
 
 
 def span_of(first: str | None, last: str | None) -> tuple[dt.date, dt.date] | None:

@@ -5,6 +5,11 @@ the engine never meets a comparison of a number with text or a mean of text.
 
 from __future__ import annotations
 
+__all__ = [
+    "Misfit", "aggregate_misfits", "duration_misfits", "filter_misfits", "placement_misfits", "spec_misfits",
+    "where_misfits",
+]
+
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,11 +37,6 @@ from kpi_workbook.workspace.sources import (
     ColumnType,
     Source,
 )
-
-__all__ = [
-    "Misfit", "aggregate_misfits", "duration_misfits", "filter_misfits", "placement_misfits", "spec_misfits",
-    "where_misfits",
-]
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,12 @@ Lower-is-better KPIs are mirrored: the methods work on the negated values, so "i
 bands come out as threshold ≥ target ≥ stretch.
 """
 
+__all__ = [
+    "CHALLENGING", "METHODS", "NO_DATA", "SUGGESTION_COLUMNS", "TOO_EASY", "UNREALISTIC", "TargetSuggestion",
+    "apply_suggestion", "attainment_probability", "bands_text", "current_bands", "history_frame",
+    "suggest_for_framework", "suggest_targets", "verdict",
+]
+
 from kpi_workbook.analysis.target_methods import METHODS
 from kpi_workbook.analysis.targets.evidence import (
     CHALLENGING,
@@ -54,9 +60,3 @@ from kpi_workbook.analysis.targets.table import (
     current_bands,
     suggest_for_framework,
 )
-
-__all__ = [
-    "CHALLENGING", "METHODS", "NO_DATA", "SUGGESTION_COLUMNS", "TOO_EASY", "UNREALISTIC", "TargetSuggestion",
-    "apply_suggestion", "attainment_probability", "bands_text", "current_bands", "history_frame",
-    "suggest_for_framework", "suggest_targets", "verdict",
-]

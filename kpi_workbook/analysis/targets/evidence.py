@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "CHALLENGING", "NO_DATA", "TOO_EASY", "UNREALISTIC", "Evidence", "Range", "attainment_probability",
+    "chronological", "history_frame", "verdict",
+]
+
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -14,11 +19,6 @@ import pandas as pd
 from kpi_workbook.analysis.history import HISTORY_COLUMNS
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.core.periods import parse_period
-
-__all__ = [
-    "CHALLENGING", "NO_DATA", "TOO_EASY", "UNREALISTIC", "Evidence", "Range", "attainment_probability",
-    "chronological", "history_frame", "verdict",
-]
 
 SHORT_HISTORY = 4
 TOO_EASY = "too easy"

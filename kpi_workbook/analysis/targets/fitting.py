@@ -3,6 +3,8 @@ band) and judged on it, with the probability of attainment, the verdict and note
 
 from __future__ import annotations
 
+__all__ = ["MIN_OBSERVATIONS", "TargetSuggestion", "suggest_targets"]
+
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,8 +16,6 @@ from kpi_workbook.analysis.targets.evidence import NO_DATA, Evidence, Range, att
 from kpi_workbook.analysis.targets.methods import Bands, target_method
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.core.numbers import number_text
-
-__all__ = ["MIN_OBSERVATIONS", "TargetSuggestion", "suggest_targets"]
 
 MIN_OBSERVATIONS = 5
 

@@ -3,6 +3,11 @@ values they are judged on; its options are a frozen dataclass, so they are decla
 
 from __future__ import annotations
 
+__all__ = [
+    "BAND_FIELDS", "METHOD_REGISTRY", "BaselineOptions", "Bands", "FixedOptions", "PeerOptions", "PercentileOptions",
+    "TargetMethod", "TrendOptions", "baseline", "fixed", "peer", "percentile", "target_method", "trend",
+]
+
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -13,11 +18,6 @@ from kpi_workbook.analysis.target_methods import METHODS
 from kpi_workbook.analysis.targets.evidence import Evidence, Range
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.core.numbers import number_text
-
-__all__ = [
-    "BAND_FIELDS", "METHOD_REGISTRY", "BaselineOptions", "Bands", "FixedOptions", "PeerOptions", "PercentileOptions",
-    "TargetMethod", "TrendOptions", "baseline", "fixed", "peer", "percentile", "target_method", "trend",
-]
 
 # Default levels: percentiles in the good direction (P40 → 60 % of observations meet the target).
 PERCENTILE_LEVELS = (25.0, 40.0, 80.0)

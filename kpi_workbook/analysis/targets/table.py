@@ -3,6 +3,8 @@ probability of attainment and verdict, and the bands as compact text."""
 
 from __future__ import annotations
 
+__all__ = ["SUGGESTION_COLUMNS", "apply_suggestion", "bands_text", "current_bands", "suggest_for_framework"]
+
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,8 +19,6 @@ from kpi_workbook.analysis.targets.fitting import TargetSuggestion, suggest_targ
 from kpi_workbook.analysis.targets.methods import BAND_FIELDS, METHOD_REGISTRY
 from kpi_workbook.core.model import Framework, Polarity, RoleKpi
 from kpi_workbook.core.numbers import number_text
-
-__all__ = ["SUGGESTION_COLUMNS", "apply_suggestion", "bands_text", "current_bands", "suggest_for_framework"]
 
 SUGGESTION_COLUMNS = [
     "role", "kpi_id", "kpi_name", "polarity", "weight", "method", "periods", "observations",

@@ -7,6 +7,8 @@ in `KINDS`; `tests/test_measure_kinds.py` checks every kind is registered with a
 
 from __future__ import annotations
 
+__all__ = ["KINDS", "MeasureKind", "describe_measure", "kind_of"]
+
 from kpi_workbook.analysis.measures.kinds.base import MeasureKind
 from kpi_workbook.analysis.measures.kinds.derived import DerivedKind
 from kpi_workbook.analysis.measures.kinds.ratio import RatioKind
@@ -31,5 +33,3 @@ def describe_measure(measure: Measure) -> str:
     offset = offsets.get(measure.offset, f", {measure.offset} period(s) before")
     return f"{kind_of(measure).describe(measure)}{scale}{window}{offset}, per {measure.per.value}"
 
-
-__all__ = ["KINDS", "MeasureKind", "describe_measure", "kind_of"]

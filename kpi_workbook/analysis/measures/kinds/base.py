@@ -7,6 +7,8 @@ turns its grouped aggregations into the KPI's value (`value`) and describes it i
 
 from __future__ import annotations
 
+__all__ = ["Columns", "MeasureKind", "Valued", "metric", "not_finite", "parts_misfits", "scaled", "single"]
+
 from typing import Any, Protocol
 
 import ibis
@@ -15,8 +17,6 @@ import ibis.expr.types as ir
 from kpi_workbook.analysis.measures.shapes import Misfit, spec_misfits
 from kpi_workbook.core.measures import ZERO_WHEN_NONE_MATCH, Aggregate, Duration, Measure
 from kpi_workbook.workspace.sources import SOURCES_FILE, Source
-
-__all__ = ["Columns", "MeasureKind", "Valued", "metric", "not_finite", "parts_misfits", "scaled", "single"]
 
 #: The value of a KPI in each group: (value, reason it has none or NULL, number of source rows).
 Valued = tuple[Any, Any, Any]

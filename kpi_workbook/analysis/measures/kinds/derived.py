@@ -3,14 +3,14 @@ operands' values by `measures.derived`, not on a source's groups)."""
 
 from __future__ import annotations
 
+__all__ = ["DerivedKind"]
+
 import ibis.expr.types as ir
 
 from kpi_workbook.analysis.measures.kinds.base import Columns, Valued
 from kpi_workbook.analysis.measures.shapes import Misfit
 from kpi_workbook.core.measures import Aggregate, Duration, Measure
 from kpi_workbook.workspace.sources import Source
-
-__all__ = ["DerivedKind"]
 
 
 class DerivedKind:

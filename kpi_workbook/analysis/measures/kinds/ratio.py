@@ -3,6 +3,8 @@ any scope); no data where the denominator is 0."""
 
 from __future__ import annotations
 
+__all__ = ["RatioKind"]
+
 import ibis
 import ibis.expr.types as ir
 
@@ -10,8 +12,6 @@ from kpi_workbook.analysis.measures.kinds.base import Columns, Valued, metric, p
 from kpi_workbook.analysis.measures.shapes import Misfit
 from kpi_workbook.core.measures import Aggregate, Duration, Measure, Ratio
 from kpi_workbook.workspace.sources import Source
-
-__all__ = ["RatioKind"]
 
 NUMERATOR, DENOMINATOR = "ratio.numerator", "ratio.denominator"
 

@@ -3,14 +3,14 @@ column, where, date, at, per_entity}`; `duration: {source, start, end, function,
 
 from __future__ import annotations
 
+__all__ = ["SingleKind"]
+
 import ibis.expr.types as ir
 
 from kpi_workbook.analysis.measures.kinds.base import Columns, Valued, parts_misfits, single
 from kpi_workbook.analysis.measures.shapes import Misfit
 from kpi_workbook.core.measures import Aggregate, Duration, Measure
 from kpi_workbook.workspace.sources import Source
-
-__all__ = ["SingleKind"]
 
 
 class SingleKind:
