@@ -57,10 +57,11 @@ def filled(output: w.Output, shown: tuple[object, ...]) -> None:
     """Show `shown` in `output`, all at once, as its outputs: set from the kernel in one message, never captured
     from the cell that runs (an Output widget capturing a cell's display messages while Voilà runs the notebook has
     been seen to leave the page waiting for the cell's reply)."""
+    from IPython.display import display as publish
     from IPython.utils.capture import capture_output
 
     with capture_output(stdout=False, stderr=False) as captured:  # in the kernel: what display would send
-        display(*shown)
+        publish(*shown)
     output.outputs = tuple({"output_type": "display_data", "data": found.data, "metadata": found.metadata or {}}
                            for found in captured.outputs)
 
