@@ -3,6 +3,11 @@ so that a step opens without loading the statistics (scipy) until the evidence i
 
 from __future__ import annotations
 
+__all__ = [
+    "DesignEvidence", "EvidenceOf", "design_evidence", "evidence_view", "guardrails_report", "lead_gaps",
+    "lead_pairs_report", "scope_evidence",
+]
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING

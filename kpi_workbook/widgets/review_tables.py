@@ -5,6 +5,11 @@ for it), and shared by the section and the appendix that show it."""
 
 from __future__ import annotations
 
+__all__ = [
+    "evidence", "evidence_appendix", "evidence_section", "flags", "kpis", "lineage", "people", "ratings_form",
+    "roles", "roles_chart", "summary", "teams", "trends",
+]
+
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 

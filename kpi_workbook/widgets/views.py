@@ -7,6 +7,8 @@ ipywidgets and the editor are imported only in a workshop, so a report never loa
 
 from __future__ import annotations
 
+__all__ = ["StepPage", "drawn_on_click", "filled", "redrawn", "redrawn_on_click"]
+
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
