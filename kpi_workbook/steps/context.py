@@ -6,6 +6,8 @@ teams' people. Notebooks open it with `open_step`, through the same front door a
 
 from __future__ import annotations
 
+__all__ = ["StepContext", "WARMED_KERNEL", "open_step", "wait_for_the_page"]
+
 import os
 from functools import cached_property
 from pathlib import Path

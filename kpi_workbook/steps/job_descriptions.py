@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "kpis_without_responsibility", "missing_outcomes", "orphans_report", "responsibilities_report",
+    "responsibilities_table", "roles_report", "roles_table", "uncovered_responsibilities",
+]
+
 from collections.abc import Sequence
 
 import pandas as pd

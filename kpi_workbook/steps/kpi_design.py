@@ -4,6 +4,13 @@ statistics only when the evidence is asked for)."""
 
 from __future__ import annotations
 
+__all__ = [
+    "BAND_COLUMNS", "CATEGORIES", "CATEGORY_COLORS", "COMPUTED", "DESIGN_COLUMNS", "ENTERED", "EVIDENCE_NAMES",
+    "INDICATORS", "MEASURE_COLUMNS", "ROLE_KPI_COLUMNS", "balance_chart", "balance_report", "categories_report",
+    "category_balance", "design_findings", "findings_report", "indicator_mix", "measure_table", "measures_report",
+    "mix_report", "responsibility_suggestions", "role_kpi_table", "role_kpis_report", "suggestions_report",
+]
+
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 

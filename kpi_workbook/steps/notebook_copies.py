@@ -7,6 +7,11 @@ workspace can move or be cloned elsewhere.
 
 from __future__ import annotations
 
+__all__ = [
+    "JUPYTEXT_SETTINGS", "JUPYTEXT_TOML", "NOTEBOOK_GLOB", "PAIR_FORMAT", "TEAM_LINE", "WORKSPACE_LINE",
+    "copy_step_notebooks", "copy_targets", "set_team", "workspace_parameter",
+]
+
 import json
 import os
 import re

@@ -5,6 +5,15 @@ framework works for the scope's roles and teams, built on `analysis.review`, ste
 
 from __future__ import annotations
 
+__all__ = [
+    "COVERAGE", "FURTHEST_SHORT", "HASH_SHOWN", "LINEAGE_SUMMARY_COLUMNS", "SCORE", "STATUS", "VALUE_KEYS",
+    "VALUE_LINEAGE_COLUMNS", "VERDICTS_WHERE", "VERDICT_COLUMNS", "computed_values_section", "computed_values_table",
+    "current_definitions", "evidence_appendix", "evidence_section", "flags_table", "kpi_board", "kpi_section",
+    "lineage_summary", "lineage_summary_table", "names", "people_section", "people_table", "ranked_attention",
+    "role_table", "scope_evidence", "scope_values", "scope_values_section", "summary", "team_table", "value_lineage",
+    "whose", "why_text", "with_names",
+]
+
 import html
 from collections.abc import Mapping
 from pathlib import Path

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "COVERAGE_PALETTE", "PERSPECTIVE_COLORS", "coverage_chart", "coverage_report", "objective_coverage",
+    "objective_links", "objectives_by_perspective", "objectives_report", "perspective_report", "perspective_summary",
+    "strategy_map", "unlinked_kpis", "unlinked_report",
+]
+
 from collections.abc import Sequence
 
 import pandas as pd

@@ -3,6 +3,11 @@ built on `analysis.targets`."""
 
 from __future__ import annotations
 
+__all__ = [
+    "METHODS", "POLARITY_WORDS", "VERDICT_PALETTE", "bands_report", "current", "current_report", "evidence",
+    "evidence_report",
+]
+
 import pandas as pd
 
 from kpi_workbook.analysis.targets import CHALLENGING, NO_DATA, TOO_EASY, UNREALISTIC, bands_text, suggest_for_framework

@@ -7,6 +7,12 @@ runs with ``interactive=False`` never loads ipywidgets.
 
 from __future__ import annotations
 
+__all__ = [
+    "BandsForm", "EditError", "FrameworkEditor", "KpiPicker", "ObjectivesForm", "RatingsForm", "RolesForm", "SavePanel",
+    "SaveResult", "StepPage", "TargetsForm", "WeightsForm", "beside", "kpi_tables", "objectives_tables", "redrawn",
+    "roles_tables", "targets_tables",
+]
+
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +38,6 @@ MODULE_OF = {
     "objectives_tables": "widgets.step_tables", "roles_tables": "widgets.step_tables",
     "kpi_tables": "widgets.step_tables", "targets_tables": "widgets.step_tables",
 }
-
-__all__ = [
-    "BandsForm", "EditError", "FrameworkEditor", "KpiPicker", "ObjectivesForm", "RatingsForm", "RolesForm", "SavePanel",
-    "SaveResult", "StepPage", "TargetsForm", "WeightsForm", "beside", "kpi_tables", "objectives_tables", "redrawn",
-    "roles_tables", "targets_tables",
-]
 
 
 def __getattr__(name: str) -> Any:

@@ -13,6 +13,11 @@ finishes. The cell that waits for the page has no limit, since a warmed kernel m
 
 from __future__ import annotations
 
+__all__ = [
+    "CELL_SECONDS", "CONFIG_FILE", "IDLE_SECONDS", "LOADER", "WAITING_CALL", "cell_time_limit", "configure",
+    "write_config",
+]
+
 from pathlib import Path
 from typing import TYPE_CHECKING
 

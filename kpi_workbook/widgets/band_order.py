@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["order_problems"]
+
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.reports.units import level_text, range_text
 

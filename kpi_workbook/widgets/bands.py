@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["BandsForm", "LEVELS", "RANGE_ENDS"]
+
 import ipywidgets as w
 import pandas as pd
 from matplotlib.figure import Figure

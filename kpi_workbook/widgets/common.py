@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "NEW", "STYLE", "WIDTH", "attempt", "button", "clear_on_change", "dropdown", "plain", "role_options", "set_status",
+    "text", "typed_number",
+]
+
 import html
 import re
 from collections.abc import Callable, Iterable

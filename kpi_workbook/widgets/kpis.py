@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["ANY", "DETAILS", "KpiPicker", "WeightsForm", "weight_field"]
+
 import html
 from functools import partial
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["AFTER_SAVE", "ALWAYS", "beside", "on_demand", "redrawn"]
+
 from collections.abc import Callable, Iterable
 
 import ipywidgets as w

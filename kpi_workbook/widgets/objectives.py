@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["ObjectivesForm", "TOP"]
+
 from collections.abc import Callable
 
 import ipywidgets as w

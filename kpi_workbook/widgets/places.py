@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["concerns", "place"]
+
 import re
 
 from kpi_workbook.analysis.checks import Finding

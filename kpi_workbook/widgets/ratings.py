@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["RatingsForm"]
+
 import html
 
 import ipywidgets as w

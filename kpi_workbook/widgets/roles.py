@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["RolesForm"]
+
 import ipywidgets as w
 
 from kpi_workbook.editing.editor import FrameworkEditor

@@ -3,6 +3,8 @@ the files when someone else saved the same entries meanwhile."""
 
 from __future__ import annotations
 
+__all__ = ["SNAKE", "SavePanel", "findings_table", "reload_message"]
+
 import html
 import re
 

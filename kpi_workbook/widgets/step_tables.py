@@ -4,6 +4,13 @@ save."""
 
 from __future__ import annotations
 
+__all__ = [
+    "Draw", "HEADING", "balance", "balance_chart", "coverage", "design_evidence", "evidence", "findings", "gaps",
+    "guardrails", "history_charts", "kpi_tables", "lead_pairs", "levels", "measures", "mix", "objectives",
+    "objectives_tables", "perspectives", "responsibilities", "role_kpis", "roles", "roles_tables", "strategy_map",
+    "suggestions", "targets_tables", "uncovered", "unlinked",
+]
+
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 

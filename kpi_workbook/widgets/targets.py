@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["TargetsForm"]
+
 import ipywidgets as w
 import pandas as pd
 
