@@ -30,6 +30,7 @@ CHECKED = [
     "kpi_workbook/editing",
     "kpi_workbook/reports",
     "kpi_workbook/sample",
+    "kpi_workbook/steps",
     "kpi_workbook/workspace",
 ]
 

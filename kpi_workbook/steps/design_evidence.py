@@ -75,7 +75,9 @@ def _pair_row(pair: PairResult, namer: Namer) -> dict[str, object]:
 def _guardrail_rows(framework: Framework, findings: list[GamingSignal], used: set[str], namer: Namer) -> list[dict]:
     """One row per finding on a used KPI with a guardrail, or one row saying there is no sign of it."""
     rows = []
-    for kpi in (k for k in framework.kpis if k.guardrail and k.id in used):
+    for kpi in framework.kpis:
+        if not (kpi.guardrail and kpi.id in used):
+            continue
         pair = {"kpi": kpi.id, "guardrail": kpi.guardrail, "name": kpi.name, "guardrail_name": namer.kpi(kpi.guardrail)}
         found = [f for f in findings if f.kpi_id == kpi.id]
         rows += [{**pair, "status": APART, "where": namer.scope(f.scope),

@@ -95,10 +95,18 @@ def _where(rows: pd.DataFrame, framework: Framework, with_team: bool) -> pd.Seri
     return where + ", " + rows["team"].map(known["team"]) if with_team else where
 
 
+def _suggested_text(target: float | None, suggested_range: object, unit: str) -> str:
+    """A suggested range (a pair of levels) as text, else the suggested target."""
+    if isinstance(suggested_range, tuple | list):
+        low, high = suggested_range
+        return range_text(low, high, unit)
+    return level_text(target, unit)
+
+
 def _suggested(rows: pd.DataFrame, framework: Framework) -> pd.Series:
     """Step 4's suggested target (or range) of each row as text with the KPI's unit."""
     units = {k.id: framework.unit_of(k) for k in framework.kpis}
-    texts = [range_text(*r, units[k]) if isinstance(r, tuple | list) else level_text(t, units[k])
+    texts = [_suggested_text(t, r, units[k])
              for k, t, r in zip(rows["kpi_id"], rows["suggested_target"], rows["suggested_range"], strict=True)]
     return pd.Series(texts, index=rows.index, dtype=object)
 
@@ -345,7 +353,7 @@ def scope_values(ctx: StepContext, scores: pd.DataFrame) -> pd.DataFrame:
 def whose(ctx: StepContext) -> str:
     """The scope named in a sentence: 'Sales', 'the Commercial department', the organization's name."""
     if ctx.kind is ScopeKind.TEAM:
-        return ctx.framework.team(ctx.key).name
+        return ctx.name
     if ctx.kind is ScopeKind.DEPARTMENT:
         return f"the {departments(ctx.framework)[ctx.key][0]} department"
     return ctx.framework.metadata.organization

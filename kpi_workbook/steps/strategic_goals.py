@@ -56,7 +56,8 @@ def _ancestors(framework: Framework) -> pd.DataFrame:
     parent = {o.id: o.parent for o in framework.objectives}
     rows = []
     for objective in parent:
-        seen, current = [], objective
+        seen: list[str | None] = []
+        current: str | None = objective
         while current in parent and current not in seen:
             seen.append(current)
             current = parent[current]
