@@ -31,6 +31,7 @@ CHECKED = [
     "kpi_workbook/reports",
     "kpi_workbook/sample",
     "kpi_workbook/steps",
+    "kpi_workbook/widgets",
     "kpi_workbook/workspace",
 ]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = ["order_problems"]
 
+from collections.abc import Mapping
+
 from kpi_workbook.core.model import Polarity
 from kpi_workbook.reports.units import level_text, range_text
 
@@ -14,7 +16,7 @@ _LOWER = {"target": ("threshold", "lower the target to at most {low}, or raise t
           "stretch": ("target", "lower the stretch below {low} (an exceptional result), or raise the target")}
 
 
-def _levels(bands: dict[str, object], polarity: Polarity, unit: str) -> list[str]:
+def _levels(bands: Mapping[str, object], polarity: Polarity, unit: str) -> list[str]:
     rules, side = (_HIGHER, "below") if polarity is Polarity.HIGHER_IS_BETTER else (_LOWER, "above")
     sign = 1 if polarity is Polarity.HIGHER_IS_BETTER else -1
     problems = []
@@ -27,7 +29,7 @@ def _levels(bands: dict[str, object], polarity: Polarity, unit: str) -> list[str
     return problems
 
 
-def _ranges(bands: dict[str, object], unit: str) -> list[str]:
+def _ranges(bands: Mapping[str, object], unit: str) -> list[str]:
     problems = []
     for name in ("target_range", "threshold_range"):
         pair = bands.get(name)
@@ -38,13 +40,13 @@ def _ranges(bands: dict[str, object], unit: str) -> list[str]:
     target, threshold = bands.get("target_range"), bands.get("threshold_range")
     if not problems and isinstance(target, tuple) and isinstance(threshold, tuple) and not (
             threshold[0] <= target[0] and target[1] <= threshold[1]):
-        problems.append(f"The threshold range ({range_text(*threshold, unit)}) does not contain the target range "
-                        f"({range_text(*target, unit)}): widen the threshold range to at least "
-                        f"{range_text(min(threshold[0], target[0]), max(threshold[1], target[1]), unit)}.")
+        problems.append(f"The threshold range ({range_text(threshold[0], threshold[1], unit)}) does not contain the "
+                        f"target range ({range_text(target[0], target[1], unit)}): widen the threshold range to at "
+                        f"least {range_text(min(threshold[0], target[0]), max(threshold[1], target[1]), unit)}.")
     return problems
 
 
-def order_problems(bands: dict[str, object], polarity: Polarity, unit: str) -> list[str]:
+def order_problems(bands: Mapping[str, object], polarity: Polarity, unit: str) -> list[str]:
     """One sentence per level out of order for the KPI's polarity, each with its fix (none when the order is right
     or a level is not set yet)."""
     if polarity is Polarity.WITHIN_RANGE:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __all__ = ["BandsForm", "LEVELS", "RANGE_ENDS"]
 
+from typing import TypedDict, cast
+
 import ipywidgets as w
 import pandas as pd
 from matplotlib.figure import Figure
@@ -16,6 +18,7 @@ from kpi_workbook.core.numbers import number_text
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.editing.observers import Event
 from kpi_workbook.reports.charts import history_chart
+from kpi_workbook.reports.figures import ChartFigure
 from kpi_workbook.reports.units import level_text
 from kpi_workbook.widgets.band_order import order_problems
 from kpi_workbook.widgets.common import STYLE, dropdown, plain, role_options, set_status, typed_number
@@ -56,11 +59,28 @@ def _levels_of(assignment: RoleKpi | None) -> tuple[object, ...] | None:
     return tuple(getattr(assignment, name) for name in (*LEVELS, "target_range", "threshold_range"))
 
 
+class _TypedBands(TypedDict, total=False):
+    """The bands as typed: threshold, target and stretch, or the two ranges of a within-range KPI."""
+
+    threshold: float | None
+    target: float | None
+    stretch: float | None
+    target_range: tuple[float, float] | None
+    threshold_range: tuple[float, float] | None
+
+
+def _pair(low: float | None, high: float | None) -> tuple[float, float] | None:
+    """A range typed as its two ends, or None while an end is not set."""
+    return None if low is None or high is None else (low, high)
+
+
 def _levels(value: object) -> str:
     """A level or a range as the status line says it: 25, 20 to 30, or "not set"."""
-    if value is None:
-        return "not set"
-    return " to ".join(number_text(v, 6) for v in value) if isinstance(value, tuple) else number_text(value, 6)
+    if isinstance(value, tuple):
+        return " to ".join(number_text(v, 6) for v in value)
+    if isinstance(value, float | int):
+        return number_text(value, 6)
+    return "not set"
 
 
 class BandsForm(Following, w.VBox):
@@ -92,7 +112,7 @@ class BandsForm(Following, w.VBox):
         self.status = w.HTML()
         self._loading = False
         self.role.observe(self._load_role, names="value")
-        self.kpi.observe(lambda _change: self._loading or self._load_kpi(), names="value")
+        self.kpi.observe(self._kpi_chosen, names="value")
         for field in self.fields.values():
             field.observe(self._typed, names="value")
         self._load_role()
@@ -133,6 +153,10 @@ class BandsForm(Following, w.VBox):
         self._loading = False
         self._load_kpi()
 
+    def _kpi_chosen(self, _change: object = None) -> None:
+        if not self._loading:
+            self._load_kpi()
+
     def _load_kpi(self, _change: object = None, keep_typed: bool = False) -> None:
         """Show the chosen KPI's current levels (blank where none is set) and clear any earlier message."""
         assignment = self._assignment()
@@ -160,7 +184,7 @@ class BandsForm(Following, w.VBox):
             return
         self._refresh_preview()
 
-    def bands(self) -> dict[str, object]:
+    def bands(self) -> _TypedBands:
         """The bands as typed: threshold/target/stretch, or target_range/threshold_range for a within-range KPI.
 
         InputError (in plain words) when a field holds something that is not a number.
@@ -175,9 +199,9 @@ class BandsForm(Following, w.VBox):
         if problems:
             raise InputError(problems)
         if self._polarity() is Polarity.WITHIN_RANGE:
-            pairs = {prefix: (values[f"{prefix}_low"], values[f"{prefix}_high"]) for prefix in ("target", "threshold")}
-            return {f"{prefix}_range": None if None in pair else pair for prefix, pair in pairs.items()}
-        return {name: values[name] for name in LEVELS}
+            return {"target_range": _pair(values["target_low"], values["target_high"]),
+                    "threshold_range": _pair(values["threshold_low"], values["threshold_high"])}
+        return {"threshold": values["threshold"], "target": values["target"], "stretch": values["stretch"]}
 
     def _unit(self) -> str:
         definition = self.editor.framework.kpi(self.kpi.value or "")
@@ -209,7 +233,9 @@ class BandsForm(Following, w.VBox):
             applied = self.edit(self.status, lambda: self.editor.set_ranges(role, kpi, bands["target_range"],
                                                                             bands["threshold_range"]), success)
         else:
-            applied = self.edit(self.status, lambda: self.editor.set_bands(role, kpi, **bands), success)
+            applied = self.edit(self.status, lambda: self.editor.set_bands(
+                role, kpi, threshold=bands.get("threshold"), target=bands.get("target"), stretch=bands.get("stretch")),
+                success)
         problems = order_problems(bands, self._polarity(), self._unit())
         if applied and problems:
             set_status(self.status, "\n".join([*problems, "Not ready to save: Save refuses levels out of order."]),
@@ -219,7 +245,7 @@ class BandsForm(Following, w.VBox):
     def _name(self) -> str:
         return getattr(self.editor.framework.kpi(self.kpi.value or ""), "name", self.kpi.value)
 
-    def _refresh_preview(self, bands: dict[str, object] | None = None) -> None:
+    def _refresh_preview(self, bands: _TypedBands | None = None) -> None:
         self._shown = (self.kpi.value, _levels_of(self._assignment()))
         if bands is None:
             bands = self.bands()
@@ -235,8 +261,8 @@ class BandsForm(Following, w.VBox):
         else:
             share = f"{probability:.0%} of {rows['value'].notna().sum()} values"
         self.probability.value = f"Past values meeting this target: <b>{share}</b> — <b>{judged}</b>"
-        definition = self.editor.framework.kpi(self.kpi.value)
-        self.figure = history_chart(rows[HISTORY_COLUMNS], polarity, bands=bands, title=definition.name,
-                                    unit=self.editor.framework.unit_of(definition))
-        self.preview.value = self.figure.png()
+        figure = cast(ChartFigure, history_chart(rows[HISTORY_COLUMNS], polarity, bands=bands, title=self._name(),
+                                                 unit=self._unit()))  # the package's charts are ChartFigures
+        self.figure = figure
+        self.preview.value = figure.png()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = ["ObjectivesForm", "TOP"]
 
 from collections.abc import Callable
+from typing import TypedDict
 
 import ipywidgets as w
 
@@ -15,6 +16,17 @@ from kpi_workbook.steps.strategic_goals import PERSPECTIVE_LABELS
 from kpi_workbook.widgets.common import NEW, button, clear_on_change, dropdown, text
 from kpi_workbook.widgets.following import Following
 from kpi_workbook.widgets.live import ALWAYS, redrawn
+
+
+class _ObjectiveFields(TypedDict):
+    """An objective's fields as typed in the form."""
+
+    title: str
+    perspective: str
+    description: str
+    owner: str
+    horizon: str
+    parent: str | None
 
 TOP = "(none: a top objective)"
 
@@ -74,7 +86,7 @@ class ObjectivesForm(Following, w.VBox):
         self.id.disabled = editing
         self.add_button.disabled = editing
         self.update_button.disabled = self.remove_button.disabled = not editing
-        if editing:
+        if objective is not None:
             self.id.value, self.title.value = objective.id, objective.title
             self.perspective.value = Perspective(objective.perspective).value
             self.description.value, self.owner.value = objective.description, objective.owner
@@ -82,7 +94,7 @@ class ObjectivesForm(Following, w.VBox):
         else:
             self.parent.value = NEW
 
-    def _fields(self) -> dict[str, object]:
+    def _fields(self) -> _ObjectiveFields:
         return {"title": self.title.value.strip(), "perspective": self.perspective.value,
                 "description": self.description.value.strip(), "owner": self.owner.value.strip(),
                 "horizon": self.horizon.value.strip(), "parent": self.parent.value or None}

@@ -40,9 +40,10 @@ class RatingsForm(w.VBox):
         self.team = team
         framework = workspace.framework
         roles = framework.roles_of_team(team)
-        rated = {k.kpi for r in roles for k in r.kpis if is_rated(framework.kpi(k.kpi))}
+        definitions = [framework.kpi(k.kpi) for r in roles for k in r.kpis]
+        rated = {d.id: d.name for d in definitions if d is not None and is_rated(d)}
         self.period = dropdown("Period", list(reversed(periods)))
-        self.kpi = dropdown("KPI", [(framework.kpi(k).name, k) for k in sorted(rated)])
+        self.kpi = dropdown("KPI", [(rated[k], k) for k in sorted(rated)])
         self.rated_by = text("Rated by", placeholder="e.g. sales review meeting, J. Smith")
         self.rows = w.VBox()
         self.fields: dict[str, w.Text] = {}
@@ -63,6 +64,13 @@ class RatingsForm(w.VBox):
         if definition is None or not self.period.value:
             return None
         return RatingSheet(self.workspace, self.period.value, self.team, definition)
+
+    def _shown_sheet(self) -> RatingSheet:
+        """The sheet whose fields the form shows (it has fields and Save only while it shows one)."""
+        sheet = self.sheet()
+        if sheet is None:
+            raise InputError("Choose a period and a rated KPI first.")
+        return sheet
 
     def _load(self, _change: object = None) -> None:
         """Show the sheet's people with their stored ratings, and clear any earlier message."""
@@ -91,7 +99,7 @@ class RatingsForm(w.VBox):
 
     def ratings(self) -> dict[str, float | None]:
         """The ratings as typed, by employee id; InputError (plain words) for what is not a number."""
-        names = dict(zip(*self.sheet().people().to_dict("list").values(), strict=True))
+        names: dict[str, str] = dict(zip(*self._shown_sheet().people().to_dict("list").values(), strict=True))
         problems, values = [], {}
         for person, field in self.fields.items():
             try:
@@ -105,7 +113,7 @@ class RatingsForm(w.VBox):
     def _check(self) -> bool:
         """Check what was typed as it is typed: show the problems, or clear the message."""
         try:
-            problems = self.sheet().check(self.ratings())
+            problems = self._shown_sheet().check(self.ratings())
         except InputError as exc:
             problems = exc.problems
         if problems:
@@ -116,12 +124,12 @@ class RatingsForm(w.VBox):
 
     def _save(self) -> None:
         try:
-            result = self.sheet().save(self.ratings(), self.rated_by.value)
+            result = self._shown_sheet().save(self.ratings(), self.rated_by.value)
         except InputError as exc:
             set_status(self.status, plain(exc), ok=False)
             return
         except KpiWorkbookError as exc:
             set_status(self.status, f"not saved: {exc}", ok=False)
             return
-        set_status(self.status, f"{result.imported} ratings of {self.sheet().kpi.name} for {self.period.value} "
+        set_status(self.status, f"{result.imported} ratings of {self._shown_sheet().kpi.name} for {self.period.value} "
                                 f"saved (rated by {self.rated_by.value.strip()}); the review uses them when re-run")

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 __all__ = ["RolesForm"]
 
+from typing import TypedDict
+
 import ipywidgets as w
 
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.editing.observers import Event
 from kpi_workbook.widgets.common import NEW, STYLE, button, clear_on_change, dropdown, text
 from kpi_workbook.widgets.following import Following
+
+
+class _RoleFields(TypedDict):
+    """A role's fields as typed in the form."""
+
+    title: str
+    teams: list[str]
+    purpose: str
 
 
 class RolesForm(Following, w.VBox):
@@ -85,7 +95,7 @@ class RolesForm(Following, w.VBox):
         self.update_button.disabled = self.remove_button.disabled = not editing
         for control in (self.responsibility, self.add_responsibility_button):
             control.disabled = not editing
-        if editing:
+        if role is not None:
             self.id.value, self.title.value, self.purpose.value = role.id, role.title, role.purpose
             self.teams.value = list(role.teams)
         elif not self.teams.value and self.team:
@@ -106,11 +116,11 @@ class RolesForm(Following, w.VBox):
         self.responsibility_id.disabled = editing
         self.add_responsibility_button.disabled = editing or role is None
         self.update_responsibility_button.disabled = self.remove_responsibility_button.disabled = not editing
-        if editing:
+        if found is not None:
             self.responsibility_id.value = found.id
             self.description.value, self.outcome.value = found.description, found.expected_outcome
 
-    def _role_fields(self) -> dict[str, object]:
+    def _role_fields(self) -> _RoleFields:
         return {"title": self.title.value.strip(), "teams": list(self.teams.value),
                 "purpose": self.purpose.value.strip()}
 
