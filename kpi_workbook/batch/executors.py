@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Hashable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from typing import TYPE_CHECKING, Protocol
@@ -43,7 +43,6 @@ from kpi_workbook.batch.records import RunResult
 from kpi_workbook.core.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from dask.typing import Key
     from distributed import Client, Future
 
 Event = tuple[str, object]  # ("started", (scope key, notebook)), ("finished", RunResult) or ("lost", address)
@@ -269,7 +268,7 @@ class DaskExecutor:
         client = self._connected()
         pending = {client.submit(execute_batch, batch, key=f"kpi-run-{run_id}-{index}"): batch
                    for index, batch in enumerate(batches)}
-        running: set[Key] = set()
+        running: set[Hashable] = set()  # the keys of the futures seen running
         workers = _Workers(client)
         try:
             while pending:
