@@ -1,5 +1,6 @@
 """What a cell prints is one output in the executed notebook and one block in its report, however the kernel
-flushed it, and prints around a table stay on their own sides of it."""
+flushed it (also in a cell stopped by its time limit, ahead of the timeout's error), and prints around a table stay on
+their own sides of it."""
 
 from __future__ import annotations
 
@@ -9,20 +10,22 @@ import nbformat
 import pytest
 from batch_fixtures import make_workspace, write_notebook
 
+from kpi_workbook.batch.execution import CELL_TIMEOUT_ERROR
 from kpi_workbook.batch.records import Status
 from kpi_workbook.batch.runner import RunRequest, run_reports
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("runner")]
 
-FLUSHED_PRINTS = """\
+FLUSHED = """\
 import sys, time
 print("after", end="")
 sys.stdout.flush()
 time.sleep(0.3)  # the kernel sends what was flushed before the rest is written
 print("", team)
 sys.stdout.flush()
-time.sleep(0.3)
-print("done")"""
+"""
+FLUSHED_PRINTS = FLUSHED + 'time.sleep(0.3)\nprint("done")'
+FLUSHED_PRINTS_THEN_A_HANG = FLUSHED + "time.sleep(60)"
 PRINTS_AROUND_A_TABLE = """\
 import pandas as pd
 from IPython.display import display
@@ -61,3 +64,15 @@ def test_prints_around_a_table_keep_their_order(run):
 def test_the_report_shows_the_flushed_prints_in_one_block(run):
     html = (run.period_dir / run.results[0].html).read_text(encoding="utf-8")
     assert re.search(r"<pre>after alpha\ndone\n</pre>", html)
+
+
+def test_a_timed_out_cell_keeps_its_flushed_prints_as_one_output(tmp_path):
+    workspace = make_workspace(tmp_path / "workspace")
+    write_notebook(tmp_path / "notebooks" / "01_hang.ipynb", FLUSHED_PRINTS_THEN_A_HANG)
+    summary = run_reports(RunRequest(workspace=workspace, notebooks_dir=tmp_path / "notebooks", out=tmp_path / "out",
+                                     teams=("alpha",), jobs=1, cell_timeout=3, progress=False))
+    [result] = summary.results
+    assert (result.status, result.error) == (Status.TIMED_OUT, CELL_TIMEOUT_ERROR)
+    executed = nbformat.read(summary.period_dir / result.ipynb, as_version=4)
+    outputs = [(o.output_type, o.get("text", o.get("ename"))) for o in executed.cells[-1].outputs]
+    assert outputs == [("stream", "after alpha\n"), ("error", CELL_TIMEOUT_ERROR)]
