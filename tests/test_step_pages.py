@@ -86,3 +86,12 @@ def test_opening_step_3_or_5_loads_no_statistics(tmp_path: Path):
             "print(sorted(m for m in heavy if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.strip() == "[]"
+
+
+def test_step_3_s_balance_chart_names_the_roles_by_their_titles(sample_workspace):
+    ctx = open_step(sample_workspace, "sales")
+    (chart,) = step_tables.balance_chart(ctx)(ctx.framework)
+    roles = [r for r in ctx.framework.roles if "sales" in r.teams]
+    labels = [label.get_text() for label in chart.axes[0].get_yticklabels()]
+    assert sorted(label.split(" (")[0] for label in labels) == sorted(r.title for r in roles)
+    assert not [r.id for r in roles if r.id in chart.alt]

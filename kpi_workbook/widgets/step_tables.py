@@ -178,8 +178,8 @@ def mix(ctx: StepContext) -> Draw:
 
 
 def balance_chart(ctx: StepContext) -> Draw:
-    """Step 3: the chart of each role's weight by category."""
-    return lambda framework: (kpi_design.balance_chart(_role_kpis(ctx, framework)),)
+    """Step 3: the chart of each role's weight by category, the roles said by their titles."""
+    return lambda framework: (kpi_design.balance_chart(_titled(_role_kpis(ctx, framework), framework)),)
 
 
 def design_evidence(ctx: StepContext) -> Callable[[Framework], DesignEvidence]:
