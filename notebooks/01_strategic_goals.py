@@ -14,7 +14,7 @@
 # it serves. This notebook shows the strategy map, the objectives by perspective, which role KPIs serve each of
 # them, and where the strategy has no measure yet.
 
-# %% [markdown] tags=["workshop"]
+# %% [markdown] tags=["workshop", "notebook-help"]
 # **How to use this notebook**
 #
 # - *In a workshop:* open it in JupyterLab and run all cells. The forms at the end add, edit and remove

@@ -15,7 +15,7 @@
 # is work nobody will see. This notebook lists the roles, their responsibilities and outcomes, and the
 # responsibilities that no KPI measures yet.
 
-# %% [markdown] tags=["workshop"]
+# %% [markdown] tags=["workshop", "notebook-help"]
 # **How to use this notebook**
 #
 # - *In a workshop:* run all cells; the form at the end adds, edits and removes roles and their

@@ -16,7 +16,7 @@
 # expected outcome. From past periods it shows the **evidence** that the leading KPIs lead and that the
 # guardrails hold.
 
-# %% [markdown] tags=["workshop"]
+# %% [markdown] tags=["workshop", "notebook-help"]
 # **How to use this notebook**
 #
 # - *In a workshop:* run all cells; the forms at the end pick KPIs from the library (filtered by family,

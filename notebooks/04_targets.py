@@ -17,7 +17,7 @@
 # levels, each KPI's history against them, and **evidence-based suggestions** with the probability that the
 # target is reached.
 
-# %% [markdown] tags=["workshop"]
+# %% [markdown] tags=["workshop", "notebook-help"]
 # **How to use this notebook**
 #
 # - *In a workshop:* run all cells; the forms at the end set weights (the total must reach 100) and the levels,

@@ -9,7 +9,7 @@
 # %% [markdown]
 # # Step 5 · Review
 
-# %% [markdown] tags=["workshop"]
+# %% [markdown] tags=["workshop", "notebook-help"]
 # **How to use this notebook**
 #
 # - *In a review meeting:* import the period's actuals (`kpi-workbook import-actuals FILE`), run all cells, walk

@@ -91,7 +91,7 @@ def test_the_app_s_voila_configuration_limits_every_cell_but_the_waiting_one_and
     from nbformat.v4 import new_code_cell
     from traitlets.config.loader import PyFileConfigLoader
 
-    from kpi_workbook.widgets.app_config import CELL_SECONDS, write_config
+    from kpi_workbook.widgets.app_config import CELL_SECONDS, NOTEBOOK_HELP_TAG, write_config
 
     cold = PyFileConfigLoader("voila.py", path=str(write_config(tmp_path))).load_config()  # as Voilà reads it
     assert "preheat_kernel" not in cold.VoilaConfiguration and cold.VoilaExecutor.timeout_func is not None
@@ -101,3 +101,18 @@ def test_the_app_s_voila_configuration_limits_every_cell_but_the_waiting_one_and
     assert limit(new_code_cell("ctx = open_step(workspace, team, period, department)")) is None
     assert limit(new_code_cell("page.show(step_tables.levels(ctx))")) == CELL_SECONDS
     assert config.MappingKernelManager.cull_idle_timeout > 0
+    assert cold.TagRemovePreprocessor.remove_cell_tags == {NOTEBOOK_HELP_TAG}  # the notebooks' usage stays out
+
+
+def test_every_step_notebook_tags_its_usage_as_notebook_help():
+    import nbformat
+
+    from kpi_workbook.core.paths import NOTEBOOKS_DIR
+    from kpi_workbook.widgets.app_config import NOTEBOOK_HELP_TAG
+
+    for path in sorted(NOTEBOOKS_DIR.glob("0*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        tagged = [c.source for c in cells if NOTEBOOK_HELP_TAG in c.metadata.get("tags", [])]
+        assert [s.splitlines()[0] for s in tagged] == ["**How to use this notebook**"], path.name
+        assert not [c for c in cells if "papermill" in c.source and NOTEBOOK_HELP_TAG not in c.metadata.get("tags", [])
+                    and c.cell_type == "markdown"], path.name

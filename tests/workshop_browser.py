@@ -26,7 +26,9 @@ except ImportError:
     playwright_api = None
 
 TOKEN = "workshop-test-token"
-PYTHON_WORDING = re.compile(r"Traceback|String should|Input should|pydantic|TraitError|KeyError|'None'|\bNone\b")
+# Python's wording, and how to run a notebook (the app leaves the notebooks' usage out: the room works in the page)
+PYTHON_WORDING = re.compile(r"Traceback|String should|Input should|pydantic|TraitError|KeyError|'None'|\bNone\b"
+                            r"|papermill|-p team|How to use this notebook")
 LOAD_TIMEOUT_MS = (CELL_SECONDS + 60) * 1000  # a lost reply shows as Voilà's time-out error before this
 TIMED_OUT = "Cell execution timed out"
 REOPEN_AFTER_MS = 75_000  # far above a cold open on a busy machine (about 20 s)

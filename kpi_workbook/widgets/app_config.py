@@ -8,14 +8,15 @@ It is off by default: on a busy machine a page opened while its kernel is still 
 about two minutes, where a cold start takes 5-15 s.
 
 A reply lost between Voilà and a kernel shows as a time-out error in its cell instead of a page that never
-finishes. The cell that waits for the page has no limit, since a warmed kernel may wait there for hours.
+finishes. The cell that waits for the page has no limit, since a warmed kernel may wait there for hours. Cells
+tagged NOTEBOOK_HELP_TAG (how to run the notebook in batch) are left out of the page.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "CELL_SECONDS", "CONFIG_FILE", "IDLE_SECONDS", "LOADER", "WAITING_CALL", "cell_time_limit", "configure",
-    "write_config",
+    "CELL_SECONDS", "CONFIG_FILE", "IDLE_SECONDS", "LOADER", "NOTEBOOK_HELP_TAG", "WAITING_CALL", "cell_time_limit",
+    "configure", "write_config",
 ]
 
 from pathlib import Path
@@ -28,6 +29,9 @@ CELL_SECONDS = 120  # far above the slowest cell on a busy machine (about 20 s),
 IDLE_SECONDS = 600
 WAITING_CALL = "open_step("  # the call that waits, in a warmed kernel, for the page to be asked for
 CONFIG_FILE = "voila.py"
+#: The tag of a step notebook's cells that explain how to run the notebook itself (papermill, parameters): the app
+#: leaves them out, since the room works in the page, not in the notebook.
+NOTEBOOK_HELP_TAG = "notebook-help"
 LOADER = "from kpi_workbook.widgets.app_config import configure\n\nconfigure(get_config(), warm={warm})  # noqa: F821\n"
 
 
@@ -43,6 +47,7 @@ def configure(config: Config, warm: bool = False) -> None:
     if warm:
         config.VoilaConfiguration.preheat_kernel = True
         config.VoilaConfiguration.default_pool_size = 1
+    config.TagRemovePreprocessor.remove_cell_tags = {NOTEBOOK_HELP_TAG}
     config.VoilaExecutor.timeout_func = cell_time_limit
     config.VoilaExecutor.cell_timeout_instruction = "Reload the page to open the step again."
     # A closed page's kernel is shut down once idle for IDLE_SECONDS (Voilà's own shutdown on leaving a page is
