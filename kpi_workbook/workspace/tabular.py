@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "Cells", "DELIMITERS", "EXCEL_SUFFIXES", "HeaderFinder", "SNIFFED_LINES", "Table", "TableSql", "cell_text",
-    "cells_frame", "check_file", "column_names", "excel_rows", "first_row", "named_twice", "read_cells", "read_table",
+    "column_names", "first_row", "named_twice", "read_cells", "read_table",
 ]
 
 import csv
@@ -101,7 +101,7 @@ def named_twice(file: str, header: int, names: list[str]) -> InputError | None:
         f"column(s) named twice: {', '.join(twice)}; give each column its own name")))
 
 
-def check_file(path: Path) -> None:
+def _check_file(path: Path) -> None:
     """InputError naming the path when it is missing or not a regular file (a folder, a FIFO: never opened)."""
     kind = file_kind(path)
     if kind == "missing":
@@ -116,14 +116,14 @@ def read_cells(path: Path, file: str, scratch: Scratch, find_header: HeaderFinde
     the file can be read straight into it (CSV only), else into `cells` for the caller's SQL. The header is found by
     `find_header` among the first `head_rows` rows (all rows of an Excel sheet); `sheet` picks an Excel sheet
     (default: the first). InputError naming `file` when it cannot be read."""
-    check_file(path)
+    _check_file(path)
     suffix = path.suffix.lower()
     try:
         if suffix in EXCEL_SUFFIXES:
-            rows = excel_rows(path, file, sheet)
+            rows = _excel_rows(path, file, sheet)
             header = find_header(rows)
             names = column_names(rows[header - 1])
-            scratch.table("cells", cells_frame(rows, header, len(names), cell=cell_text))
+            scratch.table("cells", _cells_frame(rows, header, len(names), cell=cell_text))
             return Cells(names, header, done=False)
         if suffix == ".xls":
             raise old_workbook(file)
@@ -135,12 +135,12 @@ def read_cells(path: Path, file: str, scratch: Scratch, find_header: HeaderFinde
 def read_table(path: Path, file: str, find_header: HeaderFinder, sheet: str | None = None) -> Table:
     """A file's rows below its header (found by `find_header` among the first rows): CSV cells as text (None where
     a row is short), Excel cells as the workbook holds them (a date cell stays a date whatever format it shows)."""
-    check_file(path)
+    _check_file(path)
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        rows = excel_rows(path, file, sheet)
+        rows = _excel_rows(path, file, sheet)
         header = find_header(rows)
         names = column_names(rows[header - 1])
-        frame = cells_frame(rows, header, len(names))
+        frame = _cells_frame(rows, header, len(names))
     else:
         with Scratch() as scratch:
             found = read_cells(path, file, scratch, find_header, SNIFFED_LINES)
@@ -206,7 +206,7 @@ def _read_csv(path: Path, file: str, scratch: Scratch, find_header: HeaderFinder
     if sql is not None and csv_scan.scan_once(scratch, path, file, head.delimiter, skip, header, width, sql):
         return Cells(names, header, done=True)
     if not csv_scan.scan(scratch, path, file, head.delimiter, skip, header, width):
-        scratch.table("cells", cells_frame(_csv_rows(path, file, head.delimiter), header, width))
+        scratch.table("cells", _cells_frame(_csv_rows(path, file, head.delimiter), header, width))
     return Cells(names, header, done=False)
 
 
@@ -223,7 +223,7 @@ def _csv_rows(path: Path, file: str, delimiter: str) -> list[list[str]]:
         raise not_csv(file, reader.line_num, str(exc)) from None
 
 
-def cells_frame(rows: list[list[Any]], header: int, width: int,
+def _cells_frame(rows: list[list[Any]], header: int, width: int,
                 cell: Callable[[Any], Any] | None = None) -> pd.DataFrame:
     """The rows below the header as the `cells` table: row number, c0… (the header's width, each cell as `cell`
     gives it, as read without), and `extra` (the non-empty cells beyond the header's width, joined with ' | ')."""
@@ -235,7 +235,7 @@ def cells_frame(rows: list[list[Any]], header: int, width: int,
         {f"c{i}": "object" for i in range(width)})
 
 
-def excel_rows(path: Path, file: str, sheet: str | None) -> list[list[Any]]:
+def _excel_rows(path: Path, file: str, sheet: str | None) -> list[list[Any]]:
     """The cell values of a sheet (default: the first) of an .xlsx workbook, row by row; InputError naming the file
     (and the sheets there are) when it cannot be read."""
     from openpyxl import load_workbook
