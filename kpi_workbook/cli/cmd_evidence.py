@@ -54,12 +54,21 @@ def _tables(evidence: Evidence) -> dict[str, pd.DataFrame]:
 KPI_COLUMNS = ("leading", "lagging", "kpi_id", "guardrail")
 
 
-def _shown(frame: pd.DataFrame, names: dict[str, str]) -> str:
-    """A table as text: KPIs by name (their id in brackets), headings in words, no value as a dash."""
+#: Role titles and team names by id, under "role" and "team".
+GroupNames = dict[str, dict[str, str]]
+
+
+def _shown(frame: pd.DataFrame, names: dict[str, str], groups: GroupNames) -> str:
+    """A table as text: KPIs by name (their id in brackets), roles and teams by name, headings in words, no value as
+    a dash."""
     if not len(frame):
         return "  (none)"
     named = frame.assign(**{c: frame[c].map(lambda k: f"{names.get(k, k)} ({k})") for c in KPI_COLUMNS
                             if c in frame.columns})
+    named = named.assign(**{c: named[c].map(lambda g, c=c: groups[c].get(g, g)) for c in groups if c in named})
+    if {"level", "group"} <= set(named.columns):  # a group is a role, a team or (calibration) a manager
+        named["group"] = [groups.get(level, {}).get(group, group)
+                          for level, group in zip(named["level"], named["group"], strict=True)]
     named = named.rename(columns=lambda c: str(c).replace("_", " "))
     return named.to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="—")
 
@@ -68,7 +77,18 @@ def _listed(kpis: list[str], names: dict[str, str]) -> str:
     return ", ".join(names.get(k, k) for k in kpis) or "none"
 
 
-def _text(evidence: Evidence, names: dict[str, str]) -> str:
+def _changes(changes: pd.DataFrame, names: dict[str, str], groups: GroupNames) -> list[str]:
+    """The target changes that would even each flagged group out, a line each."""
+    from kpi_workbook.analysis.evidence.difficulty import plain_number
+
+    if not len(changes):
+        return []
+    return ["Targets that would even them out:", *(
+        f"  {groups[c.level].get(c.group, c.group)}: {names.get(c.kpi_id, c.kpi_id)} ({c.kpi_id}) "
+        f"{plain_number(c.target)} → {plain_number(c.even_target)}" for c in changes.itertuples())]
+
+
+def _text(evidence: Evidence, names: dict[str, str], groups: GroupNames) -> str:
     from kpi_workbook.analysis.evidence import calibration, difficulty, gaming, leading
 
     leads, hard = evidence.leads, evidence.difficulty
@@ -77,16 +97,17 @@ def _text(evidence: Evidence, names: dict[str, str]) -> str:
     untested = pairs[pairs["units"] < leading.MIN_UNITS]
     findings = gaming.findings_frame(evidence.gaming)
     blocks = [
-        TITLES["leading"], leading.METHOD, _shown(tested.drop(columns=["declared", "q"]), names),
+        TITLES["leading"], leading.METHOD, _shown(tested.drop(columns=["declared", "q"]), names, groups),
         f"{len(untested)} more pair(s) could not be tested: not measured on the same people or teams in "
         f"{leading.MIN_UNITS} or more cases (listed with --format csv or json).",
         "Leading KPIs that lead nothing (yet): " + _listed(leads.idle_leading, names),
         "Lagging KPIs no leading KPI is shown to drive: " + _listed(leads.undriven_lagging, names),
-        "", TITLES["targets"], difficulty.METHOD, _shown(hard.attainment, names),
+        "", TITLES["targets"], difficulty.METHOD, _shown(hard.attainment, names, groups),
         f"Organization: {hard.organization:.0%} of values meet target; spread across roles "
         f"{hard.spread.get('role', float('nan')):.0%}, across teams {hard.spread.get('team', float('nan')):.0%}.",
-        "Flagged:", _shown(hard.flags, names),
-        "", TITLES["calibration"], calibration.METHOD, _shown(evidence.calibration, names),
+        "Flagged:", _shown(hard.flags.drop(columns="target_changes"), names, groups),
+        *_changes(hard.changes, names, groups),
+        "", TITLES["calibration"], calibration.METHOD, _shown(evidence.calibration, names, groups),
         "", TITLES["gaming"], gaming.METHOD,
         f"Targets set in: {evidence.since or 'unknown (framework.yaml has no date): variance collapse not checked'}",
         *(f"- [{f.check}] {f.kpi_id}, {f.scope}: {f.evidence} (p = {f.p:.2g}). Look at: {f.look_at}."
@@ -96,7 +117,7 @@ def _text(evidence: Evidence, names: dict[str, str]) -> str:
     return "\n".join(blocks)
 
 
-def _render(evidence: Evidence, output: OutputFormat, names: dict[str, str]) -> str:
+def _render(evidence: Evidence, output: OutputFormat, names: dict[str, str], groups: GroupNames) -> str:
     import pandas as pd
 
     tables = _tables(evidence)
@@ -110,7 +131,7 @@ def _render(evidence: Evidence, output: OutputFormat, names: dict[str, str]) -> 
         from kpi_workbook.reports.safe_cells import safe_csv
 
         return safe_csv(pd.concat([f.assign(section=n) for n, f in tables.items() if len(f)], ignore_index=True))
-    return _text(evidence, names)
+    return _text(evidence, names, groups)
 
 
 @app.command()
@@ -128,5 +149,7 @@ def evidence(
     if actuals.empty:
         fail(f"{opened.name}: no actuals stored; import them with: kpi-workbook import-actuals FILE -w "
              f"{workspace or '.'}")
-    names = {k.id: k.name for k in opened.framework.kpis}
-    echo_table(_render(framework_evidence(opened.framework, actuals, _with_managers(opened), seed), output, names))
+    framework = opened.framework
+    names = {k.id: k.name for k in framework.kpis}
+    groups = {"role": {r.id: r.title for r in framework.roles}, "team": {t.id: t.name for t in framework.teams}}
+    echo_table(_render(framework_evidence(framework, actuals, _with_managers(opened), seed), output, names, groups))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __all__ = [
     "ATTAINMENT_COLUMNS", "CHANGE_COLUMNS", "Difficulty", "EASIER", "FLAG_COLUMNS", "GAP", "HARDER", "METHOD",
-    "MIN_PEOPLE", "Z", "hits", "target_difficulty",
+    "MIN_PEOPLE", "Z", "hits", "plain_number", "target_difficulty",
 ]
 
 from dataclasses import dataclass
@@ -99,13 +99,13 @@ def _changes(group: pd.DataFrame, share: float, easier: bool) -> list[tuple[str,
     return found
 
 
-def _number(value: float) -> str:
+def plain_number(value: float) -> str:
     """A level in words: four significant digits, never in scientific notation (160000, 59.85)."""
     return np.format_float_positional(value, precision=4, unique=False, fractional=False, trim="-")
 
 
 def _in_words(changes: list[tuple[str, float, float]]) -> str:
-    return "; ".join(f"{kpi}: {_number(old)} → {_number(new)}" for kpi, old, new in changes)
+    return "; ".join(f"{kpi}: {plain_number(old)} → {plain_number(new)}" for kpi, old, new in changes)
 
 
 def target_difficulty(framework: Framework, actuals: pd.DataFrame, employees: pd.DataFrame) -> Difficulty:
