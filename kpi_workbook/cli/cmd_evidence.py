@@ -77,6 +77,12 @@ def _listed(kpis: list[str], names: dict[str, str]) -> str:
     return ", ".join(names.get(k, k) for k in kpis) or "none"
 
 
+def _scope(scope: str, groups: GroupNames) -> str:
+    """A gaming signal's scope ('role ID', 'team ID' or a text) with the role's or team's name."""
+    level, _, group = scope.partition(" ")
+    return f"{level} {groups[level].get(group, group)}" if level in groups else scope
+
+
 def _changes(changes: pd.DataFrame, names: dict[str, str], groups: GroupNames) -> list[str]:
     """The target changes that would even each flagged group out, a line each."""
     from kpi_workbook.analysis.evidence.difficulty import plain_number
@@ -110,8 +116,8 @@ def _text(evidence: Evidence, names: dict[str, str], groups: GroupNames) -> str:
         "", TITLES["calibration"], calibration.METHOD, _shown(evidence.calibration, names, groups),
         "", TITLES["gaming"], gaming.METHOD,
         f"Targets set in: {evidence.since or 'unknown (framework.yaml has no date): variance collapse not checked'}",
-        *(f"- [{f.check}] {f.kpi_id}, {f.scope}: {f.evidence} (p = {f.p:.2g}). Look at: {f.look_at}."
-          for f in evidence.gaming),
+        *(f"- [{f.check}] {names.get(f.kpi_id, f.kpi_id)} ({f.kpi_id}), {_scope(f.scope, groups)}: {f.evidence} "
+          f"(p = {f.p:.2g}). Look at: {f.look_at}." for f in evidence.gaming),
         "" if len(findings) else "No gaming signal found.",
     ]
     return "\n".join(blocks)
