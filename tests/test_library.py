@@ -376,3 +376,48 @@ def test_cli_bad_library_file_names_entry_and_field(tmp_path, cli):
     assert code == 2
     assert f"error: {path}, kpi 'a', field 'polarity'" in err
     assert "Traceback" not in err
+
+
+# --- suggestions: the fitted vectors read back without scikit-learn ----------------------------------------------
+
+SUGGESTION_TEXTS = ["Hire the right people quickly. Offers accepted within 45 days", "Café résumé naïve façade",
+                    "a it is", "", "   ", "x y zz", "On-call outage & downtime; Bug-fixes!!", " tabs\t\tand\nlines "]
+
+
+def test_suggestion_vectors_are_those_of_the_fitted_scikit_learn_model():
+    from sklearn.preprocessing import normalize
+
+    from kpi_workbook.analysis import library
+
+    vectorizer = library._vectorizer()
+    fitted = normalize(vectorizer.fit_transform(library._documents(library.library_frame()))).toarray()
+    model = library._default_model()
+    assert abs(model.library.T - fitted).max() < 1e-12
+    texts = [*library._documents(library.library_frame().head(20)), *SUGGESTION_TEXTS]
+    assert abs(model.transform(texts) - normalize(vectorizer.transform(texts)).toarray()).max() < 1e-12
+
+
+def test_suggesting_from_the_cached_vectors_does_not_import_scikit_learn(tmp_path):
+    import subprocess
+    import sys
+
+    from kpi_workbook.analysis.library import prepare_suggestions
+
+    prepare_suggestions()  # the cache file exists, as after the first suggestion on this machine
+    code = ("import sys\nfrom kpi_workbook.analysis.library import rank_kpis\n"
+            "print(len(rank_kpis(['hire people quickly'])[0]), 'sklearn' in sys.modules, 'scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert out.stdout.split() == ["5", "False", "False"]
+
+
+def test_ranked_table_holds_each_text_s_suggestions_best_first():
+    from kpi_workbook.analysis.library import rank_kpis, ranked_table
+
+    texts = ["hire people quickly", "", "keep the platform available", "zzzz qqqq"]
+    table = ranked_table(texts, top=3)
+    assert table["text"].tolist() == [0, 0, 0, 2, 2, 2]
+    for position, found in enumerate(rank_kpis(texts, top=3)):
+        expected = table[table["text"] == position].drop(columns="text").reset_index(drop=True)
+        pd.testing.assert_frame_equal(found, expected)
+    assert ranked_table([]).columns.tolist() == ["text", "kpi_id", "name", "family", "category", "indicator",
+                                                 "similarity"]

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 __all__ = [
-    "CACHE_APP", "FIELDS", "Filter", "SUGGESTION_COLUMNS", "SYNONYMS", "TEXT_FIELDS", "library_frame", "load_library",
-    "prepare_suggestions", "rank_kpis", "search_library", "suggest_kpis",
+    "CACHE_APP", "FIELDS", "Filter", "SUGGESTION_COLUMNS", "SYNONYMS", "TEXT_FIELDS", "Vectors", "library_frame",
+    "load_library", "prepare_suggestions", "rank_kpis", "ranked_table", "search_library", "suggest_kpis",
 ]
 
 import contextlib
 import hashlib
+import itertools
 import re
+import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -29,8 +32,8 @@ from kpi_workbook.workspace.files import validation_problems
 from kpi_workbook.workspace.yaml_io import read_yaml
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
-    from scipy.sparse import spmatrix
     from sklearn.pipeline import FeatureUnion
 
 FIELDS = tuple(KpiDefinition.model_fields)
@@ -192,13 +195,14 @@ def _vectorizer() -> FeatureUnion:
     """Word unigrams and bigrams (English stop words removed) plus character n-grams, which match word forms
     ("hire", "hiring", "hires") that plain word matching misses; both TF-IDF weighted with sublinear tf.
 
-    scikit-learn is imported here, not at the top: it takes a second to import and most callers never suggest.
+    scikit-learn is imported here, not at the top: it takes seconds to import and is needed only to fit the vectors,
+    once per library version (see `_default_model`); suggesting reads the fitted arrays (`Vectors`).
     """
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
     def without_stop_words(text: str) -> str:
-        return " ".join(w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in ENGLISH_STOP_WORDS)
+        return _without_stop_words(text, ENGLISH_STOP_WORDS)
 
     words = TfidfVectorizer(stop_words="english", sublinear_tf=True, ngram_range=(1, 2), strip_accents="unicode")
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, strip_accents="unicode",
@@ -206,65 +210,194 @@ def _vectorizer() -> FeatureUnion:
     return FeatureUnion([("words", words), ("chars", chars)])
 
 
+def _without_stop_words(text: str, stop_words: Collection[str]) -> str:
+    """The lower-case words of `text` that are not stop words, joined by spaces (what the character n-grams see)."""
+    return " ".join(w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in stop_words)
+
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+
+
+def _word_terms(text: str, stop_words: Collection[str]) -> list[str]:
+    """The word unigrams and bigrams of `text` as `_vectorizer`'s word part makes them: lower case, accents
+    stripped, stop words removed."""
+    text = text.lower()
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    tokens = [w for w in _WORD.findall(text) if w not in stop_words]
+    return [*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens))]
+
+
+def _char_terms(text: str, stop_words: Collection[str]) -> list[str]:
+    """The character 3- to 5-grams of each word of `text` padded with a space on both sides, as `_vectorizer`'s
+    character part makes them (a word shorter than n gives one n-gram: itself)."""
+    grams = []
+    for word in _without_stop_words(text, stop_words).split():
+        padded = f" {word} "
+        for n in range(3, 6):
+            grams += [padded[start:start + n] for start in range(max(len(padded) - n + 1, 1))]
+            if len(padded) <= n:
+                break
+    return grams
+
+
+class Vectors:
+    """The fitted suggestion vectors as plain arrays: the vocabularies and idf weights of `_vectorizer`'s two parts,
+    the English stop words, and the library's KPIs as unit-length vectors (the columns of `library`). `transform`
+    gives what the fitted vectorizer would for new texts, without importing scikit-learn."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray]) -> None:
+        import numpy as np
+
+        self.stop_words = frozenset(arrays["stop_words"].tolist())
+        self.parts: list[tuple[Callable[[str, Collection[str]], list[str]], dict[str, int], int, np.ndarray]] = []
+        offset = 0
+        for name, terms_of in _PARTS.items():
+            index = {term: position for position, term in enumerate(arrays[f"{name}_terms"].tolist())}
+            self.parts.append((terms_of, index, offset, np.asarray(arrays[f"{name}_idf"], dtype=float)))
+            offset += len(index)
+        self.width = offset
+        rows, (width, shape) = len(arrays["indptr"]) - 1, (offset, arrays["shape"].tolist())
+        if shape != [rows, width]:
+            raise ValueError(f"library vectors of shape {shape}, expected {[rows, width]}")
+        self.library = np.zeros((width, rows))  # one column per KPI: a text's terms pick their rows
+        self.library[arrays["indices"], np.repeat(np.arange(rows), np.diff(arrays["indptr"]))] = arrays["data"]
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text (zeros for a text with no known term): sublinear tf times idf, each part
+        unit length, then the whole row."""
+        import numpy as np
+
+        matrix = np.zeros((len(texts), self.width))
+        for row, text in enumerate(texts):
+            for terms_of, index, offset, idf in self.parts:
+                counts = Counter(index[t] for t in terms_of(text, self.stop_words) if t in index)
+                if not counts:
+                    continue
+                columns = np.fromiter(counts, dtype=np.intp, count=len(counts))
+                weights = (np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))) + 1) * idf[columns]
+                matrix[row, columns + offset] = weights / np.linalg.norm(weights)
+        return _unit_rows(matrix)
+
+    def similarity(self, texts: Sequence[str], kpis: np.ndarray) -> np.ndarray:
+        """The cosine of each text with each KPI (`kpis`: one unit-length vector per column, as `library`): one row
+        per text. A text's few terms pick their rows of `kpis` (no matrix product: it would wait on the BLAS threads
+        of a busy machine)."""
+        import numpy as np
+
+        found = np.zeros((len(texts), kpis.shape[1]))
+        for row, vector in enumerate(self.transform(texts)):
+            terms = np.flatnonzero(vector)
+            found[row] = vector[terms] @ kpis[terms] if len(terms) else 0
+        return found
+
+
+_PARTS = {"words": _word_terms, "chars": _char_terms}
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """`matrix` with each non-zero row scaled to unit length."""
+    import numpy as np
+
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1, norms)
+
+
 def _model_file() -> Path:
     """Where the bundled library's fitted vectors are cached: named by a digest of the library file, of this module
     (its synonyms and text recipe) and of scikit-learn's version, so any change to one of them fits anew."""
-    import sklearn
+    from importlib.metadata import version
 
     digest = hashlib.sha256(LIBRARY_FILE.read_bytes())
     digest.update(Path(__file__).read_bytes())
-    digest.update(sklearn.__version__.encode())
+    digest.update(version("scikit-learn").encode())
     return Path(user_cache_dir(CACHE_APP)) / "suggestions" / f"{digest.hexdigest()[:32]}.npz"
 
 
-def _save_model(path: Path, vectorizer: FeatureUnion, matrix: spmatrix) -> None:
-    """Cache the fitted vocabularies, idf weights and library vectors as plain arrays (no pickle), atomically."""
+def _fitted() -> dict[str, np.ndarray]:
+    """Fit `_vectorizer` on the bundled library (scikit-learn): the arrays `Vectors` is made of."""
     import numpy as np
-
-    arrays = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "shape": np.array(matrix.shape)}
-    for name, part in vectorizer.transformer_list:
-        arrays[f"{name}_terms"], arrays[f"{name}_idf"] = part.get_feature_names_out().astype(str), part.idf_
-    with staged_path(path) as staged, staged.open("wb") as handle:
-        np.savez(handle, **arrays)
-
-
-def _load_model(path: Path) -> tuple[FeatureUnion, spmatrix]:
-    """The vectorizer and library vectors of a cache file written by `_save_model`."""
-    import numpy as np
-    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+    from sklearn.preprocessing import normalize
 
     vectorizer = _vectorizer()
+    matrix = normalize(vectorizer.fit_transform(_documents(_default_frame()))).tocsr()
+    arrays = {"data": matrix.data, "indices": matrix.indices, "indptr": matrix.indptr, "shape": np.array(matrix.shape),
+              "stop_words": np.array(sorted(ENGLISH_STOP_WORDS))}
+    for name, part in vectorizer.transformer_list:
+        arrays[f"{name}_terms"], arrays[f"{name}_idf"] = part.get_feature_names_out().astype(str), part.idf_
+    return arrays
+
+
+def _save_model(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Cache the fitted vocabularies, idf weights, stop words and library vectors as plain arrays (no pickle),
+    atomically."""
+    import numpy as np
+
+    with staged_path(path) as staged, staged.open("wb") as handle:
+        np.savez(handle, **arrays)  # type: ignore[arg-type]
+
+
+def _load_model(path: Path) -> Vectors:
+    """The vectors of a cache file written by `_save_model`."""
+    import numpy as np
+
     with np.load(path, allow_pickle=False) as data:
-        for name, part in vectorizer.transformer_list:
-            part.set_params(vocabulary={term: index for index, term in enumerate(data[f"{name}_terms"].tolist())})
-            part.idf_ = data[f"{name}_idf"]
-        matrix = csr_matrix((data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"]))
-    return vectorizer, matrix
+        return Vectors({name: data[name] for name in data.files})
 
 
 @cache
-def _default_model() -> tuple[FeatureUnion, spmatrix]:
-    """The vectorizer fitted on the bundled library, and the library's KPIs as unit-length TF-IDF vectors.
+def _default_model() -> Vectors:
+    """The vectors fitted on the bundled library, with the library's KPIs as unit-length TF-IDF rows.
 
     Fitted once per library version and cached on disk in the user cache folder; every later process (each batch
-    kernel, for instance) reads the arrays instead of fitting. An unreadable cache file is fitted and written anew.
+    kernel, each step notebook) reads the arrays instead of fitting, and never imports scikit-learn. An unreadable
+    cache file is fitted and written anew.
     """
-    from sklearn.preprocessing import normalize
-
     path = _model_file()
     with contextlib.suppress(OSError, ValueError, KeyError, zipfile.BadZipFile):  # not cached yet, or cut short
         return _load_model(path)
-    vectorizer = _vectorizer()
-    model = vectorizer, normalize(vectorizer.fit_transform(_documents(_default_frame()))).tocsr()
+    arrays = _fitted()
     with contextlib.suppress(OSError):  # a read-only cache folder only costs the next process a fit
-        _save_model(path, *model)
-    return model
+        _save_model(path, arrays)
+    return Vectors(arrays)
 
 
 def prepare_suggestions() -> None:
     """Load the suggestion vectors now (reading the cache, or fitting and caching them), e.g. while a batch kernel
     waits for its first notebook."""
     _default_model()
+
+
+def ranked_table(
+    texts: Sequence[str],
+    candidates: pd.DataFrame | Iterable[KpiDefinition] | None = None,
+    top: int = 5,
+) -> pd.DataFrame:
+    """`suggest_kpis` for several texts at once, as one table with a `text` column (the position of the text in
+    `texts`) before the suggestion columns, each text's suggestions best first: the library and the candidates are
+    turned into vectors once for all of them."""
+    import numpy as np
+    import pandas as pd
+
+    model = _default_model()
+    matrix: np.ndarray | None = model.library
+    if candidates is None:
+        frame = _default_frame()
+    else:
+        frame = candidates if isinstance(candidates, pd.DataFrame) else library_frame(candidates)
+        matrix = np.ascontiguousarray(model.transform(_documents(frame)).T) if len(frame) else None
+    if not texts or matrix is None:
+        return pd.DataFrame(columns=["text", *SUGGESTION_COLUMNS])
+    similarity = model.similarity([_expand(text) for text in texts], matrix)
+    orders = np.argsort(-similarity, axis=1, kind="stable")[:, :top]
+    scores = np.take_along_axis(similarity, orders, axis=1)
+    kept = (scores > 0) & np.array([[bool(text.strip())] for text in texts])
+    rows, columns = np.nonzero(kept)
+    table = frame.rename(columns={"id": "kpi_id"})[SUGGESTION_COLUMNS[:-1]]
+    found = table.iloc[orders[rows, columns]].assign(similarity=scores[rows, columns]).reset_index(drop=True)
+    found.insert(0, "text", rows)
+    return found
 
 
 def rank_kpis(
@@ -274,28 +407,9 @@ def rank_kpis(
 ) -> list[pd.DataFrame]:
     """`suggest_kpis` for several texts at once (one table per text, in order): the library and the candidates
     are turned into vectors once for all of them."""
-    import numpy as np
-    import pandas as pd
-    from sklearn.metrics.pairwise import linear_kernel
-    from sklearn.preprocessing import normalize
-
-    vectorizer, matrix = _default_model()
-    if candidates is None:
-        frame = _default_frame()
-    else:
-        frame = candidates if isinstance(candidates, pd.DataFrame) else library_frame(candidates)
-        matrix = normalize(vectorizer.transform(_documents(frame))) if len(frame) else None
-    empty = pd.DataFrame(columns=SUGGESTION_COLUMNS)
-    if not texts or matrix is None:
-        return [empty.copy() for _ in texts]
-    similarity = linear_kernel(normalize(vectorizer.transform([_expand(text) for text in texts])), matrix)
-    table = frame.rename(columns={"id": "kpi_id"})[SUGGESTION_COLUMNS[:-1]]
-    ranked = []
-    for text, scores in zip(texts, similarity, strict=True):
-        order = np.argsort(-scores, kind="stable")[:top]
-        order = order[scores[order] > 0] if text.strip() else order[:0]
-        ranked.append(table.iloc[order].assign(similarity=scores[order]).reset_index(drop=True))
-    return ranked
+    found = ranked_table(texts, candidates, top)
+    starts = found["text"].searchsorted(range(len(texts) + 1))
+    return [found.iloc[start:end, 1:].reset_index(drop=True) for start, end in itertools.pairwise(starts)]
 
 
 def suggest_kpis(

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from kpi_workbook.analysis.categories import load_categories
 from kpi_workbook.analysis.checks import check_framework, findings_frame
-from kpi_workbook.analysis.library import rank_kpis
+from kpi_workbook.analysis.library import ranked_table
 from kpi_workbook.analysis.measures.kinds import describe_measure
 from kpi_workbook.core.measures import derived_kpis, parse_derived
 from kpi_workbook.core.model import Category, Framework, Indicator, KpiDefinition, MeasureType, Role
@@ -187,19 +187,17 @@ def responsibility_suggestions(framework: Framework, roles: Sequence[Role] | Non
     """
     roles = framework.roles if roles is None else roles
     pairs = [(role, resp) for role in roles for resp in role.responsibilities]
-    ranked = rank_kpis([f"{resp.description}. {resp.expected_outcome}" for _, resp in pairs], top=top)
-    parts = []
-    for (role, resp), found in zip(pairs, ranked, strict=True):
-        assigned = {a.kpi: a.responsibility for a in role.kpis}
-        found.insert(0, "rank", range(1, len(found) + 1))
-        found.insert(0, "responsibility", resp.id)
-        found.insert(0, "role", role.id)
-        found["in_role"] = found["kpi_id"].isin(list(assigned))
-        found["measures_it"] = found["kpi_id"].map(assigned).eq(resp.id)
-        parts.append(found)
+    found = ranked_table([f"{resp.description}. {resp.expected_outcome}" for _, resp in pairs], top=top)
+    assigned = {role.id: {a.kpi: a.responsibility for a in role.kpis} for role in roles}
+    asked = [(pairs[position][0].id, pairs[position][1].id, kpi)
+             for position, kpi in zip(found["text"], found["kpi_id"], strict=True)]
+    found = found.assign(role=[role for role, _, _ in asked], responsibility=[duty for _, duty, _ in asked],
+                         rank=found.groupby("text").cumcount() + 1,
+                         in_role=[kpi in assigned[role] for role, _, kpi in asked],
+                         measures_it=[assigned[role].get(kpi) == duty for role, duty, kpi in asked])
     columns = ["role", "responsibility", "rank", "kpi_id", "name", "family", "category", "indicator", "similarity",
                "in_role", "measures_it"]
-    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    return found[columns].reset_index(drop=True)
 
 
 # --- the step's tables as a report shows them ---------------------------------------------------------------------
