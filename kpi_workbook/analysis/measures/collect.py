@@ -239,12 +239,24 @@ def _joined(arrays: list[np.ndarray], dtype: str) -> np.ndarray:
 
 def _reasons(reason: pa.ChunkedArray, wanted: pa.ChunkedArray, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
     """The reasons of the table's rows `rows` (where `wanted` is true): their distinct texts and each row's index
-    into them (only these rows' texts are read)."""
+    into them (only these rows' texts are read; a dictionary column is read by its indices)."""
     wanted = pc.fill_null(wanted, False)
-    encoded = pc.dictionary_encode(reason.filter(wanted).combine_chunks())  # the wanted rows in the table's order
+    kept = reason.filter(wanted)  # the wanted rows in the table's order
+    if pa.types.is_dictionary(kept.type):
+        kept = kept.unify_dictionaries()
+        if not kept.num_chunks:
+            return [], np.empty(0, dtype="int64")
+        texts = kept.chunk(0).dictionary.to_pylist()
+        indices = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in kept.chunks])
+    else:
+        encoded = pc.dictionary_encode(kept.combine_chunks())
+        texts, indices = encoded.dictionary.to_pylist(), encoded.indices.to_numpy()
+    used = np.flatnonzero(np.bincount(indices, minlength=len(texts)))  # only the texts these rows have
+    local = np.zeros(len(texts), dtype="int64")
+    local[used] = np.arange(len(used))
     slot = np.empty(len(wanted), dtype="int64")
-    slot[np.flatnonzero(wanted.to_numpy(zero_copy_only=False))] = np.arange(len(encoded))
-    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy()[slot[rows]]
+    slot[np.flatnonzero(wanted.to_numpy(zero_copy_only=False))] = np.arange(len(indices))
+    return [texts[i] for i in used], local[indices][slot[rows]]
 
 
 def _no_data_frame(parts: list[tuple[_Groups, np.ndarray]], reasons: list[tuple[list[str], np.ndarray]],

@@ -28,6 +28,7 @@ from kpi_workbook.analysis.measures.attribution import attributed
 from kpi_workbook.analysis.measures.collect import SCOPE_COLUMNS, Computation, KpiColumns, collect
 from kpi_workbook.analysis.measures.derived import derived_columns, derived_table
 from kpi_workbook.analysis.measures.evaluate import KEYS, START, Grain, SourceQuery, check_kpi, joined, temp_name
+from kpi_workbook.analysis.measures.fetching import literal_texts, to_arrow
 from kpi_workbook.analysis.measures.kinds import kind_of
 from kpi_workbook.analysis.measures.placement import Placement, coverage, placement_of
 from kpi_workbook.analysis.measures.plan import evaluation_order, measure_of, operands
@@ -267,7 +268,10 @@ class _Run:
             names = dict.fromkeys(n for _, k in kpis for n in (k.value, k.rows, k.reason, k.left_out, k.team_has,
                                                                 k.exists) if n)
             start = [START] if START in output.table.columns else []  # collect orders periods by their first day
-            table = self.con.to_pyarrow(output.table.select(*KEYS, *start, **{n: output.columns[n] for n in names}))
+            reasons = {n for _, k in kpis for n in (k.reason, k.left_out)}
+            texts = {n: found for n in reasons if (found := literal_texts(output.columns[n])) is not None}
+            table = to_arrow(self.con, output.table.select(*KEYS, *start, **{n: output.columns[n] for n in names}),
+                             texts)
             parts += [(i, table, k) for i, k in kpis]
         return [(table, kpi) for _, table, kpi in sorted(parts, key=lambda part: part[0])]
 
