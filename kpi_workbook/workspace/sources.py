@@ -761,7 +761,7 @@ def read_engine_source(source: Source, root: Path, framework: Framework, employe
     if source.employee is not None:
         seen = _distinct(table, source.employee)
         empty += ["employee"] if None in seen else []
-        problems += _unknown_employees(source, source.employee, table, seen, set(people.index))
+        problems += _unknown_employees(source, source.employee, table, seen, set(people.index.tolist()))
         extra[EMPLOYEE] = table[source.employee].cast("string")
     if source.team is not None:
         lookup = team_lookup(source, framework)
