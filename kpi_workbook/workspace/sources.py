@@ -706,7 +706,7 @@ def _unknown_employees(source: Source, column: str, table: ir.Table, seen: list[
     """One problem per unknown employee id among the distinct ones `seen` in the source's employee `column` (the most
     rows first, the first few); only when some are unknown are the rows of each counted. Empty cells are told apart
     by _empty_cells."""
-    if all(employee in staff for employee in seen if employee is not None):
+    if not set(seen).difference(staff, [None]):
         return []
     unknown = _most_rows(table, column, lambda value: value not in staff)
     return [Problem(file=source.location, field=column,
