@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from cli_in_process import run_cli_in_process
+from python_tools import leave_out_iri_grammar
 
 from kpi_workbook.core.model import (
     Framework,
@@ -25,6 +26,10 @@ from kpi_workbook.core.model import (
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.workspace.files import ACTUALS_DB
 from kpi_workbook.workspace.opener import WORKSPACE_ENV
+
+# Before any test imports jsonschema (through nbformat): no IRI grammar, see tests/python_tools.py. The nbval plugin,
+# which would import it at start-up, is left out of the suite's own runs (addopts); tests/test_nbval.py loads it.
+leave_out_iri_grammar()
 
 # a throw-away PostgreSQL server; tmpfs mounts; the workshop app and a browser page (tests/test_workshop_*.py)
 pytest_plugins = ["postgres_cluster", "small_filesystems", "workshop_browser"]

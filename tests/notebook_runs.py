@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,6 +19,7 @@ from typing import Any, ClassVar
 import pandas as pd
 import pytest
 from notebook_helpers import GROUP, ScopeFigures, WorkspaceFiles
+from python_tools import papermill_command
 
 from kpi_workbook.analysis.checks import check_workspace
 from kpi_workbook.core.paths import NOTEBOOKS_DIR, SAMPLE_ORG_DIR
@@ -32,7 +32,6 @@ RUNS = {"organization": ("", ""), "sales": ("sales", ""), "finance-2025Q2": ("fi
 LIVE = "sales-live"  # the sales notebooks with interactive=True
 WITH_FORMS = NOTEBOOKS[:4]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-PAPERMILL = Path(sys.executable).parent / "papermill"
 SCORE_ROUNDING = 0.05 + 1e-9  # the notebook records scores rounded to one decimal
 SUGGESTIONS_PER_RESPONSIBILITY = 3
 
@@ -45,8 +44,8 @@ def execute(source: Path, output: Path, parameters: dict) -> dict:
     """Run a notebook headless with papermill's command (a process of its own, never a thread sharing this one's
     kernel clients) and return the executed notebook as JSON, also when a cell failed."""
     parameters = {"interactive": False, **parameters}
-    command = [str(PAPERMILL), str(source), str(output), "-k", "python3", "--no-progress-bar",
-               "--execution-timeout", str(CELL_SECONDS), "-y", json.dumps(parameters)]
+    command = papermill_command(source, output, "-k", "python3", "--no-progress-bar",
+                                "--execution-timeout", CELL_SECONDS, "-y", json.dumps(parameters))
     environment = {**os.environ, "MPLBACKEND": "Agg"}  # the notebooks must still show figures
     done = subprocess.run(command, capture_output=True, text=True, timeout=NOTEBOOK_SECONDS, env=environment)
     if done.returncode != 0 and "timed out" in done.stderr.lower():

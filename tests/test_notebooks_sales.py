@@ -10,7 +10,8 @@ import shutil
 import subprocess
 
 import pytest
-from notebook_runs import LIVE, NOTEBOOKS, PAPERMILL, WIDGET_VIEW, WITH_FORMS, NotebookRuns, errors, outputs
+from notebook_runs import LIVE, NOTEBOOKS, WIDGET_VIEW, WITH_FORMS, NotebookRuns, errors, outputs
+from python_tools import papermill_command
 
 from kpi_workbook.core.model import Team
 from kpi_workbook.core.paths import NOTEBOOKS_DIR
@@ -51,11 +52,13 @@ class TestSalesAndTheLiveForms(NotebookRuns):
         with (org / "employees.csv").open("a", encoding="utf-8") as handle:
             handle.write("X007,Jane Bond,007,account_executive\n")
         notebook = str(NOTEBOOKS_DIR / "01_strategic_goals.ipynb")
-        common = [str(PAPERMILL), notebook, str(tmp_path / "out.ipynb"), "-k", "python3", "-p", "workspace", str(org),
-                  "-p", "interactive", "False", "--no-progress-bar"]
-        done = subprocess.run([*common, "-r", "team", "007"], capture_output=True, text=True, timeout=300)
+        common = [notebook, tmp_path / "out.ipynb", "-k", "python3", "-p", "workspace", org, "-p", "interactive",
+                  "False", "--no-progress-bar"]
+        done = subprocess.run(papermill_command(*common, "-r", "team", "007"), capture_output=True, text=True,
+                              timeout=300)
         assert done.returncode == 0, done.stderr
         records = read_records(tmp_path / "out.ipynb")
         assert (records["team"], records["people"], records["roles"]) == ("007", 1, 1)
-        done = subprocess.run([*common, "-p", "team", "007"], capture_output=True, text=True, timeout=300)
+        done = subprocess.run(papermill_command(*common, "-p", "team", "007"), capture_output=True, text=True,
+                              timeout=300)
         assert done.returncode != 0 and "-r team 007" in done.stderr
