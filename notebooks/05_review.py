@@ -110,7 +110,7 @@ page.show(review_tables.roles_chart(roles, ctx))
 #
 # Each team's role KPIs against their targets (for a team, the table at the top). A KPI that is short for the whole
 # role points to the target or to an obstacle, rarely to the people. For a team, one chart per role follows with the
-# mean score of each KPI across the role's people.
+# mean score of each KPI across the role's people (in a workshop, one role at a time: pick it above the chart).
 
 # %%
 kpis = scoring.roll_up(scores[scores["period"].astype(str) == ctx.period], ("team", "role", "kpi_id"))

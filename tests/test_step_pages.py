@@ -1,9 +1,11 @@
 """Steps 3 and 5 on widgets.StepPage: a report draws every table at once; a workshop draws the tests on the stored
-history when a button asks for them, once for all the tables that show them; step 5 has no editor; and opening
-either step loads no statistics library."""
+history when a button asks for them, once for all the tables that show them; step 5 has no editor and shows its
+role charts one at a time in a workshop (all in a report); opening either step loads no statistics library; and a
+kernel Voilà warms loads the forms before the page is asked for."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from kpi_workbook.reports.tables import ReportTable
 from kpi_workbook.steps import design_evidence, open_step
 from kpi_workbook.steps import review as step
+from kpi_workbook.steps.context import WARMED_KERNEL
 from kpi_workbook.widgets import review_tables, step_tables, views
 from kpi_workbook.widgets.views import StepPage
 
@@ -95,3 +98,60 @@ def test_step_3_s_balance_chart_names_the_roles_by_their_titles(sample_workspace
     labels = [label.get_text() for label in chart.axes[0].get_yticklabels()]
     assert sorted(label.split(" (")[0] for label in labels) == sorted(r.title for r in roles)
     assert not [r.id for r in roles if r.id in chart.alt]
+
+
+def _role_charts(ctx, interactive: bool, shown: list[object]) -> list[object]:
+    """What step 5's section "Each role's KPIs in the period" displays for `ctx`."""
+    from kpi_workbook.analysis import scoring
+
+    scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
+    rolled = scoring.roll_up(scores[scores["period"].astype(str) == ctx.period], ("team", "role", "kpi_id"))
+    StepPage(ctx, interactive, editing=False).show(review_tables.kpis(step.kpi_board(ctx, scores), rolled, ctx))
+    return shown
+
+
+def test_step_5_s_role_charts_show_one_at_a_time_in_a_workshop_each_drawn_when_picked(sample_workspace, shown,
+                                                                                       monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from kpi_workbook.reports import charts
+
+    InteractiveShell.instance()  # what the outputs are filled from, as in a kernel
+    drawn = _counted(monkeypatch, charts, "scorecard_chart")
+    ctx = open_step(sample_workspace, "sales")
+    table, picker = _role_charts(ctx, True, shown)
+    chosen, output = picker.children
+    assert not hasattr(table, "children") and len(chosen.options) > 1 and drawn == [1]
+    assert [o["data"].keys() >= {"image/png"} for o in output.outputs] == [True]
+    first = output.outputs
+    chosen.value = chosen.options[1]
+    assert drawn == [1, 1] and output.outputs != first
+    chosen.value = chosen.options[0]
+    assert drawn == [1, 1] and output.outputs == first, "a chart once drawn is shown again, not drawn again"
+
+
+def test_step_5_s_report_draws_every_role_chart(sample_workspace, shown):
+    from kpi_workbook.reports.figures import ChartFigure
+
+    ctx = open_step(sample_workspace, "sales")
+    table, *figures = _role_charts(ctx, False, shown)
+    roles = {(r.id, t) for r in ctx.framework.roles for t in r.teams if t in ctx.team_ids}
+    assert not hasattr(table, "children") and len(figures) == len(roles) > 1
+    assert all(isinstance(figure, ChartFigure) for figure in figures)
+
+
+def test_a_kernel_voila_warms_loads_every_form_before_the_page_is_asked_for(tmp_path: Path):
+    code = ("import sys\n"
+            "from kpi_workbook import widgets\n"
+            "from kpi_workbook.analysis import library\n"
+            "wanted = ('ipywidgets', 'kpi_workbook.editing.editor', 'kpi_workbook.widgets.kpis',"
+            " 'kpi_workbook.widgets.ratings', 'kpi_workbook.widgets.views', 'matplotlib.backends.backend_agg')\n"
+            "print([m for m in wanted if m not in sys.modules], library._default_model.cache_info().currsize)")
+    env = {**os.environ, WARMED_KERNEL: "True"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path,
+                          env=env)
+    assert done.stdout.split() == ["[]", "1"]
+    cold = subprocess.run([sys.executable, "-c", "import sys\nfrom kpi_workbook import widgets\n"
+                           "print('ipywidgets' in sys.modules)"], capture_output=True, text=True, check=True,
+                          cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != WARMED_KERNEL})
+    assert cold.stdout.strip() == "False", "a report or a page opened cold loads no form on import"

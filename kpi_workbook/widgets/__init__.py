@@ -2,7 +2,9 @@
 tables and charts (`StepPage`), drawn again after each save.
 
 The forms are imported on first use (``widgets.ObjectivesForm``), so a notebook that imports this package and
-runs with ``interactive=False`` never loads ipywidgets.
+runs with ``interactive=False`` never loads ipywidgets. In a kernel that Voilà warms ahead of a page (``workshop
+--app --warm``), which only ever shows a workshop, importing this package imports every form and the editor and
+reads the KPI library and its suggestion vectors at once: that is done before the click, not after it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ __all__ = [
     "roles_tables", "targets_tables",
 ]
 
+import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -51,3 +54,27 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *__all__])
+
+
+_WARMED = ("widgets.bands", "widgets.kpis", "widgets.live", "widgets.objectives", "widgets.ratings", "widgets.roles",
+          "widgets.save", "widgets.step_tables", "widgets.targets", "widgets.views", "widgets.review_tables")
+
+
+def _warm() -> None:
+    """Import every form, the editor and the step tables, read the KPI library and its suggestion vectors, and draw
+    a chart with a word on it (what the first chart of a page would load: the PNG writer and the fonts)."""
+    from kpi_workbook.analysis.library import library_frame, prepare_suggestions
+    from kpi_workbook.reports.figures import ChartFigure
+
+    for name in sorted({*MODULE_OF.values(), *_WARMED}):
+        import_module(f"kpi_workbook.{name}")
+    import_module("xml.dom.minidom")  # the strategy map's drawing
+    library_frame()
+    prepare_suggestions()
+    figure = ChartFigure(figsize=(1, 1))
+    figure.text(0.5, 0.5, "KPI")
+    figure.png()
+
+
+if os.environ.get("VOILA_PREHEAT") == "True":  # steps.context.WARMED_KERNEL: a kernel Voilà warms ahead of a page
+    _warm()

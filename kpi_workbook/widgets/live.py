@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["AFTER_SAVE", "ALWAYS", "beside", "on_demand", "redrawn"]
+__all__ = ["AFTER_SAVE", "ALWAYS", "beside", "filled", "on_demand", "redrawn"]
 
 from collections.abc import Callable, Iterable
 
 import ipywidgets as w
-from IPython.display import display
+from IPython.display import display as publish
+from IPython.utils.capture import capture_output
 
 from kpi_workbook.core.model import Framework
 from kpi_workbook.editing.editor import FrameworkEditor
@@ -18,9 +19,20 @@ AFTER_SAVE = (Event.SAVED, Event.RELOADED)  # what the files hold: a table or ch
 ALWAYS = tuple(Event)  # the working copy, as it is typed
 
 
+def filled(output: w.Output, shown: tuple[object, ...]) -> None:
+    """Show `shown` in `output`, all at once, as its outputs: set from the kernel in one message, never captured
+    from the cell that runs (an Output widget capturing a cell's display messages while Voilà runs the notebook has
+    been seen to leave the page waiting for the cell's reply)."""
+    with capture_output(stdout=False, stderr=False) as captured:  # in the kernel: what display would send
+        publish(*shown)
+    output.outputs = tuple({"output_type": "display_data", "data": found.data, "metadata": found.metadata or {}}
+                           for found in captured.outputs)
+
+
 def redrawn(editor: FrameworkEditor, draw: Callable[[Framework], object], on: Iterable[Event] = AFTER_SAVE) -> w.Output:
     """An output showing `draw(editor.framework)` (a table, a chart, or several in a tuple), drawn again after each
-    event in `on`: by default after a save or a reload, so a step's tables show what was saved, with no re-run."""
+    event in `on`: by default after a save or a reload, so a step's tables show what was saved, with no re-run. Each
+    drawing is set as the output's contents in one message (`filled`), never captured from a running cell."""
     output = w.Output(layout=w.Layout(width="100%"))
     events = set(on)
 
@@ -28,9 +40,7 @@ def redrawn(editor: FrameworkEditor, draw: Callable[[Framework], object], on: It
         if event is not None and event not in events:
             return
         drawn = draw(editor.framework)
-        output.clear_output(wait=True)
-        with output:
-            display(*(drawn if isinstance(drawn, tuple) else (drawn,)))
+        filled(output, drawn if isinstance(drawn, tuple) else (drawn,))
 
     editor.subscribe(show)
     show()

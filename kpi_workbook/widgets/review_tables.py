@@ -19,6 +19,7 @@ from kpi_workbook.core.model import Framework
 from kpi_workbook.reports import charts
 from kpi_workbook.steps import review as step
 from kpi_workbook.steps.context import StepContext
+from kpi_workbook.widgets.views import OneAtATime
 
 if TYPE_CHECKING:
     from kpi_workbook.reports.evidence_section import ScopeEvidence
@@ -53,13 +54,17 @@ def roles_chart(table: pd.DataFrame, ctx: StepContext) -> Draw:
 
 def kpis(board: pd.DataFrame, rolled: pd.DataFrame, ctx: StepContext) -> Draw:
     """Each team's role KPIs against their targets and, for a team, one chart per role of its KPIs' mean scores
-    (`rolled`: the period's scores rolled up per team, role and KPI)."""
+    (`rolled`: the period's scores rolled up per team, role and KPI): in a workshop one role's chart at a time,
+    each drawn when its role is picked (views.OneAtATime)."""
+    def chart(rows: pd.DataFrame, title: str) -> Callable[[], object]:
+        return lambda: charts.scorecard_chart(rows, label="kpi_id_name", title=title)
+
     def draw(framework: Framework) -> tuple[object, ...]:
         shown: list[object] = [step.kpi_section(board, ctx)]
         if ctx.team:
-            for (team_name, role_name), rows in step.with_names(rolled, framework).groupby(["team_name", "role_name"]):
-                shown.append(charts.scorecard_chart(rows, label="kpi_id_name",
-                                                    title=f"{team_name} / {role_name}, {ctx.period}"))
+            named = step.with_names(rolled, framework).groupby(["team_name", "role_name"])
+            shown.append(OneAtATime("Chart of", {f"{team} / {role}": chart(rows, f"{team} / {role}, {ctx.period}")
+                                                 for (team, role), rows in named}))
         return tuple(shown)
     return draw
 

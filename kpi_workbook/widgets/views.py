@@ -7,7 +7,7 @@ ipywidgets and the editor are imported only in a workshop, so a report never loa
 
 from __future__ import annotations
 
-__all__ = ["StepPage", "drawn_on_click", "filled", "redrawn", "redrawn_on_click"]
+__all__ = ["OneAtATime", "StepPage", "drawn_on_click", "redrawn", "redrawn_on_click"]
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -30,12 +30,48 @@ def _shown(drawn: object) -> tuple[object, ...]:
     return drawn if isinstance(drawn, tuple) else (drawn,)
 
 
+class OneAtATime:
+    """Charts or tables of a step that a workshop shows one at a time, each drawn when first picked from a list
+    labelled `label` (the first drawn at once): a page opens without drawing the others. A report shows them all,
+    in order. `draws` maps each one's name, as the list says it, to what draws it."""
+
+    def __init__(self, label: str, draws: dict[str, Callable[[], object]]) -> None:
+        self.label = label
+        self.draws = draws
+
+    def every(self) -> tuple[object, ...]:
+        """All of them, drawn now, in order (a report)."""
+        return tuple(shown for draw in self.draws.values() for shown in _shown(draw()))
+
+    def picker(self) -> w.VBox:
+        """The list and, under it, the one picked (a workshop); each is drawn the first time it is picked."""
+        import ipywidgets as w
+
+        from kpi_workbook.widgets.common import dropdown
+        from kpi_workbook.widgets.live import filled
+
+        output = w.Output(layout=w.Layout(width="100%"))
+        drawn: dict[str, tuple[object, ...]] = {}
+
+        def show(name: str) -> None:
+            if name not in drawn:
+                drawn[name] = _shown(self.draws[name]())
+            filled(output, drawn[name])
+
+        chosen = dropdown(self.label, list(self.draws))
+        chosen.observe(lambda change: show(change["new"]), names="value")
+        if self.draws:
+            show(chosen.value)
+        return w.VBox([chosen, output], layout=w.Layout(width="100%"))
+
+
 def drawn_on_click(draw: Callable[[], object], label: str, tooltip: str = "draw it now") -> w.VBox:
     """A button labelled `label` that, when pressed, gives its place to what `draw()` returns, drawn once: for a
     part of a step that takes long to draw and does not follow an editor."""
     import ipywidgets as w
 
     from kpi_workbook.widgets.common import button
+    from kpi_workbook.widgets.live import filled
 
     box = w.VBox(layout=w.Layout(width="100%", align_items="flex-start"))  # the button as wide as its label
     show = button(label, tooltip=tooltip)
@@ -55,34 +91,12 @@ def drawn_on_click(draw: Callable[[], object], label: str, tooltip: str = "draw 
     return box
 
 
-def filled(output: w.Output, shown: tuple[object, ...]) -> None:
-    """Show `shown` in `output`, all at once, as its outputs: set from the kernel in one message, never captured
-    from the cell that runs (an Output widget capturing a cell's display messages while Voilà runs the notebook has
-    been seen to leave the page waiting for the cell's reply)."""
-    from IPython.display import display as publish
-    from IPython.utils.capture import capture_output
-
-    with capture_output(stdout=False, stderr=False) as captured:  # in the kernel: what display would send
-        publish(*shown)
-    output.outputs = tuple({"output_type": "display_data", "data": found.data, "metadata": found.metadata or {}}
-                           for found in captured.outputs)
-
-
 def redrawn(editor: FrameworkEditor, draw: Draw) -> w.Output:
-    """An output showing `draw(editor.framework)`, drawn again after each save or reload of `editor`."""
-    import ipywidgets as w
+    """An output showing `draw(editor.framework)`, drawn again after each save or reload of `editor`
+    (`live.redrawn`)."""
+    from kpi_workbook.widgets.live import redrawn as following
 
-    from kpi_workbook.widgets.live import AFTER_SAVE
-
-    output = w.Output(layout=w.Layout(width="100%"))
-
-    def show(event: object = None) -> None:
-        if event is None or event in AFTER_SAVE:
-            filled(output, _shown(draw(editor.framework)))
-
-    editor.subscribe(show)
-    show()
-    return output
+    return following(editor, draw)
 
 
 def redrawn_on_click(editor: FrameworkEditor, draw: Draw, label: str) -> w.VBox:
@@ -108,11 +122,18 @@ class StepPage:
         """Display `draw(framework)` (a table, a chart, or several in a tuple): in a workshop as an output drawn
         again after each save and reload (once a button labelled `on_demand` is pressed, when given), in a report
         once, from the files as opened. A workshop of a step without an editor draws it once too (when the button
-        is pressed, when given)."""
+        is pressed, when given); there, what comes as OneAtATime shows one at a time in a workshop, all in a
+        report."""
         if self.editor is None:
             if self.interactive and on_demand:
                 display(drawn_on_click(lambda: draw(self.ctx.framework), on_demand))
                 return
-            display(*_shown(draw(self.ctx.framework)))
+            display(*(one for shown in _shown(draw(self.ctx.framework)) for one in self._one_at_a_time(shown)))
             return
         display(redrawn_on_click(self.editor, draw, on_demand) if on_demand else redrawn(self.editor, draw))
+
+    def _one_at_a_time(self, shown: object) -> tuple[object, ...]:
+        """`shown`, or for OneAtATime its picker in a workshop and all of it in a report."""
+        if not isinstance(shown, OneAtATime):
+            return (shown,)
+        return (shown.picker(),) if self.interactive else shown.every()
