@@ -136,7 +136,7 @@ page.show(step_tables.unlinked(ctx))
 # %% tags=["workshop"]
 if interactive:
     form = widgets.ObjectivesForm(page.editor)
-    live_map = form.redrawn(lambda framework: strategic_goals.strategy_map(ctx, framework))
+    live_map = form.redrawn(step_tables.strategy_map(ctx))
     display(widgets.beside(form, live_map), widgets.SavePanel(page.editor, team=ctx.team),
             widgets.redrawn(page.editor, widgets.objectives_tables(ctx)))
 

@@ -155,3 +155,17 @@ def test_a_kernel_voila_warms_loads_every_form_before_the_page_is_asked_for(tmp_
                            "print('ipywidgets' in sys.modules)"], capture_output=True, text=True, check=True,
                           cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != WARMED_KERNEL})
     assert cold.stdout.strip() == "False", "a report or a page opened cold loads no form on import"
+
+
+def test_a_chart_shown_twice_on_a_page_is_drawn_once_for_the_framework_as_opened(sample_workspace, monkeypatch):
+    from kpi_workbook.steps import kpi_design
+
+    drawn = _counted(monkeypatch, kpi_design, "balance_chart")
+    ctx = open_step(sample_workspace, "sales")
+    (top,) = step_tables.balance_chart(ctx)(ctx.framework)
+    *_, under = step_tables.kpi_tables(ctx)(ctx.framework.model_copy(deep=True))  # the editor's copy
+    assert under is top and drawn == [1]
+    changed = ctx.framework.model_copy(deep=True)
+    changed.objectives = changed.objectives[:-1]
+    (other,) = step_tables.balance_chart(ctx)(changed)
+    assert other is not top and drawn == [1, 1], "a framework changed since the page opened is drawn anew"

@@ -36,6 +36,12 @@ class StepContext(Scope):
         value]."""
         return role_history(self.framework, self.actuals_to_date, self.employees)
 
+    @cached_property
+    def kept(self) -> dict[str, object]:
+        """What a step page drew for the framework as opened, by name, kept for as long as the page: a chart shown
+        both higher up the page and beside or under the forms is drawn once when the page opens."""
+        return {}
+
     def history(self, role: str, kpi: str) -> pd.DataFrame:
         """The history of one role KPI: DataFrame[period, employee_id, value], oldest period first."""
         rows = self.role_history

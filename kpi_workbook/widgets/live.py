@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = ["AFTER_SAVE", "ALWAYS", "beside", "filled", "on_demand", "redrawn"]
 
 from collections.abc import Callable, Iterable
+from weakref import WeakKeyDictionary
 
 import ipywidgets as w
 from IPython.display import display as publish
@@ -13,20 +14,38 @@ from IPython.utils.capture import capture_output
 from kpi_workbook.core.model import Framework
 from kpi_workbook.editing.editor import FrameworkEditor
 from kpi_workbook.editing.observers import Event
+from kpi_workbook.reports.figures import ChartFigure
 from kpi_workbook.widgets.common import button
 
 AFTER_SAVE = (Event.SAVED, Event.RELOADED)  # what the files hold: a table or chart of the saved framework
 ALWAYS = tuple(Event)  # the working copy, as it is typed
 
 
+def _published(shown: object) -> list[dict[str, object]]:
+    """The outputs displaying `shown` would send, as an Output widget holds them."""
+    with capture_output(stdout=False, stderr=False) as captured:  # in the kernel: what display would send
+        publish(shown)
+    return [{"output_type": "display_data", "data": found.data, "metadata": found.metadata or {}}
+            for found in captured.outputs]
+
+
+_RENDERED: WeakKeyDictionary[ChartFigure, list[dict[str, object]]] = WeakKeyDictionary()
+
+
 def filled(output: w.Output, shown: tuple[object, ...]) -> None:
     """Show `shown` in `output`, all at once, as its outputs: set from the kernel in one message, never captured
     from the cell that runs (an Output widget capturing a cell's display messages while Voilà runs the notebook has
-    been seen to leave the page waiting for the cell's reply)."""
-    with capture_output(stdout=False, stderr=False) as captured:  # in the kernel: what display would send
-        publish(*shown)
-    output.outputs = tuple({"output_type": "display_data", "data": found.data, "metadata": found.metadata or {}}
-                           for found in captured.outputs)
+    been seen to leave the page waiting for the cell's reply). A chart shown again (one a page keeps, see
+    step_tables) is not drawn again: its PNG is kept with it."""
+    outputs: list[dict[str, object]] = []
+    for one in shown:
+        if not isinstance(one, ChartFigure):
+            outputs += _published(one)
+            continue
+        if one not in _RENDERED:
+            _RENDERED[one] = _published(one)
+        outputs += _RENDERED[one]
+    output.outputs = tuple(outputs)
 
 
 def redrawn(editor: FrameworkEditor, draw: Callable[[Framework], object], on: Iterable[Event] = AFTER_SAVE) -> w.Output:

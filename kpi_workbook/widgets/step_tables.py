@@ -12,7 +12,7 @@ __all__ = [
 ]
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import pandas as pd
 from IPython.display import Markdown
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from kpi_workbook.steps.design_evidence import DesignEvidence
 
 Draw = Callable[[Framework], tuple[object, ...]]
+_Drawn = TypeVar("_Drawn")
 HEADING = "#### {what}, as saved\n*Drawn again after each **Save** and **Reload**.*"
 
 
@@ -49,6 +50,16 @@ def _coverage(ctx: StepContext, framework: Framework) -> pd.DataFrame:
     return found.assign(roles=[", ".join(titles.get(r, r) for r in ids.split(", ") if r) for ids in found["roles"]])
 
 
+def _once(ctx: StepContext, framework: Framework, name: str, draw: Callable[[Framework], _Drawn]) -> _Drawn:
+    """`draw(framework)`, drawn once for the framework as opened and kept in `ctx.kept` under `name` (the same
+    chart higher up the page and beside or under the forms); drawn anew for any other framework."""
+    if framework != ctx.framework:
+        return draw(framework)
+    if name not in ctx.kept:
+        ctx.kept[name] = draw(framework)
+    return cast("_Drawn", ctx.kept[name])
+
+
 def _coverage_chart(coverage: pd.DataFrame, framework: Framework) -> object:
     """The coverage chart with each objective said by its title."""
     titles = {o.id: o.title for o in framework.objectives}
@@ -56,8 +67,9 @@ def _coverage_chart(coverage: pd.DataFrame, framework: Framework) -> object:
 
 
 def strategy_map(ctx: StepContext) -> Draw:
-    """Step 1: the scope's strategy map."""
-    return lambda framework: (strategic_goals.strategy_map(ctx, framework),)
+    """Step 1: the scope's strategy map (drawn once for the framework as opened)."""
+    return lambda framework: (_once(ctx, framework, "strategy map",
+                                    lambda drawn: strategic_goals.strategy_map(ctx, drawn)),)
 
 
 def objectives(_ctx: StepContext) -> Draw:
@@ -71,11 +83,19 @@ def perspectives(ctx: StepContext) -> Draw:
         strategic_goals.perspective_summary(_coverage(ctx, framework))),)
 
 
+def _covered(ctx: StepContext, framework: Framework) -> tuple[pd.DataFrame, object]:
+    """Step 1's coverage table and chart (drawn once for the framework as opened)."""
+    def draw(drawn: Framework) -> tuple[pd.DataFrame, object]:
+        found = _coverage(ctx, drawn)
+        return found, _coverage_chart(found, drawn)
+    return _once(ctx, framework, "coverage", draw)
+
+
 def coverage(ctx: StepContext) -> Draw:
     """Step 1: each objective's coverage by the scope's role KPIs, as a table and as a chart."""
     def draw(framework: Framework) -> tuple[object, ...]:
-        found = _coverage(ctx, framework)
-        return strategic_goals.coverage_report(found), _coverage_chart(found, framework)
+        found, chart = _covered(ctx, framework)
+        return strategic_goals.coverage_report(found), chart
     return draw
 
 
@@ -90,7 +110,7 @@ def objectives_tables(ctx: StepContext) -> Draw:
     def draw(framework: Framework) -> tuple[object, ...]:
         return (Markdown(HEADING.format(what="The objectives and their coverage")),
                 strategic_goals.objectives_report(strategic_goals.objectives_by_perspective(framework)),
-                _coverage_chart(_coverage(ctx, framework), framework))
+                _covered(ctx, framework)[1])
     return draw
 
 
@@ -177,9 +197,15 @@ def mix(ctx: StepContext) -> Draw:
     return lambda framework: (kpi_design.mix_report(kpi_design.indicator_mix(_role_kpis(ctx, framework))),)
 
 
+def _balance_chart(ctx: StepContext, framework: Framework) -> object:
+    """The chart of each role's weight by category (drawn once for the framework as opened)."""
+    return _once(ctx, framework, "balance chart",
+                 lambda drawn: kpi_design.balance_chart(_titled(_role_kpis(ctx, drawn), drawn)))
+
+
 def balance_chart(ctx: StepContext) -> Draw:
     """Step 3: the chart of each role's weight by category, the roles said by their titles."""
-    return lambda framework: (kpi_design.balance_chart(_titled(_role_kpis(ctx, framework), framework)),)
+    return lambda framework: (_balance_chart(ctx, framework),)
 
 
 def design_evidence(ctx: StepContext) -> Callable[[Framework], DesignEvidence]:
@@ -235,7 +261,7 @@ def kpi_tables(ctx: StepContext) -> Draw:
     def draw(framework: Framework) -> tuple[object, ...]:
         table = _titled(_served(kpi_design.role_kpi_table(framework, _roles(ctx, framework)), framework), framework)
         return (Markdown(HEADING.format(what="Each role's KPIs")), kpi_design.role_kpis_report(table),
-                kpi_design.balance_chart(table))
+                _balance_chart(ctx, framework))
     return draw
 
 
