@@ -45,8 +45,8 @@ RunCli = Callable[..., tuple[int, str, str]]
 # Any other file keeps its place after them; the order of the tests within a file never changes.
 LONGEST_FIRST = (
     "test_report_browser.py", "test_notebooks.py", "test_notebooks_sales.py", "test_opener.py",
-    "test_workshop_facilitators.py", "test_workshop_step3.py", "test_workshop_browser.py", "test_workspace_git.py",
-    "test_runner.py", "test_nbval.py", "test_injection.py", "test_batch_executors.py", "test_wheel.py",
+    "test_workshop_facilitators.py", "test_workshop_step3.py", "test_workshop_browser.py", "test_runner.py",
+    "test_nbval.py", "test_injection.py", "test_batch_executors.py", "test_wheel.py", "test_workspace_git.py",
     "test_batch_isolation.py", "test_run_lock.py", "test_run_signals.py", "test_crash_safety.py",
     "test_report_links.py", "test_roster_measures.py", "test_measure_shapes.py", "test_warehouse_sources.py",
     "test_assignments_agree.py", "test_measure_lineage_view.py", "test_sample_compute.py", "test_export.py",
