@@ -5,7 +5,9 @@ notebooks use and nothing about any team, so the first notebook of a scope finds
 notebooks skip the kernel start altogether.
 Between two notebooks the user namespace, the output history, open figures and the execution counter are reset,
 so one notebook never sees a value of the one before. Kernels talk over local sockets (IPC) where the platform
-has them: no TCP ports to race for, and no "running over TCP without encryption" warning on the terminal.
+has them: no TCP ports to race for, and no "running over TCP without encryption" warning on the terminal. Their
+clients are `kernel_client.RecheckingKernelClient`s, which cannot miss a cell's reply that arrived while they sent
+something on the same channel.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from functools import cache
 from pathlib import Path
 
 from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.util import run_sync
 
 from kpi_workbook.batch.forkserver import ForkedKernelProvisioner, ForkServer
+from kpi_workbook.batch.kernel_client import RecheckingKernelManager
 from kpi_workbook.core.errors import KpiWorkbookError
 from kpi_workbook.core.issue_codes import Code
 
@@ -77,7 +79,7 @@ class WarmKernel:
         self._socket_dir = tempfile.mkdtemp(prefix="k-", dir=scratch)
         transport = {} if sys.platform == "win32" else {"transport": "ipc",
                                                         "ip": os.path.join(self._socket_dir, "kernel")}
-        self.manager = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_id=uuid.uuid4().hex, **transport)
+        self.manager = RecheckingKernelManager(kernel_name=KERNEL_NAME, kernel_id=uuid.uuid4().hex, **transport)
         if FORKS_KERNELS:
             self.manager.provisioner = ForkedKernelProvisioner(kernel_id=self.manager.kernel_id,
                                                                kernel_spec=self.manager.kernel_spec,

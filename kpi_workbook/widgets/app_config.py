@@ -7,16 +7,20 @@ it, so the files are read as they are when the page is opened and only the step'
 It is off by default: on a busy machine a page opened while its kernel is still warming has been seen to wait for
 about two minutes, where a cold start takes 5-15 s.
 
-A reply lost between Voilà and a kernel shows as a time-out error in its cell instead of a page that never
-finishes. The cell that waits for the page has no limit, since a warmed kernel may wait there for hours. Cells
-tagged NOTEBOOK_HELP_TAG (how to run the notebook in batch) are left out of the page.
+Voilà runs a page's cells with nbclient, which waits for each cell's reply on the shell channel while its stand-in
+for an Output widget sends the widget's state there. With jupyter_client's own client, a reply that arrived during
+such a send was noticed only at the cell's time limit: a page (its forms' cells, on a busy machine) waited two
+minutes. The kernels' clients are KERNEL_CLIENT (see kpi_workbook.batch.kernel_client), which looks again after each
+send. A reply lost between Voilà and a kernel all the same shows as a time-out error in its cell instead of a page
+that never finishes. The cell that waits for the page has no limit, since a warmed kernel may wait there for hours.
+Cells tagged NOTEBOOK_HELP_TAG (how to run the notebook in batch) are left out of the page.
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "CELL_SECONDS", "CONFIG_FILE", "IDLE_SECONDS", "LOADER", "NOTEBOOK_HELP_TAG", "WAITING_CALL", "cell_time_limit",
-    "configure", "write_config",
+    "CELL_SECONDS", "CONFIG_FILE", "IDLE_SECONDS", "KERNEL_CLIENT", "LOADER", "NOTEBOOK_HELP_TAG", "WAITING_CALL",
+    "cell_time_limit", "configure", "write_config",
 ]
 
 from pathlib import Path
@@ -32,6 +36,8 @@ CONFIG_FILE = "voila.py"
 #: The tag of a step notebook's cells that explain how to run the notebook itself (papermill, parameters): the app
 #: leaves them out, since the room works in the page, not in the notebook.
 NOTEBOOK_HELP_TAG = "notebook-help"
+#: The kernel client Voilà's kernel managers hand out (named, not imported: the command line does not load it).
+KERNEL_CLIENT = "kpi_workbook.batch.kernel_client.RecheckingKernelClient"
 LOADER = "from kpi_workbook.widgets.app_config import configure\n\nconfigure(get_config(), warm={warm})  # noqa: F821\n"
 
 
@@ -48,6 +54,7 @@ def configure(config: Config, warm: bool = False) -> None:
         config.VoilaConfiguration.preheat_kernel = True
         config.VoilaConfiguration.default_pool_size = 1
     config.TagRemovePreprocessor.remove_cell_tags = {NOTEBOOK_HELP_TAG}
+    config.AsyncKernelManager.client_factory = KERNEL_CLIENT  # Voilà's kernel managers derive from it
     config.VoilaExecutor.timeout_func = cell_time_limit
     config.VoilaExecutor.cell_timeout_instruction = "Reload the page to open the step again."
     # A closed page's kernel is shut down once idle for IDLE_SECONDS (Voilà's own shutdown on leaving a page is
