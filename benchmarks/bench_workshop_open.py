@@ -1,7 +1,7 @@
 """Workshop open benchmark: seconds from the click to a usable step page in `kpi-workbook workshop --app`.
 
-A copy of the sample organization is served by `kpi-workbook workshop --app --team sales` (cold kernels, or with
-`--warm` a warmed kernel per notebook, see kpi_workbook/widgets/app_config.py), and Debian's Chromium (driven by
+A copy of the sample organization is served by `kpi-workbook workshop --app --team sales` (a warmed kernel per
+notebook, or with `--cold` cold kernels, see kpi_workbook/widgets/app_config.py), and Debian's Chromium (driven by
 Playwright) opens each step page in turn in a fresh tab, timing from the request to the first button of its forms.
 The floor is a trivial notebook in the same folder (one button, nothing imported but ipywidgets), opened the same
 way in the same run: the cost of Voilà, the page and the browser alone.
@@ -12,7 +12,7 @@ usable and its ratio to the floor's median, and whether the median meets the goa
 not usable after HUNG_MS is counted as hung (a facilitator would reload it; see tests/test_workshop_browser.py), not
 timed, and the count is printed.
 
-    .venv/bin/python benchmarks/bench_workshop_open.py [--repeat 5] [--pause 4] [--warm]
+    .venv/bin/python benchmarks/bench_workshop_open.py [--repeat 5] [--pause 4] [--cold]
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def start_workshop(folder: Path, port: int, log: Path, warm: bool) -> subprocess
     with log.open("w") as out:
         server = subprocess.Popen([str(CLI), "workshop", "-w", str(workspace), "--team", "sales", "--app",
                                    "--no-browser", "--port", str(port), "--token", TOKEN,
-                                   *(["--warm"] if warm else [])],
+                                   "--warm" if warm else "--cold"],
                                   stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while "open: http" not in log.read_text():
@@ -114,11 +114,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="rounds counted (after one warm-up round)")
     parser.add_argument("--pause", type=float, default=4.0, help="seconds between two opens")
-    parser.add_argument("--warm", action="store_true", help="serve with warmed kernels (workshop --app --warm)")
+    parser.add_argument("--cold", action="store_true", help="serve with cold kernels (workshop --app --cold)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-workshop-"))
     port = free_port()
-    server = start_workshop(folder, port, folder / "server.log", args.warm)
+    server = start_workshop(folder, port, folder / "server.log", not args.cold)
     try:
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         times = measure(f"http://127.0.0.1:{port}", args.repeat, args.pause)

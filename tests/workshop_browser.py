@@ -55,11 +55,14 @@ def _wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) ->
 
 @pytest.fixture
 def workshop_app(sample_workspace: Path, tmp_path: Path) -> Iterator[str]:
-    """`kpi-workbook workshop --app --team sales` on a copy of the sample: the base address of the Voilà app."""
+    """`kpi-workbook workshop --app --cold --team sales` on a copy of the sample: the base address of the Voilà app.
+    Cold: the tests open a few steps once each, where warmed kernels would start two kernels per step opened (the
+    one taken and its replacement); the warm configuration is checked in tests/test_workshop_command.py and timed by
+    benchmarks/bench_workshop_open.py."""
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
-        [str(CLI_SCRIPT), "workshop", "-w", str(sample_workspace), "--team", "sales", "--app", "--no-browser",
+        [str(CLI_SCRIPT), "workshop", "-w", str(sample_workspace), "--team", "sales", "--app", "--cold", "--no-browser",
          "--port", str(port), "--token", TOKEN], stdout=log, stderr=subprocess.STDOUT, env=cli_environment())
     try:
         _wait_for_port(port, server)
@@ -85,8 +88,8 @@ def _open(page, base: str, notebook: str) -> float:
 
     A cell whose reply never comes shows Voilà's time-out error after its limit (widgets.app_config): the test then
     fails on that error, never waits for ever. A page still loading after REOPEN_AFTER_MS is opened once more, as a
-    facilitator would reload it: now and then Voilà waits on a kernel that has started and is idle (not yet
-    explained; the new page gets a kernel of its own).
+    facilitator would reload it (a guard: the kernel client's missed replies that made Voilà wait on an idle kernel
+    are fixed, see kpi_workbook/batch/kernel_client.py; the new page gets a kernel of its own).
     """
     start = time.monotonic()
     usable = page.locator(".widget-button").or_(page.get_by_text(TIMED_OUT)).first

@@ -147,9 +147,9 @@ def workshop(
     token: Annotated[str, typer.Option(help="Token that the address must carry (default: a new random one).")]
     = "",
     browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a web browser.")] = True,
-    warm: Annotated[bool, typer.Option("--warm", help="With --app: keep a kernel warmed per step, so a step opens "
-                                       "in about 3 s on a quiet machine (a page opened while its kernel still "
-                                       "warms can wait much longer).")] = False,
+    warm: Annotated[bool, typer.Option("--warm/--cold", help="With --app: keep a kernel warmed per step ahead of "
+                                       "the click, so a step opens in 2-3 s (--cold: start a step's kernel when its "
+                                       "page is opened, 4-6 s, less memory).")] = True,
 ) -> None:
     """Open the step notebooks on a workspace of your own, for one team, in JupyterLab or as a Voilà app.
 

@@ -1,11 +1,11 @@
-"""How `kpi-workbook workshop --app` runs Voilà: a time limit on each cell and, with `--warm`, a warmed kernel per
+"""How `kpi-workbook workshop --app` runs Voilà: a time limit on each cell and (unless `--cold`) a warmed kernel per
 step.
 
-With `--warm`, Voilà keeps a kernel warmed for each step notebook ahead of the click (its pre-heated kernels): the
-kernel imports the libraries, then waits in the cell that opens the workspace (`open_step`) until a page asks for
+Warm (the default), Voilà keeps a kernel warmed for each step notebook ahead of the click (its pre-heated kernels):
+the kernel imports the libraries, then waits in the cell that opens the workspace (`open_step`) until a page asks for
 it, so the files are read as they are when the page is opened and only the step's own work is left after the click.
-It is off by default: on a busy machine a page opened while its kernel is still warming has been seen to wait for
-about two minutes, where a cold start takes 5-15 s.
+It costs a kernel's memory per step, and a page opened while its kernel still warms (just after the server starts)
+waits for the warming to end. `--cold` starts a step's kernel when its page is opened.
 
 Voilà runs a page's cells with nbclient, which waits for each cell's reply on the shell channel while its stand-in
 for an Output widget sends the widget's state there. With jupyter_client's own client, a reply that arrived during
