@@ -2,11 +2,11 @@
 
 nbformat validates every notebook with jsonschema, and jsonschema compiles the grammar of rfc3987_syntax at import
 when that package is installed: more than a second of CPU in each process that reads a notebook, for the `iri`
-formats that no notebook schema uses. The kpi-workbook console script leaves it out (`_without_iri_grammar` in
-kpi_workbook/cli/__init__.py); these commands do the same, then call the tool's own console-script entry point
-in a fresh interpreter with the arguments as given. The kernels the tools start are not affected (they never
-import jsonschema). For the Python processes that others start (git's filters and diff drivers), an environment
-puts a stand-in that cannot be imported first on the module path (tests/without_iri_grammar/)."""
+formats that no notebook schema uses. The kpi-workbook console script leaves it out
+(kpi_workbook/core/lean_imports.py); these commands do the same, then call the tool's own console-script entry point
+in a fresh interpreter with the arguments as given. The kernels the tools start are not affected (they never import
+jsonschema). For the Python processes that others start (git's filters and diff drivers), an environment puts a
+stand-in that cannot be imported first on the module path (tests/without_iri_grammar/)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from pathlib import Path
 # a module set to None in sys.modules is one that cannot be imported, which jsonschema expects and handles
 WITHOUT_IRI_GRAMMAR = "import sys; sys.modules.setdefault('rfc3987_syntax', None); "
 STAND_IN_FOLDER = Path(__file__).parent / "without_iri_grammar"
+# kpi_workbook.batch.papermill_engine.ENGINE_NAME, spelled out: importing it would load papermill in every worker
+ENGINE_NAME = "kpi_workbook_rechecking"
 
 
 def leave_out_iri_grammar() -> None:
@@ -26,9 +28,10 @@ def leave_out_iri_grammar() -> None:
 
 
 def papermill_command(*args: object) -> list[str]:
-    """`papermill ARGS...`: the entry point of papermill's console script."""
+    """`papermill ARGS... --engine kpi_workbook_rechecking`: the entry point of papermill's console script, with the
+    engine whose kernel client cannot miss a cell's reply (kpi_workbook/batch/kernel_client.py)."""
     entry = "from papermill.__main__ import papermill; papermill(prog_name='papermill')"
-    return [sys.executable, "-c", WITHOUT_IRI_GRAMMAR + entry, *map(str, args)]
+    return [sys.executable, "-c", WITHOUT_IRI_GRAMMAR + entry, *map(str, args), "--engine", ENGINE_NAME]
 
 
 def pytest_command(*args: object) -> list[str]:

@@ -42,16 +42,12 @@ def _run(*command: object, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def _papermill_in_place(notebook: str, workspace: Path) -> None:
-    """Run a step notebook in place with papermill. A cell without an answer within CELL_SECONDS (now and then a
-    kernel goes idle while its client still waits for the reply) fails the run, which is tried once more."""
+    """Run a step notebook in place with papermill; a cell without an answer within CELL_SECONDS fails the test."""
     command = papermill_command(notebook, notebook, "--cwd", "notebooks", "--kernel", "python3",
                                 "--no-progress-bar", "--execution-timeout", CELL_SECONDS)
-    first = subprocess.run(command, cwd=workspace, env=_environment(),
-                           capture_output=True, text=True, timeout=3 * CELL_SECONDS)
-    if first.returncode != 0 and "timed out" in first.stderr.lower():
-        _run(*command, cwd=workspace)
-    else:
-        assert first.returncode == 0, first.stderr
+    done = subprocess.run(command, cwd=workspace, env=_environment(), capture_output=True, text=True,
+                          timeout=3 * CELL_SECONDS)
+    assert done.returncode == 0, done.stderr
 
 
 def _git(repo: Path, *args: str) -> str:

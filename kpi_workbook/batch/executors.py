@@ -165,7 +165,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload(["kpi_workbook.batch.worker_start", __name__])
     return context
 
 

@@ -10,6 +10,7 @@ import sys
 
 from kpi_workbook.cli.app import EXIT_UNREADABLE, app, echo_errors
 from kpi_workbook.core.errors import KpiWorkbookError
+from kpi_workbook.core.lean_imports import leave_out_iri_grammar
 
 
 def _register_commands(argv: list[str] | None = None) -> None:
@@ -25,17 +26,9 @@ def _register_commands(argv: list[str] | None = None) -> None:
         importlib.import_module(f"{__name__}.{name}")
 
 
-def _without_iri_grammar() -> None:
-    """Keep jsonschema (read by nbformat for every notebook) from building its IRI grammar: when rfc3987_syntax is
-    installed, jsonschema compiles it at import to check the `iri` formats, a second of CPU in every command that
-    touches a notebook. No schema read here has such a format; a module set to None is one that cannot be imported,
-    which jsonschema expects and handles."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
-
 def main() -> None:
     """Entry point of the console script: known errors become messages, never tracebacks."""
-    _without_iri_grammar()
+    leave_out_iri_grammar()  # before anything imports nbformat
     _register_commands(sys.argv[1:])
     try:
         app()

@@ -61,6 +61,11 @@ def workshop_notebooks(opened: Workspace, team: str) -> list[Path]:
     return copies
 
 
+#: How the server's interpreter starts: without jsonschema's IRI grammar (core.lean_imports), then the server's own
+#: entry point (what `python -m voila` and `python -m jupyterlab` run).
+_LEAN = "import sys; from kpi_workbook.core.lean_imports import leave_out_iri_grammar; leave_out_iri_grammar(); "
+
+
 def server_command(folder: Path, port: int, token: str, as_app: bool, browser: bool,
                    as_root: bool = False, app_config: Path | None = None) -> list[str]:
     """The command that serves `folder` on 127.0.0.1:`port` with `token`: JupyterLab, or Voilà for `as_app`
@@ -70,10 +75,12 @@ def server_command(folder: Path, port: int, token: str, as_app: bool, browser: b
     JupyterLab refuses to run as root unless told to (`as_root`); Voilà does not ask.
     """
     if as_app:
-        return [sys.executable, "-m", "voila", str(folder), f"--Voila.ip={HOST}", f"--port={port}",
-                f"--token={token}", "--Voila.port_retries=0", *([] if browser else ["--no-browser"]),
+        return [sys.executable, "-c", _LEAN + "from voila.app import main; main()", str(folder),
+                f"--Voila.ip={HOST}", f"--port={port}", f"--token={token}", "--Voila.port_retries=0",
+                *([] if browser else ["--no-browser"]),
                 *([f"--Voila.config_file_paths={app_config}"] if app_config else [])]
-    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={folder}", f"--ServerApp.ip={HOST}",
+    return [sys.executable, "-c", _LEAN + "from jupyterlab.labapp import main; sys.exit(main())",
+            f"--ServerApp.root_dir={folder}", f"--ServerApp.ip={HOST}",
             f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
             f"--ServerApp.open_browser={browser}", *(["--ServerApp.allow_root=True"] if as_root else [])]
 
