@@ -219,21 +219,28 @@ ATTENTION_MOVERS = 3  # and KPIs that worsened most since the previous period
 MOVED = 0.25  # a worsening of at least this many band widths counts as a move
 
 
-def _group_actuals(scores: pd.DataFrame, actuals: pd.DataFrame, period: str) -> pd.DataFrame:
-    """Per team, role and KPI of the period's scores: the actual (the team's own value of the KPI, else the median
-    of the people's values), its basis, how many people have a value, and how many are short of the target (amber or
-    red) and below the threshold (red)."""
-    rows = scores[scores["period"] == period]
+def _group_actuals(scores: pd.DataFrame, actuals: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """Per period (of `periods`), team, role and KPI of the scores: the actual (the team's own value of the KPI, else
+    the median of the people's values), its basis, how many people have a value, and how many are short of the
+    target (amber or red) and below the threshold (red). One grouping for all the periods."""
+    rows = scores[scores["period"].astype(str).isin(periods)]
     status = rows["status"].astype(str)
-    groups = rows.assign(short=status.isin(["amber", "red"]), red=status.eq("red")).groupby(
-        GROUP, observed=True, sort=False)
+    groups = rows.assign(period=rows["period"].astype(str), short=status.isin(["amber", "red"]),
+                         red=status.eq("red")).groupby(["period", *GROUP], observed=True, sort=False)
     table = groups.agg(actual=("value", "median"), people=("value", "count"), short_people=("short", "sum"),
                        red_people=("red", "sum")).reset_index().astype(dict.fromkeys(GROUP, str))
-    mine = actuals[(actuals["period"].astype(str) == period) & is_team_level(actuals["employee_id"])]
-    team_values = mine.astype({"team": str, "kpi_id": str}).set_index(["team", "kpi_id"])["value"]
-    found = pd.MultiIndex.from_frame(table[["team", "kpi_id"]]).map(team_values.to_dict().get).to_numpy(dtype=float)
+    period = actuals["period"].astype(str)
+    mine = actuals[period.isin(periods) & is_team_level(actuals["employee_id"])]
+    team_values = mine.astype({"period": str, "team": str, "kpi_id": str}).set_index(["period", "team", "kpi_id"])
+    found = pd.MultiIndex.from_frame(table[["period", "team", "kpi_id"]]).map(
+        team_values["value"].to_dict().get).to_numpy(dtype=float)
     own = ~np.isnan(found)
     return table.assign(actual=np.where(own, found, table["actual"]), basis=np.where(own, TEAM_VALUE, MEDIAN))
+
+
+def _in_period(grouped: pd.DataFrame, period: str) -> pd.DataFrame:
+    """The rows of one period of `_group_actuals`, without the period."""
+    return grouped[grouped["period"] == period].drop(columns="period").reset_index(drop=True)
 
 
 def target_gaps(actual: pd.Series, table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -264,8 +271,10 @@ def kpi_actuals(scores: pd.DataFrame, actuals: pd.DataFrame, framework: Framewor
     label, upto = _check_period(scores, period)
     previous = upto[-2] if len(upto) > 1 else ""
     bands = band_table(framework).drop_duplicates(["role", "kpi_id"])
-    table = _group_actuals(scores, actuals, label).merge(bands, on=["role", "kpi_id"], how="left")
-    before = _group_actuals(scores, actuals, previous) if previous else pd.DataFrame(columns=[*GROUP, "actual"])
+    recent = upto[-RECENT_PERIODS:]
+    grouped = _group_actuals(scores, actuals, sorted({*recent, previous} - {""}))
+    table = _in_period(grouped, label).merge(bands, on=["role", "kpi_id"], how="left")
+    before = _in_period(grouped, previous) if previous else pd.DataFrame(columns=[*GROUP, "actual"])
     table = table.merge(before[[*GROUP, "actual"]].rename(columns={"actual": "previous_actual"}), on=GROUP,
                         how="left").assign(previous_period=previous)
     gap, span = target_gaps(table["actual"], table)
@@ -275,14 +284,14 @@ def kpi_actuals(scores: pd.DataFrame, actuals: pd.DataFrame, framework: Framewor
         gap=gap, gap_share=gap / table["target"].abs().where(table["target"] != 0),
         shortfall=(-gap).clip(lower=0) / span, movement=(gap - previous_gap) / span, status=status_of(score))
     table.loc[table["polarity"] == Polarity.WITHIN_RANGE.value, "gap_share"] = np.nan
-    return _with_recent(table, scores, actuals, upto[-RECENT_PERIODS:])[KPI_ACTUAL_COLUMNS]
+    return _with_recent(table, grouped, recent)[KPI_ACTUAL_COLUMNS]
 
 
-def _with_recent(table: pd.DataFrame, scores: pd.DataFrame, actuals: pd.DataFrame, periods: list[str]
-                 ) -> pd.DataFrame:
-    """`table` with `recent`: each row's actual in `periods` (oldest first; NaN where it has none), as a tuple."""
-    history = [_group_actuals(scores, actuals, p)[[*GROUP, "actual"]].assign(period=p) for p in periods]
-    wide = pd.concat(history).pivot_table(index=GROUP, columns="period", values="actual", aggfunc="first")
+def _with_recent(table: pd.DataFrame, grouped: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """`table` with `recent`: each row's actual in `periods` (oldest first; NaN where it has none), as a tuple, from
+    `grouped` (`_group_actuals` of those periods)."""
+    history = grouped[grouped["period"].isin(periods)]
+    wide = history.pivot_table(index=GROUP, columns="period", values="actual", aggfunc="first")
     wide = wide.reindex(columns=periods)
     recent = {key: tuple(row) for key, row in zip(wide.index, wide.to_numpy(dtype=float), strict=True)}
     empty = (math.nan,) * len(periods)
