@@ -3,8 +3,8 @@ tables and charts (`StepPage`), drawn again after each save.
 
 The forms are imported on first use (``widgets.ObjectivesForm``), so a notebook that imports this package and
 runs with ``interactive=False`` never loads ipywidgets. In a kernel that Voilà warms ahead of a page (``workshop
---app --warm``), which only ever shows a workshop, importing this package imports every form and the editor and
-reads the KPI library and its suggestion vectors at once: that is done before the click, not after it.
+--app``, unless ``--cold``), which only ever shows a workshop, importing this package imports every form and the
+editor and reads the KPI library and its suggestion vectors at once: that is done before the click, not after it.
 """
 
 from __future__ import annotations
@@ -76,5 +76,7 @@ def _warm() -> None:
     figure.png()
 
 
-if os.environ.get("VOILA_PREHEAT") == "True":  # steps.context.WARMED_KERNEL: a kernel Voilà warms ahead of a page
+# steps.context.WARMED_KERNEL, spelled out: importing steps here would load pandas wherever the workshop command
+# reads this package's app_config
+if os.environ.get("VOILA_PREHEAT") == "True":  # a kernel Voilà warms ahead of a page
     _warm()

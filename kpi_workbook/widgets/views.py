@@ -7,7 +7,7 @@ ipywidgets and the editor are imported only in a workshop, so a report never loa
 
 from __future__ import annotations
 
-__all__ = ["OneAtATime", "StepPage", "drawn_on_click", "redrawn", "redrawn_on_click"]
+__all__ = ["OneAtATime", "StepPage", "drawn_on_click"]
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -91,20 +91,6 @@ def drawn_on_click(draw: Callable[[], object], label: str, tooltip: str = "draw 
     return box
 
 
-def redrawn(editor: FrameworkEditor, draw: Draw) -> w.Output:
-    """An output showing `draw(editor.framework)`, drawn again after each save or reload of `editor`
-    (`live.redrawn`)."""
-    from kpi_workbook.widgets.live import redrawn as following
-
-    return following(editor, draw)
-
-
-def redrawn_on_click(editor: FrameworkEditor, draw: Draw, label: str) -> w.VBox:
-    """A button labelled `label` that, when pressed, gives its place to `redrawn(editor, draw)`: for charts and
-    tests that take long and that a room does not need the moment a step opens."""
-    return drawn_on_click(lambda: redrawn(editor, draw), label, "draw them now; they are drawn again after each save")
-
-
 class StepPage:
     """The live state of one step notebook: its context and, in a workshop (`interactive`) of a step that edits the
     framework (`editing`), the editor every form and every table of the notebook follows."""
@@ -130,7 +116,10 @@ class StepPage:
                 return
             display(*(one for shown in _shown(draw(self.ctx.framework)) for one in self._one_at_a_time(shown)))
             return
-        display(redrawn_on_click(self.editor, draw, on_demand) if on_demand else redrawn(self.editor, draw))
+        from kpi_workbook.widgets.live import on_demand as on_click
+        from kpi_workbook.widgets.live import redrawn
+
+        display(on_click(self.editor, draw, on_demand) if on_demand else redrawn(self.editor, draw))
 
     def _one_at_a_time(self, shown: object) -> tuple[object, ...]:
         """`shown`, or for OneAtATime its picker in a workshop and all of it in a report."""
