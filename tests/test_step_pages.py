@@ -169,3 +169,21 @@ def test_a_chart_shown_twice_on_a_page_is_drawn_once_for_the_framework_as_opened
     changed.objectives = changed.objectives[:-1]
     (other,) = step_tables.balance_chart(ctx)(changed)
     assert other is not top and drawn == [1, 1], "a framework changed since the page opened is drawn anew"
+
+
+def test_a_step_notebook_s_kernel_loads_neither_the_measure_engine_nor_scikit_learn(tmp_path: Path):
+    """What every batch kernel loads ahead (the notebooks' import cells and the libraries they use), in a fresh
+    interpreter: ibis compiles measures only in `compute`, and suggestions read cached vectors without
+    scikit-learn."""
+    code = ("import sys\n"
+            "from kpi_workbook.batch.forkserver import LIBRARIES, notebook_imports\n"
+            "from kpi_workbook.core.paths import NOTEBOOKS_DIR\n"
+            "for name in LIBRARIES:\n"
+            "    __import__(name)\n"
+            "for statement in notebook_imports(NOTEBOOKS_DIR):\n"
+            "    exec(statement, {})\n"
+            "import kpi_workbook.analysis.checks, kpi_workbook.reports.passport\n"
+            "print(len(notebook_imports(NOTEBOOKS_DIR)), [m for m in ('ibis', 'sqlglot', 'sklearn') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    count, loaded = done.stdout.split(maxsplit=1)
+    assert int(count) > 5 and loaded.strip() == "[]"

@@ -46,7 +46,7 @@ READY = "ready"
 # What a kernel and the step notebooks load besides their own import cells (ipykernel's modules, imports made
 # inside functions), imported once in the server.
 LIBRARIES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "matplotlib_inline.backend_inline",
-             "matplotlib.pyplot", "pandas.io.formats.style", "pyarrow.pandas_compat", "sklearn.metrics.pairwise",
+             "matplotlib.pyplot", "pandas.io.formats.style", "pyarrow.pandas_compat",
              "kpi_workbook.steps.design_evidence", "kpi_workbook.reports.evidence_section")  # the statistics
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # a kernel's own default
 

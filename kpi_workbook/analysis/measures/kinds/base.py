@@ -9,14 +9,14 @@ from __future__ import annotations
 
 __all__ = ["Columns", "MeasureKind", "Valued", "metric", "not_finite", "parts_misfits", "scaled", "single"]
 
-from typing import Any, Protocol
-
-import ibis
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kpi_workbook.analysis.measures.shapes import Misfit, spec_misfits
 from kpi_workbook.core.measures import ZERO_WHEN_NONE_MATCH, Aggregate, Duration, Measure
 from kpi_workbook.workspace.sources import SOURCES_FILE, Source
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 #: The value of a KPI in each group: (value, reason it has none or NULL, number of source rows).
 Valued = tuple[Any, Any, Any]
@@ -64,6 +64,8 @@ def _what(spec: Aggregate | Duration) -> str:
 def metric(table: ir.Table, columns: tuple[str, str], spec: Aggregate | Duration) -> Valued:
     """(value, reason it has none or NULL, rows used) of one aggregate; groups where no row matched are 0 for sum
     and counts, and a source without rows for the group is "no data" for the other functions."""
+    import ibis  # only when computing: checking a measure needs no engine
+
     value, used = table[columns[0]].cast("float64"), table[columns[1]]
     absent = used.isnull()
     zero_ok = isinstance(spec, Aggregate) and spec.function in ZERO_WHEN_NONE_MATCH
@@ -84,6 +86,8 @@ def not_finite(value: Any) -> Any:
 
 def scaled(value: Any, reason: Any, rows: Any, measure: Measure) -> Valued:
     """The value × the measure's scale, "not a finite number" where it is not one, and the rows as integers."""
+    import ibis
+
     value = value * measure.scale
     reason = ibis.ifelse(reason.isnull() & not_finite(value), ibis.literal("not a finite number"), reason)
     return value, reason, rows.cast("int64")

@@ -3,14 +3,18 @@ operands' values by `measures.derived`, not on a source's groups)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __all__ = ["DerivedKind"]
 
-import ibis.expr.types as ir
 
 from kpi_workbook.analysis.measures.kinds.base import Columns, Valued
 from kpi_workbook.analysis.measures.shapes import Misfit
 from kpi_workbook.core.measures import Aggregate, Duration, Measure
 from kpi_workbook.workspace.sources import Source
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 
 class DerivedKind:

@@ -3,15 +3,18 @@ any scope); no data where the denominator is 0."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __all__ = ["RatioKind"]
 
-import ibis
-import ibis.expr.types as ir
 
 from kpi_workbook.analysis.measures.kinds.base import Columns, Valued, metric, parts_misfits, scaled
 from kpi_workbook.analysis.measures.shapes import Misfit
 from kpi_workbook.core.measures import Aggregate, Duration, Measure, Ratio
 from kpi_workbook.workspace.sources import Source
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 NUMERATOR, DENOMINATOR = "ratio.numerator", "ratio.denominator"
 
@@ -36,6 +39,8 @@ class RatioKind:
         return parts_misfits(self, measure, sources)
 
     def value(self, table: ir.Table, measure: Measure, columns: Columns) -> Valued:
+        import ibis  # only when computing: checking a measure needs no engine
+
         numerator, why_n, rows_n = metric(table, columns[NUMERATOR], _ratio(measure).numerator)
         denominator, why_d, rows_d = metric(table, columns[DENOMINATOR], _ratio(measure).denominator)
         reason = ibis.coalesce(why_d, why_n)

@@ -3,14 +3,18 @@ column, where, date, at, per_entity}`; `duration: {source, start, end, function,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 __all__ = ["SingleKind"]
 
-import ibis.expr.types as ir
 
 from kpi_workbook.analysis.measures.kinds.base import Columns, Valued, parts_misfits, single
 from kpi_workbook.analysis.measures.shapes import Misfit
 from kpi_workbook.core.measures import Aggregate, Duration, Measure
 from kpi_workbook.workspace.sources import Source
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 
 class SingleKind:
