@@ -123,3 +123,58 @@ def test_a_folder_that_is_not_a_workspace_is_refused(tmp_path):
     with pytest.raises(InputError, match="not a kpi-workbook workspace") as error:
         open_step(tmp_path)
     assert str(tmp_path) in str(error.value) and "kpi-workbook init" in str(error.value)
+
+
+def _warmed(monkeypatch, during_the_wait=lambda: None) -> None:
+    """open_step as in a kernel Voilà warms ahead of the click, with `during_the_wait` done while it waits."""
+    from kpi_workbook.steps import context
+
+    monkeypatch.setenv(context.WARMED_KERNEL, "True")
+    monkeypatch.setattr(context, "wait_for_the_page", during_the_wait)
+
+
+def test_a_warmed_kernel_reads_the_step_ahead_and_keeps_it_when_nothing_changed(org, monkeypatch):
+    _warmed(monkeypatch)
+    ahead = open_step(org, "sales")
+    assert {"actuals_to_date", "employees"} <= set(vars(ahead)), "read before the page asked for it"
+    monkeypatch.delenv("VOILA_PREHEAT")
+    fresh = open_step(org, "sales")
+    assert "actuals_to_date" not in vars(fresh)
+    assert ahead.actuals_to_date.equals(fresh.actuals_to_date) and ahead.employees.equals(fresh.employees)
+
+
+@pytest.mark.parametrize("saved", ["teams.yaml", "employees.csv", "actuals.duckdb"])
+def test_a_save_while_a_warmed_kernel_waits_is_read_again(tmp_path, monkeypatch, saved):
+    write_sample(tmp_path, employees=30, periods=2, seed=3)
+    before = open_step(tmp_path, "sales")
+    before.actuals_to_date  # noqa: B018 - builds the store from actuals.csv
+
+    def save() -> None:
+        if saved == "teams.yaml":
+            framework = load_framework(tmp_path)
+            framework.teams[0].name = "Renamed while waiting"
+            save_framework(framework, tmp_path)
+        elif saved == "employees.csv":
+            people = read_employees(tmp_path)
+            people.drop(index=people.index[people["team"] == "sales"][0]).to_csv(tmp_path / "employees.csv",
+                                                                                index=False)
+        else:
+            import duckdb
+
+            with duckdb.connect(str(tmp_path / "actuals.duckdb")) as con:
+                con.execute("DELETE FROM actuals WHERE team = 'sales' AND period = '2024Q2'")
+
+    _warmed(monkeypatch, save)
+    after = open_step(tmp_path, "sales")
+    if saved == "teams.yaml":
+        assert before.framework.teams[0].name != "Renamed while waiting" == after.framework.teams[0].name
+    elif saved == "employees.csv":
+        assert len(after.employees) == len(before.employees) - 1
+    else:
+        assert after.periods == ["2024Q1"] != before.periods
+
+
+def test_a_warmed_kernel_reads_no_warehouse_ahead(org, monkeypatch):
+    _warmed(monkeypatch)
+    monkeypatch.setenv("KPI_WORKBOOK_ACTUALS_URL", "duckdb:///nowhere.duckdb")
+    assert "actuals_to_date" not in vars(open_step(org, "sales")), "a warehouse's rows may change unseen"

@@ -18,7 +18,7 @@ from IPython.display import Markdown
 from kpi_workbook.analysis.history import HISTORY_COLUMNS, role_history
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.model import RoleKpi
-from kpi_workbook.workspace.opener import open_workspace
+from kpi_workbook.workspace.opener import FileState, files_state, open_workspace
 from kpi_workbook.workspace.scope import Scope
 
 
@@ -79,14 +79,39 @@ def wait_for_the_page() -> None:
 def open_step(workspace: str | Path, team: object = "", period: object = "", department: object = "") -> StepContext:
     """Open a workspace for one step notebook, for a team, a department or the whole organization (both empty).
 
-    In a Voilà kernel warmed ahead of the click, the files are read once a page asks for the step (see
-    `wait_for_the_page`), so the page shows them as they are then, not as they were when the kernel was warmed.
+    In a Voilà kernel warmed ahead of the click, the step is opened ahead and kept only if no file it read has
+    changed by the time a page asks for it (see `wait_for_the_page`); else it is opened again. Either way the page
+    shows the files as they are when it is opened, not as they were when the kernel was warmed.
 
     Raises UnknownTeamError (listing the valid teams) for an unknown team, and InputError for a folder that is not a
     workspace, unreadable framework files, an unknown department or a malformed period.
     """
+    ahead = _read_ahead(workspace, team, period, department) if os.environ.get(WARMED_KERNEL) == "True" else None
     wait_for_the_page()
+    if ahead is not None and ahead[1] == files_state(workspace):
+        return ahead[0]
+    return _opened(workspace, team, period, department)
+
+
+def _opened(workspace: str | Path, team: object, period: object, department: object) -> StepContext:
     opened = open_workspace(workspace)
     scope = opened.scope(team=team, department=department, period=period)
     return StepContext(workspace=opened, kind=scope.kind, key=scope.key, team_ids=scope.team_ids,
                        requested_period=scope.requested_period)
+
+
+def _read_ahead(workspace: str | Path, team: object, period: object,
+                department: object) -> tuple[StepContext, frozenset[FileState]] | None:
+    """The step opened with its people and actuals read, and the state of the files it read (taken first, so that
+    a save while reading shows as a change); None when that state cannot be known or opening fails (opened again
+    after the wait, where the page shows the error)."""
+    try:
+        state = files_state(workspace)
+        if state is None:
+            return None
+        context = _opened(workspace, team, period, department)
+        context.actuals_to_date  # noqa: B018 - read now: the page need not wait for it
+        context.employees  # noqa: B018
+    except Exception:  # noqa: BLE001 - any failure is met again, and shown, when the step is opened for the page
+        return None
+    return context, state

@@ -8,10 +8,14 @@ cache folder instead of the installed package.
 
 from __future__ import annotations
 
-__all__ = ["Notice", "WORKSPACE_ENV", "Workspace", "check_workspace_folder", "open_workspace", "workspace_folder"]
+__all__ = [
+    "FileState", "Notice", "WORKSPACE_ENV", "Workspace", "check_workspace_folder", "files_state", "open_workspace",
+    "workspace_folder",
+]
 
 import hashlib
 import os
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,14 +29,16 @@ from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR, SAMPLE_WORKSPACE_NAME
 from kpi_workbook.workspace.employees import load_employees
-from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB, FRAMEWORK_FILE, load_framework
-from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, build_missing, built_message, open_store
+from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB, FRAMEWORK_FILE, ROLES_DIR, load_framework
+from kpi_workbook.workspace.store import URL_ENV, ActualsStore, DuckDBStore, build_missing, built_message, open_store
 
 if TYPE_CHECKING:
     from kpi_workbook.workspace.scope import Scope
 
 WORKSPACE_ENV = "KPI_WORKBOOK_WORKSPACE"
 Notice = Callable[[str], None]
+#: What tells a file's version apart: its path, inode (a save replaces the file), modification time and size.
+FileState = tuple[str, int, int, int]
 
 
 def _to_stderr(message: str) -> None:
@@ -132,6 +138,30 @@ class Workspace:
         from kpi_workbook.workspace.scope import Scope
 
         return Scope.resolve(self, team=team, department=department, period=period)
+
+
+def files_state(given: str | Path | None = None) -> frozenset[FileState] | None:
+    """The version of every file that opening the workspace `given` names and its scopes reads: the files of its
+    folder and of `roles/`, and the actuals store with its write-ahead log. Equal states mean nothing was saved in
+    between. None when the actuals are in a warehouse ($KPI_WORKBOOK_ACTUALS_URL), whose state no file tells."""
+    if os.environ.get(URL_ENV, "").strip():
+        return None
+    root, is_sample = workspace_folder(given)
+    store = _sample_store_path() if is_sample else root / ACTUALS_DB
+    paths = [*_files_in(root), *_files_in(root / ROLES_DIR), store, store.with_name(f"{store.name}.wal")]
+    found = set()
+    for path in paths:
+        try:
+            status = path.stat()
+        except OSError:
+            continue  # absent (no store yet, no log): the absence is part of the state
+        if stat.S_ISREG(status.st_mode):
+            found.add((str(path), status.st_ino, status.st_mtime_ns, status.st_size))
+    return frozenset(found)
+
+
+def _files_in(folder: Path) -> list[Path]:
+    return list(folder.iterdir()) if folder.is_dir() else []
 
 
 def open_workspace(given: str | Path | None = None, notice: Notice = _to_stderr) -> Workspace:
