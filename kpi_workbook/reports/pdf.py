@@ -5,9 +5,9 @@ from the headings and "page N of M" in the footer (the report's @page rules)."""
 from __future__ import annotations
 
 __all__ = [
-    "CHROMIUM_ENV", "CHROMIUM_FLAGS", "CHROMIUM_NAMES", "FIRST_NOTEBOOK", "PACKS_FOLDER", "PRINT_TIMEOUT", "PdfError",
-    "Run", "Summary", "find_chromium", "pack_notebook", "pack_order", "print_packs", "print_pdf", "print_run_packs",
-    "write_pack",
+    "CHROMIUM_ENV", "CHROMIUM_FLAGS", "CHROMIUM_NAMES", "FIRST_NOTEBOOK", "PACKS_FOLDER", "PRINTERS", "PRINT_TIMEOUT",
+    "PdfError", "Run", "Summary", "find_chromium", "pack_notebook", "pack_order", "print_packs", "print_pdf",
+    "print_run_packs", "write_pack",
 ]
 
 import os
@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
@@ -30,6 +31,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-heade
                   "--generate-pdf-document-outline", "--disable-background-networking", "--disable-component-update",
                   "--no-first-run")
 PRINT_TIMEOUT = 180.0
+PRINTERS = max(2, min(4, os.cpu_count() or 1))  # packs printed at once
 PACKS_FOLDER = "pdf"  # <period>/pdf/<scope>.pdf and .html: the files to hand out
 FIRST_NOTEBOOK = "05_review"  # a pack opens with the review: its summary is what a manager reads first
 
@@ -134,7 +136,7 @@ def print_packs(period_dir: Path, runs: Iterable[Run], period: str,
             scopes.setdefault(Path(run.ipynb).parent.as_posix(), []).append(run)
     out = period_dir / PACKS_FOLDER
     out.mkdir(parents=True, exist_ok=True)
-    printed = []
+    pages = []
     for folder, found in sorted(scopes.items()):
         by_stem = {run.notebook: run for run in found}
         order = pack_order(list(by_stem))
@@ -142,10 +144,14 @@ def print_packs(period_dir: Path, runs: Iterable[Run], period: str,
         name = folder.lstrip("_")
         links = tuple((step_title(stem), f"../{by_stem[stem].ipynb.removesuffix('.ipynb')}.html") for stem in order)
         heading = ReportHeading(team=found[0].team_name, notebook="report", period=period, links=links, title="")
-        write_pack(notebooks, heading, out / f"{name}.html", out / f"{name}.pdf", chromium,
-                   appendix(folder) if appendix else "")
-        printed.append(out / f"{name}.pdf")
-    return printed
+        write_pack(notebooks, heading, out / f"{name}.html", appendix=appendix(folder) if appendix else "")
+        pages.append(out / f"{name}.html")
+    # Chromium prints one page per process and waits on its renderer much of the time: a few print at once
+    with ThreadPoolExecutor(max_workers=PRINTERS) as printers:
+        done = [printers.submit(print_pdf, html, html.with_suffix(".pdf"), chromium) for html in pages]
+    for future in done:  # the first scope's PdfError, once every print has ended
+        future.result()
+    return [html.with_suffix(".pdf") for html in pages]
 
 
 class Summary(Protocol):
