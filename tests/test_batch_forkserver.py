@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import nbformat
 import psutil
@@ -30,7 +32,8 @@ from kpi_workbook.analysis import library
 found = {"attribute": getattr(kpi_workbook, "left_by", None), "cached": library._default_model.cache_info().currsize,
          "environment": os.environ.get("LEFT_BY"), "pid": os.getpid(),
          "parent": " ".join(psutil.Process().parent().cmdline()),
-         "preloaded": [m for m in ("sklearn.metrics.pairwise", "kpi_workbook.steps.kpi_design") if m in sys.modules]}
+         "preloaded": [m for m in ("sklearn", "kpi_workbook.steps.design_evidence", "matplotlib.pyplot")
+                       if m in sys.modules]}
 kpi_workbook.left_by = os.environ["LEFT_BY"] = team
 library._default_model.cache_clear()
 print(json.dumps(found))"""
@@ -58,7 +61,7 @@ def test_each_scope_gets_a_kernel_forked_with_the_libraries_loaded(one_worker_ru
     found = [printed(one_worker_run.period_dir / r.ipynb) for r in one_worker_run.results]
     assert len({f["pid"] for f in found}) == 3
     assert all("kpi_workbook.batch.forkserver" in f["parent"] for f in found)
-    assert all(f["preloaded"] == ["sklearn.metrics.pairwise", "kpi_workbook.steps.kpi_design"] for f in found)
+    assert all(f["preloaded"] == ["kpi_workbook.steps.design_evidence", "matplotlib.pyplot"] for f in found)
     assert all(f["cached"] == 1 for f in found)  # the suggestion vectors, loaded once in the server
 
 
@@ -87,3 +90,25 @@ def test_the_server_preloads_the_step_notebooks_import_statements(tmp_path):
     (tmp_path / "notes.ipynb").write_text((tmp_path / "02_second.ipynb").read_text())
     assert notebook_imports(tmp_path) == ["import json", "from os import path"]
     assert "from kpi_workbook.steps import kpi_design, open_step" in notebook_imports(NOTEBOOKS_DIR)
+
+
+PRELOADED = """\
+import sys
+from pathlib import Path
+from kpi_workbook.batch.forkserver import preload
+preload(Path(sys.argv[1]))
+print(" ".join(m for m in ("pandas", "matplotlib.pyplot", "kpi_workbook.steps.design_evidence", "ibis", "sklearn")
+               if m in sys.modules))"""
+
+
+@pytest.mark.parametrize(("folder", "loaded"), [
+    (None, ""),
+    (NOTEBOOKS_DIR, "pandas matplotlib.pyplot kpi_workbook.steps.design_evidence"),
+])
+def test_the_server_loads_the_step_libraries_only_for_notebooks_that_import_the_package(tmp_path, folder, loaded):
+    if folder is None:
+        folder = tmp_path
+        write_notebook(folder / "01_plain.ipynb", "import time\ntime.sleep(0.1)")
+    done = subprocess.run([sys.executable, "-c", PRELOADED, str(folder)], capture_output=True, text=True, check=True,
+                          timeout=120)
+    assert done.stdout.strip() == loaded

@@ -37,6 +37,7 @@ from kpi_workbook.batch.jobs import Batch, Job
 from kpi_workbook.batch.kernels import FORKS_KERNELS, KERNEL_NAME, WarmKernel, new_kernel
 from kpi_workbook.batch.records import UNDATED, RunResult, Status
 from kpi_workbook.core.atomic_files import write_text_atomically
+from kpi_workbook.core.paths import NOTEBOOKS_DIR
 from kpi_workbook.reports.html import ReportHeading, notebook_to_html
 
 ENGINE_NAME = "kpi_workbook"
@@ -124,19 +125,20 @@ class _WarningCollector(logging.Handler):
             self.messages.append(record.getMessage())
 
 
-def prepare_process() -> None:
+def prepare_process(notebooks: Path = NOTEBOOKS_DIR) -> None:
     """Once per worker process: the guarded engine registered, papermill's log kept off stderr, the kernel fork
-    server started (it loads the libraries while this process compiles the report templates)."""
+    server started for the notebooks of the folder `notebooks` (it loads their libraries while this process compiles
+    the report templates)."""
     papermill_engines.register(ENGINE_NAME, GuardedEngine)
     PAPERMILL_LOG.propagate = False
     PAPERMILL_LOG.setLevel(logging.WARNING)
-    _warm_up()
+    _warm_up(notebooks)
 
 
 @cache
-def _warm_up() -> None:
+def _warm_up(notebooks: Path) -> None:
     if FORKS_KERNELS:
-        ForkServer.start()
+        ForkServer.start(notebooks)
     with contextlib.suppress(Exception):  # a template that does not render fails each report, in its own record
         notebook_to_html(nbformat.v4.new_notebook(), ReportHeading(team="", notebook="", period=UNDATED))
 
@@ -227,7 +229,7 @@ def execute_batch(batch: Batch, scratch: str | None = None, notify: Notify | Non
     "finished") once its report is written. scratch: where kernel sockets go (default: the system's temporary
     folder); notify: told of each start and result as it happens. Never raises for a failing notebook or kernel.
     """
-    prepare_process()
+    prepare_process(batch[0].notebook.parent if batch else NOTEBOOKS_DIR)
     results: list[RunResult] = []
     kernel: WarmKernel | None = None
 

@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Generator, Hashable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kpi_workbook.batch.execution import execute_batch, failed_result, prepare_process
@@ -125,9 +126,10 @@ def _stop_worker(signum: int, frame: object = None) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker(events: multiprocessing.Queue, runner: int) -> None:
-    """Prepare a worker process: its event queue, the engine. Ctrl-C and a hang-up are left to the runner, which
-    stops its workers; a worker stops as told when the runner dies, even by SIGKILL."""
+def _init_worker(events: multiprocessing.Queue, runner: int, notebooks: Path) -> None:
+    """Prepare a worker process for the notebooks of the folder `notebooks`: its event queue, the engine. Ctrl-C
+    and a hang-up are left to the runner, which stops its workers; a worker stops as told when the runner dies, even
+    by SIGKILL."""
     global _events
     _events = events
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -135,7 +137,7 @@ def _init_worker(events: multiprocessing.Queue, runner: int) -> None:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
     on_death(runner, lambda: _stop_worker(signal.SIGTERM))
-    prepare_process()
+    prepare_process(notebooks)
 
 
 def _stop_processes(processes: set[multiprocessing.process.BaseProcess]) -> None:
@@ -190,7 +192,7 @@ class LocalExecutor:
         others = set(multiprocessing.active_children())
         scratch = tempfile.TemporaryDirectory(prefix="kpi-run-")  # kernel sockets; removed even if workers are stopped
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                   initargs=(events, os.getpid()))
+                                   initargs=(events, os.getpid(), batches[0][0].notebook.parent))
         reported = _Reported()
         interrupted = False
         try:

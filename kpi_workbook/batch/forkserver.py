@@ -1,6 +1,6 @@
 """Kernel fork server: one process imports the notebooks' libraries once, then forks a fresh kernel for each scope.
 
-Starting a kernel costs seconds of imports (pandas, matplotlib, pydantic, ibis, scikit-learn, the package). The
+Starting a kernel costs seconds of imports (pandas, matplotlib, pydantic, scipy, the package). The
 server pays them once per worker process, before any notebook runs, and never runs notebook code nor receives a
 parameter: it only gets a kernel's connection file, folder, environment and arguments. Each kernel is a fork of
 that untouched process, so it starts with the libraries loaded and nothing of any team, exactly as a kernel
@@ -8,14 +8,14 @@ started from scratch would. Kernels talk to the worker over their connection fil
 each request with the new kernel's process id on a pipe, and ends when the worker closes that pipe or dies (on
 Linux at once, by a parent-death signal, when the worker's main thread started it); its kernels end with it.
 
-    python -m kpi_workbook.batch.forkserver [WORKER_PID]     (started by `ForkServer`, not by hand)
+    python -m kpi_workbook.batch.forkserver NOTEBOOKS_FOLDER [WORKER_PID]     (started by `ForkServer`, not by hand)
 """
 
 from __future__ import annotations
 
 __all__ = [
-    "ForkServer", "ForkedKernelProvisioner", "ForkedProcess", "INLINE_BACKEND", "KERNEL_MODULE", "LIBRARIES", "READY",
-    "notebook_imports", "preload", "serve",
+    "ForkServer", "ForkedKernelProvisioner", "ForkedProcess", "INLINE_BACKEND", "KERNEL_LIBRARIES", "KERNEL_MODULE",
+    "LIBRARIES", "PACKAGE", "READY", "notebook_imports", "preload", "serve",
 ]
 
 import ast
@@ -43,11 +43,14 @@ from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
 KERNEL_MODULE = "ipykernel_launcher"  # the kernels a fork can stand in for: `python -m ipykernel_launcher ...`
 READY = "ready"
-# What a kernel and the step notebooks load besides their own import cells (ipykernel's modules, imports made
-# inside functions), imported once in the server.
-LIBRARIES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "matplotlib_inline.backend_inline",
-             "matplotlib.pyplot", "pandas.io.formats.style", "pyarrow.pandas_compat",
-             "kpi_workbook.steps.design_evidence", "kpi_workbook.reports.evidence_section")  # the statistics
+# What every kernel loads, whatever it runs.
+KERNEL_LIBRARIES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell")
+# What the step notebooks load besides their own import cells (imports made inside functions): loaded ahead only for
+# notebooks that import the package.
+LIBRARIES = ("matplotlib_inline.backend_inline", "matplotlib.pyplot", "pandas.io.formats.style",
+             "pyarrow.pandas_compat", "kpi_workbook.steps.design_evidence",
+             "kpi_workbook.reports.evidence_section")  # the statistics
+PACKAGE = "kpi_workbook"
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # a kernel's own default
 
 
@@ -72,12 +75,22 @@ def notebook_imports(folder: Path) -> list[str]:
 
 
 def preload(folder: Path = NOTEBOOKS_DIR) -> None:
-    """Team-independent work done once: the libraries, the notebooks' imports, the library's cached suggestion
+    """Team-independent work done once for the notebooks of `folder`: the kernel's libraries and the notebooks'
+    imports; for notebooks that import the package, also the libraries they use, the library's cached suggestion
     vectors, one figure drawn (fonts found and loaded) and one table styled (templates compiled)."""
-    for name in LIBRARIES:
+    statements = notebook_imports(folder)
+    for name in KERNEL_LIBRARIES:
         importlib.import_module(name)
-    for statement in notebook_imports(folder):
-        exec(statement, {})  # noqa: S102 - an import statement of a bundled notebook
+    uses_the_package = any(PACKAGE in statement.split() or f"{PACKAGE}." in statement for statement in statements)
+    for name in LIBRARIES if uses_the_package else ():
+        importlib.import_module(name)
+    for statement in statements:
+        exec(statement, {})  # noqa: S102 - an import statement of a notebook the run was given
+    if uses_the_package:
+        _warm_the_package()
+
+
+def _warm_the_package() -> None:
     import matplotlib.pyplot as plt
     import pandas as pd
 
@@ -116,15 +129,16 @@ def _kernel_child(request: dict[str, Any], server: int) -> None:
     kernelapp.launch_new_instance()
 
 
-def serve(requests: IO[str], replies: IO[str], worker: int | None = None) -> None:
-    """Preload, then fork one kernel per request line (JSON: argv, cwd, env); reply with its pid; stop at EOF.
+def serve(requests: IO[str], replies: IO[str], folder: Path = NOTEBOOKS_DIR, worker: int | None = None) -> None:
+    """Preload for the notebooks of `folder`, then fork one kernel per request line (JSON: argv, cwd, env); reply
+    with its pid; stop at EOF.
 
     worker: the process that started the server from its main thread; the server is killed when it ends.
     """
     if worker is not None:
         end_with(worker, signal.SIGKILL)
     os.environ["MPLBACKEND"] = INLINE_BACKEND
-    preload()
+    preload(folder)
     del os.environ["MPLBACKEND"]
     gc.collect()
     gc.freeze()  # what every kernel shares stays out of its collections (and its pages shared)
@@ -154,10 +168,13 @@ class ForkServer:
     _process: subprocess.Popen[str] | None = None
     _answered = False  # whether it said READY (its preload done)
 
+    _folder: Path = NOTEBOOKS_DIR  # whose notebooks' imports it loads
+
     @classmethod
-    def start(cls) -> None:
-        """Start the server if it is not running, without waiting for its preload."""
+    def start(cls, folder: Path = NOTEBOOKS_DIR) -> None:
+        """Start the server for the notebooks of `folder` if it is not running, without waiting for its preload."""
         with cls._lock:
+            cls._folder = folder
             cls._start()
 
     @classmethod
@@ -197,9 +214,9 @@ class ForkServer:
             cls._answered = False
             # a parent-death signal follows the thread that started the server: asked for only by a main thread
             owner = [str(os.getpid())] if threading.current_thread() is threading.main_thread() else []
-            cls._process = subprocess.Popen(
-                [sys.executable, "-m", __name__, *owner], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                start_new_session=True)  # Ctrl-C goes to the runner, which stops its kernels
+            cls._process = subprocess.Popen(  # its own session: Ctrl-C goes to the runner, which stops its kernels
+                [sys.executable, "-m", __name__, str(cls._folder), *owner], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True, start_new_session=True)
             _stop_at_exit()
         return cls._process
 
@@ -282,4 +299,4 @@ class ForkedKernelProvisioner(LocalProvisioner):
 
 
 if __name__ == "__main__":
-    serve(sys.stdin, sys.stdout, int(sys.argv[1]) if len(sys.argv) > 1 else None)
+    serve(sys.stdin, sys.stdout, Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)
