@@ -100,6 +100,17 @@ def test_a_team_or_person_without_rows_in_a_covered_period_has_zero_counts_and_s
     assert "no rows of deals in this period" in reason(computed, "mean_won", "2025Q2", "sales", "E1")
 
 
+def test_a_person_with_rows_only_in_another_team_has_zero_groups_in_their_home_team(tmp_path):
+    elsewhere = "9,E2,Recherche & Développement,won,60,2025-05-01,2025-05-10\n"  # E2 is of sales
+    root = write_workspace(tmp_path / "ws", deals_csv=DEALS + elsewhere)
+    framework = load_framework(root)
+    computed = compute(root, framework, load_employees(root, framework), kpis=["deals"])
+    assert value(computed, "deals", "2025Q2", "sales", "E2") == 0
+    assert value(computed, "deals", "2025Q1", "sales", "E2") == 1
+    other = computed.values[(computed.values["team"] == "rd") & (computed.values["employee_id"] == "E2")]
+    assert other.empty and computed.skipped["values"].sum() == 1  # the rd row is left out, not a value
+
+
 def test_a_changed_definition_changes_its_hash():
     first = Measure.model_validate(MEASURES["won_revenue"][1])
     second = Measure.model_validate({"aggregate": {"source": "deals", "function": "sum", "column": "amount"}})

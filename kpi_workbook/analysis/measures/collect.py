@@ -68,8 +68,8 @@ class _Groups:
     """The groups of a wide table in period, team and employee order (the engine returns them in any order).
 
     Per key, `categories` are the table's distinct values, sorted, and `codes` each group's index into them; `order`
-    is the table's row of each group; `pairs` are the distinct (period, team) in order, `index` each group's index
-    into them; periods go by their first day (START), then name."""
+    is the table's row of each group; `pairs` are the distinct (period, team) in order, `bounds` the position of
+    each pair's first group (and the number of groups, last); periods go by their first day (START), then name."""
 
     def __init__(self, table: pa.Table):
         self.categories: dict[str, pd.Index] = {}
@@ -93,7 +93,7 @@ class _Groups:
         periods, team_names = self.categories["period"], self.categories["team"]
         self.pairs = [(periods[p], team_names[t]) for p, t in zip(period[first].tolist(), team[first].tolist(),
                                                                    strict=True)]
-        self.index = np.cumsum(changed) - 1
+        self.bounds = np.append(first, table.num_rows)
         self.periods = list(dict.fromkeys(p for p, _ in self.pairs))
 
     def positions(self, mask: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -104,11 +104,9 @@ class _Groups:
         return positions, self.order[positions]
 
     def of(self, rows: np.ndarray) -> list[tuple[str, str]]:
-        """The distinct pairs of the rows at the positions `rows` (ascending), in order."""
-        ids = self.index[rows]
-        first = np.ones(len(ids), dtype=bool)
-        first[1:] = ids[1:] != ids[:-1]
-        return [self.pairs[i] for i in ids[first]]
+        """The distinct pairs of the rows at the positions `rows` (ascending), in order: those whose span of
+        positions holds any of them (a binary search per pair, not a pass over the rows)."""
+        return [self.pairs[i] for i in np.flatnonzero(np.diff(np.searchsorted(rows, self.bounds)))]
 
 
 def _by_first_day(codes: np.ndarray, starts: pa.ChunkedArray | None) -> np.ndarray:
@@ -117,7 +115,8 @@ def _by_first_day(codes: np.ndarray, starts: pa.ChunkedArray | None) -> np.ndarr
     count = int(codes.max()) + 1 if len(codes) else 0
     if starts is None:
         return np.arange(count)
-    _, first_row = np.unique(codes, return_index=True)  # each period's first row (every period has one)
+    first_row = np.zeros(count, dtype="int64")
+    first_row[codes] = np.arange(len(codes))  # a row of each period (every period has one; all have its first day)
     days = pc.take(starts, pa.array(first_row)).cast(pa.int32()).to_numpy(zero_copy_only=False)
     rank = np.empty(count, dtype="int64")
     rank[np.lexsort((np.arange(count), days))] = np.arange(count)

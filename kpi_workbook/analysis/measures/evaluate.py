@@ -195,31 +195,43 @@ class SourceQuery:
         from the period of the person's first row in the source on (per employee), in every period it covers."""
         if not self._periods:
             return shaped
-        frame = periods_frame(self._periods)
-        if self.grain.per is Per.TEAM:
-            teams = sorted({t for k in self.kpis for t in assignments.teams_with(k)})
-            if not teams:
-                return shaped
-            grid = frame.merge(pd.DataFrame({"team": teams}), how="cross").assign(employee_id="")
-            spine = ibis.memtable(grid.rename(columns={PERIOD_START: START}))
-            spine = spine.mutate(**{START: spine[START].cast("date")})
-        else:
-            roles = sorted({r for k in self.kpis for r in assignments.roles_with(k)})
-            if not roles:
-                return shaped
-            periods = ibis.memtable(frame)
-            periods = periods.mutate(**{PERIOD_START: periods[PERIOD_START].cast("date")})
-            staff = assignments.staff.filter(assignments.staff[ROLE].isin(roles))
-            firsts = shaped.group_by(__who="employee_id").aggregate(__first=shaped[START].min())
-            pairs = staff.join(firsts, staff["__staff"] == firsts["__who"]).cross_join(periods)
-            pairs = pairs.filter(pairs[PERIOD_START] >= pairs["__first"])
-            spine = pairs.select("period", team=pairs[HOME], employee_id=pairs["__staff"],
-                                 **{START: pairs[PERIOD_START], HOME: pairs[HOME], ROLE: pairs[ROLE]})
-        keys = shaped.select("period", "team", "employee_id")
-        missing = spine.anti_join(keys, [spine[k] == keys[k] for k in ("period", "team", "employee_id")])
+        lacking = self._missing_teams if self.grain.per is Per.TEAM else self._missing_people
+        missing = lacking(shaped, assignments)
+        if missing is None:
+            return shaped
         empty = {name: ibis.null(shaped[name].type()) for name in self.metrics}
         return shaped.union(missing.select(*[missing[c] if c in missing.columns else empty[c].name(c)
                                              for c in shaped.columns]), distinct=False)
+
+    def _missing_teams(self, shaped: ir.Table, assignments: Assignments) -> ir.Table | None:
+        """The (period, team) of the query's periods and its KPIs' teams that `shaped` lacks; None without teams."""
+        teams = sorted({t for k in self.kpis for t in assignments.teams_with(k)})
+        if not teams:
+            return None
+        grid = periods_frame(self._periods).merge(pd.DataFrame({"team": teams}), how="cross").assign(employee_id="")
+        spine = ibis.memtable(grid.rename(columns={PERIOD_START: START}))
+        spine = spine.mutate(**{START: spine[START].cast("date")})
+        keys = shaped.select("period", "team", "employee_id")
+        return spine.anti_join(keys, [spine[k] == keys[k] for k in ("period", "team", "employee_id")])
+
+    def _missing_people(self, shaped: ir.Table, assignments: Assignments) -> ir.Table | None:
+        """The groups (in their home team) of the people with a role of the query's KPIs that `shaped` lacks, in
+        each period from that of their first group on; None without roles. Each person's first day and the first
+        days of their periods in their home team are one aggregation of `shaped`, so that no join of the groups'
+        text keys is needed."""
+        roles = sorted({r for k in self.kpis for r in assignments.roles_with(k)})
+        if not roles:
+            return None
+        periods = ibis.memtable(periods_frame(self._periods))
+        periods = periods.mutate(**{PERIOD_START: periods[PERIOD_START].cast("date")})
+        staff = assignments.staff.filter(assignments.staff[ROLE].isin(roles))
+        firsts = shaped.group_by(__who="employee_id").aggregate(
+            __first=shaped[START].min(), __seen=shaped[START].collect(where=shaped.team == shaped[HOME]))
+        pairs = staff.join(firsts, staff["__staff"] == firsts["__who"]).cross_join(periods)
+        seen = pairs["__seen"].contains(pairs[PERIOD_START]).fill_null(False)
+        pairs = pairs.filter((pairs[PERIOD_START] >= pairs["__first"]) & ~seen)
+        return pairs.select("period", team=pairs[HOME], employee_id=pairs["__staff"],
+                            **{START: pairs[PERIOD_START], HOME: pairs[HOME], ROLE: pairs[ROLE]})
 
 
 def check_kpi(kpi: KpiDefinition, read: ReadSource, frequency: Frequency) -> None:
