@@ -67,16 +67,22 @@ class Panels:
             PEOPLE: people.groupby(["kpi", "unit", "period"])["value"].mean().unstack("period"),
             TEAMS: team_values.rename_axis(["kpi", "unit", "period"]).unstack("period"),
         }
+        self._kpis = {level: set(wide.index.get_level_values(0)) for level, wide in self._wide.items()}
+        self._made: dict[tuple[str, str], Panel] = {}
 
     def of(self, kpi: str, level: str) -> Panel:
-        """The oriented panel of a KPI at the level of people or of teams (no rows without values)."""
-        wide = self._wide[level]
-        table = wide.loc[kpi] if kpi in wide.index.get_level_values(0) else wide.iloc[:0].droplevel(0)
-        table = table.reindex(columns=self.periods)
-        units = pd.Index(table.index.astype(str))
-        teams = np.asarray([unit.partition("/")[0] for unit in units], dtype=object)
-        values = table.to_numpy(dtype=float) * orientation(self.framework, kpi)
-        return Panel(kpi, level, self.periods, units, teams, values)
+        """The oriented panel of a KPI at the level of people or of teams (no rows without values), made once (its
+        values are read only)."""
+        if (kpi, level) not in self._made:
+            wide = self._wide[level]
+            table = wide.loc[kpi] if kpi in self._kpis[level] else wide.iloc[:0].droplevel(0)
+            table = table.reindex(columns=self.periods)
+            units = pd.Index(table.index.astype(str))
+            teams = np.asarray([unit.partition("/")[0] for unit in units], dtype=object)
+            values = table.to_numpy(dtype=float) * orientation(self.framework, kpi)
+            values.setflags(write=False)
+            self._made[kpi, level] = Panel(kpi, level, self.periods, units, teams, values)
+        return self._made[kpi, level]
 
 
 def common_units(a: Panel, b: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

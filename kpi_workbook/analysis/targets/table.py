@@ -59,6 +59,7 @@ def suggest_for_framework(
     history = role_history(framework, actuals, employees)
     axis = chronological(pd.unique(history["period"].astype(object).dropna()))
     positions = history.groupby(["role", "kpi_id"], sort=False, observed=True).indices
+    history = history[HISTORY_COLUMNS]  # what a suggestion reads: each KPI's rows are taken from these columns only
     empty = np.empty(0, dtype=int)
     records = []
     for assignment in framework.assignments:
@@ -74,7 +75,7 @@ def suggest_for_framework(
             if name == "fixed" and not options:
                 options = current
             suggestion = suggest_targets(
-                rows[HISTORY_COLUMNS], definition.polarity, name, periods=axis,
+                rows, definition.polarity, name, periods=axis,
                 achievable_low=settings.achievable_low, achievable_high=settings.achievable_high, fit_band=fit_band,
                 **options)
             current_probability = suggestion.probability_for(assignment.kpi.target, assignment.kpi.target_range)
