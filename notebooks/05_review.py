@@ -41,15 +41,13 @@ from kpi_workbook.widgets import review_tables
 
 # %%
 mode.set_report_mode(not interactive)  # a report leaves the workshop's text out
-ctx = open_step(workspace, team, period, department)
+ctx = open_step(workspace, team, period, department, ahead=step.analysis)  # in the app: worked out ahead
 page = widgets.StepPage(ctx, interactive, editing=False)  # the review edits no framework: drawn once, from the files
 record(team=ctx.team, roles=len(ctx.roles), people=len(ctx.employees), period=ctx.period)
 
 # %%
-scores = scoring.score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
-flags = review.review_flags(ctx.framework, scores, ctx.period, teams=[ctx.team] if ctx.team else None)
+scores, flags, board = step.analysis(ctx)  # the scores, review flags and each KPI's actual against its target
 record(flags=flags["flag"].value_counts().to_dict())
-board = step.kpi_board(ctx, scores)
 page.show(review_tables.summary(ctx, scores, flags, board))
 
 # %% [markdown]

@@ -178,3 +178,17 @@ def test_a_warmed_kernel_reads_no_warehouse_ahead(org, monkeypatch):
     _warmed(monkeypatch)
     monkeypatch.setenv("KPI_WORKBOOK_ACTUALS_URL", "duckdb:///nowhere.duckdb")
     assert "actuals_to_date" not in vars(open_step(org, "sales")), "a warehouse's rows may change unseen"
+
+
+def test_a_warmed_kernel_does_the_step_s_own_work_ahead_and_keeps_it(org, monkeypatch):
+    from kpi_workbook.steps import review
+
+    _warmed(monkeypatch)
+    ctx = open_step(org, "sales", ahead=review.analysis)
+    assert "analysis" in ctx.kept, "worked out before the page asked for it"
+    scores, flags, board = review.analysis(ctx)
+    monkeypatch.delenv("VOILA_PREHEAT")
+    fresh = open_step(org, "sales", ahead=review.analysis)
+    assert "analysis" not in fresh.kept, "opened for a page or a report, the work is done when asked for"
+    again = review.analysis(fresh)
+    assert scores.equals(again[0]) and flags.equals(again[1]) and board.equals(again[2])

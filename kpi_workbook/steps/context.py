@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = ["StepContext", "WARMED_KERNEL", "open_step", "wait_for_the_page"]
 
 import os
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -76,20 +77,22 @@ def wait_for_the_page() -> None:
         wait_for_request()
 
 
-def open_step(workspace: str | Path, team: object = "", period: object = "", department: object = "") -> StepContext:
+def open_step(workspace: str | Path, team: object = "", period: object = "", department: object = "",
+              ahead: Callable[[StepContext], object] | None = None) -> StepContext:
     """Open a workspace for one step notebook, for a team, a department or the whole organization (both empty).
 
-    In a Voilà kernel warmed ahead of the click, the step is opened ahead and kept only if no file it read has
+    In a Voilà kernel warmed ahead of the click, the step is opened ahead, `ahead` (the step's own work that keeps
+    its results in the context, such as steps.review.analysis) is done, and all is kept only if no file it read has
     changed by the time a page asks for it (see `wait_for_the_page`); else it is opened again. Either way the page
     shows the files as they are when it is opened, not as they were when the kernel was warmed.
 
     Raises UnknownTeamError (listing the valid teams) for an unknown team, and InputError for a folder that is not a
     workspace, unreadable framework files, an unknown department or a malformed period.
     """
-    ahead = _read_ahead(workspace, team, period, department) if os.environ.get(WARMED_KERNEL) == "True" else None
+    read = _read_ahead(workspace, team, period, department, ahead) if os.environ.get(WARMED_KERNEL) == "True" else None
     wait_for_the_page()
-    if ahead is not None and ahead[1] == files_state(workspace):
-        return ahead[0]
+    if read is not None and read[1] == files_state(workspace):
+        return read[0]
     return _opened(workspace, team, period, department)
 
 
@@ -100,11 +103,11 @@ def _opened(workspace: str | Path, team: object, period: object, department: obj
                        requested_period=scope.requested_period)
 
 
-def _read_ahead(workspace: str | Path, team: object, period: object,
-                department: object) -> tuple[StepContext, frozenset[FileState]] | None:
-    """The step opened with its people and actuals read, and the state of the files it read (taken first, so that
-    a save while reading shows as a change); None when that state cannot be known or opening fails (opened again
-    after the wait, where the page shows the error)."""
+def _read_ahead(workspace: str | Path, team: object, period: object, department: object,
+                ahead: Callable[[StepContext], object] | None) -> tuple[StepContext, frozenset[FileState]] | None:
+    """The step opened with its people and actuals read and `ahead` done, and the state of the files it read (taken
+    first, so that a save while reading shows as a change); None when that state cannot be known or opening fails
+    (opened again after the wait, where the page shows the error)."""
     try:
         state = files_state(workspace)
         if state is None:
@@ -112,6 +115,8 @@ def _read_ahead(workspace: str | Path, team: object, period: object,
         context = _opened(workspace, team, period, department)
         context.actuals_to_date  # noqa: B018 - read now: the page need not wait for it
         context.employees  # noqa: B018
+        if ahead is not None:
+            ahead(context)
     except Exception:  # noqa: BLE001 - any failure is met again, and shown, when the step is opened for the page
         return None
     return context, state

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 __all__ = [
     "COVERAGE", "FURTHEST_SHORT", "HASH_SHOWN", "LINEAGE_SUMMARY_COLUMNS", "SCORE", "STATUS", "VALUE_KEYS",
-    "VALUE_LINEAGE_COLUMNS", "VERDICTS_WHERE", "VERDICT_COLUMNS", "computed_values_section", "computed_values_table",
-    "current_definitions", "evidence_appendix", "evidence_section", "flags_table", "kpi_board", "kpi_section",
-    "lineage_summary", "lineage_summary_table", "names", "people_section", "people_table", "ranked_attention",
-    "role_table", "scope_evidence", "scope_values", "scope_values_section", "summary", "team_table", "value_lineage",
-    "whose", "why_text", "with_names",
+    "VALUE_LINEAGE_COLUMNS", "VERDICTS_WHERE", "VERDICT_COLUMNS", "analysis", "computed_values_section",
+    "computed_values_table", "current_definitions", "evidence_appendix", "evidence_section", "flags_table", "kpi_board",
+    "kpi_section", "lineage_summary", "lineage_summary_table", "names", "people_section", "people_table",
+    "ranked_attention", "role_table", "scope_evidence", "scope_values", "scope_values_section", "summary", "team_table",
+    "value_lineage", "whose", "why_text", "with_names",
 ]
 
 import html
@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from IPython.display import Markdown
 
-from kpi_workbook.analysis.review import DATA_FLAGS, attention, kpi_actuals, scope_kpi_values, scope_kpis
+from kpi_workbook.analysis.review import (
+    DATA_FLAGS,
+    attention,
+    kpi_actuals,
+    review_flags,
+    scope_kpi_values,
+    scope_kpis,
+)
+from kpi_workbook.analysis.scoring import score_actuals
 from kpi_workbook.analysis.targets import TOO_EASY, UNREALISTIC, suggest_for_framework
 from kpi_workbook.core.model import Framework
 from kpi_workbook.reports.mode import for_readers
@@ -74,6 +82,17 @@ def with_names(frame: pd.DataFrame, framework: Framework, employees: pd.DataFram
 VERDICT_COLUMNS = ["role", "kpi_id", "current_probability", "current_verdict", "target", "target_range"]
 FURTHEST_SHORT = 3  # KPIs the summary names
 VERDICTS_WHERE = {False: "the table", True: "the table of each team's KPIs below"}  # where step 4's verdicts are
+
+
+def analysis(ctx: StepContext) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The scope's scores (analysis.scoring.score_actuals), review flags (analysis.review.review_flags) and KPI
+    board (`kpi_board`), worked out once per opened step: a kernel warmed ahead of the click works them out before
+    the page asks (see steps.context.open_step)."""
+    if "analysis" not in ctx.kept:
+        scores = score_actuals(ctx.actuals_to_date, ctx.employees, ctx.framework)
+        flags = review_flags(ctx.framework, scores, ctx.period, teams=[ctx.team] if ctx.team else None)
+        ctx.kept["analysis"] = (scores, flags, kpi_board(ctx, scores))
+    return ctx.kept["analysis"]  # type: ignore[return-value]
 
 
 def kpi_board(ctx: StepContext, scores: pd.DataFrame) -> pd.DataFrame:
