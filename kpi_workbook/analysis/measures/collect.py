@@ -150,13 +150,13 @@ def _category(kpi_index: np.ndarray, names: list[str]) -> pd.Categorical:
 
 @dataclass(frozen=True)
 class _KpiRows:
-    """One KPI's part of a wide table: the positions (in group order) of its groups with a value and of those with
-    no data, its values and source rows there, its no-data reasons and the counts of values left out by reason."""
+    """One KPI's part of a wide table: the positions (in group order) of its groups with a value and the table's rows
+    at them, the positions of those with no data, their no-data reasons and the counts of values left out by
+    reason."""
 
     kept: np.ndarray
+    kept_rows: np.ndarray
     lacking: np.ndarray
-    value: np.ndarray
-    rows: np.ndarray
     reasons: tuple[list[str], np.ndarray]
     skipped: list[tuple[str, int]]
 
@@ -174,8 +174,7 @@ def _kpi_rows(table: pa.Table, groups: _Groups, kpi: KpiColumns) -> _KpiRows:
     counts = pc.value_counts(left_out.filter(pc.and_(pc.and_(ok, pc.is_valid(left_out)), from_rows)))
     found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                    key=lambda pair: -pair[1])
-    return _KpiRows(kept, lacking, table[kpi.value].to_numpy()[kept_rows], table[kpi.rows].to_numpy()[kept_rows],
-                    _reasons(reason, is_no_data, lacking_rows), found)
+    return _KpiRows(kept, kept_rows, lacking, _reasons(reason, is_no_data, lacking_rows), found)
 
 
 def _tables(parts: list[tuple[pa.Table, KpiColumns]]) -> Iterator[tuple[pa.Table, list[KpiColumns]]]:
@@ -194,7 +193,8 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it. A table's
     KPIs are read two at a time (Arrow and numpy work outside the interpreter's lock)."""
     values, no_data, codes, missing_codes, reasons = [], [], [], [], []
-    value, rows, slices, later_slices, skipped = [], [], [], [], []
+    slices, later_slices, skipped = [], [], []
+    numbers = _Numbers(sum(table.num_rows for table, _ in parts))
     kpis: list[KpiColumns] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for table, on_table in _tables(parts):
@@ -205,8 +205,7 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
                 kpis.append(kpi)
                 values.append((groups, found.kept))
                 no_data.append((groups, found.lacking))
-                value.append(found.value)
-                rows.append(found.rows)
+                numbers.add(table, kpi, found.kept_rows)
                 reasons.append(found.reasons)
                 codes.append(np.full(len(found.kept), index, dtype="int16"))
                 missing_codes.append(np.full(len(found.lacking), index, dtype="int16"))
@@ -221,7 +220,7 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
                 later_slices += [(p, t, kpi.kpi_id) for p, t in later]
                 skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found.skipped]
             del table, groups
-    frame = _values_frame(values, _joined(value, "float64"), _joined(rows, "int64"), codes, kpis)
+    frame = _values_frame(values, *numbers.arrays(), codes, kpis)
     missing_frame = _no_data_frame(no_data, reasons, missing_codes, kpis)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     slices += later_slices  # slices with values first, then those with no data only
@@ -229,11 +228,24 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     return Computation(frame, missing_frame, slice_frame, pd.DataFrame(skipped, columns=SKIPPED_COLUMNS), now)
 
 
-def _joined(arrays: list[np.ndarray], dtype: str) -> np.ndarray:
-    """The arrays one after the other (`arrays` is emptied)."""
-    whole = np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.empty(0, dtype)
-    arrays.clear()
-    return whole
+class _Numbers:
+    """The values and source rows of the KPIs' groups with a value, one KPI after the other, taken from the wide
+    tables straight into two arrays with room for every group of every KPI (pages never written take no memory), so
+    that no array per KPI is made and joined."""
+
+    def __init__(self, size: int):
+        self.value, self.rows, self.size = np.empty(size, dtype="float64"), np.empty(size, dtype="int64"), 0
+
+    def add(self, table: pa.Table, kpi: KpiColumns, rows: np.ndarray) -> None:
+        """Append the KPI's value and source rows at the table's rows `rows`."""
+        end = self.size + len(rows)
+        for column, out in ((kpi.value, self.value), (kpi.rows, self.rows)):
+            np.take(table[column].to_numpy().astype(out.dtype, copy=False), rows, out=out[self.size:end], mode="clip")
+        self.size = end
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The values and the source rows appended."""
+        return self.value[:self.size], self.rows[:self.size]
 
 
 def _reasons(reason: pa.ChunkedArray, wanted: pa.ChunkedArray, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
