@@ -342,3 +342,27 @@ def test_cli_targets_prints_suggestions_for_a_team(tmp_path, cli):
     assert code == 0, err
     roles = {r.id for r in framework.roles if set(r.teams) & set(technology)}
     assert set(pd.read_csv(io.StringIO(out))["role"]) == roles
+
+
+def test_one_evidence_serves_every_method_and_is_left_as_it_was():
+    from kpi_workbook.analysis.targets.evidence import Evidence
+    from kpi_workbook.analysis.targets.fitting import suggest_from
+
+    framework = load_framework(SAMPLE_ORG_DIR)
+    actuals = pd.read_csv(SAMPLE_ORG_DIR / "actuals.csv", dtype={"employee_id": str})
+    employees = pd.read_csv(SAMPLE_ORG_DIR / "employees.csv", dtype=str)
+    history = role_history(framework, actuals, employees)
+    compared = 0
+    for (role, kpi), rows in history.groupby(["role", "kpi_id"]):
+        polarity = framework.kpi(kpi).polarity
+        rows = rows[["period", "employee_id", "value"]].iloc[: len(rows) // 2]  # gaps and short histories too
+        evidence = Evidence.of(rows, polarity, None)
+        notes = list(evidence.notes)
+        for method in [m for m in METHODS if m != "fixed"]:
+            alone = suggest_targets(rows, polarity, method, fit_band=True)
+            shared = suggest_from(evidence, polarity, method, fit_band=True)
+            assert (shared.as_row(), shared.probability, shared.notes) == (alone.as_row(), alone.probability,
+                                                                         alone.notes), (role, kpi, method)
+            compared += 1
+        assert evidence.notes == notes
+    assert compared > 100

@@ -3,11 +3,11 @@ band) and judged on it, with the probability of attainment, the verdict and note
 
 from __future__ import annotations
 
-__all__ = ["MIN_OBSERVATIONS", "TargetSuggestion", "suggest_targets"]
+__all__ = ["MIN_OBSERVATIONS", "TargetSuggestion", "suggest_from", "suggest_targets"]
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -73,9 +73,19 @@ def suggest_targets(
     peer(latest=1, levels=(25, 50, 75), range_levels, outer_levels, min_peers=5),
     fixed(threshold, target, stretch, target_range, threshold_range, window).
     """
-    chosen = target_method(method)
     polarity = Polarity(polarity)
-    evidence = Evidence.of(history, polarity, periods)
+    return suggest_from(Evidence.of(history, polarity, periods), polarity, method, achievable_low=achievable_low,
+                        achievable_high=achievable_high, round_values=round_values, fit_band=fit_band, **params)
+
+
+def suggest_from(
+    evidence: Evidence, polarity: Polarity, method: str = "percentile", *, achievable_low: float = 0.5,
+    achievable_high: float = 0.8, round_values: bool = True, fit_band: bool = False, **params: Any,
+) -> TargetSuggestion:
+    """`suggest_targets` on the evidence of a history made once (`Evidence.of` with the same polarity), e.g. for
+    several methods; `evidence` is left as it is (each suggestion gathers its notes on a copy)."""
+    evidence = replace(evidence, notes=list(evidence.notes))
+    chosen = target_method(method)
     periods_with_data = evidence.periods_with_data
     if periods_with_data == 0 and method != "fixed":
         return TargetSuggestion(method, polarity, notes=("no history: nothing to base a suggestion on; set bands by "

@@ -14,8 +14,8 @@ import pandas as pd
 
 from kpi_workbook.analysis.history import HISTORY_COLUMNS, role_history
 from kpi_workbook.analysis.target_methods import METHODS
-from kpi_workbook.analysis.targets.evidence import chronological, verdict
-from kpi_workbook.analysis.targets.fitting import TargetSuggestion, suggest_targets
+from kpi_workbook.analysis.targets.evidence import Evidence, chronological, verdict
+from kpi_workbook.analysis.targets.fitting import TargetSuggestion, suggest_from
 from kpi_workbook.analysis.targets.methods import BAND_FIELDS, METHOD_REGISTRY
 from kpi_workbook.core.model import Framework, Polarity, RoleKpi
 from kpi_workbook.core.numbers import number_text
@@ -70,14 +70,14 @@ def suggest_for_framework(
             continue
         rows = history.iloc[positions.get((assignment.role, assignment.kpi.kpi), empty)]
         current = current_bands(assignment.kpi)
+        evidence = Evidence.of(rows, definition.polarity, axis)  # one history for every method
         for name in methods:
             options = dict((params or {}).get(name, {}))
             if name == "fixed" and not options:
                 options = current
-            suggestion = suggest_targets(
-                rows, definition.polarity, name, periods=axis,
-                achievable_low=settings.achievable_low, achievable_high=settings.achievable_high, fit_band=fit_band,
-                **options)
+            suggestion = suggest_from(
+                evidence, definition.polarity, name, achievable_low=settings.achievable_low,
+                achievable_high=settings.achievable_high, fit_band=fit_band, **options)
             current_probability = suggestion.probability_for(assignment.kpi.target, assignment.kpi.target_range)
             records.append({
                 "role": assignment.role, "kpi_id": definition.id, "kpi_name": definition.name,
