@@ -183,7 +183,8 @@ def test_a_step_notebook_s_kernel_loads_neither_the_measure_engine_nor_scikit_le
             "for statement in notebook_imports(NOTEBOOKS_DIR):\n"
             "    exec(statement, {})\n"
             "import kpi_workbook.analysis.checks, kpi_workbook.reports.passport\n"
-            "print(len(notebook_imports(NOTEBOOKS_DIR)), [m for m in ('ibis', 'sqlglot', 'sklearn') if m in sys.modules])")
+            "print(len(notebook_imports(NOTEBOOKS_DIR)),\n"
+            "      [m for m in ('ibis', 'sqlglot', 'sklearn') if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
     count, loaded = done.stdout.split(maxsplit=1)
     assert int(count) > 5 and loaded.strip() == "[]"

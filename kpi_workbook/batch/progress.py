@@ -13,6 +13,9 @@ class Progress:
     def __init__(self, total: int, enabled: bool = True) -> None:
         from tqdm import tqdm
 
+        # tqdm's monitor thread only tunes how often a fast bar redraws; this one redraws at each event. Without that
+        # thread the runner is the process's only thread and its workers can be forked from it (see executors).
+        tqdm.monitor_interval = 0
         self.bar = tqdm(total=total, unit="run", desc="notebooks", disable=None if enabled else True,
                         bar_format="{desc}: {n_fmt}/{total_fmt} done{postfix} [{elapsed}, {remaining} left]")
         self.running: set[tuple[str, str]] = set()
