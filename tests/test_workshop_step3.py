@@ -67,6 +67,7 @@ def test_step_3_forms_agree_after_add_and_discard_and_its_table_follows_a_save(w
     target = _field(page, "text", "Target")
     target.fill("")
     target.press_sequentially("15", delay=50)  # below the threshold (20 %): flagged with its fix, not "applied"
+    page.wait_for_selector("text=understood: 15", timeout=20_000)  # the whole number's answer, not its first digit's
     page.wait_for_selector("text=is below the threshold", timeout=20_000)
     assert "raise the target to at least 20" in page.locator("body").inner_text().replace("\xa0", " ")
     assert "understood: 15" in page.locator("body").inner_text()
