@@ -1,12 +1,15 @@
 """The kernel fork server: kernels forked from one preloaded process start with the libraries loaded, share
-nothing a kernel changes, and end with their server."""
+nothing a kernel changes, and end with their server or with the worker that asked for them; the workers of a run
+share one server."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import nbformat
 import psutil
@@ -31,7 +34,8 @@ import kpi_workbook
 from kpi_workbook.analysis import library
 found = {"attribute": getattr(kpi_workbook, "left_by", None), "cached": library._default_model.cache_info().currsize,
          "environment": os.environ.get("LEFT_BY"), "pid": os.getpid(),
-         "parent": " ".join(psutil.Process().parent().cmdline()),
+         "parent": " ".join(psutil.Process().parent().cmdline()), "server": os.getppid(),
+         "worker": os.environ["JPY_PARENT_PID"],
          "preloaded": [m for m in ("sklearn", "kpi_workbook.steps.design_evidence", "matplotlib.pyplot")
                        if m in sys.modules]}
 kpi_workbook.left_by = os.environ["LEFT_BY"] = team
@@ -46,14 +50,59 @@ def printed(path) -> dict:
     return json.loads(line)
 
 
+def find_and_leave_run(root, jobs: int, *cells: str):
+    """The three teams of a small workspace, each in a kernel that runs FIND_AND_LEAVE and `cells`."""
+    workspace = make_workspace(root / "workspace")
+    write_notebook(root / "notebooks" / "01_find_and_leave.ipynb", FIND_AND_LEAVE, *cells)
+    return run_reports(RunRequest(workspace=workspace, notebooks_dir=root / "notebooks", out=root / "out",
+                                  all_teams=True, jobs=jobs, progress=False))
+
+
 @pytest.fixture(scope="module")
 def one_worker_run(tmp_path_factory):
     """Three teams one after the other in one worker: three kernels forked from the same server."""
-    root = tmp_path_factory.mktemp("forks")
-    workspace = make_workspace(root / "workspace")
-    write_notebook(root / "notebooks" / "01_find_and_leave.ipynb", FIND_AND_LEAVE)
-    return run_reports(RunRequest(workspace=workspace, notebooks_dir=root / "notebooks", out=root / "out",
-                                  all_teams=True, jobs=1, progress=False))
+    return find_and_leave_run(tmp_path_factory.mktemp("forks"), 1)
+
+
+def test_the_workers_of_a_run_share_one_fork_server(tmp_path):
+    run = find_and_leave_run(tmp_path, 2, "import time\ntime.sleep(2)")  # each worker is busy when the next scope comes
+    assert [r.status for r in run.results] == [Status.OK] * 3
+    found = [printed(run.period_dir / r.ipynb) for r in run.results]
+    assert len({f["worker"] for f in found}) == 2
+    assert len({f["server"] for f in found}) == 1  # one preload for the whole run
+    assert not psutil.pid_exists(found[0]["server"])  # stopped with the run
+
+
+# A worker that joins the server at sys.argv[1] (notebooks sys.argv[2]), asks it for a kernel, says its pid and waits.
+ASKING_WORKER = """import os, sys, time
+from pathlib import Path
+from kpi_workbook.batch.forkserver import ForkServer
+ForkServer.join(sys.argv[1], Path(sys.argv[2]))
+print(ForkServer.fork(["-f", sys.argv[3]], os.getcwd(), dict(os.environ)), flush=True)
+time.sleep(120)"""
+
+
+def test_a_kernel_ends_with_the_worker_that_asked_for_it_and_the_server_serves_on(tmp_path):
+    write_notebook(tmp_path / "01_plain.ipynb", "x = 1")
+    address, workers = ForkServer.start(tmp_path), []
+    try:
+        server = ForkServer._process
+        workers = [subprocess.Popen([sys.executable, "-c", ASKING_WORKER, address, str(tmp_path),
+                                     str(tmp_path / f"kernel{n}.json")], stdout=subprocess.PIPE, text=True)
+                   for n in (1, 2)]
+        kernels = [psutil.Process(int(worker.stdout.readline())) for worker in workers]
+        assert {kernel.ppid() for kernel in kernels} == {server.pid}
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait(10)
+        kernels[0].wait(timeout=15)  # ended with its worker, without waiting for the server to end
+        time.sleep(0.5)
+        assert kernels[1].is_running() and server.poll() is None  # the other worker's kernel and the server go on
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait(10)
+        ForkServer.stop()
+    kernels[1].wait(timeout=15)
 
 
 def test_each_scope_gets_a_kernel_forked_with_the_libraries_loaded(one_worker_run):

@@ -125,20 +125,22 @@ class _WarningCollector(logging.Handler):
             self.messages.append(record.getMessage())
 
 
-def prepare_process(notebooks: Path = NOTEBOOKS_DIR) -> None:
+def prepare_process(notebooks: Path = NOTEBOOKS_DIR, fork_server: str = "") -> None:
     """Once per worker process: the guarded engine registered, papermill's log kept off stderr, the kernel fork
-    server started for the notebooks of the folder `notebooks` (it loads their libraries while this process compiles
-    the report templates)."""
+    server for the notebooks of the folder `notebooks` joined (at the address `fork_server`, the runner's) or
+    started (it loads their libraries while this process compiles the report templates)."""
     papermill_engines.register(ENGINE_NAME, GuardedEngine)
     PAPERMILL_LOG.propagate = False
     PAPERMILL_LOG.setLevel(logging.WARNING)
+    if FORKS_KERNELS and fork_server:
+        ForkServer.join(fork_server, notebooks)
     _warm_up(notebooks)
 
 
 @cache
 def _warm_up(notebooks: Path) -> None:
     if FORKS_KERNELS:
-        ForkServer.start(notebooks)
+        ForkServer.start(notebooks)  # nothing to start when joined
     with contextlib.suppress(Exception):  # a template that does not render fails each report, in its own record
         notebook_to_html(nbformat.v4.new_notebook(), ReportHeading(team="", notebook="", period=UNDATED))
 

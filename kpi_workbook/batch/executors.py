@@ -11,8 +11,10 @@ must see the workspace and the output folder at the same absolute paths as the c
 waits at most a worker timeout (DASK_WORKER_TIMEOUT_ENV, default 60 s) for a first worker, and fails the runs
 left when the cluster has had no worker for that long during the run.
 
-Every worker process, local or Dask, forks its kernels from a fork server of its own (see `forkserver`), started
-with the worker and ended with it: a long-lived Dask worker pays the kernels' imports once, not once per run.
+The workers of the local pool fork their kernels from one fork server the runner starts (see `forkserver`): one
+preload of the kernels' imports per run, and its memory shared by every kernel. A Dask worker forks its kernels from
+a server of its own, started with the worker and ended with it: a long-lived Dask worker pays the imports once, not
+once per run.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from kpi_workbook.batch.execution import execute_batch, failed_result, prepare_process
+from kpi_workbook.batch.forkserver import ForkServer
 from kpi_workbook.batch.jobs import Batch
-from kpi_workbook.batch.kernels import stop_all
+from kpi_workbook.batch.kernels import FORKS_KERNELS, stop_all
 from kpi_workbook.batch.parent_death import on_death
 from kpi_workbook.batch.records import RunResult
 from kpi_workbook.core.errors import InputError, Problem
@@ -126,10 +129,10 @@ def _stop_worker(signum: int, frame: object = None) -> None:
     os._exit(128 + signum)
 
 
-def _init_worker(events: multiprocessing.Queue, runner: int, notebooks: Path) -> None:
-    """Prepare a worker process for the notebooks of the folder `notebooks`: its event queue, the engine. Ctrl-C
-    and a hang-up are left to the runner, which stops its workers; a worker stops as told when the runner dies, even
-    by SIGKILL."""
+def _init_worker(events: multiprocessing.Queue, runner: int, notebooks: Path, fork_server: str) -> None:
+    """Prepare a worker process for the notebooks of the folder `notebooks`: its event queue, the engine, the
+    runner's kernel fork server (at the address `fork_server`; none: a server of its own). Ctrl-C and a hang-up are
+    left to the runner, which stops its workers; a worker stops as told when the runner dies, even by SIGKILL."""
     global _events
     _events = events
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -137,7 +140,7 @@ def _init_worker(events: multiprocessing.Queue, runner: int, notebooks: Path) ->
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stop_worker)
     on_death(runner, lambda: _stop_worker(signal.SIGTERM))
-    prepare_process(notebooks)
+    prepare_process(notebooks, fork_server)
 
 
 def _stop_processes(processes: set[multiprocessing.process.BaseProcess]) -> None:
@@ -191,8 +194,10 @@ class LocalExecutor:
         events = context.Queue()
         others = set(multiprocessing.active_children())
         scratch = tempfile.TemporaryDirectory(prefix="kpi-run-")  # kernel sockets; removed even if workers are stopped
+        notebooks = batches[0][0].notebook.parent
+        fork_server = ForkServer.start(notebooks) if FORKS_KERNELS else ""  # one preload for all the workers
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                   initargs=(events, os.getpid(), batches[0][0].notebook.parent))
+                                   initargs=(events, os.getpid(), notebooks, fork_server))
         reported = _Reported()
         interrupted = False
         try:
@@ -215,6 +220,7 @@ class LocalExecutor:
             raise
         finally:
             pool.shutdown(wait=not interrupted, cancel_futures=True)  # stopped workers leave nothing to wait for
+            ForkServer.stop()
             events.close()
             scratch.cleanup()
 

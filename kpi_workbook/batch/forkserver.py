@@ -1,21 +1,26 @@
 """Kernel fork server: one process imports the notebooks' libraries once, then forks a fresh kernel for each scope.
 
 Starting a kernel costs seconds of imports (pandas, matplotlib, pydantic, scipy, the package). The
-server pays them once per worker process, before any notebook runs, and never runs notebook code nor receives a
+server pays them once per run, before any notebook runs, and never runs notebook code nor receives a
 parameter: it only gets a kernel's connection file, folder, environment and arguments. Each kernel is a fork of
 that untouched process, so it starts with the libraries loaded and nothing of any team, exactly as a kernel
-started from scratch would. Kernels talk to the worker over their connection file as usual; the server answers
-each request with the new kernel's process id on a pipe, and ends when the worker closes that pipe or dies (on
-Linux at once, by a parent-death signal, when the worker's main thread started it); its kernels end with it.
+started from scratch would. Kernels talk to their worker over their connection file as usual.
 
-    python -m kpi_workbook.batch.forkserver NOTEBOOKS_FOLDER [WORKER_PID]     (started by `ForkServer`, not by hand)
+The process that starts the server owns it (the runner, or a worker of its own, e.g. on a Dask cluster); it and
+the processes it hands the server's address to (`ForkServer.join`: the local pool's workers) each connect to its
+socket, and get the new kernel's process id for each request. One server for all the workers of a run: one
+preload, and its memory shared by every kernel. The server ends when its owner closes the pipe to its stdin or dies
+(on Linux at once, by a parent-death signal, when the owner's main thread started it); its kernels end with it,
+and each kernel also ends with the worker that asked for it.
+
+    python -m kpi_workbook.batch.forkserver NOTEBOOKS_FOLDER LISTENING_FD [OWNER_PID]   (started by `ForkServer`)
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ForkServer", "ForkedKernelProvisioner", "ForkedProcess", "INLINE_BACKEND", "KERNEL_LIBRARIES", "KERNEL_MODULE",
-    "LIBRARIES", "PACKAGE", "READY", "notebook_imports", "preload", "serve",
+    "LIBRARIES", "PACKAGE", "READY", "STDIN", "notebook_imports", "preload", "serve",
 ]
 
 import ast
@@ -26,23 +31,27 @@ import io
 import json
 import multiprocessing.util
 import os
+import selectors
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from functools import cache
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any, cast
 
 import psutil
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.provisioning import LocalProvisioner
 
-from kpi_workbook.batch.parent_death import end_with
+from kpi_workbook.batch.parent_death import end_with, on_death
 from kpi_workbook.core.paths import NOTEBOOKS_DIR
 
 KERNEL_MODULE = "ipykernel_launcher"  # the kernels a fork can stand in for: `python -m ipykernel_launcher ...`
 READY = "ready"
+STDIN = 0  # the server's life line: it ends when its owner closes it
 # What every kernel loads, whatever it runs.
 KERNEL_LIBRARIES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell")
 # What the step notebooks load besides their own import cells (imports made inside functions): loaded ahead only for
@@ -110,130 +119,220 @@ def _warm_the_package() -> None:
 
 def _kernel_child(request: dict[str, Any], server: int) -> None:
     """In the forked child: become a kernel as `python -m ipykernel_launcher ARGV` would, in its own session, killed
-    when its server ends."""
+    when its server ends or the worker that asked for it does."""
     os.setsid()
     end_with(server, signal.SIGKILL)
+    on_death(int(request["worker"]), lambda: os.kill(os.getpid(), signal.SIGKILL))
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the kernel's own subprocesses are waited for as usual
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    os.dup2(2, 1)  # the pipe to the worker is the server's, never the kernel's: its stdout goes where stderr goes
+    os.dup2(2, 1)  # the server's stdout is no one's: the kernel's goes where stderr goes
     os.close(devnull)
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
     # ipykernel read JPY_PARENT_PID when the server imported it: the kernel is told its parent (the server, which
-    # ends with the worker) here, so it ends when that parent does, and prints no banner to the terminal.
+    # ends with its owner) here, so it ends when that parent does, and prints no banner to the terminal.
     sys.argv = [KERNEL_MODULE, *request["argv"], f"--IPKernelApp.parent_handle={server}"]
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
 
 
-def serve(requests: IO[str], replies: IO[str], folder: Path = NOTEBOOKS_DIR, worker: int | None = None) -> None:
-    """Preload for the notebooks of `folder`, then fork one kernel per request line (JSON: argv, cwd, env); reply
-    with its pid; stop at EOF.
+def serve(listener: socket.socket, folder: Path = NOTEBOOKS_DIR, owner: int | None = None) -> None:
+    """Preload for the notebooks of `folder`, then say READY to each connection to `listener` (a listening Unix
+    socket) and fork one kernel per request line it sends (JSON: argv, cwd, env, worker); reply with its pid; stop at
+    the end of stdin.
 
-    worker: the process that started the server from its main thread; the server is killed when it ends.
+    owner: the process that started the server from its main thread; the server is killed when it ends.
     """
-    if worker is not None:
-        end_with(worker, signal.SIGKILL)
+    if owner is not None:
+        end_with(owner, signal.SIGKILL)
     os.environ["MPLBACKEND"] = INLINE_BACKEND
     preload(folder)
     del os.environ["MPLBACKEND"]
     gc.collect()
     gc.freeze()  # what every kernel shares stays out of its collections (and its pages shared)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels that end are reaped by the system, never zombies
-    replies.write(READY + "\n")
-    replies.flush()
+    with selectors.DefaultSelector() as selector:
+        selector.register(STDIN, selectors.EVENT_READ)
+        selector.register(listener, selectors.EVENT_READ)
+        while _serve_ready(selector, listener):
+            pass
+
+
+def _serve_ready(selector: selectors.BaseSelector, listener: socket.socket) -> bool:
+    """Answer what is ready to read: a new connection, a client's requests, or stdin (False at its end)."""
+    for key, _ in selector.select():
+        if key.fd == STDIN:
+            if not os.read(STDIN, 4096):
+                return False
+        elif key.fileobj is listener:
+            connection, _ = listener.accept()
+            connection.sendall(f"{READY}\n".encode())
+            selector.register(connection, selectors.EVENT_READ, bytearray())
+        else:
+            connection, pending = cast("socket.socket", key.fileobj), cast("bytearray", key.data)
+            received = connection.recv(65536)
+            if not received:  # the client ended
+                selector.unregister(connection)
+                connection.close()
+                continue
+            pending += received
+            while b"\n" in pending:
+                line, _, rest = bytes(pending).partition(b"\n")
+                pending[:] = rest
+                connection.sendall(f"{_fork_kernel(json.loads(line), selector)}\n".encode())
+    return True
+
+
+def _fork_kernel(request: dict[str, Any], selector: selectors.BaseSelector) -> int:
+    """Fork a kernel for `request`; its pid. The child keeps none of the server's sockets."""
     server = os.getpid()
-    for line in requests:
-        request = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            try:
-                _kernel_child(request, server)
-            finally:
-                os._exit(0)
-        replies.write(f"{pid}\n")
-        replies.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for key in list(selector.get_map().values()):
+                if key.fd != STDIN:
+                    cast("socket.socket", key.fileobj).close()
+            _kernel_child(request, server)
+        finally:
+            os._exit(0)
+    return pid
 
 
-# --- the worker's side ----------------------------------------------------------------------------------------
+# --- the workers' side ----------------------------------------------------------------------------------------
 
 
 class ForkServer:
-    """This process's fork server, started on first use (or ahead, by `start`) and replaced if it died."""
+    """The fork server this process uses: its own, started on first use (or ahead, by `start`) and replaced if it
+    died, or one another process owns (`join`)."""
 
     _lock = threading.Lock()
-    _process: subprocess.Popen[str] | None = None
-    _answered = False  # whether it said READY (its preload done)
+    _process: subprocess.Popen[bytes] | None = None  # the server this process started
+    _owner = 0  # the pid of the process that started `_process` (a forked worker inherits it, but does not own it)
+    _address = ""  # the server's socket
+    _connection: tuple[int, socket.socket, io.BufferedReader] | None = None  # this process's pid, its connection
+    _answered = False  # whether the server said READY on that connection (its preload done)
 
     _folder: Path = NOTEBOOKS_DIR  # whose notebooks' imports it loads
 
     @classmethod
-    def start(cls, folder: Path = NOTEBOOKS_DIR) -> None:
-        """Start the server for the notebooks of `folder` if it is not running, without waiting for its preload."""
+    def start(cls, folder: Path = NOTEBOOKS_DIR) -> str:
+        """Start a server for the notebooks of `folder` (replacing one of another folder) unless one is running or
+        joined, without waiting for its preload; its address, for `join`."""
         with cls._lock:
+            if folder != cls._folder:
+                cls._leave()
             cls._folder = folder
             cls._start()
+            return cls._address
+
+    @classmethod
+    def join(cls, address: str, folder: Path) -> None:
+        """Use the server for the notebooks of `folder` that another process started at `address` (the runner's,
+        for its workers)."""
+        with cls._lock:
+            cls._leave()
+            cls._address, cls._folder = address, folder
 
     @classmethod
     def fork(cls, argv: list[str], cwd: str, env: dict[str, str]) -> int:
         """A new kernel's pid, once the server is ready; RuntimeError if the server cannot start one."""
         with cls._lock:
-            requests, answers = _pipes(cls._start())
-            if not cls._answered:
-                if (answer := answers.readline().strip()) != READY:
-                    cls._stop()
-                    raise RuntimeError(f"the kernel fork server did not start (it answered {answer!r})")
-                cls._answered = True
-            requests.write(json.dumps({"argv": argv, "cwd": cwd, "env": env}) + "\n")
-            requests.flush()
-            reply = answers.readline().strip()
-            if not reply.isdigit():
-                cls._stop()
-                raise RuntimeError(f"the kernel fork server did not start a kernel (it answered {reply!r})")
+            connection, replies = cls._connected()
+            try:
+                if not cls._answered:
+                    if (answer := replies.readline().decode().strip()) != READY:
+                        raise RuntimeError(f"the kernel fork server did not start (it answered {answer!r})")
+                    cls._answered = True
+                request = {"argv": argv, "cwd": cwd, "env": env, "worker": os.getpid()}
+                connection.sendall(json.dumps(request).encode() + b"\n")
+                reply = replies.readline().decode().strip()
+                if not reply.isdigit():
+                    raise RuntimeError(f"the kernel fork server did not start a kernel (it answered {reply!r})")
+            except (OSError, RuntimeError):
+                cls._disconnect()
+                if cls._owns():
+                    cls._leave()
+                raise
         return int(reply)
 
     @classmethod
     def stop(cls) -> None:
-        """Kill the server; its kernels notice within a second that their parent is gone, and end."""
+        """Kill the server if this process started it; its kernels notice within a second that their parent is
+        gone, and end."""
         with cls._lock:
-            cls._stop()
+            cls._leave()
 
     @classmethod
     def kill(cls) -> None:
-        """Kill the server at once, taking no lock (from a signal handler, when this process must end)."""
-        if cls._process is not None:
+        """Kill the server at once if this process started it, taking no lock (from a signal handler, when this
+        process must end)."""
+        if cls._process is not None and cls._owns():
             with contextlib.suppress(OSError):
                 os.kill(cls._process.pid, signal.SIGKILL)
 
     @classmethod
-    def _start(cls) -> subprocess.Popen[str]:
-        if cls._process is None or cls._process.poll() is not None:
-            cls._answered = False
+    def _owns(cls) -> bool:
+        return cls._process is not None and cls._owner == os.getpid()
+
+    @classmethod
+    def _connected(cls) -> tuple[socket.socket, io.BufferedReader]:
+        """This process's connection to the server, made on first use (a server of its own started first unless
+        it joined one)."""
+        if cls._connection is not None and cls._connection[0] == os.getpid():
+            return cls._connection[1:]
+        cls._start()
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            client.connect(cls._address)
+        except OSError as exc:
+            client.close()
+            raise RuntimeError(f"cannot reach the kernel fork server at {cls._address}: {exc}") from None
+        cls._connection, cls._answered = (os.getpid(), client, client.makefile("rb")), False
+        return client, cls._connection[2]
+
+    @classmethod
+    def _disconnect(cls) -> None:
+        if cls._connection is not None and cls._connection[0] == os.getpid():
+            with contextlib.suppress(OSError):
+                cls._connection[2].close()
+                cls._connection[1].close()
+        cls._connection, cls._answered = None, False
+
+    @classmethod
+    def _start(cls) -> None:
+        """Start a server of this process's own unless it has one running or joined another's."""
+        if cls._address and (not cls._owns() or cls._process is not None and cls._process.poll() is None):
+            return
+        cls._leave()
+        folder = tempfile.mkdtemp(prefix="kpi-forks-")
+        address = os.path.join(folder, "server")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(address)  # listening before the server starts: clients connect at once and wait for READY
+            listener.listen()
             # a parent-death signal follows the thread that started the server: asked for only by a main thread
             owner = [str(os.getpid())] if threading.current_thread() is threading.main_thread() else []
             cls._process = subprocess.Popen(  # its own session: Ctrl-C goes to the runner, which stops its kernels
-                [sys.executable, "-m", __name__, str(cls._folder), *owner], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, text=True, start_new_session=True)
-            _stop_at_exit()
-        return cls._process
+                [sys.executable, "-m", __name__, str(cls._folder), str(listener.fileno()), *owner],
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=[listener.fileno()],
+                start_new_session=True)
+        cls._owner, cls._address = os.getpid(), address
+        _stop_at_exit()
 
     @classmethod
-    def _stop(cls) -> None:
-        if cls._process is not None:
+    def _leave(cls) -> None:
+        """Close this process's connection; kill the server if this process started it."""
+        cls._disconnect()
+        if cls._process is not None and cls._owns():
             with contextlib.suppress(OSError):
                 cls._process.kill()
             cls._process.wait()
-            cls._process = None
-
-
-def _pipes(process: subprocess.Popen[str]) -> tuple[IO[str], IO[str]]:
-    """The server's stdin and stdout (`ForkServer._start` opens both as pipes)."""
-    if process.stdin is None or process.stdout is None:
-        raise RuntimeError("the kernel fork server has no pipes")
-    return process.stdin, process.stdout
+            with contextlib.suppress(OSError):
+                os.unlink(cls._address)
+                os.rmdir(os.path.dirname(cls._address))
+        cls._process, cls._owner, cls._address = None, 0, ""
 
 
 @cache
@@ -299,4 +398,4 @@ class ForkedKernelProvisioner(LocalProvisioner):
 
 
 if __name__ == "__main__":
-    serve(sys.stdin, sys.stdout, Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    serve(socket.socket(fileno=int(sys.argv[2])), Path(sys.argv[1]), int(sys.argv[3]) if len(sys.argv) > 3 else None)

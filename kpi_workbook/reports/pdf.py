@@ -68,10 +68,11 @@ def pack_notebook(notebooks: Sequence[Path]) -> nbformat.NotebookNode:
     return pack
 
 
-def print_pdf(html: Path, pdf: Path, chromium: Path | None = None, timeout: float = PRINT_TIMEOUT) -> None:
+def print_pdf(html: Path, pdf: Path, chromium: Path | None = None, timeout: float = PRINT_TIMEOUT) -> Path:
     """Print an HTML file to a PDF with headless Chromium (paper size and margins from the page's @page rule).
 
-    The PDF appears complete or not at all: Chromium writes a staged file that replaces `pdf` when done.
+    The PDF appears complete or not at all: Chromium writes a staged file that replaces `pdf` when done; returns
+    `pdf`.
     """
     chromium = chromium or find_chromium()
     staged = pdf.with_name(f".{pdf.name}.partial")
@@ -88,6 +89,7 @@ def print_pdf(html: Path, pdf: Path, chromium: Path | None = None, timeout: floa
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise PdfError(f"{html}: Chromium could not print it (exit {done.returncode}): {detail[0]}")
     os.replace(staged, pdf)
+    return pdf
 
 
 def write_pack(notebooks: Sequence[Path], heading: ReportHeading, html: Path, pdf: Path | None = None,
@@ -136,22 +138,23 @@ def print_packs(period_dir: Path, runs: Iterable[Run], period: str,
             scopes.setdefault(Path(run.ipynb).parent.as_posix(), []).append(run)
     out = period_dir / PACKS_FOLDER
     out.mkdir(parents=True, exist_ok=True)
-    pages = []
-    for folder, found in sorted(scopes.items()):
-        by_stem = {run.notebook: run for run in found}
-        order = pack_order(list(by_stem))
-        notebooks = [period_dir / by_stem[stem].ipynb for stem in order]
-        name = folder.lstrip("_")
-        links = tuple((step_title(stem), f"../{by_stem[stem].ipynb.removesuffix('.ipynb')}.html") for stem in order)
-        heading = ReportHeading(team=found[0].team_name, notebook="report", period=period, links=links, title="")
-        write_pack(notebooks, heading, out / f"{name}.html", appendix=appendix(folder) if appendix else "")
-        pages.append(out / f"{name}.html")
-    # Chromium prints one page per process and waits on its renderer much of the time: a few print at once
+    # Chromium prints one page per process and waits on its renderer much of the time: a few print at once, each as
+    # soon as its page is written (the pages are written one after the other, in this thread)
     with ThreadPoolExecutor(max_workers=PRINTERS) as printers:
-        done = [printers.submit(print_pdf, html, html.with_suffix(".pdf"), chromium) for html in pages]
+        done = []
+        for folder, found in sorted(scopes.items()):
+            by_stem = {run.notebook: run for run in found}
+            order = pack_order(list(by_stem))
+            notebooks = [period_dir / by_stem[stem].ipynb for stem in order]
+            html = out / f"{folder.lstrip('_')}.html"
+            links = tuple((step_title(stem), f"../{by_stem[stem].ipynb.removesuffix('.ipynb')}.html")
+                          for stem in order)
+            heading = ReportHeading(team=found[0].team_name, notebook="report", period=period, links=links, title="")
+            write_pack(notebooks, heading, html, appendix=appendix(folder) if appendix else "")
+            done.append(printers.submit(print_pdf, html, html.with_suffix(".pdf"), chromium))
     for future in done:  # the first scope's PdfError, once every print has ended
         future.result()
-    return [html.with_suffix(".pdf") for html in pages]
+    return [future.result() for future in done]
 
 
 class Summary(Protocol):
