@@ -84,7 +84,7 @@ def _plain(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> tuple[Path, Path, Path]:
-    """The bundled sample's folder, its actuals store and the period folder of the sample's reports (every team,
+    """The bundled sample's folder, its actuals store and the period folder of the sample's reports (four teams,
     the Commercial department and the organization, made once by `kpi-workbook run --pdf` in the test run)."""
     if not CHROMIUM.is_file() or not shutil.which("pdftotext"):
         pytest.skip("needs Chromium at /usr/bin/chromium and pdftotext")
