@@ -131,7 +131,8 @@ def test_every_text_field_carries_a_payload(poisoned):
 
 def _browse(pages: list[Path]) -> tuple[list[str], dict[str, int]]:
     """Open every page in headless Chromium: what payloads did (dialogs, calls, console, errors, requests) and how
-    many tables and rendered PNG charts the pages show."""
+    many tables and rendered PNG charts the pages show. The pages are all opened first (each its own tab), then
+    given time to run what they hold, then read."""
     if not CHROMIUM.exists():
         pytest.skip("chromium is not installed")
     events: list[str] = []
@@ -140,6 +141,7 @@ def _browse(pages: list[Path]) -> tuple[list[str], dict[str, int]]:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context()
         context.add_init_script(INIT_SCRIPT)
+        opened = []
         for page_file in pages:
             page = context.new_page()
             name = f"{page_file.parent.name}/{page_file.name}"
@@ -150,7 +152,9 @@ def _browse(pages: list[Path]) -> tuple[list[str], dict[str, int]]:
             page.on("request", lambda request, name=name: None if request.url.startswith(("file:", "data:", "about:"))
                     else events.append(f"{name}: request {request.url}"))
             page.goto(page_file.as_uri(), wait_until="load")
-            page.wait_for_timeout(300)  # let autofocus, ontoggle and refresh fire if anything survived
+            opened.append((name, page))
+        opened[-1][1].wait_for_timeout(300)  # let autofocus, ontoggle and refresh fire if anything survived
+        for name, page in opened:
             try:
                 ran = page.evaluate("window.__payloadRan")
                 shown["tables"] += page.locator("table").count()
