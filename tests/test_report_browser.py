@@ -259,6 +259,29 @@ def test_every_scope_has_a_pack_and_its_offline_html(packs):
     assert all((packs / f"{stem}.html").is_file() for stem in pdfs)
 
 
+# Elements that print as a scroll box with a scroll bar: an output area runs over pages as a scroll box, and a bar's
+# width cuts off the last column of the tables in it.
+SCROLL_BARS = """() => Array.from(document.querySelectorAll('body, body *')).filter(e => {
+  const style = getComputedStyle(e);
+  return [style.overflowX, style.overflowY].some(v => ['auto', 'scroll', 'overlay'].includes(v))
+    && style.scrollbarWidth !== 'none';
+}).map(e => e.tagName + '.' + e.className).slice(0, 5)"""
+A4_CONTENT_PX = 718  # A4 less the packs' 10 mm side margins, at 96 px per inch
+
+
+def test_a_printed_pack_shows_no_scroll_bar(packs):
+    found = {}
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": A4_CONTENT_PX, "height": 1000})
+        page.emulate_media(media="print")
+        for html in sorted(packs.glob("*.html")):
+            page.goto(html.as_uri(), wait_until="load")
+            found[html.stem] = page.evaluate(SCROLL_BARS)
+        browser.close()
+    assert len(found) == len(TEAMS) + 2 and found == {stem: [] for stem in found}
+
+
 def test_the_review_comes_first():
     assert pack_order(["01_strategic_goals", "05_review", "03_kpi_design"]) == [
         "05_review", "01_strategic_goals", "03_kpi_design"]

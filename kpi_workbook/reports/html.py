@@ -101,6 +101,9 @@ html .jp-Cell.jp-mod-noOutputs.jp-mod-noInput { display: none; }  /* a code cell
   /* every table fits the page: no prompt column, smaller type, text wraps between words and after underscores and
      slashes (_BreakableCells) in any cell, nothing is clipped */
   html :is(.jp-OutputArea-child, .jp-OutputArea-output) { display: block; width: auto; padding: 0; overflow: visible; }
+  /* no scroll bar: an output area runs over pages as a scroll box, and a bar's width would cut off the last column
+     of its tables (the boxes stay: the PDF's outline is made from what they hold) */
+  html * { scrollbar-width: none; }
   html .jp-OutputArea-prompt { display: none; }
   html .jp-OutputArea-output table { font-size: 8pt; max-width: 100%; }
   html .jp-OutputArea-output :is(td, th) { padding: 2px 4px !important; white-space: normal !important; }
