@@ -64,8 +64,20 @@ def one_worker_run(tmp_path_factory):
     return find_and_leave_run(tmp_path_factory.mktemp("forks"), 1)
 
 
+# Each kernel says it started, then waits (at most 2 minutes) until two have: the first two scopes run at once, so in
+# two workers.
+TWO_AT_ONCE = """\
+import pathlib, time
+started = pathlib.Path(workspace).parent / "started"
+started.mkdir(exist_ok=True)
+(started / team).touch()
+deadline = time.monotonic() + 120
+while len(list(started.iterdir())) < 2 and time.monotonic() < deadline:
+    time.sleep(0.05)"""
+
+
 def test_the_workers_of_a_run_share_one_fork_server(tmp_path):
-    run = find_and_leave_run(tmp_path, 2, "import time\ntime.sleep(2)")  # each worker is busy when the next scope comes
+    run = find_and_leave_run(tmp_path, 2, TWO_AT_ONCE)
     assert [r.status for r in run.results] == [Status.OK] * 3
     found = [printed(run.period_dir / r.ipynb) for r in run.results]
     assert len({f["worker"] for f in found}) == 2
