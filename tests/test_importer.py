@@ -24,6 +24,7 @@ from kpi_workbook.sample import generate_actuals, generate_employees, quarter_la
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
 from kpi_workbook.workspace.actuals_schema import PLAIN_NUMBER, RejectedRowsError
 from kpi_workbook.workspace.assignments import NOT_THE_ROLE, NOT_THE_TEAM, OTHER_TEAM, UNKNOWN_EMPLOYEE
+from kpi_workbook.workspace.csv_scan import RAW_TABLE
 from kpi_workbook.workspace.files import ACTUALS_DB, load_framework, save_framework
 from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
 from kpi_workbook.workspace.scratch import Scratch
@@ -584,6 +585,17 @@ def test_rows_after_blank_lines_and_quoted_line_breaks_keep_the_file_numbers(wor
                    "2025Q1,sales,E2,win_rate,bad")
     assert rejected(quoted, workspace)["row"].tolist() == [3, 6]
 
+
+
+def test_lines_of_empty_cells_are_read_in_one_pass_and_later_rows_keep_their_numbers(workspace, tmp_path):
+    path = write(tmp_path / "empty_cells.csv", HEADER, GOOD[0], ",,,,", " , ,\t, ,", GOOD[1].replace("sales", "Sales"),
+                 "2025Q2,sales,E2,win_rate,n/a", ",,,,")
+    raw = read_actuals_file(path)
+    assert raw.frame[["row", "team"]].values.tolist() == [[2, "sales"], [5, "Sales"], [6, "sales"]]
+    assert "row" not in raw.scratch.frame(f"DESCRIBE {RAW_TABLE}")["column_name"].tolist()  # numbered by row ids
+    raw.recode("team", "(SELECT 'Sales' AS name, 'sales' AS id)", old="name", new="id")
+    assert raw.frame[["row", "team"]].values.tolist() == [[2, "sales"], [5, "sales"], [6, "sales"]]
+    assert rejected(path, workspace)[["row", "value"]].values.tolist() == [[6, "n/a"]]
 
 def test_cells_beyond_the_header_are_one_extra_problem_however_many(workspace, tmp_path):
     path = write(tmp_path / "wide_row.csv", HEADER, GOOD[0], GOOD[1] + "," * 20 + "x", GOOD[2] + ", 1 ,,2")

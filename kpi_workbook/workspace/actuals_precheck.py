@@ -40,7 +40,7 @@ def clean_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFrame
     renamed = teams != ids
     if renamed.any():  # as validation does first (then again, finding nothing left to rename)
         scratch.table("team_ids", pd.DataFrame({"team": teams[renamed], "id": ids[renamed]}))
-        scratch.con.execute("UPDATE raw SET team = t.id FROM team_ids t WHERE raw.team = t.team")
+        raw.recode("team", "team_ids", old="team", new="id")
     scratch.table("periods", pd.DataFrame({"period": periods, "label": table["label"].astype(str),
                                            "start": table["start"].dt.date, "number": range(len(periods))}))
     if not _keys_count_once(scratch, framework, employees) or not _values_plain(scratch):

@@ -19,6 +19,7 @@ import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.issue_codes import Code
+from kpi_workbook.workspace.csv_scan import RAW_TABLE, LineRows, rows_from_cells
 from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sql_text import holds_text, stripped
 from kpi_workbook.workspace.tabular import read_cells
@@ -37,8 +38,9 @@ HEADER_SCAN_ROWS = 20
 
 @dataclass(frozen=True)
 class RawActuals:
-    """Actuals as read, in the scratch table `raw`: one row per value (RAW_COLUMNS and a unique `id`) with its
-    row number and column in the file, all cells unchecked text without surrounding whitespace."""
+    """Actuals as read, in the scratch view `raw`: one row per value (RAW_COLUMNS and a unique `id`) with its
+    row number and column in the file, all cells unchecked text without surrounding whitespace. Cells are changed
+    with `recode` (the view reads the table csv_scan.RAW_TABLE)."""
 
     file: str
     scratch: Scratch
@@ -51,6 +53,12 @@ class RawActuals:
     def frame(self) -> pd.DataFrame:
         """The rows as a DataFrame in file order (for small files and tests)."""
         return self.scratch.frame(f"SELECT {RAW_SELECT} FROM raw ORDER BY id")
+
+    def recode(self, column: str, mapping: str, old: str, new: str) -> None:
+        """Replace each cell of `column` that the scratch table `mapping` holds in its column `old` with that row's
+        `new` (e.g. team names with team ids)."""
+        self.scratch.con.execute(f"UPDATE {RAW_TABLE} SET {column} = m.{new} FROM {mapping} m "
+                                 f"WHERE {RAW_TABLE}.{column} = m.{old} AND m.{new} <> m.{old}")
 
 
 def normalize_header(name: Any) -> str:
@@ -157,8 +165,9 @@ def _unknown_kpi_columns(kpi_columns: list[str], kpis: Collection[str], header: 
 
 
 def _long_sql(names: list[str], layout: str, header: int, file: str, columns: ColumnMap,
-              kpis: Collection[str] | Mapping[str, str] | None) -> str:
-    """SQL over the scratch table `cells` giving one row per value (RAW_COLUMNS and a unique `id`).
+              kpis: Collection[str] | Mapping[str, str] | None) -> str | LineRows:
+    """One row per value (RAW_COLUMNS and a unique `id`): in the long layout the file's lines (LineRows), in the wide
+    one SQL over the scratch table `cells`.
 
     In the wide layout every column that is not an id column must be a KPI id of `kpis` (when given); an
     employee_id column may be left out for team-level values."""
@@ -183,7 +192,7 @@ def _long_sql(names: list[str], layout: str, header: int, file: str, columns: Co
         own = [c for c in [*LONG_COLUMNS, "extra"] if c not in fixed]
         fields = ", ".join(f"{text[c]} AS {c}" for c in [*LONG_COLUMNS, "extra"])
         condition = holds_text([source[c] for c in own if c in source]) if own else "true"
-        return (f"SELECT row AS id, row, 'value' AS \"column\", {fields} FROM cells WHERE {condition}")
+        return LineRows(columns=f"'value' AS \"column\", {fields}", kept=condition)
     kpi_columns = [n for n in given if n not in {"extra", *WIDE_ID_COLUMNS, *WIDE_IGNORED}
                    and not n.startswith("unnamed_")]
     kpi_of = _kpi_of_columns(kpi_columns, kpis, header, file)
@@ -227,7 +236,7 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
     required = columns.required(layout)
     scratch = scratch or Scratch()
 
-    def table_sql(names: list[str], header: int) -> str:
+    def table_sql(names: list[str], header: int) -> str | LineRows:
         return _long_sql(names, layout, header, file, columns, kpis)
 
     def find_header(rows: list[list[Any]]) -> int:
@@ -235,8 +244,8 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
 
     cells = read_cells(path, file, scratch, find_header, max(HEADER_SCAN_ROWS, header_row or 0), sheet, table_sql)
     if not cells.done:
-        scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {table_sql(cells.names, cells.header)}")
-    scratch.drop_tables(keep=("raw",))
+        rows_from_cells(scratch, table_sql(cells.names, cells.header))
+    scratch.drop_tables(keep=("raw", RAW_TABLE))
     raw = RawActuals(file=file, scratch=scratch, header_row=cells.header)
     if not len(raw):
         raise InputError(Problem(file=file, message=f"no data rows below the header (row {cells.header})",

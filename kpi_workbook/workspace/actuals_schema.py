@@ -281,7 +281,7 @@ def validate_actuals(raw: RawActuals, framework: Framework, employees: pd.DataFr
     ranks = schema.ranks()
     teams = _distinct(scratch, "team")["team"]
     scratch.table("team_ids", pd.DataFrame({"team": teams, "id": team_ids(teams, framework).astype(str)}))
-    scratch.con.execute("UPDATE raw SET team = t.id FROM team_ids t WHERE raw.team = t.team AND t.id <> t.team")
+    raw.recode("team", "team_ids", old="team", new="id")
     periods = _distinct(scratch, "period")
     table = period_table(periods["period"])
     scratch.table("periods", periods.assign(label=table["label"], start=table["start"].dt.date))

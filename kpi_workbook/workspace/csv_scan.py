@@ -1,17 +1,24 @@
 """Reading the rows of a CSV file below its header with DuckDB, numbered exactly as Python's csv module numbers them.
 
-DuckDB reads every cell as text. Most files are read once, straight into the caller's table (see scan_once);
-the others through a table of their cells (see scan). Its rows are kept only when they match the file's physical
+DuckDB reads every cell as text. Most files are read once, straight into the caller's rows (see scan_once); the
+others through a table of their cells (see scan). DuckDB's rows are kept only when they match the file's physical
 lines one to one (no quoted line breaks, no lone carriage returns, no row with more cells than it was given room
 for): the number of rows it read is checked against the lines of the file, and blank lines (which DuckDB skips but
 Python counts) shift the row numbers after them. Otherwise `scan` returns False and workspace.tabular reads the
 file with the csv module, as it does for a path DuckDB would take as a glob pattern and for a CSV error DuckDB
 words otherwise (its messages quote the line at fault).
+
+The caller's rows are kept in the table RAW_TABLE and read through the view RAW_VIEW, which gives each its number.
+Rows that are the file's lines one to one (LineRows) are read in parallel, in the file's order, and numbered by
+the table's row ids: numbering them while reading would take one thread.
 """
 
 from __future__ import annotations
 
-__all__ = ["BLOCK", "LINE", "ODD_ROW", "SPARE_CELLS", "scan", "scan_once"]
+__all__ = [
+    "BLOCK", "LINE", "LineRows", "ODD_ROW", "RAW_TABLE", "RAW_VIEW", "SPARE_CELLS", "rows_from_cells", "scan",
+    "scan_once",
+]
 
 import csv
 import re
@@ -32,6 +39,29 @@ SPARE_CELLS = 8  # room for cells beyond the header's width (they go to `extra`)
 BLOCK = 1 << 24
 LINE = re.compile(r"CSV Error on Line: (\d+)")
 ODD_ROW = "kpi-workbook: a row for the cells table"  # error() raised by a row scan_once leaves to scan
+RAW_TABLE = "raw_rows"  # the caller's rows as read; changed in place (UPDATE) by the caller
+RAW_VIEW = "raw"  # the rows of RAW_TABLE with their `id` and `row`: what the caller reads
+
+
+@dataclass(frozen=True)
+class LineRows:
+    """Rows that are a file's data lines one to one, each with its line number as `id` and `row`: `columns`, a
+    select list over the cells c0… and extra, and `kept`, SQL true for a line that holds a row (a line of empty
+    cells holds none)."""
+
+    columns: str
+    kept: str
+
+    def over_cells(self) -> str:
+        """The rows as SQL over the view `cells` (row, c0…, extra)."""
+        return f"SELECT row AS id, row, {self.columns} FROM cells WHERE {self.kept}"
+
+
+def rows_from_cells(scratch: Scratch, rows: str | LineRows) -> None:
+    """The table RAW_TABLE and the view RAW_VIEW as `rows` (SQL over the view `cells`, giving `id` and `row`)."""
+    scratch.con.execute(f"CREATE OR REPLACE TABLE {RAW_TABLE} AS "
+                        f"{rows.over_cells() if isinstance(rows, LineRows) else rows}")
+    scratch.con.execute(f"CREATE OR REPLACE VIEW {RAW_VIEW} AS SELECT * FROM {RAW_TABLE}")
 
 
 @dataclass(frozen=True)
@@ -107,45 +137,59 @@ def _extra(width: int) -> str:
 
 
 def scan_once(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, header: int, width: int,
-              table_sql: str) -> bool:
-    """Create the scratch table `raw` as `table_sql`, which reads the view `cells` (row, c0…, extra), reading the file
-    once; False (nothing kept) for a file whose rows need `scan`: blank lines, a header over several lines, a row
-    with a cell beyond the header's width (even an empty one), a line longer than the csv module's field limit (so no
-    cell can pass it), or fewer rows than lines. The file's lines are counted while DuckDB reads it."""
+              rows: str | LineRows) -> bool:
+    """Create the scratch view RAW_VIEW of `rows` (SQL over the view `cells`: row, c0…, extra; or LineRows), reading
+    the file once; False (nothing kept) for a file whose rows need `scan`: blank lines, a header over several lines,
+    a row with a cell beyond the header's width (even an empty one), a line longer than the csv module's field limit
+    (so no cell can pass it), or fewer rows than lines. The file's lines are counted while DuckDB reads it."""
     if skip != header or has_glob_characters(path):
         return False
     with ThreadPoolExecutor(max_workers=1) as pool:
         counted = pool.submit(_lines, path)  # file reads and DuckDB's work leave the GIL to each other
-        kept = _read_once(scratch, path, file, delimiter, skip, header, width, table_sql)
+        read = _read_once(scratch, path, file, delimiter, skip, header, width, rows)
         lines = counted.result()
-    if kept and (lines.lone_cr or lines.blank  # DuckDB numbers rows without blank lines and lone carriage returns
-                 or scratch.value("SELECT coalesce(max(row), 0) FROM raw") != lines.count):  # a row over lines
-        scratch.con.execute("DROP TABLE raw")
+    # DuckDB numbers rows without blank lines and lone carriage returns, and a quoted line break joins two lines
+    if read is not None and (lines.lone_cr or lines.blank or read != lines.count):
+        scratch.con.execute(f"DROP VIEW {RAW_VIEW}")
+        scratch.con.execute(f"DROP TABLE {RAW_TABLE}")
         return False
-    return kept
+    return read is not None
 
 
 def _read_once(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, header: int, width: int,
-               table_sql: str) -> bool:
-    """The scratch table `raw` as `table_sql` over the file's rows numbered in DuckDB's order; False (no table) when a
-    row has a cell beyond the header's width or a line is longer than the field limit; InputError for a CSV error
-    the csv module would also give."""
-    scratch.con.execute(f"""CREATE OR REPLACE VIEW cells AS
-        SELECT row_number() OVER () + {header} AS row, {", ".join(f"c{i}" for i in range(width))}, '' AS extra
-        FROM {_read_sql(path, delimiter, skip, width, spare=1, line_limit=csv.field_size_limit())}
-        WHERE CASE WHEN c{width} IS NOT NULL THEN error({literal(ODD_ROW)}) ELSE true END""")
+               rows: str | LineRows) -> int | None:
+    """The view RAW_VIEW of `rows` over the file's rows numbered in DuckDB's order, and the line number of the last
+    row read; None (no view) when a row has a cell beyond the header's width or a line is longer than the field
+    limit; InputError for a CSV error the csv module would also give."""
+    cells = ", ".join(f"c{i}" for i in range(width))
+    read = (f"SELECT {cells}, '' AS extra FROM "
+            f"{_read_sql(path, delimiter, skip, width, spare=1, line_limit=csv.field_size_limit())} "
+            f"WHERE CASE WHEN c{width} IS NOT NULL THEN error({literal(ODD_ROW)}) ELSE true END")
+    if isinstance(rows, LineRows):  # read in parallel, in order: row ids count the lines
+        create = f"SELECT {rows.columns}, {rows.kept} AS kept FROM ({read})"
+    else:
+        scratch.con.execute(f"CREATE OR REPLACE VIEW cells AS SELECT row_number() OVER () + {header} AS row, * "
+                            f"FROM ({read})")
+        create = rows
     try:
-        scratch.con.execute(f"CREATE OR REPLACE TABLE raw AS {table_sql}")
+        scratch.con.execute(f"CREATE OR REPLACE TABLE {RAW_TABLE} AS {create}")
     except duckdb.Error as exc:
         text = str(exc)
         known = None if any(s in text for s in (ODD_ROW, "quoted new lines", "aximum line size")) else \
             _read_error(exc, file)
         if known is None:
-            return False
+            return None
         raise known from None
     finally:
-        scratch.con.execute("DROP VIEW cells")
-    return True
+        scratch.con.execute("DROP VIEW IF EXISTS cells")
+    if not isinstance(rows, LineRows):
+        scratch.con.execute(f"CREATE OR REPLACE VIEW {RAW_VIEW} AS SELECT * FROM {RAW_TABLE}")
+        return scratch.value(f"SELECT coalesce(max(row), {header}) FROM {RAW_VIEW}")
+    lines, kept = scratch.con.execute(f"SELECT count(*), coalesce(bool_and(kept), true) FROM {RAW_TABLE}").fetchall()[0]
+    number = f"rowid + {header + 1}"
+    scratch.con.execute(f"""CREATE OR REPLACE VIEW {RAW_VIEW} AS
+        SELECT {number} AS id, {number} AS row, * EXCLUDE (kept) FROM {RAW_TABLE} {'' if kept else 'WHERE kept'}""")
+    return header + lines
 
 
 def scan(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int, header: int, width: int) -> bool:

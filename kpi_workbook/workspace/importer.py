@@ -155,7 +155,7 @@ def dates_to_periods(raw: RawActuals, formats: list[str]) -> RawActuals:
             for r in shown.itertuples(index=False)])
     iso = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), dated)
     scratch.table("dated", pd.DataFrame({"period": dated.astype(str), "iso": iso.astype(str)}))
-    scratch.con.execute("UPDATE raw SET period = d.iso FROM dated d WHERE raw.period = d.period")
+    raw.recode("period", "dated", old="period", new="iso")
     return raw
 
 

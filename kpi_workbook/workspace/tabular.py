@@ -38,8 +38,9 @@ SNIFFED_LINES = 20  # the delimiter is the one giving the most cells on a line a
 
 HeaderFinder = Callable[[list[list[Any]]], int]
 """The 1-based row number of the header among a file's first rows (cells as read); raises InputError if none."""
-TableSql = Callable[[list[str], int], str]
-"""SQL over the view `cells` for the header's column names and row number (see read_cells)."""
+TableSql = Callable[[list[str], int], str | csv_scan.LineRows]
+"""The caller's rows for the header's column names and row number: SQL over the view `cells`, or LineRows (see
+read_cells)."""
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,9 @@ def _check_file(path: Path) -> None:
 
 def read_cells(path: Path, file: str, scratch: Scratch, find_header: HeaderFinder, head_rows: int,
                sheet: str | None = None, table_sql: TableSql | None = None) -> Cells:
-    """Every cell below a file's header, as text, into `scratch`: into the table `raw` as `table_sql` gives it when
-    the file can be read straight into it (CSV only), else into `cells` for the caller's SQL. The header is found by
+    """Every cell below a file's header, as text, into `scratch`: into the view `raw` as `table_sql` gives it when
+    the file can be read straight into it (CSV only; see csv_scan.scan_once), else into `cells` for the caller's SQL
+    (see csv_scan.rows_from_cells). The header is found by
     `find_header` among the first `head_rows` rows (all rows of an Excel sheet); `sheet` picks an Excel sheet
     (default: the first). InputError naming `file` when it cannot be read."""
     _check_file(path)
@@ -193,8 +195,8 @@ def _read_head(path: Path, file: str, limit: int) -> _CsvHead:
 
 def _read_csv(path: Path, file: str, scratch: Scratch, find_header: HeaderFinder, head_rows: int,
               table_sql: TableSql | None) -> Cells:
-    """A CSV file's rows below its header into `raw` (by `table_sql`) or `cells`, read by DuckDB where it numbers
-    the rows exactly, else by the csv module."""
+    """A CSV file's rows below its header into the view `raw` (by `table_sql`) or `cells`, read by DuckDB where it
+    numbers the rows exactly, else by the csv module."""
     head = _read_head(path, file, head_rows)
     header = find_header(head.rows)
     names = column_names(head.rows[header - 1])
