@@ -21,8 +21,8 @@ from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework, KpiDefinition, Team
 from kpi_workbook.core.paths import SAMPLE_ORG_DIR
 from kpi_workbook.sample import generate_actuals, generate_employees, quarter_labels
+from kpi_workbook.workspace.actuals_checked import PLAIN_NUMBER, RejectedRowsError
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, read_actuals_file
-from kpi_workbook.workspace.actuals_schema import PLAIN_NUMBER, RejectedRowsError
 from kpi_workbook.workspace.assignments import NOT_THE_ROLE, NOT_THE_TEAM, OTHER_TEAM, UNKNOWN_EMPLOYEE
 from kpi_workbook.workspace.csv_scan import RAW_TABLE
 from kpi_workbook.workspace.files import ACTUALS_DB, load_framework, save_framework

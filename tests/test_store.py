@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from kpi_workbook.core.errors import InputError, KpiWorkbookError
-from kpi_workbook.workspace.actuals_schema import RejectedRowsError
+from kpi_workbook.workspace.actuals_checked import RejectedRowsError
 from kpi_workbook.workspace.files import ACTUALS_CSV, ACTUALS_DB
 from kpi_workbook.workspace.opener import open_workspace
 from kpi_workbook.workspace.store import ACTUALS_COLUMNS, URL_ENV, DuckDBStore, SqlStore, open_store

@@ -16,7 +16,7 @@ from kpi_workbook.cli.options import WorkspaceOption
 from kpi_workbook.core.errors import KpiWorkbookError
 
 if TYPE_CHECKING:
-    from kpi_workbook.workspace.actuals_schema import RejectedRowsError
+    from kpi_workbook.workspace.actuals_checked import RejectedRowsError
 
 EXIT_REJECTED = 1
 SHOWN_PROBLEMS = 50
@@ -85,8 +85,8 @@ def import_actuals_command(
     the workspace is the read-only bundled sample.
     """
     from kpi_workbook.core.periods import parse_period
+    from kpi_workbook.workspace.actuals_checked import RejectedRowsError
     from kpi_workbook.workspace.actuals_reader import ColumnMap
-    from kpi_workbook.workspace.actuals_schema import RejectedRowsError
     from kpi_workbook.workspace.files import ACTUALS_CSV
     from kpi_workbook.workspace.importer import default_rejects_path, import_actuals
     from kpi_workbook.workspace.store import built_message, workspace_store

@@ -3,7 +3,7 @@ the row-by-row validation (see actuals_schema) and its report.
 
 The check is stricter than validation, never looser: it passes only a file whose every period reads as a period,
 whose every team, employee and KPI combination is one that counts by the rule of `workspace.assignments`, whose
-every value is plainly a finite number (actuals_schema.PLAIN_NUMBER) and whose keys each name a period once. Any
+every value is plainly a finite number (actuals_checked.PLAIN_NUMBER) and whose keys each name a period once. Any
 doubt, and validate_actuals runs as before: its rows, reasons and report stay the only word on a bad file.
 """
 
@@ -15,8 +15,8 @@ import pandas as pd
 
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table
+from kpi_workbook.workspace.actuals_checked import PLAIN_NUMBER, ValidatedActuals, team_ids
 from kpi_workbook.workspace.actuals_reader import RawActuals
-from kpi_workbook.workspace.actuals_schema import PLAIN_NUMBER, ValidatedActuals, team_ids
 from kpi_workbook.workspace.assignments import TEAM_LEVEL, KpiHolders
 from kpi_workbook.workspace.scratch import Scratch, literal
 

@@ -113,7 +113,7 @@ class KpiHolders:
 
     def knows(self, employee_ids: pd.Series) -> np.ndarray:
         """Whether each employee id is in employees.csv."""
-        return employee_ids.astype(str).isin(self.staff["employee_id"]).to_numpy()
+        return _objects(employee_ids.astype(str)).isin(_objects(self.staff["employee_id"]))
 
     def in_home_team(self, teams: pd.Series, employee_ids: pd.Series) -> np.ndarray:
         """Whether each row's team is the employee's team in employees.csv (False for an unknown employee)."""

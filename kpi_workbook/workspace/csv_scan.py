@@ -73,25 +73,28 @@ class _Lines:
     lone_cr: bool
 
 
-def _lines(path: Path) -> _Lines:
-    """Count the lines of a file block by block (without decoding it) and find its blank lines."""
+def _lines(path: Path, find_blank: bool = True) -> _Lines:
+    """Count the lines of a file block by block (without decoding it) and, if `find_blank`, find its blank lines."""
     newlines = carriage = crlf = 0
     blank: list[int] = []
     tail, last = b"", b""
     with open(path, "rb") as handle:
         while block := handle.read(BLOCK):
-            window = tail + block
-            returns = block.count(b"\r")  # most files have none: the passes looking for \r\n are then left out
+            returns = block.count(b"\r") if b"\r" in block else 0  # most files have none: their passes are left out
             carriage += returns
-            crlf += window.count(b"\r\n") - tail.count(b"\r\n") if returns or b"\r" in tail else 0
-            before, seen, counted = newlines - tail.count(b"\n"), 0, 0
-            patterns = (b"\n\n", b"\n\r\n") if returns or b"\r" in tail else (b"\n\n",)
-            for position in sorted({p for pattern in patterns for p in _finds(window, pattern, len(tail))}):
-                counted += window.count(b"\n", seen, position)
-                seen = position
-                blank.append(before + counted + 2)  # the line after the one this newline ends
+            crlf_possible = bool(returns) or b"\r" in tail
+            if crlf_possible or find_blank:
+                window = tail + block
+                crlf += window.count(b"\r\n") - tail.count(b"\r\n") if crlf_possible else 0
+            if find_blank:
+                before, seen, counted = newlines - tail.count(b"\n"), 0, 0
+                patterns = (b"\n\n", b"\n\r\n") if crlf_possible else (b"\n\n",)
+                for position in sorted({p for pattern in patterns for p in _finds(window, pattern, len(tail))}):
+                    counted += window.count(b"\n", seen, position)
+                    seen = position
+                    blank.append(before + counted + 2)  # the line after the one this newline ends
             newlines += block.count(b"\n")
-            tail, last = window[-2:], block[-1:]
+            tail, last = (tail + block[-2:])[-2:], block[-1:]
     count = newlines + (1 if last not in (b"", b"\n") else 0)
     return _Lines(count=count, blank=blank, lone_cr=carriage != crlf)
 
@@ -145,11 +148,12 @@ def scan_once(scratch: Scratch, path: Path, file: str, delimiter: str, skip: int
     if skip != header or has_glob_characters(path):
         return False
     with ThreadPoolExecutor(max_workers=1) as pool:
-        counted = pool.submit(_lines, path)  # file reads and DuckDB's work leave the GIL to each other
+        counted = pool.submit(_lines, path, False)  # file reads and DuckDB's work leave the GIL to each other
         read = _read_once(scratch, path, file, delimiter, skip, header, width, rows)
         lines = counted.result()
-    # DuckDB numbers rows without blank lines and lone carriage returns, and a quoted line break joins two lines
-    if read is not None and (lines.lone_cr or lines.blank or read != lines.count):
+    # DuckDB's rows end at lone carriage returns; a blank line (which DuckDB skips) or a quoted line break (which
+    # joins two lines) leaves fewer rows than lines
+    if read is not None and (lines.lone_cr or read != lines.count):
         scratch.con.execute(f"DROP VIEW {RAW_VIEW}")
         scratch.con.execute(f"DROP TABLE {RAW_TABLE}")
         return False

@@ -17,9 +17,9 @@ from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.issue_codes import Code
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
+from kpi_workbook.workspace.actuals_checked import RejectedRowsError, ValidatedActuals
 from kpi_workbook.workspace.actuals_precheck import clean_actuals
 from kpi_workbook.workspace.actuals_reader import LONG_COLUMNS, ColumnMap, RawActuals, read_actuals_file
-from kpi_workbook.workspace.actuals_schema import RejectedRowsError, ValidatedActuals, validate_actuals
 from kpi_workbook.workspace.employees import load_employees
 from kpi_workbook.workspace.files import ACTUALS_CSV, EMPLOYEES_FILE, load_framework
 from kpi_workbook.workspace.scratch import Scratch, literal
@@ -159,6 +159,15 @@ def dates_to_periods(raw: RawActuals, formats: list[str]) -> RawActuals:
     return raw
 
 
+def _validated(raw: RawActuals, framework: Framework, employees: pd.DataFrame,
+               date_formats: list[str]) -> ValidatedActuals:
+    """Every row of `raw` checked by the schema (see actuals_schema.validate_actuals)."""
+    # imported here: pandera is needed only for a file with a row clean_actuals cannot vouch for
+    from kpi_workbook.workspace.actuals_schema import validate_actuals
+
+    return validate_actuals(raw, framework, employees, date_formats)
+
+
 def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str = "long", sheet: str | None = None,
                    header_row: int | None = None, skip_invalid: bool = False,
                    rejects: str | Path | None = None, columns: ColumnMap | None = None,
@@ -189,7 +198,7 @@ def import_actuals(path: str | Path, workspace: str | Path = ".", *, layout: str
                                 kpis={k.id: k.name for k in framework.kpis}, scratch=scratch)
         raw = dates_to_periods(raw, date_formats or [])
         checked = (clean_actuals(raw, framework, employees)  # a file without a bad row needs no report
-                   or validate_actuals(raw, framework, employees, date_formats or ()))
+                   or _validated(raw, framework, employees, date_formats or []))
         kept = hold_back_slices(checked, framework)
         validated = kept if skip_invalid else checked
         rejected = validated.rejected_count

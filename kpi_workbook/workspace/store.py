@@ -592,8 +592,9 @@ def build_from_csv(store: DuckDBStore, csv: Path, framework: Framework, employee
     Returns the number of values stored (0 when the store was there already); RejectedRowsError lists every bad row.
     """
     # imported here: validation (pandera) is only needed when a store is built, and readers should not pay for it
+    from kpi_workbook.workspace.actuals_checked import RejectedRowsError
     from kpi_workbook.workspace.actuals_reader import read_actuals_file
-    from kpi_workbook.workspace.actuals_schema import RejectedRowsError, validate_actuals
+    from kpi_workbook.workspace.actuals_schema import validate_actuals
 
     validated = validate_actuals(read_actuals_file(csv), framework, employees)
     if len(validated.report):
