@@ -150,12 +150,13 @@ def _category(kpi_index: np.ndarray, names: list[str]) -> pd.Categorical:
 
 @dataclass(frozen=True)
 class _KpiRows:
-    """One KPI's part of a wide table: the positions (in group order) of its groups with a value and the table's rows
-    at them, the positions of those with no data, their no-data reasons and the counts of values left out by
-    reason."""
+    """One KPI's part of a wide table: the positions (in group order) of its groups with a value and their values
+    and source rows, the positions of those with no data, their no-data reasons and the counts of values left out
+    by reason."""
 
     kept: np.ndarray
-    kept_rows: np.ndarray
+    value: np.ndarray
+    rows: np.ndarray
     lacking: np.ndarray
     reasons: tuple[list[str], np.ndarray]
     skipped: list[tuple[str, int]]
@@ -169,12 +170,14 @@ def _kpi_rows(table: pa.Table, groups: _Groups, kpi: KpiColumns) -> _KpiRows:
     if kpi.exists is not None:
         ok, is_no_data = pc.and_(ok, table[kpi.exists]), pc.and_(is_no_data, table[kpi.exists])
     kept, kept_rows = groups.positions(pc.and_(ok, pc.is_null(left_out)))
+    value, rows = (np.take(table[column].to_numpy().astype(dtype, copy=False), kept_rows, mode="clip")
+                   for column, dtype in ((kpi.value, "float64"), (kpi.rows, "int64")))
     lacking, lacking_rows = groups.positions(is_no_data)
     from_rows = pc.greater(table[kpi.rows], 0)  # zeros of groups without rows are not values left out
     counts = pc.value_counts(left_out.filter(pc.and_(pc.and_(ok, pc.is_valid(left_out)), from_rows)))
     found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                    key=lambda pair: -pair[1])
-    return _KpiRows(kept, kept_rows, lacking, _reasons(reason, is_no_data, lacking_rows), found)
+    return _KpiRows(kept, value, rows, lacking, _reasons(reason, is_no_data, lacking_rows), found)
 
 
 def _tables(parts: list[tuple[pa.Table, KpiColumns]]) -> Iterator[tuple[pa.Table, list[KpiColumns]]]:
@@ -205,7 +208,7 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
                 kpis.append(kpi)
                 values.append((groups, found.kept))
                 no_data.append((groups, found.lacking))
-                numbers.add(table, kpi, found.kept_rows)
+                numbers.add(found.value, found.rows)
                 reasons.append(found.reasons)
                 codes.append(np.full(len(found.kept), index, dtype="int16"))
                 missing_codes.append(np.full(len(found.lacking), index, dtype="int16"))
@@ -236,11 +239,10 @@ class _Numbers:
     def __init__(self, size: int):
         self.value, self.rows, self.size = np.empty(size, dtype="float64"), np.empty(size, dtype="int64"), 0
 
-    def add(self, table: pa.Table, kpi: KpiColumns, rows: np.ndarray) -> None:
-        """Append the KPI's value and source rows at the table's rows `rows`."""
-        end = self.size + len(rows)
-        for column, out in ((kpi.value, self.value), (kpi.rows, self.rows)):
-            np.take(table[column].to_numpy().astype(out.dtype, copy=False), rows, out=out[self.size:end], mode="clip")
+    def add(self, value: np.ndarray, rows: np.ndarray) -> None:
+        """Append a KPI's values and source rows."""
+        end = self.size + len(value)
+        self.value[self.size:end], self.rows[self.size:end] = value, rows
         self.size = end
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
