@@ -63,6 +63,20 @@ def test_round_trip_with_canonical_periods_and_empty_team_level_ids(store):
     assert nulls == 1
 
 
+
+def test_categorical_rows_are_stored_as_their_text_and_read_back_as_an_arrow_table(tmp_path):
+    rows = BASE.assign(employee_id=BASE["employee_id"].replace("", None))  # a missing id is a team-level value
+    categorical = rows.astype({c: pd.CategoricalDtype([*rows[c].dropna().unique(), "not a period"])
+                               for c in ACTUALS_COLUMNS[:-1]})  # unused categories are never read
+    texts, categories = DuckDBStore(tmp_path / "text.duckdb"), DuckDBStore(tmp_path / "categories.duckdb")
+    texts.replace_periods(rows)
+    categories.replace_periods(categorical)
+    assert categories.read_actuals().equals(texts.read_actuals())
+    table = categories.actuals_table(["win_rate", "pipeline_coverage"]).to_pandas()
+    assert sorted(table.itertuples(index=False)) == sorted(texts.read_actuals().itertuples(index=False))
+    with pytest.raises(InputError, match="not a period: 'someday'"):
+        texts.replace_periods(frame([("someday", "sales", "E1", "win_rate", 1.0)]).astype("category"))
+
 def test_read_filters_by_team_period_and_kpi(store):
     assert set(store.read_actuals(team="hr")["employee_id"]) == {"H1"}
     assert len(store.read_actuals(team=["sales", "hr"], periods=["2025-Q1"])) == 4

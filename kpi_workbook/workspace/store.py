@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import Any, NoReturn, overload
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from kpi_workbook.core.atomic_files import staged_path
 from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
@@ -107,6 +109,11 @@ class ActualsStore:
         labels = sort_periods(_as_list(periods)) if periods is not None else None
         frame = self._read(_as_list(team), labels, _as_list(kpis))
         return frame.reset_index(drop=True)
+
+    def actuals_table(self, kpis: str | Iterable[str]) -> pa.Table:
+        """The stored values of these KPIs (ACTUALS_COLUMNS; employee_id "" for team values) in no order, as an
+        Arrow table: what a comparison of many values reads (see read_actuals for a frame in order)."""
+        return pa.Table.from_pandas(self.read_actuals(kpis=kpis), preserve_index=False)
 
     def periods(self) -> list[str]:
         """The periods that have actuals, oldest first."""
@@ -199,6 +206,15 @@ class DuckDBStore(ActualsStore):
         with self._connect_checked() as con:
             frame = con.execute(sql, params).df()
         return frame.astype({c: "str" for c in ACTUALS_COLUMNS[:-1]}) if len(frame) else _empty()
+
+    def actuals_table(self, kpis: str | Iterable[str]) -> pa.Table:
+        if not self.path.exists():
+            return pa.Table.from_pandas(_empty(), preserve_index=False)
+        sql = ("SELECT period, team, coalesce(employee_id, '') AS employee_id, kpi_id, value FROM actuals "
+               "WHERE list_contains(?, kpi_id)")
+        with self._connect_checked() as con:
+            relation = con.sql(sql, params=[_as_list(kpis)])
+            return (getattr(relation, "to_arrow_table", None) or relation.arrow)()  # duckdb 2 renamed it
 
     def _period_labels(self) -> list[str]:
         if not self.path.exists():
@@ -395,22 +411,49 @@ def _incoming(frame: pd.DataFrame | Path) -> pd.DataFrame | Path:
 
 
 def _normalized(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in store columns with canonical periods; InputError for unknown periods or missing columns."""
+    """Rows in store columns with canonical periods; InputError for unknown periods or missing columns. Each column is
+    worked out per distinct value (a computation's keys are categoricals), so that millions of rows never become
+    Python objects."""
     missing = [c for c in ACTUALS_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"actuals to store lack column(s): {', '.join(missing)}")
-    periods = period_table(frame["period"])
-    bad = periods["label"].isna()
-    if bad.any():
-        raise InputError(f"actuals to store have a value that is not a period: {frame['period'][bad].iloc[0]!r}")
+    codes, distinct = _distinct(frame["period"])
+    periods = period_table(distinct)
+    bad = np.flatnonzero(periods["label"].isna().to_numpy()[codes])
+    if len(bad):
+        raise InputError(f"actuals to store have a value that is not a period: {distinct[codes[bad[0]]]!r}")
     return pd.DataFrame({
-        "period": periods["label"].astype(str).to_numpy(),
-        "period_start": periods["start"].dt.date.to_numpy(),
-        "team": frame["team"].astype(str).to_numpy(),
-        "employee_id": frame["employee_id"].fillna("").astype(str).str.strip().to_numpy(),
-        "kpi_id": frame["kpi_id"].astype(str).to_numpy(),
+        "period": pd.array(periods["label"].astype(str), dtype="str").take(codes),
+        "period_start": periods["start"].to_numpy().take(codes),
+        "team": _text(frame["team"]),
+        "employee_id": _text(frame["employee_id"], strip=True),
+        "kpi_id": _text(frame["kpi_id"]),
         "value": frame["value"].astype("float64").to_numpy(),
     })
+
+
+def _distinct(column: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Each row's index into the column's distinct values, and those values as text (a missing value is '')."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes, values = column.cat.codes.to_numpy(), column.cat.categories
+    else:
+        codes, values = pd.factorize(column)
+    texts = [*map(str, values)]
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(texts), codes)
+        texts.append("")
+    return codes, pd.Series(texts, dtype="str")
+
+
+def _text(column: pd.Series, strip: bool = False) -> pd.api.extensions.ExtensionArray:
+    """The column as text, stripped if `strip`, worked out per distinct value."""
+    codes, texts = _distinct(column)
+    return pd.array(texts.str.strip() if strip else texts, dtype="str").take(codes)
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A frame as an Arrow table (its text and categorical columns without a copy), which DuckDB scans in parallel."""
+    return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path | str,
@@ -431,10 +474,10 @@ def _replace(con: duckdb.DuckDBPyConnection, incoming: pd.DataFrame | Path | str
     elif isinstance(incoming, str):  # a table of the database `con` writes from
         con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT * FROM {incoming}")
     else:
-        con.register("incoming", incoming)
+        con.register("incoming", _arrow(incoming))
     extra = extra_slices if extra_slices is not None else pd.DataFrame(columns=["period", "team", "kpi_id"])
     con.register("extra_slices", extra[["period", "team", "kpi_id"]].astype(str))
-    con.register("incoming_lineage", lineage if lineage is not None
+    con.register("incoming_lineage", _arrow(lineage) if lineage is not None
                  else pd.DataFrame({c: pd.Series(dtype="object") for c in LINEAGE_COLUMNS}))
     con.execute("BEGIN TRANSACTION")
     try:
