@@ -65,6 +65,7 @@ bench: setup-dev
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_runner.py
 	$(BIN)/python benchmarks/bench_compute.py
+	$(BIN)/python benchmarks/bench_compute_command.py
 	$(BIN)/python benchmarks/bench_roster.py
 	$(BIN)/python benchmarks/bench_startup.py
 

@@ -59,7 +59,7 @@ def compute(
         span = span_of(period or first, period or last)
         store = opened.store()
         result = run(opened.root, opened.framework, opened.employees, kpis=kpi or None, span=span, store=store)
-        summary, detail = changes(result, store)
+        summary, detail = changes(result, store, detail=dry_run)
     except (InputError, PeriodError) as exc:
         fail(exc)
     echo_table(_summary(summary))

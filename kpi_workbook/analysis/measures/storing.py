@@ -14,13 +14,14 @@ from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, ReplaceResul
 CHANGE_COLUMNS = ["kpi_id", "new", "changed", "removed", "unchanged", "zero_no_rows", "no_data"]
 
 
-def changes(computation: Computation, store: ActualsStore) -> tuple[pd.DataFrame, pd.DataFrame]:
+def changes(computation: Computation, store: ActualsStore, detail: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per KPI: new, changed, removed and unchanged values, zeros of groups without rows, and groups with no data;
     every value that would change).
 
     The detail has period, team, employee_id, kpi_id, old, new and change ('new', 'changed' or 'removed'), in that
-    order of its keys. The stored values of the computed slices are compared with the computed ones in DuckDB, so
-    that millions of values are never Python objects.
+    order of its keys; without `detail` it is left empty (a first computation's detail is every value). The stored
+    values of the computed slices are compared with the computed ones in DuckDB, so that millions of values are
+    never Python objects.
     """
     kpi_ids = list(dict.fromkeys(computation.slices["kpi_id"]))
     with duckdb.connect() as con:
@@ -29,8 +30,8 @@ def changes(computation: Computation, store: ActualsStore) -> tuple[pd.DataFrame
         con.register("computed", computation.values[[*KEYS, "kpi_id", "value"]])
         con.execute(f"CREATE TABLE merged AS {_MERGED}")
         counts = con.execute("SELECT kpi_id, change, count(*) AS n FROM merged GROUP BY ALL").df()
-        detail = _frame(con.sql(f"SELECT {', '.join(DETAIL_COLUMNS)} FROM merged WHERE change <> 'unchanged' "
-                                "ORDER BY period, team, employee_id, kpi_id"))
+        changed = _frame(con.sql(f"SELECT {', '.join(DETAIL_COLUMNS)} FROM merged WHERE change <> 'unchanged' "
+                                 f"{'' if detail else 'AND false '}ORDER BY period, team, employee_id, kpi_id"))
     counts = counts.pivot(index="kpi_id", columns="change", values="n")
     counts = counts.reindex(index=kpi_ids, columns=["new", "changed", "removed", "unchanged"]).fillna(0)
     counts = counts.astype("int64")
@@ -40,7 +41,7 @@ def changes(computation: Computation, store: ActualsStore) -> tuple[pd.DataFrame
     counts["no_data"] = computation.no_data.groupby("kpi_id", observed=True).size().reindex(counts.index,
                                                                                              fill_value=0)
     summary = counts.rename_axis("kpi_id").reset_index()
-    return summary[CHANGE_COLUMNS], detail
+    return summary[CHANGE_COLUMNS], changed
 
 
 DETAIL_COLUMNS = [*KEYS, "kpi_id", "old", "new", "change"]
