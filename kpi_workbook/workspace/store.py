@@ -33,6 +33,7 @@ from kpi_workbook.core.atomic_files import staged_path
 from kpi_workbook.core.errors import InputError, KpiWorkbookError, Problem
 from kpi_workbook.core.model import Framework
 from kpi_workbook.core.periods import period_table, sort_periods
+from kpi_workbook.workspace.arrow_results import arrow_table
 from kpi_workbook.workspace.database_urls import missing_driver_hint, normalize_url, redact, scrub
 from kpi_workbook.workspace.files import ACTUALS_DB
 
@@ -213,8 +214,7 @@ class DuckDBStore(ActualsStore):
         sql = ("SELECT period, team, coalesce(employee_id, '') AS employee_id, kpi_id, value FROM actuals "
                "WHERE list_contains(?, kpi_id)")
         with self._connect_checked() as con:
-            relation = con.sql(sql, params=[_as_list(kpis)])
-            return (getattr(relation, "to_arrow_table", None) or relation.arrow)()  # duckdb 2 renamed it
+            return arrow_table(con.sql(sql, params=[_as_list(kpis)]))
 
     def _period_labels(self) -> list[str]:
         if not self.path.exists():

@@ -13,6 +13,8 @@ import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from kpi_workbook.workspace.arrow_results import arrow_table
+
 _names = itertools.count()
 
 
@@ -54,9 +56,8 @@ def to_arrow(con: Any, table: ir.Table, texts: dict[str, tuple[str, ...]]) -> pa
     con.create_view(view, table)  # registers the in-memory tables the query reads
     casts = ", ".join(f"CAST({_identifier(c)} AS {types[v]}) AS {_identifier(c)}" for c, v in texts.items())
     relation = con.con.sql(f"SELECT * REPLACE ({casts}) FROM {_identifier(view)}")
-    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow  # duckdb 2 renamed it; 1.x has arrow()
     try:
-        return fetch()
+        return arrow_table(relation)
     finally:
         con.raw_sql(f"DROP VIEW {_identifier(view)}")  # ibis 12's drop_view loses the name with sqlglot 30.18+
 

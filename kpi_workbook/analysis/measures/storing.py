@@ -9,6 +9,7 @@ import pandas as pd
 
 from kpi_workbook.analysis.measures.collect import SLICE, Computation
 from kpi_workbook.analysis.measures.evaluate import KEYS
+from kpi_workbook.workspace.arrow_results import arrow_table
 from kpi_workbook.workspace.store import ActualsStore, DuckDBStore, ReplaceResult
 
 CHANGE_COLUMNS = ["kpi_id", "new", "changed", "removed", "unchanged", "zero_no_rows", "no_data"]
@@ -30,8 +31,9 @@ def changes(computation: Computation, store: ActualsStore, detail: bool = True) 
         con.register("computed", computation.values[[*KEYS, "kpi_id", "value"]])
         con.execute(f"CREATE TABLE merged AS {_MERGED}")
         counts = con.execute("SELECT kpi_id, change, count(*) AS n FROM merged GROUP BY ALL").df()
-        changed = _frame(con.sql(f"SELECT {', '.join(DETAIL_COLUMNS)} FROM merged WHERE change <> 'unchanged' "
-                                 f"{'' if detail else 'AND false '}ORDER BY period, team, employee_id, kpi_id"))
+        changed = arrow_table(con.sql(  # through Arrow: text columns stay Arrow strings, not Python objects
+            f"SELECT {', '.join(DETAIL_COLUMNS)} FROM merged WHERE change <> 'unchanged' "
+            f"{'' if detail else 'AND false '}ORDER BY period, team, employee_id, kpi_id")).to_pandas()
     counts = counts.pivot(index="kpi_id", columns="change", values="n")
     counts = counts.reindex(index=kpi_ids, columns=["new", "changed", "removed", "unchanged"]).fillna(0)
     counts = counts.astype("int64")
@@ -59,11 +61,6 @@ _MERGED = """
                             CAST(employee_id AS VARCHAR) AS employee_id, CAST(kpi_id AS VARCHAR) AS kpi_id, value
                      FROM computed) c
     USING (period, team, employee_id, kpi_id)"""
-
-
-def _frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
-    """A query's result as a frame, read through Arrow (text columns stay Arrow strings, not Python objects)."""
-    return (getattr(relation, "to_arrow_table", None) or relation.arrow)().to_pandas()  # duckdb 2 renamed it
 
 
 def write(computation: Computation, store: DuckDBStore) -> ReplaceResult:
