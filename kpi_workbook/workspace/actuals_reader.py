@@ -19,7 +19,7 @@ import pandas as pd
 
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.issue_codes import Code
-from kpi_workbook.workspace.csv_scan import RAW_TABLE, LineRows, rows_from_cells
+from kpi_workbook.workspace.csv_scan import RAW_TABLE, RAW_VIEW, LineRows, rows_from_cells
 from kpi_workbook.workspace.scratch import Scratch, literal
 from kpi_workbook.workspace.sql_text import holds_text, stripped
 from kpi_workbook.workspace.tabular import read_cells
@@ -245,7 +245,7 @@ def read_actuals_file(path: str | Path, layout: str = "long", sheet: str | None 
     cells = read_cells(path, file, scratch, find_header, max(HEADER_SCAN_ROWS, header_row or 0), sheet, table_sql)
     if not cells.done:
         rows_from_cells(scratch, table_sql(cells.names, cells.header))
-    scratch.drop_tables(keep=("raw", RAW_TABLE))
+    scratch.drop_tables(keep=(RAW_VIEW, RAW_TABLE))
     raw = RawActuals(file=file, scratch=scratch, header_row=cells.header)
     if not len(raw):
         raise InputError(Problem(file=file, message=f"no data rows below the header (row {cells.header})",
