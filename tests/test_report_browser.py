@@ -1,4 +1,4 @@
-"""Every report of a run on the sample organization (tests/sample_reports.py: four teams, a department, the
+"""Every report of a run on the sample organization (tests/sample_reports.py: three teams, a department, the
 organization) in headless Chromium, as a manager sees it: complete tables without an
 index column or cut-off text, nothing wider than the page at 1280 px, no workshop text, command, file name or
 scientific notation (report mode), a text alternative on every chart, no link from content, body text of at least

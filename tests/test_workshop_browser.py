@@ -36,14 +36,15 @@ def test_a_mini_workshop_in_the_browser(workshop_app, page, sample_workspace, tm
     assert _chosen(_field(page, "dropdown", "Parent")) == "(none: a top objective)"
     _field(page, "text", "Id").fill("Grow Revenue!")
     _field(page, "text", "Title").fill("Open two offices in Asia")
-    text = _status_after(page, "Add objective", "Add objective")
+    text = _status_after(page, "Add objective", "Add objective", ("open_two_offices_in_asia", "letters, digits"))
     assert "open_two_offices_in_asia" in text and "letters, digits" in text
     _no_python_wording(page)
     _field(page, "text", "Id").press_sequentially("x")
-    page.wait_for_timeout(500)
-    assert "letters, digits" not in page.locator("body").inner_text()  # no stale message
+    page.wait_for_function("() => !document.body.innerText.includes('letters, digits')",
+                           timeout=20_000)  # no stale message
     _field(page, "text", "Id").fill("open_asia")
-    assert "added objective “Open two offices in Asia”" in _status_after(page, "Add objective", "Add objective")
+    assert "added objective “Open two offices in Asia”" in _status_after(page, "Add objective", "Add objective",
+                                                                         ("added objective",))
     objectives_table = _cell_after(page, "The objectives, by perspective")
     assert "Open two offices in Asia" not in objectives_table
     page.get_by_role("button", name="Save", exact=True).click()

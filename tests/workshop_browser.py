@@ -34,6 +34,7 @@ TIMED_OUT = "Cell execution timed out"
 REOPEN_AFTER_MS = 75_000  # far above a cold open on a busy machine (about 20 s)
 HISTORY_BUTTON = "Show each KPI's history against its levels"
 PROJECTORS = ((1280, 800), (1920, 1080))
+NEXT_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"  # drawn once more
 
 
 def _free_port() -> int:
@@ -146,12 +147,14 @@ def _choose(select, label: str) -> None:
     select.select_option(index=_labels(select).index(label))
 
 
-def _status_after(page, button: str, below: str) -> str:
-    """Click the button labelled `button` and return the text of the first status line under the form that holds
-    the text `below`."""
+def _status_after(page, button: str, below: str, shows: tuple[str, ...]) -> str:
+    """Click the button labelled `button`, wait until the form that holds the text `below` shows every text of
+    `shows`, and return the form's text."""
     page.get_by_role("button", name=button, exact=True).click()
-    page.wait_for_timeout(800)
-    return page.locator(".widget-vbox", has_text=below).last.inner_text()
+    form = page.locator(".widget-vbox", has_text=below)
+    for text in shows:
+        form.filter(has_text=text).last.wait_for(timeout=20_000)
+    return form.last.inner_text()
 
 
 def _forms(page):
@@ -189,7 +192,7 @@ def _screens(page, folder: Path, name: str, anchors: list[str]) -> list[Path]:
         page.set_viewport_size({"width": width, "height": height})
         for n, anchor in enumerate(anchors):
             page.locator(anchor).first.evaluate("e => e.scrollIntoView({block: 'start'})")
-            page.wait_for_timeout(300)
+            page.evaluate(NEXT_FRAMES)
             written.append(folder / f"{name}_{n + 1}_{width}x{height}.png")
             page.screenshot(path=written[-1])
     return written
