@@ -263,7 +263,7 @@ def limits_run(tmp_path_factory):
     workspace = make_workspace(root / "workspace")
     notebooks = notebook_folder(root / "notebooks", slow="slow", killed="killed", people="ok", steps="many_steps")
     request = RunRequest(workspace=workspace, notebooks_dir=notebooks, out=root / "reports", teams=["alpha"],
-                         jobs=4, cell_timeout=4, notebook_timeout=10, progress=False)
+                         jobs=4, cell_timeout=4, notebook_timeout=7, progress=False)
     summary = run_reports(request)
     return summary, kernels_of(psutil.Process(), servers=True)
 
@@ -276,7 +276,7 @@ def test_timeouts_and_a_killed_kernel_are_recorded_and_isolated(limits_run):
         "02_killed": (Status.FAILED, "DeadKernelError",
                       "the kernel died in this cell (killed, crashed or out of memory)"),
         "03_people": (Status.OK, "", ""),
-        "04_steps": (Status.TIMED_OUT, "NotebookTimeoutError", "the notebook did not finish within 10 s"),
+        "04_steps": (Status.TIMED_OUT, "NotebookTimeoutError", "the notebook did not finish within 7 s"),
     }
 
 
