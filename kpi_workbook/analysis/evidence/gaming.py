@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special  # binomial tail without importing scipy.stats (a second per process)
 
 from kpi_workbook.analysis.evidence.difficulty import hits
 from kpi_workbook.analysis.evidence.panel import Panels, paired_panels, periods_of
@@ -119,7 +119,7 @@ def bunching(values: np.ndarray, cut: float) -> Bunching | None:
     slope, intercept = np.polyfit([-2.5, -1.5, 1.5, 2.5], counts[[0, 1, 4, 5]], 1)
     fitted = np.clip(intercept + slope * np.array([-0.5, 0.5]), 0.5, None)
     share = float(fitted[1] / fitted.sum())
-    p = float(stats.binom.sf(above - 1, below + above, share))
+    p = float(special.bdtrc(above - 1, below + above, share))  # P(X >= above), X ~ Binomial(below + above, share)
     return Bunching(below, above, share * (below + above), width, p)
 
 
