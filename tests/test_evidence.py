@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from kpi_workbook.analysis.evidence import framework_evidence
 from kpi_workbook.analysis.evidence.calibration import score_calibration
@@ -27,6 +28,7 @@ from kpi_workbook.analysis.evidence.leading import (
     candidate_pairs,
     lagged_relation,
     lead_evidence,
+    needed_observations,
 )
 from kpi_workbook.core.errors import InputError
 from kpi_workbook.core.model import Framework, KpiDefinition, Metadata, Role, RoleKpi, Team
@@ -203,6 +205,21 @@ def test_values_pushed_over_the_target_are_flagged_as_bunching():
     values[short & (rng.random(values.size) < 0.6)] = 100.2  # most of those just short report just over
     result = bunching(values, 100.0)
     assert result.p < ALPHA and result.excess >= BUNCHING_EXCESS and result.above > result.below
+
+
+def test_bunching_s_p_value_is_the_binomial_tail_of_the_count_above_the_cut():
+    """P(at least `above` of the values near the cut fall above it), the share above being the smooth density's."""
+    rng = np.random.default_rng(11)
+    for values, cut in ((rng.normal(100, 10, 3000), 100.0), (rng.gamma(4, 5, 2000), 18.0)):
+        result = bunching(values, cut)
+        near = result.below + result.above
+        assert result.p == pytest.approx(stats.binom.sf(result.above - 1, near, result.expected_above / near),
+                                         rel=1e-9)
+
+
+def test_the_observations_needed_follow_the_one_sided_fisher_z_power_formula():
+    z = stats.norm.ppf(1 - 0.05) + stats.norm.ppf(0.8)
+    assert needed_observations(0.3, 0.05, 0.8) == int(np.ceil((z / np.arctanh(0.3)) ** 2 + 3)) == 68
 
 
 def test_a_smooth_distribution_is_flagged_as_bunching_at_the_stated_rate():
