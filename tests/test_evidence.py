@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from kpi_workbook.analysis.evidence import framework_evidence
 from kpi_workbook.analysis.evidence.calibration import score_calibration
@@ -209,6 +208,7 @@ def test_values_pushed_over_the_target_are_flagged_as_bunching():
 
 def test_bunching_s_p_value_is_the_binomial_tail_of_the_count_above_the_cut():
     """P(at least `above` of the values near the cut fall above it), the share above being the smooth density's."""
+    from scipy import stats  # here, not at collection: every test worker would import it
     rng = np.random.default_rng(11)
     for values, cut in ((rng.normal(100, 10, 3000), 100.0), (rng.gamma(4, 5, 2000), 18.0)):
         result = bunching(values, cut)
@@ -218,6 +218,7 @@ def test_bunching_s_p_value_is_the_binomial_tail_of_the_count_above_the_cut():
 
 
 def test_the_observations_needed_follow_the_one_sided_fisher_z_power_formula():
+    from scipy import stats
     z = stats.norm.ppf(1 - 0.05) + stats.norm.ppf(0.8)
     assert needed_observations(0.3, 0.05, 0.8) == int(np.ceil((z / np.arctanh(0.3)) ** 2 + 3)) == 68
 
