@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special  # binomial tail without importing scipy.stats (a second per process)
+from scipy import special  # the binomial tail without importing scipy.stats (half a second)
 
 from kpi_workbook.analysis.evidence.difficulty import hits
 from kpi_workbook.analysis.evidence.panel import Panels, paired_panels, periods_of

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special  # the normal quantile without importing scipy.stats (a second per process)
+from scipy import special  # the normal quantile without importing scipy.stats (half a second)
 
 from kpi_workbook.analysis.evidence.panel import Panels, paired_panels
 from kpi_workbook.core.model import Framework, Indicator
