@@ -7,7 +7,7 @@ __all__ = ["Computation", "KpiColumns", "SCOPE_COLUMNS", "SKIPPED_COLUMNS", "SLI
 
 import datetime as dt
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -123,6 +123,12 @@ def _by_first_day(codes: np.ndarray, starts: pa.ChunkedArray | None) -> np.ndarr
     return rank
 
 
+def _code_type(categories: int) -> np.dtype:
+    """The narrowest signed integer type that holds a code of each of `categories` categories: the type pandas keeps
+    a categorical's codes in (given wider codes, it makes a narrower copy)."""
+    return next(np.dtype(t) for t in ("int8", "int16", "int32", "int64") if categories < np.iinfo(t).max)
+
+
 def _keys(parts: list[tuple[_Groups, np.ndarray]]) -> dict[str, pd.Categorical]:
     """Period, team and employee of the groups at the positions of each part, one after the other, as categoricals
     (categories sorted)."""
@@ -131,10 +137,11 @@ def _keys(parts: list[tuple[_Groups, np.ndarray]]) -> dict[str, pd.Categorical]:
     for key in KEYS:
         found = [groups.categories[key] for groups in tables.values()]
         categories = functools.reduce(pd.Index.union, found)  # sorted
-        recoded = {i: groups.codes[key] if len(found) == 1  # each group's code among all the tables' values
-                   else categories.get_indexer(groups.categories[key]).astype("int32")[groups.codes[key]]
+        code_type = _code_type(len(categories))
+        recoded = {i: (groups.codes[key] if len(found) == 1  # each group's code among all the tables' values
+                       else categories.get_indexer(groups.categories[key])[groups.codes[key]]).astype(code_type)
                    for i, groups in tables.items()}
-        codes = np.empty(ends[-1], dtype="int32")
+        codes = np.empty(ends[-1], dtype=code_type)
         for (groups, rows), end in zip(parts, ends, strict=True):
             np.take(recoded[id(groups)], rows, out=codes[end - len(rows):end], mode="clip")
         keys[key] = pd.Categorical.from_codes(codes, categories=categories)
@@ -144,19 +151,18 @@ def _keys(parts: list[tuple[_Groups, np.ndarray]]) -> dict[str, pd.Categorical]:
 def _category(kpi_index: np.ndarray, names: list[str]) -> pd.Categorical:
     """A categorical (categories sorted) of each row's KPI's name, from the row's index into `names`."""
     categories = sorted(set(names))
-    position = np.array([categories.index(n) for n in names], dtype="int16")
+    position = np.array([categories.index(n) for n in names], dtype=_code_type(len(categories)))
     return pd.Categorical.from_codes(position[kpi_index], categories=categories)
 
 
 @dataclass(frozen=True)
 class _KpiRows:
-    """One KPI's part of a wide table: the positions (in group order) of its groups with a value and their values
-    and source rows, the positions of those with no data, their no-data reasons and the counts of values left out
-    by reason."""
+    """One KPI's part of a wide table: the positions (in group order) of its groups with a value and the table's
+    rows at them, the positions of those with no data, their no-data reasons and the counts of values left out by
+    reason."""
 
     kept: np.ndarray
-    value: np.ndarray
-    rows: np.ndarray
+    kept_rows: np.ndarray
     lacking: np.ndarray
     reasons: tuple[list[str], np.ndarray]
     skipped: list[tuple[str, int]]
@@ -170,14 +176,12 @@ def _kpi_rows(table: pa.Table, groups: _Groups, kpi: KpiColumns) -> _KpiRows:
     if kpi.exists is not None:
         ok, is_no_data = pc.and_(ok, table[kpi.exists]), pc.and_(is_no_data, table[kpi.exists])
     kept, kept_rows = groups.positions(pc.and_(ok, pc.is_null(left_out)))
-    value, rows = (np.take(table[column].to_numpy().astype(dtype, copy=False), kept_rows, mode="clip")
-                   for column, dtype in ((kpi.value, "float64"), (kpi.rows, "int64")))
     lacking, lacking_rows = groups.positions(is_no_data)
     from_rows = pc.greater(table[kpi.rows], 0)  # zeros of groups without rows are not values left out
     counts = pc.value_counts(left_out.filter(pc.and_(pc.and_(ok, pc.is_valid(left_out)), from_rows)))
     found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                    key=lambda pair: -pair[1])
-    return _KpiRows(kept, value, rows, lacking, _reasons(reason, is_no_data, lacking_rows), found)
+    return _KpiRows(kept, kept_rows, lacking, _reasons(reason, is_no_data, lacking_rows), found)
 
 
 def _tables(parts: list[tuple[pa.Table, KpiColumns]]) -> Iterator[tuple[pa.Table, list[KpiColumns]]]:
@@ -194,23 +198,22 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     """The computation of the KPIs' wide tables, in the order given (each table's rows in any order).
 
     `parts` is emptied as it is read, so that each wide table is freed once its KPIs are taken from it. A table's
-    KPIs are read two at a time (Arrow and numpy work outside the interpreter's lock)."""
-    values, no_data, codes, missing_codes, reasons = [], [], [], [], []
+    KPIs are read, and their values copied, two at a time (Arrow and numpy work outside the interpreter's lock)."""
+    values, no_data, missing_codes, reasons = [], [], [], []
     slices, later_slices, skipped = [], [], []
-    numbers = _Numbers(sum(table.num_rows for table, _ in parts))
+    numbers = _Numbers(sum(table.num_rows for table, _ in parts), [kpi for _, kpi in parts])
     kpis: list[KpiColumns] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for table, on_table in _tables(parts):
             groups = _Groups(table)
-            read = pool.map(functools.partial(_kpi_rows, table, groups), on_table)
+            read = list(pool.map(functools.partial(_kpi_rows, table, groups), on_table))
+            taken = [numbers.take(table, kpi, found.kept_rows) for kpi, found in zip(on_table, read, strict=True)]
             for kpi, found in zip(on_table, read, strict=True):
                 index = len(kpis)
                 kpis.append(kpi)
                 values.append((groups, found.kept))
                 no_data.append((groups, found.lacking))
-                numbers.add(found.value, found.rows)
                 reasons.append(found.reasons)
-                codes.append(np.full(len(found.kept), index, dtype="int16"))
                 missing_codes.append(np.full(len(found.lacking), index, dtype="int16"))
                 first = groups.of(found.kept)
                 seen = set(first)
@@ -222,8 +225,9 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
                 later += [(p, t) for p in groups.periods for t in kpi.teams if (p, t) not in seen]
                 later_slices += [(p, t, kpi.kpi_id) for p, t in later]
                 skipped += [{"kpi_id": kpi.kpi_id, "reason": r, "values": int(n)} for r, n in found.skipped]
-            del table, groups
-    frame = _values_frame(values, *numbers.arrays(), codes, kpis)
+            list(pool.map(lambda copy: copy(), taken))
+            del table, groups, taken
+    frame = _values_frame(values, numbers)
     missing_frame = _no_data_frame(no_data, reasons, missing_codes, kpis)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     slices += later_slices  # slices with values first, then those with no data only
@@ -231,23 +235,38 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     return Computation(frame, missing_frame, slice_frame, pd.DataFrame(skipped, columns=SKIPPED_COLUMNS), now)
 
 
+#: The columns of the values naming each value's KPI: its id, source text and definition hash.
+_LABELS = ("kpi_id", "source", "definition_hash")
+
+
 class _Numbers:
-    """The values and source rows of the KPIs' groups with a value, one KPI after the other, taken from the wide
-    tables straight into two arrays with room for every group of every KPI (pages never written take no memory), so
-    that no array per KPI is made and joined."""
+    """The values, source rows and KPI labels (_LABELS, as categorical codes) of the KPIs' groups with a value, one
+    KPI after the other, taken from the wide tables straight into arrays with room for every group of every KPI
+    (pages never written take no memory), so that no array per KPI is made and joined."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, kpis: list[KpiColumns]):
         self.value, self.rows, self.size = np.empty(size, dtype="float64"), np.empty(size, dtype="int64"), 0
+        self.categories = {label: sorted({getattr(k, label) for k in kpis}) for label in _LABELS}
+        self.codes = {label: np.empty(size, dtype=_code_type(len(found))) for label, found in self.categories.items()}
 
-    def add(self, value: np.ndarray, rows: np.ndarray) -> None:
-        """Append a KPI's values and source rows."""
-        end = self.size + len(value)
-        self.value[self.size:end], self.rows[self.size:end] = value, rows
-        self.size = end
+    def take(self, table: pa.Table, kpi: KpiColumns, rows: np.ndarray) -> Callable[[], None]:
+        """Make room for the KPI's values, source rows and labels at the table's `rows`, next after those before;
+        the copy to run (in any thread, in any order: each KPI has its own room)."""
+        start, self.size = self.size, self.size + len(rows)
+        room = slice(start, self.size)
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The values and the source rows appended."""
-        return self.value[:self.size], self.rows[:self.size]
+        def copy() -> None:
+            for column, target in ((kpi.value, self.value), (kpi.rows, self.rows)):
+                np.take(table[column].to_numpy().astype(target.dtype, copy=False), rows, mode="clip", out=target[room])
+            for label, codes in self.codes.items():
+                codes[room] = self.categories[label].index(getattr(kpi, label))
+        return copy
+
+    def columns(self) -> dict[str, pd.Categorical | np.ndarray]:
+        """The KPI labels (categoricals, categories sorted), values and source rows taken."""
+        labels = {label: pd.Categorical.from_codes(codes[:self.size], categories=self.categories[label])
+                  for label, codes in self.codes.items()}
+        return {**labels, "value": self.value[:self.size], "source_rows": self.rows[:self.size]}
 
 
 def _reasons(reason: pa.ChunkedArray, wanted: pa.ChunkedArray, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
@@ -291,18 +310,12 @@ def _no_data_frame(parts: list[tuple[_Groups, np.ndarray]], reasons: list[tuple[
     return frame[NO_DATA_COLUMNS]
 
 
-def _values_frame(parts: list[tuple[_Groups, np.ndarray]], value: np.ndarray, rows: np.ndarray,
-                  codes: list[np.ndarray], kpis: list[KpiColumns]) -> pd.DataFrame:
-    """The long table of values: each part's groups and positions of its rows with a value, then all the parts'
-    values and source rows one after the other."""
+def _values_frame(parts: list[tuple[_Groups, np.ndarray]], numbers: _Numbers) -> pd.DataFrame:
+    """The long table of values: each part's groups and positions of its rows with a value, with the values, source
+    rows and KPI labels taken one part after the other."""
+    columns = [*VALUE_COLUMNS, "definition_hash"]
     if not parts:
-        return pd.DataFrame(columns=[*VALUE_COLUMNS, "definition_hash"])
+        return pd.DataFrame(columns=columns)
     keys = _keys(parts)
     parts.clear()
-    flat = np.concatenate(codes)
-    codes.clear()
-    return pd.DataFrame({**keys, "kpi_id": _category(flat, [k.kpi_id for k in kpis]),
-                         "value": value,
-                         "source": _category(flat, [k.source for k in kpis]),
-                         "source_rows": rows,
-                         "definition_hash": _category(flat, [k.definition_hash for k in kpis])}, copy=False)
+    return pd.DataFrame({**keys, **numbers.columns()}, copy=False)[columns]
