@@ -8,7 +8,7 @@ __all__ = ["Computation", "KpiColumns", "SCOPE_COLUMNS", "SKIPPED_COLUMNS", "SLI
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,16 +71,12 @@ class _Groups:
     is the table's row of each group; `pairs` are the distinct (period, team) in order, `bounds` the position of
     each pair's first group (and the number of groups, last); periods go by their first day (START), then name."""
 
-    def __init__(self, table: pa.Table):
-        self.categories: dict[str, pd.Index] = {}
-        codes: dict[str, np.ndarray] = {}
-        for key in KEYS:
-            encoded = pc.dictionary_encode(table[key].combine_chunks())
-            sorter = pc.array_sort_indices(encoded.dictionary).to_numpy()
-            rank = np.empty(len(sorter), dtype="int32")
-            rank[sorter] = np.arange(len(sorter), dtype="int32")
-            self.categories[key] = pd.Index(encoded.dictionary.take(sorter).to_pylist(), dtype="str")
-            codes[key] = rank[encoded.indices.to_numpy()]
+    def __init__(self, table: pa.Table, pool: Executor):
+        """The groups of `table`, its keys encoded in `pool`'s threads."""
+        encoded = dict(zip(KEYS, pool.map(_encoded, (table[key] for key in KEYS)), strict=True))
+        self.categories = {key: categories for key, (categories, _) in encoded.items()}
+        codes = {key: values for key, (_, values) in encoded.items()}
+        del encoded
         period_rank = _by_first_day(codes["period"], table[START] if START in table.column_names else None)
         teams, people = len(self.categories["team"]), len(self.categories["employee_id"])
         group = (period_rank[codes["period"]].astype("int64") * teams + codes["team"]) * people + codes["employee_id"]
@@ -107,6 +103,15 @@ class _Groups:
         """The distinct pairs of the rows at the positions `rows` (ascending), in order: those whose span of
         positions holds any of them (a binary search per pair, not a pass over the rows)."""
         return [self.pairs[i] for i in np.flatnonzero(np.diff(np.searchsorted(rows, self.bounds)))]
+
+
+def _encoded(column: pa.ChunkedArray) -> tuple[pd.Index, np.ndarray]:
+    """A text column's distinct values, sorted, and each row's index into them."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    sorter = pc.array_sort_indices(encoded.dictionary).to_numpy()
+    rank = np.empty(len(sorter), dtype="int32")
+    rank[sorter] = np.arange(len(sorter), dtype="int32")
+    return pd.Index(encoded.dictionary.take(sorter).to_pylist(), dtype="str"), rank[encoded.indices.to_numpy()]
 
 
 def _by_first_day(codes: np.ndarray, starts: pa.ChunkedArray | None) -> np.ndarray:
@@ -205,7 +210,7 @@ def collect(parts: list[tuple[pa.Table, KpiColumns]]) -> Computation:
     kpis: list[KpiColumns] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for table, on_table in _tables(parts):
-            groups = _Groups(table)
+            groups = _Groups(table, pool)
             read = list(pool.map(functools.partial(_kpi_rows, table, groups), on_table))
             taken = [numbers.take(table, kpi, found.kept_rows) for kpi, found in zip(on_table, read, strict=True)]
             for kpi, found in zip(on_table, read, strict=True):
