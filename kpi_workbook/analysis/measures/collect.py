@@ -186,7 +186,7 @@ def _kpi_rows(table: pa.Table, groups: _Groups, kpi: KpiColumns) -> _KpiRows:
     counts = pc.value_counts(left_out.filter(pc.and_(pc.and_(ok, pc.is_valid(left_out)), from_rows)))
     found = sorted(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True),
                    key=lambda pair: -pair[1])
-    return _KpiRows(kept, kept_rows, lacking, _reasons(reason, is_no_data, lacking_rows), found)
+    return _KpiRows(kept, kept_rows, lacking, _reasons(reason, lacking_rows), found)
 
 
 def _tables(parts: list[tuple[pa.Table, KpiColumns]]) -> Iterator[tuple[pa.Table, list[KpiColumns]]]:
@@ -274,26 +274,22 @@ class _Numbers:
         return {**labels, "value": self.value[:self.size], "source_rows": self.rows[:self.size]}
 
 
-def _reasons(reason: pa.ChunkedArray, wanted: pa.ChunkedArray, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
-    """The reasons of the table's rows `rows` (where `wanted` is true): their distinct texts and each row's index
-    into them (only these rows' texts are read; a dictionary column is read by its indices)."""
-    wanted = pc.fill_null(wanted, False)
-    kept = reason.filter(wanted)  # the wanted rows in the table's order
-    if pa.types.is_dictionary(kept.type):
-        kept = kept.unify_dictionaries()
-        if not kept.num_chunks:
-            return [], np.empty(0, dtype="int64")
-        texts = kept.chunk(0).dictionary.to_pylist()
-        indices = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in kept.chunks])
-    else:
-        encoded = pc.dictionary_encode(kept.combine_chunks())
-        texts, indices = encoded.dictionary.to_pylist(), encoded.indices.to_numpy()
+def _reasons(reason: pa.ChunkedArray, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """The reasons of the table's rows `rows` (none of them NULL): their distinct texts and each row's index into
+    them (only these rows' texts are read; a dictionary column is read by its indices)."""
+    if not len(rows):
+        return [], np.empty(0, dtype="int64")
+    taken = reason.take(pa.array(rows))
+    if pa.types.is_dictionary(taken.type):
+        taken = taken.unify_dictionaries()
+    encoded = taken.combine_chunks()
+    if not pa.types.is_dictionary(encoded.type):
+        encoded = pc.dictionary_encode(encoded)
+    texts, indices = encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
     used = np.flatnonzero(np.bincount(indices, minlength=len(texts)))  # only the texts these rows have
     local = np.zeros(len(texts), dtype="int64")
     local[used] = np.arange(len(used))
-    slot = np.empty(len(wanted), dtype="int64")
-    slot[np.flatnonzero(wanted.to_numpy(zero_copy_only=False))] = np.arange(len(indices))
-    return [texts[i] for i in used], local[indices][slot[rows]]
+    return [texts[i] for i in used], local[indices]
 
 
 def _no_data_frame(parts: list[tuple[_Groups, np.ndarray]], reasons: list[tuple[list[str], np.ndarray]],

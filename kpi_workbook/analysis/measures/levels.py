@@ -11,11 +11,8 @@ from __future__ import annotations
 
 __all__ = ["OPERAND_COLUMNS", "OPERAND_SCHEMA", "compute", "scope_levels"]
 
-import contextlib
 import dataclasses
 import datetime as dt
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,7 @@ from kpi_workbook.analysis.measures.fetching import literal_texts, to_arrow
 from kpi_workbook.analysis.measures.kinds import kind_of
 from kpi_workbook.analysis.measures.placement import Placement, coverage, placement_of
 from kpi_workbook.analysis.measures.plan import evaluation_order, measure_of, operands
+from kpi_workbook.core.bulk_memory import bulk_allocations
 from kpi_workbook.core.errors import InputError, Problem
 from kpi_workbook.core.measures import Aggregate, At, Duration, Function, Measure, Per
 from kpi_workbook.core.model import Framework, KpiDefinition
@@ -329,22 +327,8 @@ def compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpi
     Derived KPIs use this run's values of the KPIs they name, and the store's for KPIs entered by hand (team and
     employee values only). Each source is read once for every level.
     """
-    with _collections_paused():
+    with bulk_allocations():
         return _compute(root, framework, employees, kpis, span, store, sources, scopes)
-
-
-@contextlib.contextmanager
-def _collections_paused() -> Iterator[None]:
-    """Python's cycle collector paused: the expressions and long tables allocate enough objects to set off full
-    collections that walk every object of the process (about 3 % of a million order lines' time) and free nothing
-    the end of the computation would not; what is left in cycles is collected after."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kpis: list[str] | None,
