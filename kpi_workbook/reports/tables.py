@@ -146,6 +146,14 @@ def _status_css(colours: Mapping[str, tuple[str, str]], palette: Mapping[str, st
     return css
 
 
+def _column_css(spec: Col) -> str:
+    """The rule of a column's data cells: numbers right-aligned and, except figures, on one line; text left-aligned;
+    a status on one line."""
+    numeric = spec.kind in NUMERIC_KINDS
+    whole = (numeric and spec.kind != "figure") or spec.kind in ("status", "severity")
+    return f"text-align: {'right' if numeric else 'left'};" + (" white-space: nowrap;" if whole else "")
+
+
 def styled(frame: pd.DataFrame, columns: Mapping[str, Col], caption: str = "") -> Styler:
     """A Styler of `frame` showing only `columns` (in that order), labelled, formatted and coloured, no index."""
     missing = [c for c in columns if c not in frame.columns]
@@ -154,23 +162,17 @@ def styled(frame: pd.DataFrame, columns: Mapping[str, Col], caption: str = "") -
     shown = frame[list(columns)].reset_index(drop=True)
     shown.columns = [columns[c].heading for c in columns]
     specs = dict(zip(shown.columns, columns.values(), strict=True))
-    style = shown.style.hide(axis="index").set_table_styles(TABLE_STYLES)
+    # cell ids only where a cell has a style of its own (a status colour): the other rules go by column
+    style = Styler(shown, cell_ids=False).hide(axis="index").set_table_styles(TABLE_STYLES)
     style = style.format({label: _status_text(spec.palette) if spec.kind == "status" else FORMATS[spec.kind]
                           for label, spec in specs.items()}, escape="html")
     style = style.format_index(escape="html", axis=1)
-    numeric = [label for label, spec in specs.items() if spec.kind in NUMERIC_KINDS]
-    text = [label for label in specs if label not in numeric]
-    if numeric:
-        style = style.set_properties(subset=numeric, **{"text-align": "right"})
-        whole = [label for label in numeric if specs[label].kind != "figure"]
-        style = style.set_properties(subset=whole, **{"white-space": "nowrap"}) if whole else style
-    if text:
-        style = style.set_properties(subset=text, **{"text-align": "left"})
+    style = style.set_table_styles({label: [{"selector": "td", "props": _column_css(spec)}]
+                                    for label, spec in specs.items()}, overwrite=False)
     for label, spec in specs.items():
         if spec.kind in ("status", "severity"):
             colours = STATUS_COLOURS if spec.kind == "status" else SEVERITY_COLOURS
             style = style.map(_status_css(colours, spec.palette), subset=[label])
-            style = style.set_properties(subset=[label], **{"white-space": "nowrap"})
     return style.set_caption(html.escape(caption)) if caption else style
 
 
