@@ -169,3 +169,17 @@ def test_every_report_carries_a_content_security_policy_without_scripts_or_remot
     assert directives["default-src"] == "'none'" and directives["script-src"] == "'none'"
     assert directives["img-src"] == "data:" and "http" not in policy
     assert html.index("Content-Security-Policy") < html.index("<style")
+
+
+def test_headings_keep_their_characters_and_markup_stays_escaped_and_every_box_takes_the_keyboard():
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Step 5 · Review — “Q4” & <b>more</b>"),
+        new_code_cell("table", outputs=[new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr>"
+                                                                                     "</table>"})]),
+    ])
+    page = notebook_to_html(nb)
+    assert "Step 5 · Review — “Q4” &amp; " in page  # characters as they are, the ampersand a reference
+    assert "<b>more</b>" in page and "&#183;" not in page
+    boxes = [line for line in page.splitlines() if 'class="jp-' in line and ("jp-OutputArea-output" in line
+                                                                          or "jp-Cell-inputWrapper" in line)]
+    assert boxes and all('tabindex="0"' in line for line in boxes), boxes

@@ -30,7 +30,9 @@ import nbformat
 import tinycss2
 from bleach.css_sanitizer import ALLOWED_CSS_PROPERTIES, CSSSanitizer
 from bleach.html5lib_shim import Filter
-from nbconvert import HTMLExporter
+from nbconvert import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
 
@@ -313,10 +315,40 @@ def _quiet_logger() -> logging.Logger:
     return logger
 
 
+# A numeric character reference, as nbconvert writes the text of markdown headings (Step 5 &#183; Review).
+_CHARACTER_REFERENCE = re.compile(r"&#(?:([0-9]+)|[xX]([0-9a-fA-F]+));")
+# The boxes of cells and outputs, as nbconvert's lab template writes them: each is given a tabindex (as nbconvert
+# does), so that a box that scrolls (a wide table on a narrow screen) can be scrolled from the keyboard.
+_CELL_BOX = re.compile(r'<div (?=(?:id="[^"]*" )?class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b)')
+
+
+class _ReportExporter(HTMLExporter):
+    """nbconvert's HTML exporter without the pass that parses each page again after rendering it (BeautifulSoup, a
+    fifth of an export's time) to give images without a text alternative a placeholder, a tabindex to the boxes of
+    cells and outputs, and characters for the references of headings: a report's images have theirs
+    (REPORT_TEMPLATE), and the rest is done here."""
+
+    def from_notebook_node(  # type: ignore[override]  # a page, as nbconvert's own exporters return
+            self, nb: nbformat.NotebookNode, resources: dict[str, Any] | None = None, **kw: Any
+    ) -> tuple[str, dict[str, Any]]:
+        resources = self._init_resources(resources)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata,
+                                                                       parent=self, resources=resources))
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        return _CELL_BOX.sub('<div tabindex="0" ', _CHARACTER_REFERENCE.sub(_character, html)), resources
+
+
+def _character(found: re.Match[str]) -> str:
+    """A reference to a character past ASCII and its controls, which may stand as it is in text and in attribute
+    values, as that character; the others (markup characters, quotes, controls) stay references."""
+    code = int(found[1]) if found[1] else int(found[2], 16)
+    return chr(code) if 0xA0 <= code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else found[0]
+
+
 @cache
 def _exporter() -> HTMLExporter:
     """One exporter per process: building it compiles the templates, which costs more than an export."""
-    exporter = HTMLExporter(
+    exporter = _ReportExporter(
         template_name="lab",
         raw_template=REPORT_TEMPLATE,
         exclude_input=True,
@@ -328,6 +360,7 @@ def _exporter() -> HTMLExporter:
         log=_quiet_logger(),
         config=Config({"NbConvertBase": {"display_data_priority": DISPLAY_PRIORITY}}),
     )
+    exporter.register_filter("highlight_code", Highlight2HTML(parent=exporter))  # inputs are never shown
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=REMOVE_CELL_TAGS, remove_all_outputs_tags=REMOVE_OUTPUT_TAGS),
         enabled=True,
