@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +211,7 @@ class ReportHeading:
         return css_string(f"{self.team} · {self.period}")
 
 
+@lru_cache(maxsize=512)  # the tables' own stylesheet comes with every table of a report
 def _css_loads_nothing(css: str) -> bool:
     """True when a stylesheet or declaration list has no at-rule, url() or other function that fetches."""
     pending = list(tinycss2.parse_component_value_list(css, skip_comments=True))
