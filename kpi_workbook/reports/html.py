@@ -324,8 +324,8 @@ _CELL_BOX = re.compile(r'<div (?=(?:id="[^"]*" )?class="[^"]*\b(?:jp-OutputArea-
 
 
 class _ReportExporter(HTMLExporter):
-    """nbconvert's HTML exporter without the pass that parses each page again after rendering it (BeautifulSoup, a
-    fifth of an export's time) to give images without a text alternative a placeholder, a tabindex to the boxes of
+    """nbconvert's HTML exporter without the pass that parses each page again after rendering it (BeautifulSoup,
+    nearly half an export's time) to give images without a text alternative a placeholder, a tabindex to the boxes of
     cells and outputs, and characters for the references of headings: a report's images have theirs
     (REPORT_TEMPLATE), and the rest is done here."""
 
