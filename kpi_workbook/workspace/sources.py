@@ -515,7 +515,8 @@ def parse_dates(values: pd.Series, formats: list[str], with_time: bool) -> tuple
     results = [pd.to_datetime(text.where(~native & (text != "")), format=f, errors="coerce") for f in formats]
     stacked = pd.concat(results, axis=1) if results else pd.DataFrame(index=values.index)
     parsed = stacked.bfill(axis=1).iloc[:, 0] if len(formats) else pd.Series(pd.NaT, index=values.index)
-    ambiguous = stacked.nunique(axis=1) > 1
+    # Two formats read a cell differently where some format's date differs from the first one found.
+    ambiguous = (stacked.notna() & stacked.ne(parsed, axis=0)).any(axis=1)
     parsed = parsed.where(~native, pd.to_datetime(values.where(native), errors="coerce"))
     unmatched = (text != "") & ~native & parsed.isna()
     if not with_time:
