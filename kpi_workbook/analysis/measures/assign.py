@@ -37,12 +37,12 @@ class Assignments:
         self._teams = {kpi: holders.teams_with(kpi) for kpi in holders.kpi_teams}
         self.staff = _staff(holders.staff)
 
-    def in_scopes(self, scope_of: dict[str, str]) -> Assignments:
-        """The assignments one level up (`scope_of`: each team's department, or the organization): a scope has a
-        KPI where one of its teams does, and its value is over all its records."""
+    def in_scopes(self, scopes_of: dict[str, tuple[str, ...]]) -> Assignments:
+        """The assignments of the levels up (`scopes_of`: each team's scopes, such as its department and the
+        organization): a scope has a KPI where one of its teams does, and its value is over all its records."""
         above = Assignments.__new__(Assignments)
         above._roles = {}
-        above._teams = {kpi: tuple(sorted({scope_of[t] for t in teams if t in scope_of}))
+        above._teams = {kpi: tuple(sorted({s for t in teams for s in scopes_of.get(t, ())}))
                         for kpi, teams in self._teams.items()}
         above.staff = _staff(pd.DataFrame(columns=["employee_id", "team", "role"]))
         return above

@@ -120,12 +120,19 @@ class _Run:
                 raise
         return self.read[name]
 
-    def above(self, scope_of: dict[str, str]) -> _Run:
-        """A run one level up (`scope_of`: each team's department, or the organization) on this run's connection,
-        sources as read and coverage: every measure per scope, over all the scope's records."""
+    def above(self, levels: dict[str, dict[str, str]]) -> _Run:
+        """A run of the levels up (`levels`: for each, each team's scope there) on this run's connection, sources as
+        read and coverage: every measure per scope, over all the scope's records. All levels go in one run, each
+        scope named by `_scope_key` (a record counts once at each level)."""
         run = _Run(self.root, _per_scope(self.framework), self.employees, self.sources, self.span, None, self.con)
-        run.assignments = self.assignments.in_scopes(scope_of)
-        run.read = {name: _in_scopes(read, scope_of) for name, read in self.read.items()}
+        keys = {level: {team: _scope_key(level, scope) for team, scope in scope_of.items()}
+                for level, scope_of in levels.items()}
+        scopes_of: dict[str, tuple[str, ...]] = {}
+        for scope_of in keys.values():
+            for team, key in scope_of.items():
+                scopes_of[team] = (*scopes_of.get(team, ()), key)
+        run.assignments = self.assignments.in_scopes(scopes_of)
+        run.read = {name: _in_scopes(read, list(keys.values())) for name, read in self.read.items()}
         run.covered = self.covered  # the records' days do not depend on the level
         return run
 
@@ -295,12 +302,24 @@ def _headcounts(kpis: list[KpiDefinition], framework: Framework) -> dict[tuple[s
     return counted
 
 
-def _in_scopes(read: ReadSource, scopes: dict[str, str]) -> ReadSource:
-    """A read source whose team column holds each row's scope (department or organization) instead of its team;
-    rows of teams in no scope are left out."""
+#: Between a level and a scope id in the scope keys of the levels' run: a character no id or name holds.
+_LEVEL_END = "\x1f"
+
+
+def _scope_key(level: str, scope: str) -> str:
+    return f"{level}{_LEVEL_END}{scope}"
+
+
+def _in_scopes(read: ReadSource, levels: list[dict[str, str]]) -> ReadSource:
+    """A read source with each row once per level (each of `levels` maps a team to its scope key there), its team
+    column holding the row's scope key instead of its team; rows of teams in no scope of a level are left out of
+    that level. One SQL expression on any engine: a UNION ALL of the levels, no table to upload."""
     table = read.table
-    scope = table[TEAM].substitute(scopes, else_=ibis.null("string"))
-    return ReadSource(read.source, table.mutate(**{TEAM: scope}).filter(scope.notnull()), read.rows)
+    parts = []
+    for scope_of in levels:
+        scope = table[TEAM].substitute(scope_of, else_=ibis.null("string"))
+        parts.append(table.mutate(**{TEAM: scope}).filter(scope.notnull()))
+    return ReadSource(read.source, ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0], read.rows)
 
 
 def _per_scope(framework: Framework) -> Framework:
@@ -341,13 +360,15 @@ def _compute(root: str | Path, framework: Framework, employees: pd.DataFrame, kp
     try:
         run = _Run(Path(root), framework, employees, sources, span, store, con)
         parts = run.evaluate(kpis)
-        above = {level: run.above(teams).evaluate(kpis) for level, teams in levels.items()}
+        above = run.above(levels).evaluate(kpis) if levels else None
     finally:
         con.disconnect()  # the engine's memory goes before the long tables are built
     result = collect(parts)
-    if not above:
+    if above is None:
         return result
-    frames = [collect(found).values[["period", "team", "kpi_id", "value", "source_rows"]].astype(
-        {"period": "str", "team": "str", "kpi_id": "str"}).rename(columns={"team": "scope"}).assign(level=level)
-        for level, found in above.items()]
+    found = collect(above).values[["period", "team", "kpi_id", "value", "source_rows"]].astype(
+        {"period": "str", "team": "str", "kpi_id": "str"})
+    keys = found["team"].str.split(_LEVEL_END, n=1, expand=True, regex=False)
+    found = found.drop(columns="team").assign(scope=keys[1], level=keys[0])
+    frames = [found[(keys[0] == name).to_numpy()] for name in levels]  # each level's groups in their order
     return dataclasses.replace(result, scopes=pd.concat(frames, ignore_index=True)[SCOPE_COLUMNS])
