@@ -31,6 +31,7 @@ FIND_AND_LEAVE = """\
 import json, os, sys
 import psutil
 import kpi_workbook
+import kpi_workbook.steps  # the step notebooks' package: the server preloads their libraries
 from kpi_workbook.analysis import library
 found = {"attribute": getattr(kpi_workbook, "left_by", None), "cached": library._default_model.cache_info().currsize,
          "environment": os.environ.get("LEFT_BY"), "pid": os.getpid(),
@@ -162,14 +163,17 @@ print(" ".join(m for m in ("pandas", "matplotlib.pyplot", "kpi_workbook.steps.de
                if m in sys.modules))"""
 
 
-@pytest.mark.parametrize(("folder", "loaded"), [
-    (None, ""),
-    (NOTEBOOKS_DIR, "pandas matplotlib.pyplot kpi_workbook.steps.design_evidence"),
+@pytest.mark.parametrize(("cells", "loaded"), [
+    ("import time\ntime.sleep(0.1)", ""),
+    ("from kpi_workbook.workspace.employees import read_employees", "pandas"),
+    ("import kpi_workbook.widgets.views", "pandas matplotlib.pyplot kpi_workbook.steps.design_evidence"),
+    ("from kpi_workbook import reports", "pandas matplotlib.pyplot kpi_workbook.steps.design_evidence"),
+    (None, "pandas matplotlib.pyplot kpi_workbook.steps.design_evidence"),
 ])
-def test_the_server_loads_the_step_libraries_only_for_notebooks_that_import_the_package(tmp_path, folder, loaded):
-    if folder is None:
-        folder = tmp_path
-        write_notebook(folder / "01_plain.ipynb", "import time\ntime.sleep(0.1)")
+def test_the_server_loads_the_step_libraries_only_for_notebooks_that_import_the_steps(tmp_path, cells, loaded):
+    folder = NOTEBOOKS_DIR if cells is None else tmp_path
+    if cells is not None:
+        write_notebook(folder / "01_plain.ipynb", cells)
     done = subprocess.run([sys.executable, "-c", PRELOADED, str(folder)], capture_output=True, text=True, check=True,
                           timeout=120)
     assert done.stdout.strip() == loaded

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 __all__ = [
     "ForkServer", "ForkedKernelProvisioner", "ForkedProcess", "INLINE_BACKEND", "KERNEL_LIBRARIES", "KERNEL_MODULE",
-    "LIBRARIES", "PACKAGE", "READY", "STDIN", "notebook_imports", "preload", "serve",
+    "LIBRARIES", "READY", "STDIN", "STEP_MODULES", "notebook_imports", "preload", "serve",
 ]
 
 import ast
@@ -59,7 +59,9 @@ KERNEL_LIBRARIES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqs
 LIBRARIES = ("matplotlib_inline.backend_inline", "matplotlib.pyplot", "pandas.io.formats.style",
              "pyarrow.pandas_compat", "kpi_workbook.steps.design_evidence",
              "kpi_workbook.reports.evidence_section")  # the statistics
-PACKAGE = "kpi_workbook"
+# The package's modules whose functions import LIBRARIES (charts, styled tables, statistics): what the step notebooks
+# import. Notebooks that import only other parts of the package (a workspace reader, say) get their own imports.
+STEP_MODULES = ("kpi_workbook.steps", "kpi_workbook.widgets", "kpi_workbook.reports")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"  # a kernel's own default
 
 
@@ -83,19 +85,33 @@ def notebook_imports(folder: Path) -> list[str]:
     return list(statements)
 
 
+def _imported_modules(statement: str) -> list[str]:
+    """The modules an import statement names: `from a import b` names a and a.b (b may be a submodule)."""
+    node = ast.parse(statement).body[0]
+    if isinstance(node, ast.ImportFrom):
+        return [node.module or "", *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return [alias.name for alias in cast(ast.Import, node).names]
+
+
+def _uses_the_steps(statements: list[str]) -> bool:
+    return any(module == step or module.startswith(f"{step}.")
+               for statement in statements for module in _imported_modules(statement) for step in STEP_MODULES)
+
+
 def preload(folder: Path = NOTEBOOKS_DIR) -> None:
     """Team-independent work done once for the notebooks of `folder`: the kernel's libraries and the notebooks'
-    imports; for notebooks that import the package, also the libraries they use, the library's cached suggestion
-    vectors, one figure drawn (fonts found and loaded) and one table styled (templates compiled)."""
+    imports; for notebooks that import the package's steps, widgets or reports (STEP_MODULES), also the libraries
+    those use, the library's cached suggestion vectors, one figure drawn (fonts found and loaded) and one table
+    styled (templates compiled)."""
     statements = notebook_imports(folder)
     for name in KERNEL_LIBRARIES:
         importlib.import_module(name)
-    uses_the_package = any(PACKAGE in statement.split() or f"{PACKAGE}." in statement for statement in statements)
-    for name in LIBRARIES if uses_the_package else ():
+    uses_the_steps = _uses_the_steps(statements)
+    for name in LIBRARIES if uses_the_steps else ():
         importlib.import_module(name)
     for statement in statements:
         exec(statement, {})  # noqa: S102 - an import statement of a notebook the run was given
-    if uses_the_package:
+    if uses_the_steps:
         _warm_the_package()
 
 
