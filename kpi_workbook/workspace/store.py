@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, overload
+from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 import duckdb
 import numpy as np
@@ -36,6 +36,10 @@ from kpi_workbook.core.periods import period_table, sort_periods
 from kpi_workbook.workspace.arrow_results import arrow_table
 from kpi_workbook.workspace.database_urls import missing_driver_hint, normalize_url, redact, scrub
 from kpi_workbook.workspace.files import ACTUALS_DB
+
+if TYPE_CHECKING:
+    from kpi_workbook.workspace.actuals_checked import ValidatedActuals
+    from kpi_workbook.workspace.actuals_reader import RawActuals
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -338,7 +342,7 @@ class DuckDBStore(ActualsStore):
         return result
 
 
-STAGED = "staged_store"  # the name of the store's copy while another connection writes it
+STAGED = "staged_store"  # the name of the store's copy while another connection writes it (and a suffix)
 
 
 @contextlib.contextmanager
@@ -351,14 +355,15 @@ def _writing(tmp: Path, through: duckdb.DuckDBPyConnection | None) -> Iterator[d
             con.execute("CHECKPOINT")
         return
     database = _first_value(through.execute("SELECT current_database()"))
-    through.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS {STAGED}")
+    staged = f"{STAGED}_{os.urandom(6).hex()}"  # its own name: `through`'s instance may hold other databases
+    through.execute(f"ATTACH '{str(tmp).replace(chr(39), chr(39) * 2)}' AS {staged}")
     try:
-        through.execute(f"USE {STAGED}")
+        through.execute(f"USE {staged}")
         yield through
-        through.execute(f"CHECKPOINT {STAGED}")
+        through.execute(f"CHECKPOINT {staged}")
     finally:
         through.execute(f"USE {_quoted(database)}")
-        through.execute(f"DETACH {STAGED}")
+        through.execute(f"DETACH {staged}")
 
 
 def _quoted(name: str) -> str:
@@ -634,12 +639,23 @@ def build_from_csv(store: DuckDBStore, csv: Path, framework: Framework, employee
 
     Returns the number of values stored (0 when the store was there already); RejectedRowsError lists every bad row.
     """
-    # imported here: validation (pandera) is only needed when a store is built, and readers should not pay for it
+    # imported here: reading and checking are only needed when a store is built, and readers should not pay for them
     from kpi_workbook.workspace.actuals_checked import RejectedRowsError
+    from kpi_workbook.workspace.actuals_precheck import clean_actuals
     from kpi_workbook.workspace.actuals_reader import read_actuals_file
-    from kpi_workbook.workspace.actuals_schema import validate_actuals
+    from kpi_workbook.workspace.scratch import Scratch
 
-    validated = validate_actuals(read_actuals_file(csv), framework, employees)
-    if len(validated.report):
-        raise RejectedRowsError(validated)
-    return validated.valid_count if store.create_from(validated.valid_rows()) else 0
+    with Scratch() as scratch:
+        raw = read_actuals_file(csv, scratch=scratch)
+        # as an import does: a file without a bad row needs no row-by-row validation (pandera) and no report
+        validated = clean_actuals(raw, framework, employees) or _validated(raw, framework, employees)
+        if len(validated.report):
+            raise RejectedRowsError(validated)
+        return validated.valid_count if store.create_from(validated.valid_rows()) else 0
+
+
+def _validated(raw: RawActuals, framework: Framework, employees: pd.DataFrame) -> ValidatedActuals:
+    """Every row of `raw` checked by the schema (see actuals_schema.validate_actuals)."""
+    from kpi_workbook.workspace.actuals_schema import validate_actuals  # pandera: only for a file with a doubtful row
+
+    return validate_actuals(raw, framework, employees)
