@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -292,3 +293,20 @@ def test_a_shared_value_is_written_without_an_alias_so_the_reader_takes_it_back(
     path.write_text(dump_yaml({"objectives": [shared, shared]}))
     assert "&" not in path.read_text() and "*" not in path.read_text()
     assert read_yaml(path, "shared.yaml") == {"objectives": [shared, shared]}
+
+
+def test_a_text_read_again_gives_equal_data_that_shares_nothing_and_a_changed_text_is_parsed_anew(tmp_path):
+    from kpi_workbook.workspace.yaml_io import read_yaml
+
+    path = tmp_path / "kpis.yaml"
+    path.write_text("kpis:\n- id: a\n  tags: [x, y]\n  since: 2025-01-31\n  stages: !!set {lead: null}\n")
+    first = read_yaml(path)
+    first["kpis"][0]["tags"].append("changed by a reader")
+    first["kpis"].append({"id": "added by a reader"})
+    again = read_yaml(path)
+    assert again == {"kpis": [{"id": "a", "tags": ["x", "y"], "since": dt.date(2025, 1, 31), "stages": {"lead"}}]}
+    path.write_text("kpis:\n- id: b\n")
+    assert read_yaml(path) == {"kpis": [{"id": "b"}]}
+    path.write_text("kpis:\n- id: b\n  id: c\n")
+    with pytest.raises(InputError, match="duplicate key 'id'"):
+        read_yaml(path)

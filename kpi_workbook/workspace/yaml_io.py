@@ -2,12 +2,17 @@
 
 Framework files are plain data: anchors and aliases (``&name``, ``*name``, ``<<: *name``) are refused,
 so a few hundred bytes cannot expand into gigabytes, and every value is written out where it applies.
+
+A process keeps what it parsed, by the file's text: opening a workspace again (a notebook, the workshop, a test)
+reads the files and parses only those whose text changed. Each reader gets its own copy of the data.
 """
 
 from __future__ import annotations
 
 __all__ = ["dump_yaml", "read_yaml"]
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +113,42 @@ def _refuse_aliases(text: str, name: str) -> None:
             f"{mark.column + 1}: anchors and aliases are not allowed in framework files; write the value out"))
 
 
+PARSED_CHARACTERS = 1 << 24  # how much text a process keeps parsed, at most (the newest texts are kept)
+_parsed_texts: OrderedDict[str, Any] = OrderedDict()
+_parsed_lock = threading.Lock()
+_kept = [0]  # characters in _parsed_texts
+
+
+def _parsed(text: str, name: str) -> Any:
+    """The data of a YAML text (kept for the next read of the same text); YAMLError or InputError as in read_yaml."""
+    with _parsed_lock:
+        if text in _parsed_texts:
+            _parsed_texts.move_to_end(text)
+            return _parsed_texts[text]
+    _refuse_aliases(text, name)
+    data = yaml.load(text, Loader=_StrictLoader)
+    with _parsed_lock:
+        if text not in _parsed_texts:
+            _parsed_texts[text] = data
+            _kept[0] += len(text)
+        while _kept[0] > PARSED_CHARACTERS:
+            _kept[0] -= len(_parsed_texts.popitem(last=False)[0])
+    return data
+
+
+def _copied(data: Any) -> Any:
+    """A copy of parsed YAML that shares nothing mutable with `data` (its scalars are immutable)."""
+    if isinstance(data, dict):
+        return {key: _copied(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_copied(value) for value in data]
+    if isinstance(data, set):
+        return set(data)
+    if isinstance(data, tuple):
+        return tuple(_copied(value) for value in data)
+    return data
+
+
 def read_yaml(path: Path, display: str | None = None) -> Any:
     """Parse a YAML file; malformed YAML, anchors and aliases raise InputError naming the file and line."""
     name = display or str(path)
@@ -118,8 +159,7 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(Problem(file=name, message=f"cannot be read: {exc}")) from None
     try:
-        _refuse_aliases(text, name)
-        return yaml.load(text, Loader=_StrictLoader)
+        return _copied(_parsed(text, name))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
