@@ -16,6 +16,7 @@ __all__ = [
     "VALUE_COLUMNS", "VOLUNTARY", "WORKING_DAYS", "generate_exports", "sources_yaml",
 ]
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -128,7 +129,8 @@ class SampleExports:
 
 class _Draw:
     """What the generator needs: the drawn values (of people, and of teams for team-level KPIs), who holds which KPI,
-    the quarters, the employment spells (see _spells) and a random generator."""
+    the quarters, the employment spells (see _spells) and a random generator. `using` gives each export the same
+    facts with a generator of its own."""
 
     def __init__(self, framework: Framework, employees: pd.DataFrame, actuals: pd.DataFrame, periods: list[str],
                  rng: np.random.Generator, spells: pd.DataFrame | None = None):
@@ -139,11 +141,21 @@ class _Draw:
             dict(zip(zip(rows["period"].astype(str), rows[who].astype(str), rows["kpi_id"].astype(str), strict=True),
                      rows["value"].astype(float), strict=True))
             for rows, who in ((actuals[whose != ""], "employee_id"), (actuals[whose == ""], "team")))
-        self.role = dict(zip(employees["employee_id"], employees["role"], strict=True))
-        self.team = dict(zip(employees["employee_id"], employees["team"], strict=True))
+        self.ids = employees["employee_id"].tolist()
+        self.role = dict(zip(self.ids, employees["role"], strict=True))
+        self.team = dict(zip(self.ids, employees["team"], strict=True))
         self.kpis_of_role: dict[str, set[str]] = {}
         for assignment in framework.assignments:
             self.kpis_of_role.setdefault(assignment.role, set()).add(assignment.kpi.kpi)
+        self._holders: dict[tuple[str, ...], list[str]] = {}
+        self._teams_with: dict[str, list[str]] = {}
+        self._team_spells: dict[str, pd.DataFrame] = {}
+
+    def using(self, rng: np.random.Generator, spells: pd.DataFrame) -> _Draw:
+        """The same facts with the random generator `rng` and the employment spells `spells`."""
+        draw = copy.copy(self)
+        draw.rng, draw._given_spells, draw._team_spells = rng, spells, {}
+        return draw
 
     @property
     def spells(self) -> pd.DataFrame:
@@ -154,7 +166,15 @@ class _Draw:
 
     def holders(self, *kpis: str) -> list[str]:
         """Employees whose role has any of the KPIs, in file order."""
-        return [e for e in self.employees["employee_id"] if self.kpis_of_role.get(self.role[e], set()) & set(kpis)]
+        if kpis not in self._holders:
+            self._holders[kpis] = [e for e in self.ids if self.kpis_of_role.get(self.role[e], set()) & set(kpis)]
+        return list(self._holders[kpis])
+
+    def team_spells(self, team: str) -> pd.DataFrame:
+        """The employment spells of one team."""
+        if team not in self._team_spells:
+            self._team_spells[team] = self.spells[self.spells["team"] == team]
+        return self._team_spells[team]
 
     def has(self, employee: str, kpi: str) -> bool:
         return kpi in self.kpis_of_role.get(self.role[employee], set())
@@ -173,10 +193,12 @@ class _Draw:
 
     def teams_with(self, kpi: str) -> list[str]:
         """The teams where a role has the KPI (those its per-team values are for), in teams.yaml order."""
-        roles = {a.role for a in self.framework.assignments if a.kpi.kpi == kpi}
-        teams = {t for r in self.framework.roles if r.id in roles for t in r.teams} | {
-            self.team[e] for e in self.holders(kpi)}
-        return [t.id for t in self.framework.teams if t.id in teams]
+        if kpi not in self._teams_with:
+            roles = {a.role for a in self.framework.assignments if a.kpi.kpi == kpi}
+            teams = {t for r in self.framework.roles if r.id in roles for t in r.teams} | {
+                self.team[e] for e in self.holders(kpi)}
+            self._teams_with[kpi] = [t.id for t in self.framework.teams if t.id in teams]
+        return self._teams_with[kpi]
 
     def day(self, period: Period) -> dt.date:
         start, end = period.start, period.end
@@ -335,9 +357,13 @@ def _left_in(spells: pd.DataFrame, period: Period) -> pd.Series:
 
 def _average(spells: pd.DataFrame, period: Period, fte: bool = False) -> float:
     """The mean of the headcount (or FTE) on the period's first and last day (SHRM's average headcount)."""
+    hired, last_day = spells["hired"].to_numpy(), spells["last_day"].to_numpy()
+    counted = spells["fte"].to_numpy(dtype="float64") if fte else np.ones(len(spells))
+
     def on(day: dt.date) -> float:
-        active = spells[_active(spells, day)]
-        return float(active["fte"].sum()) if fte else float(len(active))
+        when = np.datetime64(day)
+        active = (hired <= when) & (np.isnat(last_day) | (last_day >= when))
+        return float(counted[active].sum())
 
     return 0.5 * on(period.start) + 0.5 * on(period.end)
 
@@ -422,7 +448,7 @@ def _team_quarters(d: _Draw) -> Iterator[tuple[Period, str, float, pd.DataFrame]
     """Each quarter and team with people in it: the team's average FTE and its spells active in the quarter."""
     for period in d.periods:
         for team in [t.id for t in d.framework.teams]:
-            spells = d.spells[d.spells["team"] == team]
+            spells = d.team_spells(team)
             fte = _average(spells, period, fte=True)
             present = spells[_in_period(spells, period)]
             if fte and not present.empty:
@@ -578,10 +604,10 @@ def generate_exports(framework: Framework, employees: pd.DataFrame, actuals: pd.
     """
     files: dict[str, str] = {}
     values: list[dict] = []
-    spells = _spells(_Draw(framework, employees, actuals, periods, np.random.default_rng([seed, 3])))
+    draw = _Draw(framework, employees, actuals, periods, np.random.default_rng([seed, 3]))
+    spells = _spells(draw)
     for number, (name, make) in enumerate(EXPORTS.items()):
-        frame = make(_Draw(framework, employees, actuals, periods, np.random.default_rng([seed, 2, number]), spells),
-                     values)
+        frame = make(draw.using(np.random.default_rng([seed, 2, number]), spells), values)
         if len(frame):
             files[f"{EXPORTS_DIR}/{name}"] = frame.to_csv(index=False, lineterminator="\n")
     return SampleExports(files, pd.DataFrame(values, columns=VALUE_COLUMNS))
