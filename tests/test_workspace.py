@@ -310,3 +310,13 @@ def test_a_text_read_again_gives_equal_data_that_shares_nothing_and_a_changed_te
     path.write_text("kpis:\n- id: b\n  id: c\n")
     with pytest.raises(InputError, match="duplicate key 'id'"):
         read_yaml(path)
+
+
+def test_data_rendered_again_gives_the_same_text_and_data_differing_only_in_type_does_not():
+    from kpi_workbook.workspace.yaml_io import dump_yaml
+
+    texts = [dump_yaml({"weight": value}) for value in (1, "1", True, 1.0, 1, [1], (1,))]
+    assert texts == ["weight: 1\n", "weight: '1'\n", "weight: true\n", "weight: 1\n", "weight: 1\n",
+                     "weight: [1]\n", "weight: [1]\n"]
+    assert dump_yaml({1: "a"}) == "1: a\n" and dump_yaml({"1": "a"}) == "'1': a\n"
+    assert dump_yaml({"a": 1, "b": 2}) != dump_yaml({"b": 2, "a": 1})

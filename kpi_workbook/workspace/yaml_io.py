@@ -4,13 +4,15 @@ Framework files are plain data: anchors and aliases (``&name``, ``*name``, ``<<:
 so a few hundred bytes cannot expand into gigabytes, and every value is written out where it applies.
 
 A process keeps what it parsed, by the file's text: opening a workspace again (a notebook, the workshop, a test)
-reads the files and parses only those whose text changed. Each reader gets its own copy of the data.
+reads the files and parses only those whose text changed. Each reader gets its own copy of the data. It keeps what
+it rendered too, by the data's pickle: a save renders only the files whose data changed.
 """
 
 from __future__ import annotations
 
 __all__ = ["dump_yaml", "read_yaml"]
 
+import pickle
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -115,19 +117,19 @@ def _refuse_aliases(text: str, name: str) -> None:
 
 PARSED_CHARACTERS = 1 << 24  # how much text a process keeps parsed, at most (the newest texts are kept)
 _parsed_texts: OrderedDict[str, Any] = OrderedDict()
-_parsed_lock = threading.Lock()
+_cache_lock = threading.Lock()
 _kept = [0]  # characters in _parsed_texts
 
 
 def _parsed(text: str, name: str) -> Any:
     """The data of a YAML text (kept for the next read of the same text); YAMLError or InputError as in read_yaml."""
-    with _parsed_lock:
+    with _cache_lock:
         if text in _parsed_texts:
             _parsed_texts.move_to_end(text)
             return _parsed_texts[text]
     _refuse_aliases(text, name)
     data = yaml.load(text, Loader=_StrictLoader)
-    with _parsed_lock:
+    with _cache_lock:
         if text not in _parsed_texts:
             _parsed_texts[text] = data
             _kept[0] += len(text)
@@ -170,9 +172,24 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
         raise InputError(Problem(file=name, message=f"malformed YAML: {exc}")) from None
 
 
+DUMPED_TEXTS = 1024  # how many rendered texts a process keeps (a save renders every framework file)
+_dumped_texts: OrderedDict[bytes, str] = OrderedDict()
+
+
 def dump_yaml(data: Any) -> str:
-    """Render data as canonical YAML text (stable key order, block style)."""
-    return yaml.dump(
+    """Render data as canonical YAML text (stable key order, block style).
+
+    Data rendered before (equal in value, type and order: its pickle is the key) gives the text kept then, so a
+    save renders only the files that changed."""
+    try:
+        key: bytes | None = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # data pickle cannot write is rendered every time
+        key = None
+    with _cache_lock:
+        if key is not None and key in _dumped_texts:
+            _dumped_texts.move_to_end(key)
+            return _dumped_texts[key]
+    text = yaml.dump(
         data,
         Dumper=_CanonicalDumper,
         sort_keys=False,
@@ -180,3 +197,9 @@ def dump_yaml(data: Any) -> str:
         default_flow_style=False,
         width=100,
     )
+    if key is not None:
+        with _cache_lock:
+            _dumped_texts[key] = text
+            while len(_dumped_texts) > DUMPED_TEXTS:
+                _dumped_texts.popitem(last=False)
+    return text
