@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,6 +41,7 @@ SUGGESTIONS_PER_RESPONSIBILITY = 3
 
 
 NOTEBOOK_SECONDS = 300  # a notebook run that hangs fails its tests instead of holding the suite
+IN_TURN = Path(__file__).with_name("papermill_in_turn.py")
 CELL_SECONDS = 120  # far above the slowest cell on a busy machine: a cell without an answer fails the run
 
 
@@ -55,6 +57,20 @@ def execute(source: Path, output: Path, parameters: dict) -> dict:
     environment = {**os.environ, "MPLBACKEND": "Agg"}  # the notebooks must still show figures
     subprocess.run(command, capture_output=True, text=True, timeout=NOTEBOOK_SECONDS, env=environment)
     return json.loads(output.read_text(encoding="utf-8"))
+
+
+def execute_in_turn(runs: list[tuple[Path, Path, dict]]) -> None:
+    """Run notebooks (source, output, parameters) one after another in one papermill process of its own, each as
+    `execute` runs it (tests/papermill_in_turn.py); each executed notebook is written when its run ends."""
+    jobs = runs[0][1].with_name(f".{runs[0][1].stem}.jobs.json")
+    jobs.write_text(json.dumps([{"source": str(source), "output": str(output), "cell_seconds": CELL_SECONDS,
+                                 "parameters": {"interactive": False, **parameters}}
+                                for source, output, parameters in runs]), encoding="utf-8")
+    environment = {**os.environ, "MPLBACKEND": "Agg"}  # the notebooks must still show figures
+    done = subprocess.run([sys.executable, str(IN_TURN), str(jobs)], capture_output=True, text=True,
+                          timeout=NOTEBOOK_SECONDS * len(runs), env=environment)
+    missing = [output.name for _, output, _ in runs if not output.is_file()]
+    assert done.returncode == 0 and not missing, f"not run: {missing}\n{done.stderr}"
 
 
 def copy_of_the_sample(folder: Path) -> Path:
@@ -126,15 +142,16 @@ class NotebookRuns:
         jobs = [(name, run) for name in NOTEBOOKS for run in cls.HEADLESS if name in _steps(run)]
         jobs += [(name, LIVE) for name in WITH_FORMS] if cls.LIVE_FORMS else []
 
-        def run_job(job: tuple[str, str]) -> dict:
+        def job_run(job: tuple[str, str]) -> tuple[Path, Path, dict]:
             name, run = job
             team, period = RUNS["sales" if run == LIVE else run]
             parameters = {"workspace": str(workspace), "team": team, "period": period, "interactive": run == LIVE,
                           **({"people": True} if name == "05_review" else {})}  # each person's score, as --people
-            return execute(NOTEBOOKS_DIR / f"{name}.ipynb", out / f"{name}_{run}.ipynb", parameters)
+            return NOTEBOOKS_DIR / f"{name}.ipynb", out / f"{name}_{run}.ipynb", parameters
 
-        with ThreadPoolExecutor(max_workers=2) as pool:  # two papermill processes at a time
-            return dict(zip(jobs, pool.map(run_job, jobs), strict=True))
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two papermill processes, each running half the jobs in turn
+            list(pool.map(execute_in_turn, [[job_run(job) for job in jobs[half::2]] for half in (0, 1)]))
+        return {job: json.loads(job_run(job)[1].read_text(encoding="utf-8")) for job in jobs}
 
     @pytest.fixture(scope="class")
     @classmethod
