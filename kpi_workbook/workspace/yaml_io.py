@@ -115,7 +115,7 @@ def _refuse_aliases(text: str, name: str) -> None:
             f"{mark.column + 1}: anchors and aliases are not allowed in framework files; write the value out"))
 
 
-PARSED_CHARACTERS = 1 << 24  # how much text a process keeps parsed, at most (the newest texts are kept)
+KEPT_CHARACTERS = 1 << 22  # how much text a process keeps parsed, and rendered, at most (the newest is kept)
 _parsed_texts: OrderedDict[str, Any] = OrderedDict()
 _cache_lock = threading.Lock()
 _kept = [0]  # characters in _parsed_texts
@@ -133,7 +133,7 @@ def _parsed(text: str, name: str) -> Any:
         if text not in _parsed_texts:
             _parsed_texts[text] = data
             _kept[0] += len(text)
-        while _kept[0] > PARSED_CHARACTERS:
+        while _kept[0] > KEPT_CHARACTERS:
             _kept[0] -= len(_parsed_texts.popitem(last=False)[0])
     return data
 
@@ -172,8 +172,8 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
         raise InputError(Problem(file=name, message=f"malformed YAML: {exc}")) from None
 
 
-DUMPED_TEXTS = 1024  # how many rendered texts a process keeps (a save renders every framework file)
 _dumped_texts: OrderedDict[bytes, str] = OrderedDict()
+_dumped = [0]  # characters and bytes in _dumped_texts
 
 
 def dump_yaml(data: Any) -> str:
@@ -199,7 +199,10 @@ def dump_yaml(data: Any) -> str:
     )
     if key is not None:
         with _cache_lock:
-            _dumped_texts[key] = text
-            while len(_dumped_texts) > DUMPED_TEXTS:
-                _dumped_texts.popitem(last=False)
+            if key not in _dumped_texts:
+                _dumped_texts[key] = text
+                _dumped[0] += len(key) + len(text)
+            while _dumped[0] > KEPT_CHARACTERS:
+                old_key, old_text = _dumped_texts.popitem(last=False)
+                _dumped[0] -= len(old_key) + len(old_text)
     return text
