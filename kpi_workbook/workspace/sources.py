@@ -489,12 +489,24 @@ def _text_table(source: Source, root: Path) -> pd.DataFrame:
     twice = named_twice(file, table.header, table.names)
     if twice:
         raise twice
-    filled = table.frame.apply(_as_text).ne("").any(axis=1) | table.extra.ne("")
+    filled = table.frame.apply(_filled).any(axis=1) | table.extra.ne("")
     return table.frame[filled]
 
 
 def _as_text(values: pd.Series) -> pd.Series:
     return values.map(cell_text)
+
+
+def _filled(values: pd.Series) -> pd.Series:
+    """Which cells are not empty as text (`cell_text`): a column of text (as every CSV column is) by pandas' string
+    methods, any other cell by cell."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return _as_text(values).ne("")
+    missing = values.isna()
+    filled = values.where(~missing, "").str.strip().ne("")
+    if missing.any():  # None is empty; another missing marker (NaN) reads as text
+        filled[missing] = [cell_text(value) != "" for value in values[missing]]
+    return filled
 
 
 def _bad(source: Source, column: str, values: pd.Series, message: str) -> list[Problem]:
