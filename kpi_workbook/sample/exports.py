@@ -198,7 +198,7 @@ class _Draw:
             teams = {t for r in self.framework.roles if r.id in roles for t in r.teams} | {
                 self.team[e] for e in self.holders(kpi)}
             self._teams_with[kpi] = [t.id for t in self.framework.teams if t.id in teams]
-        return self._teams_with[kpi]
+        return list(self._teams_with[kpi])
 
     def day(self, period: Period) -> dt.date:
         start, end = period.start, period.end

@@ -51,8 +51,7 @@ class _Instance:
     first spills, removed at exit or, after a kill, by the next import)."""
 
     def __init__(self) -> None:
-        self.pid = os.getpid()
-        self.spill = Path(tempfile.gettempdir()) / f"{PREFIX}{self.pid}-spill-{os.urandom(4).hex()}"
+        self.spill = Path(tempfile.gettempdir()) / f"{PREFIX}{os.getpid()}-spill-{os.urandom(4).hex()}"
         self.con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(self.spill),
                                           "preserve_insertion_order": True})
         atexit.register(shutil.rmtree, self.spill, ignore_errors=True)
